@@ -1,0 +1,111 @@
+"""Engines and sessions for ``DATABASE_URL`` (SQLite by default, PostgreSQL when configured).
+
+SQLite is tuned for one writer (the worker) beside many readers (the app): WAL journal, a busy
+timeout, foreign keys on. Writes open with ``BEGIN IMMEDIATE`` so that two writers queue on the
+busy timeout instead of failing with "database is locked" when a read lock would need upgrading.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import event
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine
+
+from . import settings
+
+BUSY_TIMEOUT_MS = 30_000
+_engines: dict[tuple[str, bool], Engine] = {}
+_migrated: set[str] = set()
+_lock = threading.Lock()
+
+T = TypeVar("T")
+
+
+def is_sqlite(url: str) -> bool:
+    return make_url(url).get_backend_name() == "sqlite"
+
+
+def _make_engine(url: str, immediate: bool) -> Engine:
+    if not is_sqlite(url):
+        return create_engine(url, pool_pre_ping=True)
+    database = make_url(url).database
+    if database and database != ":memory:":
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(
+        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
+    )
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        # Let SQLAlchemy, not the sqlite3 module, decide when transactions begin.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection):
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def get_engine(url: str | None = None, *, write: bool = False, migrate: bool = True) -> Engine:
+    """The process-wide engine for ``url``; the first call brings the schema up to date."""
+    url = url or settings.database_url()
+    with _lock:
+        engine = _engines.get((url, write))
+        if engine is None:
+            engine = _engines[(url, write)] = _make_engine(url, immediate=write)
+    if migrate and url not in _migrated:
+        from .migrate import upgrade
+
+        upgrade(url)
+        _migrated.add(url)
+    return engine
+
+
+def dispose_engines() -> None:
+    """Close every pooled connection (tests, and processes that fork)."""
+    with _lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _migrated.clear()
+
+
+@contextmanager
+def reading(url: str | None = None) -> Iterator[Session]:
+    with Session(get_engine(url)) as session:
+        yield session
+
+
+@contextmanager
+def writing(url: str | None = None) -> Iterator[Session]:
+    """A short write transaction: committed on success, rolled back on error."""
+    with Session(get_engine(url, write=True)) as session:
+        with session.begin():
+            yield session
+
+
+def retry_locked(action: Callable[[], T], attempts: int = 5, pause: float = 0.5) -> T:
+    """Run ``action`` again when SQLite stays busy past the busy timeout; re-raise otherwise."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return action()
+        except OperationalError as error:
+            if "locked" not in str(error).lower() or attempt == attempts:
+                raise
+            time.sleep(pause * attempt)
+    raise AssertionError("unreachable")

@@ -1,0 +1,158 @@
+"""Words for the demo collection: post and question templates in nine languages, names, bios.
+
+Everything here is invented. Handles start with ``demo_`` and organisations end in "(demo)" so
+nobody mistakes a demo voice for a real one.
+"""
+
+from __future__ import annotations
+
+LANGUAGE_WEIGHTS = {"en": 52, "ru": 10, "fr": 8, "de": 9, "es": 5, "it": 6, "uk": 4, "tr": 3, "ar": 3}
+
+# {topic} is filled from TOPICS, {tags} with hashtags, {who} with a mention.
+POST_TEMPLATES = {
+    "en": ["{who} on {topic}: partnerships only work when everyone has a role {tags}",
+           "Strong message at the Hofburg today about {topic} {tags}",
+           "\"No country can fight trafficking alone\" — {who} on {topic} {tags}",
+           "Taking notes on {topic}. Who is missing from this table? {tags}",
+           "Great panel discussion on {topic}, thank you {who} {tags}",
+           "Data point of the day on {topic}: identification still lags far behind {tags}"],
+    "ru": ["{who} о теме «{topic}»: партнёрство работает, когда у каждого есть своя роль {tags}",
+           "Важная дискуссия в Хофбурге: {topic} {tags}",
+           "Ни одна страна не справится с торговлей людьми в одиночку — {topic} {tags}"],
+    "fr": ["{who} sur {topic} : chacun a un rôle à jouer {tags}",
+           "Débat essentiel à la Hofburg sur {topic} {tags}",
+           "Aucun pays ne peut lutter seul contre la traite — {topic} {tags}"],
+    "de": ["{who} zu {topic}: Partnerschaft gelingt nur, wenn alle eine Rolle haben {tags}",
+           "Wichtige Diskussion in der Hofburg über {topic} {tags}",
+           "Kein Staat kann Menschenhandel allein bekämpfen — {topic} {tags}"],
+    "es": ["{who} sobre {topic}: todos tenemos un papel {tags}",
+           "Debate clave en el Hofburg sobre {topic} {tags}"],
+    "it": ["{who} su {topic}: ognuno ha un ruolo {tags}",
+           "Dibattito importante all'Hofburg su {topic} {tags}"],
+    "uk": ["{who} про {topic}: партнерство працює, коли кожен має роль {tags}",
+           "Важлива дискусія у Гофбурзі: {topic} {tags}"],
+    "tr": ["{who}: {topic} konusunda herkesin bir rolü var {tags}",
+           "Hofburg'da {topic} üzerine önemli bir tartışma {tags}"],
+    "ar": ["{who} حول {topic}: لكل واحد دور في مكافحة الاتجار بالبشر {tags}",
+           "نقاش مهم في فيينا حول {topic} {tags}"],
+}
+
+TOPICS = {
+    "en": ["national referral mechanisms", "survivor-led advocacy", "supply chain due diligence",
+           "labour inspections", "online recruitment and cyber police", "the role of municipalities",
+           "trade unions and migrant workers", "teachers spotting the signs", "financial investigations",
+           "inter-ministerial co-ordination"],
+    "ru": ["национальные механизмы перенаправления", "голос пострадавших", "цепочки поставок",
+           "трудовые инспекции", "роль профсоюзов"],
+    "fr": ["les mécanismes nationaux d'orientation", "la voix des survivantes", "les chaînes d'approvisionnement",
+           "l'inspection du travail", "le rôle des municipalités"],
+    "de": ["nationale Verweismechanismen", "die Stimme der Überlebenden", "Lieferketten",
+           "Arbeitsinspektionen", "die Rolle der Gemeinden"],
+    "es": ["los mecanismos nacionales de derivación", "la voz de las supervivientes", "las cadenas de suministro"],
+    "it": ["i meccanismi nazionali di referral", "la voce delle sopravvissute", "le catene di fornitura"],
+    "uk": ["національні механізми перенаправлення", "голос постраждалих", "ланцюги постачання"],
+    "tr": ["ulusal yönlendirme mekanizmaları", "hayatta kalanların sesi", "tedarik zincirleri"],
+    "ar": ["آليات الإحالة الوطنية", "أصوات الناجيات", "سلاسل التوريد"],
+}
+
+QUESTION_TEMPLATES = {
+    "en": ["How can {topic} include survivors from the start?", "What funding exists for {topic} at local level?",
+           "Could the panel say more about {topic} in the OSCE region?", "Who evaluates {topic}, and how often?"],
+    "ru": ["Как вовлечь пострадавших в {topic}?", "Какие ресурсы есть для темы «{topic}» на местах?"],
+    "fr": ["Comment associer les survivantes à {topic} ?", "Quels moyens pour {topic} au niveau local ?"],
+    "de": ["Wie werden Überlebende in {topic} einbezogen?", "Welche Mittel gibt es für {topic} vor Ort?"],
+    "es": ["¿Cómo incluir a las supervivientes en {topic}?"],
+    "it": ["Come coinvolgere le sopravvissute ne {topic}?"],
+    "uk": ["Як залучити постраждалих до теми «{topic}»?"],
+    "tr": ["{topic} konusunda yerel düzeyde hangi kaynaklar var?"],
+    "ar": ["كيف يمكن إشراك الناجيات في {topic}؟"],
+}
+
+EXTRA_HASHTAGS = ["#EndHumanTrafficking", "#HumanTrafficking", "#OSCE", "#EveryoneHasARole", "#antitrafficking"]
+EMOJI = ["👏", "🙏", "💪", "🤝", "✊🏽", "🇪🇺", "📢", "👉", "❤️", "🌍"]
+
+# Deliberately hostile strings: the app must show each one literally.
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "![p](http://127.0.0.1:9/pixel.png)",
+    "[x](javascript:alert(1))",
+    "$\\LaTeX$",
+    ":red[colour]",
+]
+
+FIRST_NAMES = {
+    "en": ["Anna", "James", "Mary", "David", "Grace", "Tom", "Olivia", "Sam"],
+    "ru": ["Ольга", "Иван", "Наталья", "Дмитрий", "Мария"],
+    "fr": ["Camille", "Luc", "Élodie", "Marc", "Inès"],
+    "de": ["Katrin", "Jonas", "Sabine", "Lukas", "Verena"],
+    "es": ["Lucía", "Javier", "Carmen"],
+    "it": ["Giulia", "Marco", "Chiara"],
+    "uk": ["Оксана", "Тарас", "Ірина"],
+    "tr": ["Ayşe", "Mehmet", "Elif"],
+    "ar": ["ليلى", "أحمد", "مريم"],
+}
+LAST_NAMES = {
+    "en": ["Example", "Sample", "Placeholder", "Fictional", "Testwood"],
+    "ru": ["Примерова", "Тестов", "Образцова"],
+    "fr": ["Exemple", "Fictif", "Modèle"],
+    "de": ["Beispiel", "Muster", "Probe"],
+    "es": ["Ejemplo", "Ficticia"],
+    "it": ["Esempio", "Fittizia"],
+    "uk": ["Приклад", "Зразок"],
+    "tr": ["Örnek", "Deneme"],
+    "ar": ["مثال", "تجربة"],
+}
+CITIES = ["Vienna", "Wien", "Warsaw", "Kyiv", "Москва", "Paris", "Berlin", "Roma", "Madrid", "Ankara", "Tunis",
+          "Tbilisi", "Tashkent", "Washington, DC", "Geneva", "", ""]
+
+# Bios that the shipped keyword rules recognise, per group (a few per language).
+BIOS = {
+    "government": ["Diplomat at the Permanent Mission to the OSCE (demo)", "Ministry of Interior, anti-trafficking unit (demo)",
+                   "Ständige Vertretung bei der OSZE (demo)", "Министерство иностранных дел (demo)",
+                   "Ambassade, section politique (demo)", "National rapporteur on trafficking (demo)"],
+    "partner_state": ["Mission of Japan to the international organisations in Vienna (demo)",
+                      "Embassy of Tunisia, Vienna (demo)", "Mission of Australia (demo)"],
+    "osce": ["Working at the OSCE Secretariat (demo)", "ODIHR human rights officer (demo)", "ОБСЕ, полевая миссия (demo)"],
+    "intl_org": ["UNODC anti-trafficking officer (demo)", "IOM migration programme (demo)", "ILO forced labour specialist (demo)",
+                 "Council of Europe, GRETA secretariat (demo)", "МОМ, программа защиты мигрантов (demo)"],
+    "civil_society": ["Anti-trafficking NGO, victim support (demo)", "Activist. Opinions my own (demo)",
+                      "ONG de protection des victimes (demo)", "Verein für Opferschutz (demo)", "общественная организация (demo)"],
+    "survivor": ["Survivor leader and advocate (demo)", "Überlebende, Aktivistin (demo)", "Survivor. Speaking so others are heard (demo)"],
+    "academia": ["Researcher on migration and exploitation (demo)", "Professor of law, University (demo)",
+                 "Forscherin, Institut für Menschenrechte (demo)", "исследователь, Университет (demo)"],
+    "media": ["Journalist covering human rights (demo)", "Korrespondentin in Wien (demo)", "журналист (demo)", "صحفية (demo)"],
+    "labour": ["Trade union officer, migrant workers (demo)", "Gewerkschaft, internationale Abteilung (demo)", "профсоюз (demo)"],
+    "business": ["Supply chain due diligence at a retail company (demo)", "CSR lead (demo)", "Unternehmen, Nachhaltigkeit (demo)"],
+    "frontline": ["Labour inspector (demo)", "Social worker with migrants (demo)", "Lehrerin (demo)", "врач (demo)"],
+    "law_enforcement": ["Police officer, cybercrime unit (demo)", "Prosecutor (demo)", "Polizei, Ermittlerin (demo)"],
+    "local": ["Municipality of a border town (demo)", "City council, social affairs (demo)", "belediye (demo)"],
+    "faith_community": ["Caritas shelter network (demo)", "Faith-based outreach (demo)", "Kirche und Migration (demo)"],
+    # Bios that no rule recognises: these authors stay unclassified until someone decides.
+    "public": ["Coffee, books and human rights (demo)", "Views my own 🌍 (demo)", "Student. Vienna. (demo)", ""],
+}
+
+GROUP_WEIGHTS = {
+    "government": 16, "partner_state": 3, "osce": 8, "intl_org": 9, "civil_society": 17, "survivor": 4,
+    "academia": 8, "media": 7, "labour": 3, "business": 4, "frontline": 4, "law_enforcement": 4, "local": 2,
+    "faith_community": 2, "public": 9,
+}
+
+# The demo's known accounts; data/stakeholder_directory.csv lists each (a test keeps them in step).
+DIRECTORY_ACCOUNTS = [
+    ("demo_osce_secretariat", "osce"), ("demo_odihr_news", "osce"), ("demo_osce_mission_kyiv", "osce"),
+    ("demo_chairmanship_it", "government"), ("demo_pm_austria", "government"), ("demo_pm_germany", "government"),
+    ("demo_pm_usa", "government"), ("demo_pm_ukraine", "government"), ("demo_pm_russia", "government"),
+    ("demo_pm_france", "government"), ("demo_uk_antislavery", "government"), ("demo_partner_japan", "partner_state"),
+    ("demo_partner_tunisia", "partner_state"), ("demo_partner_australia", "partner_state"),
+    ("demo_unodc_ht", "intl_org"), ("demo_iom_vienna", "intl_org"), ("demo_ilo_forcedlabour", "intl_org"),
+    ("demo_coe_greta", "intl_org"), ("demo_lastrada_net", "civil_society"), ("demo_antitrafficking_ngo", "civil_society"),
+    ("demo_survivor_alliance", "survivor"), ("demo_space_intl", "survivor"), ("demo_univ_vienna_ht", "academia"),
+    ("demo_thinktank_migration", "academia"), ("demo_newsdesk_vienna", "media"), ("demo_ituc_global", "labour"),
+    ("demo_textile_union", "labour"), ("demo_retailer_csr", "business"), ("demo_hotel_assoc", "business"),
+    ("demo_labour_inspectorate", "frontline"), ("demo_school_network", "frontline"),
+    ("demo_cyber_police", "law_enforcement"), ("demo_prosecutors_net", "law_enforcement"),
+    ("demo_city_vienna", "local"), ("demo_caritas_ht", "faith_community"),
+]
+
+DISMISS_REASONS = ["off topic", "duplicate", "offensive", "already answered"]

@@ -1,0 +1,202 @@
+"""Import twarc2 JSONL files (plain or ``.gz``), read as a stream so memory stays flat.
+
+Every line is stored or kept aside as a RejectedRecord with ``file:line`` and the reason. Rows are
+committed in batches together with the file's resume point, so a run that is killed resumes
+after the last committed line; a file imported again in full changes nothing.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlmodel import Session
+
+from . import db, flags, runs
+from .attribution import Attributor
+from .classification import Classifier
+from .event import load_event
+from .normalize import Batch, RecordError, normalize
+from .store import StoreCounts, store_posts
+
+log = logging.getLogger(__name__)
+SOURCE = "import-jsonl"
+BATCH_POSTS = 2000
+
+
+@dataclass
+class ImportSummary:
+    lines: int = 0
+    skipped_lines: int = 0  # already committed by an interrupted earlier run
+    rejected: int = 0
+    api_errors: int = 0
+    store: StoreCounts = field(default_factory=StoreCounts)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"lines": self.lines, "skipped_lines": self.skipped_lines, **self.store.as_dict(),
+                "rejected": self.rejected, "api_errors": self.api_errors}
+
+
+def _open(path: Path):
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+
+
+def fingerprint(path: Path) -> str:
+    """Identifies a file by its first 64 KiB, so a resume point is never applied to another file."""
+    with _open(path) as handle:
+        return hashlib.sha1(handle.read(65536)).hexdigest()[:16]
+
+
+def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+    with _open(path) as handle:
+        for number, line in enumerate(handle, start=1):
+            yield number, line
+
+
+def parse_line(line: bytes) -> object:
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RecordError(f"not UTF-8 ({error.reason} at byte {error.start})") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordError(f"invalid JSON: {error.msg} at column {error.colno}") from None
+
+
+def _context(session: Session) -> tuple[Classifier, Attributor]:
+    return Classifier.from_database(session), Attributor.from_database(session, load_event().grace)
+
+
+def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], None] | None = None,
+                batch_posts: int = BATCH_POSTS, should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
+    path = Path(path)
+    summary = ImportSummary()
+    resume_key = f"jsonl:{path.resolve()}"
+    mark = fingerprint(path)
+    with db.writing(url) as session:
+        run_id = runs.start_run(session, SOURCE, f"import-jsonl {path.name}")
+        saved = runs.checkpoint(session, resume_key)
+    resume_after = 0
+    if saved and saved.startswith(mark + ":") and not saved.endswith(":done"):
+        resume_after = int(saved.split(":")[1])
+        log.info("%s: resuming after line %d committed by an earlier run", path.name, resume_after)
+
+    pending: list[tuple[int, Batch | None, bytes, str | None]] = []
+    pending_posts = 0
+
+    def flush(last_line: int, done: bool = False) -> None:
+        nonlocal pending, pending_posts
+
+        def write() -> StoreCounts:
+            counts = StoreCounts()
+            rejected = 0
+            with db.writing(url) as session:
+                classifier, attributor = _context(session)
+                # Lines carry their own retrieval time: store each time's records together, oldest
+                # first, so the newest metrics win.
+                by_time: dict[object, tuple[list, list]] = {}
+                for _, b, _, _ in pending:
+                    if b:
+                        group = by_time.setdefault(b.retrieved_at, ([], []))
+                        group[0].extend(b.posts)
+                        group[1].extend(b.users)
+                for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
+                    group_posts, group_users = by_time[retrieved]
+                    counts.add(store_posts(session, group_posts, group_users, classifier=classifier,
+                                           attributor=attributor, metrics_at=retrieved))
+                for number, batch, raw, reason in pending:
+                    where = f"{path.name}:{number}"
+                    if reason is not None:
+                        runs.reject(session, SOURCE, where, reason, raw.decode("utf-8", "replace"))
+                        rejected += 1
+                    elif batch is not None:
+                        for item in batch.rejected:
+                            location = f"{where} {item.location}".strip()
+                            runs.reject(session, SOURCE, location, item.reason, item.raw)
+                            rejected += 1
+                if demo_seen:
+                    flags.mark_demo(session)
+                runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
+            summary.rejected += rejected
+            return counts
+
+        summary.store.add(db.retry_locked(write))
+        pending, pending_posts = [], 0
+
+    last_line, stopped, demo_seen = resume_after, False, False
+    try:
+        for number, line in read_lines(path):
+            if number <= resume_after:
+                summary.skipped_lines += 1
+                continue
+            last_line = number
+            if on_line:
+                on_line(len(line))
+            if not line.strip():
+                continue
+            summary.lines += 1
+            try:
+                obj = parse_line(line)
+                batch = normalize(obj)
+            except RecordError as error:
+                pending.append((number, None, line.rstrip(b"\r\n"), str(error)))
+            else:
+                summary.api_errors += len(batch.api_errors)
+                for api_error in batch.api_errors:
+                    log.warning("%s:%d: the API reported: %s", path.name, number,
+                                api_error.get("detail") or api_error.get("title") or api_error)
+                demo_seen = demo_seen or "__demo" in obj
+                pending.append((number, batch, line, None))
+                pending_posts += len(batch.posts) + 1
+            if pending_posts >= batch_posts:
+                flush(number)
+                if should_stop():
+                    stopped = True
+                    break
+        else:
+            flush(last_line, done=True)
+    except BaseException as error:
+        with db.writing(url) as session:
+            runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                            summary.as_dict(), repr(error))
+        raise
+    status = "interrupted" if stopped else ("rejected" if summary.rejected else "ok")
+    with db.writing(url) as session:
+        runs.finish_run(session, run_id, status, summary.as_dict())
+    return summary
+
+
+def import_files(paths: list[Path], *, url: str | None = None, progress: bool | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
+    """Import several files; a progress bar on a terminal."""
+    total = ImportSummary()
+    progress = sys.stderr.isatty() if progress is None else progress
+    for path in paths:
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=Path(path).stat().st_size, unit="B", unit_scale=True, desc=Path(path).name,
+                       file=sys.stderr)
+        try:
+            summary = import_file(Path(path), url=url, on_line=bar.update if bar else None, should_stop=should_stop)
+        finally:
+            if bar:
+                bar.close()
+        total.lines += summary.lines
+        total.skipped_lines += summary.skipped_lines
+        total.rejected += summary.rejected
+        total.api_errors += summary.api_errors
+        total.store.add(summary.store)
+        if should_stop():
+            break
+    return total

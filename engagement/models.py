@@ -1,0 +1,248 @@
+"""The data model. Every datetime is stored in UTC and read back as an aware UTC datetime.
+
+Tables are changed only through an Alembic revision in ``engagement/migrations``; a test
+checks that the models and the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from .timeutil import utcnow
+
+
+class SessionKind(StrEnum):
+    plenary = "plenary"
+    panel = "panel"
+    side_event = "side_event"
+    break_ = "break"
+
+
+class PostKind(StrEnum):
+    original = "original"
+    retweet = "retweet"
+    reply = "reply"
+    quote = "quote"
+
+
+class GroupSource(StrEnum):
+    """How an author's stakeholder group was decided, strongest first."""
+
+    moderator = "moderator"
+    directory = "directory"
+    rule = "rule"
+    unclassified = "unclassified"
+
+
+class QuestionStatus(StrEnum):
+    pending = "pending"
+    follow_up = "follow_up"
+    approved = "approved"
+    on_screen = "on_screen"
+    answered = "answered"
+    dismissed = "dismissed"
+    archived = "archived"
+
+
+class StakeholderGroup(SQLModel, table=True):
+    __tablename__ = "stakeholder_group"
+
+    key: str = Field(primary_key=True)
+    label: str
+    description: str = ""
+    display_order: int = 0
+    colour: str
+
+
+class AgendaSession(SQLModel, table=True):
+    """An agenda item. Named so as not to clash with a database session."""
+
+    __tablename__ = "agenda_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    title: str
+    kind: str = SessionKind.panel
+    starts_at: datetime = Field(index=True)
+    ends_at: datetime
+    room: str = ""
+    hashtags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # [{"name": ..., "group": <stakeholder_group.key or "">, "role": ...}]
+    speakers: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    illustrative: bool = False
+    source_note: str = ""
+
+
+class DirectoryEntry(SQLModel, table=True):
+    """A known account: its organisation and stakeholder group (organisers keep the list)."""
+
+    __tablename__ = "directory_entry"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = "x"
+    handle: str  # lower-case, without "@"
+    platform_user_id: Optional[str] = None
+    organisation: str = ""
+    group_key: str = Field(foreign_key="stakeholder_group.key")
+    note: str = ""
+
+
+class ClassificationRule(SQLModel, table=True):
+    """A keyword looked for, as a whole word and ignoring case, in display names and bios."""
+
+    __tablename__ = "classification_rule"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    position: int  # rules are tried in this order; the first match wins
+    keyword: str
+    group_key: str = Field(foreign_key="stakeholder_group.key")
+    language: str = ""
+    note: str = ""
+
+
+class Author(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = "x"
+    platform_user_id: str
+    handle: Optional[str] = Field(default=None, index=True)
+    display_name: Optional[str] = None
+    bio: Optional[str] = None
+    location: Optional[str] = None
+    followers: Optional[int] = None
+    verified: Optional[bool] = None
+    organisation: Optional[str] = None
+    group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key", index=True)
+    group_source: str = GroupSource.unclassified
+    # A moderator's decision survives every reclassification.
+    override_group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key")
+    override_organisation: Optional[str] = None
+    # False while only the id is known (the API left the user out of ``includes``).
+    profile_known: bool = False
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_updated: datetime = Field(default_factory=utcnow)
+
+
+class Post(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_id"),
+        Index("ix_post_collected_created", "collected", "created_at"),
+        Index("ix_post_session_created", "session_id", "created_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = "x"
+    # The logical post: for an edited post, the first id of its edit history.
+    platform_id: str
+    # The newest version seen (equal to platform_id unless edited).
+    current_id: str
+    author_id: Optional[int] = Field(default=None, foreign_key="author.id", index=True)
+    created_at: datetime
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    language: Optional[str] = Field(default=None, index=True)
+    kind: str = Field(default=PostKind.original, index=True)
+    # [{"type": "retweeted"|"quoted"|"replied_to", "id": ...}]
+    referenced: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The post this one retweets, quotes or replies to (by platform id), for the conversation network.
+    referenced_platform_id: Optional[str] = Field(default=None, index=True)
+    in_reply_to_user_id: Optional[str] = None
+    conversation_id: Optional[str] = None
+    hashtags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    urls: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    media_count: int = 0
+    retweets: int = 0
+    replies: int = 0
+    likes: int = 0
+    quotes: int = 0
+    impressions: Optional[int] = None
+    # When the metrics above were read, so that an older file never overwrites newer figures.
+    metrics_at: Optional[datetime] = None
+    session_id: Optional[int] = Field(default=None, foreign_key="agenda_session.id")
+    # True: matched the event query. False: only referenced by a collected post (context).
+    collected: bool = True
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_updated: datetime = Field(default_factory=utcnow)
+
+
+class PostEntity(SQLModel, table=True):
+    """One hashtag or mention of a post, lower-cased, so aggregates can GROUP BY in SQL."""
+
+    __tablename__ = "post_entity"
+    __table_args__ = (Index("ix_post_entity_kind_value", "kind", "value"),)
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(primary_key=True)  # "hashtag" | "mention"
+    value: str = Field(primary_key=True)
+
+
+class Question(SQLModel, table=True):
+    __table_args__ = (Index("ix_question_session_status", "session_id", "status"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="agenda_session.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # The participant's own words when a moderator edited the question before approving it.
+    original_text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    language: Optional[str] = None
+    display_name: Optional[str] = None
+    group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key")
+    affiliation: Optional[str] = None
+    status: str = Field(default=QuestionStatus.pending, index=True)
+    votes: int = 0
+    flagged: bool = False
+    # Where the question came from: "app", or an import ("csv:<file>", "slido:<file>", "demo").
+    origin: str = "app"
+    # The importer's stable id, so importing the same file twice changes nothing.
+    external_id: Optional[str] = Field(default=None, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class IngestCheckpoint(SQLModel, table=True):
+    __tablename__ = "ingest_checkpoint"
+
+    source: str = Field(primary_key=True)
+    position: str
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RejectedRecord(SQLModel, table=True):
+    __tablename__ = "rejected_record"
+    __table_args__ = (UniqueConstraint("source", "location"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    location: str
+    reason: str
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IngestRun(SQLModel, table=True):
+    __tablename__ = "ingest_run"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    command: str = ""
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: Optional[datetime] = None
+    status: str = "running"  # running | ok | rejected | failed | interrupted
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+
+
+class Setting(SQLModel, table=True):
+    """Small facts about the database as a whole: the demo flag, the replay clock."""
+
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime = Field(default_factory=utcnow)

@@ -1,0 +1,143 @@
+"""Import session questions from CSV (our own columns), idempotently.
+
+Columns: ``session`` (a key from agenda.csv or a session's exact title), ``question``, and
+optionally ``id``, ``name``, ``group``, ``affiliation``, ``language``, ``votes``, ``status``,
+``created_at`` (ISO 8601; without an offset it is read in the event's time zone). A row that
+cannot be used is kept as a RejectedRecord with ``file:line`` and the reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from . import db, runs
+from .event import load_event
+from .models import AgendaSession, Question, QuestionStatus, StakeholderGroup
+from .timeutil import to_utc, utcnow
+
+SOURCE = "import-questions"
+MAX_QUESTION_CHARS = 2000
+STATUSES = {s.value for s in QuestionStatus}
+
+
+class RowError(ValueError):
+    pass
+
+
+@dataclass
+class QuestionImportSummary:
+    rows: int = 0
+    new: int = 0
+    updated: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+
+    def as_dict(self) -> dict[str, int]:
+        return dict(self.__dict__)
+
+
+def _lookup_tables(session: Session):
+    sessions = {}
+    for item in session.scalars(select(AgendaSession)):
+        sessions[item.key] = item.id
+        sessions.setdefault(item.title, item.id)
+    groups = {}
+    for group in session.scalars(select(StakeholderGroup)):
+        groups[group.key] = group.key
+        groups[group.label.lower()] = group.key
+    return sessions, groups
+
+
+def parse_row(row: dict[str, str], sessions: dict, groups: dict, zone: str, origin: str) -> dict:
+    get = lambda name: (row.get(name) or "").strip()  # noqa: E731
+    session_ref, text = get("session"), get("question")
+    if not session_ref:
+        raise RowError("no session given")
+    if session_ref not in sessions:
+        raise RowError(f"session {session_ref!r} is neither a key from agenda.csv nor a session's exact title")
+    if not text:
+        raise RowError("the question is empty")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise RowError(f"the question has {len(text)} characters; at most {MAX_QUESTION_CHARS} are accepted")
+    status = (get("status") or "pending").lower().replace(" ", "_").replace("-", "_")
+    if status not in STATUSES:
+        raise RowError(f"status {get('status')!r} is not one of {', '.join(sorted(STATUSES))}")
+    group = get("group")
+    if group and group.lower() not in groups and group not in groups:
+        raise RowError(f"group {group!r} is not in stakeholder_groups.csv")
+    votes = get("votes") or "0"
+    if not votes.isdigit():
+        raise RowError(f"votes {votes!r} is not a whole number")
+    created = get("created_at")
+    try:
+        created_at = to_utc(datetime.fromisoformat(created.replace("Z", "+00:00")), zone) if created else None
+    except ValueError:
+        raise RowError(f"created_at {created!r} is not an ISO 8601 date and time") from None
+    external = get("id") or hashlib.sha1("\x1f".join([session_ref, text, created, get("name")]).encode()).hexdigest()[:20]
+    return {
+        "session_id": sessions[session_ref],
+        "text": text,
+        "language": get("language") or None,
+        "display_name": get("name") or None,
+        "group_key": (groups.get(group) or groups.get(group.lower())) if group else None,
+        "affiliation": get("affiliation") or None,
+        "status": status,
+        "votes": int(votes),
+        "origin": origin,
+        "external_id": f"{origin}:{external}",
+        "created_at": created_at,
+    }
+
+
+def import_questions(path: Path, *, url: str | None = None, origin: str = "csv") -> QuestionImportSummary:
+    path = Path(path)
+    summary = QuestionImportSummary()
+    zone = load_event().time_zone
+    with db.writing(url) as session:
+        run_id = runs.start_run(session, SOURCE, f"import-questions {path.name}")
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle, db.writing(url) as session:
+            sessions, groups = _lookup_tables(session)
+            reader = csv.DictReader(handle)
+            missing = {"session", "question"} - set(reader.fieldnames or [])
+            if missing:
+                raise RowError(f"{path.name}:1: missing column(s) {', '.join(sorted(missing))}")
+            for row in reader:
+                summary.rows += 1
+                where = f"{path.name}:{reader.line_num}"
+                try:
+                    values = parse_row(row, sessions, groups, zone, origin)
+                except RowError as error:
+                    runs.reject(session, SOURCE, where, str(error), dict(row))
+                    summary.rejected += 1
+                    continue
+                existing = session.scalar(select(Question).where(Question.external_id == values["external_id"]))
+                if existing is None:
+                    values["created_at"] = values["created_at"] or utcnow()
+                    session.add(Question(**values, updated_at=utcnow()))
+                    summary.new += 1
+                    continue
+                values["created_at"] = values["created_at"] or existing.created_at
+                changed = {k: v for k, v in values.items() if getattr(existing, k) != v
+                           and not (k == "created_at" and to_utc(existing.created_at) == v)}
+                if changed:
+                    for key, value in changed.items():
+                        setattr(existing, key, value)
+                    existing.updated_at = utcnow()
+                    summary.updated += 1
+                else:
+                    summary.duplicates += 1
+    except Exception as error:
+        with db.writing(url) as session:
+            runs.finish_run(session, run_id, "failed", summary.as_dict(), str(error))
+        raise
+    with db.writing(url) as session:
+        runs.finish_run(session, run_id, "rejected" if summary.rejected else "ok", summary.as_dict())
+    return summary

@@ -1,0 +1,134 @@
+"""Feed a collection into the database in simulated real time, so the live view moves in a demo.
+
+The file's pages are split into one message per post (as the filtered stream would deliver them),
+sorted by time, and stored when the simulated clock passes them. The clock itself is kept in the
+database (``flags.REPLAY_CLOCK``) so the app shows the agenda as it stood at that moment.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from . import db, flags
+from .attribution import Attributor
+from .classification import Classifier
+from .event import load_event
+from .jsonl import parse_line, read_lines
+from .normalize import RecordError, normalize
+from .store import StoreCounts, store_posts
+from .timeutil import parse_api_time, to_utc
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Message:
+    created_at: datetime
+    page: dict
+
+
+def split_page(page: dict) -> Iterator[Message]:
+    """One stream-like message per post of a search page, carrying only the includes it needs."""
+    data = page.get("data")
+    if isinstance(data, dict):
+        data = [data]
+    if not isinstance(data, list):
+        return
+    includes = page.get("includes") or {}
+    users = {u.get("id"): u for u in includes.get("users", []) if isinstance(u, dict)}
+    tweets = {t.get("id"): t for t in includes.get("tweets", []) if isinstance(t, dict)}
+    by_handle = {u.get("username"): u for u in users.values()}
+    for tweet in data:
+        try:
+            created_at = parse_api_time(tweet["created_at"])
+        except (KeyError, TypeError, ValueError):
+            continue  # the importer, not the replay, reports malformed posts
+        wanted_tweets = [tweets[r["id"]] for r in tweet.get("referenced_tweets", []) if r.get("id") in tweets]
+        wanted_users = {tweet.get("author_id")} | {t.get("author_id") for t in wanted_tweets}
+        message_users = [users[u] for u in wanted_users if u in users]
+        for mention in tweet.get("entities", {}).get("mentions", []):
+            user = by_handle.get(mention.get("username"))
+            if user is not None and user not in message_users:
+                message_users.append(user)
+        message = {"data": tweet, "includes": {"users": message_users, "tweets": wanted_tweets}}
+        if "__demo" in page:
+            message["__demo"] = page["__demo"]
+        yield Message(created_at, message)
+
+
+def load_messages(path: Path) -> list[Message]:
+    messages = []
+    for _, line in read_lines(path):
+        if not line.strip():
+            continue
+        try:
+            messages.extend(split_page(parse_line(line)))
+        except RecordError:
+            continue
+    messages.sort(key=lambda m: m.created_at)
+    return messages
+
+
+def store_messages(messages: list[Message], url: str | None = None) -> StoreCounts:
+    counts = StoreCounts()
+    if not messages:
+        return counts
+
+    def write() -> StoreCounts:
+        with db.writing(url) as session:
+            classifier = Classifier.from_database(session)
+            attributor = Attributor.from_database(session, load_event().grace)
+            posts, users = [], []
+            for message in messages:
+                batch = normalize(message.page)
+                posts.extend(batch.posts)
+                users.extend(batch.users)
+            if any("__demo" in m.page for m in messages):
+                flags.mark_demo(session)
+            return store_posts(session, posts, users, classifier=classifier, attributor=attributor)
+
+    counts.add(db.retry_locked(write))
+    return counts
+
+
+def replay(path: Path, *, speed: float = 60.0, start: datetime | None = None, skip_gaps: timedelta | None = None,
+           url: str | None = None, tick: float = 1.0, should_stop: Callable[[], bool] = lambda: False,
+           sleep: Callable[[float], None] = time.sleep) -> StoreCounts:
+    """Store every post of ``path``, those after ``start`` paced at ``speed`` × real time.
+
+    ``skip_gaps``: when the next post is further away than this, jump the clock to it (nights).
+    """
+    messages = load_messages(Path(path))
+    total = StoreCounts()
+    if not messages:
+        return total
+    clock = to_utc(start) if start else messages[0].created_at
+    position = 0
+    while position < len(messages) and messages[position].created_at <= clock:
+        position += 1
+    total.add(store_messages(messages[:position], url))
+    log.info("replay: %d posts up to %s stored at once; %d to go at %gx", position, clock.isoformat(),
+             len(messages) - position, speed)
+    with db.writing(url) as session:
+        flags.set_replay_clock(session, clock)
+    last = time.monotonic()
+    while position < len(messages) and not should_stop():
+        sleep(tick)
+        now = time.monotonic()
+        clock += timedelta(seconds=(now - last) * speed)
+        last = now
+        if skip_gaps and messages[position].created_at - clock > skip_gaps:
+            clock = messages[position].created_at
+        end = position
+        while end < len(messages) and messages[end].created_at <= clock:
+            end += 1
+        total.add(store_messages(messages[position:end], url))
+        position = end
+        with db.writing(url) as session:
+            flags.set_replay_clock(session, clock)
+    return total

@@ -1,0 +1,1 @@
+"""The ingest worker: ``python -m ingest --help``."""

@@ -1,0 +1,241 @@
+"""Command line of the ingest worker. Each command is a thin layer over ``engagement``.
+
+Exit status: 0 done; 1 failed (the message says why); 2 bad usage; 3 done, but some records were
+rejected (they are kept in the database with their reasons: ``status`` lists them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from engagement import db, settings
+from engagement.event import EventConfigError, load_event
+from engagement.migrate import current_revision, upgrade
+
+from .stopping import StopFlag
+
+log = logging.getLogger("ingest")
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+
+
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return settings.redact(super().format(record))
+
+
+def configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+
+
+def prepare(url: str | None = None) -> None:
+    """Migrate, and load the event files into a database that has no agenda yet."""
+    from engagement.sync import ensure_event
+
+    db.get_engine(url)
+    with db.writing(url) as session:
+        if ensure_event(session):
+            log.info("event files loaded into the database")
+
+
+def print_summary(title: str, counts: dict) -> None:
+    width = max(len(k) for k in counts)
+    print(title)
+    for key, value in counts.items():
+        print(f"  {key.replace('_', ' '):<{width}}  {value}")
+
+
+def cmd_demo(args) -> int:
+    from engagement.demo import DemoCollection, write_collection
+
+    out = Path(args.out) if args.out else (settings.data_dir() / "demo.jsonl" if args.load else None)
+    if out is None:
+        raise UsageError("give --out FILE.jsonl, or --load to import the collection")
+    collection = DemoCollection(args.posts, args.seed)
+    posts_file, questions_file = write_collection(out, collection=collection)
+    print(f"wrote {args.posts} posts to {posts_file} and {sum(1 for _ in collection.questions())} questions to {questions_file}")
+    if not args.load:
+        return EXIT_OK
+    prepare()
+    from engagement.jsonl import import_files
+    from engagement.question_import import import_questions
+
+    posts = import_files([posts_file], progress=args.progress)
+    questions = import_questions(questions_file, origin="demo")
+    print_summary("demo posts", posts.as_dict())
+    print_summary("demo questions", questions.as_dict())
+    return EXIT_REJECTED if posts.rejected or questions.rejected else EXIT_OK
+
+
+def cmd_import_jsonl(args) -> int:
+    from engagement.jsonl import import_files
+
+    prepare()
+    for name in args.files:
+        if not Path(name).is_file():
+            raise UsageError(f"{name}: no such file")
+    stop = StopFlag().install()
+    summary = import_files([Path(f) for f in args.files], progress=args.progress, should_stop=stop)
+    print_summary("import-jsonl" + (" (stopped early; run again to resume)" if stop() else ""), summary.as_dict())
+    return EXIT_REJECTED if summary.rejected else EXIT_OK
+
+
+def cmd_import_questions(args) -> int:
+    from engagement.question_import import import_questions
+
+    prepare()
+    if not Path(args.file).is_file():
+        raise UsageError(f"{args.file}: no such file")
+    summary = import_questions(Path(args.file))
+    print_summary("import-questions", summary.as_dict())
+    return EXIT_REJECTED if summary.rejected else EXIT_OK
+
+
+def parse_local_time(text: str) -> datetime:
+    from engagement.timeutil import to_utc
+
+    try:
+        return to_utc(datetime.fromisoformat(text.replace("Z", "+00:00")), load_event().time_zone)
+    except ValueError:
+        raise UsageError(f"{text!r} is not an ISO 8601 date and time") from None
+
+
+def cmd_replay(args) -> int:
+    from engagement.replay import replay
+
+    prepare()
+    stop = StopFlag().install()
+    counts = replay(Path(args.file), speed=args.speed, start=parse_local_time(args.start) if args.start else None,
+                    skip_gaps=timedelta(minutes=args.skip_gaps) if args.skip_gaps else None,
+                    should_stop=stop, sleep=stop.wait)
+    print_summary("replay" + (" (stopped)" if stop() else ""), counts.as_dict())
+    return EXIT_OK
+
+
+def cmd_status(args) -> int:
+    from engagement.status import database_status
+
+    db.get_engine()
+    with db.reading() as session:
+        status = database_status(session)
+    if args.json:
+        print(json.dumps(status, ensure_ascii=False, indent=2))
+        return EXIT_OK
+    print_summary("database", {k: v for k, v in status.items() if not isinstance(v, dict)})
+    for source, position in status["checkpoints"].items():
+        print(f"  checkpoint {source}: {position}")
+    for source, run in status["last_runs"].items():
+        print(f"  last {source}: {run['status']} at {run['started_at']} {json.dumps(run['counts'])}")
+    return EXIT_OK
+
+
+def cmd_reclassify(args) -> int:
+    from engagement.classification import reclassify
+
+    prepare()
+    with db.writing() as session:
+        changed = reclassify(session)
+    print(f"reclassified: {changed} author(s) changed group")
+    return EXIT_OK
+
+
+def cmd_config(args) -> int:
+    from engagement.sync import sync_event
+
+    db.get_engine()
+    with db.writing() as session:
+        result = sync_event(session)
+    for warning in result.warnings:
+        log.warning(warning)
+    print_summary("event files loaded", {k: v for k, v in result.__dict__.items() if k != "warnings"})
+    return EXIT_OK
+
+
+def cmd_db(args) -> int:
+    url = settings.database_url()
+    before = current_revision(url) if args.action == "upgrade" else None
+    if args.action == "upgrade":
+        upgrade(url)
+        print(f"database schema: {before or 'empty'} -> {current_revision(url)}")
+    else:
+        print(f"database schema: {current_revision(url) or 'empty'}")
+    return EXIT_OK
+
+
+class UsageError(Exception):
+    pass
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m ingest", description=__doc__.split("\n\n")[0])
+    parser.add_argument("-v", "--verbose", action="store_true")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    demo = commands.add_parser("demo", help="write the synthetic demo collection (and --load it)")
+    demo.add_argument("--posts", type=int, default=3000, help="collected posts to generate (default 3000)")
+    demo.add_argument("--seed", type=int, default=18, help="the same seed gives the same bytes (default 18)")
+    demo.add_argument("--out", help="JSONL file to write; questions go beside it as NAME.questions.csv")
+    demo.add_argument("--load", action="store_true", help="import the collection into DATABASE_URL")
+    demo.add_argument("--progress", action="store_true", default=None, help="show a progress bar")
+    demo.set_defaults(run=cmd_demo)
+
+    jsonl = commands.add_parser("import-jsonl", help="import twarc2 JSONL files (.gz too)")
+    jsonl.add_argument("files", nargs="+", metavar="FILE")
+    jsonl.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                       help="progress bar (default: on a terminal)")
+    jsonl.set_defaults(run=cmd_import_jsonl)
+
+    questions = commands.add_parser("import-questions", help="import session questions from CSV")
+    questions.add_argument("file", metavar="FILE")
+    questions.set_defaults(run=cmd_import_questions)
+
+    replay = commands.add_parser("replay", help="feed a collection in simulated real time (demo live view)")
+    replay.add_argument("file", metavar="FILE")
+    replay.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
+    replay.add_argument("--from", dest="start", metavar="TIME",
+                        help="start the clock here (event time zone); earlier posts go in at once")
+    replay.add_argument("--skip-gaps", type=float, metavar="MINUTES",
+                        help="jump the clock over quiet spells longer than this")
+    replay.set_defaults(run=cmd_replay)
+
+    status = commands.add_parser("status", help="what the database holds")
+    status.add_argument("--json", action="store_true")
+    status.set_defaults(run=cmd_status)
+
+    reclassify = commands.add_parser("reclassify", help="apply the directory, rules and overrides to every author")
+    reclassify.set_defaults(run=cmd_reclassify)
+
+    config = commands.add_parser("config", help="load data/event.toml, agenda and stakeholder files into the database")
+    config.set_defaults(run=cmd_config)
+
+    database = commands.add_parser("db", help="schema migrations")
+    database.add_argument("action", choices=["upgrade", "current"])
+    database.set_defaults(run=cmd_db)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    configure_logging(args.verbose)
+    try:
+        return args.run(args)
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except EventConfigError as error:
+        print(f"error in the event files: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
+        return EXIT_OK
+    except Exception as error:  # the last line of defence: say what failed, without secrets
+        log.debug("failure", exc_info=True)
+        print(settings.redact(f"error: {type(error).__name__}: {error}"), file=sys.stderr)
+        return EXIT_FAILED
