@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import select, update
 from sqlmodel import Session
@@ -24,8 +24,7 @@ UNCLASSIFIED_GROUP = "public"
 ACRONYM = re.compile(r"^[A-ZА-ЯЁІЇЄ]{2,8}$")
 
 
-@dataclass(frozen=True)
-class Classification:
+class Classification(NamedTuple):
     group_key: str
     source: str
     organisation: str | None = None
@@ -50,7 +49,8 @@ class Classifier:
         self.by_handle: dict[str, tuple[str, str]] = {}
         self.by_user_id: dict[str, tuple[str, str]] = {}
         for handle, organisation, group_key, user_id in directory:
-            self.by_handle[handle.lstrip("@").lower()] = (organisation, group_key)
+            if handle:
+                self.by_handle[handle.lstrip("@").lower()] = (organisation, group_key)
             if user_id:
                 self.by_user_id[user_id] = (organisation, group_key)
         self.rules = [(keyword_pattern(keyword), group_key) for keyword, group_key in keywords]
@@ -74,8 +74,8 @@ class Classifier:
         override_group_key: str | None = None,
         override_organisation: str | None = None,
     ) -> Classification:
-        known = (self.by_user_id.get(platform_user_id or "")
-                 or self.by_handle.get((handle or "").lstrip("@").lower()))
+        known = ((self.by_user_id.get(platform_user_id) if platform_user_id else None)
+                 or (self.by_handle.get(handle.lstrip("@").lower()) if handle else None))
         if override_group_key:
             organisation = override_organisation or (known[0] if known else None)
             return Classification(override_group_key, GroupSource.moderator, organisation)

@@ -1,0 +1,59 @@
+"""Aggregates the pages show, computed in SQL over indexed columns and returned as pandas frames."""
+
+from __future__ import annotations
+
+import pandas as pd
+from sqlalchemy import distinct, func, select
+from sqlmodel import Session
+
+from .attribution import BETWEEN_SESSIONS
+from .models import AgendaSession, Author, Post, Question, SessionKind, StakeholderGroup
+
+
+def headline(session: Session) -> dict[str, int]:
+    collected = Post.collected.is_(True)
+    return {
+        "posts": session.scalar(select(func.count()).select_from(Post).where(collected)) or 0,
+        "voices": session.scalar(select(func.count(distinct(Post.author_id))).where(collected)) or 0,
+        "groups": session.scalar(
+            select(func.count(distinct(Author.group_key))).select_from(Post).join(Author, Author.id == Post.author_id)
+            .where(collected, Author.group_key != "public")) or 0,
+        "questions": session.scalar(select(func.count()).select_from(Question)) or 0,
+    }
+
+
+def participation_by_session(session: Session) -> pd.DataFrame:
+    """Posts, unique authors and questions per agenda session (breaks left out), in agenda order,
+    plus one row for posts between sessions."""
+    posts = dict((sid, (n, a)) for sid, n, a in session.execute(
+        select(Post.session_id, func.count(), func.count(distinct(Post.author_id)))
+        .where(Post.collected.is_(True)).group_by(Post.session_id)).all())
+    questions = dict(session.execute(select(Question.session_id, func.count()).group_by(Question.session_id)).all())
+    rows = []
+    for item in session.scalars(select(AgendaSession).where(AgendaSession.kind != SessionKind.break_)
+                                .order_by(AgendaSession.starts_at, AgendaSession.key)):
+        n, authors = posts.get(item.id, (0, 0))
+        rows.append({"key": item.key, "session": item.title, "starts_at": item.starts_at, "posts": n,
+                     "authors": authors, "questions": questions.get(item.id, 0)})
+    n, authors = posts.get(None, (0, 0))
+    rows.append({"key": "", "session": BETWEEN_SESSIONS, "starts_at": None, "posts": n, "authors": authors,
+                 "questions": 0})
+    return pd.DataFrame(rows, columns=["key", "session", "starts_at", "posts", "authors", "questions"])
+
+
+def newest_posts(session: Session, limit: int = 20) -> pd.DataFrame:
+    rows = session.execute(
+        select(Post.created_at, Author.handle, Author.display_name, StakeholderGroup.label, Post.kind, Post.text,
+               Post.current_id)
+        .outerjoin(Author, Author.id == Post.author_id)
+        .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
+        .where(Post.collected.is_(True)).order_by(Post.created_at.desc()).limit(limit)).all()
+    frame = pd.DataFrame(rows, columns=["time", "handle", "name", "group", "kind", "text", "id"])
+    frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
+    return frame.drop(columns=["id"])
+
+
+def groups(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.colour)
+                           .order_by(StakeholderGroup.display_order)).all()
+    return pd.DataFrame(rows, columns=["key", "label", "colour"])

@@ -1,0 +1,72 @@
+"""Fixtures: real SQLite files, built once where tests only read them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from engagement import db
+from engagement.demo import write_collection
+from engagement.jsonl import import_files
+from engagement.question_import import import_questions
+from engagement.sync import sync_event
+
+ROOT = Path(__file__).resolve().parent.parent
+REAL_DATA = ROOT.parent / "shared" / "real-data" / "x-api-v2"
+
+
+def real_data(name: str) -> Path:
+    path = REAL_DATA / name
+    if not path.exists():
+        pytest.fail(f"{path} is missing: the tests need ../shared/real-data beside the repository")
+    return path
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch):
+    # Settings a developer may have exported must not leak into tests.
+    for name in ("DATABASE_URL", "EVENT_HASHTAGS", "EVENT_DATA_DIR", "X_BEARER_TOKEN", "X_API_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    yield
+    db.dispose_engines()
+
+
+@pytest.fixture
+def event_dir(tmp_path) -> Path:
+    """A copy of the shipped event files that a test may edit; EVENT_DATA_DIR points at it."""
+    folder = tmp_path / "event"
+    folder.mkdir()
+    for name in ("event.toml", "agenda.csv", "stakeholder_groups.csv", "stakeholder_directory.csv"):
+        shutil.copy(ROOT / "data" / name, folder / name)
+    return folder
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch) -> str:
+    """A new, migrated SQLite file with the shipped event loaded; DATABASE_URL points at it."""
+    url = f"sqlite:///{tmp_path / 'test.db'}"
+    monkeypatch.setenv("DATABASE_URL", url)
+    with db.writing(url) as session:
+        sync_event(session)
+    return url
+
+
+@pytest.fixture(scope="session")
+def demo_files(tmp_path_factory) -> tuple[Path, Path]:
+    folder = tmp_path_factory.mktemp("demo")
+    return write_collection(folder / "demo.jsonl")
+
+
+@pytest.fixture(scope="session")
+def demo_db(tmp_path_factory, demo_files) -> str:
+    """The default demo collection imported once; tests must only read it."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('demo-db') / 'demo.db'}"
+    with db.writing(url) as session:
+        sync_event(session)
+    posts, questions = demo_files
+    summary = import_files([posts], url=url, progress=False)
+    assert summary.rejected == 0
+    import_questions(questions, url=url, origin="demo")
+    return url

@@ -1,0 +1,60 @@
+"""The organisers' files: the shipped ones load; broken ones say which file, which line and why."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from engagement.event import EventConfigError, load_agenda, load_directory, load_event, load_groups
+
+
+def test_the_shipped_event_files_load(event_dir):
+    event = load_event(event_dir)
+    assert event.hashtags == ["#cthb18"] and event.time_zone == "Europe/Vienna"
+    agenda = load_agenda(event, event_dir)
+    opening = next(row for row in agenda if row.key == "d1-opening")
+    # 09:30 in Vienna in April (CEST) is 07:30 UTC.
+    assert opening.starts_at == datetime(2018, 4, 23, 7, 30, tzinfo=timezone.utc)
+    assert [s["name"] for s in opening.speakers][:2] == ["Vincenzo Amendola", "Amb. Madina Jarbussynova"]
+    assert {s["group"] for s in opening.speakers} == {"government", "osce", "intl_org"}
+    assert all(row.illustrative for row in agenda)
+    assert {"plenary", "panel", "side_event", "break"} == {row.kind for row in agenda}
+    groups = load_groups(event_dir)
+    assert len(groups) == 15 and groups[-1].key == "public"
+    accounts, keywords = load_directory({g.key for g in groups}, event_dir)
+    assert any(a.handle == "osce_cthb" for a in accounts)
+    languages = {k.language for k in keywords}
+    assert {"en", "fr", "de", "ru", "es", "it", "uk"} <= languages
+    assert any(k.keyword == "профсоюз" for k in keywords)
+
+
+def test_event_hashtags_from_the_environment_override_the_file(event_dir, monkeypatch):
+    monkeypatch.setenv("EVENT_HASHTAGS", "cthb18, #Alliance18")
+    assert load_event(event_dir).hashtags == ["#cthb18", "#alliance18"]
+
+
+@pytest.mark.parametrize("row, message", [
+    ("x1,Talk,workshop,2018-04-23 10:00,2018-04-23 11:00", "agenda.csv:16: kind 'workshop'"),
+    ("x1,Talk,panel,23/04/2018 10:00,2018-04-23 11:00", "agenda.csv:16: start and end"),
+    ("x1,Talk,panel,2018-04-23 12:00,2018-04-23 11:00", "agenda.csv:16: the session ends before it starts"),
+    ("d1-opening,Again,panel,2018-04-23 12:00,2018-04-23 13:00", "agenda.csv:16: key 'd1-opening' appears twice"),
+])
+def test_a_broken_agenda_row_names_its_line(event_dir, row, message):
+    with (event_dir / "agenda.csv").open("a", encoding="utf-8") as handle:
+        handle.write(row + "\n")
+    with pytest.raises(EventConfigError, match=message):
+        load_agenda(load_event(event_dir), event_dir)
+
+
+def test_a_directory_entry_for_an_unknown_group_is_refused(event_dir):
+    with (event_dir / "stakeholder_directory.csv").open("a", encoding="utf-8") as handle:
+        handle.write("account,someone,Org,astronauts,,\n")
+    groups = {g.key for g in load_groups(event_dir)}
+    with pytest.raises(EventConfigError, match=r"stakeholder_directory.csv:\d+: group 'astronauts'"):
+        load_directory(groups, event_dir)
+
+
+def test_an_unknown_time_zone_is_refused(event_dir):
+    path = event_dir / "event.toml"
+    path.write_text(path.read_text().replace("Europe/Vienna", "Europe/Atlantis"))
+    with pytest.raises(EventConfigError, match="unknown time zone"):
+        load_event(event_dir)

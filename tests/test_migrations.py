@@ -1,0 +1,92 @@
+"""Alembic: a new database and one at the previous revision both reach the current schema."""
+
+import json
+import sqlite3
+import subprocess
+import sys
+
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
+
+from engagement import models  # noqa: F401
+from engagement.migrate import current_revision, head_revision, upgrade
+
+from .conftest import ROOT
+
+
+def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    upgrade(url)
+    assert current_revision(url) == head_revision() == "0002"
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
+                                       SQLModel.metadata)
+    assert differences == [], "models changed without a migration: add an Alembic revision"
+
+
+def _fill_revision_0001(path):
+    """Rows as revision 0001 stored them, written with plain SQL (the old code is gone)."""
+    con = sqlite3.connect(path)
+    con.executescript("""
+        INSERT INTO stakeholder_group VALUES ('osce', 'OSCE structures', '', 3, '#332288');
+        INSERT INTO agenda_session (id, key, title, kind, starts_at, ends_at, room, hashtags, speakers, illustrative, source_note)
+          VALUES (1, 'd1-opening', 'Opening', 'plenary', '2018-04-23 07:30:00', '2018-04-23 08:45:00', '', '[]', '[]', 1, '');
+        INSERT INTO author (id, platform, platform_user_id, handle, group_key, group_source, profile_known, first_seen, last_updated)
+          VALUES (1, 'x', '42', 'demo_a', 'osce', 'directory', 1, '2018-04-23 07:00:00', '2018-04-23 07:00:00');
+    """)
+    for n in range(1, 251):
+        con.execute(
+            "INSERT INTO post (id, platform, platform_id, current_id, author_id, created_at, text, kind, referenced,"
+            " hashtags, mentions, urls, media_count, retweets, replies, likes, quotes, collected, raw, first_seen,"
+            " last_updated, session_id) VALUES (?, 'x', ?, ?, 1, '2018-04-23 07:40:00', ?, 'original', '[]', ?, ?, '[]',"
+            " 0, 0, 0, 0, 0, 1, '{}', '2018-04-23 07:40:00', '2018-04-23 07:40:00', 1)",
+            (n, str(1000 + n), str(1000 + n), f"post {n} #cthb18", json.dumps(["cthb18", "OSCE"]),
+             json.dumps(["Demo_A"] if n % 2 else [])))
+    con.execute("INSERT INTO question (session_id, text, status, votes, flagged, origin, created_at, updated_at)"
+                " VALUES (1, 'Why?', 'approved', 4, 0, 'app', '2018-04-23 07:50:00', '2018-04-23 07:50:00')")
+    con.execute("INSERT INTO ingest_checkpoint VALUES ('x-poll', '1250', '2018-04-23 07:50:00')")
+    con.commit()
+    con.close()
+
+
+def _table_rows(path, table):
+    con = sqlite3.connect(path)
+    try:
+        return con.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+    finally:
+        con.close()
+
+
+def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0001")
+    assert current_revision(url) == "0001"
+    _fill_revision_0001(path)
+    tables = ["stakeholder_group", "agenda_session", "author", "post", "question", "ingest_checkpoint"]
+    before = {table: _table_rows(path, table) for table in tables}
+
+    upgrade(url)
+
+    assert current_revision(url) == "0002"
+    for table in tables:
+        assert _table_rows(path, table) == before[table], f"{table} changed in the upgrade"
+    entities = _table_rows(path, "post_entity")
+    # Every post's hashtags backfilled, lower-cased; mentions on the odd posts.
+    assert len([e for e in entities if e[1] == "hashtag"]) == 500
+    assert (1, "mention", "demo_a") in entities and (2, "mention", "demo_a") not in entities
+    assert (1, "hashtag", "osce") in entities
+
+
+def test_one_command_upgrades_a_database(tmp_path):
+    path = tmp_path / "cli.db"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0001")
+    result = subprocess.run([sys.executable, "-m", "ingest", "db", "upgrade"], cwd=ROOT, capture_output=True,
+                            text=True, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"})
+    assert result.returncode == 0, result.stderr
+    assert "0001 -> 0002" in result.stdout
+    assert current_revision(url) == "0002"
