@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pandas as pd
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session
@@ -41,13 +43,15 @@ def participation_by_session(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "session", "starts_at", "posts", "authors", "questions"])
 
 
-def newest_posts(session: Session, limit: int = 20) -> pd.DataFrame:
+def newest_posts(session: Session, limit: int = 20, until: datetime | None = None) -> pd.DataFrame:
+    """The newest collected posts, up to ``until`` (the replay clock in a demo)."""
+    where = [Post.collected.is_(True)] + ([Post.created_at <= until] if until else [])
     rows = session.execute(
         select(Post.created_at, Author.handle, Author.display_name, StakeholderGroup.label, Post.kind, Post.text,
                Post.current_id)
         .outerjoin(Author, Author.id == Post.author_id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
-        .where(Post.collected.is_(True)).order_by(Post.created_at.desc()).limit(limit)).all()
+        .where(*where).order_by(Post.created_at.desc()).limit(limit)).all()
     frame = pd.DataFrame(rows, columns=["time", "handle", "name", "group", "kind", "text", "id"])
     frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
     return frame.drop(columns=["id"])

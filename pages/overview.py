@@ -16,7 +16,7 @@ with db.reading() as session:
     now = flags.now(session)
     numbers = queries.headline(session)
     by_session = queries.participation_by_session(session)
-    newest = queries.newest_posts(session, 15)
+    newest = queries.newest_posts(session, 15, until=now)
 
 if demo:
     st.warning("Demo data: a synthetic collection. Every account and post is invented.", icon=":material/science:")

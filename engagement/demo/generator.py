@@ -374,8 +374,13 @@ class DemoCollection:
             errors: list[dict] = []
             media: list[dict] = []
 
+            missing = self.authors[self.missing_author]
+            missing_needed = False
+
             def add_user(author: DemoAuthor) -> None:
-                if author is self.authors[self.missing_author]:
+                nonlocal missing_needed
+                if author is missing:
+                    missing_needed = True
                     return
                 users.setdefault(author.user_id, self.user(author))
 
@@ -405,11 +410,11 @@ class DemoCollection:
                 else:
                     included.setdefault(self.post_id(target), self.tweet(target))
                     add_user(self.authors[self.author[target]])
-            if any(self.author[i] == self.missing_author for i in chunk):
-                missing = self.authors[self.missing_author].user_id
-                errors.append({"value": missing, "detail": f"Could not find user with id: [{missing}].",
+            if missing_needed:
+                errors.append({"value": missing.user_id, "detail": f"Could not find user with id: [{missing.user_id}].",
                                "title": "Not Found Error", "resource_type": "user", "parameter": "author_id",
-                               "resource_id": missing, "type": "https://api.twitter.com/2/problems/resource-not-found"})
+                               "resource_id": missing.user_id,
+                               "type": "https://api.twitter.com/2/problems/resource-not-found"})
             page: dict = {"data": data, "includes": {"users": list(users.values())}}
             if included:
                 page["includes"]["tweets"] = list(included.values())

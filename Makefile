@@ -1,0 +1,28 @@
+# Two commands do everything (see README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+
+.PHONY: demo test run install clean
+
+$(VENV)/installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --upgrade pip
+	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(VENV)/installed
+
+# Install, then start the app on the demo data with the worker replaying the demo collection.
+demo: install
+	./scripts/demo.sh
+
+# Install, then run the whole test suite (pytest exits non-zero when no test ran).
+test: install
+	$(VENV)/bin/python -m pytest
+
+# The app on DATABASE_URL (default data/engagement.db), without the demo.
+run: install
+	$(VENV)/bin/python -m streamlit run dashboard.py
+
+clean:
+	rm -rf $(VENV) data/demo.db* data/demo.jsonl data/demo.questions.csv

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The demo: a fresh demo database, the worker replaying the demo collection so the live view
+# moves, and the app in the foreground. Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+PORT=${PORT:-8501}
+# A database of its own, so the demo never mixes with collected data in data/engagement.db.
+export DATABASE_URL="sqlite:///$PWD/data/demo.db"
+rm -f data/demo.db data/demo.db-wal data/demo.db-shm
+
+[ -f data/demo.jsonl ] || $PY -m ingest demo --out data/demo.jsonl
+$PY -m ingest config
+$PY -m ingest import-questions data/demo.questions.csv
+# Day 1 from 10:00 (Vienna): the opening is already in, the rest arrives at 20x real time.
+$PY -m ingest replay data/demo.jsonl --speed "${REPLAY_SPEED:-20}" --from "2018-04-23 10:00" --skip-gaps 30 &
+replay=$!
+trap 'kill "$replay" 2>/dev/null || true' EXIT INT TERM
+
+echo "The app: http://localhost:$PORT  (demo data; the worker is replaying the collection)"
+$PY -m streamlit run dashboard.py --server.port "$PORT" --server.headless true --browser.gatherUsageStats false

@@ -1,0 +1,77 @@
+"""``python -m ingest`` as scripts outside the repository call it: real processes, real files."""
+
+import json
+import os
+import subprocess
+import sys
+
+from .conftest import ROOT, real_data
+
+
+def ingest(*args, url, cwd=ROOT, **env):
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, **env}
+    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=cwd, capture_output=True, text=True,
+                          env=environment, timeout=300)
+
+
+def test_demo_load_then_status_json(tmp_path):
+    url = f"sqlite:///{tmp_path / 'cli.db'}"
+    out = tmp_path / "demo.jsonl"
+    result = ingest("demo", "--posts", "600", "--seed", "5", "--out", str(out), "--load", url=url)
+    assert result.returncode == 0, result.stderr
+    assert out.exists() and (tmp_path / "demo.questions.csv").exists()
+    status = ingest("status", "--json", url=url)
+    assert status.returncode == 0, status.stderr
+    figures = json.loads(status.stdout)
+    assert {"posts", "context_posts", "authors", "questions", "rejected", "checkpoints"} <= set(figures)
+    assert figures["posts"] == 600 and figures["questions"] == 40 and figures["rejected"] == 0
+    assert figures["authors"] > 50 and figures["context_posts"] > 0 and figures["demo"] is True
+    assert list(figures["checkpoints"]) == [f"jsonl:{out.resolve()}"]
+
+
+def test_demo_out_writes_a_file_without_touching_the_database(tmp_path):
+    url = f"sqlite:///{tmp_path / 'untouched.db'}"
+    result = ingest("demo", "--posts", "150", "--out", str(tmp_path / "d.jsonl"), url=url)
+    assert result.returncode == 0, result.stderr
+    assert len((tmp_path / "d.jsonl").read_text().splitlines()) == 2
+    assert not (tmp_path / "untouched.db").exists()
+
+
+def test_import_with_rejected_records_says_so_in_its_exit_status(tmp_path):
+    url = f"sqlite:///{tmp_path / 'r.db'}"
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text(real_data("brexit.jsonl").read_text() + "{oops\n")
+    result = ingest("import-jsonl", str(bad), url=url)
+    assert result.returncode == 3, result.stderr
+    summary = dict(line.strip().rsplit(None, 1)[::1] for line in result.stdout.splitlines()[1:])
+    assert summary["posts new"] == "100" and summary["rejected"] == "1"
+    status = json.loads(ingest("status", "--json", url=url).stdout)
+    assert status["rejected"] == 1 and status["posts"] == 100
+
+
+def test_a_missing_file_is_a_usage_error(tmp_path):
+    result = ingest("import-jsonl", str(tmp_path / "nope.jsonl"), url=f"sqlite:///{tmp_path / 'x.db'}")
+    assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_import_questions_rejects_unknown_sessions(tmp_path):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    path = tmp_path / "q.csv"
+    path.write_text("session,question,votes,status\n"
+                    "d1-opening,What next?,3,approved\n"
+                    "High-level opening session,By title,0,\n"
+                    "no-such-session,Lost?,0,pending\n"
+                    "d1-panel-1,Bad status,0,shouting\n", encoding="utf-8")
+    first = ingest("import-questions", str(path), url=url)
+    assert first.returncode == 3, first.stderr
+    again = ingest("import-questions", str(path), url=url)
+    status = json.loads(ingest("status", "--json", url=url).stdout)
+    assert status["questions"] == 2 and status["rejected"] == 2
+    assert "duplicates  2" in again.stdout
+
+
+def test_secrets_never_reach_the_output(tmp_path):
+    token = "AAAAsecret-bearer-token-value"
+    result = ingest("import-jsonl", str(tmp_path / "missing.jsonl"), url=f"sqlite:///{tmp_path / 's.db'}",
+                    X_BEARER_TOKEN=token)
+    assert token not in result.stdout + result.stderr

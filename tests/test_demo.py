@@ -1,0 +1,154 @@
+"""The demo collection: deterministic, shaped like the real API, and shaped like a real event."""
+
+import csv
+import json
+import re
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from engagement import db, flags
+from engagement.demo import DemoCollection, write_collection
+from engagement.demo.texts import DIRECTORY_ACCOUNTS, HOSTILE
+from engagement.event import load_directory, load_groups
+from engagement.models import AgendaSession, Author, Post, Question
+
+from .conftest import ROOT, real_data
+
+API_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
+
+
+def pages_of(path):
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_the_same_seed_gives_the_same_bytes(tmp_path):
+    a = write_collection(tmp_path / "a.jsonl", posts=400, seed=7)
+    b = write_collection(tmp_path / "b.jsonl", posts=400, seed=7)
+    c = write_collection(tmp_path / "c.jsonl", posts=400, seed=8)
+    assert a[0].read_bytes() == b[0].read_bytes() and a[1].read_bytes() == b[1].read_bytes()
+    assert a[0].read_bytes() != c[0].read_bytes()
+
+
+def test_the_size_parameter(tmp_path):
+    posts, _ = write_collection(tmp_path / "s.jsonl", posts=250, seed=1)
+    pages = pages_of(posts)
+    assert sum(len(p["data"]) for p in pages) == 250 and len(pages) == 3
+
+
+def test_pages_have_the_shape_of_real_search_pages(demo_files):
+    real = json.loads(real_data("brexit.jsonl").read_text())
+    pages = pages_of(demo_files[0])
+    assert set(real) <= set(pages[0]) | {"__twarc"}
+    ids_seen, users_missing = set(), 0
+    for number, page in enumerate(pages):
+        data, includes, meta = page["data"], page["includes"], page["meta"]
+        assert 1 <= len(data) <= 100
+        assert meta["result_count"] == len(data) and meta["newest_id"] == data[0]["id"] and meta["oldest_id"] == data[-1]["id"]
+        assert ("next_token" in meta) == (number < len(pages) - 1)
+        assert set(page["__twarc"]) == {"url", "version", "retrieved_at"}
+        ids = [int(t["id"]) for t in data]
+        assert ids == sorted(ids, reverse=True), "a search page lists the newest first"
+        users = {u["id"] for u in includes["users"]}
+        included = {t["id"] for t in includes.get("tweets", [])}
+        reported = {e["value"] for e in page.get("errors", [])}
+        for tweet in data + includes.get("tweets", []):
+            assert set(real["data"][0]) & {"id", "text", "author_id", "created_at", "lang"} <= set(tweet)
+            assert tweet["id"].isdigit() and API_TIME.match(tweet["created_at"])
+            assert tweet["edit_history_tweet_ids"][-1] == tweet["id"]
+            if tweet["author_id"] not in users:
+                assert tweet["author_id"] in reported
+                users_missing += 1
+            for ref in tweet.get("referenced_tweets", []):
+                assert ref["type"] in {"retweeted", "quoted", "replied_to"}
+                assert ref["id"] in included or ref["id"] in reported
+            for key, full in (("text", tweet["text"]), ("note", tweet.get("note_tweet", {}).get("text"))):
+                entities = tweet.get("entities", {}) if key == "text" else tweet.get("note_tweet", {}).get("entities", {})
+                for tag in entities.get("hashtags", []):
+                    assert full[tag["start"]:tag["end"]] == "#" + tag["tag"]
+                for mention in entities.get("mentions", []):
+                    assert full[mention["start"]:mention["end"]] == "@" + mention["username"]
+            assert len(tweet["text"]) <= 280
+            if "note_tweet" in tweet:
+                assert len(tweet["note_tweet"]["text"]) > 280
+        for user in includes["users"]:
+            assert {"id", "username", "name", "description", "public_metrics"} <= set(user)
+            assert user["username"].startswith("demo_")
+        ids_seen.update(t["id"] for t in data)
+    assert len(ids_seen) == 3000 and users_missing >= 1
+
+
+def test_the_collection_looks_like_the_event(demo_files):
+    tweets = [t for page in pages_of(demo_files[0]) for t in page["data"]]
+    kinds = Counter(next((r["type"] for r in t.get("referenced_tweets", [])), "original") for t in tweets)
+    assert kinds["retweeted"] > kinds["original"] > kinds["replied_to"] > 0 and kinds["quoted"] > 0
+    assert {t["lang"] for t in tweets} == {"en", "ru", "fr", "de", "es", "it", "uk", "tr", "ar"}
+    texts = [t.get("note_tweet", {}).get("text", t["text"]) for t in tweets]
+    for hostile in HOSTILE:
+        assert any(hostile in text for text in texts), hostile
+    assert max(len(text) for text in texts) == 4000
+    assert any(re.search("[\u0600-\u06ff]", text) for text in texts), "right-to-left text"
+    assert any(re.search("[\U0001F300-\U0001FAFF]", text) for text in texts), "emoji"
+    assert sum(1 for t in tweets if "attachments" in t) > 50
+    assert sum(1 for t in tweets if len(t["edit_history_tweet_ids"]) > 1) >= 1
+    # The rhythm: the opening burst is busier than any quiet hour, and nights are nearly silent.
+    vienna = timezone(timedelta(hours=2))
+    local = [datetime.fromisoformat(t["created_at"].replace("Z", "+00:00")).astimezone(vienna) for t in tweets]
+
+    def between(start, end):
+        return sum(1 for moment in local if start <= moment.strftime("%m-%d %H:%M") < end)
+
+    opening_burst = between("04-23 09:30", "04-23 09:45")
+    lunch_only = between("04-23 14:15", "04-23 14:30")  # after the side event, before panel 2
+    assert opening_burst > 5 * max(lunch_only, 1)
+    assert between("04-23 10:00", "04-23 10:15") > 3 * max(lunch_only, 1)  # a session is busier than a break
+    assert between("04-24 02:00", "04-24 05:00") <= 3  # nights are nearly silent
+
+
+def test_the_shipped_directory_lists_every_demo_account(event_dir):
+    groups = {g.key for g in load_groups(event_dir)}
+    accounts, _ = load_directory(groups, event_dir)
+    listed = {a.handle: a.group_key for a in accounts}
+    for handle, group in DIRECTORY_ACCOUNTS:
+        assert listed.get(handle) == group, handle
+
+
+def test_questions_cover_sessions_and_every_moderation_state(demo_files):
+    rows = list(csv.DictReader(demo_files[1].open(encoding="utf-8")))
+    assert len(rows) == 200
+    assert {r["status"] for r in rows} == {"pending", "follow_up", "approved", "on_screen", "answered", "dismissed",
+                                           "archived"}
+    on_screen = Counter(r["session"] for r in rows if r["status"] == "on_screen")
+    assert max(on_screen.values()) == 1
+    assert len({r["session"] for r in rows}) == 8  # every session but the breaks
+    assert all(HOSTILE_TEXT in "".join(r["question"] for r in rows) for HOSTILE_TEXT in HOSTILE)
+
+
+def test_a_million_post_plan_stays_compact():
+    collection = DemoCollection(posts=20_000, seed=3)
+    assert len(collection.times) == 20_000 and collection.times.itemsize == 8
+    assert len(collection.authors) == round(300 * (20_000 / 3000) ** 0.5)
+
+
+def test_the_demo_loads_through_the_importer(demo_db):
+    with db.reading(demo_db) as session:
+        assert session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True))) == 3000
+        assert session.scalar(select(func.count()).select_from(Question)) == 200
+        assert flags.is_demo(session)
+        groups = set(session.exec(select(Author.group_key).distinct()).all())
+        assert len(groups) == 15
+        per_session = dict(session.exec(select(AgendaSession.key, func.count(Post.id))
+                                        .join(Post, Post.session_id == AgendaSession.id)
+                                        .group_by(AgendaSession.key)).all())
+    assert all(per_session.get(key, 0) > 50 for key in ["d1-opening", "d1-panel-1", "d1-side-survivors", "d2-closing"])
+    assert "d1-lunch" not in per_session
+
+
+def test_the_demo_is_flagged_only_when_demo_data_came_in(db_url):
+    from engagement.jsonl import import_files
+
+    import_files([real_data("brexit.jsonl")], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        assert not flags.is_demo(session)

@@ -1,0 +1,52 @@
+"""Replay: a collection fed in simulated time, with the clock kept in the database."""
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from engagement import db, flags
+from engagement.models import Post
+from engagement.replay import load_messages, replay
+
+
+def test_replay_stores_posts_as_the_simulated_clock_passes_them(db_url, demo_files):
+    messages = load_messages(demo_files[0])
+    assert len(messages) == 3000
+    assert [m.created_at for m in messages] == sorted(m.created_at for m in messages)
+    start = datetime(2018, 4, 23, 10, 0, tzinfo=timezone(timedelta(hours=2)))
+    seen = []
+
+    def fake_sleep(_seconds):
+        # Look at the database between ticks, as the app would.
+        with db.reading(db_url) as session:
+            seen.append((flags.now(session),
+                         session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))))
+
+    ticks = {"n": 0}
+
+    def stop_after_five_ticks():
+        ticks["n"] += 1
+        return ticks["n"] > 5
+
+    counts = replay(demo_files[0], speed=600, start=start, url=db_url, tick=0.01,
+                    should_stop=stop_after_five_ticks, sleep=fake_sleep)
+
+    before_start = sum(1 for m in messages if m.created_at <= start)
+    assert seen[0] == (start, before_start)
+    clocks = [clock for clock, _ in seen]
+    totals = [total for _, total in seen]
+    assert clocks == sorted(clocks) and totals == sorted(totals)
+    assert len(set(totals)) > 1, "posts arrived while the clock ran"
+    with db.reading(db_url) as session:
+        stored = session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))
+        newest = session.scalar(select(func.max(Post.created_at)).where(Post.collected.is_(True)))
+        clock = flags.now(session)
+        assert flags.is_demo(session)
+    assert counts.posts_new == stored < 3000
+    assert newest <= clock and clock > start
+
+
+def test_a_replay_to_the_end_stores_everything_once(db_url, demo_files):
+    counts = replay(demo_files[0], speed=1e9, url=db_url, tick=0, sleep=lambda _s: None)
+    assert counts.posts_new == 3000 and counts.duplicates == 0
