@@ -96,6 +96,46 @@ def parse_row(row: dict[str, str], sessions: dict, groups: dict, zone: str, orig
     }
 
 
+def store_rows(session: Session, rows, *, origin: str, zone: str, summary: QuestionImportSummary) -> None:
+    """Store ``(location, row)`` pairs in the caller's transaction; bad rows become RejectedRecords."""
+    sessions, groups = _lookup_tables(session)
+    for where, row in rows:
+        summary.rows += 1
+        try:
+            values = parse_row(row, sessions, groups, zone, origin)
+        except RowError as error:
+            runs.reject(session, SOURCE, where, str(error), dict(row))
+            summary.rejected += 1
+            continue
+        existing = session.scalar(select(Question).where(Question.external_id == values["external_id"]))
+        if existing is None:
+            values["created_at"] = values["created_at"] or utcnow()
+            session.add(Question(**values, updated_at=utcnow()))
+            summary.new += 1
+            continue
+        values["created_at"] = values["created_at"] or existing.created_at
+        changed = {k: v for k, v in values.items() if getattr(existing, k) != v
+                   and not (k == "created_at" and to_utc(existing.created_at) == v)}
+        if changed:
+            for key, value in changed.items():
+                setattr(existing, key, value)
+            existing.updated_at = utcnow()
+            summary.updated += 1
+        else:
+            summary.duplicates += 1
+
+
+def read_rows(path: Path):
+    """``(file:line, row)`` pairs of a questions CSV, after checking its header."""
+    with path.open(newline="", encoding="utf-8-sig") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"session", "question"} - set(reader.fieldnames or [])
+        if missing:
+            raise RowError(f"{path.name}:1: missing column(s) {', '.join(sorted(missing))}")
+        for row in reader:
+            yield f"{path.name}:{reader.line_num}", row
+
+
 def import_questions(path: Path, *, url: str | None = None, origin: str = "csv") -> QuestionImportSummary:
     path = Path(path)
     summary = QuestionImportSummary()
@@ -103,37 +143,8 @@ def import_questions(path: Path, *, url: str | None = None, origin: str = "csv")
     with db.writing(url) as session:
         run_id = runs.start_run(session, SOURCE, f"import-questions {path.name}")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle, db.writing(url) as session:
-            sessions, groups = _lookup_tables(session)
-            reader = csv.DictReader(handle)
-            missing = {"session", "question"} - set(reader.fieldnames or [])
-            if missing:
-                raise RowError(f"{path.name}:1: missing column(s) {', '.join(sorted(missing))}")
-            for row in reader:
-                summary.rows += 1
-                where = f"{path.name}:{reader.line_num}"
-                try:
-                    values = parse_row(row, sessions, groups, zone, origin)
-                except RowError as error:
-                    runs.reject(session, SOURCE, where, str(error), dict(row))
-                    summary.rejected += 1
-                    continue
-                existing = session.scalar(select(Question).where(Question.external_id == values["external_id"]))
-                if existing is None:
-                    values["created_at"] = values["created_at"] or utcnow()
-                    session.add(Question(**values, updated_at=utcnow()))
-                    summary.new += 1
-                    continue
-                values["created_at"] = values["created_at"] or existing.created_at
-                changed = {k: v for k, v in values.items() if getattr(existing, k) != v
-                           and not (k == "created_at" and to_utc(existing.created_at) == v)}
-                if changed:
-                    for key, value in changed.items():
-                        setattr(existing, key, value)
-                    existing.updated_at = utcnow()
-                    summary.updated += 1
-                else:
-                    summary.duplicates += 1
+        with db.writing(url) as session:
+            store_rows(session, read_rows(path), origin=origin, zone=zone, summary=summary)
     except Exception as error:
         with db.writing(url) as session:
             runs.finish_run(session, run_id, "failed", summary.as_dict(), str(error))

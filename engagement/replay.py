@@ -21,7 +21,8 @@ from .event import load_event
 from .jsonl import parse_line, read_lines
 from .normalize import RecordError, normalize
 from .store import StoreCounts, store_posts
-from .timeutil import parse_api_time, to_utc
+from .question_import import QuestionImportSummary, read_rows, store_rows
+from .timeutil import UTC, parse_api_time, to_utc
 
 log = logging.getLogger(__name__)
 
@@ -96,13 +97,35 @@ def store_messages(messages: list[Message], url: str | None = None) -> StoreCoun
     return counts
 
 
+def load_questions(path: Path, zone: str) -> list[tuple[datetime, tuple[str, dict]]]:
+    """Question rows in time order; a row without a readable time goes first (the importer judges it)."""
+    timed = []
+    for where, row in read_rows(path):
+        try:
+            moment = to_utc(datetime.fromisoformat((row.get("created_at") or "").replace("Z", "+00:00")), zone)
+        except ValueError:
+            moment = datetime.min.replace(tzinfo=UTC)
+        timed.append((moment, (where, row)))
+    timed.sort(key=lambda item: item[0])
+    return timed
+
+
+def store_questions(rows: list[tuple[str, dict]], zone: str, url: str | None = None) -> None:
+    if rows:
+        with db.writing(url) as session:
+            store_rows(session, rows, origin="demo", zone=zone, summary=QuestionImportSummary())
+
+
 def replay(path: Path, *, speed: float = 60.0, start: datetime | None = None, skip_gaps: timedelta | None = None,
-           url: str | None = None, tick: float = 1.0, should_stop: Callable[[], bool] = lambda: False,
-           sleep: Callable[[float], None] = time.sleep) -> StoreCounts:
+           questions: Path | None = None, url: str | None = None, tick: float = 1.0,
+           should_stop: Callable[[], bool] = lambda: False, sleep: Callable[[float], None] = time.sleep) -> StoreCounts:
     """Store every post of ``path``, those after ``start`` paced at ``speed`` × real time.
 
+    ``questions``: a questions CSV whose rows arrive by their ``created_at`` on the same clock.
     ``skip_gaps``: when the next post is further away than this, jump the clock to it (nights).
     """
+    zone = load_event().time_zone
+    asked = load_questions(Path(questions), zone) if questions else []
     messages = load_messages(Path(path))
     total = StoreCounts()
     if not messages:
@@ -112,23 +135,32 @@ def replay(path: Path, *, speed: float = 60.0, start: datetime | None = None, sk
     while position < len(messages) and messages[position].created_at <= clock:
         position += 1
     total.add(store_messages(messages[:position], url))
+    asked_position = sum(1 for moment, _ in asked if moment <= clock)
+    store_questions([row for _, row in asked[:asked_position]], zone, url)
     log.info("replay: %d posts up to %s stored at once; %d to go at %gx", position, clock.isoformat(),
              len(messages) - position, speed)
     with db.writing(url) as session:
         flags.set_replay_clock(session, clock)
     last = time.monotonic()
-    while position < len(messages) and not should_stop():
+    while (position < len(messages) or asked_position < len(asked)) and not should_stop():
         sleep(tick)
         now = time.monotonic()
         clock += timedelta(seconds=(now - last) * speed)
         last = now
-        if skip_gaps and messages[position].created_at - clock > skip_gaps:
-            clock = messages[position].created_at
+        upcoming = min([m.created_at for m in messages[position:position + 1]] +
+                       [moment for moment, _ in asked[asked_position:asked_position + 1]])
+        if skip_gaps and upcoming - clock > skip_gaps:
+            clock = upcoming
         end = position
         while end < len(messages) and messages[end].created_at <= clock:
             end += 1
         total.add(store_messages(messages[position:end], url))
         position = end
+        asked_end = asked_position
+        while asked_end < len(asked) and asked[asked_end][0] <= clock:
+            asked_end += 1
+        store_questions([row for _, row in asked[asked_position:asked_end]], zone, url)
+        asked_position = asked_end
         with db.writing(url) as session:
             flags.set_replay_clock(session, clock)
     return total

@@ -113,6 +113,7 @@ def cmd_replay(args) -> int:
     stop = StopFlag().install()
     counts = replay(Path(args.file), speed=args.speed, start=parse_local_time(args.start) if args.start else None,
                     skip_gaps=timedelta(minutes=args.skip_gaps) if args.skip_gaps else None,
+                    questions=Path(args.questions) if args.questions else None,
                     should_stop=stop, sleep=stop.wait)
     print_summary("replay" + (" (stopped)" if stop() else ""), counts.as_dict())
     return EXIT_OK
@@ -200,6 +201,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
     replay.add_argument("--from", dest="start", metavar="TIME",
                         help="start the clock here (event time zone); earlier posts go in at once")
+    replay.add_argument("--questions", metavar="CSV", help="also feed these questions by their created_at")
     replay.add_argument("--skip-gaps", type=float, metavar="MINUTES",
                         help="jump the clock over quiet spells longer than this")
     replay.set_defaults(run=cmd_replay)

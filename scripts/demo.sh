@@ -11,9 +11,10 @@ rm -f data/demo.db data/demo.db-wal data/demo.db-shm
 
 [ -f data/demo.jsonl ] || $PY -m ingest demo --out data/demo.jsonl
 $PY -m ingest config
-$PY -m ingest import-questions data/demo.questions.csv
-# Day 1 from 10:00 (Vienna): the opening is already in, the rest arrives at 20x real time.
-$PY -m ingest replay data/demo.jsonl --speed "${REPLAY_SPEED:-20}" --from "2018-04-23 10:00" --skip-gaps 30 &
+# Day 1 from 10:00 (Vienna): the opening is already in; the rest, posts and questions, arrives at
+# 20x real time, skipping quiet spells longer than 30 minutes (nights).
+$PY -m ingest replay data/demo.jsonl --questions data/demo.questions.csv --speed "${REPLAY_SPEED:-20}" \
+  --from "2018-04-23 10:00" --skip-gaps 30 &
 replay=$!
 trap 'kill "$replay" 2>/dev/null || true' EXIT INT TERM
 

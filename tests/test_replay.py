@@ -50,3 +50,28 @@ def test_replay_stores_posts_as_the_simulated_clock_passes_them(db_url, demo_fil
 def test_a_replay_to_the_end_stores_everything_once(db_url, demo_files):
     counts = replay(demo_files[0], speed=1e9, url=db_url, tick=0, sleep=lambda _s: None)
     assert counts.posts_new == 3000 and counts.duplicates == 0
+
+
+def test_questions_arrive_on_the_same_clock(db_url, demo_files):
+    import csv
+
+    from engagement.models import Question
+
+    start = datetime(2018, 4, 23, 14, 0, tzinfo=timezone(timedelta(hours=2)))
+    rows = list(csv.DictReader(demo_files[1].open(encoding="utf-8")))
+    due = sum(1 for r in rows if datetime.fromisoformat(r["created_at"]) <= start)
+    assert 0 < due < len(rows)
+    counts = []
+
+    def look(_seconds):
+        with db.reading(db_url) as session:
+            counts.append(session.scalar(select(func.count()).select_from(Question)))
+
+    ticks = iter(range(3))
+    replay(demo_files[0], questions=demo_files[1], speed=1, start=start, url=db_url, tick=0,
+           should_stop=lambda: next(ticks, None) is None, sleep=look)
+    assert counts[0] == due
+    # To the end: every question, once.
+    replay(demo_files[0], questions=demo_files[1], speed=1e9, url=db_url, tick=0, sleep=lambda _s: None)
+    with db.reading(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(Question)) == len(rows) == 200
