@@ -54,7 +54,7 @@ def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
 
 
 def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
-    """One record per logical post: the newest version, collected if any copy was."""
+    """One record per logical post: the newest version, collected if any copy was, dated by the first."""
     merged: dict[str, PostRecord] = {}
     for record in records:
         seen = merged.get(record.platform_id)
@@ -63,6 +63,7 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
             continue
         newest = record if int(record.current_id) > int(seen.current_id) else seen
         newest.collected = seen.collected or record.collected
+        newest.created_at = min(seen.created_at, record.created_at)
         merged[record.platform_id] = newest
     return merged
 
@@ -149,6 +150,10 @@ def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable
             changes.update({name: getattr(record, name) for name in CONTENT_FIELDS})
             changes["session_id"] = attributor.attribute(post.created_at, record.hashtags)
             entity_changes.append((post.id, record))
+        if record.created_at < to_utc(post.created_at):
+            # An earlier version of an edited post: the logical post began then.
+            changes["created_at"] = record.created_at
+            changes["session_id"] = attributor.attribute(record.created_at, changes.get("hashtags", post.hashtags))
         if _metrics_newer(metrics_at, post.metrics_at):
             metric_changes = {n: getattr(record, n) for n in METRIC_FIELDS if getattr(record, n) != getattr(post, n)}
             if record.impressions is None:

@@ -78,7 +78,7 @@ def test_an_edited_post_is_one_logical_post_with_the_newest_text(db_url, tmp_pat
     page = json.loads(real_data("edited.jsonl").read_text())
     newest = page["data"][0]
     older = dict(newest, id=newest["edit_history_tweet_ids"][0], text="first version",
-                 edit_history_tweet_ids=newest["edit_history_tweet_ids"][:1])
+                 created_at="2022-10-03T17:57:01.000Z", edit_history_tweet_ids=newest["edit_history_tweet_ids"][:1])
     older_page = dict(page, data=[older])
     # The newer version arrives first, then an old copy: the newer text must stay.
     import_files([write_lines(tmp_path / "e.jsonl", [page, older_page])], url=db_url, progress=False)
@@ -86,6 +86,7 @@ def test_an_edited_post_is_one_logical_post_with_the_newest_text(db_url, tmp_pat
         post = session.exec(select(Post)).one()
     assert post.platform_id == "1576994746135764992" and post.current_id == "1576994789110992896"
     assert post.text == newest["text"]
+    assert post.created_at.isoformat() == "2022-10-03T17:57:01+00:00"  # the logical post began with its first version
 
 
 def test_bad_lines_and_records_are_kept_aside_and_the_rest_goes_in(db_url, tmp_path):
