@@ -190,3 +190,16 @@ def test_an_interrupted_import_resumes_after_its_last_commit(db_url, tmp_path):
     assert count(db_url, RejectedRecord) == 1
     with db.reading(db_url) as session:
         assert session.exec(select(IngestCheckpoint.position)).one().endswith(":done")
+
+
+def test_an_earlier_version_arriving_later_dates_the_post_but_keeps_the_newest_text(db_url, tmp_path):
+    page = json.loads(real_data("edited.jsonl").read_text())
+    newest = page["data"][0]
+    older = dict(newest, id=newest["edit_history_tweet_ids"][0], text="first version",
+                 created_at="2022-10-03T17:57:01.000Z", edit_history_tweet_ids=newest["edit_history_tweet_ids"][:1])
+    import_files([write_lines(tmp_path / "new.jsonl", [page])], url=db_url, progress=False)
+    import_files([write_lines(tmp_path / "old.jsonl", [dict(page, data=[older])])], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        post = session.exec(select(Post)).one()
+    assert post.text == newest["text"] and post.current_id == newest["id"]
+    assert post.created_at.isoformat() == "2022-10-03T17:57:01+00:00"
