@@ -238,6 +238,9 @@ class IngestRun(SQLModel, table=True):
     status: str = "running"  # running | ok | rejected | failed | interrupted
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    # Partial failures the API reported beside good data (a suspended author, a withheld post).
+    notes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False,
+                                                                           server_default="[]"))
 
 
 class Setting(SQLModel, table=True):

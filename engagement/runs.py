@@ -22,10 +22,13 @@ def start_run(session: Session, source: str, command: str) -> int:
     return run.id
 
 
-def finish_run(session: Session, run_id: int, status: str, counts: dict[str, int], error: str | None = None) -> None:
+def finish_run(session: Session, run_id: int, status: str, counts: dict[str, int], error: str | None = None,
+               notes: list[dict[str, Any]] | None = None) -> None:
     run = session.get(IngestRun, run_id)
     run.status, run.counts, run.ended_at = status, dict(counts), utcnow()
     run.last_error = redact(error) if error else None
+    if notes:
+        run.notes = notes
     session.add(run)
 
 

@@ -34,6 +34,11 @@ def x_api_base_url() -> str:
     return (os.environ.get("X_API_BASE_URL") or DEFAULT_X_API_BASE_URL).rstrip("/")
 
 
+def x_api_timeout() -> float:
+    """Seconds to wait for an X API response before retrying (``X_API_TIMEOUT``, default 30)."""
+    return float(os.environ.get("X_API_TIMEOUT") or 30)
+
+
 def redact(text: str) -> str:
     """Remove every configured secret from a message before it is logged or shown."""
     for name in ("X_BEARER_TOKEN", "MODERATOR_PASSWORD", "ORGANISER_PASSWORD", "PARTICIPANT_TOKEN_SECRET"):

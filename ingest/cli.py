@@ -17,6 +17,9 @@ from engagement import db, settings
 from engagement.event import EventConfigError, load_event
 from engagement.migrate import current_revision, upgrade
 
+from engagement.xapi.client import MissingToken
+from engagement.xapi.retry import FatalAPIError, GaveUp, Stopped
+
 from .stopping import StopFlag
 
 log = logging.getLogger("ingest")
@@ -32,6 +35,9 @@ def configure_logging(verbose: bool) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO, handlers=[handler], force=True)
+    # tweepy's debug log prints request headers, the bearer token among them: never below INFO.
+    logging.getLogger("tweepy").setLevel(logging.INFO)
+    logging.getLogger("urllib3").setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def prepare(url: str | None = None) -> None:
@@ -117,6 +123,66 @@ def cmd_replay(args) -> int:
                     should_stop=stop, sleep=stop.wait)
     print_summary("replay" + (" (stopped)" if stop() else ""), counts.as_dict())
     return EXIT_OK
+
+
+def _event_query() -> str:
+    return load_event().query()
+
+
+def cmd_x_poll(args) -> int:
+    from engagement.xapi.client import make_client
+    from engagement.xapi.collect import poll_recent, record_run
+    from engagement.xapi.retry import GaveUp
+
+    prepare()
+    stop = StopFlag().install()
+    client, query, url = make_client(), _event_query(), settings.database_url()
+    log.info("x-poll: recent search for %r%s", query, "" if args.once else f", every {args.interval:g} s")
+    rejected = False
+    while not stop():
+        try:
+            result = record_run(url, "x-poll", "x-poll", lambda: poll_recent(client, query=query, url=url, stop=stop))
+        except GaveUp as error:
+            if args.once:
+                raise
+            log.error("%s; trying again at the next interval", error)
+        else:
+            rejected = rejected or result.rejected > 0
+            log.info("x-poll: %d page(s), %d new, %d updated, %d rejected", result.pages, result.store.posts_new,
+                     result.store.posts_updated, result.rejected)
+            if args.once:
+                break
+        stop.wait(args.interval)
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def cmd_x_stream(args) -> int:
+    from engagement.xapi.client import make_client
+    from engagement.xapi.collect import record_run
+    from engagement.xapi.stream import run_stream
+
+    prepare()
+    stop = StopFlag().install()
+    client, query, url = make_client(), _event_query(), settings.database_url()
+    result = record_run(url, "x-stream", "x-stream", lambda: run_stream(
+        query=query, client=client, url=url, stop=stop, base_url=settings.x_api_base_url()))
+    return EXIT_REJECTED if result.rejected else EXIT_OK
+
+
+def cmd_x_backfill(args) -> int:
+    from engagement.xapi.client import make_client
+    from engagement.xapi.collect import backfill, record_run
+
+    prepare()
+    since, until = parse_local_time(args.since), parse_local_time(args.until)
+    if until <= since:
+        raise UsageError("--until must be after --since")
+    stop = StopFlag().install()
+    client, query, url = make_client(), _event_query(), settings.database_url()
+    result = record_run(url, "x-backfill", f"x-backfill --since {args.since} --until {args.until}", lambda: backfill(
+        client, query=query, since=since, until=until, url=url, stop=stop))
+    print_summary("x-backfill" + ("" if result.complete else " (stopped; run again to resume)"), result.counts())
+    return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
 def cmd_status(args) -> int:
@@ -206,6 +272,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="jump the clock over quiet spells longer than this")
     replay.set_defaults(run=cmd_replay)
 
+    poll = commands.add_parser("x-poll", help="X recent search for the event hashtags, resumable")
+    poll.add_argument("--once", action="store_true", help="one pass through every page, then exit")
+    poll.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30)")
+    poll.set_defaults(run=cmd_x_poll)
+
+    stream = commands.add_parser("x-stream", help="X filtered stream; fills gaps with recent search on reconnect")
+    stream.set_defaults(run=cmd_x_stream)
+
+    back = commands.add_parser("x-backfill", help="X full-archive search over a time window, paced")
+    back.add_argument("--since", required=True, metavar="ISO", help="start (event time zone unless an offset is given)")
+    back.add_argument("--until", required=True, metavar="ISO", help="end")
+    back.set_defaults(run=cmd_x_backfill)
+
     status = commands.add_parser("status", help="what the database holds")
     status.add_argument("--json", action="store_true")
     status.set_defaults(run=cmd_status)
@@ -234,6 +313,11 @@ def main(argv: list[str] | None = None) -> int:
     except EventConfigError as error:
         print(f"error in the event files: {error}", file=sys.stderr)
         return EXIT_FAILED
+    except (FatalAPIError, GaveUp, MissingToken) as error:
+        print(settings.redact(f"error: {error}"), file=sys.stderr)
+        return EXIT_FAILED
+    except Stopped:
+        return EXIT_OK
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return EXIT_OK

@@ -19,7 +19,7 @@ from .conftest import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0002"
+    assert current_revision(url) == head_revision() == "0003"
     engine = create_engine(url)
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
@@ -48,6 +48,8 @@ def _fill_revision_0001(path):
     con.execute("INSERT INTO question (session_id, text, status, votes, flagged, origin, created_at, updated_at)"
                 " VALUES (1, 'Why?', 'approved', 4, 0, 'app', '2018-04-23 07:50:00', '2018-04-23 07:50:00')")
     con.execute("INSERT INTO ingest_checkpoint VALUES ('x-poll', '1250', '2018-04-23 07:50:00')")
+    con.execute("INSERT INTO ingest_run (source, command, started_at, status, counts)"
+                " VALUES ('x-poll', 'x-poll --once', '2018-04-23 07:50:00', 'ok', '{\"pages\": 3}')")
     con.commit()
     con.close()
 
@@ -67,13 +69,17 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     assert current_revision(url) == "0001"
     _fill_revision_0001(path)
     tables = ["stakeholder_group", "agenda_session", "author", "post", "question", "ingest_checkpoint"]
+    runs_before = _table_rows(path, "ingest_run")
     before = {table: _table_rows(path, table) for table in tables}
 
     upgrade(url)
 
-    assert current_revision(url) == "0002"
+    assert current_revision(url) == head_revision()
     for table in tables:
         assert _table_rows(path, table) == before[table], f"{table} changed in the upgrade"
+    # Revision 0003 adds a column to ingest_run: the old values stay, the new one starts empty.
+    assert [row[:-1] for row in _table_rows(path, "ingest_run")] == runs_before
+    assert _table_rows(path, "ingest_run")[0][-1] == "[]"
     entities = _table_rows(path, "post_entity")
     # Every post's hashtags backfilled, lower-cased; mentions on the odd posts.
     assert len([e for e in entities if e[1] == "hashtag"]) == 500
@@ -88,5 +94,5 @@ def test_one_command_upgrades_a_database(tmp_path):
     result = subprocess.run([sys.executable, "-m", "ingest", "db", "upgrade"], cwd=ROOT, capture_output=True,
                             text=True, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"})
     assert result.returncode == 0, result.stderr
-    assert "0001 -> 0002" in result.stdout
-    assert current_revision(url) == "0002"
+    assert f"0001 -> {head_revision()}" in result.stdout
+    assert current_revision(url) == head_revision()

@@ -1,0 +1,33 @@
+"""The seam that sends tweepy's requests to ``X_API_BASE_URL``.
+
+tweepy hard-codes ``https://api.twitter.com``; a transport adapter mounted on the client's
+``requests`` session rewrites that prefix, so every call (search, stream, stream rules) goes to the
+configured base. It also gives every request a timeout, which tweepy's client does not set.
+"""
+
+from __future__ import annotations
+
+import requests
+from requests.adapters import HTTPAdapter
+
+TWEEPY_HOST = "https://api.twitter.com"
+DEFAULT_TIMEOUT = (10, 30)  # connect, read (seconds)
+
+
+class BaseURLAdapter(HTTPAdapter):
+    def __init__(self, base_url: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT):
+        super().__init__()
+        self.base_url = base_url.rstrip("/")
+        self.default_timeout = timeout
+
+    def send(self, request: requests.PreparedRequest, **kwargs):
+        if request.url.startswith(TWEEPY_HOST):
+            request.url = self.base_url + request.url[len(TWEEPY_HOST):]
+        if kwargs.get("timeout") is None:
+            kwargs["timeout"] = self.default_timeout
+        return super().send(request, **kwargs)
+
+
+def route(session: requests.Session, base_url: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+    """Send everything ``session`` asks of the X API host to ``base_url``."""
+    session.mount(TWEEPY_HOST, BaseURLAdapter(base_url, timeout))
