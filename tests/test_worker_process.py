@@ -1,0 +1,156 @@
+"""The worker as a real process: exit statuses, signals, and kill -9 at any moment.
+
+After every kill the next start must resume from the last commit, and the database at the end must
+equal the one an uninterrupted run builds.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlmodel import select
+
+from engagement import db
+from engagement.demo import write_collection
+from engagement.models import Author, IngestRun, Post, Question
+
+from .conftest import ROOT
+from .xsim import TOKEN, Simulator
+
+
+def worker(*args, url, sim=None, token=TOKEN, **env):
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, "X_BEARER_TOKEN": token,
+                   "X_API_TIMEOUT": "5", **env}
+    if sim is not None:
+        environment["X_API_BASE_URL"] = sim.base_url
+    return subprocess.Popen([sys.executable, "-m", "ingest", *args], cwd=ROOT, env=environment,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process, timeout=180):
+    out, err = process.communicate(timeout=timeout)
+    return process.returncode, out, err
+
+
+def snapshot(url):
+    """Everything a person could see, without row ids and bookkeeping times."""
+    with db.reading(url) as session:
+        posts = session.exec(select(Post.platform_id, Post.current_id, Post.text, Post.kind, Post.collected,
+                                    Post.session_id, Post.likes, Post.retweets, Post.hashtags, Post.created_at,
+                                    Author.platform_user_id, Author.group_key)
+                             .outerjoin(Author, Author.id == Post.author_id).order_by(Post.platform_id)).all()
+        authors = session.exec(select(Author.platform_user_id, Author.handle, Author.group_key, Author.group_source)
+                               .order_by(Author.platform_user_id)).all()
+    db.dispose_engines()
+    return posts, authors
+
+
+@pytest.fixture(scope="module")
+def demo_sim(demo_files):
+    with Simulator() as simulator:
+        simulator.load_file(demo_files[0])
+        yield simulator
+
+
+def test_x_poll_once_collects_everything_and_exits_0(db_url, demo_sim):
+    code, out, err = finish(worker("x-poll", "--once", url=db_url, sim=demo_sim))
+    assert code == 0, err
+    assert "30 page(s), 3000 new" in err
+    assert TOKEN not in out + err
+
+
+@pytest.mark.parametrize("token, status, message", [("wrong-token-xyz", 1, "bearer token was refused")])
+def test_a_refused_token_stops_the_worker_with_a_clear_message(db_url, demo_sim, token, status, message):
+    code, out, err = finish(worker("-v", "x-poll", "--once", url=db_url, sim=demo_sim, token=token))
+    assert code == status and message in err
+    assert token not in out + err
+
+
+def test_a_missing_token_is_a_clear_error(db_url):
+    process = worker("x-poll", "--once", url=db_url, token="")
+    code, _, err = finish(process)
+    assert code == 1 and "X_BEARER_TOKEN is not set" in err
+
+
+def test_sigterm_between_passes_exits_0_promptly(db_url, demo_sim):
+    process = worker("x-poll", "--interval", "60", url=db_url, sim=demo_sim)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        with db.reading(db_url) as session:
+            if session.exec(select(IngestRun).where(IngestRun.status == "ok")).first():
+                break
+        time.sleep(0.2)
+    process.send_signal(signal.SIGTERM)
+    started = time.monotonic()
+    code, _, err = finish(process, timeout=30)
+    assert code == 0, err
+    assert time.monotonic() - started < 10
+
+
+def test_sigterm_during_a_poll_commits_the_page_in_hand_and_resumes(db_url, demo_sim):
+    demo_sim.page_delay = 0.3
+    try:
+        process = worker("x-poll", "--once", url=db_url, sim=demo_sim)
+        time.sleep(2.5)
+        process.send_signal(signal.SIGTERM)
+        code, _, err = finish(process, timeout=60)
+        assert code == 0, err
+        with db.reading(db_url) as session:
+            stored = len(session.exec(select(Post.id).where(Post.collected.is_(True))).all())
+            run = session.exec(select(IngestRun).where(IngestRun.source == "x-poll")).one()
+        assert 0 < stored < 3000 and stored % 100 == 0 and run.status == "interrupted"
+    finally:
+        demo_sim.page_delay = 0.0
+    code, _, err = finish(worker("x-poll", "--once", url=db_url, sim=demo_sim))
+    assert code == 0, err
+    posts, _ = snapshot(db_url)
+    assert sum(1 for post in posts if post.collected) == 3000
+
+
+def test_kill_9_during_polls_loses_nothing_and_doubles_nothing(tmp_path, demo_sim):
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    assert finish(worker("x-poll", "--once", url=reference, sim=demo_sim))[0] == 0
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    demo_sim.page_delay = 0.1
+    try:
+        for delay in (1.2, 0.7, 2.1, 1.6):  # first start migrates; later ones resume mid-pass
+            process = worker("x-poll", "--once", url=url, sim=demo_sim)
+            time.sleep(delay)
+            process.kill()
+            process.wait()
+    finally:
+        demo_sim.page_delay = 0.0
+    code, _, err = finish(worker("x-poll", "--once", url=url, sim=demo_sim))
+    assert code == 0, err
+    assert snapshot(url) == snapshot(reference)
+
+
+def test_kill_9_during_a_large_import_loses_nothing_and_doubles_nothing(tmp_path):
+    path, questions = write_collection(tmp_path / "big.jsonl", posts=20_000, seed=11)
+    reference = f"sqlite:///{tmp_path / 'reference.db'}"
+    assert finish(worker("import-jsonl", str(path), url=reference))[0] == 0
+    url = f"sqlite:///{tmp_path / 'killed.db'}"
+    for delay in (2.0, 3.0, 2.5, 3.5):
+        process = worker("import-jsonl", str(path), url=url)
+        time.sleep(delay)
+        process.kill()
+        process.wait()
+    code, out, err = finish(worker("import-jsonl", str(path), url=url))
+    assert code == 0, err
+    assert snapshot(url) == snapshot(reference)
+    with db.reading(url) as session:
+        statuses = [r.status for r in session.exec(select(IngestRun).order_by(IngestRun.id)).all()]
+    db.dispose_engines()
+    assert statuses[-1] == "ok" and statuses.count("running") >= 1  # the killed runs never finished
+
+
+def test_questions_import_is_idempotent_through_the_cli(tmp_path, demo_files):
+    url = f"sqlite:///{tmp_path / 'q.db'}"
+    for _ in range(2):
+        code, out, err = finish(worker("import-questions", str(demo_files[1]), url=url))
+        assert code == 0, err
+    with db.reading(url) as session:
+        assert len(session.exec(select(Question.id)).all()) == 200
