@@ -1,9 +1,15 @@
-"""Import session questions from CSV (our own columns), idempotently.
+"""Import session questions from CSV, idempotently: our own columns, or a Slido Q&A export's.
 
-Columns: ``session`` (a key from agenda.csv or a session's exact title), ``question``, and
+Our columns: ``session`` (a key from agenda.csv or a session's exact title), ``question``, and
 optionally ``id``, ``name``, ``group``, ``affiliation``, ``language``, ``votes``, ``status``,
-``created_at`` (ISO 8601; without an offset it is read in the event's time zone). A row that
-cannot be used is kept as a RejectedRecord with ``file:line`` and the reason.
+``created_at`` (ISO 8601; without an offset it is read in the event's time zone).
+
+A Slido export is recognised by its headers (matched ignoring case): the question text
+(``Question``/``Content``), ``Author``, ``Likes``/``Votes``/``Upvotes``, ``Date`` (and ``Time``),
+``Room``/``Event section`` for the session, and the state (``Status``, ``Answered``,
+``Highlighted``, ``Archived``). A file with no session column takes ``--session``.
+
+A row that cannot be used is kept as a RejectedRecord with ``file:line`` and the reason.
 """
 
 from __future__ import annotations
@@ -96,6 +102,55 @@ def parse_row(row: dict[str, str], sessions: dict, groups: dict, zone: str, orig
     }
 
 
+SLIDO_COLUMNS = {
+    "question": ("question", "content", "text", "question text"),
+    "name": ("author", "author name", "name", "asked by"),
+    "votes": ("likes", "votes", "upvotes", "score"),
+    "created_at": ("date", "date created", "created", "created at", "asked at"),
+    "time": ("time",),
+    "session": ("room", "event section", "section", "session"),
+    "status": ("status", "state"),
+    "answered": ("answered", "is answered"),
+    "highlighted": ("highlighted", "on screen"),
+    "archived": ("archived",),
+    "language": ("language",),
+    "id": ("id", "question id"),
+}
+SLIDO_STATUS = {
+    "incoming": "pending", "in review": "pending", "review": "pending", "pending": "pending",
+    "live": "approved", "published": "approved", "approved": "approved", "starred": "approved",
+    "highlighted": "on_screen", "answered": "answered", "archived": "archived",
+    "dismissed": "dismissed", "deleted": "dismissed", "rejected": "dismissed",
+}
+YES = {"yes", "y", "true", "1", "x"}
+
+
+def is_own_format(headers: list[str]) -> bool:
+    return {"session", "question"} <= set(headers)
+
+
+def from_slido(row: dict[str, str], default_session: str | None) -> dict[str, str]:
+    """A Slido export row in our own columns."""
+    by_name = {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
+
+    def pick(field: str) -> str:
+        return next((by_name[name] for name in SLIDO_COLUMNS[field] if by_name.get(name)), "")
+
+    created = pick("created_at")
+    if created and pick("time") and "T" not in created and ":" not in created:
+        created = f"{created} {pick('time')}"
+    status = SLIDO_STATUS.get(pick("status").lower(), "")
+    if pick("highlighted").lower() in YES:
+        status = "on_screen"
+    elif pick("answered").lower() in YES:
+        status = "answered"
+    elif pick("archived").lower() in YES:
+        status = "archived"
+    return {"id": pick("id"), "session": pick("session") or default_session or "", "question": pick("question"),
+            "name": pick("name"), "votes": pick("votes") or "0", "status": status or pick("status"),
+            "created_at": created, "language": pick("language")}
+
+
 def store_rows(session: Session, rows, *, origin: str, zone: str, summary: QuestionImportSummary) -> None:
     """Store ``(location, row)`` pairs in the caller's transaction; bad rows become RejectedRecords."""
     sessions, groups = _lookup_tables(session)
@@ -125,18 +180,24 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
             summary.duplicates += 1
 
 
-def read_rows(path: Path):
-    """``(file:line, row)`` pairs of a questions CSV, after checking its header."""
+def read_rows(path: Path, default_session: str | None = None):
+    """``(file:line, row)`` pairs of a questions CSV in our own columns, after checking its header."""
     with path.open(newline="", encoding="utf-8-sig") as handle:
         reader = csv.DictReader(handle)
-        missing = {"session", "question"} - set(reader.fieldnames or [])
-        if missing:
-            raise RowError(f"{path.name}:1: missing column(s) {', '.join(sorted(missing))}")
+        headers = [(h or "").strip() for h in reader.fieldnames or []]
+        own = is_own_format(headers)
+        lowered = {h.lower() for h in headers}
+        if not own and not any(name in lowered for name in SLIDO_COLUMNS["question"]):
+            raise RowError(f"{path.name}:1: no question column: expected our columns (session, question) "
+                           "or a Slido export (Question, Author, Likes, Date, …)")
+        if not own and default_session is None and not any(n in lowered for n in SLIDO_COLUMNS["session"]):
+            raise RowError(f"{path.name}:1: this export names no session: give one with --session KEY")
         for row in reader:
-            yield f"{path.name}:{reader.line_num}", row
+            yield f"{path.name}:{reader.line_num}", (row if own else from_slido(row, default_session))
 
 
-def import_questions(path: Path, *, url: str | None = None, origin: str = "csv") -> QuestionImportSummary:
+def import_questions(path: Path, *, url: str | None = None, origin: str = "csv",
+                     session_key: str | None = None) -> QuestionImportSummary:
     path = Path(path)
     summary = QuestionImportSummary()
     zone = load_event().time_zone
@@ -144,7 +205,7 @@ def import_questions(path: Path, *, url: str | None = None, origin: str = "csv")
         run_id = runs.start_run(session, SOURCE, f"import-questions {path.name}")
     try:
         with db.writing(url) as session:
-            store_rows(session, read_rows(path), origin=origin, zone=zone, summary=summary)
+            store_rows(session, read_rows(path, session_key), origin=origin, zone=zone, summary=summary)
     except Exception as error:
         with db.writing(url) as session:
             runs.finish_run(session, run_id, "failed", summary.as_dict(), str(error))

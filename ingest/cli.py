@@ -93,12 +93,15 @@ def cmd_import_jsonl(args) -> int:
 
 
 def cmd_import_questions(args) -> int:
-    from engagement.question_import import import_questions
+    from engagement.question_import import RowError, import_questions
 
     prepare()
     if not Path(args.file).is_file():
         raise UsageError(f"{args.file}: no such file")
-    summary = import_questions(Path(args.file))
+    try:
+        summary = import_questions(Path(args.file), session_key=args.session)
+    except RowError as error:
+        raise UsageError(str(error)) from None
     print_summary("import-questions", summary.as_dict())
     return EXIT_REJECTED if summary.rejected else EXIT_OK
 
@@ -260,6 +263,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     questions = commands.add_parser("import-questions", help="import session questions from CSV")
     questions.add_argument("file", metavar="FILE")
+    questions.add_argument("--session", metavar="KEY", help="the session of an export that names none (Slido)")
     questions.set_defaults(run=cmd_import_questions)
 
     replay = commands.add_parser("replay", help="feed a collection in simulated real time (demo live view)")

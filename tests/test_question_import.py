@@ -1,0 +1,71 @@
+"""Questions from CSV: our own columns and a Slido export, idempotent, bad rows kept aside."""
+
+import pytest
+from sqlmodel import select
+
+from engagement import db
+from engagement.models import AgendaSession, Question, RejectedRecord
+from engagement.question_import import RowError, import_questions
+
+SLIDO = """Question,Author,Likes,Date,Time,Room,Labels,Answered,Highlighted
+"How do labour inspectors reach domestic workers?",Ana,12,2018-04-24,09:41,d2-panel-4,,Yes,No
+"¿Y las plataformas digitales?",,3,2018-04-24,09:50,d2-panel-4,,No,Yes
+"Question for nobody",,0,2018-04-24,09:55,Main hall,,No,No
+"=HYPERLINK(""http://x"")",Bob,1,2018-04-24,09:58,d2-panel-4,,No,No
+"""
+
+
+def questions(url):
+    with db.reading(url) as session:
+        rows = session.exec(select(Question, AgendaSession.key)
+                            .join(AgendaSession, AgendaSession.id == Question.session_id).order_by(Question.id)).all()
+    return [(q.text, key, q.display_name, q.votes, q.status, q.created_at.isoformat()) for q, key in rows]
+
+
+def test_a_slido_export_is_read_by_its_headers(db_url, tmp_path):
+    path = tmp_path / "slido.csv"
+    path.write_text(SLIDO, encoding="utf-8")
+    summary = import_questions(path, url=db_url)
+    assert (summary.rows, summary.new, summary.rejected) == (4, 3, 1)
+    assert questions(db_url) == [
+        ("How do labour inspectors reach domestic workers?", "d2-panel-4", "Ana", 12, "answered",
+         "2018-04-24T07:41:00+00:00"),
+        ("¿Y las plataformas digitales?", "d2-panel-4", None, 3, "on_screen", "2018-04-24T07:50:00+00:00"),
+        ('=HYPERLINK("http://x")', "d2-panel-4", "Bob", 1, "pending", "2018-04-24T07:58:00+00:00"),
+    ]
+    with db.reading(db_url) as session:
+        rejected = session.exec(select(RejectedRecord)).one()
+    assert rejected.location == "slido.csv:4" and "'Main hall' is neither a key" in rejected.reason
+    again = import_questions(path, url=db_url)
+    assert (again.new, again.duplicates, again.rejected) == (0, 3, 1)
+
+
+def test_a_slido_export_without_rooms_needs_a_session(db_url, tmp_path):
+    path = tmp_path / "one-room.csv"
+    path.write_text("Question,Author,Likes,Date\nWhy?,,2,2018-04-23 14:40\n", encoding="utf-8")
+    with pytest.raises(RowError, match="--session"):
+        import_questions(path, url=db_url)
+    summary = import_questions(path, url=db_url, session_key="d1-panel-2")
+    assert summary.new == 1 and questions(db_url)[0][1] == "d1-panel-2"
+
+
+def test_our_own_columns_by_key_or_exact_title(db_url, tmp_path):
+    path = tmp_path / "own.csv"
+    path.write_text("session,question,name,group,affiliation,language,votes,status,created_at\n"
+                    "d1-opening,Who coordinates?,Eva,NGO / civil society,NGO X,en,4,approved,2018-04-23T09:40:00+02:00\n"
+                    "Panel 2: Civil society and survivors as partners,Кто финансирует?,,,,ru,0,,2018-04-23 15:00\n"
+                    "d1-opening,,,,,,,,\n", encoding="utf-8")
+    summary = import_questions(path, url=db_url)
+    assert (summary.new, summary.rejected) == (2, 1)
+    rows = questions(db_url)
+    assert rows[0] == ("Who coordinates?", "d1-opening", "Eva", 4, "approved", "2018-04-23T07:40:00+00:00")
+    assert rows[1][1:] == ("d1-panel-2", None, 0, "pending", "2018-04-23T13:00:00+00:00")
+    with db.reading(db_url) as session:
+        assert session.exec(select(Question.group_key).where(Question.display_name == "Eva")).one() == "civil_society"
+
+
+def test_a_file_that_is_not_a_questions_export_is_refused(db_url, tmp_path):
+    path = tmp_path / "other.csv"
+    path.write_text("a,b\n1,2\n", encoding="utf-8")
+    with pytest.raises(RowError, match="no question column"):
+        import_questions(path, url=db_url)
