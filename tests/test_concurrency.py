@@ -1,0 +1,66 @@
+"""The worker writes while pages read and participants submit: nobody sees "database is locked"."""
+
+import os
+import subprocess
+import sys
+import threading
+import time
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from engagement import db, queries
+from engagement.demo import write_collection
+from engagement.models import AgendaSession, Question
+
+from .conftest import ROOT
+
+
+def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
+    path, _ = write_collection(tmp_path / "load.jsonl", posts=15_000, seed=4)
+    worker = subprocess.Popen([sys.executable, "-m", "ingest", "import-jsonl", str(path)], cwd=ROOT,
+                              env={"PATH": os.environ["PATH"], "DATABASE_URL": db_url},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with db.reading(db_url) as session:
+        session_id = session.exec(select(AgendaSession.id)).first()
+    errors, written, reads = [], [], []
+    done = threading.Event()
+
+    def reader():
+        while not done.is_set():
+            try:
+                with db.reading(db_url) as session:
+                    queries.headline(session)
+                    queries.participation_by_session(session)
+                reads.append(1)
+            except Exception as error:  # noqa: BLE001 (any error is the failure we look for)
+                errors.append(repr(error))
+
+    def writer(number):
+        count = 0
+        while not done.is_set():
+            text = f"writer {number} question {count}"
+            try:
+                def insert():
+                    with db.writing(db_url) as session:
+                        session.add(Question(session_id=session_id, text=text))
+                db.retry_locked(insert)
+                written.append(text)
+            except Exception as error:  # noqa: BLE001
+                errors.append(repr(error))
+            count += 1
+            time.sleep(0.01)
+
+    threads = [threading.Thread(target=reader) for _ in range(3)] + \
+              [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    for thread in threads:
+        thread.start()
+    out, err = worker.communicate(timeout=300)
+    done.set()
+    for thread in threads:
+        thread.join()
+    assert worker.returncode == 0, err
+    assert errors == []
+    assert len(reads) > 10 and len(written) > 30
+    with db.reading(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(Question)) == len(written)
