@@ -22,6 +22,7 @@ from sqlmodel import Session, create_engine
 from . import settings
 
 BUSY_TIMEOUT_MS = 30_000
+WRITER_CACHE_KIB = 64 * 1024
 _engines: dict[tuple[str, bool], Engine] = {}
 _migrated: set[str] = set()
 _lock = threading.Lock()
@@ -52,6 +53,9 @@ def _make_engine(url: str, immediate: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if immediate:
+            # The writer updates eight indexes on post per row: a larger page cache keeps them in memory.
+            cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -27,7 +27,8 @@ from .store import StoreCounts, store_posts
 
 log = logging.getLogger(__name__)
 SOURCE = "import-jsonl"
-BATCH_POSTS = 2000
+BATCH_POSTS = 5000  # posts per transaction: short enough for readers and question writers beside it
+CHUNK_LINES = 10  # lines prepared at a time (a search page is one line)
 
 
 @dataclass
@@ -76,6 +77,48 @@ def _context(session: Session) -> tuple[Classifier, Attributor]:
     return Classifier.from_database(session), Attributor.from_database(session, load_event().grace)
 
 
+@dataclass
+class PreparedLine:
+    number: int
+    size: int
+    batch: Batch | None = None
+    raw: bytes | None = None  # kept only for a rejected line
+    reason: str | None = None
+    demo: bool = False
+
+
+def prepare(chunk: list[tuple[int, bytes]]) -> list[PreparedLine]:
+    """Parse and normalise lines. Each post's raw JSON is serialised here once, so the writer only
+    copies strings. (Running this in worker processes was measured: on two cores the pickling ate the
+    gain, so it runs in-process.)"""
+    prepared = []
+    for number, line in chunk:
+        if not line.strip():
+            prepared.append(PreparedLine(number, len(line)))
+            continue
+        try:
+            obj = parse_line(line)
+            batch = normalize(obj)
+        except RecordError as error:
+            prepared.append(PreparedLine(number, len(line), raw=line.rstrip(b"\r\n"), reason=str(error)))
+            continue
+        for post in batch.posts:
+            post.raw = json.dumps(post.raw, ensure_ascii=False, separators=(",", ":"))
+        prepared.append(PreparedLine(number, len(line), batch=batch, demo="__demo" in obj))
+    return prepared
+
+
+def _chunks_of(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
+    chunk: list[tuple[int, bytes]] = []
+    for item in lines:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
 def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], None] | None = None,
                 batch_posts: int = BATCH_POSTS, should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
     path = Path(path)
@@ -90,75 +133,75 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
         resume_after = int(saved.split(":")[1])
         log.info("%s: resuming after line %d committed by an earlier run", path.name, resume_after)
 
-    pending: list[tuple[int, Batch | None, bytes, str | None]] = []
+    pending: list[PreparedLine] = []
     pending_posts = 0
+    with db.reading(url) as session:
+        # Built once per file: the directory and the agenda do not change under an import
+        # (``ingest config`` reclassifies and reattributes afterwards if they do).
+        classifier, attributor = _context(session)
 
     def flush(last_line: int, done: bool = False) -> None:
         nonlocal pending, pending_posts
 
-        def write() -> StoreCounts:
-            counts = StoreCounts()
-            rejected = 0
+        def write() -> tuple[StoreCounts, int]:
+            counts, rejected = StoreCounts(), 0
             with db.writing(url) as session:
-                classifier, attributor = _context(session)
                 # Lines carry their own retrieval time: store each time's records together, oldest
                 # first, so the newest metrics win.
                 by_time: dict[object, tuple[list, list]] = {}
-                for _, b, _, _ in pending:
-                    if b:
-                        group = by_time.setdefault(b.retrieved_at, ([], []))
-                        group[0].extend(b.posts)
-                        group[1].extend(b.users)
+                for item in pending:
+                    if item.batch:
+                        group = by_time.setdefault(item.batch.retrieved_at, ([], []))
+                        group[0].extend(item.batch.posts)
+                        group[1].extend(item.batch.users)
                 for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
                     group_posts, group_users = by_time[retrieved]
                     counts.add(store_posts(session, group_posts, group_users, classifier=classifier,
                                            attributor=attributor, metrics_at=retrieved))
-                for number, batch, raw, reason in pending:
-                    where = f"{path.name}:{number}"
-                    if reason is not None:
-                        runs.reject(session, SOURCE, where, reason, raw.decode("utf-8", "replace"))
+                for item in pending:
+                    where = f"{path.name}:{item.number}"
+                    if item.reason is not None:
+                        runs.reject(session, SOURCE, where, item.reason, item.raw.decode("utf-8", "replace"))
                         rejected += 1
-                    elif batch is not None:
-                        for item in batch.rejected:
-                            location = f"{where} {item.location}".strip()
-                            runs.reject(session, SOURCE, location, item.reason, item.raw)
+                    elif item.batch is not None:
+                        for bad in item.batch.rejected:
+                            runs.reject(session, SOURCE, f"{where} {bad.location}".strip(), bad.reason, bad.raw)
                             rejected += 1
-                if demo_seen:
+                if any(item.demo for item in pending):
                     flags.mark_demo(session)
                 runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
-            summary.rejected += rejected
-            return counts
+            return counts, rejected
 
-        summary.store.add(db.retry_locked(write))
+        counts, rejected = db.retry_locked(write)
+        summary.store.add(counts)
+        summary.rejected += rejected
         pending, pending_posts = [], 0
 
-    last_line, stopped, demo_seen = resume_after, False, False
-    try:
+    def unread() -> Iterator[tuple[int, bytes]]:
         for number, line in read_lines(path):
             if number <= resume_after:
                 summary.skipped_lines += 1
                 continue
-            last_line = number
+            yield number, line
+
+    last_line, stopped = resume_after, False
+    try:
+        for item in (line for chunk in map(prepare, _chunks_of(unread(), CHUNK_LINES)) for line in chunk):
+            last_line = item.number
             if on_line:
-                on_line(len(line))
-            if not line.strip():
-                continue
+                on_line(item.size)
+            if item.batch is None and item.reason is None:
+                continue  # an empty line
             summary.lines += 1
-            try:
-                obj = parse_line(line)
-                batch = normalize(obj)
-            except RecordError as error:
-                pending.append((number, None, line.rstrip(b"\r\n"), str(error)))
-            else:
-                summary.api_errors += len(batch.api_errors)
-                for api_error in batch.api_errors:
-                    log.warning("%s:%d: the API reported: %s", path.name, number,
+            if item.batch is not None:
+                summary.api_errors += len(item.batch.api_errors)
+                for api_error in item.batch.api_errors:
+                    log.warning("%s:%d: the API reported: %s", path.name, item.number,
                                 api_error.get("detail") or api_error.get("title") or api_error)
-                demo_seen = demo_seen or "__demo" in obj
-                pending.append((number, batch, line, None))
-                pending_posts += len(batch.posts) + 1
+                pending_posts += len(item.batch.posts) + 1
+            pending.append(item)
             if pending_posts >= batch_posts:
-                flush(number)
+                flush(last_line)
                 if should_stop():
                     stopped = True
                     break

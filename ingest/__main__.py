@@ -2,4 +2,6 @@ import sys
 
 from ingest.cli import main
 
-sys.exit(main())
+# Guarded: the importer's worker processes import this module and must not run the command again.
+if __name__ == "__main__":
+    sys.exit(main())
