@@ -154,3 +154,19 @@ def test_questions_import_is_idempotent_through_the_cli(tmp_path, demo_files):
         assert code == 0, err
     with db.reading(url) as session:
         assert len(session.exec(select(Question.id)).all()) == 200
+
+
+def test_x_stream_runs_until_sigterm_and_exits_0(db_url, demo_sim):
+    process = worker("x-stream", url=db_url, sim=demo_sim)
+    deadline = time.monotonic() + 60
+    stored = 0
+    while time.monotonic() < deadline and stored < 3000:
+        time.sleep(0.5)
+        with db.reading(db_url) as session:
+            stored = len(session.exec(select(Post.id).where(Post.collected.is_(True))).all())
+    assert stored == 3000  # the first connection's gap fill took the whole collection
+    process.send_signal(signal.SIGTERM)
+    code, _, err = finish(process, timeout=60)
+    assert code == 0, err
+    assert "stream connected" in err and TOKEN not in err
+    assert [r["value"] for r in demo_sim.rules] == ["#cthb18"]

@@ -16,6 +16,7 @@ import tweepy
 
 from .. import db, runs
 from ..normalize import RecordError
+from ..timeutil import utcnow
 from .client import FIELDS, bearer_token
 from .collect import PassResult, load_state, poll_recent, store_page
 from .retry import FatalAPIError, Stopped, Stopper, call, parse_json
@@ -71,7 +72,7 @@ class EventStream(tweepy.StreamingClient):
                 raise RecordError("a stream line is not a JSON object")
         except (ValueError, RecordError) as error:
             with db.writing(self.url) as session:
-                runs.reject(session, SOURCE, f"stream line {self.result.pages + 1}", f"invalid JSON: {error}",
+                runs.reject(session, SOURCE, f"stream message at {utcnow().isoformat()}", f"invalid JSON: {error}",
                             raw_data.decode("utf-8", "replace"))
             self.result.rejected += 1
             return
