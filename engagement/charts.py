@@ -1,5 +1,9 @@
-"""Plotly figures. Labels come from our own data model; untrusted text never becomes a label
-that plotly would render as HTML (session titles are organisers' text, escaped here)."""
+"""Plotly figures for the pages. Every figure has a title and labelled axes; a stakeholder group has
+the same colour everywhere (the taxonomy's colour-blind-safe palette); post kinds have fixed colours.
+
+Plotly renders a few HTML tags inside labels, so every label that comes from data (titles, handles,
+group names, hashtags) is escaped here.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,95 @@ import html
 import pandas as pd
 import plotly.graph_objects as go
 
+from .timeutil import to_local
+
+KIND_COLOURS = {"original": "#0072B2", "retweet": "#E69F00", "reply": "#009E73", "quote": "#CC79A7"}
+MEASURE_COLOURS = {"posts": "#0072B2", "authors": "#E69F00", "questions": "#009E73"}
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
+
+
+def esc(values) -> list[str]:
+    return [html.escape(str(v)) for v in values]
+
 
 def participation_by_session(frame: pd.DataFrame) -> go.Figure:
-    labels = [html.escape(title) for title in frame["session"]]
     figure = go.Figure()
-    for column, name, colour in (("posts", "Posts", "#0072B2"), ("authors", "Unique authors", "#E69F00"),
-                                 ("questions", "Questions", "#009E73")):
-        figure.add_bar(x=frame[column], y=labels, name=name, orientation="h", marker_color=colour)
-    figure.update_layout(title="Participation by session", barmode="group", height=120 + 60 * len(frame),
-                         xaxis_title="Count", yaxis_title="Session", yaxis={"autorange": "reversed"},
-                         legend={"orientation": "h", "y": -0.15}, margin={"l": 10, "r": 10, "t": 50, "b": 10})
+    for column, name in (("posts", "Posts"), ("authors", "Unique authors"), ("questions", "Questions")):
+        figure.add_bar(x=frame[column], y=esc(frame["session"]), name=name, orientation="h",
+                       marker_color=MEASURE_COLOURS[column])
+    figure.update_layout(title="Participation by session", barmode="group", height=140 + 55 * len(frame),
+                         xaxis_title="Count", yaxis_title="Session", yaxis={"autorange": "reversed"}, **LAYOUT)
+    return figure
+
+
+def participation_by_group(frame: pd.DataFrame) -> go.Figure:
+    figure = go.Figure()
+    figure.add_bar(x=frame["posts"], y=esc(frame["group"]), orientation="h", name="Posts",
+                   marker_color=list(frame["colour"]))
+    figure.add_bar(x=frame["authors"], y=esc(frame["group"]), orientation="h", name="Unique authors",
+                   marker_color=list(frame["colour"]), marker_pattern_shape="/", opacity=0.7)
+    figure.update_layout(title="Participation by stakeholder group", barmode="group", height=140 + 40 * len(frame),
+                         xaxis_title="Count", yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"},
+                         **LAYOUT)
+    return figure
+
+
+def session_group_heatmap(frame: pd.DataFrame, session_order: list[str], group_order: list[str]) -> go.Figure:
+    table = frame.pivot_table(index="session", columns="group", values="posts", aggfunc="sum", fill_value=0)
+    rows = [s for s in session_order if s in table.index]
+    columns = [g for g in group_order if g in table.columns]
+    table = table.reindex(index=rows, columns=columns, fill_value=0)
+    figure = go.Figure(go.Heatmap(z=table.values, x=esc(table.columns), y=esc(table.index), colorscale="Blues",
+                                  colorbar={"title": "Posts"}, hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>"))
+    figure.update_layout(title="Posts by session and stakeholder group", xaxis_title="Stakeholder group",
+                         yaxis_title="Session", yaxis={"autorange": "reversed"}, height=200 + 40 * len(rows), **LAYOUT)
+    return figure
+
+
+def add_session_bands(figure: go.Figure, sessions: pd.DataFrame, zone: str) -> None:
+    for index, item in enumerate(sessions.itertuples()):
+        figure.add_vrect(x0=to_local(item.starts_at, zone), x1=to_local(item.ends_at, zone),
+                         fillcolor="#DDDDDD" if index % 2 else "#EEEEEE", opacity=0.5, layer="below", line_width=0)
+
+
+def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, minutes: int) -> go.Figure:
+    figure = go.Figure()
+    for kind, colour in KIND_COLOURS.items():
+        part = frame[frame["kind"] == kind]
+        times = [to_local(t.to_pydatetime(), zone) for t in part["time"]]
+        figure.add_bar(x=times, y=part["posts"], name=f"{kind}s", marker_color=colour)
+    add_session_bands(figure, sessions, zone)
+    figure.update_layout(title=f"Posts per {minutes} minutes by kind (grey bands: sessions)", barmode="stack",
+                         xaxis_title=f"Time ({zone})", yaxis_title="Posts", height=420, **LAYOUT)
+    return figure
+
+
+def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str) -> go.Figure:
+    figure = go.Figure()
+    figure.add_bar(x=[to_local(t.to_pydatetime(), zone) for t in frame["time"]], y=frame["posts"], name="Posts",
+                   marker_color=KIND_COLOURS["original"])
+    add_session_bands(figure, sessions, zone)
+    figure.update_layout(title="Posts per minute (grey bands: sessions)", xaxis_title=f"Time ({zone})",
+                         yaxis_title="Posts", height=320, showlegend=False, **LAYOUT)
+    return figure
+
+
+def ranked_bars(frame: pd.DataFrame, label: str, value: str, title: str, x_title: str, y_title: str,
+                colour: str = "#0072B2") -> go.Figure:
+    figure = go.Figure(go.Bar(x=frame[value], y=esc(frame[label]), orientation="h", marker_color=colour))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, yaxis={"autorange": "reversed"},
+                         height=140 + 28 * len(frame), showlegend=False, **LAYOUT)
+    return figure
+
+
+def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.Figure:
+    table = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
+    present = [g for g in group_order if g in table.index or g in table.columns]
+    table = table.reindex(index=present, columns=present, fill_value=0)
+    figure = go.Figure(go.Heatmap(z=table.values, x=esc(table.columns), y=esc(table.index), colorscale="Oranges",
+                                  colorbar={"title": "Interactions"},
+                                  hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title="To (group of the account mentioned, replied to, quoted or "
+                                                  "retweeted)", yaxis_title="From (group of the author)",
+                         yaxis={"autorange": "reversed"}, height=260 + 32 * len(present), **LAYOUT)
     return figure

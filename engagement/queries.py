@@ -61,3 +61,12 @@ def groups(session: Session) -> pd.DataFrame:
     rows = session.execute(select(StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.colour)
                            .order_by(StakeholderGroup.display_order)).all()
     return pd.DataFrame(rows, columns=["key", "label", "colour"])
+
+
+def questions_by_status(session: Session) -> pd.DataFrame:
+    rows = session.execute(
+        select(AgendaSession.title, Question.status, Question.votes, Question.text, Question.language,
+               Question.display_name, Question.created_at)
+        .join(AgendaSession, AgendaSession.id == Question.session_id)
+        .order_by(AgendaSession.starts_at, Question.status, Question.votes.desc())).all()
+    return pd.DataFrame(rows, columns=["session", "status", "votes", "question", "language", "name", "asked at"])

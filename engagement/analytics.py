@@ -1,0 +1,267 @@
+"""Engagement analytics: every figure the Analyse pages show, aggregated in SQL under one set of filters.
+
+Counts are of *collected* posts (those that matched the event query); context posts only serve as
+the other end of a retweet, reply or quote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, or_, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session
+
+from .attribution import BETWEEN_SESSIONS
+from .models import AgendaSession, Author, GroupSource, Post, PostEntity, Question, SessionKind, StakeholderGroup
+
+BETWEEN = 0  # the session filter's value for "between sessions"
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: datetime | None = None
+    end: datetime | None = None
+    sessions: tuple[int, ...] | None = None  # agenda_session ids; BETWEEN for posts outside every session
+    groups: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+
+    def posts(self, post=Post, author=Author) -> list:
+        """Conditions on a post (joined to its author) for these filters."""
+        where = [post.collected.is_(True)]
+        if self.start:
+            where.append(post.created_at >= self.start)
+        if self.end:
+            where.append(post.created_at < self.end)
+        if self.sessions is not None:
+            ids = [s for s in self.sessions if s != BETWEEN]
+            options = [post.session_id.in_(ids)] if ids else []
+            if BETWEEN in self.sessions:
+                options.append(post.session_id.is_(None))
+            where.append(or_(*options) if options else literal(False))
+        if self.groups is not None:
+            where.append(author.group_key.in_(self.groups))
+        if self.kinds is not None:
+            where.append(post.kind.in_(self.kinds))
+        if self.languages is not None:
+            where.append(post.language.in_(self.languages))
+        return where
+
+    def questions(self) -> list:
+        where = []
+        if self.start:
+            where.append(Question.created_at >= self.start)
+        if self.end:
+            where.append(Question.created_at < self.end)
+        if self.sessions is not None:
+            where.append(Question.session_id.in_([s for s in self.sessions if s != BETWEEN] or [-1]))
+        if self.groups is not None:
+            where.append(Question.group_key.in_(self.groups))
+        return where
+
+
+ALL = Filters()
+
+
+def _frame(rows, columns) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def _posts(select_from):
+    return select_from.select_from(Post).join(Author, Author.id == Post.author_id)
+
+
+def groups(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.colour,
+                                  StakeholderGroup.display_order).order_by(StakeholderGroup.display_order))
+    return _frame(rows, ["key", "label", "colour", "order"])
+
+
+def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
+    query = select(AgendaSession.id, AgendaSession.key, AgendaSession.title, AgendaSession.kind,
+                   AgendaSession.starts_at, AgendaSession.ends_at).order_by(AgendaSession.starts_at, AgendaSession.key)
+    if not include_breaks:
+        query = query.where(AgendaSession.kind != SessionKind.break_)
+    return _frame(session.execute(query), ["id", "key", "title", "kind", "starts_at", "ends_at"])
+
+
+def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
+    row = session.execute(_posts(select(func.count(), func.count(distinct(Post.author_id)),
+                                        func.count(distinct(case((Author.group_key != "public", Author.group_key))))))
+                          .where(*f.posts())).one()
+    questions = session.scalar(select(func.count()).select_from(Question).where(*f.questions())) or 0
+    return {"posts": row[0], "voices": row[1], "groups": row[2], "questions": questions}
+
+
+def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Posts, unique authors and questions per session in agenda order, then "between sessions"."""
+    posts = {sid: (n, a) for sid, n, a in session.execute(
+        _posts(select(Post.session_id, func.count(), func.count(distinct(Post.author_id))))
+        .where(*f.posts()).group_by(Post.session_id))}
+    questions = dict(session.execute(select(Question.session_id, func.count()).where(*f.questions())
+                                     .group_by(Question.session_id)).all())
+    rows = []
+    for item in sessions(session).itertuples():
+        if f.sessions is not None and item.id not in f.sessions:
+            continue
+        n, authors = posts.get(item.id, (0, 0))
+        rows.append((item.id, item.key, item.title, item.starts_at, n, authors, questions.get(item.id, 0)))
+    if f.sessions is None or BETWEEN in f.sessions:
+        n, authors = posts.get(None, (0, 0))
+        rows.append((BETWEEN, "", BETWEEN_SESSIONS, None, n, authors, 0))
+    return pd.DataFrame(rows, columns=["id", "key", "session", "starts_at", "posts", "authors", "questions"])
+
+
+def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    counts = {key: (n, a) for key, n, a in session.execute(
+        _posts(select(Author.group_key, func.count(), func.count(distinct(Post.author_id))))
+        .where(*f.posts()).group_by(Author.group_key))}
+    questions = dict(session.execute(select(Question.group_key, func.count()).where(*f.questions())
+                                     .group_by(Question.group_key)).all())
+    rows = [(g.key, g.label, g.colour, *counts.get(g.key, (0, 0)), questions.get(g.key, 0))
+            for g in groups(session).itertuples()]
+    return pd.DataFrame(rows, columns=["key", "group", "colour", "posts", "authors", "questions"])
+
+
+def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
+    counts = session.execute(_posts(select(Post.session_id, Author.group_key, func.count()))
+                             .where(*f.posts()).group_by(Post.session_id, Author.group_key)).all()
+    titles = {row.id: row.title for row in sessions(session).itertuples()}
+    titles[None] = BETWEEN_SESSIONS
+    labels = dict(zip(groups(session)["key"], groups(session)["label"]))
+    rows = [(titles.get(sid, BETWEEN_SESSIONS), labels.get(key, key), n) for sid, key, n in counts]
+    return pd.DataFrame(rows, columns=["session", "group", "posts"])
+
+
+def _minute(session: Session, column):
+    """Whole minutes since the epoch, in SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return cast(func.strftime("%s", column), Integer) // 60
+    return cast(func.floor(func.extract("epoch", column) / 60), Integer)
+
+
+def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFrame:
+    """Posts per time bucket and kind (bucket start in UTC)."""
+    minute = _minute(session, Post.created_at).label("minute")
+    rows = session.execute(_posts(select(minute, Post.kind, func.count())).where(*f.posts())
+                           .group_by(minute, Post.kind)).all()
+    frame = _frame(rows, ["minute", "kind", "posts"])
+    if frame.empty:
+        return pd.DataFrame(columns=["time", "kind", "posts"])
+    frame["minute"] = frame["minute"].astype("int64") // minutes * minutes
+    frame = frame.groupby(["minute", "kind"], as_index=False)["posts"].sum()
+    frame["time"] = pd.to_datetime(frame["minute"] * 60, unit="s", utc=True)
+    return frame[["time", "kind", "posts"]]
+
+
+def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
+    label = StakeholderGroup.label
+    rows = session.execute(_posts(select(Author.handle, Author.display_name, label, func.count(),
+                                         func.sum(Post.retweets), func.sum(Post.likes)))
+                           .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
+                           .where(*f.posts()).group_by(Author.id, Author.handle, Author.display_name, label)
+                           .order_by(func.count().desc(), Author.handle).limit(limit)).all()
+    return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
+
+
+def most_mentioned(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
+    rows = session.execute(_posts(select(PostEntity.value, func.count()))
+                           .join(PostEntity, and_(PostEntity.post_id == Post.id, PostEntity.kind == "mention"))
+                           .where(*f.posts()).group_by(PostEntity.value)
+                           .order_by(func.count().desc(), PostEntity.value).limit(limit)).all()
+    return _frame(rows, ["account", "mentions"])
+
+
+def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.DataFrame:
+    rows = session.execute(_posts(select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id))
+                           .where(*f.posts(), Post.kind != "retweet")
+                           .order_by(Post.retweets.desc(), Post.likes.desc(), Post.id).limit(limit)).all()
+    frame = _frame(rows, ["retweets", "likes", "handle", "text", "id"])
+    frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
+    return frame.drop(columns=["id"])
+
+
+def languages(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    rows = session.execute(_posts(select(func.coalesce(Post.language, "und"), func.count())).where(*f.posts())
+                           .group_by(Post.language).order_by(func.count().desc())).all()
+    return _frame(rows, ["language", "posts"])
+
+
+def hashtags(session: Session, event_tags: list[str], f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
+    """Hashtags used beside the event's own."""
+    own = [t.lstrip("#").lower() for t in event_tags]
+    rows = session.execute(_posts(select(PostEntity.value, func.count()))
+                           .join(PostEntity, and_(PostEntity.post_id == Post.id, PostEntity.kind == "hashtag"))
+                           .where(*f.posts(), PostEntity.value.not_in(own)).group_by(PostEntity.value)
+                           .order_by(func.count().desc(), PostEntity.value).limit(limit)).all()
+    frame = _frame(rows, ["hashtag", "posts"])
+    frame["hashtag"] = "#" + frame["hashtag"]
+    return frame
+
+
+REACH_DEFINITIONS = {
+    "unique contributors": "Accounts with at least one collected post.",
+    "potential reach": "The sum of the followers of the unique contributors: how many accounts could have seen "
+                       "at least one post. An upper bound; audiences overlap.",
+    "potential impressions": "The sum, over every post, of its author's followers: how many times posts could "
+                             "have appeared in timelines. An upper bound.",
+    "impressions": "The X API's own count (impression_count), summed over the posts that report it.",
+}
+
+
+def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
+    per_author = (_posts(select(Post.author_id, func.count().label("n"), func.max(Author.followers).label("followers")))
+                  .where(*f.posts()).group_by(Post.author_id).subquery())
+    contributors, potential_reach, potential_impressions = session.execute(
+        select(func.count(), func.coalesce(func.sum(per_author.c.followers), 0),
+               func.coalesce(func.sum(per_author.c.n * per_author.c.followers), 0))).one()
+    impressions, reporting = session.execute(
+        _posts(select(func.coalesce(func.sum(Post.impressions), 0), func.count(Post.impressions))).where(*f.posts())).one()
+    return {"unique contributors": contributors, "potential reach": int(potential_reach),
+            "potential impressions": int(potential_impressions), "impressions": int(impressions),
+            "posts reporting impressions": reporting}
+
+
+def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Who mentions, replies to, quotes and retweets whom, group to group: (from, to, kind, count)."""
+    target_post, target_author = aliased(Post), aliased(Author)
+    references = session.execute(
+        _posts(select(Author.group_key, target_author.group_key, Post.kind, func.count()))
+        .join(target_post, and_(target_post.platform == Post.platform,
+                                target_post.platform_id == Post.referenced_platform_id))
+        .join(target_author, target_author.id == target_post.author_id)
+        .where(*f.posts(), Post.kind != "original")
+        .group_by(Author.group_key, target_author.group_key, Post.kind)).all()
+    mentioned = aliased(Author)
+    mentions = session.execute(
+        _posts(select(Author.group_key, mentioned.group_key, literal("mention"), func.count()))
+        .join(PostEntity, and_(PostEntity.post_id == Post.id, PostEntity.kind == "mention"))
+        .join(mentioned, func.lower(mentioned.handle) == PostEntity.value)
+        .where(*f.posts())
+        .group_by(Author.group_key, mentioned.group_key)).all()
+    labels = dict(zip(groups(session)["key"], groups(session)["label"]))
+    rows = [(labels.get(a, a), labels.get(b, b), kind, n) for a, b, kind, n in list(references) + list(mentions)]
+    return pd.DataFrame(rows, columns=["from", "to", "kind", "count"])
+
+
+def coverage(session: Session) -> dict[str, float | int]:
+    """Share of collected posts whose author is classified (moderator, directory or rule)."""
+    total, classified = session.execute(
+        _posts(select(func.count(), func.count(case((Author.group_source != GroupSource.unclassified, 1)))))
+        .where(Post.collected.is_(True))).one()
+    by_source = dict(session.execute(select(Author.group_source, func.count()).group_by(Author.group_source)).all())
+    return {"posts": total, "classified_posts": classified, "share": classified / total if total else 0.0,
+            **{f"authors_{k}": by_source.get(k, 0) for k in ("moderator", "directory", "rule", "unclassified")}}
+
+
+def filter_options(session: Session) -> dict[str, list]:
+    """What the filter widgets offer: languages and kinds present, the time span."""
+    langs = [r[0] for r in session.execute(select(Post.language).where(Post.collected.is_(True))
+                                           .group_by(Post.language).order_by(func.count().desc())) if r[0]]
+    first, last = session.execute(select(func.min(Post.created_at), func.max(Post.created_at))
+                                  .where(Post.collected.is_(True))).one()
+    return {"languages": langs, "kinds": ["original", "retweet", "reply", "quote"], "first": first, "last": last}

@@ -1,0 +1,115 @@
+"""Roles: participant (no sign-in), moderator, organiser (who can do all a moderator can).
+
+With ``[auth]`` in ``.streamlit/secrets.toml``, people sign in with ``st.login`` (OIDC) and their
+email decides the role (``[roles] organisers = [...]``, ``moderators = [...]``). Otherwise one
+password field: ``ORGANISER_PASSWORD`` or ``MODERATOR_PASSWORD`` (environment first, then
+secrets), compared in constant time; every failed attempt waits longer, per browser session and
+across the whole process, so guessing is slow.
+
+Every page calls ``require`` first: a page file run directly (a deep link to a freshly started
+server runs it around the entry point) still shows nothing outside the person's role.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import threading
+import time
+
+import streamlit as st
+
+RANK = {"participant": 0, "moderator": 1, "organiser": 2}
+PASSWORDS = (("organiser", "ORGANISER_PASSWORD"), ("moderator", "MODERATOR_PASSWORD"))
+_failures_lock = threading.Lock()
+_recent_failures: list[float] = []
+
+
+def _secrets() -> dict:
+    try:
+        return dict(st.secrets)
+    except Exception:  # no secrets file: that is the normal case for a password set-up
+        return {}
+
+
+def setting(name: str) -> str | None:
+    return os.environ.get(name) or _secrets().get(name) or None
+
+
+def oidc_configured() -> bool:
+    return "auth" in _secrets()
+
+
+def role() -> str:
+    if oidc_configured():
+        try:
+            if st.user.is_logged_in:
+                roles = _secrets().get("roles", {})
+                email = (st.user.get("email") or "").lower()
+                if email in [e.lower() for e in roles.get("organisers", [])]:
+                    return "organiser"
+                if email in [e.lower() for e in roles.get("moderators", [])]:
+                    return "moderator"
+        except AttributeError:
+            pass
+    return st.session_state.get("role", "participant")
+
+
+def allowed(minimum: str) -> bool:
+    return RANK[role()] >= RANK[minimum]
+
+
+def check_password(candidate: str) -> str | None:
+    """The role a password opens, or None. Every configured password is compared, in constant time."""
+    found = None
+    for name, variable in PASSWORDS:
+        secret = setting(variable)
+        if secret and hmac.compare_digest(candidate.encode(), secret.encode()) and found is None:
+            found = name
+    return found
+
+
+def _slow_down() -> None:
+    """Failed attempts wait: doubling per browser session, and longer while the process sees many."""
+    failures = st.session_state.get("failed_sign_ins", 0) + 1
+    st.session_state["failed_sign_ins"] = failures
+    now = time.monotonic()
+    with _failures_lock:
+        _recent_failures[:] = [t for t in _recent_failures if now - t < 60] + [now]
+        recent = len(_recent_failures)
+    time.sleep(min(0.5 * 2 ** (failures - 1), 8.0) + min(recent * 0.1, 5.0))
+
+
+def sign_in_form(key: str = "sign-in") -> None:
+    if oidc_configured():
+        st.button("Sign in", on_click=st.login, key=f"{key}-oidc")
+        return
+    if not any(setting(variable) for _, variable in PASSWORDS):
+        st.info("No moderator or organiser password is configured (MODERATOR_PASSWORD, ORGANISER_PASSWORD).")
+        return
+    with st.form(key, clear_on_submit=True):
+        password = st.text_input("Password", type="password")
+        if st.form_submit_button("Sign in"):
+            opened = check_password(password)
+            if opened:
+                st.session_state["role"] = opened
+                st.session_state["failed_sign_ins"] = 0
+                st.rerun()
+            _slow_down()
+            st.error("That password opens nothing. Try again.")
+
+
+def sign_out() -> None:
+    if oidc_configured():
+        st.logout()
+    st.session_state["role"] = "participant"
+
+
+def require(minimum: str) -> None:
+    """Stop the page unless the person's role reaches ``minimum``; offer to sign in instead."""
+    if allowed(minimum):
+        return
+    st.title("Sign in")
+    st.write(f"This page is for {'organisers' if minimum == 'organiser' else 'moderators and organisers'}.")
+    sign_in_form(f"sign-in-{minimum}")
+    st.stop()

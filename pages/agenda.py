@@ -1,0 +1,51 @@
+"""Agenda and groups (organisers): edit sessions and stakeholder groups; posts are reattributed at once."""
+
+import streamlit as st
+
+from engagement import admin, db
+from engagement.app import start
+from engagement.event import EventConfigError
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("organiser")
+event = start()
+widgets.page_header("Agenda and groups", event)
+
+st.subheader("Agenda")
+st.caption(f"Times in {event.time_zone}. Saving reattributes every stored post. A session that has questions "
+           "cannot be removed. To keep the change in the event files, download the CSV into data/agenda.csv.")
+with db.reading() as session:
+    agenda = admin.agenda_frame(session, event)
+    groups = admin.groups_frame(session)
+edited = st.data_editor(
+    agenda, num_rows="dynamic", hide_index=True, key="agenda-editor",
+    column_config={"kind": st.column_config.SelectboxColumn("kind", options=["plenary", "panel", "side_event", "break"],
+                                                            required=True),
+                   "start": st.column_config.DatetimeColumn("start", format="YYYY-MM-DD HH:mm", required=True),
+                   "end": st.column_config.DatetimeColumn("end", format="YYYY-MM-DD HH:mm", required=True)})
+if st.button("Save the agenda", type="primary", key="save-agenda"):
+    try:
+        with db.writing() as session:
+            moved = admin.save_agenda(session, event, edited)
+    except EventConfigError as error:
+        st.error(f"Not saved: {error}")
+    else:
+        st.cache_data.clear()
+        st.success(f"Agenda saved; {moved:,} posts moved to another session.")
+widgets.download(edited.assign(start=edited["start"].astype(str).str[:16], end=edited["end"].astype(str).str[:16]),
+                 "agenda", "Download as agenda.csv")
+
+st.subheader("Stakeholder groups")
+st.caption("Labels, descriptions, order and colours. Keys are referred to by the directory and by stored "
+           "authors: add or rename them in data/stakeholder_groups.csv.")
+edited_groups = st.data_editor(groups, hide_index=True, disabled=["key"], key="groups-editor")
+if st.button("Save the groups", key="save-groups"):
+    try:
+        with db.writing() as session:
+            admin.save_groups(session, edited_groups)
+    except EventConfigError as error:
+        st.error(f"Not saved: {error}")
+    else:
+        st.cache_data.clear()
+        st.success("Groups saved.")

@@ -1,0 +1,28 @@
+"""Conversations between groups: who mentions, replies to, quotes and retweets whom."""
+
+import streamlit as st
+
+from engagement import analytics, charts, db
+from engagement.app import start
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("moderator")
+event = start()
+widgets.page_header("Conversations", event)
+f = widgets.filters(event)
+KINDS = {"all": "All interactions", "mention": "Mentions", "reply": "Replies", "quote": "Quotes",
+         "retweet": "Retweets"}
+kind = st.segmented_control("Interaction", list(KINDS), format_func=KINDS.get, default="all", key="interaction")
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def load(f: analytics.Filters):
+    with db.reading() as session:
+        return analytics.conversations(session, f), analytics.groups(session)
+
+
+pairs, groups = load(f)
+chosen = pairs if kind in (None, "all") else pairs[pairs["kind"] == kind]
+title = f"{KINDS.get(kind or 'all')} between stakeholder groups"
+widgets.chart(charts.group_matrix(chosen, list(groups["label"]), title), chosen, f"conversations-{kind or 'all'}")

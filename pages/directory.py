@@ -1,0 +1,67 @@
+"""Directory and classification (organisers): known accounts, overrides, coverage, reclassification."""
+
+import streamlit as st
+
+from engagement import admin, analytics, db
+from engagement.app import start
+from engagement.classification import reclassify, set_override
+from engagement.event import EventConfigError
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("organiser")
+event = start()
+widgets.page_header("Directory and classification", event)
+
+with db.reading() as session:
+    coverage = analytics.coverage(session)
+    directory = admin.directory_frame(session)
+    groups = analytics.groups(session)
+columns = st.columns(5)
+columns[0].metric("Posts from classified authors", f"{coverage['share']:.1%}")
+for column, source in zip(columns[1:], ["moderator", "directory", "rule", "unclassified"]):
+    column.metric(f"Authors: {source}", f"{coverage[f'authors_{source}']:,}")
+st.caption("Order of decision: a moderator's override, then the directory of known accounts, then keyword rules "
+           "on names and bios, else unclassified.")
+
+st.subheader("Known accounts")
+group_keys = list(groups["key"])
+edited = st.data_editor(directory, num_rows="dynamic", hide_index=True, key="directory-editor",
+                        column_config={"group": st.column_config.SelectboxColumn("group", options=group_keys,
+                                                                                 required=True)})
+left, right = st.columns(2)
+if left.button("Save the directory and reclassify", type="primary", key="save-directory"):
+    try:
+        with db.writing() as session:
+            changed = admin.save_directory(session, edited)
+    except EventConfigError as error:
+        st.error(f"Not saved: {error}")
+    else:
+        st.cache_data.clear()
+        st.success(f"Directory saved; {changed:,} authors changed group.")
+if right.button("Reclassify every author", key="reclassify"):
+    with db.writing() as session:
+        changed = reclassify(session)
+    st.cache_data.clear()
+    st.success(f"{changed:,} authors changed group.")
+
+st.subheader("One author")
+query = st.text_input("Find an author by handle or name", key="author-query")
+if query.strip():
+    with db.reading() as session:
+        found = admin.find_authors(session, query)
+    if found.empty:
+        st.info("No author matches.")
+    else:
+        st.dataframe(found.drop(columns=["id"]), hide_index=True, key="authors-found")
+        choice = st.selectbox("Author", list(found["id"]), key="override-author",
+                              format_func=lambda i: str(found.loc[found["id"] == i, "handle"].iloc[0]))
+        labels = dict(zip(groups["key"], groups["label"]))
+        group = st.selectbox("Group decided by a moderator", [""] + group_keys, key="override-group",
+                             format_func=lambda k: labels.get(k, "— no override: directory and rules decide —"))
+        organisation = st.text_input("Organisation (optional)", key="override-organisation")
+        if st.button("Apply", key="apply-override"):
+            with db.writing() as session:
+                set_override(session, int(choice), group or None, organisation.strip() or None)
+            st.cache_data.clear()
+            st.success("Applied.")

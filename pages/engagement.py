@@ -1,0 +1,49 @@
+"""Engagement: headline figures, participation by session, volume over time, reach, languages, hashtags."""
+
+import streamlit as st
+
+from engagement import analytics, charts, db
+from engagement.app import start
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("moderator")
+event = start()
+widgets.page_header("Engagement", event)
+f = widgets.filters(event)
+minutes = st.sidebar.select_slider("Time buckets (minutes)", [5, 15, 30, 60], value=15, key="bucket")
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def load(f: analytics.Filters, minutes: int, hashtags: tuple[str, ...]):
+    with db.reading() as session:
+        return (analytics.totals(session, f), analytics.by_session(session, f), analytics.volume(session, f, minutes),
+                analytics.sessions(session), analytics.reach(session, f), analytics.languages(session, f),
+                analytics.hashtags(session, list(hashtags), f))
+
+
+totals, by_session, volume, agenda, reach, languages, tags = load(f, minutes, tuple(event.hashtags))
+
+columns = st.columns(4)
+for column, (label, key) in zip(columns, [("Collected posts", "posts"), ("Unique voices", "voices"),
+                                          ("Stakeholder groups heard", "groups"), ("Questions", "questions")]):
+    column.metric(label, f"{totals[key]:,}")
+
+widgets.chart(charts.participation_by_session(by_session), by_session.drop(columns=["id"]), "participation-by-session")
+widgets.chart(charts.volume_over_time(volume, agenda, event.time_zone, minutes), volume, "volume-over-time")
+
+st.subheader("Reach and impressions")
+columns = st.columns(4)
+for column, key in zip(columns, ["unique contributors", "potential reach", "potential impressions", "impressions"]):
+    column.metric(key.capitalize(), f"{reach[key]:,}")
+for key, definition in analytics.REACH_DEFINITIONS.items():
+    st.caption(f"{key.capitalize()}: {definition}")
+st.caption(f"Posts reporting impressions: {reach['posts reporting impressions']:,} of {totals['posts']:,}.")
+
+left, right = st.columns(2)
+with left:
+    widgets.chart(charts.ranked_bars(languages, "language", "posts", "Languages", "Posts", "Language"),
+                  languages, "languages")
+with right:
+    widgets.chart(charts.ranked_bars(tags, "hashtag", "posts", "Hashtags used beside the event's", "Posts",
+                                     "Hashtag", "#E69F00"), tags, "hashtags")

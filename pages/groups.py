@@ -1,0 +1,33 @@
+"""Stakeholder groups: who was heard, the most active accounts and the most mentioned."""
+
+import streamlit as st
+
+from engagement import analytics, charts, db
+from engagement.app import start
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("moderator")
+event = start()
+widgets.page_header("Stakeholder groups", event)
+f = widgets.filters(event)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def load(f: analytics.Filters):
+    with db.reading() as session:
+        return (analytics.by_group(session, f), analytics.top_contributors(session, f),
+                analytics.most_mentioned(session, f), analytics.coverage(session))
+
+
+by_group, contributors, mentioned, coverage = load(f)
+st.caption(f"{coverage['share']:.0%} of collected posts come from classified authors; the rest count as "
+           "General public / unclassified.")
+widgets.chart(charts.participation_by_group(by_group), by_group.drop(columns=["colour"]), "participation-by-group")
+left, right = st.columns(2)
+with left:
+    st.subheader("Top contributors")
+    widgets.table(contributors, "top-contributors")
+with right:
+    widgets.chart(charts.ranked_bars(mentioned, "account", "mentions", "Most mentioned accounts", "Mentions",
+                                     "Account"), mentioned, "most-mentioned")

@@ -1,0 +1,32 @@
+"""Ingest status (organisers): each source's last run, resume points, rejected records with reasons."""
+
+import streamlit as st
+
+from engagement import admin, db, live
+from engagement.app import start
+from engagement.status import database_status
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("organiser")
+event = start()
+widgets.page_header("Ingest status", event)
+
+with db.reading() as session:
+    status = database_status(session)
+    runs, rejected = admin.ingest_overview(session)
+    age, quiet = live.freshness(session)
+columns = st.columns(5)
+for column, (label, key) in zip(columns, [("Collected posts", "posts"), ("Context posts", "context_posts"),
+                                          ("Authors", "authors"), ("Questions", "questions"),
+                                          ("Rejected records", "rejected")]):
+    column.metric(label, f"{status[key]:,}")
+st.caption("Last write by the worker: " + ("never" if age is None else f"{age:,.0f} s ago"))
+
+st.subheader("Last run of each source")
+widgets.table(runs, "ingest-runs", empty="Nothing has been ingested yet.")
+st.subheader("Resume points")
+st.dataframe([{"source": k, "position": v} for k, v in status["checkpoints"].items()], hide_index=True,
+             key="checkpoints")
+st.subheader("Rejected records (newest first)")
+widgets.table(rejected, "rejected-records", empty="No record has been rejected.")

@@ -1,0 +1,66 @@
+"""Live (moderators): the session now and next, its figures, posts per minute, the newest posts.
+
+Refreshes itself every few seconds. The clock is the replay's while a demo is replayed.
+"""
+
+from datetime import timedelta
+
+import streamlit as st
+
+from engagement import analytics, charts, db, flags, live, queries
+from engagement.app import start
+from engagement.timeutil import to_local
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("moderator")
+event = start()
+widgets.page_header("Live", event)
+REFRESH = "5s"
+
+
+def describe(item, zone: str) -> str:
+    return f"{to_local(item.starts_at, zone):%a %H:%M}–{to_local(item.ends_at, zone):%H:%M}  {item.title}"
+
+
+@st.fragment(run_every=REFRESH)
+def board() -> None:
+    with db.reading() as session:
+        now = flags.now(session)
+        current, upcoming = live.now_and_next(session, now)
+        figures = live.session_figures(session, current.id, now) if current else None
+        minutes = live.per_minute(session, now - timedelta(hours=2), now)
+        agenda = analytics.sessions(session, include_breaks=False)
+        newest = queries.newest_posts(session, 20, until=now)
+        age, quiet = live.freshness(session)
+
+    zone = event.time_zone
+    badge = "no data yet" if age is None else f"data {age:,.0f} s old"
+    clock = f"Event time {to_local(now, zone):%a %d %b %H:%M}" + (" (replay clock)" if flags_replaying() else "")
+    if quiet:
+        st.warning(f"{badge}: the worker has gone quiet. {clock}", icon=":material/sync_problem:")
+    else:
+        st.success(f"{badge}. {clock}", icon=":material/sync:")
+
+    left, right = st.columns(2)
+    left.text("Now:  " + (describe(current, zone) if current else "no session"))
+    right.text("Next: " + (describe(upcoming, zone) if upcoming else "no more sessions"))
+    if figures:
+        columns = st.columns(6)
+        for column, (label, key) in zip(columns, [("Posts", "posts"), ("Unique voices", "voices"),
+                                                  ("Groups heard", "groups"), ("Questions pending", "pending"),
+                                                  ("Approved", "approved"), ("Answered", "answered")]):
+            column.metric(label, f"{figures[key]:,}")
+    widgets.chart(charts.per_minute(minutes, agenda, zone), minutes, "live-per-minute",
+                  empty="No posts in the last two hours.")
+    st.subheader("Newest posts")
+    newest["time"] = newest["time"].map(lambda t: to_local(t, zone).strftime("%H:%M:%S"))
+    widgets.table(newest, "live-newest", link_column="link", empty="No posts yet.")
+
+
+def flags_replaying() -> bool:
+    with db.reading() as session:
+        return flags.get(session, flags.REPLAY_CLOCK) is not None
+
+
+board()

@@ -1,0 +1,30 @@
+"""Sessions: who took part in each session, by stakeholder group, and the posts most shared."""
+
+import streamlit as st
+
+from engagement import analytics, charts, db
+from engagement.app import start
+from engagement.ui import widgets
+from engagement.ui.auth import require
+
+require("moderator")
+event = start()
+widgets.page_header("Sessions", event)
+st.info("The agenda is illustrative: modelled on the concept note, not the published programme.",
+        icon=":material/event_note:")
+f = widgets.filters(event)
+
+
+@st.cache_data(ttl=15, show_spinner=False)
+def load(f: analytics.Filters):
+    with db.reading() as session:
+        return (analytics.by_session(session, f), analytics.session_by_group(session, f),
+                analytics.groups(session), analytics.most_retweeted(session, f))
+
+
+by_session, heat, groups, shared = load(f)
+widgets.table(by_session.drop(columns=["id"]), "sessions")
+order = list(by_session["session"])
+widgets.chart(charts.session_group_heatmap(heat, order, list(groups["label"])), heat, "session-by-group")
+st.subheader("Most retweeted posts")
+widgets.table(shared, "most-retweeted", link_column="link")
