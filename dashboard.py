@@ -8,36 +8,19 @@ import streamlit as st
 
 from engagement.app import start
 from engagement.ui import auth
+from engagement.ui.menu import landing, menu_for
 
 st.set_page_config(page_title="Conference engagement", page_icon=":material/forum:", layout="wide")
-event = start()
+start()
 
-# (section, file, title, icon, url path, minimum role)
-PAGES = [
-    ("Participate", "pages/ask.py", "Ask a question", ":material/live_help:", "ask", "participant"),
-    ("Moderate", "pages/live.py", "Live", ":material/sensors:", "live", "moderator"),
-    ("Moderate", "pages/queue.py", "Q&A queue", ":material/checklist:", "queue", "moderator"),
-    ("Moderate", "pages/screen.py", "On screen", ":material/tv:", "screen", "moderator"),
-    ("Analyse", "pages/engagement.py", "Engagement", ":material/insights:", "engagement", "moderator"),
-    ("Analyse", "pages/sessions.py", "Sessions", ":material/event:", "sessions", "moderator"),
-    ("Analyse", "pages/groups.py", "Stakeholder groups", ":material/groups:", "groups", "moderator"),
-    ("Analyse", "pages/conversations.py", "Conversations", ":material/forum:", "conversations", "moderator"),
-    ("Report", "pages/summary.py", "Post-event summary", ":material/summarize:", "summary", "organiser"),
-    ("Admin", "pages/agenda.py", "Agenda and groups", ":material/edit_calendar:", "agenda", "organiser"),
-    ("Admin", "pages/directory.py", "Directory and classification", ":material/badge:", "directory", "organiser"),
-    ("Admin", "pages/ingest_status.py", "Ingest status", ":material/database:", "ingest", "organiser"),
-]
-
-landing = "live" if auth.allowed("moderator") else "ask"
-menu: dict[str, list] = {}
-for section, path, title, icon, url_path, minimum in PAGES:
-    if auth.allowed(minimum):
-        menu.setdefault(section, []).append(
-            st.Page(path, title=title, icon=icon, url_path=url_path, default=url_path == landing))
+role = auth.role()
+menu = {section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path,
+                          default=p.url_path == landing(role)) for p in pages]
+        for section, pages in menu_for(role).items()}
 
 with st.sidebar:
     if auth.allowed("moderator"):
-        st.caption(f"Signed in as {auth.role()}")
+        st.caption(f"Signed in as {role}")
         if st.button("Sign out", key="sign-out"):
             auth.sign_out()
             st.rerun()

@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from .timeutil import to_local
 
 KIND_COLOURS = {"original": "#0072B2", "retweet": "#E69F00", "reply": "#009E73", "quote": "#CC79A7"}
+KIND_NAMES = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
 MEASURE_COLOURS = {"posts": "#0072B2", "authors": "#E69F00", "questions": "#009E73"}
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
 
@@ -68,7 +69,7 @@ def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, min
     for kind, colour in KIND_COLOURS.items():
         part = frame[frame["kind"] == kind]
         times = [to_local(t.to_pydatetime(), zone) for t in part["time"]]
-        figure.add_bar(x=times, y=part["posts"], name=f"{kind}s", marker_color=colour)
+        figure.add_bar(x=times, y=part["posts"], name=KIND_NAMES[kind], marker_color=colour)
     add_session_bands(figure, sessions, zone)
     figure.update_layout(title=f"Posts per {minutes} minutes by kind (grey bands: sessions)", barmode="stack",
                          xaxis_title=f"Time ({zone})", yaxis_title="Posts", height=420, **LAYOUT)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import analytics, charts, db
+from engagement import analytics, charts, db, settings
 from engagement.app import start
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -17,12 +17,12 @@ kind = st.segmented_control("Interaction", list(KINDS), format_func=KINDS.get, d
 
 
 @st.cache_data(ttl=15, show_spinner=False)
-def load(f: analytics.Filters):
-    with db.reading() as session:
+def load(url: str, f: analytics.Filters):
+    with db.reading(url) as session:
         return analytics.conversations(session, f), analytics.groups(session)
 
 
-pairs, groups = load(f)
+pairs, groups = load(settings.database_url(), f)
 chosen = pairs if kind in (None, "all") else pairs[pairs["kind"] == kind]
 title = f"{KINDS.get(kind or 'all')} between stakeholder groups"
 widgets.chart(charts.group_matrix(chosen, list(groups["label"]), title), chosen, f"conversations-{kind or 'all'}")

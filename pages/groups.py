@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import analytics, charts, db
+from engagement import analytics, charts, db, settings
 from engagement.app import start
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -14,13 +14,13 @@ f = widgets.filters(event)
 
 
 @st.cache_data(ttl=15, show_spinner=False)
-def load(f: analytics.Filters):
-    with db.reading() as session:
+def load(url: str, f: analytics.Filters):
+    with db.reading(url) as session:
         return (analytics.by_group(session, f), analytics.top_contributors(session, f),
                 analytics.most_mentioned(session, f), analytics.coverage(session))
 
 
-by_group, contributors, mentioned, coverage = load(f)
+by_group, contributors, mentioned, coverage = load(settings.database_url(), f)
 st.caption(f"{coverage['share']:.0%} of collected posts come from classified authors; the rest count as "
            "General public / unclassified.")
 widgets.chart(charts.participation_by_group(by_group), by_group.drop(columns=["colour"]), "participation-by-group")

@@ -17,6 +17,7 @@ require("moderator")
 event = start()
 widgets.page_header("Live", event)
 REFRESH = "5s"
+FEED = 8
 
 
 def describe(item, zone: str) -> str:
@@ -55,7 +56,13 @@ def board() -> None:
                   empty="No posts in the last two hours.")
     st.subheader("Newest posts")
     newest["time"] = newest["time"].map(lambda t: to_local(t, zone).strftime("%H:%M:%S"))
-    widgets.table(newest, "live-newest", link_column="link", empty="No posts yet.")
+    if newest.empty:
+        st.info("No posts yet.")
+        return
+    # The latest few as plain text blocks (verbatim: st.text renders no markdown), then all as a table.
+    for post in newest.head(FEED).itertuples():
+        st.text(f"{post.time}  @{post.handle or '?'}  ({post.group or 'unclassified'}, {post.kind})\n{post.text}")
+    widgets.table(newest, "live-newest", link_column="link")
 
 
 def flags_replaying() -> bool:

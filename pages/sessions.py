@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import analytics, charts, db
+from engagement import analytics, charts, db, settings
 from engagement.app import start
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -16,13 +16,13 @@ f = widgets.filters(event)
 
 
 @st.cache_data(ttl=15, show_spinner=False)
-def load(f: analytics.Filters):
-    with db.reading() as session:
+def load(url: str, f: analytics.Filters):
+    with db.reading(url) as session:
         return (analytics.by_session(session, f), analytics.session_by_group(session, f),
                 analytics.groups(session), analytics.most_retweeted(session, f))
 
 
-by_session, heat, groups, shared = load(f)
+by_session, heat, groups, shared = load(settings.database_url(), f)
 widgets.table(by_session.drop(columns=["id"]), "sessions")
 order = list(by_session["session"])
 widgets.chart(charts.session_group_heatmap(heat, order, list(groups["label"])), heat, "session-by-group")

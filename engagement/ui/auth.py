@@ -88,7 +88,7 @@ def sign_in_form(key: str = "sign-in") -> None:
         st.info("No moderator or organiser password is configured (MODERATOR_PASSWORD, ORGANISER_PASSWORD).")
         return
     with st.form(key, clear_on_submit=True):
-        password = st.text_input("Password", type="password")
+        password = st.text_input("Password", type="password", key=f"{key}-password")
         if st.form_submit_button("Sign in"):
             opened = check_password(password)
             if opened:

@@ -8,7 +8,7 @@ from datetime import datetime, time as clock_time, timedelta
 import pandas as pd
 import streamlit as st
 
-from .. import analytics, db
+from .. import analytics, db, settings
 from ..event import EventConfig
 from ..timeutil import to_local, to_utc
 
@@ -16,8 +16,8 @@ KIND_LABELS = {"original": "Originals", "retweet": "Retweets", "reply": "Replies
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def _options() -> dict:
-    with db.reading() as session:
+def _options(url: str) -> dict:
+    with db.reading(url) as session:
         options = analytics.filter_options(session)
         options["sessions"] = analytics.sessions(session)
         options["groups"] = analytics.groups(session)
@@ -26,7 +26,7 @@ def _options() -> dict:
 
 def filters(event: EventConfig) -> analytics.Filters:
     """The sidebar filters: time range, sessions, groups, kinds, languages."""
-    options = _options()
+    options = _options(settings.database_url())
     sidebar = st.sidebar
     sidebar.header("Filters")
     first = to_local(options["first"], event.time_zone).date() if options["first"] else event.start_date
@@ -95,10 +95,10 @@ def demo_banner(is_demo: bool) -> None:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def _is_demo() -> bool:
+def _is_demo(url: str) -> bool:
     from .. import flags
 
-    with db.reading() as session:
+    with db.reading(url) as session:
         return flags.is_demo(session)
 
 
@@ -106,4 +106,4 @@ def page_header(title: str, event: EventConfig, caption: str | None = None) -> N
     st.title(title)
     st.caption(caption or f"{event.name} · {event.start_date:%d %b %Y} – {event.end_date:%d %b %Y} · "
                           f"times in {event.time_zone}")
-    demo_banner(_is_demo())
+    demo_banner(_is_demo(settings.database_url()))

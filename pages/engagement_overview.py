@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import analytics, charts, db
+from engagement import analytics, charts, db, settings
 from engagement.app import start
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -15,14 +15,15 @@ minutes = st.sidebar.select_slider("Time buckets (minutes)", [5, 15, 30, 60], va
 
 
 @st.cache_data(ttl=15, show_spinner=False)
-def load(f: analytics.Filters, minutes: int, hashtags: tuple[str, ...]):
-    with db.reading() as session:
+def load(url: str, f: analytics.Filters, minutes: int, hashtags: tuple[str, ...]):
+    with db.reading(url) as session:
         return (analytics.totals(session, f), analytics.by_session(session, f), analytics.volume(session, f, minutes),
                 analytics.sessions(session), analytics.reach(session, f), analytics.languages(session, f),
                 analytics.hashtags(session, list(hashtags), f))
 
 
-totals, by_session, volume, agenda, reach, languages, tags = load(f, minutes, tuple(event.hashtags))
+totals, by_session, volume, agenda, reach, languages, tags = load(settings.database_url(), f, minutes,
+                                                                  tuple(event.hashtags))
 
 columns = st.columns(4)
 for column, (label, key) in zip(columns, [("Collected posts", "posts"), ("Unique voices", "voices"),

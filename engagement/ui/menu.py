@@ -1,0 +1,46 @@
+"""The app's pages, their sections and URL paths, and the role each needs."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from .auth import RANK
+
+
+class PageSpec(NamedTuple):
+    section: str
+    path: str
+    title: str
+    icon: str
+    url_path: str
+    minimum: str
+
+
+PAGES = [
+    PageSpec("Participate", "pages/ask.py", "Ask a question", ":material/live_help:", "ask", "participant"),
+    PageSpec("Moderate", "pages/live.py", "Live", ":material/sensors:", "live", "moderator"),
+    PageSpec("Moderate", "pages/qa_queue.py", "Q&A queue", ":material/checklist:", "queue", "moderator"),
+    PageSpec("Moderate", "pages/screen.py", "On screen", ":material/tv:", "screen", "moderator"),
+    PageSpec("Analyse", "pages/engagement_overview.py", "Engagement", ":material/insights:", "engagement", "moderator"),
+    PageSpec("Analyse", "pages/sessions.py", "Sessions", ":material/event:", "sessions", "moderator"),
+    PageSpec("Analyse", "pages/groups.py", "Stakeholder groups", ":material/groups:", "groups", "moderator"),
+    PageSpec("Analyse", "pages/conversations.py", "Conversations", ":material/forum:", "conversations", "moderator"),
+    PageSpec("Report", "pages/summary.py", "Post-event summary", ":material/summarize:", "summary", "organiser"),
+    PageSpec("Admin", "pages/agenda.py", "Agenda and groups", ":material/edit_calendar:", "agenda", "organiser"),
+    PageSpec("Admin", "pages/directory.py", "Directory and classification", ":material/badge:", "directory",
+             "organiser"),
+    PageSpec("Admin", "pages/ingest_status.py", "Ingest status", ":material/database:", "ingest", "organiser"),
+]
+
+
+def menu_for(role: str) -> dict[str, list[PageSpec]]:
+    """The sections and pages a role may open, in menu order."""
+    menu: dict[str, list[PageSpec]] = {}
+    for page in PAGES:
+        if RANK[role] >= RANK[page.minimum]:
+            menu.setdefault(page.section, []).append(page)
+    return menu
+
+
+def landing(role: str) -> str:
+    return "live" if RANK[role] >= RANK["moderator"] else "ask"
