@@ -18,14 +18,4 @@ menu = {section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_pat
                           default=p.url_path == landing(role)) for p in pages]
         for section, pages in menu_for(role).items()}
 
-with st.sidebar:
-    if auth.allowed("moderator"):
-        st.caption(f"Signed in as {role}")
-        if st.button("Sign out", key="sign-out"):
-            auth.sign_out()
-            st.rerun()
-    else:
-        with st.expander("Staff sign-in"):
-            auth.sign_in_form("sidebar-sign-in")
-
 st.navigation(menu).run()

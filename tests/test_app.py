@@ -58,11 +58,11 @@ def test_each_role_sees_exactly_its_pages():
     def paths(role):
         return {p.url_path for pages in menu_for(role).values() for p in pages}
 
-    assert paths("participant") == {"ask"}
+    assert paths("participant") == {"ask", "account"}
     assert paths("moderator") == {"ask", "live", "queue", "screen", "engagement", "sessions", "groups",
-                                  "conversations"}
+                                  "conversations", "account"}
     assert paths("organiser") == {p.url_path for p in PAGES}
-    assert list(menu_for("organiser")) == ["Participate", "Moderate", "Analyse", "Report", "Admin"]
+    assert list(menu_for("organiser")) == ["Participate", "Moderate", "Analyse", "Report", "Admin", "Account"]
     assert {"ask", "live", "queue", "screen", "engagement", "summary"} <= {p.url_path for p in PAGES}
 
 
@@ -84,7 +84,6 @@ def sign_in(at, form, password):
 
 
 def test_signing_in_with_the_one_password_field(demo_db, monkeypatch):
-    # (AppTest does not rerun an entry point's sidebar form after st.navigation; the browser test signs in there.)
     monkeypatch.setenv("DATABASE_URL", demo_db)
     monkeypatch.setenv("MODERATOR_PASSWORD", "moderator-secret-1")
     monkeypatch.setenv("ORGANISER_PASSWORD", "organiser-secret-2")

@@ -30,6 +30,7 @@ PAGES = [
     PageSpec("Admin", "pages/directory.py", "Directory and classification", ":material/badge:", "directory",
              "organiser"),
     PageSpec("Admin", "pages/ingest_status.py", "Ingest status", ":material/database:", "ingest", "organiser"),
+    PageSpec("Account", "pages/account.py", "Account", ":material/account_circle:", "account", "participant"),
 ]
 
 
