@@ -236,13 +236,22 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
         .join(target_author, target_author.id == target_post.author_id)
         .where(*f.posts(), Post.kind != "original")
         .group_by(Author.group_key, target_author.group_key, Post.kind)).all()
-    mentioned = aliased(Author)
-    mentions = session.execute(
-        _posts(select(Author.group_key, mentioned.group_key, literal("mention"), func.count()))
+    # Mentions: count per (author group, mentioned handle) in SQL, then map handles to groups.
+    mention_counts = session.execute(
+        _posts(select(Author.group_key, PostEntity.value, func.count()))
         .join(PostEntity, and_(PostEntity.post_id == Post.id, PostEntity.kind == "mention"))
-        .join(mentioned, func.lower(mentioned.handle) == PostEntity.value)
-        .where(*f.posts())
-        .group_by(Author.group_key, mentioned.group_key)).all()
+        .where(*f.posts()).group_by(Author.group_key, PostEntity.value)).all()
+    handles = sorted({value for _, value, _ in mention_counts})
+    group_of: dict[str, str] = {}
+    for start in range(0, len(handles), 500):
+        group_of.update(session.execute(select(func.lower(Author.handle), Author.group_key)
+                                        .where(func.lower(Author.handle).in_(handles[start:start + 500]))).all())
+    totals_by_pair: dict[tuple[str, str], int] = {}
+    for source, value, n in mention_counts:
+        if value in group_of:
+            key = (source, group_of[value])
+            totals_by_pair[key] = totals_by_pair.get(key, 0) + n
+    mentions = [(a, b, "mention", n) for (a, b), n in totals_by_pair.items()]
     labels = dict(zip(groups(session)["key"], groups(session)["label"]))
     rows = [(labels.get(a, a), labels.get(b, b), kind, n) for a, b, kind, n in list(references) + list(mentions)]
     return pd.DataFrame(rows, columns=["from", "to", "kind", "count"])

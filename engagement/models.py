@@ -10,7 +10,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any, Optional
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
 
 from .timeutil import utcnow
@@ -107,7 +107,9 @@ class ClassificationRule(SQLModel, table=True):
 
 
 class Author(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),)
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),
+                      # Mentions are matched to authors by lower-cased handle.
+                      Index("ix_author_handle_lower", text("lower(handle)")))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     platform: str = "x"

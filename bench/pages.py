@@ -1,0 +1,89 @@
+"""Server-side run time of every page, cold and warm, at several collection sizes, and peak memory.
+
+    python bench/pages.py [SIZES…]          (default 10000 100000 1000000)
+
+For each size: a demo database is built once under bench/out/ (kept for later runs), then each
+page runs in AppTest as an organiser: "cold" is the first run in a fresh process state (caches
+cleared), "warm" the run right after it. Peak memory is this process's maximum resident set.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+sys.path.insert(0, str(ROOT))
+
+
+def build(posts: int) -> str:
+    path = OUT / f"pages-{posts}.db"
+    url = f"sqlite:///{path}"
+    if not path.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        collection = OUT / f"pages-{posts}.jsonl"
+        env = {**os.environ, "DATABASE_URL": url}
+        subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+                       cwd=ROOT, check=True, capture_output=True, env=env)
+        subprocess.run([sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
+                       cwd=ROOT, check=True, capture_output=True, env=env)
+        subprocess.run([sys.executable, "-m", "ingest", "import-questions",
+                        str(collection.with_name(f"pages-{posts}.questions.csv"))], cwd=ROOT, check=True,
+                       capture_output=True, env=env)
+        collection.unlink()
+    return url
+
+
+def measure(url: str) -> list[tuple[str, float, float]]:
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from engagement import db
+    from engagement.ui.menu import PAGES
+
+    os.environ["DATABASE_URL"] = url
+    db.dispose_engines()
+    results = []
+    for page in PAGES:
+        st.cache_data.clear()
+        at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+        at.session_state["role"] = "organiser"
+        at.run()
+        started = time.perf_counter()
+        at.switch_page(page.path).run()
+        cold = time.perf_counter() - started
+        if at.exception:
+            raise SystemExit(f"{page.path}: {at.exception[0].value}")
+        started = time.perf_counter()
+        at.run()
+        warm = time.perf_counter() - started
+        results.append((page.url_path, cold, warm))
+    return results
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
+    table = {}
+    for size in sizes:
+        started = time.perf_counter()
+        url = build(size)
+        print(f"{size:,} posts: database ready in {time.perf_counter() - started:.0f} s", flush=True)
+        table[size] = measure(url)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    header = "".join(f"{f'{size:,} cold':>14}{f'{size:,} warm':>14}" for size in sizes)
+    print(f"{'page':16}{header}   (seconds)")
+    for index, (path, _, _) in enumerate(table[sizes[0]]):
+        cells = "".join(f"{table[s][index][1]:14.2f}{table[s][index][2]:14.2f}" for s in sizes)
+        print(f"{path:16}{cells}")
+    print(f"peak memory of the app process (RSS): {peak:,.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
