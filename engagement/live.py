@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from . import flags
 from .analytics import _minute
-from .models import AgendaSession, Author, IngestCheckpoint, Post, Question, SessionKind, Setting
+from .models import AgendaSession, Author, IngestCheckpoint, IngestRun, Post, Question, SessionKind, Setting
 from .timeutil import to_utc, utcnow
 
 QUIET_AFTER = timedelta(minutes=2)  # the freshness badge turns to a warning after this long without data
@@ -63,9 +63,13 @@ def per_minute(session: Session, start: datetime, end: datetime) -> pd.DataFrame
 
 
 def last_write(session: Session) -> datetime | None:
-    """When the worker last wrote anything: a post, a resume point, or the replay clock."""
-    moments = [session.scalar(select(func.max(Post.first_seen))), session.scalar(select(func.max(Post.last_updated))),
+    """When the worker last wrote anything: the newest post row, a resume point, a run, or the replay clock.
+
+    Each is read through a key or an index, never a scan of the posts.
+    """
+    moments = [session.scalar(select(Post.first_seen).order_by(Post.id.desc()).limit(1)),
                session.scalar(select(func.max(IngestCheckpoint.updated_at))),
+               session.scalar(select(IngestRun.ended_at).order_by(IngestRun.id.desc()).limit(1)),
                session.scalar(select(Setting.updated_at).where(Setting.key == flags.REPLAY_CLOCK))]
     moments = [to_utc(m) for m in moments if m is not None]
     return max(moments) if moments else None

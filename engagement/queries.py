@@ -63,10 +63,10 @@ def groups(session: Session) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["key", "label", "colour"])
 
 
-def questions_by_status(session: Session) -> pd.DataFrame:
+def questions_by_status(session: Session, limit: int = 500) -> pd.DataFrame:
     rows = session.execute(
         select(AgendaSession.title, Question.status, Question.votes, Question.text, Question.language,
                Question.display_name, Question.created_at)
         .join(AgendaSession, AgendaSession.id == Question.session_id)
-        .order_by(AgendaSession.starts_at, Question.status, Question.votes.desc())).all()
+        .order_by(Question.created_at.desc()).limit(limit)).all()
     return pd.DataFrame(rows, columns=["session", "status", "votes", "question", "language", "name", "asked at"])

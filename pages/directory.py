@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import admin, analytics, db
+from engagement import admin, analytics, db, settings
 from engagement.app import start
 from engagement.classification import reclassify, set_override
 from engagement.event import EventConfigError
@@ -13,8 +13,16 @@ require("organiser")
 event = start()
 widgets.page_header("Directory and classification", event)
 
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def load_coverage(url: str) -> dict:
+    with db.reading(url) as session:
+        return analytics.coverage(session)
+
+
+coverage = load_coverage(settings.database_url())
 with db.reading() as session:
-    coverage = analytics.coverage(session)
     directory = admin.directory_frame(session)
     groups = analytics.groups(session)
 columns = st.columns(5)

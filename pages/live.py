@@ -34,10 +34,11 @@ def board() -> None:
         agenda = analytics.sessions(session, include_breaks=False)
         newest = queries.newest_posts(session, 20, until=now)
         age, quiet = live.freshness(session)
+        replaying = flags.get(session, flags.REPLAY_CLOCK) is not None
 
     zone = event.time_zone
     badge = "no data yet" if age is None else f"data {age:,.0f} s old"
-    clock = f"Event time {to_local(now, zone):%a %d %b %H:%M}" + (" (replay clock)" if flags_replaying() else "")
+    clock = f"Event time {to_local(now, zone):%a %d %b %H:%M}" + (" (replay clock)" if replaying else "")
     if quiet:
         st.warning(f"{badge}: the worker has gone quiet. {clock}", icon=":material/sync_problem:")
     else:
@@ -63,11 +64,6 @@ def board() -> None:
     for post in newest.head(FEED).itertuples():
         st.text(f"{post.time}  @{post.handle or '?'}  ({post.group or 'unclassified'}, {post.kind})\n{post.text}")
     widgets.table(newest, "live-newest", link_column="link")
-
-
-def flags_replaying() -> bool:
-    with db.reading() as session:
-        return flags.get(session, flags.REPLAY_CLOCK) is not None
 
 
 board()

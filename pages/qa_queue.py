@@ -8,7 +8,7 @@ from engagement.ui.auth import require
 require("moderator")
 st.title("Q&A queue")
 st.info("The moderation workflow (approve, dismiss, on screen, answered) is not built yet: this page is a "
-        "placeholder. Below, read-only, the questions as imported.", icon=":material/construction:")
+        "placeholder. Below, read-only, the newest 500 questions as imported.", icon=":material/construction:")
 with db.reading() as session:
     questions = queries.questions_by_status(session)
 st.dataframe(questions, hide_index=True)

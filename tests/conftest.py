@@ -70,3 +70,20 @@ def demo_db(tmp_path_factory, demo_files) -> str:
     assert summary.rejected == 0
     import_questions(questions, url=url, origin="demo")
     return url
+
+
+@pytest.fixture(scope="session")
+def clocked_db(demo_db, tmp_path_factory) -> str:
+    """A copy of the demo database with the replay clock at 13:30 Vienna on day 1 (the side event)."""
+    import shutil
+    from datetime import datetime, timezone
+
+    from engagement import flags
+
+    path = tmp_path_factory.mktemp("clocked") / "clocked.db"
+    shutil.copy(demo_db.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    with db.writing(url) as session:
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 11, 30, tzinfo=timezone.utc))
+    db.dispose_engines()
+    return url

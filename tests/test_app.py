@@ -192,3 +192,22 @@ def test_an_empty_database_shows_empty_states_not_errors(db_url, monkeypatch):
         assert not at.exception, (page.path, [e.value for e in at.exception])
     at.switch_page("pages/engagement_overview.py").run()
     assert any("No posts match" in i.value for i in at.info)
+
+
+def test_live_shows_the_running_session_with_figures_equal_to_sql(clocked_db, monkeypatch):
+    at = app(clocked_db, monkeypatch, role="moderator")
+    at.switch_page("pages/live.py").run()
+    assert not at.exception
+    texts = [t.value for t in at.text]
+    assert any(t.startswith("Now:") and "Survivors' voices" in t for t in texts)
+    assert any(t.startswith("Next:") and "Panel 2" in t for t in texts)
+    metrics = {m.label: m.value for m in at.metric}
+    session_id = sql(clocked_db, "SELECT id FROM agenda_session WHERE key = 'd1-side-survivors'")
+    posts = sql(clocked_db, "SELECT count(*) FROM post WHERE collected AND session_id = ? "
+                            "AND created_at <= '2018-04-23 11:30:00.000000'", session_id)
+    assert metrics["Posts"] == f"{posts:,}" and posts > 0
+    pending = sql(clocked_db, "SELECT count(*) FROM question WHERE session_id = ? AND status = 'pending'", session_id)
+    assert metrics["Questions pending"] == f"{pending:,}"
+    newest = at.dataframe[0].value
+    assert len(newest) == 20 and newest["time"].iloc[0] <= "13:30:00"
+    assert any("(replay clock)" in s.value for s in list(at.success) + list(at.warning))
