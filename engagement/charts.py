@@ -76,13 +76,18 @@ def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, min
     return figure
 
 
-def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str) -> go.Figure:
+def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=None, end=None) -> go.Figure:
+    """Posts per minute; with ``start`` and ``end`` the axis shows that window and the sessions in it."""
+    if start is not None and end is not None:
+        sessions = sessions[(sessions["ends_at"] > start) & (sessions["starts_at"] < end)]
     figure = go.Figure()
     figure.add_bar(x=[to_local(t.to_pydatetime(), zone) for t in frame["time"]], y=frame["posts"], name="Posts",
                    marker_color=KIND_COLOURS["original"])
     add_session_bands(figure, sessions, zone)
     figure.update_layout(title="Posts per minute (grey bands: sessions)", xaxis_title=f"Time ({zone})",
                          yaxis_title="Posts", height=320, showlegend=False, **LAYOUT)
+    if start is not None and end is not None:
+        figure.update_xaxes(range=[to_local(start, zone), to_local(end, zone)])
     return figure
 
 

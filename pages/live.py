@@ -30,7 +30,8 @@ def board() -> None:
         now = flags.now(session)
         current, upcoming = live.now_and_next(session, now)
         figures = live.session_figures(session, current.id, now) if current else None
-        minutes = live.per_minute(session, now - timedelta(hours=2), now)
+        window_start = now - timedelta(hours=2)
+        minutes = live.per_minute(session, window_start, now)
         agenda = analytics.sessions(session, include_breaks=False)
         newest = queries.newest_posts(session, 20, until=now)
         age, quiet = live.freshness(session)
@@ -53,7 +54,7 @@ def board() -> None:
                                                   ("Groups heard", "groups"), ("Questions pending", "pending"),
                                                   ("Approved", "approved"), ("Answered", "answered")]):
             column.metric(label, f"{figures[key]:,}")
-    widgets.chart(charts.per_minute(minutes, agenda, zone), minutes, "live-per-minute",
+    widgets.chart(charts.per_minute(minutes, agenda, zone, window_start, now), minutes, "live-per-minute",
                   empty="No posts in the last two hours.")
     st.subheader("Newest posts")
     newest["time"] = newest["time"].map(lambda t: to_local(t, zone).strftime("%H:%M:%S"))
