@@ -137,6 +137,9 @@ class Post(SQLModel, table=True):
         UniqueConstraint("platform", "platform_id"),
         Index("ix_post_collected_created", "collected", "created_at"),
         Index("ix_post_session_created", "session_id", "created_at"),
+        # Covers every aggregate of the Analyse pages, so they never read the wide rows (revision 0005).
+        Index("ix_post_analytics", "collected", "created_at", "session_id", "author_id", "kind", "language",
+              "retweets", "likes", "impressions", "platform", "referenced_platform_id"),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)

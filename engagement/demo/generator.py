@@ -13,6 +13,7 @@ import io
 import json
 import math
 import random
+import re
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -267,8 +268,6 @@ class DemoCollection:
 
     @staticmethod
     def _entities(text: str) -> dict:
-        import re
-
         entities: dict[str, list] = {}
         tags = [{"start": m.start(), "end": m.end(), "tag": m.group(1)} for m in re.finditer(r"#(\w+)", text)]
         mentions = [{"start": m.start(), "end": m.end(), "username": m.group(1)}
