@@ -16,6 +16,13 @@ MAX_RAW = 1_000_000  # a rejected record is kept whole up to this many character
 
 
 def start_run(session: Session, source: str, command: str) -> int:
+    """Open a run. Runs of the same source still marked running never recorded an end (the process
+    was killed): they are closed as abandoned, so the status pages do not show them as live."""
+    for stale in session.scalars(select(IngestRun).where(IngestRun.source == source,
+                                                         IngestRun.status == "running")):
+        stale.status = "abandoned"
+        stale.last_error = "no end recorded: the process stopped without finishing (killed?)"
+        session.add(stale)
     run = IngestRun(source=source, command=command)
     session.add(run)
     session.flush()
