@@ -211,3 +211,21 @@ def test_live_shows_the_running_session_with_figures_equal_to_sql(clocked_db, mo
     newest = at.dataframe[0].value
     assert len(newest) == 20 and newest["time"].iloc[0] <= "13:30:00"
     assert any("(replay clock)" in s.value for s in list(at.success) + list(at.warning))
+
+
+def test_most_mentioned_and_hashtags_follow_the_filters(demo_db):
+    from engagement import analytics, db
+
+    f = analytics.Filters(groups=("osce",), kinds=("original", "quote", "reply"))
+    with db.reading(demo_db) as session:
+        mentioned = analytics.most_mentioned(session, f, limit=5)
+        tags = analytics.hashtags(session, ["#cthb18"], f, limit=5)
+    where = ("p.collected AND a.group_key = 'osce' AND p.kind IN ('original', 'quote', 'reply')")
+    top = sql(demo_db, f"SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id JOIN post_entity e "
+                       f"ON e.post_id = p.id AND e.kind = 'mention' AND e.value = ? WHERE {where}",
+              mentioned["account"].iloc[0])
+    assert mentioned["mentions"].iloc[0] == top > 0
+    top_tag = sql(demo_db, f"SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id JOIN post_entity e "
+                           f"ON e.post_id = p.id AND e.kind = 'hashtag' AND e.value = ? WHERE {where}",
+                  tags["hashtag"].iloc[0].lstrip("#"))
+    assert tags["posts"].iloc[0] == top_tag > 0 and "#cthb18" not in set(tags["hashtag"])
