@@ -132,7 +132,8 @@ def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
                              .where(*f.posts()).group_by(Post.session_id, Author.group_key)).all()
     titles = {row.id: row.title for row in sessions(session).itertuples()}
     titles[None] = BETWEEN_SESSIONS
-    labels = dict(zip(groups(session)["key"], groups(session)["label"]))
+    taxonomy = groups(session)
+    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
     rows = [(titles.get(sid, BETWEEN_SESSIONS), labels.get(key, key), n) for sid, key, n in counts]
     return pd.DataFrame(rows, columns=["session", "group", "posts"])
 
@@ -259,7 +260,8 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
             key = (source, group_of[value])
             totals_by_pair[key] = totals_by_pair.get(key, 0) + n
     mentions = [(a, b, "mention", n) for (a, b), n in totals_by_pair.items()]
-    labels = dict(zip(groups(session)["key"], groups(session)["label"]))
+    taxonomy = groups(session)
+    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
     rows = [(labels.get(a, a), labels.get(b, b), kind, n) for a, b, kind, n in list(references) + list(mentions)]
     return pd.DataFrame(rows, columns=["from", "to", "kind", "count"])
 
