@@ -40,6 +40,8 @@ class PassResult:
     api_errors: list[dict[str, Any]] = field(default_factory=list)
     store: StoreCounts = field(default_factory=StoreCounts)
     complete: bool = False
+    # The directory and agenda as loaded for this pass: built once, not per page.
+    context: tuple[Classifier, Attributor] | None = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
         return {"pages": self.pages, **self.store.as_dict(), "rejected": self.rejected,
@@ -62,8 +64,11 @@ def store_page(body: dict[str, Any], *, url: str | None, source: str, state: dic
 
     def write() -> StoreCounts:
         with db.writing(url) as session:
-            counts = store_posts(session, batch.posts, batch.users, classifier=Classifier.from_database(session),
-                                 attributor=Attributor.from_database(session, load_event().grace))
+            if result.context is None:
+                result.context = (Classifier.from_database(session),
+                                  Attributor.from_database(session, load_event().grace))
+            classifier, attributor = result.context
+            counts = store_posts(session, batch.posts, batch.users, classifier=classifier, attributor=attributor)
             for item in batch.rejected:
                 runs.reject(session, source, f"page {page_id} {item.location}", item.reason, item.raw)
             runs.save_checkpoint(session, source, json.dumps(state, sort_keys=True))

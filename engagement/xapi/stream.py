@@ -55,6 +55,7 @@ class EventStream(tweepy.StreamingClient):
 
     def on_connect(self) -> None:
         self.connections += 1
+        self.result.context = None  # pick up directory or agenda edits made while disconnected
         log.info("stream connected (%d); filling the gap with recent search", self.connections)
         gap = poll_recent(self.client, query=self.query, url=self.url, stop=self.stop, source=SOURCE)
         self.result.store.add(gap.store)
