@@ -47,6 +47,8 @@ class QuestionStatus(StrEnum):
     answered = "answered"
     dismissed = "dismissed"
     archived = "archived"
+    # Folded into a similar question of the same session (its text kept, its votes added there).
+    merged = "merged"
 
 
 class StakeholderGroup(SQLModel, table=True):
@@ -190,7 +192,9 @@ class PostEntity(SQLModel, table=True):
 
 
 class Question(SQLModel, table=True):
-    __table_args__ = (Index("ix_question_session_status", "session_id", "status"),)
+    __table_args__ = (Index("ix_question_session_status", "session_id", "status"),
+                      # Per-participant rate limits count a participant's recent questions.
+                      Index("ix_question_participant_created", "participant_hash", "created_at"))
 
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="agenda_session.id")
@@ -202,14 +206,58 @@ class Question(SQLModel, table=True):
     group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key")
     affiliation: Optional[str] = None
     status: str = Field(default=QuestionStatus.pending, index=True)
+    # The state before the last move out of pending/follow-up/approved, so every move can be undone.
+    previous_status: Optional[str] = None
     votes: int = 0
     flagged: bool = False
+    flag_reason: Optional[str] = None
+    dismiss_reason: Optional[str] = None
+    starred: bool = False
+    # The chair's order among approved questions (lower first; unset ones follow by votes).
+    position: Optional[int] = None
+    claimed_by: Optional[str] = None
+    claimed_at: Optional[datetime] = None
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="question.id")
+    # A keyed hash of the participant's browser-session token; the token itself is never stored.
+    participant_hash: Optional[str] = None
+    # "Forget me" or a purge erased the text and the personal fields; the row stays for the counts.
+    forgotten: bool = False
     # Where the question came from: "app", or an import ("csv:<file>", "slido:<file>", "demo").
     origin: str = "app"
     # The importer's stable id, so importing the same file twice changes nothing.
     external_id: Optional[str] = Field(default=None, unique=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
+    answered_at: Optional[datetime] = None
+
+
+class Vote(SQLModel, table=True):
+    """One participant's upvote. The unique pair makes a second vote impossible, whatever the UI does."""
+
+    __table_args__ = (UniqueConstraint("question_id", "participant_hash"),
+                      Index("ix_vote_participant_created", "participant_hash", "created_at"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", ondelete="CASCADE")
+    # Cleared by "forget me" and purges (the vote still counts; NULLs never collide).
+    participant_hash: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ModerationAction(SQLModel, table=True):
+    """The audit log: every moderation action, who took it, when, and the question before and after."""
+
+    __tablename__ = "moderation_action"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True)
+    session_id: int = Field(foreign_key="agenda_session.id", index=True)
+    actor: str
+    action: str = Field(index=True)
+    reason: Optional[str] = None
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, index=True)
 
 
 class IngestCheckpoint(SQLModel, table=True):

@@ -20,7 +20,7 @@ from .conftest import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0005"
+    assert current_revision(url) == head_revision() == "0006"
     engine = create_engine(url)
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.
@@ -76,7 +76,8 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     upgrade(url, "0001")
     assert current_revision(url) == "0001"
     _fill_revision_0001(path)
-    tables = ["stakeholder_group", "agenda_session", "author", "post", "question", "ingest_checkpoint"]
+    tables = ["stakeholder_group", "agenda_session", "author", "post", "ingest_checkpoint"]
+    questions_before = _table_rows(path, "question")
     runs_before = _table_rows(path, "ingest_run")
     before = {table: _table_rows(path, table) for table in tables}
 
@@ -85,6 +86,10 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     assert current_revision(url) == head_revision()
     for table in tables:
         assert _table_rows(path, table) == before[table], f"{table} changed in the upgrade"
+    # Revision 0006 adds moderation columns to question: the old values stay, the new ones start empty.
+    questions = _table_rows(path, "question")
+    assert [row[:15] for row in questions] == questions_before
+    assert questions[0][15:] == (None, None, None, 0, None, None, None, None, None, 0, None)
     # Revision 0003 adds a column to ingest_run: the old values stay, the new one starts empty.
     assert [row[:-1] for row in _table_rows(path, "ingest_run")] == runs_before
     assert _table_rows(path, "ingest_run")[0][-1] == "[]"

@@ -1,0 +1,71 @@
+"""Rate limits, enforced on the server by counting rows, so they hold across app processes.
+
+Per participant: ``QA_QUESTIONS_PER_MINUTE`` (default 3) and ``QA_VOTES_PER_MINUTE`` (default 30).
+Per session, whatever the tokens (a reload gives a browser a new token): ``QA_SESSION_QUESTIONS_PER_MINUTE``
+(default 120) and ``QA_SESSION_VOTES_PER_MINUTE`` (default 3000).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ..models import Question, Vote
+
+WINDOW = timedelta(minutes=1)
+
+
+class RateLimited(Exception):
+    """Too many actions in the last minute; the message is fit to show to the participant."""
+
+
+def _env_int(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name) or default))
+    except ValueError:
+        return default
+
+
+@dataclass(frozen=True)
+class Limits:
+    questions_per_minute: int = 3
+    votes_per_minute: int = 30
+    session_questions_per_minute: int = 120
+    session_votes_per_minute: int = 3000
+
+    @classmethod
+    def from_environment(cls) -> Limits:
+        return cls(_env_int("QA_QUESTIONS_PER_MINUTE", cls.questions_per_minute),
+                   _env_int("QA_VOTES_PER_MINUTE", cls.votes_per_minute),
+                   _env_int("QA_SESSION_QUESTIONS_PER_MINUTE", cls.session_questions_per_minute),
+                   _env_int("QA_SESSION_VOTES_PER_MINUTE", cls.session_votes_per_minute))
+
+
+def check_question(session: Session, limits: Limits, participant_hash: str, session_id: int, now: datetime) -> None:
+    since = now - WINDOW
+    mine = session.scalar(select(func.count()).select_from(Question).where(
+        Question.participant_hash == participant_hash, Question.created_at > since))
+    if mine >= limits.questions_per_minute:
+        raise RateLimited(f"You have asked {mine} questions in the last minute. Please wait a moment before "
+                          "asking another.")
+    everyone = session.scalar(select(func.count()).select_from(Question).where(
+        Question.session_id == session_id, Question.created_at > since))
+    if everyone >= limits.session_questions_per_minute:
+        raise RateLimited("This session is receiving a great many questions right now. Please try again in a "
+                          "minute.")
+
+
+def check_vote(session: Session, limits: Limits, participant_hash: str, session_id: int, now: datetime) -> None:
+    since = now - WINDOW
+    mine = session.scalar(select(func.count()).select_from(Vote).where(
+        Vote.participant_hash == participant_hash, Vote.created_at > since))
+    if mine >= limits.votes_per_minute:
+        raise RateLimited("You have voted a lot in the last minute. Please wait a moment before voting again.")
+    everyone = session.scalar(select(func.count()).select_from(Vote).join(Question, Question.id == Vote.question_id)
+                              .where(Question.session_id == session_id, Vote.created_at > since))
+    if everyone >= limits.session_votes_per_minute:
+        raise RateLimited("Voting in this session is very busy right now. Please try again in a minute.")

@@ -1,0 +1,184 @@
+"""What the Q&A pages read: the moderation queue, counts per state, who is being heard, the screen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from ..models import AgendaSession, ModerationAction, Question, QuestionStatus as S, StakeholderGroup
+from ..timeutil import to_utc
+from . import similar
+from .moderation import chair_order
+
+TABS = {
+    "incoming": (S.pending, S.follow_up),
+    "approved": (S.approved, S.on_screen),
+    "answered": (S.answered,),
+    "dismissed": (S.dismissed,),
+    "archived": (S.archived, S.merged),
+}
+UNSTATED = "unstated"
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: int
+    text: str
+    original_text: str | None
+    status: str
+    votes: int
+    language: str | None
+    display_name: str | None
+    group_key: str | None
+    affiliation: str | None
+    flagged: bool
+    flag_reason: str | None
+    dismiss_reason: str | None
+    starred: bool
+    claimed_by: str | None
+    claimed_at: datetime | None
+    merged_into_id: int | None
+    created_at: datetime
+    merged_texts: tuple[str, ...] = ()
+    similar: tuple[tuple[int, float], ...] = ()
+
+
+def _item(q: Question, merged: dict[int, list[str]], like: dict[int, list]) -> QueueItem:
+    return QueueItem(q.id, q.text, q.original_text, q.status, q.votes, q.language, q.display_name, q.group_key,
+                     q.affiliation, q.flagged, q.flag_reason, q.dismiss_reason, q.starred, q.claimed_by,
+                     to_utc(q.claimed_at) if q.claimed_at else None, q.merged_into_id, to_utc(q.created_at),
+                     tuple(merged.get(q.id, ())), tuple(like.get(q.id, ())))
+
+
+def queue(session: Session, session_id: int, tab: str, *, groups: tuple[str, ...] = (),
+          languages: tuple[str, ...] = (), flagged_only: bool = False, sort: str = "chair") -> list[QueueItem]:
+    """The questions of one tab of the queue, with texts merged into each and similar open questions."""
+    states = TABS[tab]
+    if tab == "approved" and sort == "chair":
+        questions = chair_order(session, session_id)
+    else:
+        order = {"votes": [Question.votes.desc(), Question.created_at], "newest": [Question.created_at.desc()]}
+        questions = list(session.scalars(
+            select(Question).where(Question.session_id == session_id, Question.forgotten.is_(False),
+                                   Question.status.in_(states))
+            .order_by(*order.get(sort, [Question.created_at]), Question.id)))
+    if groups:
+        questions = [q for q in questions if (q.group_key or UNSTATED) in groups]
+    if languages:
+        questions = [q for q in questions if (q.language or "") in languages]
+    if flagged_only:
+        questions = [q for q in questions if q.flagged]
+    merged: dict[int, list[str]] = {}
+    for into, text in session.execute(select(Question.merged_into_id, Question.text).where(
+            Question.session_id == session_id, Question.status == S.merged, Question.forgotten.is_(False))):
+        merged.setdefault(into, []).append(text)
+    like = {}
+    if tab in ("incoming", "approved"):
+        open_ones = session.execute(select(Question.id, Question.text).where(
+            Question.session_id == session_id, Question.forgotten.is_(False),
+            Question.status.in_(TABS["incoming"] + TABS["approved"]))).all()
+        like = similar.suggestions([(r.id, r.text) for r in open_ones])
+    return [_item(q, merged, like) for q in questions]
+
+
+def counts(session: Session, session_id: int) -> dict[str, int]:
+    """Questions per state in the session (forgotten ones included: counts stay)."""
+    rows = dict(session.execute(select(Question.status, func.count()).where(Question.session_id == session_id)
+                                .group_by(Question.status)).all())
+    return {state.value: rows.get(state.value, 0) for state in S}
+
+
+def heard(session: Session, session_id: int | None = None) -> pd.DataFrame:
+    """Per stakeholder group: questions submitted, approved (published in any way) and answered, each with
+    its share, so a chair sees which groups have not been heard yet. ``None``: the whole event."""
+    published = (S.approved, S.on_screen, S.answered)
+    where = [Question.status != S.merged] + ([Question.session_id == session_id] if session_id else [])
+    group = func.coalesce(Question.group_key, UNSTATED)
+    rows = session.execute(
+        select(group, func.count(),
+               func.count().filter(Question.status.in_(published) |
+                                   ((Question.status == S.archived) & Question.previous_status.in_(published))),
+               func.count().filter((Question.status == S.answered) |
+                                   ((Question.status == S.archived) & (Question.previous_status == S.answered))))
+        .where(*where).group_by(group)).all()
+    labels = dict(session.execute(select(StakeholderGroup.key, StakeholderGroup.label)).all())
+    order = [k for k, in session.execute(select(StakeholderGroup.key).order_by(StakeholderGroup.display_order))]
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["group", "submitted", "approved", "answered"])
+    frame = frame.set_index("group").reindex(order + [UNSTATED], fill_value=0).reset_index()
+    for column in ("submitted", "approved", "answered"):
+        total = frame[column].sum()
+        frame[f"{column}_share"] = (frame[column] / total).round(3) if total else 0.0
+    frame.insert(1, "label", frame["group"].map(lambda k: labels.get(k, "Not stated")))
+    return frame
+
+
+@dataclass(frozen=True)
+class OnScreen:
+    question_id: int
+    session_title: str
+    text: str
+    display_name: str | None
+    affiliation: str | None
+    group_label: str | None
+    votes: int
+
+
+def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
+    """The question on screen in ``session_id``; with none given, the one put on screen most recently."""
+    query = (select(Question, AgendaSession.title, StakeholderGroup.label)
+             .join(AgendaSession, AgendaSession.id == Question.session_id)
+             .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
+             .where(Question.status == S.on_screen, Question.forgotten.is_(False)))
+    if session_id is not None:
+        query = query.where(Question.session_id == session_id)
+    row = session.execute(query.order_by(Question.updated_at.desc()).limit(1)).first()
+    if row is None:
+        return None
+    q, title, label = row
+    return OnScreen(q.id, title, q.text, q.display_name, q.affiliation, label, q.votes)
+
+
+def audit_log(session: Session, session_id: int | None = None, limit: int = 200) -> pd.DataFrame:
+    query = select(ModerationAction).order_by(ModerationAction.at.desc(), ModerationAction.id.desc()).limit(limit)
+    if session_id is not None:
+        query = query.where(ModerationAction.session_id == session_id)
+    rows = [{"at": to_utc(a.at), "moderator": a.actor, "action": a.action, "question": a.question_id,
+             "reason": a.reason or "", "before": _describe(a.before), "after": _describe(a.after)}
+            for a in session.scalars(query)]
+    return pd.DataFrame(rows, columns=["at", "moderator", "action", "question", "reason", "before", "after"])
+
+
+def _describe(values: dict) -> str:
+    return "; ".join(f"{k}: {v}" for k, v in values.items())
+
+
+def actions_by_kind(session: Session) -> pd.DataFrame:
+    """Moderation transparency: how many of each action, and dismissals by reason."""
+    rows = session.execute(select(ModerationAction.action, func.count()).group_by(ModerationAction.action)
+                           .order_by(func.count().desc())).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["action", "count"])
+
+
+def dismissals_by_reason(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(Question.dismiss_reason, func.count()).where(Question.status == S.dismissed)
+                           .group_by(Question.dismiss_reason).order_by(func.count().desc())).all()
+    return pd.DataFrame([(r or "no reason", n) for r, n in rows], columns=["reason", "count"])
+
+
+def export_frame(session: Session, session_id: int | None = None) -> pd.DataFrame:
+    """Questions for a CSV export: no tokens, hashes or moderators' claims; forgotten ones left out."""
+    query = (select(AgendaSession.key, AgendaSession.title, Question.id, Question.status, Question.text,
+                    Question.original_text, Question.language, Question.display_name, Question.group_key,
+                    Question.affiliation, Question.votes, Question.flagged, Question.dismiss_reason,
+                    Question.merged_into_id, Question.created_at, Question.answered_at)
+             .join(AgendaSession, AgendaSession.id == Question.session_id)
+             .where(Question.forgotten.is_(False)).order_by(AgendaSession.starts_at, Question.created_at))
+    if session_id is not None:
+        query = query.where(Question.session_id == session_id)
+    columns = ["session_key", "session", "id", "status", "question", "original_text", "language", "name", "group",
+               "affiliation", "votes", "flagged", "dismiss_reason", "merged_into", "asked_at", "answered_at"]
+    return pd.DataFrame([tuple(r) for r in session.execute(query)], columns=columns)

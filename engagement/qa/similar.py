@@ -1,0 +1,102 @@
+"""Similar questions within a session, for moderators to merge.
+
+Texts are folded (case, accents), Cyrillic is transliterated, each language's commonest words are
+dropped, and what remains is compared as sets of character trigrams. That catches rewordings and
+typos. Across languages, the organisers' glossary (``data/qa_glossary.csv``: "victim" = victime,
+Opfer, жертва …) turns the event's key terms into shared concepts before comparing, and names and
+cognates match by their letters. Two questions that share no glossary term or cognate are not
+matched across languages: that would need a translation model, which this tool does not ship.
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import combinations
+from pathlib import Path
+
+from .. import settings
+from .blocklist import fold
+from .language import STOPWORDS, WORD
+
+CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+                    "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e iu ia i i e g".split()))
+ALL_STOPWORDS = frozenset(word for words in STOPWORDS.values() for word in map(fold, words))
+THRESHOLD = 0.42
+GLOSSARY_FILE = "qa_glossary.csv"
+# A shared concept weighs about as much as a shared word of average length.
+CONCEPT_WEIGHT = 5
+
+
+@dataclass(frozen=True)
+class Pair:
+    first: int
+    second: int
+    score: float
+
+
+def _transliterate(word: str) -> str:
+    return "".join(CYRILLIC.get(c, c) for c in word).replace("_", "")
+
+
+@lru_cache(maxsize=4)
+def _read_glossary(path: str, mtime: float) -> tuple[tuple[str, str], ...]:
+    lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    stems = []
+    for row in csv.DictReader(lines):
+        for stem in (row.get("stems") or "").split(","):
+            if stem.strip():
+                stems.append((fold(stem.strip()), (row.get("concept") or "").strip()))
+    # Longest stems first, so "supply chain" wins over "supply".
+    return tuple(sorted(stems, key=lambda item: -len(item[0])))
+
+
+def glossary() -> tuple[tuple[str, str], ...]:
+    path = settings.data_dir() / GLOSSARY_FILE
+    return _read_glossary(str(path), path.stat().st_mtime) if path.exists() else ()
+
+
+def signature(text: str, terms: tuple[tuple[str, str], ...] | None = None) -> frozenset[str]:
+    terms = glossary() if terms is None else terms
+    folded = fold(text)
+    grams = set()
+    for stem, concept in terms:
+        if " " in stem and stem in folded:
+            folded = folded.replace(stem, " ")
+            grams.update(f"\x00{concept}{n}" for n in range(CONCEPT_WEIGHT))
+    for word in WORD.findall(folded):
+        if word in ALL_STOPWORDS:
+            continue
+        concept = next((c for stem, c in terms if " " not in stem and word.startswith(stem)), None)
+        if concept:
+            grams.update(f"\x00{concept}{n}" for n in range(CONCEPT_WEIGHT))
+            continue
+        word = f" {_transliterate(word)} "
+        grams.update(word[i:i + 3] for i in range(len(word) - 2))
+    return frozenset(grams)
+
+
+def similarity(a: frozenset[str], b: frozenset[str]) -> float:
+    if not a or not b:
+        return 0.0
+    # Overlap over the smaller set: a short question inside a longer one counts as similar.
+    return len(a & b) / min(len(a), len(b)) * 0.5 + len(a & b) / len(a | b) * 0.5
+
+
+def pairs(questions: list[tuple[int, str]], threshold: float = THRESHOLD) -> list[Pair]:
+    """Every pair of (id, text) at least ``threshold`` alike, most alike first."""
+    terms = glossary()
+    signatures = [(qid, signature(text, terms)) for qid, text in questions]
+    found = [Pair(a, b, round(score, 2)) for (a, sa), (b, sb) in combinations(signatures, 2)
+             if (score := similarity(sa, sb)) >= threshold]
+    return sorted(found, key=lambda p: -p.score)
+
+
+def suggestions(questions: list[tuple[int, str]], threshold: float = THRESHOLD) -> dict[int, list[tuple[int, float]]]:
+    """For each question id, the others like it, most alike first."""
+    found: dict[int, list[tuple[int, float]]] = {}
+    for pair in pairs(questions, threshold):
+        found.setdefault(pair.first, []).append((pair.second, pair.score))
+        found.setdefault(pair.second, []).append((pair.first, pair.score))
+    return found
