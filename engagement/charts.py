@@ -110,3 +110,21 @@ def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.
                                                   "retweeted)", yaxis_title="From (group of the author)",
                          yaxis={"autorange": "reversed"}, height=260 + 32 * len(present), **LAYOUT)
     return figure
+
+
+HEARD_MEASURES = (("submitted_share", "Share of questions submitted", "#BBBBBB"),
+                  ("approved_share", "Share of questions approved", "#0072B2"),
+                  ("answered_share", "Share of questions answered", "#009E73"))
+
+
+def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by stakeholder group") -> go.Figure:
+    """Per group, its share of the questions submitted beside its share of those approved and answered."""
+    shown = frame[frame["submitted"] > 0]
+    figure = go.Figure()
+    for column, name, colour in HEARD_MEASURES:
+        figure.add_bar(x=shown[column], y=esc(shown["label"]), name=name, orientation="h", marker_color=colour,
+                       hovertemplate="%{y}: %{x:.0%}<extra></extra>")
+    figure.update_layout(title=title, barmode="group", height=160 + 60 * len(shown), xaxis_title="Share",
+                         xaxis_tickformat=".0%", yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"},
+                         **LAYOUT)
+    return figure

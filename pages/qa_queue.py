@@ -1,14 +1,95 @@
-"""Q&A queue (moderators). The Q&A work fills this page; until then it says so and lists the questions."""
+"""Q&A queue (moderators): incoming → approve / edit / dismiss / follow up; approved → star, order, on screen,
+answered, archive; every state restorable; claims and other moderators' actions appear within seconds."""
 
 import streamlit as st
 
-from engagement import db, queries
+from engagement import analytics, charts, db
+from engagement.app import start
+from engagement.qa import listing, moderation
+from engagement.qa.language import LANGUAGE_NAMES
+from engagement.ui import widgets
 from engagement.ui.auth import require
+from engagement.ui.moderation import ERROR, PANEL, card, notice, panel
+from engagement.ui.qa import moderator_name, session_picker
 
 require("moderator")
-st.title("Q&A queue")
-st.info("The moderation workflow (approve, dismiss, on screen, answered) is not built yet: this page is a "
-        "placeholder. Below, read-only, the newest 500 questions as imported.", icon=":material/construction:")
+event = start()
+widgets.page_header("Q&A queue", event)
+REFRESH = "3s"
+TAB_NAMES = {"incoming": "Incoming", "approved": "Approved", "answered": "Answered", "dismissed": "Dismissed",
+             "archived": "Archived and merged"}
+
+left, right = st.columns([2, 1])
+with left:
+    session_id = session_picker("queue-session")
+with right:
+    actor = moderator_name()
+if session_id is None:
+    st.stop()
+if not actor:
+    st.info("Type your name above to act on questions: the audit log records who did what.",
+            icon=":material/badge:")
+
 with db.reading() as session:
-    questions = queries.questions_by_status(session)
-st.dataframe(questions, hide_index=True)
+    group_frame = analytics.groups(session)
+    attribution = moderation.screen_attribution(session)
+group_labels = dict(zip(group_frame["key"], group_frame["label"])) | {listing.UNSTATED: "Not stated"}
+
+shown = st.toggle("Show the asker's name on the projector", value=attribution, key="screen-attribution",
+                  disabled=not actor)
+if shown != attribution:
+    with db.writing() as session:
+        moderation.set_screen_attribution(session, shown)
+
+tab = st.segmented_control("Queue", list(TAB_NAMES), format_func=TAB_NAMES.get, default="incoming",
+                           key="queue-tab") or "incoming"
+with st.expander("Filters"):
+    chosen_groups = st.multiselect("Stakeholder groups", list(group_labels), format_func=group_labels.get,
+                                   key="queue-groups", placeholder="All groups")
+    chosen_languages = st.multiselect("Languages", list(LANGUAGE_NAMES), format_func=LANGUAGE_NAMES.get,
+                                      key="queue-languages", placeholder="All languages")
+    flagged_only = st.toggle("Only questions held by the blocklist", key="queue-flagged")
+    sort = st.selectbox("Order", ["chair", "votes", "newest", "oldest"], key="queue-sort",
+                        format_func={"chair": "Chair's order (approved: starred, then moved, then votes)",
+                                     "votes": "Most votes", "newest": "Newest first", "oldest": "Oldest first"}.get)
+
+if PANEL in st.session_state:
+    panel(actor)
+
+
+@st.fragment(run_every=REFRESH)
+def board() -> None:
+    if message := st.session_state.pop(ERROR, None):
+        notice(message)
+    with db.reading() as session:
+        counts = listing.counts(session, session_id)
+        items = listing.queue(session, session_id, tab, groups=tuple(chosen_groups),
+                              languages=tuple(chosen_languages), flagged_only=flagged_only, sort=sort)
+        heard = listing.heard(session, session_id)
+        recent = listing.audit_log(session, session_id, limit=8)
+    columns = st.columns(len(TAB_NAMES))
+    for column, (name, states) in zip(columns, listing.TABS.items()):
+        column.metric(TAB_NAMES[name], sum(counts[s] for s in states))
+    if not items:
+        st.info(f"No {TAB_NAMES[tab].lower()} questions" + (" match the filters." if chosen_groups or
+                chosen_languages or flagged_only else " in this session."), icon=":material/inbox:")
+    for item in items:
+        card(item, actor, group_labels)
+
+    st.subheader("Who is being heard")
+    st.caption("Each stakeholder group's share of the questions submitted in this session, beside its share of "
+               "those approved and answered: a group far below its submitted share has not been heard yet.")
+    widgets.chart(charts.heard(heard), heard, f"heard-{session_id}", empty="No questions in this session yet.")
+    st.subheader("Recent moderation")
+    recent["at"] = recent["at"].dt.tz_convert(event.time_zone).dt.strftime("%H:%M:%S") if not recent.empty else []
+    widgets.table(recent, f"audit-recent-{session_id}", empty="No moderation actions yet in this session.")
+
+
+board()
+
+with st.expander("Exports and the full audit log"):
+    with db.reading() as session:
+        questions = listing.export_frame(session, session_id)
+        log = listing.audit_log(session, session_id, limit=10_000)
+    widgets.download(questions, f"questions-{session_id}", "Download this session's questions (CSV)")
+    widgets.download(log, f"audit-{session_id}", "Download this session's audit log (CSV)")

@@ -1,10 +1,54 @@
-"""On screen (projector view). The Q&A work fills this page; until then it says so."""
+"""On screen (projector view): the session's on-screen question, large and verbatim, and nothing else.
+
+Open ``/screen?session=<agenda key>`` on the hall's projector; without ``session``, the session
+running now (and, failing that, whichever question was put on screen last). It follows the
+moderators' choice every two seconds. The asker's name shows only when a moderator turns it on.
+"""
 
 import streamlit as st
 
+from engagement import db
+from engagement.app import start
+from engagement.qa import listing, moderation
 from engagement.ui.auth import require
+from engagement.ui.qa import session_by_key
 
 require("moderator")
-st.title("On screen")
-st.info("The projector view is not built yet: this page is a placeholder until the session Q&A is built.",
-        icon=":material/construction:")
+start()
+
+# Our own constant stylesheet (no data in it): hide the app's chrome, make the question readable from
+# the back of a hall. The question itself stays in st.text, so it is never rendered as markup.
+st.html("""<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+[data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"] { display: none; }
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2vh; max-width: 96vw; }
+.st-key-screen-question [data-testid="stText"] div, .st-key-screen-question [data-testid="stText"] {
+  font-family: system-ui, sans-serif; font-size: clamp(28px, 4.6vw, 96px); line-height: 1.25;
+  white-space: pre-wrap; overflow-wrap: anywhere; }
+[class*="st-key-screen-meta"] [data-testid="stText"] { font-family: system-ui, sans-serif; font-size: clamp(16px, 2vw, 40px);
+  opacity: 0.75; }
+</style>""")
+
+wanted = st.query_params.get("session")
+session_id = session_by_key(wanted)
+
+
+@st.fragment(run_every="2s")
+def projector() -> None:
+    with db.reading() as session:
+        question = listing.on_screen(session, session_id)
+        if question is None and not wanted:
+            question = listing.on_screen(session, None)
+        attribution = moderation.screen_attribution(session)
+    with st.container(key="screen-meta"):
+        st.text(question.session_title if question else "")
+    with st.container(key="screen-question"):
+        st.text(question.text if question else "Questions will appear here.")
+    if question and attribution:
+        byline = ", ".join(filter(None, [question.display_name, question.affiliation])) or question.group_label
+        if byline:
+            with st.container(key="screen-meta-byline"):
+                st.text(f"— {byline}")
+
+
+projector()

@@ -182,3 +182,21 @@ def export_frame(session: Session, session_id: int | None = None) -> pd.DataFram
     columns = ["session_key", "session", "id", "status", "question", "original_text", "language", "name", "group",
                "affiliation", "votes", "flagged", "dismiss_reason", "merged_into", "asked_at", "answered_at"]
     return pd.DataFrame([tuple(r) for r in session.execute(query)], columns=columns)
+
+
+def question(session: Session, question_id: int) -> QueueItem | None:
+    found = session.get(Question, question_id)
+    return None if found is None or found.forgotten else _item(found, {}, {})
+
+
+def merge_candidates(session: Session, question_id: int) -> list[tuple[int, str]]:
+    """Questions of the same session one could merge ``question_id`` into: the most similar first."""
+    found = session.get(Question, question_id)
+    if found is None:
+        return []
+    rows = session.execute(select(Question.id, Question.text).where(
+        Question.session_id == found.session_id, Question.id != question_id, Question.forgotten.is_(False),
+        Question.status.in_(TABS["incoming"] + TABS["approved"] + TABS["answered"]))).all()
+    signature = similar.signature(found.text)
+    return sorted(((r.id, r.text) for r in rows),
+                  key=lambda r: -similar.similarity(signature, similar.signature(r[1])))

@@ -23,8 +23,9 @@ def new_token() -> str:
     return secrets.token_urlsafe(24)
 
 
-def secret(session: Session) -> str:
-    configured = os.environ.get("PARTICIPANT_TOKEN_SECRET")
+def secret(session: Session, configured: str | None = None) -> str:
+    """The hashing key: ``configured`` (the app passes its secrets' value), the environment, or the stored one."""
+    configured = configured or os.environ.get("PARTICIPANT_TOKEN_SECRET")
     if configured:
         return configured
     stored = flags.get(session, SECRET_SETTING)
