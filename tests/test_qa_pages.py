@@ -1,0 +1,241 @@
+"""The three Q&A pages through AppTest, on a real SQLite file: what a participant, a moderator and the projector see."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from engagement import db, flags
+from engagement.models import AgendaSession, ModerationAction, Question, Vote
+
+from .conftest import ROOT
+
+PANEL_1 = "d1-panel-1"
+SEND = "FormSubmitter:ask-form-Send question"
+
+
+@pytest.fixture
+def qa_url(db_url):
+    """The event loaded, the replay clock in the middle of Panel 1 (11:30 in Vienna)."""
+    with db.writing(db_url) as session:
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))
+    return db_url
+
+
+def page(url, monkeypatch, path=None, role=None, **query):
+    monkeypatch.setenv("DATABASE_URL", url)
+    monkeypatch.setenv("MODERATOR_PASSWORD", "moderator-secret-1")
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
+    if role:
+        at.session_state["role"] = role
+    at.query_params.update(query)
+    at.run()
+    if path:
+        at.switch_page(path).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def questions(url):
+    with db.reading(url) as session:
+        return session.scalars(select(Question).order_by(Question.id)).all()
+
+
+def panel_1(url) -> int:
+    with db.reading(url) as session:
+        return session.scalar(select(AgendaSession.id).where(AgendaSession.key == PANEL_1))
+
+
+def ask(at, text, **personal):
+    at.text_area(key="ask-text").input(text)
+    for key, value in personal.items():
+        if key == "ask-consent":
+            at.checkbox(key=key).check()
+        else:
+            at.text_input(key=key).input(value)
+    at.button(key=SEND).click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def texts(at) -> list[str]:
+    return [t.value for t in at.text]
+
+
+def test_a_participant_submits_to_the_running_session_anonymously(qa_url, monkeypatch):
+    at = page(qa_url, monkeypatch)
+    assert at.selectbox(key="ask-session").value == panel_1(qa_url)
+    ask(at, "Wie finanzieren die Staaten Schutzunterkünfte für Opfer?")
+    stored, = questions(qa_url)
+    assert (stored.session_id, stored.status, stored.language, stored.display_name) == (
+        panel_1(qa_url), "pending", "de", None)
+    token = at.session_state["participant-token"]
+    assert stored.participant_hash == at.session_state["participant-hash"] != token
+    assert at.text_area(key="ask-text").value == ""
+    assert "Thank you" in at.success[0].value
+    assert any(t.startswith("submitted · 0 votes") for t in texts(at))
+
+
+def test_personal_details_need_consent_and_a_refusal_keeps_the_text(qa_url, monkeypatch):
+    at = ask(page(qa_url, monkeypatch), "Who funds the shelters?", **{"ask-name": "Ana Example"})
+    assert questions(qa_url) == []
+    assert "agree" in at.error[0].value
+    assert at.text_area(key="ask-text").value == "Who funds the shelters?"
+    ask(at, "Who funds the shelters?", **{"ask-name": "Ana Example", "ask-affiliation": "La Strada",
+                                          "ask-consent": True})
+    stored, = questions(qa_url)
+    assert (stored.display_name, stored.affiliation) == ("Ana Example", "La Strada")
+
+
+def test_the_rate_limit_answers_with_a_friendly_message(qa_url, monkeypatch):
+    at = page(qa_url, monkeypatch)
+    for n in range(3):
+        ask(at, f"Question number {n}?")
+    ask(at, "A fourth within the minute?")
+    assert len(questions(qa_url)) == 3
+    assert "wait a moment" in at.error[0].value
+
+
+def test_participants_see_published_questions_and_upvote_once(qa_url, monkeypatch):
+    session_id = panel_1(qa_url)
+    with db.writing(qa_url) as session:
+        session.add_all([Question(session_id=session_id, text="Published *question* [x](http://e.example)",
+                                  status="approved", votes=2),
+                         Question(session_id=session_id, text="Still pending", status="pending")])
+    at = page(qa_url, monkeypatch)
+    assert "Published *question* [x](http://e.example)" in texts(at) and "Still pending" not in texts(at)
+    vote = at.button(key="vote-1")
+    assert vote.label == "Upvote · 2" and not vote.disabled
+    vote.click().run()
+    assert at.button(key="vote-1").label == "Voted · 3" and at.button(key="vote-1").disabled
+    with db.reading(qa_url) as session:
+        assert session.get(Question, 1).votes == 3
+        assert session.scalars(select(Vote.participant_hash)).all() == [at.session_state["participant-hash"]]
+    # Another browser is another participant: one more vote.
+    other = page(qa_url, monkeypatch)
+    other.button(key="vote-1").click().run()
+    assert other.button(key="vote-1").label == "Voted · 4"
+
+
+def test_forget_me_from_the_page(qa_url, monkeypatch):
+    at = ask(page(qa_url, monkeypatch), "Forget this one?")
+    at.button(key="forget-me").click().run()
+    stored, = questions(qa_url)
+    assert stored.forgotten and stored.text != "Forget this one?" and stored.participant_hash is None
+    assert not any("Forget this one?" in t for t in texts(at))
+
+
+def test_the_queue_is_for_moderators_only(qa_url, monkeypatch):
+    at = page(qa_url, monkeypatch, "pages/qa_queue.py", role="moderator")
+    at.session_state["role"] = "participant"
+    at.run()
+    # Signed out, the queue is no longer in the menu: the person lands on the public page.
+    assert [t.value for t in at.title] == ["Ask a question"]
+    assert not [b for b in at.button if b.key and b.key.startswith("approve-")]
+
+
+def moderator(url, monkeypatch, name="Ana"):
+    at = page(url, monkeypatch, "pages/qa_queue.py", role="moderator")
+    if name:
+        at.text_input(key="moderator-name").input(name).run()
+    return at
+
+
+def test_a_moderator_needs_a_name_to_act(qa_url, monkeypatch):
+    ask(page(qa_url, monkeypatch), "Anyone there?")
+    at = moderator(qa_url, monkeypatch, name=None)
+    assert "Anyone there?" in texts(at)
+    assert not [b for b in at.button if b.key and b.key.startswith("approve-")]
+
+
+def test_approve_put_on_screen_and_answer_from_the_queue(qa_url, monkeypatch):
+    ask(page(qa_url, monkeypatch), "First question?")
+    at = moderator(qa_url, monkeypatch)
+    assert [m.value for m in at.metric][:2] == ["1", "0"]
+    at.button(key="approve-1").click().run()
+    assert [m.value for m in at.metric][:2] == ["0", "1"]
+    at.segmented_control(key="queue-tab").set_value("approved").run()
+    at.button(key="show-1").click().run()
+    assert questions(qa_url)[0].status == "on_screen"
+    at.button(key="answer-1").click().run()
+    assert questions(qa_url)[0].status == "answered"
+    with db.reading(qa_url) as session:
+        log = [(a.actor, a.action) for a in session.scalars(select(ModerationAction).order_by(ModerationAction.id))]
+    assert log == [("Ana", "approve"), ("Ana", "show"), ("Ana", "answer")]
+
+
+def test_dismiss_with_a_reason_then_restore(qa_url, monkeypatch):
+    ask(page(qa_url, monkeypatch), "Buy cheap watches")
+    at = moderator(qa_url, monkeypatch)
+    at.button(key="dismiss-1").click().run()
+    form_select = next(s for s in at.selectbox if s.label.startswith("Reason"))
+    form_select.set_value("spam")
+    at.button(key="FormSubmitter:queue-panel-form-Confirm").click().run()
+    stored, = questions(qa_url)
+    assert (stored.status, stored.dismiss_reason) == ("dismissed", "spam")
+    at.segmented_control(key="queue-tab").set_value("dismissed").run()
+    assert "Dismissed: spam" in texts(at)
+    at.button(key="restore-1").click().run()
+    assert questions(qa_url)[0].status == "pending"
+
+
+def test_edit_then_approve_keeps_the_original(qa_url, monkeypatch):
+    ask(page(qa_url, monkeypatch), "how r victims identifyed")
+    at = moderator(qa_url, monkeypatch)
+    at.button(key="edit-1").click().run()
+    next(a for a in at.text_area if a.label.startswith("Edited")).input("How are victims identified?")
+    at.button(key="FormSubmitter:queue-panel-form-Edit and approve").click().run()
+    stored, = questions(qa_url)
+    assert (stored.status, stored.text, stored.original_text) == (
+        "approved", "How are victims identified?", "how r victims identifyed")
+
+
+def test_similar_questions_are_suggested_and_merged(qa_url, monkeypatch):
+    participant = page(qa_url, monkeypatch)
+    ask(participant, "How will States fund shelters for victims?")
+    ask(page(qa_url, monkeypatch), "Comment les États financent-ils les refuges pour les victimes ?")
+    at = moderator(qa_url, monkeypatch)
+    assert any(t.startswith("Similar: #2") for t in texts(at))
+    at.button(key="merge-2").click().run()
+    assert next(s for s in at.selectbox if s.label.startswith("Merge into")).value == 1
+    at.button(key="FormSubmitter:queue-panel-form-Confirm").click().run()
+    first, second = questions(qa_url)
+    assert (second.status, second.merged_into_id) == ("merged", 1)
+    assert "Also asked as: Comment les États financent-ils les refuges pour les victimes ?" in texts(at)
+
+
+def test_who_is_being_heard_chart_matches_the_questions(qa_url, monkeypatch):
+    ask(page(qa_url, monkeypatch), "From civil society?", **{"ask-consent": True})
+    session_id = panel_1(qa_url)
+    with db.writing(qa_url) as session:
+        session.add_all([Question(session_id=session_id, text="g", group_key="government", status="answered"),
+                         Question(session_id=session_id, text="c", group_key="civil_society", status="pending")])
+    at = moderator(qa_url, monkeypatch)
+    import json
+
+    figure = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert figure["layout"]["title"]["text"].startswith("Who is being heard")
+    assert {t["name"] for t in figure["data"]} == {"Share of questions submitted", "Share of questions approved",
+                                                   "Share of questions answered"}
+    labels = set(figure["data"][0]["y"])
+    assert labels == {"Participating State (government)", "NGO / civil society", "Not stated"}
+
+
+def test_the_projector_shows_the_on_screen_question_and_attribution_only_when_asked(qa_url, monkeypatch):
+    session_id = panel_1(qa_url)
+    with db.writing(qa_url) as session:
+        session.add(Question(session_id=session_id, text="<b>Bold?</b> **not bold**", status="on_screen",
+                             display_name="Ana", affiliation="La Strada"))
+    screen = page(qa_url, monkeypatch, "pages/screen.py", role="moderator", session=PANEL_1)
+    assert "<b>Bold?</b> **not bold**" in texts(screen)
+    assert not any("Ana" in t for t in texts(screen))
+    assert not screen.get("button") and not screen.get("selectbox")
+    at = moderator(qa_url, monkeypatch)
+    at.toggle(key="screen-attribution").set_value(True).run()
+    screen.run()
+    assert "— Ana, La Strada" in texts(screen)
+    other = page(qa_url, monkeypatch, "pages/screen.py", role="moderator", session="d2-panel-4")
+    assert "Questions will appear here." in texts(other)
