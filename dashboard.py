@@ -14,8 +14,16 @@ st.set_page_config(page_title="Conference engagement", page_icon=":material/foru
 start()
 
 role = auth.role()
-menu = {section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path,
-                          default=p.url_path == landing(role)) for p in pages]
+menu = {section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages]
         for section, pages in menu_for(role).items()}
+first = next(page for pages in menu.values() for page in pages if page.url_path == landing(role))
 
+
+def home() -> None:
+    st.switch_page(first)
+
+
+# The default page is served at "/" only, so a real page made default would lose its own path
+# (/ask or /live would answer "page not found"). A hidden default that moves on keeps every path.
+menu[""] = [st.Page(home, title="Home", url_path="home", default=True, visibility="hidden")]
 st.navigation(menu).run()

@@ -1,0 +1,78 @@
+"""Session Q&A in a real browser: a participant asks in one browser context, a moderator approves and puts the
+question on screen in a second, and the projector in a third shows it verbatim within seconds."""
+
+from datetime import datetime, timezone
+
+import pytest
+
+from engagement import db, flags
+from engagement.sync import sync_event
+
+from .test_browser import CHROMIUM, PASSWORDS, PIXEL, Watched, browser, go, serve, sign_in  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
+                                reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+QUESTION = f"<img src=x onerror=alert(1)> **Why** [here](http://{PIXEL}) $x$ :red[no]?"
+
+
+@pytest.fixture
+def qa_db(tmp_path):
+    url = f"sqlite:///{tmp_path / 'qa.db'}"
+    with db.writing(url) as session:
+        sync_event(session)
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))  # Panel 1 running
+    db.dispose_engines()
+    return url
+
+
+def shown(watched: Watched) -> str:
+    return "\n".join(watched.page.locator('[data-testid="stText"]').all_inner_texts())
+
+
+def test_ask_moderate_and_project(qa_db, browser):  # noqa: F811 (the fixture)
+    with serve(qa_db) as base:
+        participant, moderator, projector = Watched(browser), Watched(browser), Watched(browser)
+
+        projector.open(base)
+        sign_in(projector, PASSWORDS["MODERATOR_PASSWORD"])
+        go(projector, "On screen")
+        projector.page.wait_for_selector('text=Questions will appear here.', timeout=30_000)
+        assert not projector.page.locator('[data-testid="stSidebar"]').is_visible()
+
+        page = participant.open(f"{base}/ask")
+        page.get_by_role("textbox", name="Your question").fill(QUESTION)
+        page.get_by_role("button", name="Send question").click()
+        participant.settle()
+        page.wait_for_selector('text=Your question went to the moderators', timeout=30_000)
+        assert QUESTION in shown(participant)
+
+        moderator.open(base)
+        sign_in(moderator, PASSWORDS["MODERATOR_PASSWORD"])
+        go(moderator, "Q&A queue")
+        moderator.page.get_by_label("Your name, for the audit log").fill("Ana")
+        moderator.page.keyboard.press("Enter")
+        moderator.settle()
+        card = moderator.page.locator(".st-key-question-1")
+        card.wait_for(timeout=30_000)
+        assert QUESTION in card.inner_text() and "contains a link" in card.inner_text()
+        card.get_by_role("button", name="Approve").click()
+        moderator.settle()
+        moderator.page.locator(".st-key-queue-tab button", has_text="Approved").click()
+        moderator.settle()
+        moderator.page.locator(".st-key-question-1").get_by_role("button", name="On screen").click()
+        moderator.settle()
+
+        # The projector follows within seconds, verbatim, with no markup rendered and nothing fetched.
+        projector.page.wait_for_function(
+            "text => [...document.querySelectorAll('[data-testid=stText]')].some(e => e.innerText.includes(text))",
+            arg=QUESTION, timeout=10_000)
+        assert projector.page.locator('.st-key-screen-question img, .st-key-screen-question a, .katex').count() == 0
+        assert "Ana" not in shown(projector)
+        # The participant's page shows it published and on screen.
+        participant.page.wait_for_selector('text=on screen now', timeout=20_000)
+
+        for watched in (participant, moderator, projector):
+            assert watched.count("stException") == 0
+            assert watched.dialogs == []
+            assert not any(PIXEL in url for url in watched.requests)
+            watched.close()
