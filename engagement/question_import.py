@@ -25,7 +25,7 @@ from sqlmodel import Session
 
 from . import db, runs
 from .event import load_event
-from .models import AgendaSession, Question, QuestionStatus, StakeholderGroup
+from .models import AgendaSession, ModerationAction, Question, QuestionStatus, StakeholderGroup, Vote
 from .timeutil import to_utc, utcnow
 
 SOURCE = "import-questions"
@@ -151,6 +151,11 @@ def from_slido(row: dict[str, str], default_session: str | None) -> dict[str, st
             "created_at": created, "language": pick("language")}
 
 
+def _moderated(session: Session, question_id: int) -> bool:
+    return session.scalar(select(ModerationAction.id).where(ModerationAction.question_id == question_id).limit(1)) \
+        is not None or session.scalar(select(Vote.id).where(Vote.question_id == question_id).limit(1)) is not None
+
+
 def store_rows(session: Session, rows, *, origin: str, zone: str, summary: QuestionImportSummary) -> None:
     """Store ``(location, row)`` pairs in the caller's transaction; bad rows become RejectedRecords."""
     sessions, groups = _lookup_tables(session)
@@ -169,6 +174,10 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
             summary.new += 1
             continue
         values["created_at"] = values["created_at"] or existing.created_at
+        if _moderated(session, existing.id):
+            # Moderators' decisions and votes cast in the app outlive a re-import of the file.
+            for field in ("status", "text", "votes"):
+                values.pop(field, None)
         changed = {k: v for k, v in values.items() if getattr(existing, k) != v
                    and not (k == "created_at" and to_utc(existing.created_at) == v)}
         if changed:

@@ -69,3 +69,20 @@ def test_a_file_that_is_not_a_questions_export_is_refused(db_url, tmp_path):
     path.write_text("a,b\n1,2\n", encoding="utf-8")
     with pytest.raises(RowError, match="no question column"):
         import_questions(path, url=db_url)
+
+
+def test_a_re_import_keeps_what_moderators_decided_in_the_app(db_url, tmp_path):
+    from engagement.qa import moderation
+
+    path = tmp_path / "slido.csv"
+    path.write_text(SLIDO, encoding="utf-8")
+    import_questions(path, url=db_url)
+    with db.writing(db_url) as session:
+        pending = session.exec(select(Question.id).where(Question.status == "pending")).one()
+        moderation.act(session, pending, "edit_approve", "Ana", text="Edited by a moderator")
+    again = import_questions(path, url=db_url)
+    assert (again.new, again.updated, again.duplicates) == (0, 0, 3)
+    with db.reading(db_url) as session:
+        kept = session.get(Question, pending)
+    assert (kept.status, kept.text, kept.original_text) == ("approved", "Edited by a moderator",
+                                                            '=HYPERLINK("http://x")')
