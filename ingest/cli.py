@@ -238,6 +238,20 @@ def cmd_db(args) -> int:
     return EXIT_OK
 
 
+def cmd_purge_questions(args) -> int:
+    from engagement.qa import privacy
+    from engagement.timeutil import utcnow
+
+    days = args.older_than if args.older_than is not None else privacy.retention_days()
+    if days < 0:
+        raise UsageError("--older-than takes a number of days, 0 or more")
+    prepare()
+    with db.writing() as session:
+        result = privacy.purge(session, older_than=utcnow() - timedelta(days=days))
+    print_summary(f"questions asked more than {days} day(s) ago", result)
+    return EXIT_OK
+
+
 class UsageError(Exception):
     pass
 
@@ -298,6 +312,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", help="load data/event.toml, agenda and stakeholder files into the database")
     config.set_defaults(run=cmd_config)
+
+    purge = commands.add_parser("purge-questions", help="erase participants' personal data after the retention period")
+    purge.add_argument("--older-than", type=float, metavar="DAYS",
+                       help="questions asked more than DAYS ago (default QA_RETENTION_DAYS, else 90)")
+    purge.set_defaults(run=cmd_purge_questions)
 
     database = commands.add_parser("db", help="schema migrations")
     database.add_argument("action", choices=["upgrade", "current"])

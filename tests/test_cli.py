@@ -75,3 +75,24 @@ def test_secrets_never_reach_the_output(tmp_path):
     result = ingest("import-jsonl", str(tmp_path / "missing.jsonl"), url=f"sqlite:///{tmp_path / 's.db'}",
                     X_BEARER_TOKEN=token)
     assert token not in result.stdout + result.stderr
+
+
+def test_purge_questions_erases_names_after_the_retention_period(tmp_path):
+    import sqlite3
+
+    url = f"sqlite:///{tmp_path / 'purge.db'}"
+    path = tmp_path / "q.csv"
+    path.write_text("session,question,name,affiliation,status,created_at\n"
+                    "d1-opening,Old and published?,Ana,NGO X,approved,2018-04-23T09:40:00+02:00\n"
+                    "d1-opening,Old and pending?,Ben,,pending,2018-04-23T09:41:00+02:00\n", encoding="utf-8")
+    assert ingest("import-questions", str(path), url=url).returncode == 0
+    kept = ingest("purge-questions", "--older-than", "100000", url=url)
+    assert kept.returncode == 0, kept.stderr
+    assert "questions anonymised  0" in kept.stdout
+    purged = ingest("purge-questions", url=url, QA_RETENTION_DAYS="30")
+    assert purged.returncode == 0, purged.stderr
+    assert "questions asked more than 30 day(s) ago" in purged.stdout and "texts erased" in purged.stdout
+    con = sqlite3.connect(tmp_path / "purge.db")
+    rows = con.execute("SELECT text, display_name, affiliation FROM question ORDER BY id").fetchall()
+    assert rows == [("Old and published?", None, None), ("(removed after the retention period)", None, None)]
+    assert ingest("purge-questions", "--older-than", "-1", url=url).returncode == 2
