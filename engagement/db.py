@@ -26,6 +26,9 @@ WRITER_CACHE_KIB = 64 * 1024
 _engines: dict[tuple[str, bool], Engine] = {}
 _migrated: set[str] = set()
 _lock = threading.Lock()
+# Held while a process brings a schema up to date: Alembic's set-up is not safe to run in two threads at once
+# (many first requests arrive together when an app process starts).
+_migrate_lock = threading.Lock()
 
 T = TypeVar("T")
 
@@ -75,8 +78,10 @@ def get_engine(url: str | None = None, *, write: bool = False, migrate: bool = T
     if migrate and url not in _migrated:
         from .migrate import upgrade
 
-        upgrade(url)
-        _migrated.add(url)
+        with _migrate_lock:
+            if url not in _migrated:
+                upgrade(url)
+                _migrated.add(url)
     return engine
 
 
@@ -95,12 +100,33 @@ def reading(url: str | None = None) -> Iterator[Session]:
         yield session
 
 
+_write_locks: dict[str, threading.RLock] = {}
+
+
+def _write_lock(url: str) -> threading.RLock | None:
+    """SQLite takes one writer at a time, and a writer that finds it busy polls with growing sleeps. Threads
+    of one process (the app's browser sessions) therefore queue on a lock of ours first, which hands the
+    database over at once instead of after a sleep."""
+    if not is_sqlite(url):
+        return None
+    with _lock:
+        return _write_locks.setdefault(url, threading.RLock())
+
+
 @contextmanager
 def writing(url: str | None = None) -> Iterator[Session]:
     """A short write transaction: committed on success, rolled back on error."""
-    with Session(get_engine(url, write=True)) as session:
-        with session.begin():
-            yield session
+    url = url or settings.database_url()
+    lock = _write_lock(url)
+    if lock is not None:
+        lock.acquire()
+    try:
+        with Session(get_engine(url, write=True)) as session:
+            with session.begin():
+                yield session
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 def retry_locked(action: Callable[[], T], attempts: int = 5, pause: float = 0.5) -> T:

@@ -10,7 +10,7 @@ from engagement.qa.language import LANGUAGE_NAMES
 from engagement.ui import widgets
 from engagement.ui.auth import require
 from engagement.ui.moderation import ERROR, PANEL, card, notice, panel
-from engagement.ui.qa import moderator_name, session_picker
+from engagement.ui.qa import moderator_name, session_key, session_picker
 
 require("moderator")
 event = start()
@@ -35,8 +35,12 @@ with db.reading() as session:
     attribution = moderation.screen_attribution(session)
 group_labels = dict(zip(group_frame["key"], group_frame["label"])) | {listing.UNSTATED: "Not stated"}
 
-shown = st.toggle("Show the asker's name on the projector", value=attribution, key="screen-attribution",
-                  disabled=not actor)
+toggle_column, link_column = st.columns([2, 1])
+shown = toggle_column.toggle("Show the asker's name on the projector", value=attribution, key="screen-attribution",
+                             disabled=not actor)
+# In this tab, so the sign-in carries over; the projector view then follows this session.
+link_column.page_link("pages/screen.py", label="Projector view of this session", icon=":material/tv:",
+                      query_params={"session": session_key(session_id)})
 if shown != attribution:
     with db.writing() as session:
         moderation.set_screen_attribution(session, shown)

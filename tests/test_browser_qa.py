@@ -35,8 +35,11 @@ def test_ask_moderate_and_project(qa_db, browser):  # noqa: F811 (the fixture)
 
         projector.open(base)
         sign_in(projector, PASSWORDS["MODERATOR_PASSWORD"])
-        go(projector, "On screen")
+        go(projector, "Q&A queue")
+        projector.page.get_by_text("Projector view of this session").click()
+        projector.settle()
         projector.page.wait_for_selector('text=Questions will appear here.', timeout=30_000)
+        assert projector.page.url.endswith("/screen?session=d1-panel-1")
         assert not projector.page.locator('[data-testid="stSidebar"]').is_visible()
 
         page = participant.open(f"{base}/ask")

@@ -31,8 +31,10 @@ def page(url, monkeypatch, path=None, role=None, **query):
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
     if role:
         at.session_state["role"] = role
-    at.query_params.update(query)
     at.run()
+    # The first run lands on the home page, which moves on with st.switch_page (dropping the query):
+    # the query belongs to the page asked for, as in a deep link.
+    at.query_params.update(query)
     if path:
         at.switch_page(path).run()
     assert not at.exception, [e.value for e in at.exception]

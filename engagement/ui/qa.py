@@ -63,3 +63,9 @@ def session_by_key(key: str | None) -> int | None:
     wanted = key or preferred
     match = agenda[agenda["key"] == wanted]
     return int(match["id"].iloc[0]) if not match.empty else None
+
+
+def session_key(session_id: int) -> str | None:
+    agenda, _ = _agenda(settings.database_url())
+    match = agenda[agenda["id"] == session_id]
+    return str(match["key"].iloc[0]) if not match.empty else None
