@@ -118,8 +118,10 @@ def writing(url: str | None = None) -> Iterator[Session]:
     """A short write transaction: committed on success, rolled back on error."""
     url = url or settings.database_url()
     lock = _write_lock(url)
-    if lock is not None:
-        lock.acquire()
+    if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+        # As SQLite itself would say after its busy timeout (retry_locked and callers know this error).
+        raise OperationalError(None, None, Exception("database is locked: another writer of this process "
+                                                     "held it past the busy timeout"))
     try:
         with Session(get_engine(url, write=True)) as session:
             with session.begin():

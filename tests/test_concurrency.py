@@ -6,6 +6,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -64,3 +66,35 @@ def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
     assert len(reads) > 10 and len(written) > 30
     with db.reading(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Question)) == len(written)
+
+
+def test_writers_of_one_process_queue_and_a_stuck_writer_times_out(db_url, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from engagement import flags
+
+    order, holding, release = [], threading.Event(), threading.Event()
+
+    def slow_writer():
+        with db.writing(db_url) as session:
+            flags.put(session, "probe", "slow")
+            holding.set()
+            release.wait(5)
+            order.append("slow")
+
+    thread = threading.Thread(target=slow_writer)
+    thread.start()
+    holding.wait(5)
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
+    with pytest.raises(OperationalError, match="locked"):
+        with db.writing(db_url) as session:
+            flags.put(session, "probe", "impatient")
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 30_000)
+    release.set()
+    thread.join()
+    with db.writing(db_url) as session:
+        flags.put(session, "probe", "after")
+        order.append("after")
+    assert order == ["slow", "after"]
+    with db.reading(db_url) as session:
+        assert flags.get(session, "probe") == "after"

@@ -476,3 +476,13 @@ def test_exports_carry_no_tokens_or_hashes(db_url):
     assert stored == hashed != token and len(hashed) == 64
     text = frame.to_csv()
     assert hashed not in text and token not in text and "participant" not in text
+
+
+def test_only_the_holder_releases_a_live_claim(db_url):
+    session_id, = _session_ids(db_url, 1)
+    q = _question(db_url, session_id)
+    _act(db_url, q, "claim", actor="Ana")
+    with pytest.raises(moderation.ClaimedByOther):
+        _act(db_url, q, "release", actor="Ben")
+    _act(db_url, q, "release", actor="Ana")
+    assert _get(db_url, q).claimed_by is None

@@ -73,8 +73,8 @@ def act(session: Session, question_id: int, action: str, actor: str, *, reason: 
         raise ValueError("an action needs the moderator's name for the audit log")
     question = _load(session, question_id)
     before = snapshot(question)
-    if action not in ("claim", "release"):
-        _check_claim(question, actor, now)
+    # Another moderator's live claim keeps everyone else off the question, its release included.
+    _check_claim(question, actor, now)
     new_status = target(action, question.status, question.previous_status)
 
     if action == "dismiss":
@@ -92,7 +92,6 @@ def act(session: Session, question_id: int, action: str, actor: str, *, reason: 
     if action in ("star", "unstar"):
         question.starred = action == "star"
     if action == "claim":
-        _check_claim(question, actor, now)
         question.claimed_by, question.claimed_at = actor, now
     if action == "release" or new_status != question.status:
         question.claimed_by = question.claimed_at = None

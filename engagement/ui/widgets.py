@@ -8,7 +8,7 @@ from datetime import datetime, time as clock_time, timedelta
 import pandas as pd
 import streamlit as st
 
-from .. import analytics, db, settings
+from .. import analytics, db, exports, settings
 from ..event import EventConfig
 from ..timeutil import to_local, to_utc
 
@@ -61,12 +61,7 @@ def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CS
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     """CSV with cells that a spreadsheet would run as a formula neutralised (a leading ')."""
-    safe = frame.copy()
-    for column in safe.columns:
-        if safe[column].dtype == object:
-            safe[column] = safe[column].map(
-                lambda v: "'" + v if isinstance(v, str) and v[:1] in ("=", "+", "-", "@", "\t", "\r") else v)
-    return safe.to_csv(index=False).encode("utf-8")
+    return exports.csv_bytes(frame)
 
 
 def chart(figure, frame: pd.DataFrame, name: str, empty: str = "No posts match these filters.") -> None:

@@ -1,0 +1,27 @@
+"""Tables leaving the database for spreadsheets: cells a spreadsheet would run as a formula are neutralised.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is a formula to Excel
+and LibreOffice (``=HYPERLINK(…)`` is the classic). Prefixing a ``'`` makes it plain text.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise_cell(value):
+    return "'" + value if isinstance(value, str) and value[:1] in FORMULA_STARTS else value
+
+
+def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
+    safe = frame.copy()
+    for column in safe.columns:
+        if safe[column].dtype == object or pd.api.types.is_string_dtype(safe[column]):
+            safe[column] = safe[column].map(neutralise_cell)
+    return safe
+
+
+def csv_bytes(frame: pd.DataFrame) -> bytes:
+    return neutralise(frame).to_csv(index=False).encode("utf-8")
