@@ -24,4 +24,5 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
-    return neutralise(frame).to_csv(index=False).encode("utf-8")
+    # CRLF line ends (RFC 4180) also make the writer quote any cell holding a bare carriage return.
+    return neutralise(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8")

@@ -16,7 +16,7 @@ HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1
 def test_formula_cells_become_text_whatever_the_column_type(dtype):
     frame = pd.DataFrame({"text": HOSTILE + ["plain", None], "n": range(len(HOSTILE) + 2)})
     frame["text"] = frame["text"].astype(dtype)
-    rows = list(csv.DictReader(io.StringIO(exports.csv_bytes(frame).decode())))
+    rows = list(csv.DictReader(io.StringIO(exports.csv_bytes(frame).decode(), newline="")))
     assert [row["text"] for row in rows] == ["'" + value for value in HOSTILE] + ["plain", ""]
     assert [row["n"] for row in rows] == [str(n) for n in range(len(HOSTILE) + 2)]
 
