@@ -109,3 +109,24 @@ def test_one_command_upgrades_a_database(tmp_path):
     assert result.returncode == 0, result.stderr
     assert f"0001 -> {head_revision()}" in result.stdout
     assert current_revision(url) == head_revision()
+
+
+def test_foreign_keys_stay_enforced_after_a_migration(tmp_path):
+    from sqlalchemy.exc import IntegrityError
+
+    from engagement import db
+    from engagement.models import Vote
+
+    url = f"sqlite:///{tmp_path / 'fk.db'}"
+    upgrade(url, "0005")
+    upgrade(url)
+    engine = db.get_engine(url, write=True, migrate=False)
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    try:
+        with db.writing(url) as session:
+            session.add(Vote(question_id=999, participant_hash="x"))
+            session.flush()
+        raise AssertionError("a vote for a missing question was stored")
+    except IntegrityError:
+        pass

@@ -15,12 +15,30 @@ config = context.config
 url = config.get_main_option("sqlalchemy.url")
 engine = get_engine(url, write=True, migrate=False)
 
-with engine.connect() as connection, connection.begin():
-    context.configure(
-        connection=connection,
-        target_metadata=SQLModel.metadata,
-        render_as_batch=True,  # SQLite alters tables by copying them
-        compare_type=True,
-        transactional_ddl=True,
-    )
-    context.run_migrations()
+
+with engine.connect() as connection:
+    # SQLite alters a table by copying it and dropping the old one. With foreign keys on, that drop
+    # checks every old row against the new copy's references to the table (question.merged_into_id
+    # refers to question): one scan per row, minutes at tens of thousands of rows. So they are off while
+    # migrating (the pragma only works outside a transaction), checked at the end, and on again after.
+    sqlite = engine.dialect.name == "sqlite"
+    raw = connection.connection.driver_connection if sqlite else None
+    if sqlite:
+        raw.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with connection.begin():
+            context.configure(
+                connection=connection,
+                target_metadata=SQLModel.metadata,
+                render_as_batch=True,  # SQLite alters tables by copying them
+                compare_type=True,
+                transactional_ddl=True,
+            )
+            context.run_migrations()
+            if sqlite:
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration would leave broken references: {broken[:5]}")
+    finally:
+        if sqlite:
+            raw.execute("PRAGMA foreign_keys=ON")
