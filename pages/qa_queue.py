@@ -16,6 +16,7 @@ require("moderator")
 event = start()
 widgets.page_header("Q&A queue", event)
 REFRESH = "3s"
+PAGE = 40  # cards drawn at a time: a queue of thousands stays quick
 TAB_NAMES = {"incoming": "Incoming", "approved": "Approved", "answered": "Answered", "dismissed": "Dismissed",
              "archived": "Archived and merged"}
 
@@ -65,10 +66,12 @@ if PANEL in st.session_state:
 def board() -> None:
     if message := st.session_state.pop(ERROR, None):
         notice(message)
+    shown = st.session_state.get("queue-shown", PAGE)
+    chosen = dict(groups=tuple(chosen_groups), languages=tuple(chosen_languages), flagged_only=flagged_only)
     with db.reading() as session:
         counts = listing.counts(session, session_id)
-        items = listing.queue(session, session_id, tab, groups=tuple(chosen_groups),
-                              languages=tuple(chosen_languages), flagged_only=flagged_only, sort=sort)
+        items = listing.queue(session, session_id, tab, sort=sort, limit=shown, **chosen)
+        total = listing.queue_size(session, session_id, tab, **chosen)
         heard = listing.heard(session, session_id)
         recent = listing.audit_log(session, session_id, limit=8)
     columns = st.columns(len(TAB_NAMES))
@@ -79,6 +82,10 @@ def board() -> None:
                 chosen_languages or flagged_only else " in this session."), icon=":material/inbox:")
     for item in items:
         card(item, actor, group_labels)
+    if total > len(items):
+        st.caption(f"Showing {len(items)} of {total:,}.")
+        st.button(f"Show {PAGE} more", key="queue-more",
+                  on_click=lambda: st.session_state.__setitem__("queue-shown", shown + PAGE))
 
     st.subheader("Who is being heard")
     st.caption("Each stakeholder group's share of the questions submitted in this session, beside its share of "

@@ -241,3 +241,15 @@ def test_the_projector_shows_the_on_screen_question_and_attribution_only_when_as
     assert "— Ana, La Strada" in texts(screen)
     other = page(qa_url, monkeypatch, "pages/screen.py", role="moderator", session="d2-panel-4")
     assert "Questions will appear here." in texts(other)
+
+
+def test_a_long_queue_is_drawn_a_page_at_a_time(qa_url, monkeypatch):
+    session_id = panel_1(qa_url)
+    with db.writing(qa_url) as session:
+        session.add_all([Question(session_id=session_id, text=f"Question {n} about shelters?", status="pending")
+                         for n in range(45)])
+    at = moderator(qa_url, monkeypatch)
+    cards = lambda: [b for b in at.button if b.key and b.key.startswith("approve-")]  # noqa: E731
+    assert len(cards()) == 40 and "Showing 40 of 45." in [c.value for c in at.caption]
+    at.button(key="queue-more").click().run()
+    assert len(cards()) == 45

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from ..models import AgendaSession, ModerationAction, Question, QuestionStatus as S, StakeholderGroup
 from ..timeutil import to_utc
 from . import similar
-from .moderation import chair_order
+from .moderation import CHAIR_ORDER
 
 TABS = {
     "incoming": (S.pending, S.follow_up),
@@ -54,35 +54,47 @@ def _item(q: Question, merged: dict[int, list[str]], like: dict[int, list]) -> Q
                      tuple(merged.get(q.id, ())), tuple(like.get(q.id, ())))
 
 
-def queue(session: Session, session_id: int, tab: str, *, groups: tuple[str, ...] = (),
-          languages: tuple[str, ...] = (), flagged_only: bool = False, sort: str = "chair") -> list[QueueItem]:
-    """The questions of one tab of the queue, with texts merged into each and similar open questions."""
-    states = TABS[tab]
-    if tab == "approved" and sort == "chair":
-        questions = chair_order(session, session_id)
-    else:
-        order = {"votes": [Question.votes.desc(), Question.created_at], "newest": [Question.created_at.desc()]}
-        questions = list(session.scalars(
-            select(Question).where(Question.session_id == session_id, Question.forgotten.is_(False),
-                                   Question.status.in_(states))
-            .order_by(*order.get(sort, [Question.created_at]), Question.id)))
+def _queue_where(session_id: int, tab: str, groups: tuple[str, ...], languages: tuple[str, ...],
+                 flagged_only: bool) -> list:
+    where = [Question.session_id == session_id, Question.forgotten.is_(False), Question.status.in_(TABS[tab])]
     if groups:
-        questions = [q for q in questions if (q.group_key or UNSTATED) in groups]
+        where.append(func.coalesce(Question.group_key, UNSTATED).in_(groups))
     if languages:
-        questions = [q for q in questions if (q.language or "") in languages]
+        where.append(Question.language.in_(languages))
     if flagged_only:
-        questions = [q for q in questions if q.flagged]
+        where.append(Question.flagged.is_(True))
+    return where
+
+
+def queue(session: Session, session_id: int, tab: str, *, groups: tuple[str, ...] = (),
+          languages: tuple[str, ...] = (), flagged_only: bool = False, sort: str = "chair",
+          limit: int | None = None) -> list[QueueItem]:
+    """The first ``limit`` questions of one tab of the queue, each with the texts merged into it and the
+    open questions of the session most like it."""
+    where = _queue_where(session_id, tab, groups, languages, flagged_only)
+    orders = {"votes": [Question.votes.desc(), Question.created_at], "newest": [Question.created_at.desc()],
+              "oldest": [Question.created_at]}
+    order = CHAIR_ORDER if tab == "approved" and sort == "chair" else orders.get(sort, orders["oldest"])
+    questions = list(session.scalars(select(Question).where(*where).order_by(*order, Question.id).limit(limit)))
     merged: dict[int, list[str]] = {}
-    for into, text in session.execute(select(Question.merged_into_id, Question.text).where(
-            Question.session_id == session_id, Question.status == S.merged, Question.forgotten.is_(False))):
-        merged.setdefault(into, []).append(text)
+    if questions:
+        for into, text in session.execute(select(Question.merged_into_id, Question.text).where(
+                Question.merged_into_id.in_([q.id for q in questions]), Question.status == S.merged,
+                Question.forgotten.is_(False))):
+            merged.setdefault(into, []).append(text)
     like = {}
-    if tab in ("incoming", "approved"):
-        open_ones = session.execute(select(Question.id, Question.text).where(
+    if tab in ("incoming", "approved") and questions:
+        pool = session.execute(select(Question.id, Question.text).where(
             Question.session_id == session_id, Question.forgotten.is_(False),
             Question.status.in_(TABS["incoming"] + TABS["approved"]))).all()
-        like = similar.suggestions([(r.id, r.text) for r in open_ones])
+        like = similar.suggestions_for([(q.id, q.text) for q in questions], [(r.id, r.text) for r in pool])
     return [_item(q, merged, like) for q in questions]
+
+
+def queue_size(session: Session, session_id: int, tab: str, *, groups: tuple[str, ...] = (),
+               languages: tuple[str, ...] = (), flagged_only: bool = False) -> int:
+    return session.scalar(select(func.count()).select_from(Question).where(
+        *_queue_where(session_id, tab, groups, languages, flagged_only))) or 0
 
 
 def counts(session: Session, session_id: int) -> dict[str, int]:

@@ -149,14 +149,17 @@ def _unmerge(session: Session, question: Question) -> None:
     question.merged_into_id = None
 
 
+# The chair's order of approved questions: starred first, then the moderators' order, then votes, then oldest.
+CHAIR_ORDER = (Question.starred.desc(), Question.position.is_(None), Question.position, Question.votes.desc(),
+               Question.created_at)
+
+
 def chair_order(session: Session, session_id: int) -> list[Question]:
-    """Approved and on-screen questions in the chair's order: starred first, then the moderators' order,
-    then votes, then the oldest first."""
+    """Approved and on-screen questions of a session in the chair's order."""
     return list(session.scalars(
         select(Question).where(Question.session_id == session_id, Question.forgotten.is_(False),
                                Question.status.in_([S.approved, S.on_screen]))
-        .order_by(Question.starred.desc(), Question.position.is_(None), Question.position,
-                  Question.votes.desc(), Question.created_at, Question.id)))
+        .order_by(*CHAIR_ORDER, Question.id)))
 
 
 def move(session: Session, question_id: int, offset: int, actor: str, now: datetime | None = None) -> Question:

@@ -93,6 +93,27 @@ def pairs(questions: list[tuple[int, str]], threshold: float = THRESHOLD) -> lis
     return sorted(found, key=lambda p: -p.score)
 
 
+@lru_cache(maxsize=50_000)
+def _cached_signature(text: str, terms: tuple[tuple[str, str], ...]) -> frozenset[str]:
+    return signature(text, terms)
+
+
+def suggestions_for(shown: list[tuple[int, str]], pool: list[tuple[int, str]], threshold: float = THRESHOLD,
+                    most: int = 5) -> dict[int, list[tuple[int, float]]]:
+    """For each shown (id, text), up to ``most`` others of ``pool`` like it, most alike first. Costs
+    len(shown) × len(pool) comparisons, so a page of a large queue stays quick."""
+    terms = glossary()
+    signatures = [(qid, _cached_signature(text, terms)) for qid, text in pool]
+    found = {}
+    for qid, text in shown:
+        mine = _cached_signature(text, terms)
+        scores = [(other, round(score, 2)) for other, theirs in signatures
+                  if other != qid and (score := similarity(mine, theirs)) >= threshold]
+        if scores:
+            found[qid] = sorted(scores, key=lambda item: -item[1])[:most]
+    return found
+
+
 def suggestions(questions: list[tuple[int, str]], threshold: float = THRESHOLD) -> dict[int, list[tuple[int, float]]]:
     """For each question id, the others like it, most alike first."""
     found: dict[int, list[tuple[int, float]]] = {}

@@ -1,0 +1,289 @@
+"""What the post-event summary says, computed once for the page, the HTML, the workbook and the PDF.
+
+Every figure comes from SQL over the same filters as the Analyse pages. Participants' tokens and
+hashes never enter the report; names and affiliations only when asked for.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import plotly.graph_objects as go
+from sqlalchemy import distinct, func, select
+from sqlmodel import Session
+
+from .. import analytics, charts, flags
+from ..analytics import ALL, Filters
+from ..event import EventConfig
+from ..models import (AgendaSession, Author, GroupSource, IngestRun, Post, Question, QuestionStatus as S,
+                      StakeholderGroup)
+from ..qa import listing
+from ..timeutil import to_local, utcnow
+from . import voice
+
+PUBLISHED = (S.approved, S.on_screen, S.answered)
+KIND_HEADINGS = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
+
+
+@dataclass
+class Report:
+    event: EventConfig
+    filters: Filters
+    generated_at: datetime
+    names: bool
+    headline: dict[str, object]
+    tables: dict[str, pd.DataFrame] = field(default_factory=dict)
+    figures: dict[str, go.Figure] = field(default_factory=dict)
+    notes: dict[str, str] = field(default_factory=dict)  # table name -> what it shows / how it is counted
+    caveats: list[str] = field(default_factory=list)
+    under_heard: list[str] = field(default_factory=list)
+
+
+def _published(column=Question.status):
+    return column.in_(PUBLISHED) | ((column == S.archived) & Question.previous_status.in_(PUBLISHED))
+
+
+def _answered():
+    return (Question.status == S.answered) | ((Question.status == S.archived) &
+                                             (Question.previous_status == S.answered))
+
+
+def _question_where(f: Filters) -> list:
+    return f.questions() + [Question.status != S.merged]
+
+
+def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
+    kinds = dict(session.execute(select(Post.kind, func.count()).select_from(Post)
+                                 .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())
+                                 .group_by(Post.kind)).all())
+    totals = analytics.totals(session, f)
+    questions, answered, votes = session.execute(
+        select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0))
+        .where(*_question_where(f))).one()
+    minute = analytics._minute(session, Post.created_at).label("minute")
+    peak = session.execute(select(minute, func.count().label("n")).select_from(Post)
+                           .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())
+                           .group_by(minute).order_by(func.count().desc(), minute).limit(1)).first()
+    agenda = analytics.sessions(session)
+    with_posts = set(session.scalars(select(distinct(Post.session_id)).select_from(Post)
+                                     .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())))
+    with_questions = set(session.scalars(select(distinct(Question.session_id)).where(*_question_where(f))))
+    wanted = agenda if f.sessions is None else agenda[agenda["id"].isin(f.sessions)]
+    covered = sum(1 for sid in wanted["id"] if int(sid) in with_posts | with_questions)
+    peak_text = "—"
+    if peak is not None:
+        moment = to_local(pd.Timestamp(int(peak.minute) * 60, unit="s", tz="UTC").to_pydatetime(), zone)
+        peak_text = f"{moment:%a %d %b %H:%M} ({peak.n:,} posts)"
+    return {
+        "collected posts": totals["posts"],
+        **{KIND_HEADINGS[k]: kinds.get(k, 0) for k in KIND_HEADINGS},
+        "unique voices": totals["voices"],
+        "stakeholder groups heard": totals["groups"],
+        "questions": questions,
+        "answered share": f"{answered / questions:.0%}" if questions else "—",
+        "votes": int(votes),
+        "peak minute": peak_text,
+        "sessions covered": f"{covered} of {len(wanted)}",
+    }
+
+
+def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
+    rows = session.execute(
+        select(Question.session_id, func.count(), func.count().filter(_published()), func.count().filter(_answered()),
+               func.count().filter((Question.status == S.dismissed) |
+                                   ((Question.status == S.archived) & (Question.previous_status == S.dismissed))),
+               func.coalesce(func.sum(Question.votes), 0))
+        .where(*_question_where(f)).group_by(Question.session_id)).all()
+    counts = {r[0]: r[1:] for r in rows}
+    out = []
+    for item in analytics.sessions(session).itertuples():
+        if f.sessions is not None and item.id not in f.sessions:
+            continue
+        submitted, published, answered, dismissed, votes = counts.get(item.id, (0, 0, 0, 0, 0))
+        out.append((item.title, submitted, published, answered, published - answered, dismissed, int(votes),
+                    round(answered / submitted, 3) if submitted else None))
+    return pd.DataFrame(out, columns=["session", "submitted", "published", "answered", "published, not answered",
+                                      "dismissed", "votes", "answered share"])
+
+
+def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
+    """Posts plus questions per (session, group key): what the voice gap compares session by session."""
+    posts = session.execute(select(Post.session_id, Author.group_key, func.count()).select_from(Post)
+                            .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())
+                            .group_by(Post.session_id, Author.group_key)).all()
+    questions = session.execute(select(Question.session_id, Question.group_key, func.count())
+                                .where(*_question_where(f)).group_by(Question.session_id, Question.group_key)).all()
+    titles = {int(r.id): r.title for r in analytics.sessions(session).itertuples()}
+    rows: dict[tuple, int] = {}
+    for sid, key, n in list(posts) + list(questions):
+        if sid in titles and key:
+            rows[(titles[sid], key)] = rows.get((titles[sid], key), 0) + n
+    order = {title: n for n, title in enumerate(titles.values())}
+    frame = pd.DataFrame([(s, k, n) for (s, k), n in rows.items()], columns=["session", "key", "contributions"])
+    return frame.sort_values("session", key=lambda c: c.map(order), kind="stable")
+
+
+def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.DataFrame:
+    """Top contributors among public accounts: those the organisers' directory (or a moderator) names as
+    an organisation or office. Private individuals are counted everywhere but never named."""
+    label = StakeholderGroup.label
+    rows = session.execute(
+        select(Author.handle, func.coalesce(Author.override_organisation, Author.organisation), label, func.count(),
+               func.sum(Post.retweets), func.sum(Post.likes)).select_from(Post)
+        .join(Author, Author.id == Post.author_id)
+        .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
+        .where(*f.posts(), Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
+        .group_by(Author.id, Author.handle, Author.organisation, Author.override_organisation, label)
+        .order_by(func.count().desc(), Author.handle).limit(limit)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["handle", "organisation", "group", "posts",
+                                                           "retweets received", "likes"])
+
+
+def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
+    rows = session.execute(
+        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id).select_from(Post)
+        .join(Author, Author.id == Post.author_id)
+        .where(*f.posts(), Post.kind != "retweet",
+               Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
+        .order_by(Post.retweets.desc(), Post.likes.desc(), Post.id).limit(limit)).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id"])
+    frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
+    return frame.drop(columns=["id"])
+
+
+def questions_table(session: Session, f: Filters, names: bool) -> pd.DataFrame:
+    rows = session.execute(
+        select(AgendaSession.title, Question.status, Question.previous_status, Question.text, Question.language,
+               StakeholderGroup.label, Question.votes, Question.display_name, Question.affiliation,
+               Question.created_at)
+        .join(AgendaSession, AgendaSession.id == Question.session_id)
+        .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
+        .where(*_question_where(f), Question.forgotten.is_(False), _published())
+        .order_by(AgendaSession.starts_at, Question.votes.desc(), Question.id)).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=[
+        "session", "status", "previous", "question", "language", "group", "votes", "name", "affiliation", "asked at"])
+    frame["answered"] = (frame["status"] == S.answered) | (frame["previous"] == S.answered)
+    frame = frame.drop(columns=["status", "previous"])
+    if not names:
+        frame = frame.drop(columns=["name", "affiliation"])
+    return frame
+
+
+def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
+    first, last = session.execute(select(func.min(Post.created_at), func.max(Post.created_at))
+                                  .select_from(Post).outerjoin(Author, Author.id == Post.author_id)
+                                  .where(*f.posts())).one()
+    sources = session.execute(select(IngestRun.source, func.count(), func.min(IngestRun.started_at),
+                                     func.max(IngestRun.ended_at)).group_by(IngestRun.source)).all()
+    coverage = analytics.coverage(session)
+    zone = event.time_zone
+    when = lambda m: f"{to_local(m, zone):%d %b %Y %H:%M}" if m else "—"  # noqa: E731
+    rows = [
+        ("event", event.name),
+        ("collection query", event.query()),
+        ("posts from", when(first)), ("posts until", when(last)),
+        ("time zone", zone),
+        ("filters", describe_filters(f, zone)),
+        ("sources", "; ".join(f"{source}: {n} run(s), {when(a)} – {when(b)}" for source, n, a, b in sources)
+         or "none recorded"),
+        ("classification coverage", f"{coverage['share']:.1%} of collected posts come from classified authors "
+                                    f"({coverage['classified_posts']:,} of {coverage['posts']:,})"),
+        ("authors by how their group was decided",
+         ", ".join(f"{k.removeprefix('authors_')}: {v:,}" for k, v in coverage.items() if k.startswith("authors_"))),
+        ("questions counted", "every question submitted, merged duplicates once; 'published' = approved, shown "
+                              "on screen or answered; dismissals are counted, never shown"),
+        ("public accounts", "contributors and posts named in this report are those of accounts in the organisers' "
+                            "directory (or classified by a moderator): organisations and offices"),
+    ]
+    return pd.DataFrame(rows, columns=["item", "value"])
+
+
+def describe_filters(f: Filters, zone: str) -> str:
+    parts = []
+    if f.start or f.end:
+        parts.append(f"from {to_local(f.start, zone):%d %b %Y %H:%M}" if f.start else "")
+        parts.append(f"until {to_local(f.end, zone):%d %b %Y %H:%M}" if f.end else "")
+    for name, values in (("sessions", f.sessions), ("groups", f.groups), ("kinds", f.kinds),
+                         ("languages", f.languages)):
+        if values is not None:
+            parts.append(f"{name}: {', '.join(map(str, values))}")
+    return "; ".join(p for p in parts if p) or "none: the whole collection"
+
+
+def build(session: Session, event: EventConfig, f: Filters = ALL, *, names: bool = False,
+          registrations: Path | str | None = None) -> Report:
+    """Everything the summary shows. ``names``: include participants' names and affiliations."""
+    zone = event.time_zone
+    report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=headline(session, f, zone))
+    taxonomy = analytics.groups(session)
+    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
+    by_session = analytics.by_session(session, f).drop(columns=["id", "key"])
+    by_session["starts_at"] = by_session["starts_at"].map(
+        lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) else "")
+    by_group = analytics.by_group(session, f)
+    heat = analytics.session_by_group(session, f)
+    qa = qa_by_session(session, f)
+    heard = listing.heard(session)
+    report.tables = {
+        "Headline": pd.DataFrame(list(report.headline.items()), columns=["figure", "value"]).astype(str),
+        "By session": by_session,
+        "By group": by_group.drop(columns=["key", "colour"]),
+        "Session x group": heat,
+        "Languages": analytics.languages(session, f),
+        "Top posts": public_posts(session, f),
+        "Top contributors": public_contributors(session, f),
+        "Q&A by session": qa,
+        "Questions by group": heard.drop(columns=["group"]).rename(columns={"label": "group"}),
+        "Conversations": analytics.conversations(session, f),
+        "Moderation actions": listing.actions_by_kind(session),
+        "Dismissal reasons": listing.dismissals_by_reason(session),
+        "Published questions": questions_table(session, f, names),
+    }
+    report.figures = {
+        "By session": charts.participation_by_session(by_session),
+        "By group": charts.participation_by_group(by_group),
+        "Session x group": charts.session_group_heatmap(heat, list(by_session["session"]), list(taxonomy["label"])),
+        "Questions by group": charts.heard(heard, "Questions by stakeholder group: submitted, approved, answered"),
+    }
+    report.notes = {
+        "By session": "Collected posts, unique authors and questions per agenda session (breaks left out).",
+        "Top posts": "Most retweeted posts of public accounts (the organisers' directory).",
+        "Top contributors": "Public accounts only (the organisers' directory): private individuals are counted in "
+                            "every figure but never named.",
+        "Q&A by session": "Merged duplicates count once. 'Published' includes answered questions.",
+        "Conversations": "Who mentions, replies to, quotes and retweets whom, from group to group.",
+        "Moderation actions": "Every action moderators took, from the audit log.",
+        "Dismissal reasons": "Why questions were not published (the askers were not told).",
+    }
+    found = voice.read_registrations(registrations, taxonomy)
+    if found is not None:
+        counts, illustrative = found
+        gap = voice.gap_by_group(by_group, counts)
+        per_session = voice.gap_by_session(contributions_by_session_group(session, f), counts, labels)
+        report.tables["Voice gap"] = gap
+        report.tables["Voice gap by session"] = per_session
+        report.figures["Voice gap"] = charts.voice_gap(gap)
+        report.notes["Voice gap"] = (
+            "Each registered group's share of posts and of questions beside its share of registered participants; "
+            f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "
+            "questions with no group stated belong to no registered group and are left out of the shares.")
+        report.under_heard = list(gap.loc[gap["under-heard"], "group"])
+        if illustrative:
+            report.caveats.append("The registration counts are illustrative, not the event's real registrations.")
+    else:
+        report.notes["Voice gap"] = ("No registration counts were provided (data/registrations.csv: group,registered),"
+                                     " so the voice gap cannot be computed.")
+    report.tables["Methods"] = methods(session, event, f)
+    if flags.is_demo(session):
+        report.caveats.append("Demo data: a synthetic collection; every account, post and question is invented.")
+    if session.scalar(select(func.count()).select_from(AgendaSession).where(AgendaSession.illustrative.is_(True))):
+        report.caveats.append("The agenda is illustrative (modelled on the concept note), so session attribution "
+                              "shows the method, not the event's real programme.")
+    if not names:
+        report.caveats.append("Participants' names and affiliations are left out of this report.")
+    return report
+
+
