@@ -128,3 +128,17 @@ def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by st
                          xaxis_tickformat=".0%", yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"},
                          **LAYOUT)
     return figure
+
+
+def voice_gap(frame: pd.DataFrame) -> go.Figure:
+    """Per registered group: its share of registrations, of posts and of questions."""
+    figure = go.Figure()
+    for column, name, colour in (("registered share", "Share of registered participants", "#BBBBBB"),
+                                 ("posts share", "Share of posts", "#0072B2"),
+                                 ("questions share", "Share of questions", "#009E73")):
+        figure.add_bar(x=frame[column], y=esc(frame["group"]), name=name, orientation="h", marker_color=colour,
+                       hovertemplate="%{y}: %{x:.0%}<extra></extra>")
+    figure.update_layout(title="Voice gap: contributions beside registrations", barmode="group",
+                         height=160 + 60 * len(frame), xaxis_title="Share", xaxis_tickformat=".0%",
+                         yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"}, **LAYOUT)
+    return figure

@@ -238,6 +238,29 @@ def cmd_db(args) -> int:
     return EXIT_OK
 
 
+def cmd_report(args) -> int:
+    from engagement import report
+    from engagement.report.voice import RegistrationsError
+
+    prepare()
+    event = load_event()
+    try:
+        with db.reading() as session:
+            content = report.build(session, event, names=args.names, registrations=args.registrations)
+    except RegistrationsError as error:
+        raise UsageError(str(error)) from None
+    written = report.write(content, Path(args.out), pdf=not args.no_pdf)
+    print(f"post-event summary written to {Path(args.out).resolve()}")
+    print(f"  {written.html.name}   self-contained, opens offline, prints well")
+    print(f"  {written.xlsx.name}   {len(content.tables) + 1} sheets")
+    print(f"  csv/          {len(written.csvs)} tables")
+    if written.pdf:
+        print(f"  {written.pdf.name}")
+    elif not args.no_pdf:
+        print(f"  no PDF: {written.pdf_problem}")
+    return EXIT_OK
+
+
 def cmd_purge_questions(args) -> int:
     from engagement.qa import privacy
     from engagement.timeutil import utcnow
@@ -312,6 +335,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     config = commands.add_parser("config", help="load data/event.toml, agenda and stakeholder files into the database")
     config.set_defaults(run=cmd_config)
+
+    summary = commands.add_parser("report", help="write the post-event summary: HTML, XLSX, CSV and PDF")
+    summary.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if needed)")
+    summary.add_argument("--names", action="store_true",
+                         help="include participants' names and affiliations (left out by default)")
+    summary.add_argument("--registrations", metavar="CSV",
+                         help="registered participants per group (default: data/registrations.csv if present)")
+    summary.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    summary.set_defaults(run=cmd_report)
 
     purge = commands.add_parser("purge-questions", help="erase participants' personal data after the retention period")
     purge.add_argument("--older-than", type=float, metavar="DAYS",

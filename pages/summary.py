@@ -1,10 +1,87 @@
-"""Post-event summary (organisers). The report work fills this page; until then it says so."""
+"""Post-event summary (organisers): who took part and who was heard, with the report's downloads."""
+
+import tempfile
+from pathlib import Path
 
 import streamlit as st
 
+from engagement import db, report, settings
+from engagement.app import start
+from engagement.report.document import ORDER, TITLES
+from engagement.report.pdf import PdfUnavailable, write_pdf
+from engagement.report.voice import RegistrationsError
+from engagement.report.workbook import csv_zip, file_stem, xlsx_bytes
+from engagement.ui import widgets
 from engagement.ui.auth import require
 
 require("organiser")
-st.title("Post-event summary")
-st.info("The post-event report and its exports are not built yet: this page is a placeholder. The Analyse "
-        "pages show the same figures meanwhile.", icon=":material/construction:")
+event = start()
+widgets.page_header("Post-event summary", event)
+f = widgets.filters(event)
+
+left, right = st.columns(2)
+names = left.toggle("Include participants' names and affiliations", value=False, key="summary-names",
+                    help="Left out by default. Tokens and hashes never leave the database.")
+upload = right.file_uploader("Registrations per group (CSV: group,registered), for the voice gap",
+                             type=["csv"], key="summary-registrations")
+
+
+@st.cache_data(ttl=60, show_spinner="Computing the summary…")
+def load(url: str, f, names: bool, registrations: bytes | None):
+    source = None
+    if registrations is not None:
+        source = Path(tempfile.mkdtemp(prefix="registrations-")) / "registrations.csv"
+        source.write_bytes(registrations)
+    with db.reading(url) as session:
+        return report.build(session, event, f, names=names, registrations=source)
+
+
+try:
+    summary = load(settings.database_url(), f, names, upload.getvalue() if upload else None)
+except RegistrationsError as problem:
+    st.error(f"The registrations file cannot be used: {problem}", icon=":material/error:")
+    st.stop()
+
+for caveat in summary.caveats:
+    st.warning(caveat, icon=":material/info:")
+
+st.subheader("Headline figures")
+figures = list(summary.headline.items())
+for start_at in range(0, len(figures), 6):
+    for column, (label, value) in zip(st.columns(6), figures[start_at:start_at + 6]):
+        column.metric(label.capitalize(), f"{value:,}" if isinstance(value, int) else str(value))
+if summary.under_heard:
+    st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))
+
+downloads = st.columns(4)
+downloads[0].download_button("Report (HTML)", report.render(summary), "report.html", "text/html",
+                             key="summary-html", icon=":material/description:")
+downloads[1].download_button("Workbook (XLSX)", xlsx_bytes(summary), "report.xlsx",
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             key="summary-xlsx", icon=":material/table:")
+downloads[2].download_button("Tables (CSV, zip)", csv_zip(summary), "report-csv.zip", "application/zip",
+                             key="summary-csv", icon=":material/folder_zip:")
+if downloads[3].button("Prepare a PDF", key="summary-pdf", icon=":material/picture_as_pdf:"):
+    folder = Path(tempfile.mkdtemp(prefix="report-"))
+    page = folder / "report.html"
+    page.write_text(report.render(summary), encoding="utf-8")
+    try:
+        st.session_state["summary-pdf-bytes"] = write_pdf(page, folder / "report.pdf").read_bytes()
+    except PdfUnavailable as problem:
+        st.session_state.pop("summary-pdf-bytes", None)
+        downloads[3].error(str(problem))
+if "summary-pdf-bytes" in st.session_state:
+    downloads[3].download_button("Download the PDF", st.session_state["summary-pdf-bytes"], "report.pdf",
+                                 "application/pdf", key="summary-pdf-download")
+
+for name in ORDER:
+    if name not in summary.tables and name not in summary.notes:
+        continue
+    st.subheader(TITLES.get(name, name))
+    if name in summary.notes:
+        st.caption(summary.notes[name])
+    if name in summary.figures and name in summary.tables and not summary.tables[name].empty:
+        st.plotly_chart(summary.figures[name], config={"displayModeBar": False}, key=f"summary-chart-{file_stem(name)}")
+    if name in summary.tables:
+        widgets.table(summary.tables[name], f"summary-{file_stem(name)}", empty="Nothing to show for these filters.",
+                      link_column="link" if "link" in summary.tables[name].columns else None)

@@ -39,7 +39,7 @@ def event_dir(tmp_path) -> Path:
     folder = tmp_path / "event"
     folder.mkdir()
     for name in ("event.toml", "agenda.csv", "stakeholder_groups.csv", "stakeholder_directory.csv",
-                 "qa_blocklist.csv", "qa_glossary.csv"):
+                 "qa_blocklist.csv", "qa_glossary.csv", "registrations.csv"):
         shutil.copy(ROOT / "data" / name, folder / name)
     return folder
 

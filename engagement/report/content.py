@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
-from sqlalchemy import distinct, func, select
+from sqlalchemy import func, select
 from sqlmodel import Session
 
 from .. import analytics, charts, flags
@@ -68,9 +68,9 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
                            .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())
                            .group_by(minute).order_by(func.count().desc(), minute).limit(1)).first()
     agenda = analytics.sessions(session)
-    with_posts = set(session.scalars(select(distinct(Post.session_id)).select_from(Post)
+    with_posts = set(session.scalars(select(Post.session_id).distinct().select_from(Post)
                                      .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())))
-    with_questions = set(session.scalars(select(distinct(Question.session_id)).where(*_question_where(f))))
+    with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
     wanted = agenda if f.sessions is None else agenda[agenda["id"].isin(f.sessions)]
     covered = sum(1 for sid in wanted["id"] if int(sid) in with_posts | with_questions)
     peak_text = "—"
@@ -222,7 +222,7 @@ def build(session: Session, event: EventConfig, f: Filters = ALL, *, names: bool
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
     by_session = analytics.by_session(session, f).drop(columns=["id", "key"])
     by_session["starts_at"] = by_session["starts_at"].map(
-        lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) else "")
+        lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) and pd.notna(t) else "")
     by_group = analytics.by_group(session, f)
     heat = analytics.session_by_group(session, f)
     qa = qa_by_session(session, f)

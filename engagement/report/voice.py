@@ -63,9 +63,9 @@ def _share(values: pd.Series) -> pd.Series:
 def gap_by_group(by_group: pd.DataFrame, registrations: pd.DataFrame) -> pd.DataFrame:
     """``by_group`` has key, group, posts, questions. One row per registered group with the shares and
     the ratio of each contribution share to the registration share (1 = heard in proportion)."""
-    frame = registrations[registrations["registered"] > 0].merge(by_group[["key", "group", "posts", "questions"]],
-                                                                 on="key", how="left").fillna(
-        {"posts": 0, "questions": 0})
+    # In the taxonomy's order (by_group's), registered groups only.
+    frame = by_group[["key", "group", "posts", "questions"]].merge(
+        registrations[registrations["registered"] > 0], on="key", how="inner")
     frame["registered share"] = _share(frame["registered"])
     frame["posts share"] = _share(frame["posts"])
     frame["questions share"] = _share(frame["questions"])

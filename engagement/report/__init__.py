@@ -1,0 +1,38 @@
+"""The post-event summary: ``content`` computes it, ``document`` renders HTML, ``workbook`` writes XLSX and
+CSV, ``pdf`` prints the HTML with headless Chromium; ``write`` does all of it into one folder."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .content import Report, build
+from .document import render
+from .pdf import PdfUnavailable, write_pdf
+from .workbook import write_csvs, write_xlsx
+
+__all__ = ["Report", "build", "render", "write", "Written"]
+
+
+@dataclass
+class Written:
+    html: Path
+    xlsx: Path
+    csvs: list[Path]
+    pdf: Path | None = None
+    pdf_problem: str | None = None
+    files: list[Path] = field(default_factory=list)
+
+
+def write(report: Report, folder: Path, *, pdf: bool = True) -> Written:
+    folder.mkdir(parents=True, exist_ok=True)
+    html_path = folder / "report.html"
+    html_path.write_text(render(report), encoding="utf-8")
+    written = Written(html=html_path, xlsx=write_xlsx(report, folder / "report.xlsx"),
+                      csvs=write_csvs(report, folder / "csv"))
+    if pdf:
+        try:
+            written.pdf = write_pdf(html_path, folder / "report.pdf")
+        except PdfUnavailable as problem:
+            written.pdf_problem = str(problem)
+    return written
