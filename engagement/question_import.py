@@ -170,7 +170,13 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
         existing = session.scalar(select(Question).where(Question.external_id == values["external_id"]))
         if existing is None:
             values["created_at"] = values["created_at"] or utcnow()
-            session.add(Question(**values, updated_at=utcnow()))
+            question = Question(**values, updated_at=utcnow())
+            session.add(question)
+            if origin == "demo":
+                from .demo.moderation import record_history
+
+                session.flush()
+                record_history(session, question)
             summary.new += 1
             continue
         values["created_at"] = values["created_at"] or existing.created_at

@@ -154,7 +154,7 @@ def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
     return frame.drop(columns=["id"])
 
 
-def questions_table(session: Session, f: Filters, names: bool) -> pd.DataFrame:
+def questions_table(session: Session, f: Filters, names: bool, zone: str) -> pd.DataFrame:
     rows = session.execute(
         select(AgendaSession.title, Question.status, Question.previous_status, Question.text, Question.language,
                StakeholderGroup.label, Question.votes, Question.display_name, Question.affiliation,
@@ -166,6 +166,7 @@ def questions_table(session: Session, f: Filters, names: bool) -> pd.DataFrame:
     frame = pd.DataFrame([tuple(r) for r in rows], columns=[
         "session", "status", "previous", "question", "language", "group", "votes", "name", "affiliation", "asked at"])
     frame["answered"] = (frame["status"] == S.answered) | (frame["previous"] == S.answered)
+    frame["asked at"] = frame["asked at"].map(lambda t: to_local(t, zone).replace(tzinfo=None))
     frame = frame.drop(columns=["status", "previous"])
     if not names:
         frame = frame.drop(columns=["name", "affiliation"])
@@ -240,7 +241,7 @@ def build(session: Session, event: EventConfig, f: Filters = ALL, *, names: bool
         "Conversations": analytics.conversations(session, f),
         "Moderation actions": listing.actions_by_kind(session),
         "Dismissal reasons": listing.dismissals_by_reason(session),
-        "Published questions": questions_table(session, f, names),
+        "Published questions": questions_table(session, f, names, zone),
     }
     report.figures = {
         "By session": charts.participation_by_session(by_session),

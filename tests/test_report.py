@@ -1,0 +1,239 @@
+"""The post-event summary on the demo database: every section, each figure against its SQL count, the
+workbook read back with openpyxl, the CLI, and the PDF's clear message where Chromium is missing."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from engagement import db, report
+from engagement.event import load_event
+from engagement.report import pdf, voice
+
+from .test_cli import ingest
+
+SECTIONS = {"Headline", "By session", "By group", "Session x group", "Languages", "Top posts", "Top contributors",
+            "Q&A by session", "Questions by group", "Conversations", "Moderation actions", "Dismissal reasons",
+            "Published questions", "Voice gap", "Voice gap by session", "Methods"}
+
+
+def sql(url, query, *args):
+    con = sqlite3.connect(url.removeprefix("sqlite:///"))
+    try:
+        return con.execute(query, args).fetchall()
+    finally:
+        con.close()
+
+
+def one(url, query, *args):
+    return sql(url, query, *args)[0][0]
+
+
+@pytest.fixture(scope="module")
+def demo_report(demo_db):
+    with db.reading(demo_db) as session:
+        return report.build(session, load_event())
+
+
+def test_every_section_is_there(demo_report):
+    assert set(demo_report.tables) == SECTIONS
+    assert {"By session", "By group", "Session x group", "Questions by group", "Voice gap"} <= set(demo_report.figures)
+    assert any("Demo data" in c for c in demo_report.caveats)
+    assert any("agenda is illustrative" in c for c in demo_report.caveats)
+    assert any("registration counts are illustrative" in c for c in demo_report.caveats)
+
+
+def test_headline_figures_equal_their_sql_counts(demo_db, demo_report):
+    h = demo_report.headline
+    collected = "FROM post WHERE collected"
+    assert h["collected posts"] == one(demo_db, f"SELECT count(*) {collected}")
+    for kind, name in (("original", "originals"), ("retweet", "retweets"), ("reply", "replies"), ("quote", "quotes")):
+        assert h[name] == one(demo_db, f"SELECT count(*) {collected} AND kind = ?", kind)
+    assert h["unique voices"] == one(demo_db, f"SELECT count(DISTINCT author_id) {collected}")
+    assert h["questions"] == one(demo_db, "SELECT count(*) FROM question WHERE status != 'merged'")
+    answered = one(demo_db, "SELECT count(*) FROM question WHERE status = 'answered' OR "
+                            "(status = 'archived' AND previous_status = 'answered')")
+    assert h["answered share"] == f"{answered / h['questions']:.0%}"
+    assert h["votes"] == one(demo_db, "SELECT sum(votes) FROM question WHERE status != 'merged'")
+    minute, posts = sql(demo_db, "SELECT strftime('%s', created_at) / 60 AS m, count(*) FROM post WHERE collected "
+                                 "GROUP BY m ORDER BY count(*) DESC, m LIMIT 1")[0]
+    assert h["peak minute"].endswith(f"({posts} posts)")
+    sessions = one(demo_db, "SELECT count(*) FROM agenda_session WHERE kind != 'break'")
+    covered = one(demo_db, "SELECT count(*) FROM agenda_session s WHERE kind != 'break' AND (EXISTS (SELECT 1 FROM "
+                           "post p WHERE p.session_id = s.id AND p.collected) OR EXISTS (SELECT 1 FROM question q "
+                           "WHERE q.session_id = s.id))")
+    assert h["sessions covered"] == f"{covered} of {sessions}"
+
+
+def test_session_and_qa_tables_equal_sql(demo_db, demo_report):
+    by_session = demo_report.tables["By session"].set_index("session")
+    for title, posts in sql(demo_db, "SELECT s.title, count(p.id) FROM agenda_session s LEFT JOIN post p ON "
+                                     "p.session_id = s.id AND p.collected WHERE s.kind != 'break' GROUP BY s.id"):
+        assert by_session.loc[title, "posts"] == posts
+    qa = demo_report.tables["Q&A by session"].set_index("session")
+    for title, submitted, answered in sql(
+            demo_db, "SELECT s.title, count(q.id), count(CASE WHEN q.status = 'answered' OR (q.status = 'archived' "
+                     "AND q.previous_status = 'answered') THEN 1 END) FROM agenda_session s JOIN question q ON "
+                     "q.session_id = s.id AND q.status != 'merged' GROUP BY s.id"):
+        assert (qa.loc[title, "submitted"], qa.loc[title, "answered"]) == (submitted, answered)
+    assert qa["submitted"].sum() == demo_report.headline["questions"]
+
+
+def test_the_voice_gap_compares_shares_among_registered_groups(demo_db, tmp_path):
+    registrations = tmp_path / "registrations.csv"
+    registrations.write_text("group,registered\ngovernment,300\nNGO / civil society,100\nmedia,0\n")
+    with db.reading(demo_db) as session:
+        built = report.build(session, load_event(), registrations=registrations)
+    gap = built.tables["Voice gap"].set_index("group")
+    assert list(gap.index) == ["Participating State (government)", "NGO / civil society"]
+    government, civil = (one(demo_db, "SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id "
+                                      "WHERE p.collected AND a.group_key = ?", key)
+                         for key in ("government", "civil_society"))
+    assert gap.loc["NGO / civil society", "posts"] == civil
+    assert gap.loc["NGO / civil society", "posts share"] == round(civil / (civil + government), 3)
+    assert gap.loc["Participating State (government)", "registered share"] == 0.75
+    ratio = round((government / (civil + government)) / 0.75, 2)
+    assert gap.loc["Participating State (government)", "posts ratio"] == ratio
+    assert gap.loc["Participating State (government)", "under-heard"] == (
+        ratio < voice.UNDER_HEARD or gap.loc["Participating State (government)", "questions ratio"] < voice.UNDER_HEARD)
+    assert not any("illustrative" in c for c in built.caveats if "registration" in c)
+    assert set(built.tables["Voice gap by session"].columns) >= {"session", "under-heard groups"}
+
+
+def test_a_bad_registrations_file_says_where(demo_db, tmp_path):
+    path = tmp_path / "r.csv"
+    path.write_text("group,registered\nnobody,3\n")
+    with db.reading(demo_db) as session, pytest.raises(voice.RegistrationsError, match=r"r.csv:2: 'nobody'"):
+        report.build(session, load_event(), registrations=path)
+
+
+@pytest.fixture(scope="module")
+def hostile_url(demo_db, tmp_path_factory):
+    """The demo plus a published question and a name made of hostile strings."""
+    path = tmp_path_factory.mktemp("report-hostile") / "hostile.db"
+    shutil.copy(demo_db.removeprefix("sqlite:///"), path)
+    con = sqlite3.connect(path)
+    con.execute("INSERT INTO question (session_id, text, display_name, affiliation, status, votes, flagged, origin, "
+                "starred, forgotten, created_at, updated_at) SELECT id, ?, ?, '@evil', 'approved', 999, 0, 'app', 0, 0, "
+                "'2018-04-23 09:00:00', '2018-04-23 09:00:00' FROM agenda_session WHERE key = 'd1-panel-1'",
+                ('=HYPERLINK("http://evil.example","x") <script>alert(1)</script>', "Zxq <b>Hostile</b> Name"))
+    con.commit()
+    con.close()
+    return f"sqlite:///{path}"
+
+
+def test_the_cli_writes_html_xlsx_csv_and_reads_back(hostile_url, tmp_path):
+    out = tmp_path / "report"
+    result = ingest("report", "--out", str(out), "--names", "--no-pdf", url=hostile_url)
+    assert result.returncode == 0, result.stderr
+    assert {p.name for p in out.iterdir()} == {"report.html", "report.xlsx", "csv"}
+    workbook = openpyxl.load_workbook(out / "report.xlsx")
+    assert set(workbook.sheetnames) == SECTIONS | {"Caveats"}
+    headline = {row[0]: row[1] for row in workbook["Headline"].iter_rows(min_row=2, values_only=True)}
+    assert headline["collected posts"] == str(one(hostile_url, "SELECT count(*) FROM post WHERE collected"))
+    rows = list(workbook["By session"].iter_rows(values_only=True))
+    posts_column = rows[0].index("posts")
+    assert sum(row[posts_column] for row in rows[1:]) == one(hostile_url, "SELECT count(*) FROM post WHERE collected")
+    questions = list(workbook["Published questions"].iter_rows(values_only=True))
+    header = questions[0]
+    hostile = next(row for row in questions[1:] if row[header.index("votes")] == 999)
+    # A formula stays text in the workbook; the name is there because --names was given.
+    assert hostile[header.index("question")].startswith("'=HYPERLINK(")
+    assert hostile[header.index("name")] == "Zxq <b>Hostile</b> Name"
+    assert hostile[header.index("affiliation")] == "'@evil"
+    assert workbook["Published questions"].cell(row=2, column=1).data_type != "f"
+    csv_text = (out / "csv" / "published-questions.csv").read_text()
+    assert "'=HYPERLINK(" in csv_text and "participant" not in csv_text
+    page = (out / "report.html").read_text()
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "Zxq &lt;b&gt;Hostile&lt;/b&gt; Name" in page and "<b>Hostile</b>" not in page
+
+
+def test_names_are_left_out_by_default(hostile_url, tmp_path):
+    result = ingest("report", "--out", str(tmp_path / "r"), "--no-pdf", url=hostile_url)
+    assert result.returncode == 0, result.stderr
+    questions = list(openpyxl.load_workbook(tmp_path / "r" / "report.xlsx")["Published questions"]
+                     .iter_rows(values_only=True))
+    assert "name" not in questions[0] and "affiliation" not in questions[0]
+    assert "Zxq" not in (tmp_path / "r" / "report.html").read_text()
+
+
+def test_a_missing_chromium_gives_a_clear_message(hostile_url, tmp_path, monkeypatch):
+    monkeypatch.setattr(pdf, "find_chromium", lambda: None)
+    with db.reading(hostile_url) as session:
+        built = report.build(session, load_event())
+    written = report.write(built, tmp_path / "r")
+    assert written.pdf is None and "no Chromium found" in written.pdf_problem and "apt-get install chromium" in \
+        written.pdf_problem
+    result = ingest("report", "--out", str(tmp_path / "cli"), url=hostile_url, PATH="/nonexistent")
+    assert result.returncode == 0 and "no PDF: no Chromium found" in result.stdout
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+                    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+def test_the_pdf_is_printed_by_chromium(hostile_url, tmp_path):
+    result = ingest("report", "--out", str(tmp_path / "r"), url=hostile_url)
+    assert result.returncode == 0, result.stderr
+    data = (tmp_path / "r" / "report.pdf").read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 50_000
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+                    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+def test_the_html_report_shows_its_charts_offline_in_chromium(hostile_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    result = ingest("report", "--out", str(tmp_path / "r"), "--names", "--no-pdf", url=hostile_url)
+    assert result.returncode == 0, result.stderr
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--no-first-run"])
+        page = chromium.new_page(viewport={"width": 1200, "height": 900})
+        requests, problems, dialogs = [], [], []
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+        page.on("pageerror", lambda e: problems.append(str(e)))
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        page.goto((tmp_path / "r" / "report.html").as_uri())
+        page.wait_for_selector(".js-plotly-plot .main-svg", timeout=20_000)
+        page.wait_for_timeout(1000)
+        charts = page.locator(".js-plotly-plot")
+        assert charts.count() == 5  # sessions, groups, heatmap, questions by group, voice gap
+        for n in range(charts.count()):
+            assert charts.nth(n).locator(".main-svg").count() >= 1
+            assert charts.nth(n).bounding_box()["height"] > 200
+        assert page.locator("h2").count() >= 15
+        assert "Zxq <b>Hostile</b> Name" in page.inner_text("body")
+        assert page.locator("td b, td script, td img").count() == 0
+        assert problems == [] and dialogs == []
+        assert [url for url in requests if not url.startswith("file:")] == []
+        page.emulate_media(media="print")
+        assert page.locator("h2").nth(2).evaluate("e => getComputedStyle(e).breakBefore") == "page"
+        chromium.close()
+
+
+def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
+    from streamlit.testing.v1 import AppTest
+
+    from .conftest import ROOT
+
+    monkeypatch.setenv("DATABASE_URL", demo_db)
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
+    at.session_state["role"] = "organiser"
+    at.run()
+    at.switch_page("pages/summary.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Collected posts"] == f"{demo_report.headline['collected posts']:,}"
+    assert metrics["Questions"] == f"{demo_report.headline['questions']:,}"
+    assert metrics["Answered share"] == demo_report.headline["answered share"]
+    subheaders = [s.value for s in at.subheader]
+    assert {"Voice gap", "Q&A per session", "Moderation transparency: actions", "Methods"} <= set(subheaders)
+    assert len(at.get("plotly_chart")) >= 4
+    assert not at.toggle(key="summary-names").value
