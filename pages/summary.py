@@ -54,12 +54,13 @@ if summary.under_heard:
     st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))
 
 downloads = st.columns(4)
-downloads[0].download_button("Report (HTML)", report.render(summary), "report.html", "text/html",
+# Each file is made when its button is clicked, not on every run of the page.
+downloads[0].download_button("Report (HTML)", lambda: report.render(summary), "report.html", "text/html",
                              key="summary-html", icon=":material/description:")
-downloads[1].download_button("Workbook (XLSX)", xlsx_bytes(summary), "report.xlsx",
+downloads[1].download_button("Workbook (XLSX)", lambda: xlsx_bytes(summary), "report.xlsx",
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              key="summary-xlsx", icon=":material/table:")
-downloads[2].download_button("Tables (CSV, zip)", csv_zip(summary), "report-csv.zip", "application/zip",
+downloads[2].download_button("Tables (CSV, zip)", lambda: csv_zip(summary), "report-csv.zip", "application/zip",
                              key="summary-csv", icon=":material/folder_zip:")
 if downloads[3].button("Prepare a PDF", key="summary-pdf", icon=":material/picture_as_pdf:"):
     folder = Path(tempfile.mkdtemp(prefix="report-"))

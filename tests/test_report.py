@@ -237,3 +237,31 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     assert {"Voice gap", "Q&A per session", "Moderation transparency: actions", "Methods"} <= set(subheaders)
     assert len(at.get("plotly_chart")) >= 4
     assert not at.toggle(key="summary-names").value
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+                    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+def test_the_summary_page_downloads_in_a_browser(hostile_url, tmp_path):
+    from playwright.sync_api import sync_playwright
+
+    from .test_browser import PASSWORDS, Watched, go, serve, sign_in
+
+    with sync_playwright() as playwright, serve(hostile_url) as base:
+        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+        watched = Watched(chromium)
+        watched.open(base)
+        sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
+        go(watched, "Post-event summary")
+        watched.page.wait_for_selector('h1:has-text("Post-event summary")', timeout=60_000)
+        with watched.page.expect_download(timeout=60_000) as download:
+            watched.page.get_by_role("button", name="Workbook (XLSX)").click()
+        download.value.save_as(tmp_path / "report.xlsx")
+        workbook = openpyxl.load_workbook(tmp_path / "report.xlsx")
+        assert "Voice gap" in workbook.sheetnames
+        with watched.page.expect_download(timeout=60_000) as download:
+            watched.page.locator(".st-key-download-summary-published-questions button").click()
+        text = Path(download.value.path()).read_text()
+        assert "'=HYPERLINK(" in text and "Zxq" not in text
+        assert watched.count("stException") == 0
+        chromium.close()

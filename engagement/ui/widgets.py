@@ -56,7 +56,8 @@ def filters(event: EventConfig) -> analytics.Filters:
 
 
 def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CSV)") -> None:
-    st.download_button(label, csv_bytes(frame), f"{name}.csv", "text/csv", key=f"download-{name}")
+    # Made on click (on a thread of its own), not on every run of the page.
+    st.download_button(label, lambda: csv_bytes(frame), f"{name}.csv", "text/csv", key=f"download-{name}")
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:
