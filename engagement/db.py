@@ -39,7 +39,9 @@ def is_sqlite(url: str) -> bool:
 
 def _make_engine(url: str, immediate: bool) -> Engine:
     if not is_sqlite(url):
-        return create_engine(url, pool_pre_ping=True)
+        # Times are stored as UTC without a zone: the server must not shift them to its own zone.
+        options = {"options": "-c timezone=UTC"} if make_url(url).get_backend_name() == "postgresql" else {}
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, connect_args=options)
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

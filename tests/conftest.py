@@ -44,14 +44,50 @@ def event_dir(tmp_path) -> Path:
     return folder
 
 
+def pytest_generate_tests(metafunc):
+    """Modules marked ``both_databases`` run each test that takes ``db_url`` on SQLite and on PostgreSQL."""
+    if "db_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
+        metafunc.parametrize("dialect", ["sqlite", "postgresql"], indirect=True)
+
+
 @pytest.fixture
-def db_url(tmp_path, monkeypatch) -> str:
-    """A new, migrated SQLite file with the shipped event loaded; DATABASE_URL points at it."""
+def dialect(request) -> str:
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    from . import postgres
+
+    server = postgres.start()
+    yield server
+    db.dispose_engines()
+    server.stop()
+
+
+def _load_event(url: str) -> None:
+    with db.writing(url) as session:
+        sync_event(session)
+    db.dispose_engines()
+
+
+@pytest.fixture
+def db_url(tmp_path, monkeypatch, dialect, request):
+    """A new, migrated database with the shipped event loaded (a SQLite file, or a PostgreSQL database
+    copied from a prepared template); DATABASE_URL points at it."""
+    if dialect == "postgresql":
+        server = request.getfixturevalue("postgres_server")
+        url = server.database(prepare=_load_event)
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+        db.dispose_engines()
+        server.drop(url)
+        return
     url = f"sqlite:///{tmp_path / 'test.db'}"
     monkeypatch.setenv("DATABASE_URL", url)
     with db.writing(url) as session:
         sync_event(session)
-    return url
+    yield url
 
 
 @pytest.fixture(scope="session")

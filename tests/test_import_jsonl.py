@@ -1,5 +1,6 @@
 """twarc2 JSONL import on real API responses: shapes, idempotence, rejects, edits, resume."""
 
+import pytest
 import copy
 import gzip
 import json
@@ -12,6 +13,8 @@ from engagement.jsonl import import_file, import_files
 from engagement.models import Author, IngestCheckpoint, IngestRun, Post, PostEntity, RejectedRecord
 
 from .conftest import real_data
+
+pytestmark = pytest.mark.both_databases
 
 
 def brexit_page():

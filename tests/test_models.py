@@ -11,10 +11,12 @@ from engagement import db
 from engagement.models import (AgendaSession, Author, GroupSource, IngestCheckpoint, IngestRun, Post, PostKind,
                                Question, QuestionStatus, RejectedRecord, Setting, StakeholderGroup)
 
+pytestmark = pytest.mark.both_databases
+
 VIENNA_NOON = datetime(2018, 4, 23, 12, 0, tzinfo=timezone(timedelta(hours=2)))
 
 
-def test_every_model_round_trips_through_a_sqlite_file(db_url):
+def test_every_model_round_trips_through_the_database(db_url):
     with db.writing(db_url) as session:
         session.add(StakeholderGroup(key="test_group", label="Test — группа ✓", colour="#123456", display_order=99))
         session.flush()
@@ -74,7 +76,9 @@ def test_naive_datetimes_are_refused_rather_than_guessed(db_url):
             session.add(Post(platform_id="3", current_id="3", created_at=datetime(2018, 4, 23, 12), text="a"))
 
 
-def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(db_url):
+def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(db_url, dialect):
+    if dialect != "sqlite":
+        pytest.skip("SQLite's own settings")
     with db.get_engine(db_url).connect() as connection:
         assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert connection.execute(text("PRAGMA busy_timeout")).scalar() == db.BUSY_TIMEOUT_MS
@@ -88,3 +92,10 @@ def test_the_default_database_is_created_on_first_use(tmp_path, monkeypatch):
     assert target.exists()
     with db.reading() as session:
         assert session.exec(select(Post)).all() == []
+
+
+def test_postgresql_sessions_keep_times_in_utc(db_url, dialect):
+    if dialect != "postgresql":
+        pytest.skip("PostgreSQL's own settings")
+    with db.reading(db_url) as session:
+        assert session.execute(text("SHOW timezone")).scalar() == "UTC"

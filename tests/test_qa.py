@@ -17,6 +17,8 @@ from engagement.qa.limits import Limits, RateLimited
 from engagement.qa.participants import hash_token, new_token, secret
 from engagement.qa.states import IllegalTransition
 
+pytestmark = pytest.mark.both_databases
+
 NOW = datetime(2018, 4, 23, 11, 30, tzinfo=timezone.utc)
 LIMITS = Limits()
 STATES = [s.value for s in QuestionStatus]

@@ -7,6 +7,8 @@ from engagement import db
 from engagement.models import AgendaSession, Question, RejectedRecord
 from engagement.question_import import RowError, import_questions
 
+pytestmark = pytest.mark.both_databases
+
 SLIDO = """Question,Author,Likes,Date,Time,Room,Labels,Answered,Highlighted
 "How do labour inspectors reach domestic workers?",Ana,12,2018-04-24,09:41,d2-panel-4,,Yes,No
 "¿Y las plataformas digitales?",,3,2018-04-24,09:50,d2-panel-4,,No,Yes

@@ -95,9 +95,10 @@ def vote(session: Session, *, question_id: int, participant_hash: str, limits: L
     if question is None or question.forgotten or question.status not in (S.approved, S.on_screen):
         raise VoteRefused("This question is not open for votes.")
     check_vote(session, limits, participant_hash, question.session_id, now)
+    # RETURNING tells whether the row went in (psycopg reports no rowcount for an ignored conflict).
     inserted = session.execute(_insert_ignoring_duplicates(session).values(
-        question_id=question_id, participant_hash=participant_hash, created_at=now))
-    if inserted.rowcount == 0:
+        question_id=question_id, participant_hash=participant_hash, created_at=now).returning(Vote.id)).first()
+    if inserted is None:
         raise VoteRefused("You have already voted for this question.")
     session.execute(update(Question).where(Question.id == question_id)
                     .values(votes=Question.votes + 1).execution_options(synchronize_session=False))
