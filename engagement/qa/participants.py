@@ -12,9 +12,14 @@ import hmac
 import os
 import secrets
 
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
 from .. import flags
+from ..models import Setting
+from ..timeutil import utcnow
 
 SECRET_SETTING = "participant_token_secret"
 
@@ -30,9 +35,11 @@ def secret(session: Session, configured: str | None = None) -> str:
         return configured
     stored = flags.get(session, SECRET_SETTING)
     if stored is None:
-        stored = secrets.token_hex(32)
-        flags.put(session, SECRET_SETTING, stored)
-        session.flush()
+        # Two app processes may get here at once: the first insert wins and both read it back.
+        insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Setting)
+        session.execute(insert.values(key=SECRET_SETTING, value=secrets.token_hex(32), updated_at=utcnow())
+                        .on_conflict_do_nothing())
+        stored = session.scalar(select(Setting.value).where(Setting.key == SECRET_SETTING))
     return stored
 
 
