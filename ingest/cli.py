@@ -261,6 +261,17 @@ def cmd_report(args) -> int:
     return EXIT_OK
 
 
+def cmd_backup(args) -> int:
+    from engagement.backup import BackupError, backup
+
+    try:
+        copied = backup(Path(args.to))
+    except BackupError as error:
+        raise UsageError(str(error)) from None
+    print_summary("backup written", copied)
+    return EXIT_OK
+
+
 def cmd_purge_questions(args) -> int:
     from engagement.qa import privacy
     from engagement.timeutil import utcnow
@@ -344,6 +355,10 @@ def build_parser() -> argparse.ArgumentParser:
                          help="registered participants per group (default: data/registrations.csv if present)")
     summary.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     summary.set_defaults(run=cmd_report)
+
+    copy = commands.add_parser("backup", help="copy the live SQLite database safely (the app and worker keep running)")
+    copy.add_argument("to", metavar="FILE", help="where to write the copy")
+    copy.set_defaults(run=cmd_backup)
 
     purge = commands.add_parser("purge-questions", help="erase participants' personal data after the retention period")
     purge.add_argument("--older-than", type=float, metavar="DAYS",

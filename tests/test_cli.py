@@ -96,3 +96,43 @@ def test_purge_questions_erases_names_after_the_retention_period(tmp_path):
     rows = con.execute("SELECT text, display_name, affiliation FROM question ORDER BY id").fetchall()
     assert rows == [("Old and published?", None, None), ("(removed after the retention period)", None, None)]
     assert ingest("purge-questions", "--older-than", "-1", url=url).returncode == 2
+
+
+def test_backup_copies_a_live_database_while_the_worker_writes(tmp_path):
+    import sqlite3
+    import time
+
+    from engagement.demo import write_collection
+
+    url = f"sqlite:///{tmp_path / 'live.db'}"
+    collection, _ = write_collection(tmp_path / "c.jsonl", posts=20_000, seed=3)
+    worker = subprocess.Popen([sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
+                              cwd=ROOT, env={"PATH": os.environ["PATH"], "DATABASE_URL": url},
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while not (tmp_path / "live.db").exists():
+        time.sleep(0.05)
+    time.sleep(1.0)
+    copies = []
+    for n in range(3):
+        result = ingest("backup", str(tmp_path / f"copy-{n}.db"), url=url)
+        assert result.returncode == 0, result.stderr
+        copies.append(tmp_path / f"copy-{n}.db")
+    _, err = worker.communicate(timeout=300)
+    assert worker.returncode == 0, err
+    final = ingest("backup", str(tmp_path / "final.db"), url=url)
+    assert final.returncode == 0 and "posts" in final.stdout
+    counts = []
+    for copy in copies + [tmp_path / "final.db"]:
+        con = sqlite3.connect(copy)
+        assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts.append(con.execute("SELECT count(*) FROM post WHERE collected").fetchone()[0])
+        con.close()
+    # Each copy is a consistent moment of the import (it passes its integrity check), never behind the one before.
+    assert counts == sorted(counts) and counts[-1] == 20_000
+    assert not list(tmp_path.glob("*.partial"))
+    assert ingest("backup", str(tmp_path / "live.db"), url=url).returncode == 2
+
+
+def test_backup_refuses_postgresql(tmp_path):
+    result = ingest("backup", str(tmp_path / "x.db"), url="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert result.returncode == 2 and "pg_dump" in result.stderr
