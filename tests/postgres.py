@@ -64,6 +64,12 @@ class Server:
         self._admin(f"CREATE DATABASE {name} TEMPLATE {self.template}")
         return self.url(name)
 
+    def empty_database(self) -> str:
+        """A new database with no schema at all."""
+        name = f"engagement_empty_{os.getpid()}_{next(_numbers)}"
+        self._admin(f"CREATE DATABASE {name}")
+        return self.url(name)
+
     def drop(self, url: str) -> None:
         self._admin(f"DROP DATABASE IF EXISTS {url.rsplit('/', 1)[1]} WITH (FORCE)")
 

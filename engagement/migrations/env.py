@@ -27,6 +27,9 @@ with engine.connect() as connection:
         raw.execute("PRAGMA foreign_keys=OFF")
     try:
         with connection.begin():
+            if engine.dialect.name == "postgresql":
+                # Processes starting together queue here; each then reads the version the last one left.
+                connection.exec_driver_sql("SELECT pg_advisory_xact_lock(180423)")
             context.configure(
                 connection=connection,
                 target_metadata=SQLModel.metadata,
