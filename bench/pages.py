@@ -1,6 +1,7 @@
 """Server-side run time of every page, cold and warm, at several collection sizes, and peak memory.
 
     python bench/pages.py [SIZES…]          (default 10000 100000 1000000)
+    python bench/pages.py --url URL         (one database; prints JSON)
 
 For each size: a demo database is built once under bench/out/ (kept for later runs), then each
 page runs in AppTest as an organiser: "cold" is the first run in a fresh process state (caches
@@ -22,21 +23,24 @@ OUT = ROOT / "bench" / "out"
 sys.path.insert(0, str(ROOT))
 
 
-def build(posts: int) -> str:
+def build(posts: int, url: str | None = None) -> str:
+    """A demo database of ``posts`` posts: kept under bench/out/ for SQLite, or loaded into ``url``."""
     path = OUT / f"pages-{posts}.db"
-    url = f"sqlite:///{path}"
-    if not path.exists():
-        OUT.mkdir(parents=True, exist_ok=True)
-        collection = OUT / f"pages-{posts}.jsonl"
-        env = {**os.environ, "DATABASE_URL": url}
-        subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
-                       cwd=ROOT, check=True, capture_output=True, env=env)
-        subprocess.run([sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
-                       cwd=ROOT, check=True, capture_output=True, env=env)
-        subprocess.run([sys.executable, "-m", "ingest", "import-questions",
-                        str(collection.with_name(f"pages-{posts}.questions.csv"))], cwd=ROOT, check=True,
-                       capture_output=True, env=env)
-        collection.unlink()
+    if url is None:
+        url = f"sqlite:///{path}"
+        if path.exists():
+            return url
+    OUT.mkdir(parents=True, exist_ok=True)
+    collection = OUT / f"pages-{posts}.jsonl"
+    env = {**os.environ, "DATABASE_URL": url}
+    subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+                   cwd=ROOT, check=True, capture_output=True, env=env)
+    subprocess.run([sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
+                   cwd=ROOT, check=True, capture_output=True, env=env)
+    subprocess.run([sys.executable, "-m", "ingest", "import-questions",
+                    str(collection.with_name(f"pages-{posts}.questions.csv"))], cwd=ROOT, check=True,
+                   capture_output=True, env=env)
+    collection.unlink()
     return url
 
 
@@ -67,8 +71,24 @@ def measure(url: str) -> list[tuple[str, float, float]]:
     return results
 
 
+def measure_in_process(url: str) -> dict:
+    """Measure in a process of its own (so the peak memory is this database's), as JSON."""
+    import json
+
+    result = subprocess.run([sys.executable, str(Path(__file__)), "--url", url], cwd=ROOT, capture_output=True,
+                            text=True, check=True)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)
+    if sys.argv[1:2] == ["--url"]:
+        import json
+
+        pages = measure(sys.argv[2])
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps({"pages": pages, "peak_mb": round(peak)}))
+        return
     sizes = [int(s) for s in sys.argv[1:]] or [10_000, 100_000, 1_000_000]
     table = {}
     for size in sizes:

@@ -149,7 +149,9 @@ def moderator_process(url: str, moderators: int, seconds: float, session_ids: li
 
 
 def writes(participants: int, seconds: float, processes: int = 4, moderators: int = 5, posts: int = 60_000,
-           pace: float = 0.0) -> None:
+           pace: float = 0.0, url: str | None = None) -> dict:
+    """Run the load once; print the figures and return them. ``url``: an empty database to use (default: a
+    new SQLite file)."""
     from sqlalchemy import func, select
 
     from engagement import db
@@ -157,7 +159,7 @@ def writes(participants: int, seconds: float, processes: int = 4, moderators: in
     from engagement.sync import sync_event
 
     folder = Path(tempfile.mkdtemp(prefix="qa-load-"))
-    url = f"sqlite:///{folder / 'load.db'}"
+    url = url or f"sqlite:///{folder / 'load.db'}"
     with db.writing(url) as session:
         sync_event(session)
         session_ids = list(session.scalars(select(AgendaSession.id).where(AgendaSession.kind != "break")
@@ -219,6 +221,11 @@ def writes(participants: int, seconds: float, processes: int = 4, moderators: in
         print(f"    {error}")
     if worker.returncode != 0:
         print(f"  import-jsonl failed: {err[-500:]}")
+    return {"participants": participants, "pace": pace, "seconds": seconds, "posts_imported": posts,
+            "import_exit": worker.returncode, "lost_questions": lost_questions, "lost_votes": lost_votes,
+            "errors": len(errors), "conflicts": mods["conflicts"],
+            **{f"{name}_per_s": round(rate, 1) for name, _, rate, _ in rows},
+            **{f"{name}_p95_ms": round(latency * 1000) for name, _, _, latency in rows}}
 
 
 def rss_kib(pid: int) -> int:
@@ -233,7 +240,7 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def sessions(browsers: int, budget_mib: int = 4096) -> None:
+def sessions(browsers: int, budget_mib: int = 4096) -> dict:
     from playwright.sync_api import sync_playwright
 
     from tests.test_browser import Watched, serve
@@ -294,6 +301,9 @@ def sessions(browsers: int, budget_mib: int = 4096) -> None:
     by_cpu = int(0.7 / (cpu_share / browsers)) if cpu_share > 0 else by_memory
     print(f"  one process serves about {min(by_memory, by_cpu):,} participant sessions "
           f"({by_memory:,} by memory within {budget_mib} MiB, {by_cpu:,} by CPU at 70% of one core)")
+    return {"browsers": browsers, "mib_per_session": round(per_session, 2), "cpu_per_session": cpu_share / browsers,
+            "baseline_mib": round(baseline / 1024), "errors": failed, "sessions_per_process": min(by_memory, by_cpu),
+            "by_memory": by_memory, "by_cpu": by_cpu}
 
 
 def main() -> None:

@@ -1,0 +1,187 @@
+"""Every benchmark in one run, SQLite and PostgreSQL side by side, written to bench/results.md.
+
+    python -m bench [--sizes 10000 100000 1000000] [--import-posts 1000000] [--no-postgres] [--quick]
+
+1. import: the demo collection imported by ``python -m ingest import-jsonl`` into SQLite and into
+   PostgreSQL, beside ``twarc2 csv`` and a bare floor (bench/import_compare.py);
+2. pages: every page cold and warm, and the app process's peak memory, at each size (bench/pages.py);
+3. Q&A: 200 participants and 5 moderators while the worker imports, flat out and at a hall's pace
+   (bench/qa_load.py writes);
+4. participant sessions one app process serves (bench/qa_load.py sessions; SQLite: the figure is
+   the app process's, whatever the database).
+
+PostgreSQL is a throwaway local cluster (tests/postgres.py), or ``TEST_POSTGRES_URL``.
+``--quick``: sizes 10k and 100k, 100k posts imported, 10 s of Q&A load, 10 browsers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench import import_compare, pages, qa_load  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results.md"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.processor() or "unknown CPU")
+    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
+                   if line.startswith("MemTotal")), 0)
+    return (f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}, "
+            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+
+
+def postgres_version(url: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(text("SHOW server_version")).scalar().split()[0]
+    finally:
+        engine.dispose()
+
+
+def new_database(server, dialect: str, name: str) -> str:
+    if dialect == "postgresql":
+        return server.empty_database()
+    return f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'bench-{name}-')) / 'bench.db'}"
+
+
+def run_imports(posts: int, dialects: list[str], server) -> dict[str, tuple[float, float]]:
+    twarc2 = import_compare.twarc_venv()
+    results = {}
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
+        folder = Path(folder)
+        collection = folder / "collection.jsonl"
+        subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+                       cwd=ROOT, check=True, capture_output=True)
+        for dialect in dialects:
+            url = new_database(server, dialect, "import")
+            results[f"ours, {dialect}"] = import_compare.measure(
+                [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
+                {"DATABASE_URL": url})
+        results["twarc-csv 0.7.2 (JSONL → CSV only)"] = import_compare.measure(
+            [str(twarc2), "--bearer-token", "unused", "csv", "--hide-progress", "--hide-stats",
+             "--extra-input-columns", import_compare.NOTE_COLUMNS, str(collection), str(folder / "twarc.csv")])
+        results["floor: json.loads + sqlite3.executemany"] = import_compare.measure(
+            [sys.executable, "-c", import_compare.FLOOR, str(collection), str(folder / "floor.db")])
+    return results
+
+
+def write_results(args, facts: dict) -> str:
+    lines = [f"# Benchmark results", "",
+             f"`python -m bench {' '.join(sys.argv[1:])}`, {datetime.date.today():%d %B %Y}.", "",
+             f"Machine: {facts['machine']}. PostgreSQL: {facts.get('postgres', 'not run')} "
+             "(a local cluster, fsync off: a benchmark of this code, not of a disk).", ""]
+    posts = facts["import_posts"]
+    lines += [f"## Import: {posts:,} posts of twarc2 JSONL", "",
+              "| importer | seconds | posts/s | peak memory (MB) |", "|---|---:|---:|---:|"]
+    for name, (seconds, peak) in facts["imports"].items():
+        lines.append(f"| {name} | {seconds:,.1f} | {posts / seconds:,.0f} | {peak:,.0f} |")
+    lines += ["", "## Pages: server-side run time (seconds), cold (caches cleared) and warm", ""]
+    sizes, dialects = facts["sizes"], facts["dialects"]
+    header = "| page | " + " | ".join(f"{d} {s:,} cold | {d} {s:,} warm" for s in sizes for d in dialects) + " |"
+    lines += [header, "|---|" + "---:|" * (2 * len(sizes) * len(dialects))]
+    names = [page for page, _, _ in facts["pages"][(dialects[0], sizes[0])]["pages"]]
+    for index, page in enumerate(names):
+        cells = []
+        for size in sizes:
+            for dialect in dialects:
+                _, cold, warm = facts["pages"][(dialect, size)]["pages"][index]
+                cells += [f"{cold:.2f}", f"{warm:.2f}"]
+        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    lines.append("| **peak memory (MB)** | " + " | ".join(
+        f"{facts['pages'][(d, s)]['peak_mb']:,} | " for s in sizes for d in dialects).rstrip(" |") + " |")
+    if len(sizes) >= 2:
+        small, large = sizes[-2], sizes[-1]
+        lines += ["", f"### Growth from {small:,} to {large:,} posts ({large // small}× the data)", "",
+                  "| | " + " | ".join(dialects) + " |", "|---|" + "---:|" * len(dialects)]
+        for label, pick in (("slowest cold page", lambda r: max(c for _, c, _ in r["pages"])),
+                            ("slowest warm page", lambda r: max(w for _, _, w in r["pages"])),
+                            ("peak memory", lambda r: r["peak_mb"])):
+            cells = [f"{pick(facts['pages'][(d, large)]) / max(pick(facts['pages'][(d, small)]), 1e-9):.1f}×"
+                     for d in dialects]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    lines += ["", "## Q&A under load, while the worker imports", "",
+              "| database | pace | submissions/s | votes/s | moderator actions/s | p95 submit (ms) | p95 vote (ms) "
+              "| lost | errors shown |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for (dialect, pace), r in facts["qa"].items():
+        how = "flat out" if not pace else f"every {pace:g} s each"
+        lines.append(f"| {dialect} | {r['participants']} participants, {how} | {r['submissions_per_s']} | "
+                     f"{r['votes_per_s']} | {r['moderator actions_per_s']} | {r['submissions_p95_ms']} | "
+                     f"{r['votes_p95_ms']} | {r['lost_questions'] + r['lost_votes']} | {r['errors']} |")
+    s = facts["sessions"]
+    lines += ["", "## Participant sessions per app process", "",
+              f"{s['browsers']} Chromium pages on /ask (30 questions shown, refreshing every 10 s): "
+              f"{s['mib_per_session']} MiB and {s['cpu_per_session']:.2%} of a core a session, "
+              f"{s['errors']} pages with an error. One app process serves about **{s['sessions_per_process']:,}** "
+              f"participant sessions ({s['by_memory']:,} by memory within 4 GiB, {s['by_cpu']:,} by CPU at 70 % "
+              "of one core).", ""]
+    text = "\n".join(lines)
+    RESULTS.write_text(text, encoding="utf-8")
+    return text
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
+    parser.add_argument("--import-posts", type=int, default=1_000_000)
+    parser.add_argument("--seconds", type=float, default=30)
+    parser.add_argument("--browsers", type=int, default=40)
+    parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    if args.quick:
+        args.sizes, args.import_posts, args.seconds, args.browsers = [10_000, 100_000], 100_000, 10, 10
+    import logging
+
+    logging.basicConfig(level=logging.ERROR)
+    facts: dict = {"machine": machine(), "sizes": args.sizes, "import_posts": args.import_posts}
+    server = None
+    dialects = ["sqlite"]
+    if not args.no_postgres:
+        from tests import postgres
+
+        server = postgres.start()
+        facts["postgres"] = postgres_version(server.admin_url)
+        dialects.append("postgresql")
+    facts["dialects"] = dialects
+    try:
+        print("import …", flush=True)
+        facts["imports"] = run_imports(args.import_posts, dialects, server)
+        facts["pages"] = {}
+        for dialect in dialects:
+            for size in args.sizes:
+                print(f"pages: {dialect}, {size:,} posts …", flush=True)
+                url = pages.build(size) if dialect == "sqlite" else pages.build(size, server.empty_database())
+                facts["pages"][(dialect, size)] = pages.measure_in_process(url)
+        facts["qa"] = {}
+        for dialect in dialects:
+            for pace in (0.0, 5.0):
+                print(f"Q&A load: {dialect}, pace {pace:g} …", flush=True)
+                facts["qa"][(dialect, pace)] = qa_load.writes(200, args.seconds, pace=pace,
+                                                              url=new_database(server, dialect, "qa"))
+        print("participant sessions …", flush=True)
+        facts["sessions"] = qa_load.sessions(args.browsers)
+    finally:
+        if server is not None:
+            server.stop()
+    print(write_results(args, facts))
+    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
