@@ -60,25 +60,26 @@ def new_database(server, dialect: str, name: str) -> str:
     return f"sqlite:///{Path(tempfile.mkdtemp(prefix=f'bench-{name}-')) / 'bench.db'}"
 
 
-def run_imports(posts: int, dialects: list[str], server) -> dict[str, tuple[float, float]]:
+def run_imports(posts: int, dialects: list[str], server, folder: Path) -> tuple[dict, dict[str, str]]:
+    """The figures, and the databases each dialect's import filled (PostgreSQL's is reused for the pages)."""
     twarc2 = import_compare.twarc_venv()
-    results = {}
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
-        folder = Path(folder)
-        collection = folder / "collection.jsonl"
-        subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
-                       cwd=ROOT, check=True, capture_output=True)
-        for dialect in dialects:
-            url = new_database(server, dialect, "import")
-            results[f"ours, {dialect}"] = import_compare.measure(
-                [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
-                {"DATABASE_URL": url})
-        results["twarc-csv 0.7.2 (JSONL → CSV only)"] = import_compare.measure(
-            [str(twarc2), "--bearer-token", "unused", "csv", "--hide-progress", "--hide-stats",
-             "--extra-input-columns", import_compare.NOTE_COLUMNS, str(collection), str(folder / "twarc.csv")])
-        results["floor: json.loads + sqlite3.executemany"] = import_compare.measure(
-            [sys.executable, "-c", import_compare.FLOOR, str(collection), str(folder / "floor.db")])
-    return results
+    results, filled = {}, {}
+    collection = folder / "collection.jsonl"
+    subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+                   cwd=ROOT, check=True, capture_output=True)
+    for dialect in dialects:
+        filled[dialect] = url = new_database(server, dialect, "import")
+        results[f"ours, {dialect}"] = import_compare.measure(
+            [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)], {"DATABASE_URL": url})
+    results["twarc-csv 0.7.2 (JSONL → CSV only)"] = import_compare.measure(
+        [str(twarc2), "--bearer-token", "unused", "csv", "--hide-progress", "--hide-stats",
+         "--extra-input-columns", import_compare.NOTE_COLUMNS, str(collection), str(folder / "twarc.csv")])
+    results["floor: json.loads + sqlite3.executemany"] = import_compare.measure(
+        [sys.executable, "-c", import_compare.FLOOR, str(collection), str(folder / "floor.db")])
+    for dialect, url in filled.items():  # with its questions, the import is a page database too
+        subprocess.run([sys.executable, "-m", "ingest", "import-questions", str(folder / "collection.questions.csv")],
+                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, "DATABASE_URL": url})
+    return results, filled
 
 
 def write_results(args, facts: dict) -> str:
@@ -161,12 +162,18 @@ def main() -> None:
     facts["dialects"] = dialects
     try:
         print("import …", flush=True)
-        facts["imports"] = run_imports(args.import_posts, dialects, server)
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as folder:
+            facts["imports"], imported = run_imports(args.import_posts, dialects, server, Path(folder))
         facts["pages"] = {}
         for dialect in dialects:
             for size in args.sizes:
                 print(f"pages: {dialect}, {size:,} posts …", flush=True)
-                url = pages.build(size) if dialect == "sqlite" else pages.build(size, server.empty_database())
+                if dialect == "sqlite":
+                    url = pages.build(size)
+                elif size == args.import_posts:
+                    url = imported[dialect]  # the same demo collection, already in
+                else:
+                    url = pages.build(size, server.empty_database())
                 facts["pages"][(dialect, size)] = pages.measure_in_process(url)
         facts["qa"] = {}
         for dialect in dialects:

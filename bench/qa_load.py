@@ -117,7 +117,7 @@ def moderator_process(url: str, moderators: int, seconds: float, session_ids: li
             session_id = rng.choice(session_ids)
             try:
                 with db.reading(url) as session:
-                    incoming = listing.queue(session, session_id, "incoming")[:20]
+                    incoming = listing.queue(session, session_id, "incoming", limit=20)
                     approved = [q.id for q in moderation.chair_order(session, session_id)][:20]
                 if incoming:
                     question, action = rng.choice(incoming).id, "approve"
