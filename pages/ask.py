@@ -107,10 +107,16 @@ def published() -> None:
 
 published()
 
-st.subheader("Your questions")
-with db.reading() as session:
-    mine = asking.mine(session, me)
-if mine:
+
+@st.fragment(run_every="10s")
+def yours() -> None:
+    """One's own questions and their states, kept up to date as moderators act."""
+    st.subheader("Your questions")
+    with db.reading() as session:
+        mine = asking.mine(session, me)
+    if not mine:
+        st.caption("Questions you send from this browser appear here with their state.")
+        return
     for row in mine:
         st.text(f"{row['state']} · {row['votes']} votes · {row['session']}\n{row['question']}")
     with st.popover("Forget me"):
@@ -120,6 +126,7 @@ if mine:
             with db.writing() as session:
                 privacy.forget(session, me)
             st.session_state["ask-flash"] = "Done: your questions and votes are forgotten."
-            st.rerun()
-else:
-    st.caption("Questions you send from this browser appear here with their state.")
+            st.rerun(scope="app")
+
+
+yours()
