@@ -73,6 +73,9 @@ def _make_engine(url: str, immediate: bool) -> Engine:
 def get_engine(url: str | None = None, *, write: bool = False, migrate: bool = True) -> Engine:
     """The process-wide engine for ``url``; the first call brings the schema up to date."""
     url = url or settings.database_url()
+    # Only SQLite needs a writers' engine of its own (BEGIN IMMEDIATE); elsewhere one pool serves both,
+    # so that a process holds at most one pool's connections.
+    write = write and is_sqlite(url)
     with _lock:
         engine = _engines.get((url, write))
         if engine is None:

@@ -99,3 +99,9 @@ def test_postgresql_sessions_keep_times_in_utc(db_url, dialect):
         pytest.skip("PostgreSQL's own settings")
     with db.reading(db_url) as session:
         assert session.execute(text("SHOW timezone")).scalar() == "UTC"
+
+
+def test_a_process_holds_one_pool_of_postgresql_connections(db_url, dialect):
+    # SQLite keeps a writers' engine of its own (BEGIN IMMEDIATE); PostgreSQL needs no second pool.
+    same = db.get_engine(db_url, write=True) is db.get_engine(db_url)
+    assert same == (dialect == "postgresql")
