@@ -24,6 +24,7 @@ from sqlalchemy import select
 from sqlmodel import Session
 
 from . import db, runs
+from .demo.moderation import record_history
 from .event import load_event
 from .models import AgendaSession, ModerationAction, Question, QuestionStatus, StakeholderGroup, Vote
 from .timeutil import to_utc, utcnow
@@ -151,14 +152,16 @@ def from_slido(row: dict[str, str], default_session: str | None) -> dict[str, st
             "created_at": created, "language": pick("language")}
 
 
-def _moderated(session: Session, question_id: int) -> bool:
-    return session.scalar(select(ModerationAction.id).where(ModerationAction.question_id == question_id).limit(1)) \
-        is not None or session.scalar(select(Vote.id).where(Vote.question_id == question_id).limit(1)) is not None
+def _moderated(session: Session) -> set[int]:
+    """Questions moderators acted on or participants voted for in the app: read once per import."""
+    return set(session.scalars(select(ModerationAction.question_id).distinct())) | \
+        set(session.scalars(select(Vote.question_id).distinct()))
 
 
 def store_rows(session: Session, rows, *, origin: str, zone: str, summary: QuestionImportSummary) -> None:
     """Store ``(location, row)`` pairs in the caller's transaction; bad rows become RejectedRecords."""
     sessions, groups = _lookup_tables(session)
+    moderated = _moderated(session)
     for where, row in rows:
         summary.rows += 1
         try:
@@ -173,14 +176,12 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
             question = Question(**values, updated_at=utcnow())
             session.add(question)
             if origin == "demo":
-                from .demo.moderation import record_history
-
                 session.flush()
                 record_history(session, question)
             summary.new += 1
             continue
         values["created_at"] = values["created_at"] or existing.created_at
-        if _moderated(session, existing.id):
+        if existing.id in moderated:
             # Moderators' decisions and votes cast in the app outlive a re-import of the file.
             for field in ("status", "text", "votes"):
                 values.pop(field, None)

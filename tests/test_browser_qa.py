@@ -29,46 +29,66 @@ def shown(watched: Watched) -> str:
     return "\n".join(watched.page.locator('[data-testid="stText"]').all_inner_texts())
 
 
+def open_projector(projector: Watched, base: str) -> None:
+    """Sign in as a moderator and follow the queue's projector link (in the same tab, keeping the sign-in)."""
+    projector.open(base)
+    sign_in(projector, PASSWORDS["MODERATOR_PASSWORD"])
+    go(projector, "Q&A queue")
+    projector.page.get_by_text("Projector view of this session").click()
+    projector.settle()
+    projector.page.wait_for_selector("text=Questions will appear here.", timeout=30_000)
+
+
+def ask(participant: Watched, base: str, question: str) -> None:
+    page = participant.open(f"{base}/ask")
+    page.get_by_role("textbox", name="Your question").fill(question)
+    page.get_by_role("button", name="Send question").click()
+    participant.settle()
+    page.wait_for_selector("text=Your question went to the moderators", timeout=30_000)
+
+
+def approve_and_show(moderator: Watched, base: str, name: str) -> str:
+    """Sign in, approve question 1 and put it on screen; returns its card's text as first seen in the queue."""
+    moderator.open(base)
+    sign_in(moderator, PASSWORDS["MODERATOR_PASSWORD"])
+    go(moderator, "Q&A queue")
+    moderator.page.get_by_label("Your name, for the audit log").fill(name)
+    moderator.page.keyboard.press("Enter")
+    moderator.settle()
+    card = moderator.page.locator(".st-key-question-1")
+    card.wait_for(timeout=30_000)
+    seen = card.inner_text()
+    card.get_by_role("button", name="Approve").click()
+    moderator.settle()
+    moderator.page.locator(".st-key-queue-tab button", has_text="Approved").click()
+    moderator.settle()
+    moderator.page.locator(".st-key-question-1").get_by_role("button", name="On screen").click()
+    moderator.settle()
+    return seen
+
+
+def wait_on_screen(projector: Watched, question: str) -> None:
+    projector.page.wait_for_function(
+        "text => [...document.querySelectorAll('[data-testid=stText]')].some(e => e.innerText.includes(text))",
+        arg=question, timeout=10_000)
+
+
 def test_ask_moderate_and_project(qa_db, browser):  # noqa: F811 (the fixture)
     with serve(qa_db) as base:
         participant, moderator, projector = Watched(browser), Watched(browser), Watched(browser)
 
-        projector.open(base)
-        sign_in(projector, PASSWORDS["MODERATOR_PASSWORD"])
-        go(projector, "Q&A queue")
-        projector.page.get_by_text("Projector view of this session").click()
-        projector.settle()
-        projector.page.wait_for_selector('text=Questions will appear here.', timeout=30_000)
+        open_projector(projector, base)
         assert projector.page.url.endswith("/screen?session=d1-panel-1")
         assert not projector.page.locator('[data-testid="stSidebar"]').is_visible()
 
-        page = participant.open(f"{base}/ask")
-        page.get_by_role("textbox", name="Your question").fill(QUESTION)
-        page.get_by_role("button", name="Send question").click()
-        participant.settle()
-        page.wait_for_selector('text=Your question went to the moderators', timeout=30_000)
+        ask(participant, base, QUESTION)
         assert QUESTION in shown(participant)
 
-        moderator.open(base)
-        sign_in(moderator, PASSWORDS["MODERATOR_PASSWORD"])
-        go(moderator, "Q&A queue")
-        moderator.page.get_by_label("Your name, for the audit log").fill("Ana")
-        moderator.page.keyboard.press("Enter")
-        moderator.settle()
-        card = moderator.page.locator(".st-key-question-1")
-        card.wait_for(timeout=30_000)
-        assert QUESTION in card.inner_text() and "contains a link" in card.inner_text()
-        card.get_by_role("button", name="Approve").click()
-        moderator.settle()
-        moderator.page.locator(".st-key-queue-tab button", has_text="Approved").click()
-        moderator.settle()
-        moderator.page.locator(".st-key-question-1").get_by_role("button", name="On screen").click()
-        moderator.settle()
+        card = approve_and_show(moderator, base, "Ana")
+        assert QUESTION in card and "contains a link" in card
 
         # The projector follows within seconds, verbatim, with no markup rendered and nothing fetched.
-        projector.page.wait_for_function(
-            "text => [...document.querySelectorAll('[data-testid=stText]')].some(e => e.innerText.includes(text))",
-            arg=QUESTION, timeout=10_000)
+        wait_on_screen(projector, QUESTION)
         assert projector.page.locator('.st-key-screen-question img, .st-key-screen-question a, .katex').count() == 0
         assert "Ana" not in shown(projector)
         # The participant's page shows it published and on screen.

@@ -9,7 +9,8 @@ import pytest
 
 from engagement import db, flags
 
-from .test_browser import CHROMIUM, PASSWORDS, Watched, browser, go, serve, sign_in  # noqa: F401 (fixture)
+from .test_browser import CHROMIUM, Watched, browser, serve  # noqa: F401 (fixture)
+from .test_browser_qa import approve_and_show, ask, open_projector, wait_on_screen
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
                                 reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
@@ -34,38 +35,11 @@ def test_two_app_processes_share_one_postgresql(shared_db, browser):  # noqa: F8
         assert first != second
         participant, moderator, projector = Watched(browser), Watched(browser), Watched(browser)
 
-        projector.open(first)
-        sign_in(projector, PASSWORDS["MODERATOR_PASSWORD"])
-        go(projector, "Q&A queue")
-        projector.page.get_by_text("Projector view of this session").click()
-        projector.settle()
-        projector.page.wait_for_selector("text=Questions will appear here.", timeout=30_000)
+        open_projector(projector, first)
+        ask(participant, first, QUESTION)
+        assert QUESTION in approve_and_show(moderator, second, "Ben")
 
-        page = participant.open(f"{first}/ask")
-        page.get_by_role("textbox", name="Your question").fill(QUESTION)
-        page.get_by_role("button", name="Send question").click()
-        participant.settle()
-        page.wait_for_selector("text=Your question went to the moderators", timeout=30_000)
-
-        moderator.open(second)
-        sign_in(moderator, PASSWORDS["MODERATOR_PASSWORD"])
-        go(moderator, "Q&A queue")
-        moderator.page.get_by_label("Your name, for the audit log").fill("Ben")
-        moderator.page.keyboard.press("Enter")
-        moderator.settle()
-        card = moderator.page.locator(".st-key-question-1")
-        card.wait_for(timeout=30_000)
-        assert QUESTION in card.inner_text()
-        card.get_by_role("button", name="Approve").click()
-        moderator.settle()
-        moderator.page.locator(".st-key-queue-tab button", has_text="Approved").click()
-        moderator.settle()
-        moderator.page.locator(".st-key-question-1").get_by_role("button", name="On screen").click()
-        moderator.settle()
-
-        projector.page.wait_for_function(
-            "text => [...document.querySelectorAll('[data-testid=stText]')].some(e => e.innerText.includes(text))",
-            arg=QUESTION, timeout=10_000)
+        wait_on_screen(projector, QUESTION)
         assert projector.page.locator(".st-key-screen-question b").count() == 0
         participant.page.wait_for_selector("text=on screen now", timeout=20_000)
         for watched in (participant, moderator, projector):

@@ -209,6 +209,4 @@ def merge_candidates(session: Session, question_id: int) -> list[tuple[int, str]
     rows = session.execute(select(Question.id, Question.text).where(
         Question.session_id == found.session_id, Question.id != question_id, Question.forgotten.is_(False),
         Question.status.in_(TABS["incoming"] + TABS["approved"] + TABS["answered"]))).all()
-    signature = similar.signature(found.text)
-    return sorted(((r.id, r.text) for r in rows),
-                  key=lambda r: -similar.similarity(signature, similar.signature(r[1])))
+    return similar.ranked(found.text, [(r.id, r.text) for r in rows])

@@ -11,9 +11,7 @@ matched across languages: that would need a translation model, which this tool d
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from functools import lru_cache
-from itertools import combinations
 from pathlib import Path
 
 from .. import settings
@@ -27,13 +25,6 @@ THRESHOLD = 0.42
 GLOSSARY_FILE = "qa_glossary.csv"
 # A shared concept weighs about as much as a shared word of average length.
 CONCEPT_WEIGHT = 5
-
-
-@dataclass(frozen=True)
-class Pair:
-    first: int
-    second: int
-    score: float
 
 
 def _transliterate(word: str) -> str:
@@ -84,15 +75,6 @@ def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     return len(a & b) / min(len(a), len(b)) * 0.5 + len(a & b) / len(a | b) * 0.5
 
 
-def pairs(questions: list[tuple[int, str]], threshold: float = THRESHOLD) -> list[Pair]:
-    """Every pair of (id, text) at least ``threshold`` alike, most alike first."""
-    terms = glossary()
-    signatures = [(qid, signature(text, terms)) for qid, text in questions]
-    found = [Pair(a, b, round(score, 2)) for (a, sa), (b, sb) in combinations(signatures, 2)
-             if (score := similarity(sa, sb)) >= threshold]
-    return sorted(found, key=lambda p: -p.score)
-
-
 @lru_cache(maxsize=50_000)
 def _cached_signature(text: str, terms: tuple[tuple[str, str], ...]) -> frozenset[str]:
     return signature(text, terms)
@@ -114,10 +96,8 @@ def suggestions_for(shown: list[tuple[int, str]], pool: list[tuple[int, str]], t
     return found
 
 
-def suggestions(questions: list[tuple[int, str]], threshold: float = THRESHOLD) -> dict[int, list[tuple[int, float]]]:
-    """For each question id, the others like it, most alike first."""
-    found: dict[int, list[tuple[int, float]]] = {}
-    for pair in pairs(questions, threshold):
-        found.setdefault(pair.first, []).append((pair.second, pair.score))
-        found.setdefault(pair.second, []).append((pair.first, pair.score))
-    return found
+def ranked(text: str, pool: list[tuple[int, str]]) -> list[tuple[int, str]]:
+    """``pool``'s (id, text) pairs, the most like ``text`` first."""
+    terms = glossary()
+    mine = _cached_signature(text, terms)
+    return sorted(pool, key=lambda item: -similarity(mine, _cached_signature(item[1], terms)))

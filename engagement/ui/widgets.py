@@ -57,12 +57,7 @@ def filters(event: EventConfig) -> analytics.Filters:
 
 def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CSV)") -> None:
     # Made on click (on a thread of its own), not on every run of the page.
-    st.download_button(label, lambda: csv_bytes(frame), f"{name}.csv", "text/csv", key=f"download-{name}")
-
-
-def csv_bytes(frame: pd.DataFrame) -> bytes:
-    """CSV with cells that a spreadsheet would run as a formula neutralised (a leading ')."""
-    return exports.csv_bytes(frame)
+    st.download_button(label, lambda: exports.csv_bytes(frame), f"{name}.csv", "text/csv", key=f"download-{name}")
 
 
 def chart(figure, frame: pd.DataFrame, name: str, empty: str = "No posts match these filters.") -> None:
