@@ -22,6 +22,7 @@ from . import db, flags, runs
 from .attribution import Attributor
 from .classification import Classifier
 from .event import load_event
+from .lines import Overlong, bounded_lines
 from .normalize import Batch, RecordError, normalize
 from .store import StoreCounts, store_posts
 
@@ -29,6 +30,9 @@ log = logging.getLogger(__name__)
 SOURCE = "import-jsonl"
 BATCH_POSTS = 5000  # posts per transaction: short enough for readers and question writers beside it
 CHUNK_LINES = 10  # lines prepared at a time (a search page is one line)
+# A full-archive page of 500 posts with its includes is a few MB; a longer line is no page of ours
+# (a corrupt file, or one without line ends) and is rejected without being held in memory.
+MAX_LINE_BYTES = 64 << 20
 
 
 @dataclass
@@ -56,10 +60,9 @@ def fingerprint(path: Path) -> str:
         return hashlib.sha1(handle.read(65536)).hexdigest()[:16]
 
 
-def read_lines(path: Path) -> Iterator[tuple[int, bytes]]:
+def read_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes | Overlong]]:
     with _open(path) as handle:
-        for number, line in enumerate(handle, start=1):
-            yield number, line
+        yield from enumerate(bounded_lines(handle, limit or MAX_LINE_BYTES), start=1)
 
 
 def parse_line(line: bytes) -> object:
@@ -82,17 +85,22 @@ class PreparedLine:
     number: int
     size: int
     batch: Batch | None = None
-    raw: bytes | None = None  # kept only for a rejected line
+    raw: bytes | None = None  # kept only for a rejected line (an overlong one: its start)
     reason: str | None = None
     demo: bool = False
 
 
-def prepare(chunk: list[tuple[int, bytes]]) -> list[PreparedLine]:
+def prepare(chunk: list[tuple[int, bytes | Overlong]]) -> list[PreparedLine]:
     """Parse and normalise lines. Each post's raw JSON is serialised here once, so the writer only
     copies strings. (Running this in worker processes was measured: on two cores the pickling ate the
     gain, so it runs in-process.)"""
     prepared = []
     for number, line in chunk:
+        if isinstance(line, Overlong):
+            prepared.append(PreparedLine(number, line.size, raw=line.head + b"...",
+                                         reason=f"the line has {line.size:,} bytes; lines over "
+                                                f"{MAX_LINE_BYTES >> 20} MiB are not read (a corrupt file?)"))
+            continue
         if not line.strip():
             prepared.append(PreparedLine(number, len(line)))
             continue
@@ -108,8 +116,8 @@ def prepare(chunk: list[tuple[int, bytes]]) -> list[PreparedLine]:
     return prepared
 
 
-def _chunks_of(lines: Iterator[tuple[int, bytes]], size: int) -> Iterator[list[tuple[int, bytes]]]:
-    chunk: list[tuple[int, bytes]] = []
+def _chunks_of(lines: Iterator[tuple[int, bytes | Overlong]], size: int) -> Iterator[list]:
+    chunk: list = []
     for item in lines:
         chunk.append(item)
         if len(chunk) >= size:
@@ -177,7 +185,7 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
         summary.rejected += rejected
         pending, pending_posts = [], 0
 
-    def unread() -> Iterator[tuple[int, bytes]]:
+    def unread() -> Iterator[tuple[int, bytes | Overlong]]:
         for number, line in read_lines(path):
             if number <= resume_after:
                 summary.skipped_lines += 1

@@ -26,11 +26,15 @@ from sqlmodel import Session
 from . import db, runs
 from .demo.moderation import record_history
 from .event import load_event
+from .lines import Overlong, bounded_lines
 from .models import AgendaSession, ModerationAction, Question, QuestionStatus, StakeholderGroup, Vote
 from .timeutil import to_utc, utcnow
 
 SOURCE = "import-questions"
 MAX_QUESTION_CHARS = 2000
+MAX_LINE_CHARS = 1 << 20  # no question row comes near this; a longer line is rejected unread
+OVERLONG_MARK = "\x00overlong"
+BATCH_ROWS = 1000
 STATUSES = {s.value for s in QuestionStatus}
 
 
@@ -159,15 +163,18 @@ def _moderated(session: Session) -> set[int]:
 
 
 def store_rows(session: Session, rows, *, origin: str, zone: str, summary: QuestionImportSummary) -> None:
-    """Store ``(location, row)`` pairs in the caller's transaction; bad rows become RejectedRecords."""
+    """Store ``(location, row)`` pairs in the caller's transaction; bad rows (a RowError in place of
+    the row, when the file could not even be read there) become RejectedRecords."""
     sessions, groups = _lookup_tables(session)
     moderated = _moderated(session)
     for where, row in rows:
         summary.rows += 1
         try:
+            if isinstance(row, RowError):
+                raise row
             values = parse_row(row, sessions, groups, zone, origin)
         except RowError as error:
-            runs.reject(session, SOURCE, where, str(error), dict(row))
+            runs.reject(session, SOURCE, where, str(error), error.args[1] if len(error.args) > 1 else dict(row))
             summary.rejected += 1
             continue
         existing = session.scalar(select(Question).where(Question.external_id == values["external_id"]))
@@ -196,10 +203,23 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
             summary.duplicates += 1
 
 
+def _bounded(handle, overlong: dict[int, int]):
+    """The file's lines for the CSV reader; an overlong line is replaced by a marker and noted."""
+    for number, line in enumerate(bounded_lines(handle, MAX_LINE_CHARS), start=1):
+        if isinstance(line, Overlong):
+            overlong[number] = line.size
+            yield OVERLONG_MARK + "\n"
+        else:
+            yield line
+
+
 def read_rows(path: Path, default_session: str | None = None):
-    """``(file:line, row)`` pairs of a questions CSV in our own columns, after checking its header."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        reader = csv.DictReader(handle)
+    """``(file:line, row)`` pairs of a questions CSV in our own columns, after checking its header.
+    Read as a stream: a line too long to be a question, or one the CSV reader cannot parse, comes
+    as a RowError in place of its row."""
+    overlong: dict[int, int] = {}
+    with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
+        reader = csv.DictReader(_bounded(handle, overlong))
         headers = [(h or "").strip() for h in reader.fieldnames or []]
         own = is_own_format(headers)
         lowered = {h.lower() for h in headers}
@@ -208,20 +228,54 @@ def read_rows(path: Path, default_session: str | None = None):
                            "or a Slido export (Question, Author, Likes, Date, …)")
         if not own and default_session is None and not any(n in lowered for n in SLIDO_COLUMNS["session"]):
             raise RowError(f"{path.name}:1: this export names no session: give one with --session KEY")
-        for row in reader:
-            yield f"{path.name}:{reader.line_num}", (row if own else from_slido(row, default_session))
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as error:
+                where = f"{path.name}:{reader.line_num}"
+                yield where, RowError(f"the CSV cannot be read here: {error}", "")
+                continue
+            where = f"{path.name}:{reader.line_num}"
+            if reader.line_num in overlong:
+                yield where, RowError(f"the line has {overlong.pop(reader.line_num):,} characters; a question row "
+                                      f"has at most {MAX_LINE_CHARS:,}", "")
+                continue
+            yield where, (row if own else from_slido(row, default_session))
+
+
+def _batches(rows, size: int):
+    batch = []
+    for item in rows:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def import_questions(path: Path, *, url: str | None = None, origin: str = "csv",
                      session_key: str | None = None) -> QuestionImportSummary:
+    """Store a questions file in batches, each its own short transaction, so that participants'
+    questions and votes are never kept waiting behind a large file. Rows are keyed by their id (or
+    a hash of their content), so a run that is stopped part way is simply run again."""
     path = Path(path)
     summary = QuestionImportSummary()
     zone = load_event().time_zone
     with db.writing(url) as session:
         run_id = runs.start_run(session, SOURCE, f"import-questions {path.name}")
     try:
-        with db.writing(url) as session:
-            store_rows(session, read_rows(path, session_key), origin=origin, zone=zone, summary=summary)
+        for batch in _batches(read_rows(path, session_key), BATCH_ROWS):
+            def write(batch=batch) -> QuestionImportSummary:
+                counts = QuestionImportSummary()
+                with db.writing(url) as session:
+                    store_rows(session, batch, origin=origin, zone=zone, summary=counts)
+                return counts
+
+            for key, value in db.retry_locked(write).as_dict().items():
+                setattr(summary, key, getattr(summary, key) + value)
     except Exception as error:
         with db.writing(url) as session:
             runs.finish_run(session, run_id, "failed", summary.as_dict(), str(error))

@@ -19,6 +19,7 @@ from .attribution import Attributor
 from .classification import Classifier
 from .event import load_event
 from .jsonl import parse_line, read_lines
+from .lines import Overlong
 from .normalize import RecordError, normalize
 from .store import StoreCounts, store_posts
 from .question_import import QuestionImportSummary, read_rows, store_rows
@@ -64,13 +65,17 @@ def split_page(page: dict) -> Iterator[Message]:
 
 def load_messages(path: Path) -> list[Message]:
     messages = []
-    for _, line in read_lines(path):
+    for number, line in read_lines(path):
+        if isinstance(line, Overlong):
+            log.warning("%s:%d: skipped: a line of %d bytes is no page of posts", path.name, number, line.size)
+            continue
         if not line.strip():
             continue
         try:
             messages.extend(split_page(parse_line(line)))
-        except RecordError:
-            continue
+        except RecordError as error:
+            # A replay only animates a collection; `import-jsonl` keeps such lines as rejected records.
+            log.warning("%s:%d: skipped: %s", path.name, number, error)
     messages.sort(key=lambda m: m.created_at)
     return messages
 

@@ -39,6 +39,14 @@ def x_api_timeout() -> float:
     return float(os.environ.get("X_API_TIMEOUT") or 30)
 
 
+def x_api_retry(base: float, cap: float, attempts: int) -> tuple[float, float, int]:
+    """The retry policy for transient X API failures: the first backoff step in seconds
+    (``X_API_RETRY_DELAY``), its cap (``X_API_RETRY_MAX_DELAY``) and the failures in a row before
+    giving up (``X_API_RETRIES``); the arguments are the defaults."""
+    return (float(os.environ.get("X_API_RETRY_DELAY") or base), float(os.environ.get("X_API_RETRY_MAX_DELAY") or cap),
+            int(os.environ.get("X_API_RETRIES") or attempts))
+
+
 def redact(text: str) -> str:
     """Remove every configured secret from a message before it is logged or shown."""
     for name in ("X_BEARER_TOKEN", "MODERATOR_PASSWORD", "ORGANISER_PASSWORD", "PARTICIPANT_TOKEN_SECRET"):

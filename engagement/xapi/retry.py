@@ -19,6 +19,8 @@ from typing import Any, Protocol
 import requests
 import tweepy
 
+from .. import settings
+
 log = logging.getLogger("ingest.x")
 # Backoff: the first retry waits up to BASE_DELAY seconds, doubling to at most MAX_DELAY.
 BASE_DELAY, MAX_DELAY, MAX_ATTEMPTS = 1.0, 60.0, 8
@@ -94,9 +96,10 @@ def backoff(attempt: int, base: float, cap: float) -> float:
 def call(request: Callable[[], requests.Response], what: str, stop: Stopper, *, attempts: int | None = None,
          base: float | None = None, cap: float | None = None, now: Callable[[], float] = time.time) -> dict[str, Any]:
     """Make ``request`` until it gives a complete JSON body; returns that body."""
-    attempts = attempts or MAX_ATTEMPTS
-    base = BASE_DELAY if base is None else base
-    cap = MAX_DELAY if cap is None else cap
+    default_base, default_cap, default_attempts = settings.x_api_retry(BASE_DELAY, MAX_DELAY, MAX_ATTEMPTS)
+    attempts = attempts or default_attempts
+    base = default_base if base is None else base
+    cap = default_cap if cap is None else cap
     failures = 0
     while True:
         if stop():

@@ -1,0 +1,38 @@
+"""Lines of a file, read with a bound on their length, so that one enormous line (a corrupt file, a
+file with no line ends) cannot exhaust memory: it is skipped in pieces and reported instead."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import IO, AnyStr
+
+SKIP_PIECE = 1 << 20  # an overlong line is read past in pieces of this size
+
+
+@dataclass(frozen=True)
+class Overlong:
+    """A line longer than the limit: its length and its first characters, for the rejection."""
+
+    size: int
+    head: str | bytes
+
+
+def bounded_lines(handle: IO[AnyStr], limit: int) -> Iterator[AnyStr | Overlong]:
+    """The lines of ``handle`` (binary or text), each whole up to ``limit`` characters; longer ones
+    become :class:`Overlong` without ever being held in memory."""
+    while True:
+        line = handle.readline(limit + 1)
+        if not line:
+            return
+        newline = "\n" if isinstance(line, str) else b"\n"
+        if len(line) <= limit or line.endswith(newline):
+            yield line
+            continue
+        size, head = len(line), line[:200]
+        while not line.endswith(newline):
+            line = handle.readline(SKIP_PIECE)
+            if not line:
+                break
+            size += len(line)
+        yield Overlong(size, head)
