@@ -14,7 +14,6 @@ import pytest
 from sqlmodel import select
 
 from engagement import db
-from engagement.demo import write_collection
 from engagement.models import Author, IngestRun, Post, Question
 
 from .conftest import ROOT
@@ -110,42 +109,7 @@ def test_sigterm_during_a_poll_commits_the_page_in_hand_and_resumes(db_url, demo
     assert sum(1 for post in posts if post.collected) == 3000
 
 
-def test_kill_9_during_polls_loses_nothing_and_doubles_nothing(tmp_path, demo_sim):
-    reference = f"sqlite:///{tmp_path / 'reference.db'}"
-    assert finish(worker("x-poll", "--once", url=reference, sim=demo_sim))[0] == 0
-    url = f"sqlite:///{tmp_path / 'killed.db'}"
-    demo_sim.page_delay = 0.1
-    try:
-        for delay in (1.2, 0.7, 2.1, 1.6):  # first start migrates; later ones resume mid-pass
-            process = worker("x-poll", "--once", url=url, sim=demo_sim)
-            time.sleep(delay)
-            process.kill()
-            process.wait()
-    finally:
-        demo_sim.page_delay = 0.0
-    code, _, err = finish(worker("x-poll", "--once", url=url, sim=demo_sim))
-    assert code == 0, err
-    assert snapshot(url) == snapshot(reference)
-
-
-def test_kill_9_during_a_large_import_loses_nothing_and_doubles_nothing(tmp_path):
-    path, questions = write_collection(tmp_path / "big.jsonl", posts=20_000, seed=11)
-    reference = f"sqlite:///{tmp_path / 'reference.db'}"
-    assert finish(worker("import-jsonl", str(path), url=reference))[0] == 0
-    url = f"sqlite:///{tmp_path / 'killed.db'}"
-    for delay in (2.0, 3.0, 2.5, 3.5):
-        process = worker("import-jsonl", str(path), url=url)
-        time.sleep(delay)
-        process.kill()
-        process.wait()
-    code, out, err = finish(worker("import-jsonl", str(path), url=url))
-    assert code == 0, err
-    assert snapshot(url) == snapshot(reference)
-    with db.reading(url) as session:
-        statuses = [r.status for r in session.exec(select(IngestRun).order_by(IngestRun.id)).all()]
-    db.dispose_engines()
-    # The killed runs recorded no end; the next start closed them as abandoned.
-    assert statuses[-1] == "ok" and "running" not in statuses and statuses.count("abandoned") >= 1
+# kill -9 at random moments of a poll and of an import: tests/reliability/test_kill.py
 
 
 def test_questions_import_is_idempotent_through_the_cli(tmp_path, demo_files):
