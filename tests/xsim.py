@@ -3,8 +3,9 @@
 It serves recent and full-archive search and the filtered stream (with its rules) from real-shaped
 posts, honours ``since_id``, ``until_id``, ``start_time``, ``end_time``, ``max_results`` and
 ``next_token``, checks the bearer token, and injects faults on demand: 429 with
-``x-rate-limit-reset``, 5xx, 401, 403, a dropped connection, a body cut off mid-JSON, a response
-slower than the client's timeout.
+``x-rate-limit-reset``, 5xx, 401, 403, a dropped connection, a body cut off mid-JSON, a body
+that is not JSON at all, a response slower than the client's timeout; ``ok`` in the fault queue
+serves one request normally, so faults can be interleaved with successes.
 """
 
 from __future__ import annotations
@@ -58,8 +59,8 @@ class Simulator:
         self.load_pages(json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line)
 
     def fail(self, kind: str, times: int = 1, **options) -> None:
-        """Queue a fault for the next search requests: '429', '500', '503', '401', '403', 'drop',
-        'truncate', 'slow'."""
+        """Queue a fault for the next search requests: '429', '500', '502', '503', '401', '403', 'drop',
+        'truncate', 'invalid', 'slow', or 'ok' (no fault for that request)."""
         for _ in range(times):
             self.faults.append((kind, options))
 
@@ -147,6 +148,8 @@ class Simulator:
                 if not simulator.faults:
                     return False
                 kind, options = simulator.faults.popleft()
+                if kind == "ok":
+                    return False
                 if kind == "429":
                     reset = int(time.time() + options.get("reset_in", 1))
                     self._json(429, {"title": "Too Many Requests", "status": 429},
@@ -170,6 +173,8 @@ class Simulator:
                     self.end_headers()
                     self.wfile.write(body[: len(body) // 2])
                     self.close_connection = True
+                elif kind == "invalid":  # what a proxy in front of the API sends when it is overloaded
+                    self._send(200, b"<html><body>Over capacity</body></html>")
                 elif kind == "slow":
                     time.sleep(options.get("seconds", 3))
                     self._json(200, simulator.search(self._params()))
