@@ -87,9 +87,19 @@ def _id(value: Any, what: str) -> str:
     return value
 
 
+# Counts are stored as 32-bit integers (PostgreSQL's INTEGER); a larger one saturates there rather
+# than failing the whole page.
+COUNT_MAX = 2**31 - 1
+
+
+def _count_or_none(value: Any) -> int | None:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return None
+    return min(value, COUNT_MAX)
+
+
 def _count(metrics: dict, name: str) -> int:
-    value = metrics.get(name, 0)
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else 0
+    return _count_or_none(metrics.get(name, 0)) or 0
 
 
 def _dict(value: Any) -> dict:
@@ -104,7 +114,7 @@ def normalize_user(user: Any) -> UserRecord:
     if not isinstance(user, dict):
         raise RecordError("user is not a JSON object")
     metrics = _dict(user.get("public_metrics"))
-    followers = metrics.get("followers_count")
+    followers = _count_or_none(metrics.get("followers_count"))
     verified = user.get("verified")
     return UserRecord(
         platform_user_id=_id(user.get("id"), "user id"),
@@ -112,7 +122,7 @@ def normalize_user(user: Any) -> UserRecord:
         display_name=user.get("name") if isinstance(user.get("name"), str) else None,
         bio=user.get("description") if isinstance(user.get("description"), str) else None,
         location=user.get("location") if isinstance(user.get("location"), str) else None,
-        followers=followers if isinstance(followers, int) and not isinstance(followers, bool) else None,
+        followers=followers,
         verified=verified if isinstance(verified, bool) else None,
     )
 
@@ -178,7 +188,7 @@ def normalize_post(tweet: Any, *, collected: bool = True) -> PostRecord:
         replies=_count(metrics, "reply_count"),
         likes=_count(metrics, "like_count"),
         quotes=_count(metrics, "quote_count"),
-        impressions=impressions if isinstance(impressions, int) and not isinstance(impressions, bool) else None,
+        impressions=_count_or_none(impressions),
         collected=collected,
         raw=tweet,
     )
