@@ -11,7 +11,7 @@ import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from ..models import Question, Vote
@@ -45,7 +45,21 @@ class Limits:
                    _env_int("QA_SESSION_VOTES_PER_MINUTE", cls.session_votes_per_minute))
 
 
+# Keys for PostgreSQL's transaction-level advisory locks (pg_advisory_xact_lock(key, session id)).
+QUESTION_LOCK, VOTE_LOCK = 7201, 7202
+
+
+def _serialise(session: Session, key: int, session_id: int) -> None:
+    """Count and insert as one step per agenda session. SQLite's writer transaction already is one;
+    on PostgreSQL, app processes counting at the same moment could each see room under the cap and
+    all insert, so the count waits for a lock held until the transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key, :session_id)"),
+                        {"key": key, "session_id": session_id})
+
+
 def check_question(session: Session, limits: Limits, participant_hash: str, session_id: int, now: datetime) -> None:
+    _serialise(session, QUESTION_LOCK, session_id)
     since = now - WINDOW
     mine = session.scalar(select(func.count()).select_from(Question).where(
         Question.participant_hash == participant_hash, Question.created_at > since))
@@ -60,6 +74,7 @@ def check_question(session: Session, limits: Limits, participant_hash: str, sess
 
 
 def check_vote(session: Session, limits: Limits, participant_hash: str, session_id: int, now: datetime) -> None:
+    _serialise(session, VOTE_LOCK, session_id)
     since = now - WINDOW
     mine = session.scalar(select(func.count()).select_from(Vote).where(
         Vote.participant_hash == participant_hash, Vote.created_at > since))
