@@ -162,26 +162,38 @@ def _moderated(session: Session) -> set[int]:
         set(session.scalars(select(Vote.question_id).distinct()))
 
 
+def _existing(session: Session, external_ids: list[str]) -> dict[str, Question]:
+    found = {}
+    for start in range(0, len(external_ids), 500):
+        chunk = external_ids[start:start + 500]
+        found.update((q.external_id, q) for q in session.scalars(select(Question).where(Question.external_id.in_(chunk))))
+    return found
+
+
 def store_rows(session: Session, rows, *, origin: str, zone: str, summary: QuestionImportSummary) -> None:
     """Store ``(location, row)`` pairs in the caller's transaction; bad rows (a RowError in place of
     the row, when the file could not even be read there) become RejectedRecords."""
     sessions, groups = _lookup_tables(session)
     moderated = _moderated(session)
+    parsed = []
     for where, row in rows:
         summary.rows += 1
         try:
             if isinstance(row, RowError):
                 raise row
-            values = parse_row(row, sessions, groups, zone, origin)
+            parsed.append(parse_row(row, sessions, groups, zone, origin))
         except RowError as error:
-            runs.reject(session, SOURCE, where, str(error), error.args[1] if len(error.args) > 1 else dict(row))
+            runs.reject(session, SOURCE, where, error.args[0], error.args[1] if len(error.args) > 1 else dict(row))
             summary.rejected += 1
-            continue
-        existing = session.scalar(select(Question).where(Question.external_id == values["external_id"]))
+    # One look-up for the rows' ids, not one query (and flush) a row.
+    known = _existing(session, list({values["external_id"] for values in parsed}))
+    for values in parsed:
+        existing = known.get(values["external_id"])
         if existing is None:
             values["created_at"] = values["created_at"] or utcnow()
             question = Question(**values, updated_at=utcnow())
             session.add(question)
+            known[values["external_id"]] = question
             if origin == "demo":
                 session.flush()
                 record_history(session, question)
@@ -234,7 +246,7 @@ def read_rows(path: Path, default_session: str | None = None):
             except StopIteration:
                 return
             except csv.Error as error:
-                where = f"{path.name}:{reader.line_num}"
+                where = f"{path.name}:{reader.line_num + 1}"  # the reader counts the line only once it is parsed
                 yield where, RowError(f"the CSV cannot be read here: {error}", "")
                 continue
             where = f"{path.name}:{reader.line_num}"
