@@ -1,0 +1,177 @@
+"""Hostile text through every surface — posts, names, bios, questions, display names, affiliations,
+agenda titles, directory entries — shown literally in the browser, and neutralised against formula
+injection in every CSV and XLSX that leaves the app."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import shutil
+import sqlite3
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+
+from engagement import db, exports
+from engagement.jsonl import import_files
+from engagement.qa import listing
+from engagement.ui.menu import PAGES
+
+from ..conftest import ROOT
+from ..test_browser import (CHROMIUM, PASSWORDS, PIXEL, Watched, browser, go, serve,  # noqa: F401 (fixture)
+                            sign_in)
+from ..test_report import ingest
+
+MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", f"![p](http://{PIXEL})",
+          "[x](javascript:alert(1))", "$\\LaTeX$", ":red[colour]", "<b>bold</b>"]
+FORMULAS = ['=HYPERLINK("http://127.0.0.1:9/x","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+AGENDA_TITLE = f"Panel <img src=x onerror=alert(2)> ![t](http://{PIXEL}) $x^2$"
+TEXTS = FORMULAS + MARKUP  # posts in this order, a second apart: the markup ones are the newest
+ORGANISATION = f"=HYPERLINK(\"http://{PIXEL}\") <b>Org</b> ![o](http://{PIXEL})"
+
+
+@pytest.fixture(scope="module")
+def hostile_everywhere(demo_db, tmp_path_factory):
+    """The demo with hostile strings in every place a person's text can reach, the replay clock in the
+    middle of Panel 1 (whose title is hostile too)."""
+    folder = tmp_path_factory.mktemp("hostile-everywhere")
+    path = folder / "hostile.db"
+    shutil.copy(demo_db.removeprefix("sqlite:///"), path)
+    url = f"sqlite:///{path}"
+    texts = TEXTS
+    user = {"id": "31338", "username": "demo_hostile2", "name": "=cmd|' /C calc'!A0 <b>bold</b>",
+            "description": f"![p](http://{PIXEL}) <script>alert(3)</script>", "public_metrics": {"followers_count": 9}}
+    tweets = [{"id": str(991_000_000_000_000_000 + n), "author_id": "31338", "text": f"{text} #cthb18",
+               "created_at": f"2018-04-23T09:29:{45 + n:02d}.000Z", "lang": "en",
+               "edit_history_tweet_ids": [str(991_000_000_000_000_000 + n)],
+               "entities": {"hashtags": [{"start": len(text) + 1, "end": len(text) + 8, "tag": "cthb18"}]}}
+              for n, text in enumerate(texts)]
+    page = folder / "hostile.jsonl"
+    page.write_text(json.dumps({"data": tweets, "includes": {"users": [user]}, "meta": {"result_count": len(tweets)}}))
+    import_files([page], url=url, progress=False)
+    con = sqlite3.connect(path)
+    panel = con.execute("SELECT id FROM agenda_session WHERE key = 'd1-panel-1'").fetchone()[0]
+    con.execute("UPDATE agenda_session SET title = ? WHERE id = ?", (AGENDA_TITLE, panel))
+    con.execute("UPDATE question SET status = 'approved' WHERE status = 'on_screen'")
+    for n, text in enumerate(texts):
+        status = "on_screen" if n == 0 else ("pending" if n % 2 else "approved")
+        con.execute("INSERT INTO question (session_id, text, display_name, affiliation, group_key, status, votes, "
+                    "flagged, origin, starred, forgotten, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, 0, "
+                    "'app', 0, 0, '2018-04-23 09:29:00', '2018-04-23 09:29:00')",
+                    (panel, text, FORMULAS[n % len(FORMULAS)] + " " + MARKUP[n % len(MARKUP)],
+                     MARKUP[(n + 1) % len(MARKUP)], status, 500 + n))
+    group = con.execute("SELECT key FROM stakeholder_group LIMIT 1").fetchone()[0]
+    con.execute("INSERT INTO directory_entry (platform, handle, organisation, group_key, note) VALUES "
+                "('x', 'demo_hostile2', ?, ?, ?)", (ORGANISATION, group, "<script>alert(4)</script>"))
+    con.execute("UPDATE setting SET value = ? WHERE key = 'replay_clock'", ("2018-04-23T09:30:00+00:00",))
+    con.commit()
+    con.close()
+    from engagement import flags
+    from datetime import datetime, timezone
+
+    with db.writing(url) as session:
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))
+    db.dispose_engines()
+    return url
+
+
+def visible_text(watched: Watched) -> str:
+    return "\n".join(watched.page.locator('[data-testid="stText"], [data-testid="stCode"]').all_inner_texts())
+
+
+# Where each surface is shown as text (tables are drawn on a canvas and hold no markup at all).
+# Questions: the first on screen, odd ones pending (the queue's first tab), even ones published.
+EXPECTED = {
+    "live": MARKUP + [AGENDA_TITLE],  # the newest posts
+    "queue": [t for n, t in enumerate(TEXTS) if n % 2],
+    "screen": [TEXTS[0]],
+    "ask": [t for n, t in enumerate(TEXTS) if n and not n % 2],
+}
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
+def test_hostile_text_is_literal_on_every_page(hostile_everywhere, browser, tally):  # noqa: F811
+    with serve(hostile_everywhere) as base:
+        watched = Watched(browser)
+        watched.open(base)
+        sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
+        for spec in PAGES:
+            go(watched, spec.title)
+            landmark = ".st-key-screen-question" if spec.url_path == "screen" else f'h1:has-text("{spec.title}")'
+            watched.page.wait_for_selector(landmark, timeout=30_000)
+            watched.page.wait_for_timeout(500)
+            shown = visible_text(watched)
+            for text in EXPECTED.get(spec.url_path, []):
+                assert text.strip() in shown, (spec.url_path, text)
+            page = watched.page
+            assert watched.count("stException") == 0, spec.url_path
+            assert page.locator(f'img[src*="{PIXEL}"], img[src="x"]').count() == 0, spec.url_path
+            assert page.locator('[data-testid="stMarkdownContainer"] b, [data-testid="stText"] b').count() == 0
+            assert page.locator(".katex").count() == 0, spec.url_path
+            assert page.locator('a[href^="javascript:"]').count() == 0, spec.url_path
+            if spec.url_path == "screen":
+                watched.open(base)
+                sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
+        assert watched.dialogs == [], watched.dialogs
+        assert not any(PIXEL in url for url in watched.requests)
+        watched.close()
+    tally.bad_input("hostile strings in posts, names, bios, questions, agenda and directory, "
+                    f"looked for on {len(PAGES)} pages in Chromium", len(MARKUP + FORMULAS) + 4)
+
+
+def assert_neutral(cell: str, where: str) -> None:
+    """A cell may start like a formula only when it is a number (a negative count, say)."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_STARTS):
+        try:
+            float(cell)
+        except ValueError:
+            raise AssertionError(f"{where}: a formula would run: {cell!r:.80}") from None
+
+
+def test_every_export_neutralises_formulas(hostile_everywhere, tmp_path, tally):
+    out = tmp_path / "report"
+    result = ingest("report", "--out", str(out), "--names", "--no-pdf", url=hostile_everywhere)
+    assert result.returncode == 0, result.stderr
+    cells = 0
+    for path in sorted((out / "csv").glob("*.csv")):
+        for row in csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")):
+            for cell in row:
+                assert_neutral(cell, path.name)
+                cells += 1
+    book = openpyxl.load_workbook(out / "report.xlsx")
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate} is a formula: {cell.value!r:.80}"
+                assert_neutral(cell.value, f"{sheet.title}!{cell.coordinate}")
+                cells += 1
+    # The Q&A queue's downloads: the questions and the audit log, as the page makes them.
+    with db.reading(hostile_everywhere) as session:
+        frames = {"questions": listing.export_frame(session), "audit": listing.audit_log(session)}
+    for name, frame in frames.items():
+        for row in csv.reader(io.StringIO(exports.csv_bytes(frame).decode("utf-8"), newline="")):
+            for cell in row:
+                assert_neutral(cell, name)
+                cells += 1
+    exported = (out / "csv" / "top-posts.csv").read_text(encoding="utf-8") + \
+        exports.csv_bytes(frames["questions"]).decode("utf-8")
+    assert "'=HYPERLINK" in exported  # the hostile cells were there, and went out as text
+    tally.bad_input("exported CSV and XLSX cells checked for formula injection", cells)
+
+
+def test_every_csv_leaves_through_the_neutralising_writer():
+    """Pages and the report write CSV only through engagement/exports.py (to_csv anywhere else
+    would be a way round it), and XLSX only through the report's workbook writer."""
+    offenders = []
+    for path in list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "pages").glob("*.py")) + [ROOT / "dashboard.py"]:
+        source = path.read_text(encoding="utf-8")
+        if re.search(r"\.to_csv\(|csv\.writer\(", source) and path.name != "exports.py":
+            offenders.append(str(path.relative_to(ROOT)))
+        if re.search(r"\.to_excel\(", source) and path.name != "workbook.py":
+            offenders.append(str(path.relative_to(ROOT)))
+    assert offenders == []
