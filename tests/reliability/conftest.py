@@ -56,7 +56,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     write("faults injected, and survived with nothing lost and nothing doubled:")
     for what, count in sorted(TALLY.faults.items()):
         write(f"  {count:>9,}  {what}")
-    write("bad and hostile inputs tried, each refused, neutralised or kept aside with its reason:")
+    write("inputs tried (arbitrary, hostile, oversized or abusive), each stored whole, refused, neutralised or "
+          "kept aside with its reason:")
     for what, count in sorted(TALLY.inputs.items()):
         write(f"  {count:>9,}  {what}")
     for text in TALLY.notes:

@@ -107,7 +107,7 @@ def test_a_100_000_line_questions_csv_streams_in_batches(db_url, tmp_path, tally
     code, out, err, _ = ingest("import-questions", str(path), url=db_url)
     with db.reading(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Question)) == 75_000
-    tally.bad_input("question CSV rows in one 100,000-line file (25,002 rejected with reasons)", 100_002)
+    tally.bad_input("rows of one 100,000-line questions CSV (75,000 stored, 25,002 rejected with reasons)", 100_002)
     tally.note(f"100,000-line questions CSV: worker peak memory {peak_mb:.0f} MB")
 
 
