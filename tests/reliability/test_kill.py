@@ -12,7 +12,7 @@ from sqlmodel import select
 
 from engagement import db
 from engagement.demo import write_collection
-from engagement.models import IngestCheckpoint
+from engagement.models import IngestCheckpoint, IngestRun
 
 from ..test_worker_process import finish, snapshot, worker
 from ..xsim import Simulator
@@ -83,16 +83,24 @@ def test_sigkill_at_20_random_moments_of_polls_during_a_live_event(tmp_path, dem
 
 def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     rng = random.Random(seed + 1)
-    path, _ = write_collection(tmp_path / "big.jsonl", posts=80_000, seed=11)
+    path, _ = write_collection(tmp_path / "big.jsonl", posts=100_000, seed=11)
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
     assert finish(worker("import-jsonl", str(path), url=reference))[0] == 0
     url = f"sqlite:///{tmp_path / 'killed.db'}"
     killed = mid_write = 0
     while killed < KILLS:
-        before = position(url)
+        before, started = position(url), runs(url)
         assert before is None or not before.endswith(":done"), "the import finished before 20 kills: use a larger file"
         process = worker("import-jsonl", str(path), url=url)
-        time.sleep(rng.uniform(0.5, 2.2))  # about a second of start-up, then batches of 5,000 posts
+        # A random moment of the run's first second of work (a batch of 5,000 posts takes about one),
+        # or, one time in four, of its start-up.
+        if rng.random() < 0.25:
+            time.sleep(rng.uniform(0.0, 1.0))
+        else:
+            deadline = time.monotonic() + 30
+            while runs(url) == started and process.poll() is None and time.monotonic() < deadline:
+                time.sleep(0.01)
+            time.sleep(rng.uniform(0.0, 1.0))
         if process.poll() is not None:
             continue
         process.kill()
@@ -102,8 +110,19 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     code, out, err = finish(worker("import-jsonl", str(path), url=url))
     assert code == 0, err
     assert snapshot(url) == snapshot(reference)
-    tally.fault("SIGKILLs of `import-jsonl` (80,000 posts)", killed)
-    tally.note(f"{mid_write} of the {killed} import kills landed after that run had committed a batch")
+    tally.fault("SIGKILLs of `import-jsonl` (100,000 posts)", killed)
+    tally.note(f"{mid_write} of the {killed} import kills landed after that run had committed a batch, the rest "
+               "during start-up or before its first commit")
+
+
+def runs(url: str) -> int:
+    try:
+        with db.reading(url) as session:
+            count = len(session.exec(select(IngestRun.id)).all())
+    except Exception:  # not created yet
+        count = 0
+    db.dispose_engines()
+    return count
 
 
 def position(url: str) -> str | None:

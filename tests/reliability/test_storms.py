@@ -44,7 +44,7 @@ def reference(demo_files, tmp_path_factory):
 
 
 @pytest.mark.parametrize("kind, run", [("500", 30), ("502", 30), ("503", 30), ("drop", 30), ("truncate", 30),
-                                       ("invalid", 30), ("slow", 4), ("429", 4)])
+                                       ("invalid", 30), ("slow", 4), ("429", 8)])
 def test_a_long_run_of_one_fault(db_url, demo_sim, monkeypatch, caplog, kind, run, tally):
     for name, value in QUICK_RETRIES.items():
         monkeypatch.setenv(name, value)
