@@ -15,6 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .attribution import BETWEEN_SESSIONS
+from .covering import author_of_post, scanned
 from .models import AgendaSession, Author, GroupSource, Post, PostEntity, Question, SessionKind, StakeholderGroup
 
 BETWEEN = 0  # the session filter's value for "between sessions"
@@ -71,7 +72,7 @@ def _frame(rows, columns) -> pd.DataFrame:
 
 
 def _posts(select_from):
-    return select_from.select_from(Post).join(Author, Author.id == Post.author_id)
+    return select_from.select_from(Post).join(Author, author_of_post())
 
 
 def groups(session: Session) -> pd.DataFrame:
@@ -98,9 +99,10 @@ def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
 
 def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts, unique authors and questions per session in agenda order, then "between sessions"."""
+    session_of_post = scanned(Post.session_id)
     posts = {sid: (n, a) for sid, n, a in session.execute(
-        _posts(select(Post.session_id, func.count(), func.count(distinct(Post.author_id))))
-        .where(*f.posts()).group_by(Post.session_id))}
+        _posts(select(session_of_post, func.count(), func.count(distinct(Post.author_id))))
+        .where(*f.posts()).group_by(session_of_post))}
     questions = dict(session.execute(select(Question.session_id, func.count()).where(*f.questions())
                                      .group_by(Question.session_id)).all())
     rows = []
@@ -128,8 +130,9 @@ def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
-    counts = session.execute(_posts(select(Post.session_id, Author.group_key, func.count()))
-                             .where(*f.posts()).group_by(Post.session_id, Author.group_key)).all()
+    session_of_post = scanned(Post.session_id)
+    counts = session.execute(_posts(select(session_of_post, Author.group_key, func.count()))
+                             .where(*f.posts()).group_by(session_of_post, Author.group_key)).all()
     titles = {row.id: row.title for row in sessions(session).itertuples()}
     titles[None] = BETWEEN_SESSIONS
     taxonomy = groups(session)
@@ -148,8 +151,9 @@ def _minute(session: Session, column):
 def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFrame:
     """Posts per time bucket and kind (bucket start in UTC)."""
     minute = _minute(session, Post.created_at).label("minute")
-    rows = session.execute(_posts(select(minute, Post.kind, func.count())).where(*f.posts())
-                           .group_by(minute, Post.kind)).all()
+    kind = scanned(Post.kind)
+    rows = session.execute(_posts(select(minute, kind, func.count())).where(*f.posts())
+                           .group_by(minute, kind)).all()
     frame = _frame(rows, ["minute", "kind", "posts"])
     if frame.empty:
         return pd.DataFrame(columns=["time", "kind", "posts"])
@@ -169,43 +173,46 @@ def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.
     return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
 
 
-def _post_ids(f: Filters):
-    """The filtered posts' ids, for ``post_entity.post_id IN (...)``: SQLite then reads the narrow
-    covering index and the entity table, never the wide post rows."""
-    return _posts(select(Post.id)).where(*f.posts())
+def _entity_counts(kind: str, f: Filters, *where):
+    """(value, posts) of one kind of entity over the filtered posts: the posts from the covering index,
+    each one's entities found by its id (the entity table's primary key covers the rest)."""
+    value = scanned(PostEntity.value)
+    return (_posts(select(value, func.count()))
+            .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == kind))
+            .where(*f.posts(), *where).group_by(value))
 
 
 def most_mentioned(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
-    rows = session.execute(select(PostEntity.value, func.count())
-                           .where(PostEntity.kind == "mention", PostEntity.post_id.in_(_post_ids(f)))
-                           .group_by(PostEntity.value).order_by(func.count().desc(), PostEntity.value)
+    rows = session.execute(_entity_counts("mention", f).order_by(func.count().desc(), scanned(PostEntity.value))
                            .limit(limit)).all()
     return _frame(rows, ["account", "mentions"])
 
 
 def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.DataFrame:
-    rows = session.execute(_posts(select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id))
-                           .where(*f.posts(), Post.kind != "retweet")
-                           .order_by(Post.retweets.desc(), Post.likes.desc(), Post.id).limit(limit)).all()
+    order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
+    # The top posts' ids first (from the covering index), then their text: sorting whole rows would
+    # read every post's text.
+    top = _posts(select(Post.id)).where(*f.posts(), Post.kind != "retweet").order_by(*order).limit(limit).subquery()
+    rows = session.execute(select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
+                           .select_from(Post).join(top, top.c.id == Post.id).join(Author, Author.id == Post.author_id)
+                           .order_by(*order)).all()
     frame = _frame(rows, ["retweets", "likes", "handle", "text", "id"])
     frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
     return frame.drop(columns=["id"])
 
 
 def languages(session: Session, f: Filters = ALL) -> pd.DataFrame:
-    rows = session.execute(_posts(select(func.coalesce(Post.language, "und"), func.count())).where(*f.posts())
-                           .group_by(Post.language).order_by(func.count().desc())).all()
+    language = scanned(Post.language)
+    rows = session.execute(_posts(select(func.coalesce(language, "und"), func.count())).where(*f.posts())
+                           .group_by(language).order_by(func.count().desc())).all()
     return _frame(rows, ["language", "posts"])
 
 
 def hashtags(session: Session, event_tags: list[str], f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
     """Hashtags used beside the event's own."""
     own = [t.lstrip("#").lower() for t in event_tags]
-    rows = session.execute(select(PostEntity.value, func.count())
-                           .where(PostEntity.kind == "hashtag", PostEntity.value.not_in(own),
-                                  PostEntity.post_id.in_(_post_ids(f)))
-                           .group_by(PostEntity.value).order_by(func.count().desc(), PostEntity.value)
-                           .limit(limit)).all()
+    rows = session.execute(_entity_counts("hashtag", f, scanned(PostEntity.value).not_in(own))
+                           .order_by(func.count().desc(), scanned(PostEntity.value)).limit(limit)).all()
     frame = _frame(rows, ["hashtag", "posts"])
     frame["hashtag"] = "#" + frame["hashtag"]
     return frame
@@ -222,8 +229,10 @@ REACH_DEFINITIONS = {
 
 
 def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
-    per_author = (_posts(select(Post.author_id, func.count().label("n"), func.max(Author.followers).label("followers")))
-                  .where(*f.posts()).group_by(Post.author_id).subquery())
+    author = scanned(Post.author_id)
+    per_author = (_posts(select(author.label("author_id"), func.count().label("n"),
+                                func.max(Author.followers).label("followers")))
+                  .where(*f.posts()).group_by(author).subquery())
     contributors, potential_reach, potential_impressions = session.execute(
         select(func.count(), func.coalesce(func.sum(per_author.c.followers), 0),
                func.coalesce(func.sum(per_author.c.n * per_author.c.followers), 0))).one()
@@ -247,7 +256,7 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
     # Mentions: count per (author group, mentioned handle) in SQL, then map handles to groups.
     mention_counts = session.execute(
         _posts(select(Author.group_key, PostEntity.value, func.count()))
-        .join(PostEntity, and_(PostEntity.post_id == Post.id, PostEntity.kind == "mention"))
+        .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == "mention"))
         .where(*f.posts()).group_by(Author.group_key, PostEntity.value)).all()
     handles = sorted({value for _, value, _ in mention_counts})
     group_of: dict[str, str] = {}
@@ -278,8 +287,9 @@ def coverage(session: Session) -> dict[str, float | int]:
 
 def filter_options(session: Session) -> dict[str, list]:
     """What the filter widgets offer: languages and kinds present, the time span."""
-    langs = [r[0] for r in session.execute(select(Post.language).where(Post.collected.is_(True))
-                                           .group_by(Post.language).order_by(func.count().desc())) if r[0]]
+    language = scanned(Post.language)
+    langs = [r[0] for r in session.execute(select(language).select_from(Post).where(Post.collected.is_(True))
+                                           .group_by(language).order_by(func.count().desc())) if r[0]]
     first, last = session.execute(select(func.min(Post.created_at), func.max(Post.created_at))
                                   .where(Post.collected.is_(True))).one()
     return {"languages": langs, "kinds": ["original", "retweet", "reply", "quote"], "first": first, "last": last}

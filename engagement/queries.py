@@ -9,6 +9,7 @@ from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
 from .attribution import BETWEEN_SESSIONS
+from .covering import author_of_post, scanned
 from .models import AgendaSession, Author, Post, Question, SessionKind, StakeholderGroup
 
 
@@ -18,7 +19,7 @@ def headline(session: Session) -> dict[str, int]:
         "posts": session.scalar(select(func.count()).select_from(Post).where(collected)) or 0,
         "voices": session.scalar(select(func.count(distinct(Post.author_id))).where(collected)) or 0,
         "groups": session.scalar(
-            select(func.count(distinct(Author.group_key))).select_from(Post).join(Author, Author.id == Post.author_id)
+            select(func.count(distinct(Author.group_key))).select_from(Post).join(Author, author_of_post())
             .where(collected, Author.group_key != "public")) or 0,
         "questions": session.scalar(select(func.count()).select_from(Question)) or 0,
     }
@@ -27,9 +28,10 @@ def headline(session: Session) -> dict[str, int]:
 def participation_by_session(session: Session) -> pd.DataFrame:
     """Posts, unique authors and questions per agenda session (breaks left out), in agenda order,
     plus one row for posts between sessions."""
+    session_of_post = scanned(Post.session_id)
     posts = dict((sid, (n, a)) for sid, n, a in session.execute(
-        select(Post.session_id, func.count(), func.count(distinct(Post.author_id)))
-        .where(Post.collected.is_(True)).group_by(Post.session_id)).all())
+        select(session_of_post, func.count(), func.count(distinct(Post.author_id))).select_from(Post)
+        .where(Post.collected.is_(True)).group_by(session_of_post)).all())
     questions = dict(session.execute(select(Question.session_id, func.count()).group_by(Question.session_id)).all())
     rows = []
     for item in session.scalars(select(AgendaSession).where(AgendaSession.kind != SessionKind.break_)

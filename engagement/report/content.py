@@ -17,6 +17,7 @@ from sqlmodel import Session
 
 from .. import analytics, charts, flags
 from ..analytics import ALL, Filters
+from ..covering import author_of_post, scanned
 from ..event import EventConfig
 from ..models import (AgendaSession, Author, GroupSource, IngestRun, Post, Question, QuestionStatus as S,
                       StakeholderGroup)
@@ -56,20 +57,21 @@ def _question_where(f: Filters) -> list:
 
 
 def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
-    kinds = dict(session.execute(select(Post.kind, func.count()).select_from(Post)
-                                 .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())
-                                 .group_by(Post.kind)).all())
+    kind = scanned(Post.kind)
+    kinds = dict(session.execute(select(kind, func.count()).select_from(Post)
+                                 .outerjoin(Author, author_of_post()).where(*f.posts())
+                                 .group_by(kind)).all())
     totals = analytics.totals(session, f)
     questions, answered, votes = session.execute(
         select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0))
         .where(*_question_where(f))).one()
     minute = analytics._minute(session, Post.created_at).label("minute")
     peak = session.execute(select(minute, func.count().label("n")).select_from(Post)
-                           .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())
+                           .outerjoin(Author, author_of_post()).where(*f.posts())
                            .group_by(minute).order_by(func.count().desc(), minute).limit(1)).first()
     agenda = analytics.sessions(session)
-    with_posts = set(session.scalars(select(Post.session_id).distinct().select_from(Post)
-                                     .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())))
+    with_posts = set(session.scalars(select(scanned(Post.session_id)).distinct().select_from(Post)
+                                     .outerjoin(Author, author_of_post()).where(*f.posts())))
     with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
     wanted = agenda if f.sessions is None else agenda[agenda["id"].isin(f.sessions)]
     covered = sum(1 for sid in wanted["id"] if int(sid) in with_posts | with_questions)
@@ -111,9 +113,10 @@ def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
 
 def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
     """Posts plus questions per (session, group key): what the voice gap compares session by session."""
-    posts = session.execute(select(Post.session_id, Author.group_key, func.count()).select_from(Post)
-                            .outerjoin(Author, Author.id == Post.author_id).where(*f.posts())
-                            .group_by(Post.session_id, Author.group_key)).all()
+    session_of_post = scanned(Post.session_id)
+    posts = session.execute(select(session_of_post, Author.group_key, func.count()).select_from(Post)
+                            .outerjoin(Author, author_of_post()).where(*f.posts())
+                            .group_by(session_of_post, Author.group_key)).all()
     questions = session.execute(select(Question.session_id, Question.group_key, func.count())
                                 .where(*_question_where(f)).group_by(Question.session_id, Question.group_key)).all()
     titles = {int(r.id): r.title for r in analytics.sessions(session).itertuples()}
@@ -133,7 +136,7 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
     rows = session.execute(
         select(Author.handle, func.coalesce(Author.override_organisation, Author.organisation), label, func.count(),
                func.sum(Post.retweets), func.sum(Post.likes)).select_from(Post)
-        .join(Author, Author.id == Post.author_id)
+        .join(Author, author_of_post())
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
         .where(*f.posts(), Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
         .group_by(Author.id, Author.handle, Author.organisation, Author.override_organisation, label)
@@ -145,7 +148,7 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
 def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
     rows = session.execute(
         select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id).select_from(Post)
-        .join(Author, Author.id == Post.author_id)
+        .join(Author, author_of_post())
         .where(*f.posts(), Post.kind != "retweet",
                Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
         .order_by(Post.retweets.desc(), Post.likes.desc(), Post.id).limit(limit)).all()
@@ -175,7 +178,7 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str) -> pd.
 
 def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
     first, last = session.execute(select(func.min(Post.created_at), func.max(Post.created_at))
-                                  .select_from(Post).outerjoin(Author, Author.id == Post.author_id)
+                                  .select_from(Post).outerjoin(Author, author_of_post())
                                   .where(*f.posts())).one()
     sources = session.execute(select(IngestRun.source, func.count(), func.min(IngestRun.started_at),
                                      func.max(IngestRun.ended_at)).group_by(IngestRun.source)).all()
