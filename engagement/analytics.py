@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Integer, and_, case, cast, distinct, func, literal, or_, select
+from sqlalchemy import BigInteger, Integer, and_, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -30,8 +30,9 @@ class Filters:
     kinds: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
 
-    def posts(self, post=Post, author=Author) -> list:
-        """Conditions on a post (joined to its author) for these filters."""
+    def posts(self, post=Post) -> list:
+        """Conditions on a post for these filters (a group is matched through the small author table,
+        so that no query has to join every post to its author just to filter)."""
         where = [post.collected.is_(True)]
         if self.start:
             where.append(post.created_at >= self.start)
@@ -44,7 +45,7 @@ class Filters:
                 options.append(post.session_id.is_(None))
             where.append(or_(*options) if options else literal(False))
         if self.groups is not None:
-            where.append(author.group_key.in_(self.groups))
+            where.append(post.author_id.in_(select(Author.id).where(Author.group_key.in_(self.groups))))
         if self.kinds is not None:
             where.append(post.kind.in_(self.kinds))
         if self.languages is not None:
@@ -72,7 +73,26 @@ def _frame(rows, columns) -> pd.DataFrame:
 
 
 def _posts(select_from):
+    """Posts with an author (the filters go on with ``.where(*f.posts())``). Author columns are
+    joined to per-author rows afterwards (``_per_author``): a few thousand authors, not a million posts."""
+    return select_from.select_from(Post).where(Post.author_id.is_not(None))
+
+
+def _posts_with_authors(select_from):
     return select_from.select_from(Post).join(Author, author_of_post())
+
+
+def _per_author(f: Filters, *columns, by=()):
+    """A subquery of the filtered posts per author (and ``by`` columns): ``author_id``, ``n`` and
+    ``columns``."""
+    author = scanned(Post.author_id)
+    return (_posts(select(author.label("author_id"), *by, func.count().label("n"), *columns))
+            .where(*f.posts()).group_by(author, *by).subquery())
+
+
+def _sum(column):
+    """A sum as a whole number on both databases (PostgreSQL sums bigints as numeric)."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
 
 
 def groups(session: Session) -> pd.DataFrame:
@@ -90,11 +110,12 @@ def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
 
 
 def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
-    row = session.execute(_posts(select(func.count(), func.count(distinct(Post.author_id)),
-                                        func.count(distinct(case((Author.group_key != "public", Author.group_key))))))
-                          .where(*f.posts())).one()
+    posts, voices = session.execute(_posts(select(func.count(), func.count(distinct(Post.author_id))))
+                                    .where(*f.posts())).one()
+    heard = session.scalar(select(func.count(distinct(Author.group_key))).where(
+        Author.group_key != "public", Author.id.in_(_posts(select(Post.author_id)).where(*f.posts())))) or 0
     questions = session.scalar(select(func.count()).select_from(Question).where(*f.questions())) or 0
-    return {"posts": row[0], "voices": row[1], "groups": row[2], "questions": questions}
+    return {"posts": posts, "voices": voices, "groups": heard, "questions": questions}
 
 
 def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
@@ -118,9 +139,10 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 
 def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    per_author = _per_author(f)
     counts = {key: (n, a) for key, n, a in session.execute(
-        _posts(select(Author.group_key, func.count(), func.count(distinct(Post.author_id))))
-        .where(*f.posts()).group_by(Author.group_key))}
+        select(Author.group_key, _sum(per_author.c.n), func.count()).join(per_author, per_author.c.author_id == Author.id)
+        .group_by(Author.group_key))}
     questions = dict(session.execute(select(Question.group_key, func.count()).where(*f.questions())
                                      .group_by(Question.group_key)).all())
     rows = [(g.key, g.label, g.colour, *counts.get(g.key, (0, 0)), questions.get(g.key, 0))
@@ -130,9 +152,10 @@ def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
-    session_of_post = scanned(Post.session_id)
-    counts = session.execute(_posts(select(session_of_post, Author.group_key, func.count()))
-                             .where(*f.posts()).group_by(session_of_post, Author.group_key)).all()
+    per_author = _per_author(f, by=(scanned(Post.session_id).label("session_id"),))
+    counts = session.execute(select(per_author.c.session_id, Author.group_key, _sum(per_author.c.n))
+                             .join(per_author, per_author.c.author_id == Author.id)
+                             .group_by(per_author.c.session_id, Author.group_key)).all()
     titles = {row.id: row.title for row in sessions(session).itertuples()}
     titles[None] = BETWEEN_SESSIONS
     taxonomy = groups(session)
@@ -164,12 +187,12 @@ def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFram
 
 
 def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
-    label = StakeholderGroup.label
-    rows = session.execute(_posts(select(Author.handle, Author.display_name, label, func.count(),
-                                         func.sum(Post.retweets), func.sum(Post.likes)))
+    per_author = _per_author(f, _sum(Post.retweets).label("retweets"), _sum(Post.likes).label("likes"))
+    rows = session.execute(select(Author.handle, Author.display_name, StakeholderGroup.label, per_author.c.n,
+                                  per_author.c.retweets, per_author.c.likes)
+                           .join(per_author, per_author.c.author_id == Author.id)
                            .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
-                           .where(*f.posts()).group_by(Author.id, Author.handle, Author.display_name, label)
-                           .order_by(func.count().desc(), Author.handle).limit(limit)).all()
+                           .order_by(per_author.c.n.desc(), Author.handle).limit(limit)).all()
     return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
 
 
@@ -229,13 +252,10 @@ REACH_DEFINITIONS = {
 
 
 def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
-    author = scanned(Post.author_id)
-    per_author = (_posts(select(author.label("author_id"), func.count().label("n"),
-                                func.max(Author.followers).label("followers")))
-                  .where(*f.posts()).group_by(author).subquery())
+    per_author = _per_author(f)
     contributors, potential_reach, potential_impressions = session.execute(
-        select(func.count(), func.coalesce(func.sum(per_author.c.followers), 0),
-               func.coalesce(func.sum(per_author.c.n * per_author.c.followers), 0))).one()
+        select(func.count(), _sum(Author.followers), _sum(per_author.c.n * Author.followers))
+        .select_from(per_author).join(Author, Author.id == per_author.c.author_id)).one()
     impressions, reporting = session.execute(
         _posts(select(func.coalesce(func.sum(Post.impressions), 0), func.count(Post.impressions))).where(*f.posts())).one()
     return {"unique contributors": contributors, "potential reach": int(potential_reach),
@@ -247,7 +267,7 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Who mentions, replies to, quotes and retweets whom, group to group: (from, to, kind, count)."""
     target_post, target_author = aliased(Post), aliased(Author)
     references = session.execute(
-        _posts(select(Author.group_key, target_author.group_key, Post.kind, func.count()))
+        _posts_with_authors(select(Author.group_key, target_author.group_key, Post.kind, func.count()))
         .join(target_post, and_(target_post.platform == Post.platform,
                                 target_post.platform_id == Post.referenced_platform_id))
         .join(target_author, target_author.id == target_post.author_id)
@@ -255,7 +275,7 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
         .group_by(Author.group_key, target_author.group_key, Post.kind)).all()
     # Mentions: count per (author group, mentioned handle) in SQL, then map handles to groups.
     mention_counts = session.execute(
-        _posts(select(Author.group_key, PostEntity.value, func.count()))
+        _posts_with_authors(select(Author.group_key, PostEntity.value, func.count()))
         .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == "mention"))
         .where(*f.posts()).group_by(Author.group_key, PostEntity.value)).all()
     handles = sorted({value for _, value, _ in mention_counts})
@@ -277,9 +297,11 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def coverage(session: Session) -> dict[str, float | int]:
     """Share of collected posts whose author is classified (moderator, directory or rule)."""
+    per_author = _per_author(ALL)
     total, classified = session.execute(
-        _posts(select(func.count(), func.count(case((Author.group_source != GroupSource.unclassified, 1)))))
-        .where(Post.collected.is_(True))).one()
+        select(_sum(per_author.c.n), _sum(case((Author.group_source != GroupSource.unclassified, per_author.c.n),
+                                               else_=0)))
+        .select_from(per_author).join(Author, Author.id == per_author.c.author_id)).one()
     by_source = dict(session.execute(select(Author.group_source, func.count()).group_by(Author.group_source)).all())
     return {"posts": total, "classified_posts": classified, "share": classified / total if total else 0.0,
             **{f"authors_{k}": by_source.get(k, 0) for k in ("moderator", "directory", "rule", "unclassified")}}
