@@ -58,20 +58,20 @@ def _question_where(f: Filters) -> list:
 
 def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
     kind = scanned(Post.kind)
-    kinds = dict(session.execute(select(kind, func.count()).select_from(Post)
-                                 .outerjoin(Author, author_of_post()).where(*f.posts())
+    # Every post counts here, with or without a known author: no join needed (filters match groups
+    # through the author table).
+    kinds = dict(session.execute(select(kind, func.count()).select_from(Post).where(*f.posts())
                                  .group_by(kind)).all())
     totals = analytics.totals(session, f)
     questions, answered, votes = session.execute(
         select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0))
         .where(*_question_where(f))).one()
     minute = analytics._minute(session, Post.created_at).label("minute")
-    peak = session.execute(select(minute, func.count().label("n")).select_from(Post)
-                           .outerjoin(Author, author_of_post()).where(*f.posts())
+    peak = session.execute(select(minute, func.count().label("n")).select_from(Post).where(*f.posts())
                            .group_by(minute).order_by(func.count().desc(), minute).limit(1)).first()
     agenda = analytics.sessions(session)
     with_posts = set(session.scalars(select(scanned(Post.session_id)).distinct().select_from(Post)
-                                     .outerjoin(Author, author_of_post()).where(*f.posts())))
+                                     .where(*f.posts())))
     with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
     wanted = agenda if f.sessions is None else agenda[agenda["id"].isin(f.sessions)]
     covered = sum(1 for sid in wanted["id"] if int(sid) in with_posts | with_questions)
@@ -113,10 +113,10 @@ def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
 
 def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
     """Posts plus questions per (session, group key): what the voice gap compares session by session."""
-    session_of_post = scanned(Post.session_id)
-    posts = session.execute(select(session_of_post, Author.group_key, func.count()).select_from(Post)
-                            .outerjoin(Author, author_of_post()).where(*f.posts())
-                            .group_by(session_of_post, Author.group_key)).all()
+    per_author = analytics._per_author(f, by=(scanned(Post.session_id).label("session_id"),))
+    posts = session.execute(select(per_author.c.session_id, Author.group_key, analytics._sum(per_author.c.n))
+                            .join(per_author, per_author.c.author_id == Author.id)
+                            .group_by(per_author.c.session_id, Author.group_key)).all()
     questions = session.execute(select(Question.session_id, Question.group_key, func.count())
                                 .where(*_question_where(f)).group_by(Question.session_id, Question.group_key)).all()
     titles = {int(r.id): r.title for r in analytics.sessions(session).itertuples()}
@@ -146,12 +146,14 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
 
 
 def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
+    order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
+    public = select(Author.id).where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
+    # The top posts' ids first (from the covering index), then their text.
+    top = (select(Post.id).where(*f.posts(), Post.kind != "retweet", Post.author_id.in_(public))
+           .order_by(*order).limit(limit).subquery())
     rows = session.execute(
         select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id).select_from(Post)
-        .join(Author, author_of_post())
-        .where(*f.posts(), Post.kind != "retweet",
-               Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
-        .order_by(Post.retweets.desc(), Post.likes.desc(), Post.id).limit(limit)).all()
+        .join(top, top.c.id == Post.id).join(Author, Author.id == Post.author_id).order_by(*order)).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id"])
     frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
     return frame.drop(columns=["id"])
@@ -178,8 +180,7 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str) -> pd.
 
 def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
     first, last = session.execute(select(func.min(Post.created_at), func.max(Post.created_at))
-                                  .select_from(Post).outerjoin(Author, author_of_post())
-                                  .where(*f.posts())).one()
+                                  .select_from(Post).where(*f.posts())).one()
     sources = session.execute(select(IngestRun.source, func.count(), func.min(IngestRun.started_at),
                                      func.max(IngestRun.ended_at)).group_by(IngestRun.source)).all()
     coverage = analytics.coverage(session)
