@@ -22,7 +22,7 @@ from . import db, flags, runs
 from .attribution import Attributor
 from .classification import Classifier
 from .event import load_event
-from .lines import Overlong, bounded_lines
+from .lines import Overlong, batched, bounded_lines
 from .normalize import Batch, RecordError, normalize
 from .store import StoreCounts, store_posts
 
@@ -116,17 +116,6 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]]) -> list[PreparedLine]:
     return prepared
 
 
-def _chunks_of(lines: Iterator[tuple[int, bytes | Overlong]], size: int) -> Iterator[list]:
-    chunk: list = []
-    for item in lines:
-        chunk.append(item)
-        if len(chunk) >= size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], None] | None = None,
                 batch_posts: int = BATCH_POSTS, should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
     path = Path(path)
@@ -194,7 +183,7 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
 
     last_line, stopped = resume_after, False
     try:
-        for item in (line for chunk in map(prepare, _chunks_of(unread(), CHUNK_LINES)) for line in chunk):
+        for item in (line for chunk in map(prepare, batched(unread(), CHUNK_LINES)) for line in chunk):
             last_line = item.number
             if on_line:
                 on_line(item.size)

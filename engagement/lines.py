@@ -3,9 +3,9 @@ file with no line ends) cannot exhaust memory: it is skipped in pieces and repor
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, AnyStr
+from typing import IO, AnyStr, TypeVar
 
 SKIP_PIECE = 1 << 20  # an overlong line is read past in pieces of this size
 
@@ -36,3 +36,18 @@ def bounded_lines(handle: IO[AnyStr], limit: int) -> Iterator[AnyStr | Overlong]
                 break
             size += len(line)
         yield Overlong(size, head)
+
+
+T = TypeVar("T")
+
+
+def batched(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    """Lists of ``size`` items (the last may be shorter), read lazily (itertools.batched is 3.12+)."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch

@@ -26,7 +26,7 @@ from sqlmodel import Session
 from . import db, runs
 from .demo.moderation import record_history
 from .event import load_event
-from .lines import Overlong, bounded_lines
+from .lines import Overlong, batched, bounded_lines
 from .models import AgendaSession, ModerationAction, Question, QuestionStatus, StakeholderGroup, Vote
 from .timeutil import to_utc, utcnow
 
@@ -257,17 +257,6 @@ def read_rows(path: Path, default_session: str | None = None):
             yield where, (row if own else from_slido(row, default_session))
 
 
-def _batches(rows, size: int):
-    batch = []
-    for item in rows:
-        batch.append(item)
-        if len(batch) >= size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def import_questions(path: Path, *, url: str | None = None, origin: str = "csv",
                      session_key: str | None = None) -> QuestionImportSummary:
     """Store a questions file in batches, each its own short transaction, so that participants'
@@ -279,7 +268,7 @@ def import_questions(path: Path, *, url: str | None = None, origin: str = "csv",
     with db.writing(url) as session:
         run_id = runs.start_run(session, SOURCE, f"import-questions {path.name}")
     try:
-        for batch in _batches(read_rows(path, session_key), BATCH_ROWS):
+        for batch in batched(read_rows(path, session_key), BATCH_ROWS):
             def write(batch=batch) -> QuestionImportSummary:
                 counts = QuestionImportSummary()
                 with db.writing(url) as session:

@@ -196,20 +196,28 @@ def test_a_moderator_sees_hostile_text_literally_on_the_live_view(hostile_db, br
         watched.close()
 
 
+def every_page_as_organiser(watched: Watched, base: str):
+    """Sign in as an organiser and go to each page through the menu, yielding its spec once it has
+    landed. The projector view has no title (only the question) and no menu: the tab goes back to
+    the app after it."""
+    sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
+    for spec in PAGES:
+        go(watched, spec.title)
+        landmark = ".st-key-screen-question" if spec.url_path == "screen" else f'h1:has-text("{spec.title}")'
+        watched.page.wait_for_selector(landmark, timeout=30_000)
+        yield spec
+        if spec.url_path == "screen":
+            watched.open(base)
+            sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
+
+
 def test_every_page_loads_for_an_organiser(hostile_db, browser):
     with serve(hostile_db) as base:
         watched = Watched(browser)
         watched.open(base)
-        sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
-        for spec in PAGES:
-            go(watched, spec.title)
-            # The projector view has no title, only the question (and no sidebar to go on from).
-            landmark = ".st-key-screen-question" if spec.url_path == "screen" else f'h1:has-text("{spec.title}")'
-            watched.page.wait_for_selector(landmark, timeout=30_000)
+        for spec in every_page_as_organiser(watched, base):
             if spec.url_path == "screen":
                 assert not watched.page.locator('[data-testid="stSidebar"]').is_visible()
-                watched.open(f"{watched.page.url.rsplit('/', 1)[0]}")
-                sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
             assert watched.count("stException") == 0, spec.url_path
         assert watched.dialogs == [] and not any(PIXEL in url for url in watched.requests)
         watched.close()

@@ -10,8 +10,6 @@ import json
 import re
 import shutil
 import sqlite3
-import zipfile
-from pathlib import Path
 
 import openpyxl
 import pytest
@@ -22,8 +20,8 @@ from engagement.qa import listing
 from engagement.ui.menu import PAGES
 
 from ..conftest import ROOT
-from ..test_browser import (CHROMIUM, PASSWORDS, PIXEL, Watched, browser, go, serve,  # noqa: F401 (fixture)
-                            sign_in)
+from ..test_browser import (CHROMIUM, PIXEL, Watched, browser, every_page_as_organiser,  # noqa: F401 (fixture)
+                            serve)
 from ..test_report import ingest
 
 MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", f"![p](http://{PIXEL})",
@@ -99,11 +97,7 @@ def test_hostile_text_is_literal_on_every_page(hostile_everywhere, browser, tall
     with serve(hostile_everywhere) as base:
         watched = Watched(browser)
         watched.open(base)
-        sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
-        for spec in PAGES:
-            go(watched, spec.title)
-            landmark = ".st-key-screen-question" if spec.url_path == "screen" else f'h1:has-text("{spec.title}")'
-            watched.page.wait_for_selector(landmark, timeout=30_000)
+        for spec in every_page_as_organiser(watched, base):
             watched.page.wait_for_timeout(500)
             shown = visible_text(watched)
             for text in EXPECTED.get(spec.url_path, []):
@@ -114,9 +108,6 @@ def test_hostile_text_is_literal_on_every_page(hostile_everywhere, browser, tall
             assert page.locator('[data-testid="stMarkdownContainer"] b, [data-testid="stText"] b').count() == 0
             assert page.locator(".katex").count() == 0, spec.url_path
             assert page.locator('a[href^="javascript:"]').count() == 0, spec.url_path
-            if spec.url_path == "screen":
-                watched.open(base)
-                sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
         assert watched.dialogs == [], watched.dialogs
         assert not any(PIXEL in url for url in watched.requests)
         watched.close()

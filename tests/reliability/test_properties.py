@@ -104,16 +104,21 @@ def test_the_normaliser_takes_any_json(value):
     TALLY.bad_input("arbitrary JSON values through the normaliser (hypothesis)")
 
 
-@pytest.fixture(scope="module")
-def page_db(tmp_path_factory):
+def event_db(tmp_path_factory, name: str) -> tuple:
+    """A folder for generated files and a real SQLite database with the event loaded."""
     from engagement import db
     from engagement.sync import sync_event
 
-    folder = tmp_path_factory.mktemp("properties")
-    url = f"sqlite:///{folder / 'pages.db'}"
+    folder = tmp_path_factory.mktemp(name)
+    url = f"sqlite:///{folder / 'test.db'}"
     with db.writing(url) as session:
         sync_event(session)
     return folder, url
+
+
+@pytest.fixture(scope="module")
+def page_db(tmp_path_factory):
+    return event_db(tmp_path_factory, "properties")
 
 
 COUNTER = itertools.count()
@@ -184,14 +189,7 @@ question_fields = st.fixed_dictionaries({
 
 @pytest.fixture(scope="module")
 def question_db(tmp_path_factory):
-    from engagement import db
-    from engagement.sync import sync_event
-
-    folder = tmp_path_factory.mktemp("question-properties")
-    url = f"sqlite:///{folder / 'questions.db'}"
-    with db.writing(url) as session:
-        sync_event(session)
-    return folder, url
+    return event_db(tmp_path_factory, "question-properties")
 
 
 @seed(SEED)
