@@ -1,5 +1,6 @@
 """Lines of a file, read with a bound on their length, so that one enormous line (a corrupt file, a
-file with no line ends) cannot exhaust memory: it is skipped in pieces and reported instead."""
+file with no line ends) cannot exhaust memory: it is skipped in pieces and reported instead. And
+the importers' batching of what they read."""
 
 from __future__ import annotations
 

@@ -215,11 +215,11 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
             summary.duplicates += 1
 
 
-def _bounded(handle, overlong: dict[int, int]):
+def _bounded(handle, overlong: dict[int, Overlong]):
     """The file's lines for the CSV reader; an overlong line is replaced by a marker and noted."""
     for number, line in enumerate(bounded_lines(handle, MAX_LINE_CHARS), start=1):
         if isinstance(line, Overlong):
-            overlong[number] = line.size
+            overlong[number] = line
             yield OVERLONG_MARK + "\n"
         else:
             yield line
@@ -229,7 +229,7 @@ def read_rows(path: Path, default_session: str | None = None):
     """``(file:line, row)`` pairs of a questions CSV in our own columns, after checking its header.
     Read as a stream: a line too long to be a question, or one the CSV reader cannot parse, comes
     as a RowError in place of its row."""
-    overlong: dict[int, int] = {}
+    overlong: dict[int, Overlong] = {}
     with path.open(newline="", encoding="utf-8-sig", errors="replace") as handle:
         reader = csv.DictReader(_bounded(handle, overlong))
         headers = [(h or "").strip() for h in reader.fieldnames or []]
@@ -247,12 +247,13 @@ def read_rows(path: Path, default_session: str | None = None):
                 return
             except csv.Error as error:
                 where = f"{path.name}:{reader.line_num + 1}"  # the reader counts the line only once it is parsed
-                yield where, RowError(f"the CSV cannot be read here: {error}", "")
+                yield where, RowError(f"the CSV cannot be read here: {error}", "(the reader gives no text for this line)")
                 continue
             where = f"{path.name}:{reader.line_num}"
             if reader.line_num in overlong:
-                yield where, RowError(f"the line has {overlong.pop(reader.line_num):,} characters; a question row "
-                                      f"has at most {MAX_LINE_CHARS:,}", "")
+                line = overlong.pop(reader.line_num)
+                yield where, RowError(f"the line has {line.size:,} characters; a question row has at most "
+                                      f"{MAX_LINE_CHARS:,}", f"{line.head}… (the rest not kept)")
                 continue
             yield where, (row if own else from_slido(row, default_session))
 
