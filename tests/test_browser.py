@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from contextlib import contextmanager
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,20 @@ class Watched:
         self.page.close()
 
 
+def write_posts(path: Path, user: dict, texts: list[str], *, first_id: int, first_at: str) -> Path:
+    """One search page of posts by ``user``, one a second from ``first_at`` (UTC), each text with
+    #cthb18 after it."""
+    start = datetime.fromisoformat(first_at)
+    tweets = [{"id": str(first_id + n), "author_id": user["id"], "text": f"{text} #cthb18",
+               "created_at": f"{start + timedelta(seconds=n):%Y-%m-%dT%H:%M:%S}.000Z", "lang": "en",
+               "edit_history_tweet_ids": [str(first_id + n)],
+               "entities": {"hashtags": [{"start": len(text) + 1, "end": len(text) + 8, "tag": "cthb18"}]}}
+              for n, text in enumerate(texts)]
+    path.write_text(json.dumps({"data": tweets, "includes": {"users": [user]},
+                                "meta": {"result_count": len(tweets)}}) + "\n")
+    return path
+
+
 @pytest.fixture(scope="module")
 def hostile_db(demo_db, tmp_path_factory):
     """The demo, plus posts and an author made of hostile strings, with the replay clock just after them."""
@@ -111,16 +126,9 @@ def hostile_db(demo_db, tmp_path_factory):
     url = f"sqlite:///{path}"
     user = {"id": "31337", "username": "demo_hostile", "name": "<b>bold</b> ![p](http://127.0.0.1:9/pixel.png)",
             "description": "<script>alert(1)</script>", "public_metrics": {"followers_count": 5}}
-    tweets = [{"id": str(990_000_000_000_000_000 + n), "author_id": "31337", "text": f"{text} #cthb18",
-               "created_at": f"2018-04-23T11:29:{10 + n:02d}.000Z", "lang": "en",
-               "edit_history_tweet_ids": [str(990_000_000_000_000_000 + n)],
-               "entities": {"hashtags": [{"start": len(text) + 1, "end": len(text) + 8, "tag": "cthb18"}]}}
-              for n, text in enumerate(HOSTILE)]
-    page = folder / "hostile.jsonl"
-    page.write_text(json.dumps({"data": tweets, "includes": {"users": [user]}, "meta": {"result_count": 6}}) + "\n")
+    page = write_posts(folder / "hostile.jsonl", user, HOSTILE, first_id=990_000_000_000_000_000,
+                       first_at="2018-04-23T11:29:10")
     import_files([page], url=url, progress=False)
-    from datetime import datetime
-
     with db.writing(url) as session:
         flags.set_replay_clock(session, to_utc(datetime(2018, 4, 23, 11, 30)))
     db.dispose_engines()
@@ -130,20 +138,25 @@ def hostile_db(demo_db, tmp_path_factory):
 STAFF = [p for p in PAGES if p.minimum != "participant"]
 
 
+def assert_no_staff_content(watched: Watched, url: str) -> None:
+    """A participant opening ``url``: the sign-in form with nothing else, or the public page."""
+    page = watched.open(url)
+    # A page the person may not open hands over to the public one: that is a second run to wait for.
+    page.wait_for_selector('h1:has-text("Sign in"), h1:has-text("Ask a question")', timeout=30_000)
+    watched.settle()
+    assert watched.count("stException") == 0, url
+    assert watched.count("stMetric") == 0 and watched.count("stPlotlyChart") == 0, url
+    if page.locator('h1:has-text("Sign in")').count():
+        assert watched.count("stDataFrame") == 0 and watched.count("stText") == 0, url
+    else:  # the public page, whose published questions are for everyone
+        assert page.locator('h1:has-text("Ask a question")').count() == 1, url
+
+
 def test_staff_pages_are_closed_to_a_first_request_on_a_fresh_server(hostile_db, browser):
     for spec in STAFF:
         with serve(hostile_db) as base:
             watched = Watched(browser)
-            page = watched.open(f"{base}/{spec.url_path}")
-            # A page the person may not open hands over to the public one: that is a second run to wait for.
-            page.wait_for_selector('h1:has-text("Sign in"), h1:has-text("Ask a question")', timeout=30_000)
-            watched.settle()
-            assert watched.count("stException") == 0, spec.url_path
-            assert watched.count("stMetric") == 0 and watched.count("stPlotlyChart") == 0, spec.url_path
-            if page.locator('h1:has-text("Sign in")').count():
-                assert watched.count("stDataFrame") == 0, spec.url_path
-            else:  # the public page, in place of one the person may not open
-                assert page.locator('h1:has-text("Ask a question")').count() == 1, spec.url_path
+            assert_no_staff_content(watched, f"{base}/{spec.url_path}")
             # Once the entry point has run, a participant's menu holds the public page only.
             page = watched.open(base)
             assert nav_labels(page) == ["Ask a question", "Account"], spec.url_path

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 import shutil
 import sqlite3
@@ -21,7 +20,7 @@ from engagement.ui.menu import PAGES
 
 from ..conftest import ROOT
 from ..test_browser import (CHROMIUM, PIXEL, Watched, browser, every_page_as_organiser,  # noqa: F401 (fixture)
-                            serve)
+                            serve, write_posts)
 from ..test_report import ingest
 
 MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", f"![p](http://{PIXEL})",
@@ -44,13 +43,8 @@ def hostile_everywhere(demo_db, tmp_path_factory):
     texts = TEXTS
     user = {"id": "31338", "username": "demo_hostile2", "name": "=cmd|' /C calc'!A0 <b>bold</b>",
             "description": f"![p](http://{PIXEL}) <script>alert(3)</script>", "public_metrics": {"followers_count": 9}}
-    tweets = [{"id": str(991_000_000_000_000_000 + n), "author_id": "31338", "text": f"{text} #cthb18",
-               "created_at": f"2018-04-23T09:29:{45 + n:02d}.000Z", "lang": "en",
-               "edit_history_tweet_ids": [str(991_000_000_000_000_000 + n)],
-               "entities": {"hashtags": [{"start": len(text) + 1, "end": len(text) + 8, "tag": "cthb18"}]}}
-              for n, text in enumerate(texts)]
-    page = folder / "hostile.jsonl"
-    page.write_text(json.dumps({"data": tweets, "includes": {"users": [user]}, "meta": {"result_count": len(tweets)}}))
+    page = write_posts(folder / "hostile.jsonl", user, texts, first_id=991_000_000_000_000_000,
+                       first_at="2018-04-23T09:29:45")
     import_files([page], url=url, progress=False)
     con = sqlite3.connect(path)
     panel = con.execute("SELECT id FROM agenda_session WHERE key = 'd1-panel-1'").fetchone()[0]
@@ -166,3 +160,28 @@ def test_every_csv_leaves_through_the_neutralising_writer():
         if re.search(r"\.to_excel\(", source) and path.name != "workbook.py":
             offenders.append(str(path.relative_to(ROOT)))
     assert offenders == []
+
+
+def test_markup_is_only_ever_our_own_constant_text():
+    """``st.html`` and ``unsafe_allow_html`` render markup: each may take only a string written in the
+    source (a stylesheet, say), never a variable, an f-string or a join that could carry a post, a
+    question, a name or a bio."""
+    import ast
+
+    sources = list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "pages").glob("*.py")) + [ROOT / "dashboard.py"]
+    markup_calls = []
+    for path in sources:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            is_html = isinstance(node.func, ast.Attribute) and node.func.attr == "html"
+            unsafe = any(k.arg == "unsafe_allow_html" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+                         for k in node.keywords)
+            if is_html or unsafe:
+                where = f"{path.relative_to(ROOT)}:{node.lineno}"
+                markup_calls.append(where)
+                arguments = node.args + [k.value for k in node.keywords if k.arg in ("body", "body_or_text")]
+                assert arguments and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
+                                         for a in arguments), f"{where}: markup built from something other than " \
+                                                               "a constant string"
+    assert markup_calls == ["pages/screen.py:21"]  # the projector's stylesheet; a new one is looked at here

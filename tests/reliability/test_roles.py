@@ -13,7 +13,8 @@ from engagement.ui.auth import RANK
 from engagement.ui.menu import PAGES
 
 from ..conftest import ROOT
-from ..test_browser import CHROMIUM, PASSWORDS, Watched, browser, serve  # noqa: F401 (browser is a fixture)
+from ..test_browser import (CHROMIUM, PASSWORDS, STAFF, Watched, assert_no_staff_content,  # noqa: F401
+                            browser, serve)
 
 ROLES = ["participant", "moderator", "organiser"]
 # A page file runs on its own only for a new browser session (the first request to a fresh server),
@@ -87,23 +88,12 @@ def test_wrong_passwords_are_slowed_down_and_open_nothing(demo_db, monkeypatch, 
     tally.bad_input("wrong passwords, each answered more slowly", 3)
 
 
-STAFF = [p for p in PAGES if p.minimum != "participant"]
-
-
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
 def test_a_participant_asking_for_every_staff_url_gets_no_staff_content(demo_db, browser, tally):  # noqa: F811
     with serve(demo_db) as base:
         watched = Watched(browser)
         watched.open(base)  # a server that has served its entry point (the fresh case is in test_browser)
         for page in STAFF:
-            shown = watched.open(f"{base}/{page.url_path}")
-            shown.wait_for_selector('h1:has-text("Sign in"), h1:has-text("Ask a question")', timeout=30_000)
-            watched.settle()
-            assert watched.count("stException") == 0, page.url_path
-            assert watched.count("stMetric") == 0 and watched.count("stPlotlyChart") == 0, page.url_path
-            if shown.locator('h1:has-text("Sign in")').count():
-                assert watched.count("stDataFrame") == 0 and watched.count("stText") == 0, page.url_path
-            else:  # handed over to the public page, whose published questions are for everyone
-                assert shown.locator('h1:has-text("Ask a question")').count() == 1, page.url_path
+            assert_no_staff_content(watched, f"{base}/{page.url_path}")
         watched.close()
     tally.bad_input("staff URLs opened by a participant in Chromium", len(STAFF))
