@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -47,14 +46,46 @@ con.commit()
 """
 
 MEASURE = """
-import resource, subprocess, sys
-code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL).returncode
-print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+import os, subprocess, sys, time
+
+def tree_rss_kib(root):
+    # Resident memory of a process and all its descendants (the importer parses in a child process
+    # of its own: the figure is what the machine must hold, not the largest single process).
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as handle:
+                    parents[int(entry)] = int(handle.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    tree, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, parent in parents.items():
+            if parent in tree and pid not in tree:
+                tree.add(pid)
+                grew = True
+    total = 0
+    for pid in tree:
+        try:
+            with open(f"/proc/{pid}/status") as handle:
+                total += next(int(line.split()[1]) for line in handle if line.startswith("VmRSS:"))
+        except (OSError, StopIteration):
+            pass
+    return total
+
+process = subprocess.Popen(sys.argv[1:], stdout=subprocess.DEVNULL)
+peak = 0
+while process.poll() is None:
+    peak = max(peak, tree_rss_kib(process.pid))
+    time.sleep(0.05)
+print(process.returncode, peak)
 """
 
 
 def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
-    """Seconds and peak resident MB of one command, run in a process of its own."""
+    """Seconds and peak resident MB of one command and every process it starts, run apart."""
     started = time.perf_counter()
     result = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True,
                             env={**os.environ, **(env or {})}, cwd=ROOT)

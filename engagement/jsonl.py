@@ -7,24 +7,31 @@ after the last committed line; a file imported again in full changes nothing.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import hashlib
 import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
+from itertools import islice
 from pathlib import Path
 
+import orjson
 from sqlmodel import Session
 
-from . import db, flags, runs
+from . import db, fastjson, flags, runs
 from .attribution import Attributor
 from .classification import Classifier
 from .event import load_event
 from .lines import Overlong, batched, bounded_lines
-from .normalize import Batch, RecordError, normalize
-from .store import StoreCounts, store_posts
+from .normalize import Batch, RecordError, normalize, normalize_user
+from .readahead import readahead
+from .store import StoreCounts, shape, store_posts, time_writer
 
 log = logging.getLogger(__name__)
 SOURCE = "import-jsonl"
@@ -33,6 +40,7 @@ CHUNK_LINES = 10  # lines prepared at a time (a search page is one line)
 # A full-archive page of 500 posts with its includes is a few MB; a longer line is no page of ours
 # (a corrupt file, or one without line ends) and is rejected without being held in memory.
 MAX_LINE_BYTES = 64 << 20
+READAHEAD_BYTES = 4 << 20  # below this, starting a reading process costs more than it saves
 
 
 @dataclass
@@ -67,13 +75,30 @@ def read_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, byte
 
 def parse_line(line: bytes) -> object:
     try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass  # the slower path below accepts more (huge integers, lone surrogates) and says what is wrong
+    try:
         text = line.decode("utf-8")
     except UnicodeDecodeError as error:
         raise RecordError(f"not UTF-8 ({error.reason} at byte {error.start})") from None
     try:
-        return json.loads(text)
+        return fastjson.loads(text)
     except json.JSONDecodeError as error:
         raise RecordError(f"invalid JSON: {error.msg} at column {error.colno}") from None
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Parsing allocates millions of short-lived, acyclic objects (freed by reference counting): at
+    the default thresholds the cyclic collector ran every 700 allocations and re-walked every batch
+    still pending, a third of parse time. Collect rarely while a file is read."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _context(session: Session) -> tuple[Classifier, Attributor]:
@@ -90,10 +115,73 @@ class PreparedLine:
     demo: bool = False
 
 
-def prepare(chunk: list[tuple[int, bytes | Overlong]]) -> list[PreparedLine]:
-    """Parse and normalise lines. Each post's raw JSON is serialised here once, so the writer only
-    copies strings. (Running this in worker processes was measured: on two cores the pickling ate the
-    gain, so it runs in-process.)"""
+class Shaper:
+    """What a file's reading side does beyond parsing.
+
+    - Serialises each post's raw JSON and shapes its row (``store.shape``), so the writer only adds
+      what the database decides.
+    - Leaves out expansions that are exact copies of one already handed on: every page repeats its
+      authors' profiles and the posts its posts refer to (100,000 demo posts carry 150,000 copies of
+      1,700 profiles, and 53,000 context posts, 30,000 of them distinct). A copy identical to the last
+      one stored for its id changes nothing when stored, so leaving it out changes nothing either.
+      What is remembered is a digest per post id and the profile per author, the most recent
+      ``REMEMBERED`` of them, so memory stays bounded.
+    """
+
+    REMEMBERED = 200_000
+
+    def __init__(self, attributor: Attributor, dialect: str):
+        self.attributor, self.stamp = attributor, time_writer(dialect)
+        self.seen: dict[str, bytes] = {}
+        self.profiles: dict[str, dict] = {}
+
+    def _digest(self, text: str | bytes) -> bytes:
+        return hashlib.blake2b(text if isinstance(text, bytes) else text.encode("utf-8"), digest_size=16).digest()
+
+    def repeated(self, kind: str, item: object) -> bool:
+        """Only what was stored before counts: a record that is rejected is rejected every time."""
+        if not isinstance(item, dict):
+            return False
+        key = f"{kind}:{item.get('id')}"
+        if kind == "user":
+            # Profiles are few and small: compared whole, which is cheaper than serialising them.
+            if self.profiles.get(key) == item:
+                return True
+            try:
+                normalize_user(item)
+            except RecordError:
+                return False
+            if len(self.profiles) >= self.REMEMBERED // 4:
+                self.profiles = dict(islice(self.profiles.items(), self.REMEMBERED // 8, None))
+            self.profiles[key] = item
+            return False
+        try:
+            return self.seen.get(key) == self._digest(orjson.dumps(item))
+        except (TypeError, orjson.JSONEncodeError):
+            return False
+
+    def __call__(self, batch: Batch) -> None:
+        for post in batch.posts:
+            post.raw = fastjson.dumps(post.raw)
+            post.shaped = shape(post, self.attributor, self.stamp)
+            # The last copy stored, collected or not, is what a later copy is compared with.
+            if len(self.seen) >= self.REMEMBERED:
+                self.seen = dict(islice(self.seen.items(), self.REMEMBERED // 2, None))
+            self.seen[f"post:{post.current_id}"] = self._digest(post.raw)
+
+
+def prepared_lines(path: Path, resume_after: int, attributor: Attributor,
+                   dialect: str) -> Iterator[list[PreparedLine]]:
+    """The file's lines after ``resume_after``, parsed and shaped, a chunk at a time."""
+    shaper = Shaper(attributor, dialect)
+    with few_collections():
+        unread = ((number, line) for number, line in read_lines(path) if number > resume_after)
+        for chunk in batched(unread, CHUNK_LINES):
+            yield prepare(chunk, shaper)
+
+
+def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper | None = None) -> list[PreparedLine]:
+    """Parse and normalise lines."""
     prepared = []
     for number, line in chunk:
         if isinstance(line, Overlong):
@@ -106,12 +194,12 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]]) -> list[PreparedLine]:
             continue
         try:
             obj = parse_line(line)
-            batch = normalize(obj)
+            batch = normalize(obj, shaper.repeated if shaper else None)
         except RecordError as error:
             prepared.append(PreparedLine(number, len(line), raw=line.rstrip(b"\r\n"), reason=str(error)))
             continue
-        for post in batch.posts:
-            post.raw = json.dumps(post.raw, ensure_ascii=False, separators=(",", ":"))
+        if shaper is not None:
+            shaper(batch)
         prepared.append(PreparedLine(number, len(line), batch=batch, demo="__demo" in obj))
     return prepared
 
@@ -136,79 +224,98 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
         # Built once per file: the directory and the agenda do not change under an import
         # (``ingest config`` reclassifies and reattributes afterwards if they do).
         classifier, attributor = _context(session)
+        dialect = session.get_bind().dialect.name
+
+    def write(batch: list[PreparedLine], last_line: int, done: bool) -> tuple[StoreCounts, int]:
+        counts, rejected = StoreCounts(), 0
+        with db.writing(url) as session:
+            # Lines carry their own retrieval time: store each time's records together, oldest
+            # first, so the newest metrics win.
+            by_time: dict[object, tuple[list, list]] = {}
+            for item in batch:
+                if item.batch:
+                    group = by_time.setdefault(item.batch.retrieved_at, ([], []))
+                    group[0].extend(item.batch.posts)
+                    group[1].extend(item.batch.users)
+            for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
+                group_posts, group_users = by_time[retrieved]
+                counts.add(store_posts(session, group_posts, group_users, classifier=classifier,
+                                       attributor=attributor, metrics_at=retrieved))
+            for item in batch:
+                where = f"{path.name}:{item.number}"
+                if item.reason is not None:
+                    runs.reject(session, SOURCE, where, item.reason, item.raw.decode("utf-8", "replace"))
+                    rejected += 1
+                elif item.batch is not None:
+                    for bad in item.batch.rejected:
+                        runs.reject(session, SOURCE, f"{where} {bad.location}".strip(), bad.reason, bad.raw)
+                        rejected += 1
+            if any(item.demo for item in batch):
+                flags.mark_demo(session)
+            runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
+        return counts, rejected
+
+    # One batch is written on a thread of its own while the next is parsed: SQLite and psycopg let go
+    # of the GIL while they work, so the two overlap. At most one write is in flight, so batches
+    # commit in file order and the checkpoint never runs ahead of the rows.
+    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
+    in_flight: Future | None = None
+
+    def settle() -> None:
+        nonlocal in_flight
+        if in_flight is not None:
+            future, in_flight = in_flight, None
+            counts, rejected = future.result()
+            summary.store.add(counts)
+            summary.rejected += rejected
 
     def flush(last_line: int, done: bool = False) -> None:
-        nonlocal pending, pending_posts
+        nonlocal pending, pending_posts, in_flight
+        batch, pending, pending_posts = pending, [], 0
+        settle()
+        in_flight = writer.submit(db.retry_locked, partial(write, batch, last_line, done))
 
-        def write() -> tuple[StoreCounts, int]:
-            counts, rejected = StoreCounts(), 0
-            with db.writing(url) as session:
-                # Lines carry their own retrieval time: store each time's records together, oldest
-                # first, so the newest metrics win.
-                by_time: dict[object, tuple[list, list]] = {}
-                for item in pending:
-                    if item.batch:
-                        group = by_time.setdefault(item.batch.retrieved_at, ([], []))
-                        group[0].extend(item.batch.posts)
-                        group[1].extend(item.batch.users)
-                for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
-                    group_posts, group_users = by_time[retrieved]
-                    counts.add(store_posts(session, group_posts, group_users, classifier=classifier,
-                                           attributor=attributor, metrics_at=retrieved))
-                for item in pending:
-                    where = f"{path.name}:{item.number}"
-                    if item.reason is not None:
-                        runs.reject(session, SOURCE, where, item.reason, item.raw.decode("utf-8", "replace"))
-                        rejected += 1
-                    elif item.batch is not None:
-                        for bad in item.batch.rejected:
-                            runs.reject(session, SOURCE, f"{where} {bad.location}".strip(), bad.reason, bad.raw)
-                            rejected += 1
-                if any(item.demo for item in pending):
-                    flags.mark_demo(session)
-                runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
-            return counts, rejected
-
-        counts, rejected = db.retry_locked(write)
-        summary.store.add(counts)
-        summary.rejected += rejected
-        pending, pending_posts = [], 0
-
-    def unread() -> Iterator[tuple[int, bytes | Overlong]]:
-        for number, line in read_lines(path):
-            if number <= resume_after:
-                summary.skipped_lines += 1
-                continue
-            yield number, line
+    # A large file is parsed in a process of its own while this one writes (see readahead).
+    reading = (readahead(prepared_lines, path, resume_after, attributor, dialect)
+               if path.stat().st_size >= READAHEAD_BYTES else prepared_lines(path, resume_after, attributor, dialect))
+    summary.skipped_lines = resume_after  # committed by the earlier run
 
     last_line, stopped = resume_after, False
-    try:
-        for item in (line for chunk in map(prepare, batched(unread(), CHUNK_LINES)) for line in chunk):
-            last_line = item.number
-            if on_line:
-                on_line(item.size)
-            if item.batch is None and item.reason is None:
-                continue  # an empty line
-            summary.lines += 1
-            if item.batch is not None:
-                summary.api_errors += len(item.batch.api_errors)
-                for api_error in item.batch.api_errors:
-                    log.warning("%s:%d: the API reported: %s", path.name, item.number,
-                                api_error.get("detail") or api_error.get("title") or api_error)
-                pending_posts += len(item.batch.posts) + 1
-            pending.append(item)
-            if pending_posts >= batch_posts:
-                flush(last_line)
-                if should_stop():
-                    stopped = True
-                    break
-        else:
-            flush(last_line, done=True)
-    except BaseException as error:
-        with db.writing(url) as session:
-            runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                            summary.as_dict(), repr(error))
-        raise
+    with few_collections():
+        try:
+            for item in (line for chunk in reading for line in chunk):
+                last_line = item.number
+                if on_line:
+                    on_line(item.size)
+                if item.batch is None and item.reason is None:
+                    continue  # an empty line
+                summary.lines += 1
+                if item.batch is not None:
+                    summary.api_errors += len(item.batch.api_errors)
+                    for api_error in item.batch.api_errors:
+                        log.warning("%s:%d: the API reported: %s", path.name, item.number,
+                                    api_error.get("detail") or api_error.get("title") or api_error)
+                    pending_posts += len(item.batch.posts) + 1
+                pending.append(item)
+                if pending_posts >= batch_posts:
+                    flush(last_line)
+                    if should_stop():
+                        stopped = True
+                        break
+            else:
+                flush(last_line, done=True)
+            settle()
+        except BaseException as error:
+            try:
+                settle()  # a batch already handed to the writer still commits, with its checkpoint
+            except Exception:
+                log.exception("%s: the last batch could not be written", path.name)
+            with db.writing(url) as session:
+                runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                                summary.as_dict(), repr(error))
+            raise
+        finally:
+            writer.shutdown()
     status = "interrupted" if stopped else ("rejected" if summary.rejected else "ok")
     with db.writing(url) as session:
         runs.finish_run(session, run_id, status, summary.as_dict())

@@ -8,6 +8,7 @@ rejection with its reason; the rest of the page still goes in.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -54,7 +55,9 @@ class PostRecord:
     quotes: int
     impressions: int | None
     collected: bool
-    raw: dict[str, Any]
+    raw: dict[str, Any] | str  # a JSON string once an importer has serialised it
+    # Set by ``store.shape`` where the import prepares rows away from the database writer.
+    shaped: tuple | None = None
 
 
 @dataclass
@@ -80,6 +83,8 @@ class RecordError(ValueError):
 
 
 def _id(value: Any, what: str) -> str:
+    if type(value) is str and value.isdigit() and len(value) <= 20:
+        return value  # the usual case, first
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         value = str(value)
     if not isinstance(value, str) or not value.isdigit() or len(value) > 20:
@@ -93,6 +98,8 @@ COUNT_MAX = 2**31 - 1
 
 
 def _count_or_none(value: Any) -> int | None:
+    if type(value) is int and 0 <= value <= COUNT_MAX:
+        return value  # the usual case, first
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
         return None
     return min(value, COUNT_MAX)
@@ -143,14 +150,14 @@ def normalize_post(tweet: Any, *, collected: bool = True) -> PostRecord:
     if not isinstance(text, str):
         raise RecordError(f"post {post_id} has no text")
     history = [_id(v, "edit history id") for v in _list(tweet.get("edit_history_tweet_ids"))]
-    logical_id = min(history + [post_id], key=int)
+    logical_id = post_id if history == [post_id] else min(history + [post_id], key=int)
 
     references = []
     for ref in _list(tweet.get("referenced_tweets")):
         if isinstance(ref, dict) and isinstance(ref.get("type"), str):
             references.append({"type": ref["type"], "id": _id(ref.get("id"), "referenced post id")})
     kind, target = PostKind.original, None
-    for ref_type, ref_kind in KIND_BY_REFERENCE:
+    for ref_type, ref_kind in KIND_BY_REFERENCE if references else ():
         match = next((r for r in references if r["type"] == ref_type), None)
         if match:
             kind, target = ref_kind, match["id"]
@@ -217,8 +224,11 @@ def shape_of(obj: Any) -> str:
     return "unknown"
 
 
-def normalize(obj: Any) -> Batch:
-    """One line of a twarc2 file, or one API response, as a batch of records."""
+def normalize(obj: Any, repeated: Callable[[str, Any], bool] | None = None) -> Batch:
+    """One line of a twarc2 file, or one API response, as a batch of records.
+
+    ``repeated(kind, item)`` (kind "post" or "user") may say that an expansion — a context post or an
+    author profile from ``includes`` — is an exact copy of one already handed on, so it is left out."""
     shape = shape_of(obj)
     batch = Batch()
     if shape == "unknown":
@@ -231,7 +241,7 @@ def normalize(obj: Any) -> Batch:
             pass
     batch.api_errors = [e for e in _list(obj.get("errors")) if isinstance(e, dict)]
     if shape == "post":
-        _add_flattened(batch, obj)
+        _add_flattened(batch, obj, repeated)
         return batch
 
     data = obj["data"] if shape == "page" else ([obj["data"]] if shape == "stream" else [])
@@ -240,8 +250,12 @@ def normalize(obj: Any) -> Batch:
         where = f"data[{index}]" if shape == "page" else "data"
         _add(batch, lambda t: normalize_post(t, collected=True), tweet, where, batch.posts)
     for index, tweet in enumerate(_list(includes.get("tweets"))):
+        if repeated is not None and repeated("post", tweet):
+            continue
         _add(batch, lambda t: normalize_post(t, collected=False), tweet, f"includes.tweets[{index}]", batch.posts)
     for index, user in enumerate(_list(includes.get("users"))):
+        if repeated is not None and repeated("user", user):
+            continue
         _add(batch, normalize_user, user, f"includes.users[{index}]", batch.users)
     meta = _dict(obj.get("meta"))
     batch.newest_id = meta.get("newest_id") if isinstance(meta.get("newest_id"), str) else None
@@ -249,13 +263,15 @@ def normalize(obj: Any) -> Batch:
     return batch
 
 
-def _add_flattened(batch: Batch, obj: dict) -> None:
+def _add_flattened(batch: Batch, obj: dict, repeated: Callable[[str, Any], bool] | None = None) -> None:
     """``twarc2 flatten`` output: expansions sit inline in the post."""
     _add(batch, lambda t: normalize_post(t, collected=True), obj, "", batch.posts)
-    if isinstance(obj.get("author"), dict):
+    if isinstance(obj.get("author"), dict) and not (repeated and repeated("user", obj["author"])):
         _add(batch, normalize_user, obj["author"], "author", batch.users)
     for index, ref in enumerate(_list(obj.get("referenced_tweets"))):
         if isinstance(ref, dict) and ("text" in ref or "note_tweet" in ref):
-            _add(batch, lambda t: normalize_post(t, collected=False), ref, f"referenced_tweets[{index}]", batch.posts)
-            if isinstance(ref.get("author"), dict):
+            if not (repeated and repeated("post", ref)):
+                _add(batch, lambda t: normalize_post(t, collected=False), ref, f"referenced_tweets[{index}]",
+                     batch.posts)
+            if isinstance(ref.get("author"), dict) and not (repeated and repeated("user", ref["author"])):
                 _add(batch, normalize_user, ref["author"], f"referenced_tweets[{index}].author", batch.users)

@@ -20,9 +20,10 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
+from . import fastjson
 from .attribution import Attributor
 from .classification import Classifier
 from .models import Author, Post, PostEntity
@@ -30,13 +31,15 @@ from .normalize import PLATFORM, PostRecord, UserRecord
 from .timeutil import to_utc, utcnow
 
 CHUNK = 500  # stays under SQLite's bound-parameter limit in IN (...) lists
+_CHUNK_IDS = bindparam("ids", expanding=True)  # one compiled statement for every chunk
 PROFILE_FIELDS = ("handle", "display_name", "bio", "location", "followers", "verified")
 CONTENT_FIELDS = ("current_id", "text", "language", "kind", "referenced", "referenced_platform_id",
                   "in_reply_to_user_id", "conversation_id", "hashtags", "mentions", "urls", "media_count", "raw")
 METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
 JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
-POST_COLUMNS = ("platform", "platform_id", "author_id", "created_at", "collected", "session_id", "metrics_at",
-                "first_seen", "last_updated") + CONTENT_FIELDS + METRIC_FIELDS
+# A new post's row: what follows from the record alone (``shape``), then what the database decides.
+SHAPED_COLUMNS = ("platform", "platform_id", "created_at", "collected", "session_id") + CONTENT_FIELDS + METRIC_FIELDS
+POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "metrics_at", "first_seen", "last_updated")
 AUTHOR_COLUMNS = ("platform", "platform_user_id", "group_key", "group_source", "organisation", "profile_known",
                   "first_seen", "last_updated") + PROFILE_FIELDS
 ENTITY_COLUMNS = ("post_id", "kind", "value")
@@ -81,14 +84,31 @@ def _json(value: Any) -> str:
         return value
     if not value:
         return "[]" if isinstance(value, list) else json.dumps(value)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    return fastjson.dumps(value)
+
+
+def time_writer(dialect: str):
+    """Datetimes as SQLAlchemy stores them: on SQLite naive-UTC text, elsewhere aware values."""
+    if dialect == "sqlite":
+        # "YYYY-MM-DD HH:MM:SS.ffffff" (isoformat is twice as fast as strftime; the zone suffix is cut off)
+        return lambda value: to_utc(value).isoformat(" ", "microseconds")[:26] if value is not None else None
+    return lambda value: to_utc(value) if value is not None else None
 
 
 def _time_writer(session: Session):
-    """Datetimes as SQLAlchemy stores them: on SQLite naive-UTC text, elsewhere aware values."""
-    if session.get_bind().dialect.name == "sqlite":
-        return lambda value: to_utc(value).strftime("%Y-%m-%d %H:%M:%S.%f") if value is not None else None
-    return lambda value: to_utc(value) if value is not None else None
+    return time_writer(session.get_bind().dialect.name)
+
+
+def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, list[tuple[str, str]]]:
+    """A new post's row (``SHAPED_COLUMNS``, in that order) and its entities, from the record alone: an
+    import does this in its reading process, so the writer only adds what the database knows."""
+    r = record
+    row = (PLATFORM, r.platform_id, stamp(r.created_at), r.collected, attributor.attribute(r.created_at, r.hashtags),
+           r.current_id, r.text, r.language, r.kind, _json(r.referenced), r.referenced_platform_id,
+           r.in_reply_to_user_id, r.conversation_id, _json(r.hashtags), _json(r.mentions), _json(r.urls),
+           r.media_count, _json(r.raw), r.retweets, r.replies, r.likes, r.quotes, r.impressions)
+    entities = {("hashtag", tag.lower()) for tag in r.hashtags} | {("mention", m.lower()) for m in r.mentions}
+    return row, sorted(entities)
 
 
 def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
@@ -100,8 +120,9 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
             merged[record.platform_id] = record
             continue
         newest = record if int(record.current_id) > int(seen.current_id) else seen
-        newest.collected = seen.collected or record.collected
-        newest.created_at = min(seen.created_at, record.created_at)
+        collected, created_at = seen.collected or record.collected, min(seen.created_at, record.created_at)
+        if (collected, created_at) != (newest.collected, newest.created_at):
+            newest.collected, newest.created_at, newest.shaped = collected, created_at, None
         merged[record.platform_id] = newest
     return merged
 
@@ -114,9 +135,9 @@ def store_users(session: Session, users: Iterable[UserRecord], wanted_ids: set[s
     columns = (Author.id, Author.platform_user_id, Author.override_group_key, Author.override_organisation,
                Author.profile_known) + tuple(getattr(Author, f) for f in PROFILE_FIELDS)
     existing = {}
+    statement = select(*columns).where(Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS))
     for chunk in _chunks(ids):
-        for row in session.execute(select(*columns).where(Author.platform == PLATFORM,
-                                                          Author.platform_user_id.in_(chunk))):
+        for row in session.execute(statement, {"ids": chunk}):
             existing[row.platform_user_id] = row
     now, stamp = utcnow(), _time_writer(session)
     now_text = stamp(now)
@@ -144,15 +165,32 @@ def store_users(session: Session, users: Iterable[UserRecord], wanted_ids: set[s
     if new_rows:
         _insert_many(session, "author", AUTHOR_COLUMNS, new_rows)
         position = AUTHOR_COLUMNS.index("platform_user_id")
+        statement = select(Author.platform_user_id, Author.id).where(
+            Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS))
         for chunk in _chunks([r[position] for r in new_rows]):
-            ids_by_user.update(session.execute(select(Author.platform_user_id, Author.id).where(
-                Author.platform == PLATFORM, Author.platform_user_id.in_(chunk))).all())
+            ids_by_user.update(session.execute(statement, {"ids": chunk}).all())
     return ids_by_user
 
 
-def _entities(post_id: int, record: PostRecord) -> list[tuple]:
-    rows = {("hashtag", tag.lower()) for tag in record.hashtags} | {("mention", m.lower()) for m in record.mentions}
-    return [(post_id, kind, value) for kind, value in sorted(rows)]
+def _insert_posts(session: Session, rows: list[tuple]) -> dict[str, int]:
+    """Insert new posts; returns platform id → post.id."""
+    position = POST_COLUMNS.index("platform_id")
+    if session.get_bind().dialect.name == "sqlite":
+        # Writes on SQLite hold the database from their first statement (BEGIN IMMEDIATE), so the ids
+        # after the largest are ours to give, and no query is needed to learn them afterwards.
+        first = (session.scalar(select(func.max(Post.id))) or 0) + 1
+        _insert_many(session, "post", ("id",) + POST_COLUMNS, [(first + i,) + row for i, row in enumerate(rows)])
+        return {row[position]: first + i for i, row in enumerate(rows)}
+    _insert_many(session, "post", POST_COLUMNS, rows)
+    ids = {}
+    statement = select(Post.platform_id, Post.id).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
+    for chunk in _chunks([row[position] for row in rows]):
+        ids.update(session.execute(statement, {"ids": chunk}).all())
+    return ids
+
+
+def _entities(post_id: int, entities: list[tuple[str, str]]) -> list[tuple]:
+    return [(post_id, kind, value) for kind, value in entities]
 
 
 def _metrics_newer(reading: datetime, stored: datetime | None) -> bool:
@@ -173,25 +211,19 @@ def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable
                              classifier, counts)
 
     existing = {}
+    statement = select(*EXISTING_COLUMNS).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
     for chunk in _chunks(list(posts)):
-        for row in session.execute(select(*EXISTING_COLUMNS).where(Post.platform == PLATFORM,
-                                                                   Post.platform_id.in_(chunk))):
+        for row in session.execute(statement, {"ids": chunk}):
             existing[row.platform_id] = row
 
     now, stamp = utcnow(), _time_writer(session)
     now_text, metrics_text = stamp(now), stamp(metrics_at)
-    new_rows, entity_changes, updates = [], [], []
+    new_rows, new_entities, entity_changes, updates = [], {}, [], []
     for platform_id, record in posts.items():
         post = existing.get(platform_id)
         if post is None:
-            row = {name: getattr(record, name) for name in CONTENT_FIELDS + METRIC_FIELDS}
-            for name in JSON_FIELDS:
-                row[name] = _json(row[name])
-            row.update(platform=PLATFORM, platform_id=platform_id, created_at=stamp(record.created_at),
-                       author_id=author_ids.get(record.author_platform_id), collected=record.collected,
-                       session_id=attributor.attribute(record.created_at, record.hashtags),
-                       metrics_at=metrics_text, first_seen=now_text, last_updated=now_text)
-            new_rows.append(tuple(row[c] for c in POST_COLUMNS))
+            row, new_entities[platform_id] = record.shaped or shape(record, attributor, stamp)
+            new_rows.append(row + (author_ids.get(record.author_platform_id), metrics_text, now_text, now_text))
             if record.collected:
                 counts.posts_new += 1
             else:
@@ -206,7 +238,7 @@ def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable
             if isinstance(changes["raw"], str):
                 changes["raw"] = json.loads(changes["raw"])
             changes["session_id"] = attributor.attribute(post.created_at, record.hashtags)
-            entity_changes.append((post.id, record))
+            entity_changes.append((post.id, (record.shaped or shape(record, attributor, stamp))[1]))
         if record.created_at < to_utc(post.created_at):
             # An earlier version of an edited post: the logical post began then.
             changes["created_at"] = record.created_at
@@ -243,17 +275,11 @@ def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable
             {name: bindparam(name) for name in columns})
         session.execute(statement, rows)
     if new_rows:
-        _insert_many(session, "post", POST_COLUMNS, new_rows)
-        position = POST_COLUMNS.index("platform_id")
-        new_ids = [r[position] for r in new_rows]
-        ids = {}
-        for chunk in _chunks(new_ids):
-            ids.update(session.execute(select(Post.platform_id, Post.id).where(
-                Post.platform == PLATFORM, Post.platform_id.in_(chunk))).all())
+        ids = _insert_posts(session, new_rows)
         _insert_many(session, "post_entity", ENTITY_COLUMNS,
-                     [row for platform_id in new_ids for row in _entities(ids[platform_id], posts[platform_id])])
-    for post_id, record in entity_changes:
+                     [row for platform_id, post_id in ids.items() for row in _entities(post_id, new_entities[platform_id])])
+    for post_id, entities in entity_changes:
         session.execute(delete(PostEntity).where(PostEntity.post_id == post_id))
-        _insert_many(session, "post_entity", ENTITY_COLUMNS, _entities(post_id, record))
+        _insert_many(session, "post_entity", ENTITY_COLUMNS, _entities(post_id, entities))
     return counts
 

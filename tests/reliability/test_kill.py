@@ -83,36 +83,66 @@ def test_sigkill_at_20_random_moments_of_polls_during_a_live_event(tmp_path, dem
 
 def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     rng = random.Random(seed + 1)
-    path, _ = write_collection(tmp_path / "big.jsonl", posts=100_000, seed=11)
+    path, _ = write_collection(tmp_path / "big.jsonl", posts=150_000, seed=11)
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
     assert finish(worker("import-jsonl", str(path), url=reference))[0] == 0
     url = f"sqlite:///{tmp_path / 'killed.db'}"
-    killed = mid_write = 0
+    killed = mid_write = orphans_checked = 0
     while killed < KILLS:
         before, started = position(url), runs(url)
         assert before is None or not before.endswith(":done"), "the import finished before 20 kills: use a larger file"
         process = worker("import-jsonl", str(path), url=url)
-        # A random moment of the run's first second of work (a batch of 5,000 posts takes about one),
-        # or, one time in four, of its start-up.
+        # A random moment of the run's first 1.6 s of work (its reading process starting, then a
+        # batch of 5,000 posts about every half second), or, one time in four, of its start-up.
         if rng.random() < 0.25:
             time.sleep(rng.uniform(0.0, 1.0))
         else:
             deadline = time.monotonic() + 30
             while runs(url) == started and process.poll() is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            time.sleep(rng.uniform(0.0, 1.0))
+            time.sleep(rng.uniform(0.0, 1.6))
         if process.poll() is not None:
             continue
+        readers = children(process.pid)
         process.kill()
         process.wait()
+        assert_gone(readers)  # its reading process (engagement.readahead) dies with it
+        orphans_checked += len(readers)
         killed += 1
         mid_write += position(url) != before
     code, out, err = finish(worker("import-jsonl", str(path), url=url))
     assert code == 0, err
     assert snapshot(url) == snapshot(reference)
-    tally.fault("SIGKILLs of `import-jsonl` (100,000 posts)", killed)
+    assert orphans_checked > 0, "no kill landed while the reading process ran"
+    assert mid_write >= 3, f"only {mid_write} kills landed mid-import: the kill window no longer fits the import"
+    tally.fault("SIGKILLs of `import-jsonl` (150,000 posts)", killed)
     tally.note(f"{mid_write} of the {killed} import kills landed after that run had committed a batch, the rest "
                "during start-up or before its first commit")
+
+
+def children(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as handle:
+            return [int(child) for child in handle.read().split()]
+    except FileNotFoundError:
+        return []
+
+
+def assert_gone(pids: list[int], within: float = 5.0) -> None:
+    deadline = time.monotonic() + within
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        alive = [pid for pid in alive if _running(pid)]
+        time.sleep(0.05)
+    assert not alive, f"processes {alive} outlived the killed worker"
+
+
+def _running(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as handle:
+            return handle.read().split(") ")[-1][0] != "Z"  # a zombie has exited
+    except FileNotFoundError:
+        return False
 
 
 def runs(url: str) -> int:

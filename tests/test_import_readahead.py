@@ -1,0 +1,149 @@
+"""The import's reading process (engagement.readahead) and what it leaves out (jsonl.Shaper): the
+database ends up exactly as when every line is parsed in-process and every repeated copy is stored."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from engagement import db, jsonl
+from engagement.attribution import Attributor
+from engagement.demo import write_collection
+from engagement.readahead import ChildFailed, readahead
+from engagement.sync import sync_event
+
+from .conftest import real_data
+from .test_worker_process import snapshot
+
+pytestmark = pytest.mark.both_databases
+
+
+def second_database(dialect, tmp_path, request):
+    if dialect == "postgresql":
+        from .conftest import _load_event
+
+        return request.getfixturevalue("postgres_server").database(prepare=_load_event)
+    url = f"sqlite:///{tmp_path / 'reference.db'}"
+    with db.writing(url) as session:
+        sync_event(session)
+    return url
+
+
+@pytest.fixture(scope="module")
+def collection(tmp_path_factory):
+    path, _ = write_collection(tmp_path_factory.mktemp("readahead") / "posts.jsonl", posts=2_000, seed=5)
+    return path
+
+
+def test_reading_process_and_left_out_copies_change_nothing(db_url, dialect, tmp_path, request, monkeypatch,
+                                                           collection):
+    reference = second_database(dialect, tmp_path, request)
+    # The reference: parsed in this process, every copy stored.
+    monkeypatch.setattr(jsonl, "READAHEAD_BYTES", 1 << 62)
+    monkeypatch.setattr(jsonl.Shaper, "repeated", lambda self, kind, item: False)
+    plain = jsonl.import_file(collection, url=reference)
+    monkeypatch.undo()
+    monkeypatch.setenv("DATABASE_URL", db_url)
+
+    # Parsed in a reading process, repeated copies left out.
+    monkeypatch.setattr(jsonl, "READAHEAD_BYTES", 0)
+    summary = jsonl.import_file(collection, url=db_url)
+
+    assert summary.store.posts_new == plain.store.posts_new == 2_000
+    assert summary.store.duplicates == plain.store.duplicates
+    assert summary.rejected == plain.rejected
+    assert snapshot(db_url) == snapshot(reference)
+    if dialect == "postgresql":
+        request.getfixturevalue("postgres_server").drop(reference)
+
+
+def test_repeated_copies_are_left_out(collection):
+
+    shaper = jsonl.Shaper(Attributor([]), "sqlite")
+    stored = {"post": 0, "user": 0}
+    left_out = {"post": 0, "user": 0}
+    repeated = shaper.repeated
+
+    def counting(kind, item):
+        result = repeated(kind, item)
+        (left_out if result else stored)[kind] += 1
+        return result
+
+    shaper.repeated = counting
+    lines = list(jsonl.read_lines(collection))
+    for start in range(0, len(lines), 10):
+        jsonl.prepare(lines[start:start + 10], shaper)
+    # Every page repeats its authors' profiles: most are left out, each author's first is kept.
+    assert left_out["user"] > 5 * stored["user"] > 0
+    assert left_out["post"] > 0 and stored["post"] > 0
+
+
+def _numbers(count):
+    for number in range(count):
+        yield number
+
+
+def _fails_after(count):
+    yield from range(count)
+    raise ValueError("line 3 is not what it seems")
+
+
+def _dies():
+    yield 1
+    os._exit(3)
+
+
+def test_readahead_yields_everything_in_order():
+    assert list(readahead(_numbers, 1_000, depth=2)) == list(range(1_000))
+
+
+def test_an_error_in_the_reading_process_is_raised_here():
+    seen = []
+    with pytest.raises(ValueError, match="line 3"):
+        for item in readahead(_fails_after, 3):
+            seen.append(item)
+    assert seen == [0, 1, 2]
+
+
+def test_a_reading_process_that_dies_is_reported():
+    with pytest.raises(ChildFailed, match="exit code 3"):
+        list(readahead(_dies))
+
+
+def test_a_shaped_row_lines_up_with_its_columns():
+    from engagement.normalize import normalize
+    from engagement.store import JSON_FIELDS, SHAPED_COLUMNS, shape, time_writer
+
+    page = jsonl.parse_line(next(iter(jsonl.read_lines(real_data("brexit.jsonl"))))[1])
+    record = normalize(page).posts[0]
+    row, entities = shape(record, Attributor([]), time_writer("sqlite"))
+    values = dict(zip(SHAPED_COLUMNS, row, strict=True))
+    for name in SHAPED_COLUMNS:
+        if name in JSON_FIELDS:
+            assert json.loads(values[name]) == getattr(record, name), name
+        elif name not in ("platform", "created_at", "session_id"):
+            assert values[name] == getattr(record, name), name
+    assert values["created_at"] == record.created_at.strftime("%Y-%m-%d %H:%M:%S.%f")
+    assert entities == sorted({("hashtag", t.lower()) for t in record.hashtags}
+                              | {("mention", m.lower()) for m in record.mentions})
+
+
+def test_the_reading_process_never_runs_the_parents_main_script(tmp_path):
+    # A Streamlit page or the worker's command line must not run a second time in the child.
+    marks = tmp_path / "marks"
+    script = tmp_path / "main.py"
+    script.write_text(
+        "import sys\n"
+        f"open({str(marks)!r}, 'a').write('ran\\n')\n"
+        "from engagement.readahead import readahead\n"
+        "from tests.test_import_readahead import _numbers\n"
+        "print(sum(readahead(_numbers, 100)))\n")
+    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
+                            cwd=Path(__file__).resolve().parent.parent,
+                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "4950"
+    assert marks.read_text() == "ran\n"
