@@ -14,7 +14,6 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import partial
@@ -128,7 +127,7 @@ class Shaper:
       ``REMEMBERED`` of them, so memory stays bounded.
     """
 
-    REMEMBERED = 200_000
+    REMEMBERED = 50_000
 
     def __init__(self, attributor: Attributor, dialect: str):
         self.attributor, self.stamp = attributor, time_writer(dialect)
@@ -255,25 +254,12 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
             runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
         return counts, rejected
 
-    # One batch is written on a thread of its own while the next is parsed: SQLite and psycopg let go
-    # of the GIL while they work, so the two overlap. At most one write is in flight, so batches
-    # commit in file order and the checkpoint never runs ahead of the rows.
-    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-writer")
-    in_flight: Future | None = None
-
-    def settle() -> None:
-        nonlocal in_flight
-        if in_flight is not None:
-            future, in_flight = in_flight, None
-            counts, rejected = future.result()
-            summary.store.add(counts)
-            summary.rejected += rejected
-
     def flush(last_line: int, done: bool = False) -> None:
-        nonlocal pending, pending_posts, in_flight
-        batch, pending, pending_posts = pending, [], 0
-        settle()
-        in_flight = writer.submit(db.retry_locked, partial(write, batch, last_line, done))
+        nonlocal pending, pending_posts
+        counts, rejected = db.retry_locked(partial(write, pending, last_line, done))
+        summary.store.add(counts)
+        summary.rejected += rejected
+        pending, pending_posts = [], 0
 
     # A large file is parsed in a process of its own while this one writes (see readahead).
     reading = (readahead(prepared_lines, path, resume_after, attributor, dialect)
@@ -304,18 +290,13 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
                         break
             else:
                 flush(last_line, done=True)
-            settle()
         except BaseException as error:
-            try:
-                settle()  # a batch already handed to the writer still commits, with its checkpoint
-            except Exception:
-                log.exception("%s: the last batch could not be written", path.name)
             with db.writing(url) as session:
                 runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
                                 summary.as_dict(), repr(error))
             raise
         finally:
-            writer.shutdown()
+            reading.close()  # ends the reading process at once, whatever happened
     status = "interrupted" if stopped else ("rejected" if summary.rejected else "ok")
     with db.writing(url) as session:
         runs.finish_run(session, run_id, status, summary.as_dict())

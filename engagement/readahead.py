@@ -15,6 +15,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import queue as queues
+import signal
 import sys
 import types
 from collections.abc import Callable, Iterator
@@ -34,7 +35,6 @@ def _die_with_parent() -> None:
     polling in ``_run`` notices within a second or so."""
     try:
         import ctypes
-        import signal
 
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -43,6 +43,10 @@ def _die_with_parent() -> None:
 
 
 def _run(function: Callable[..., Iterator[Any]], args: tuple, channel, parent: int) -> None:
+    # The parent decides when to stop (a terminal's Ctrl-C and a service manager's SIGTERM reach the
+    # whole process group): it finishes the batch in hand and then ends this process.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     _die_with_parent()
     if os.getppid() != parent:
         os._exit(0)  # the parent died before the line above took effect
@@ -79,7 +83,7 @@ def _no_main_module() -> Iterator[None]:
         sys.modules["__main__"] = main
 
 
-def readahead(function: Callable[..., Iterator[Any]], *args: Any, depth: int = 8) -> Iterator[Any]:
+def readahead(function: Callable[..., Iterator[Any]], *args: Any, depth: int = 2) -> Iterator[Any]:
     """Iterate over ``function(*args)`` computed in a child process (``function`` must be importable:
     the child is spawned, not forked, so it shares no locks or connections with this process)."""
     context = multiprocessing.get_context("spawn")

@@ -14,19 +14,21 @@ import pytest
 from sqlmodel import select
 
 from engagement import db
-from engagement.models import Author, IngestRun, Post, Question
+from engagement.demo import write_collection
+from engagement.models import Author, IngestCheckpoint, IngestRun, Post, Question
 
 from .conftest import ROOT
 from .xsim import TOKEN, Simulator
 
 
-def worker(*args, url, sim=None, token=TOKEN, **env):
+def worker(*args, url, sim=None, token=TOKEN, start_new_session=False, **env):
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, "X_BEARER_TOKEN": token,
                    "X_API_TIMEOUT": "5", **env}
     if sim is not None:
         environment["X_API_BASE_URL"] = sim.base_url
     return subprocess.Popen([sys.executable, "-m", "ingest", *args], cwd=ROOT, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=start_new_session)
 
 
 def finish(process, timeout=180):
@@ -110,6 +112,51 @@ def test_sigterm_during_a_poll_commits_the_page_in_hand_and_resumes(db_url, demo
 
 
 # kill -9 at random moments of a poll and of an import: tests/reliability/test_kill.py
+
+
+@pytest.fixture(scope="module")
+def large_collection(tmp_path_factory):
+    """Large enough to be read by the import's reading process (engagement.readahead)."""
+    path, _ = write_collection(tmp_path_factory.mktemp("large") / "large.jsonl", posts=40_000, seed=3)
+    return path
+
+
+@pytest.mark.parametrize("how", ["SIGTERM to the worker", "Ctrl-C to the process group"])
+def test_stopping_an_import_commits_the_batch_in_hand_exits_0_and_resumes(tmp_path, large_collection, how):
+    url = f"sqlite:///{tmp_path / 'stopped.db'}"
+    process = worker("import-jsonl", str(large_collection), url=url, start_new_session=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and process.poll() is None and not checkpoint(url):
+        time.sleep(0.05)
+    assert process.poll() is None, "the import ended before it could be stopped"
+    if how.startswith("SIGTERM"):
+        process.send_signal(signal.SIGTERM)
+    else:
+        os.killpg(process.pid, signal.SIGINT)  # the reading process gets it too
+    code, out, err = finish(process, timeout=60)
+    assert code == 0, err
+    assert "stopped early" in out
+    with db.reading(url) as session:
+        run = session.exec(select(IngestRun).where(IngestRun.source == "import-jsonl")).one()
+        stored = len(session.exec(select(Post.id).where(Post.collected.is_(True))).all())
+    assert run.status == "interrupted" and 0 < stored < 40_000
+    assert not checkpoint(url).endswith(":done")
+
+    code, out, err = finish(worker("import-jsonl", str(large_collection), url=url))
+    assert code == 0, err
+    with db.reading(url) as session:
+        assert len(session.exec(select(Post.id).where(Post.collected.is_(True))).all()) == 40_000
+    assert checkpoint(url).endswith(":done")
+
+
+def checkpoint(url):
+    try:
+        with db.reading(url) as session:
+            return session.exec(select(IngestCheckpoint.position)).first() or ""
+    except Exception:  # the worker has not created the database yet
+        return ""
+    finally:
+        db.dispose_engines()
 
 
 def test_questions_import_is_idempotent_through_the_cli(tmp_path, demo_files):
