@@ -59,7 +59,7 @@ def _make_engine(url: str, immediate: bool) -> Engine:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         if immediate:
-            # The writer updates eight indexes on post per row: a larger page cache keeps them in memory.
+            # The writer updates five indexes on post per row: a larger page cache keeps them in memory.
             cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         cursor.close()
 

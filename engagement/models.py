@@ -137,9 +137,9 @@ class Author(SQLModel, table=True):
 class Post(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "platform_id"),
-        Index("ix_post_collected_created", "collected", "created_at"),
         Index("ix_post_session_created", "session_id", "created_at"),
-        # Covers every aggregate of the Analyse pages, so they never read the wide rows (revision 0005).
+        # Covers every aggregate of the Analyse pages, so they never read the wide rows (revision 0005);
+        # also the newest collected posts (its prefix; revision 0007 dropped the index that was only that).
         Index("ix_post_analytics", "collected", "created_at", "session_id", "author_id", "kind", "language",
               "retweets", "likes", "impressions", "platform", "referenced_platform_id"),
     )
@@ -153,8 +153,9 @@ class Post(SQLModel, table=True):
     author_id: Optional[int] = Field(default=None, foreign_key="author.id", index=True)
     created_at: datetime
     text: str = Field(sa_column=Column(Text, nullable=False))
-    language: Optional[str] = Field(default=None, index=True)
-    kind: str = Field(default=PostKind.original, index=True)
+    # No indexes of their own: filtered only beside collected and a time range (ix_post_analytics).
+    language: Optional[str] = None
+    kind: str = PostKind.original
     # [{"type": "retweeted"|"quoted"|"replied_to", "id": ...}]
     referenced: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The post this one retweets, quotes or replies to (by platform id), for the conversation network.

@@ -20,7 +20,7 @@ from .conftest import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0006"
+    assert current_revision(url) == head_revision() == "0007"
     engine = create_engine(url)
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.
@@ -98,6 +98,11 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     assert len([e for e in entities if e[1] == "hashtag"]) == 500
     assert (1, "mention", "demo_a") in entities and (2, "mention", "demo_a") not in entities
     assert (1, "hashtag", "osce") in entities
+    # Revision 0007 drops the post indexes the covering index makes redundant.
+    post_indexes = {row[0] for row in sqlite3.connect(path).execute(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'post'")}
+    assert {"ix_post_analytics", "ix_post_session_created", "ix_post_author_id"} <= post_indexes
+    assert not post_indexes & {"ix_post_collected_created", "ix_post_kind", "ix_post_language"}
 
 
 def test_one_command_upgrades_a_database(tmp_path):
