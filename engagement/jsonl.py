@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -28,7 +29,7 @@ from .attribution import Attributor
 from .classification import Classifier
 from .event import load_event
 from .lines import Overlong, batched, bounded_lines
-from .normalize import Batch, RecordError, normalize, normalize_user
+from .normalize import Batch, RecordError, normalize, normalize_user, retrieved_at
 from .readahead import readahead
 from .store import StoreCounts, shape, store_posts, time_writer
 
@@ -125,6 +126,10 @@ class Shaper:
       one stored for its id changes nothing when stored, so leaving it out changes nothing either.
       What is remembered is a digest per post id and the profile per author, the most recent
       ``REMEMBERED`` of them, so memory stays bounded.
+
+    "The last copy" is the last in the file, and the writer stores a batch's lines in retrieval
+    order: the two agree while retrieval times never go backwards (twarc writes them in order). From
+    the first line that goes back in time, nothing more is left out.
     """
 
     REMEMBERED = 50_000
@@ -133,13 +138,23 @@ class Shaper:
         self.attributor, self.stamp = attributor, time_writer(dialect)
         self.seen: dict[str, bytes] = {}
         self.profiles: dict[str, dict] = {}
+        self.latest: datetime | None = None  # the latest retrieval time so far
+        self.in_order = True
+
+    def begin_line(self, obj: object) -> None:
+        when = retrieved_at(obj)
+        # The writer stores a line without a time after those with one: it counts as the latest.
+        when = when or datetime.max.replace(tzinfo=timezone.utc)
+        if self.latest is not None and when < self.latest:
+            self.in_order = False
+        self.latest = max(self.latest or when, when)
 
     def _digest(self, text: str | bytes) -> bytes:
         return hashlib.blake2b(text if isinstance(text, bytes) else text.encode("utf-8"), digest_size=16).digest()
 
     def repeated(self, kind: str, item: object) -> bool:
         """Only what was stored before counts: a record that is rejected is rejected every time."""
-        if not isinstance(item, dict):
+        if not isinstance(item, dict) or not self.in_order:
             return False
         key = f"{kind}:{item.get('id')}"
         if kind == "user":
@@ -193,6 +208,8 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper | None = N
             continue
         try:
             obj = parse_line(line)
+            if shaper is not None:
+                shaper.begin_line(obj)
             batch = normalize(obj, shaper.repeated if shaper else None)
         except RecordError as error:
             prepared.append(PreparedLine(number, len(line), raw=line.rstrip(b"\r\n"), reason=str(error)))

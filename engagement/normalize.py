@@ -224,6 +224,17 @@ def shape_of(obj: Any) -> str:
     return "unknown"
 
 
+def retrieved_at(obj: Any) -> datetime | None:
+    """When twarc fetched this line (``__twarc.retrieved_at``), if it says so readably."""
+    retrieved = _dict(obj.get("__twarc")).get("retrieved_at") if isinstance(obj, dict) else None
+    if isinstance(retrieved, str):
+        try:
+            return parse_api_time(retrieved)
+        except ValueError:
+            return None
+    return None
+
+
 def normalize(obj: Any, repeated: Callable[[str, Any], bool] | None = None) -> Batch:
     """One line of a twarc2 file, or one API response, as a batch of records.
 
@@ -233,12 +244,7 @@ def normalize(obj: Any, repeated: Callable[[str, Any], bool] | None = None) -> B
     batch = Batch()
     if shape == "unknown":
         raise RecordError("not an X API v2 response page, stream message or post")
-    retrieved = _dict(obj.get("__twarc")).get("retrieved_at")
-    if isinstance(retrieved, str):
-        try:
-            batch.retrieved_at = parse_api_time(retrieved)
-        except ValueError:
-            pass
+    batch.retrieved_at = retrieved_at(obj)
     batch.api_errors = [e for e in _list(obj.get("errors")) if isinstance(e, dict)]
     if shape == "post":
         _add_flattened(batch, obj, repeated)

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlmodel import select
 
 from engagement import db, jsonl
 from engagement.attribution import Attributor
@@ -147,3 +148,33 @@ def test_the_reading_process_never_runs_the_parents_main_script(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "4950"
     assert marks.read_text() == "ran\n"
+
+
+def _page(when, post_id, likes):
+    """A search page whose one post quotes post 900 (a context post with ``likes``)."""
+    return {
+        "data": [{"id": post_id, "text": "#cthb18 quoting", "created_at": "2018-04-23T08:00:00.000Z",
+                  "author_id": "11", "edit_history_tweet_ids": [post_id],
+                  "referenced_tweets": [{"type": "quoted", "id": "900"}]}],
+        "includes": {"tweets": [{"id": "900", "text": "the original", "created_at": "2018-04-20T08:00:00.000Z",
+                                 "author_id": "12", "edit_history_tweet_ids": ["900"],
+                                 "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": likes,
+                                                    "quote_count": 3}}],
+                     "users": [{"id": "11", "username": "a", "name": "A"}, {"id": "12", "username": "b", "name": "B"}]},
+        "__twarc": {"retrieved_at": when},
+    }
+
+
+def test_nothing_is_left_out_once_retrieval_times_go_backwards(db_url, tmp_path):
+    # Line 2 was fetched before line 1. The writer stores a batch in retrieval order, so line 3 (the
+    # latest, identical in its context post to line 2) decides the context post's likes: 1, not 5.
+    lines = [_page("2018-04-23T10:00:00+00:00", "901", 5), _page("2018-04-23T09:00:00+00:00", "902", 1),
+             _page("2018-04-23T11:00:00+00:00", "903", 1)]
+    path = tmp_path / "backwards.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    summary = jsonl.import_file(path, url=db_url)
+    assert summary.store.posts_new == 3 and summary.rejected == 0
+    with db.reading(db_url) as session:
+        from engagement.models import Post
+
+        assert session.exec(select(Post.likes).where(Post.platform_id == "900")).one() == 1
