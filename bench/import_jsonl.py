@@ -33,11 +33,13 @@ def main() -> None:
         again_elapsed = time.perf_counter() - again_started
         size = Path(folder, "bench.db").stat().st_size
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    reader = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024  # the import's reading process
     print(f"posts                 {posts:,} ({summary.store.posts_new:,} new, {summary.rejected} rejected)")
     print(f"first import          {elapsed:.1f} s  ({posts / elapsed:,.0f} posts/s)")
     print(f"second import         {again_elapsed:.1f} s  ({again.store.duplicates:,} duplicates, nothing written)")
     print(f"database              {size / 1e6:,.1f} MB")
-    print(f"peak memory (RSS)     {peak:,.0f} MB (before the import: {before:,.0f} MB)")
+    print(f"peak memory (RSS)     {peak:,.0f} MB (before the import: {before:,.0f} MB), "
+          f"its reading process {reader:,.0f} MB")
 
 
 if __name__ == "__main__":
