@@ -395,6 +395,22 @@ def test_similar_questions_are_suggested_within_a_session_and_across_languages(d
     assert similar.similarity(similar.signature("Totally different words"), similar.signature("Nothing alike")) < 0.42
 
 
+def test_suggestions_score_every_pair_as_similarity_does():
+    # suggestions_for writes similarity() out for speed: both must agree on every pair, empty texts too.
+    from engagement.demo.texts import QUESTION_TEMPLATES, TOPICS
+
+    texts = [template.format(topic=topic) for language, templates in QUESTION_TEMPLATES.items()
+             for template in templates for topic in TOPICS[language]] + ["", "?", "OSCE 2018?"]
+    pool = list(enumerate(texts))
+    found = similar.suggestions_for(pool, pool, most=len(pool))
+    for qid, text in pool:
+        mine = similar.signature(text)
+        scores = [(other, similar.similarity(mine, similar.signature(their))) for other, their in pool if other != qid]
+        expected = [(other, round(score, 2)) for other, score in scores if score >= similar.THRESHOLD]
+        assert sorted(found.get(qid, [])) == sorted(expected)
+    assert any(found.values())
+
+
 def test_participants_see_published_questions_and_their_own_states(db_url):
     session_id, = _session_ids(db_url, 1)
     mine = [_submit(db_url, session_id, f"My question {n}?", participant="me",

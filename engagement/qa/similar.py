@@ -71,8 +71,9 @@ def signature(text: str, terms: tuple[tuple[str, str], ...] | None = None) -> fr
 def similarity(a: frozenset[str], b: frozenset[str]) -> float:
     if not a or not b:
         return 0.0
+    common = len(a & b)
     # Overlap over the smaller set: a short question inside a longer one counts as similar.
-    return len(a & b) / min(len(a), len(b)) * 0.5 + len(a & b) / len(a | b) * 0.5
+    return common / min(len(a), len(b)) * 0.5 + common / (len(a) + len(b) - common) * 0.5
 
 
 @lru_cache(maxsize=50_000)
@@ -85,12 +86,19 @@ def suggestions_for(shown: list[tuple[int, str]], pool: list[tuple[int, str]], t
     """For each shown (id, text), up to ``most`` others of ``pool`` like it, most alike first. Costs
     len(shown) × len(pool) comparisons, so a page of a large queue stays quick."""
     terms = glossary()
-    signatures = [(qid, _cached_signature(text, terms)) for qid, text in pool]
+    signatures = [(qid, signature, len(signature)) for qid, text in pool
+                  if (signature := _cached_signature(text, terms))]
     found = {}
     for qid, text in shown:
         mine = _cached_signature(text, terms)
-        scores = [(other, round(score, 2)) for other, theirs in signatures
-                  if other != qid and (score := similarity(mine, theirs)) >= threshold]
+        if not mine:
+            continue
+        size = len(mine)
+        # similarity() written out: this loop runs once per pair of a page of the queue and its session.
+        scores = [(other, round(score, 2)) for other, theirs, their_size in signatures
+                  if (common := len(mine & theirs)) and other != qid
+                  and (score := common / min(size, their_size) * 0.5
+                       + common / (size + their_size - common) * 0.5) >= threshold]
         if scores:
             found[qid] = sorted(scores, key=lambda item: -item[1])[:most]
     return found
