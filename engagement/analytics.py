@@ -7,18 +7,20 @@ the other end of a retweet, reply or quote.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import BigInteger, Integer, and_, case, cast, distinct, func, literal, or_, select
+from sqlalchemy import BigInteger, and_, case, cast, distinct, func, literal, or_, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .attribution import BETWEEN_SESSIONS
+from . import facts
 from .covering import author_of_post, scanned
 from .models import AgendaSession, Author, GroupSource, Post, PostEntity, Question, SessionKind, StakeholderGroup
 
 BETWEEN = 0  # the session filter's value for "between sessions"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -72,22 +74,18 @@ def _frame(rows, columns) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
-def _posts(select_from):
-    """Posts with an author (the filters go on with ``.where(*f.posts())``). Author columns are
-    joined to per-author rows afterwards (``_per_author``): a few thousand authors, not a million posts."""
-    return select_from.select_from(Post).where(Post.author_id.is_not(None))
-
-
 def _posts_with_authors(select_from):
     return select_from.select_from(Post).join(Author, author_of_post())
 
 
-def _per_author(f: Filters, *columns, by=()):
-    """A subquery of the filtered posts per author (and ``by`` columns): ``author_id``, ``n`` and
-    ``columns``."""
-    author = scanned(Post.author_id)
-    return (_posts(select(author.label("author_id"), *by, func.count().label("n"), *columns))
-            .where(*f.posts()).group_by(author, *by).subquery())
+def _per_author(f: Filters, sums=(), by=()):
+    """A subquery of the filtered posts per author (and the fact columns named in ``by``):
+    ``author_id``, ``n`` (posts) and the sums of the fact columns named in ``sums``. Author columns
+    are joined to these rows afterwards: a few thousand authors, not a million posts."""
+    rows = facts.by_author(f)
+    keys = [rows.c.author_id, *(rows.c[name] for name in by)]
+    return (select(*keys, _sum(rows.c.posts).label("n"), *(_sum(rows.c[name]).label(name) for name in sums))
+            .group_by(*keys).subquery())
 
 
 def _sum(column):
@@ -110,32 +108,32 @@ def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
 
 
 def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
-    posts, voices = session.execute(_posts(select(func.count(), func.count(distinct(Post.author_id))))
-                                    .where(*f.posts())).one()
+    rows = facts.by_author(f)
+    posts, voices = session.execute(select(_sum(rows.c.posts), func.count(distinct(rows.c.author_id)))).one()
     heard = session.scalar(select(func.count(distinct(Author.group_key))).where(
-        Author.group_key != "public", Author.id.in_(_posts(select(Post.author_id)).where(*f.posts())))) or 0
+        Author.group_key != "public", Author.id.in_(select(rows.c.author_id)))) or 0
     questions = session.scalar(select(func.count()).select_from(Question).where(*f.questions())) or 0
     return {"posts": posts, "voices": voices, "groups": heard, "questions": questions}
 
 
 def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts, unique authors and questions per session in agenda order, then "between sessions"."""
-    session_of_post = scanned(Post.session_id)
+    rows = facts.by_author(f)
     posts = {sid: (n, a) for sid, n, a in session.execute(
-        _posts(select(session_of_post, func.count(), func.count(distinct(Post.author_id))))
-        .where(*f.posts()).group_by(session_of_post))}
+        select(rows.c.session_id, _sum(rows.c.posts), func.count(distinct(rows.c.author_id)))
+        .group_by(rows.c.session_id))}
     questions = dict(session.execute(select(Question.session_id, func.count()).where(*f.questions())
                                      .group_by(Question.session_id)).all())
-    rows = []
+    table = []
     for item in sessions(session).itertuples():
         if f.sessions is not None and item.id not in f.sessions:
             continue
         n, authors = posts.get(item.id, (0, 0))
-        rows.append((item.id, item.key, item.title, item.starts_at, n, authors, questions.get(item.id, 0)))
+        table.append((item.id, item.key, item.title, item.starts_at, n, authors, questions.get(item.id, 0)))
     if f.sessions is None or BETWEEN in f.sessions:
-        n, authors = posts.get(None, (0, 0))
-        rows.append((BETWEEN, "", BETWEEN_SESSIONS, None, n, authors, 0))
-    return pd.DataFrame(rows, columns=["id", "key", "session", "starts_at", "posts", "authors", "questions"])
+        n, authors = posts.get(BETWEEN, (0, 0))
+        table.append((BETWEEN, "", BETWEEN_SESSIONS, None, n, authors, 0))
+    return pd.DataFrame(table, columns=["id", "key", "session", "starts_at", "posts", "authors", "questions"])
 
 
 def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
@@ -152,31 +150,23 @@ def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
-    per_author = _per_author(f, by=(scanned(Post.session_id).label("session_id"),))
+    per_author = _per_author(f, by=("session_id",))
     counts = session.execute(select(per_author.c.session_id, Author.group_key, _sum(per_author.c.n))
                              .join(per_author, per_author.c.author_id == Author.id)
                              .group_by(per_author.c.session_id, Author.group_key)).all()
     titles = {row.id: row.title for row in sessions(session).itertuples()}
-    titles[None] = BETWEEN_SESSIONS
+    titles[BETWEEN] = BETWEEN_SESSIONS
     taxonomy = groups(session)
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
     rows = [(titles.get(sid, BETWEEN_SESSIONS), labels.get(key, key), n) for sid, key, n in counts]
     return pd.DataFrame(rows, columns=["session", "group", "posts"])
 
 
-def _minute(session: Session, column):
-    """Whole minutes since the epoch, in SQL."""
-    if session.get_bind().dialect.name == "sqlite":
-        return cast(func.strftime("%s", column), Integer) // 60
-    return cast(func.floor(func.extract("epoch", column) / 60), Integer)
-
-
 def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFrame:
     """Posts per time bucket and kind (bucket start in UTC)."""
-    minute = _minute(session, Post.created_at).label("minute")
-    kind = scanned(Post.kind)
-    rows = session.execute(_posts(select(minute, kind, func.count())).where(*f.posts())
-                           .group_by(minute, kind)).all()
+    rows = facts.by_time(session, f, minutes)
+    rows = session.execute(select(rows.c.minute, rows.c.kind, _sum(rows.c.posts))
+                           .group_by(rows.c.minute, rows.c.kind)).all()
     frame = _frame(rows, ["minute", "kind", "posts"])
     if frame.empty:
         return pd.DataFrame(columns=["time", "kind", "posts"])
@@ -187,7 +177,7 @@ def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFram
 
 
 def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
-    per_author = _per_author(f, _sum(Post.retweets).label("retweets"), _sum(Post.likes).label("likes"))
+    per_author = _per_author(f, sums=("retweets", "likes"))
     rows = session.execute(select(Author.handle, Author.display_name, StakeholderGroup.label, per_author.c.n,
                                   per_author.c.retweets, per_author.c.likes)
                            .join(per_author, per_author.c.author_id == Author.id)
@@ -196,18 +186,16 @@ def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.
     return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
 
 
-def _entity_counts(kind: str, f: Filters, *where):
-    """(value, posts) of one kind of entity over the filtered posts: the posts from the covering index,
-    each one's entities found by its id (the entity table's primary key covers the rest)."""
-    value = scanned(PostEntity.value)
-    return (_posts(select(value, func.count()))
-            .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == kind))
-            .where(*f.posts(), *where).group_by(value))
+def _entity_counts(kind: str, f: Filters, limit: int, leave_out=()):
+    """(value, posts) of one kind of entity over the filtered posts, the commonest first."""
+    rows = facts.of_entities(kind, f)
+    posts = _sum(rows.c.posts)
+    query = select(rows.c.value, posts).group_by(rows.c.value).order_by(posts.desc(), rows.c.value).limit(limit)
+    return query.where(rows.c.value.not_in(leave_out)) if leave_out else query
 
 
 def most_mentioned(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
-    rows = session.execute(_entity_counts("mention", f).order_by(func.count().desc(), scanned(PostEntity.value))
-                           .limit(limit)).all()
+    rows = session.execute(_entity_counts("mention", f, limit)).all()
     return _frame(rows, ["account", "mentions"])
 
 
@@ -215,7 +203,8 @@ def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.Da
     order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
     # The top posts' ids first (from the covering index), then their text: sorting whole rows would
     # read every post's text.
-    top = _posts(select(Post.id)).where(*f.posts(), Post.kind != "retweet").order_by(*order).limit(limit).subquery()
+    top = (select(Post.id).where(Post.author_id.is_not(None), *f.posts(), Post.kind != "retweet").order_by(*order)
+           .limit(limit).subquery())
     rows = session.execute(select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
                            .select_from(Post).join(top, top.c.id == Post.id).join(Author, Author.id == Post.author_id)
                            .order_by(*order)).all()
@@ -225,17 +214,17 @@ def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.Da
 
 
 def languages(session: Session, f: Filters = ALL) -> pd.DataFrame:
-    language = scanned(Post.language)
-    rows = session.execute(_posts(select(func.coalesce(language, "und"), func.count())).where(*f.posts())
-                           .group_by(language).order_by(func.count().desc())).all()
-    return _frame(rows, ["language", "posts"])
+    rows = facts.by_time(session, f)
+    posts = _sum(rows.c.posts)
+    found = session.execute(select(rows.c.language, posts).group_by(rows.c.language)
+                            .order_by(posts.desc(), rows.c.language)).all()
+    return _frame([(language or "und", n) for language, n in found], ["language", "posts"])
 
 
 def hashtags(session: Session, event_tags: list[str], f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
     """Hashtags used beside the event's own."""
     own = [t.lstrip("#").lower() for t in event_tags]
-    rows = session.execute(_entity_counts("hashtag", f, scanned(PostEntity.value).not_in(own))
-                           .order_by(func.count().desc(), scanned(PostEntity.value)).limit(limit)).all()
+    rows = session.execute(_entity_counts("hashtag", f, limit, leave_out=own)).all()
     frame = _frame(rows, ["hashtag", "posts"])
     frame["hashtag"] = "#" + frame["hashtag"]
     return frame
@@ -256,8 +245,8 @@ def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
     contributors, potential_reach, potential_impressions = session.execute(
         select(func.count(), _sum(Author.followers), _sum(per_author.c.n * Author.followers))
         .select_from(per_author).join(Author, Author.id == per_author.c.author_id)).one()
-    impressions, reporting = session.execute(
-        _posts(select(func.coalesce(func.sum(Post.impressions), 0), func.count(Post.impressions))).where(*f.posts())).one()
+    rows = facts.by_time(session, f)
+    impressions, reporting = session.execute(select(_sum(rows.c.impressions), _sum(rows.c.reporting))).one()
     return {"unique contributors": contributors, "potential reach": int(potential_reach),
             "potential impressions": int(potential_impressions), "impressions": int(impressions),
             "posts reporting impressions": reporting}
@@ -308,10 +297,12 @@ def coverage(session: Session) -> dict[str, float | int]:
 
 
 def filter_options(session: Session) -> dict[str, list]:
-    """What the filter widgets offer: languages and kinds present, the time span."""
-    language = scanned(Post.language)
-    langs = [r[0] for r in session.execute(select(language).select_from(Post).where(Post.collected.is_(True))
-                                           .group_by(language).order_by(func.count().desc())) if r[0]]
-    first, last = session.execute(select(func.min(Post.created_at), func.max(Post.created_at))
-                                  .where(Post.collected.is_(True))).one()
+    """What the filter widgets offer: languages and kinds present, the time span (to the quarter hour
+    where the rollup answers)."""
+    rows = facts.by_time(session, ALL)
+    posts = _sum(rows.c.posts)
+    langs = [language for language, in session.execute(select(rows.c.language).group_by(rows.c.language)
+                                                       .order_by(posts.desc(), rows.c.language)) if language]
+    first, last = session.execute(select(func.min(rows.c.minute), func.max(rows.c.minute))).one()
+    first, last = (None if m is None else EPOCH + timedelta(minutes=int(m)) for m in (first, last))
     return {"languages": langs, "kinds": ["original", "retweet", "reply", "quote"], "first": first, "last": last}

@@ -9,8 +9,7 @@ import pandas as pd
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
-from . import flags
-from .analytics import _minute
+from . import facts, flags
 from .models import AgendaSession, Author, IngestCheckpoint, IngestRun, Post, Question, SessionKind, Setting
 from .timeutil import to_utc, utcnow
 
@@ -54,7 +53,7 @@ def session_figures(session: Session, session_id: int, until: datetime) -> dict[
 
 
 def per_minute(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
-    minute = _minute(session, Post.created_at).label("minute")
+    minute = facts.minute(session, Post.created_at).label("minute")
     rows = session.execute(select(minute, func.count()).where(Post.collected.is_(True), Post.created_at >= start,
                                                               Post.created_at <= end).group_by(minute)).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["minute", "posts"])

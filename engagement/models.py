@@ -192,6 +192,58 @@ class PostEntity(SQLModel, table=True):
     value: str = Field(primary_key=True)
 
 
+# Rollups: collected posts with a known author, counted by the dimensions the Analyse pages filter on,
+# kept up to date by triggers on post and post_entity (revision 0008), so that a page at a million
+# posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
+# '' is "none given"; ``minute`` is the bucket's start in whole minutes since 1970 (UTC). Only
+# engagement.rollups reads them.
+
+class VolumeRollup(SQLModel, table=True):
+    """Posts per (session, kind, language, quarter hour)."""
+
+    __tablename__ = "rollup_volume"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+    impressions: int  # summed over the posts that report it
+    reporting: int  # posts reporting impressions
+
+
+class AuthorRollup(SQLModel, table=True):
+    """Posts per (author, session, kind, language, hour): unique voices under any filter."""
+
+    __tablename__ = "rollup_author"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    session_id: int = Field(primary_key=True)
+    author_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+    retweets: int
+    likes: int
+
+
+class EntityRollup(SQLModel, table=True):
+    """Posts per (hashtag or mention, session, kind, language, quarter hour)."""
+
+    __tablename__ = "rollup_entity"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    entity: str = Field(primary_key=True)  # "hashtag" | "mention"
+    value: str = Field(primary_key=True)
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+
+
 class Question(SQLModel, table=True):
     __table_args__ = (Index("ix_question_session_status", "session_id", "status"),
                       # Per-participant rate limits count a participant's recent questions.

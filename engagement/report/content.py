@@ -15,9 +15,9 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from .. import analytics, charts, flags
+from .. import analytics, charts, facts, flags
 from ..analytics import ALL, Filters
-from ..covering import author_of_post, scanned
+from ..covering import author_of_post
 from ..event import EventConfig
 from ..models import (AgendaSession, Author, GroupSource, IngestRun, Post, Question, QuestionStatus as S,
                       StakeholderGroup)
@@ -57,21 +57,19 @@ def _question_where(f: Filters) -> list:
 
 
 def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
-    kind = scanned(Post.kind)
-    # Every post counts here, with or without a known author: no join needed (filters match groups
-    # through the author table).
-    kinds = dict(session.execute(select(kind, func.count()).select_from(Post).where(*f.posts())
-                                 .group_by(kind)).all())
+    # Posts with a known author, as on the Analyse pages (the rollups count those).
+    volume = facts.by_time(session, f)
+    kinds = dict(session.execute(select(volume.c.kind, analytics._sum(volume.c.posts)).group_by(volume.c.kind)).all())
     totals = analytics.totals(session, f)
     questions, answered, votes = session.execute(
         select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0))
         .where(*_question_where(f))).one()
-    minute = analytics._minute(session, Post.created_at).label("minute")
-    peak = session.execute(select(minute, func.count().label("n")).select_from(Post).where(*f.posts())
-                           .group_by(minute).order_by(func.count().desc(), minute).limit(1)).first()
+    per_minute = facts.by_time(session, f, bucket=1)
+    posts = analytics._sum(per_minute.c.posts)
+    peak = session.execute(select(per_minute.c.minute, posts.label("n")).group_by(per_minute.c.minute)
+                           .order_by(posts.desc(), per_minute.c.minute).limit(1)).first()
     agenda = analytics.sessions(session)
-    with_posts = set(session.scalars(select(scanned(Post.session_id)).distinct().select_from(Post)
-                                     .where(*f.posts())))
+    with_posts = set(session.scalars(select(volume.c.session_id).distinct()))
     with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
     wanted = agenda if f.sessions is None else agenda[agenda["id"].isin(f.sessions)]
     covered = sum(1 for sid in wanted["id"] if int(sid) in with_posts | with_questions)
@@ -113,7 +111,7 @@ def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
 
 def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
     """Posts plus questions per (session, group key): what the voice gap compares session by session."""
-    per_author = analytics._per_author(f, by=(scanned(Post.session_id).label("session_id"),))
+    per_author = analytics._per_author(f, by=("session_id",))
     posts = session.execute(select(per_author.c.session_id, Author.group_key, analytics._sum(per_author.c.n))
                             .join(per_author, per_author.c.author_id == Author.id)
                             .group_by(per_author.c.session_id, Author.group_key)).all()

@@ -1,0 +1,247 @@
+"""The rollups (revision 0008) hold exactly what a count of the posts gives, after every kind of write,
+and every aggregate gives the same answer from them as from the posts."""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+import pytest
+from alembic import command
+from sqlalchemy import delete, func, insert, select, text, update
+
+from engagement import analytics, db, rollups
+from engagement.demo import write_collection
+from engagement.event import load_event
+from engagement.jsonl import import_files
+from engagement.migrate import alembic_config, upgrade
+from engagement.models import AgendaSession, Author, Post, PostEntity
+from engagement.question_import import import_questions
+from engagement.report import content
+
+pytestmark = pytest.mark.both_databases
+VIENNA = load_event().time_zone
+
+
+def _bucket(moment: datetime, minutes: int) -> int:
+    return rollups.minutes(moment) // minutes * minutes
+
+
+def _expected(session) -> dict[str, Counter]:
+    """The rollups recounted in Python from the posts and their entities."""
+    volume, authors, entities = Counter(), Counter(), Counter()
+    posts = {}
+    for p in session.execute(select(Post.id, Post.collected, Post.author_id, Post.session_id, Post.kind, Post.language,
+                                    Post.created_at, Post.retweets, Post.likes, Post.impressions)):
+        if not p.collected or p.author_id is None:
+            continue
+        keys = (p.session_id or 0, p.kind, p.language or "")
+        posts[p.id] = keys + (_bucket(p.created_at, rollups.QUARTER),)
+        volume[posts[p.id] + ("posts",)] += 1
+        volume[posts[p.id] + ("impressions",)] += p.impressions or 0
+        volume[posts[p.id] + ("reporting",)] += p.impressions is not None
+        author_key = (p.session_id or 0, p.author_id, p.kind, p.language or "", _bucket(p.created_at, rollups.HOUR))
+        for name, value in (("posts", 1), ("retweets", p.retweets), ("likes", p.likes)):
+            authors[author_key + (name,)] += value
+    for post_id, kind, value in session.execute(select(PostEntity.post_id, PostEntity.kind, PostEntity.value)):
+        if post_id in posts:
+            entities[(kind, value) + posts[post_id]] += 1
+    return {"volume": +volume | _zeros(volume), "authors": +authors | _zeros(authors), "entities": +entities}
+
+
+def _zeros(counter: Counter) -> Counter:
+    # Sums (impressions, likes) may be zero on a row that counts posts; Counter's + would drop them.
+    return Counter({k: 0 for k, v in counter.items() if v == 0 and k[-1] != "posts"})
+
+
+def _stored(session) -> dict[str, Counter]:
+    volume, authors, entities = Counter(), Counter(), Counter()
+    for row in session.execute(text("SELECT session_id, kind, language, minute, posts, impressions, reporting "
+                                    "FROM rollup_volume")):
+        for name, value in zip(("posts", "impressions", "reporting"), row[4:]):
+            volume[tuple(row[:4]) + (name,)] = value
+    for row in session.execute(text("SELECT session_id, author_id, kind, language, minute, posts, retweets, likes "
+                                    "FROM rollup_author")):
+        for name, value in zip(("posts", "retweets", "likes"), row[5:]):
+            authors[tuple(row[:5]) + (name,)] = value
+    for row in session.execute(text("SELECT entity, value, session_id, kind, language, minute, posts "
+                                    "FROM rollup_entity")):
+        entities[tuple(row[:6])] = row[6]
+    return {"volume": volume, "authors": authors, "entities": entities}
+
+
+def _check(url: str) -> dict[str, Counter]:
+    with db.reading(url) as session:
+        stored, expected = _stored(session), _expected(session)
+    for name in expected:
+        assert stored[name] == expected[name], f"rollup {name} differs from a recount of the posts"
+    return stored
+
+
+@pytest.fixture
+def imported(db_url, tmp_path):
+    posts, questions = write_collection(tmp_path / "demo.jsonl", posts=1200, seed=11)
+    assert import_files([posts], url=db_url, progress=False).rejected == 0
+    import_questions(questions, url=db_url, origin="demo")
+    return db_url
+
+
+def test_rollups_count_the_posts_after_every_kind_of_write(imported):
+    url = imported
+    first = _check(url)
+    assert sum(v for k, v in first["volume"].items() if k[-1] == "posts") > 1000
+    assert first["entities"]
+
+    with db.writing(url) as session:
+        ids = list(session.scalars(select(Post.id).where(Post.collected.is_(True)).order_by(Post.id)))
+        some = ids[::7]
+        # Fresher metrics, and impressions reported or withdrawn.
+        session.execute(update(Post).where(Post.id.in_(some)).values(retweets=Post.retweets + 3, likes=0,
+                                                                       impressions=42))
+        session.execute(update(Post).where(Post.id.in_(ids[1::9])).values(impressions=None))
+    _check(url)
+
+    with db.writing(url) as session:
+        # An agenda edit: a session's posts fall between sessions, as the agenda sync does.
+        busiest = session.scalar(select(Post.session_id).where(Post.session_id.is_not(None))
+                                 .group_by(Post.session_id).order_by(func.count().desc()).limit(1))
+        session.execute(update(Post).where(Post.session_id == busiest).values(session_id=None))
+        # And some posts move into it, change kind, language and time.
+        session.execute(update(Post).where(Post.id.in_(ids[2::11])).values(session_id=busiest, kind="quote",
+                                                                             language=None))
+        session.execute(update(Post).where(Post.id.in_(ids[3::13])).values(
+            created_at=datetime(2018, 4, 23, 9, 59, 59, tzinfo=timezone.utc), language="xx"))
+    _check(url)
+
+    with db.writing(url) as session:
+        # Context posts become collected; authors go missing and are found.
+        context = list(session.scalars(select(Post.id).where(Post.collected.is_(False)).limit(20)))
+        session.execute(update(Post).where(Post.id.in_(context)).values(collected=True))
+        session.execute(update(Post).where(Post.id.in_(ids[4::17])).values(author_id=None))
+        author = session.scalar(select(Author.id).order_by(Author.id).limit(1))
+        session.execute(update(Post).where(Post.id.in_(ids[5::19])).values(author_id=author))
+    _check(url)
+
+    with db.writing(url) as session:
+        # Entities replaced (as a merged edit does), then posts deleted with their entities.
+        session.execute(delete(PostEntity).where(PostEntity.post_id.in_(ids[6::5])))
+        session.execute(insert(PostEntity), [{"post_id": i, "kind": "hashtag", "value": "newtag"} for i in ids[6::5]])
+        session.execute(delete(PostEntity).where(PostEntity.post_id.in_(ids[::23])))
+        session.execute(delete(Post).where(Post.id.in_(ids[::23])))
+    stored = _check(url)
+    assert ("hashtag", "newtag") in {k[:2] for k in stored["entities"]}
+    # Rows whose posts all went are gone, so distinct authors count only authors with posts.
+    assert all(v > 0 for k, v in stored["authors"].items() if k[-1] == "posts")
+
+
+def test_a_second_import_of_the_same_file_changes_no_rollup(db_url, tmp_path):
+    posts, _ = write_collection(tmp_path / "demo.jsonl", posts=600, seed=5)
+    import_files([posts], url=db_url, progress=False)
+    before = _check(db_url)
+    import_files([posts], url=db_url, progress=False)
+    assert _check(db_url) == before
+
+
+def test_the_upgrade_counts_posts_already_stored_and_the_downgrade_removes_the_rollups(imported):
+    url = imported
+    before = _check(url)
+    db.dispose_engines()
+    command.downgrade(alembic_config(url), "0007")
+    engine = db.get_engine(url, migrate=False)  # db.reading would bring the schema back up to date
+    with engine.begin() as connection:
+        names = set(connection.execute(text("SELECT tablename FROM pg_tables") if "postgresql" in url
+                                       else text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+        assert "post" in names and not {"rollup_volume", "rollup_author", "rollup_entity"} & names
+        # A write with no rollups to keep (no trigger is left to fail on them).
+        connection.execute(update(Post).values(likes=Post.likes + 1))
+    db.dispose_engines()
+    upgrade(url)
+    after = _check(url)
+    assert sum(after["authors"][k] for k in after["authors"] if k[-1] == "likes") == \
+        sum(before["authors"][k] for k in before["authors"] if k[-1] == "likes") + \
+        sum(before["authors"][k] for k in before["authors"] if k[-1] == "posts")
+
+
+def _day(day: int) -> tuple[datetime, datetime]:
+    from zoneinfo import ZoneInfo
+
+    start = datetime(2018, 4, day, tzinfo=ZoneInfo(VIENNA)).astimezone(timezone.utc)
+    return start, start + timedelta(days=1)
+
+
+def _filters(session) -> list[analytics.Filters]:
+    ids = [int(i) for i in session.scalars(select(AgendaSession.id).order_by(AgendaSession.starts_at))]
+    languages = [lang for lang in analytics.filter_options(session)["languages"]][:3]
+    start, end = _day(23)
+    return [
+        analytics.ALL,
+        analytics.Filters(start=start, end=end),
+        analytics.Filters(sessions=(ids[1], ids[2], analytics.BETWEEN)),
+        analytics.Filters(sessions=(analytics.BETWEEN,)),
+        analytics.Filters(groups=("civil_society", "government", "public")),
+        analytics.Filters(kinds=("original", "quote")),
+        analytics.Filters(languages=tuple(languages)),
+        analytics.Filters(start=start, end=end, sessions=tuple(ids[:4]), groups=("osce", "civil_society"),
+                          kinds=("retweet", "reply", "original"), languages=tuple(languages)),
+    ]
+
+
+def _aggregates(session, f) -> dict:
+    tags = load_event().hashtags
+    return {
+        "totals": analytics.totals(session, f), "by_session": analytics.by_session(session, f),
+        "by_group": analytics.by_group(session, f), "session_by_group": analytics.session_by_group(session, f),
+        "volume 15": analytics.volume(session, f, 15), "volume 60": analytics.volume(session, f, 60),
+        "top": analytics.top_contributors(session, f, limit=500), "mentioned": analytics.most_mentioned(session, f, 500),
+        "languages": analytics.languages(session, f), "hashtags": analytics.hashtags(session, tags, f, limit=500),
+        "reach": analytics.reach(session, f), "coverage": analytics.coverage(session),
+        "headline": content.headline(session, f, VIENNA),
+        "contributions": content.contributions_by_session_group(session, f),
+        # The span to the quarter hour: the rollup knows no finer (enough for a day picker).
+        "options": {k: _bucket(v, rollups.QUARTER) if k in ("first", "last") else v
+                    for k, v in analytics.filter_options(session).items()},
+    }
+
+
+def _same(a, b) -> None:
+    for name in a:
+        if isinstance(a[name], pd.DataFrame):
+            left, right = (frame.astype({c: "float64" for c in frame.select_dtypes("number").columns})
+                           .reset_index(drop=True) for frame in (a[name], b[name]))
+            pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=name)
+        else:
+            assert a[name] == b[name], name
+
+
+def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(imported, monkeypatch):
+    url = imported
+    with db.reading(url) as session:
+        cases = _filters(session)
+        from_rollups = [_aggregates(session, f) for f in cases]
+    assert from_rollups[0]["totals"]["posts"] > 1000
+    assert from_rollups[1]["totals"]["posts"] < from_rollups[0]["totals"]["posts"]
+    for name in ("volume", "authors", "entities"):
+        monkeypatch.setattr(rollups, name, lambda f: None)
+    with db.reading(url) as session:
+        from_posts = [_aggregates(session, f) for f in cases]
+    for f, a, b in zip(cases, from_rollups, from_posts):
+        try:
+            _same(a, b)
+        except AssertionError as error:
+            raise AssertionError(f"{f}: {error}") from error
+
+
+@pytest.mark.parametrize("start, answered", [
+    (datetime(2018, 4, 22, 22, 0, tzinfo=timezone.utc), {"volume", "authors", "entities"}),
+    (datetime(2018, 4, 22, 22, 15, tzinfo=timezone.utc), {"volume", "entities"}),
+    (datetime(2018, 4, 22, 22, 5, tzinfo=timezone.utc), set()),
+    (datetime(2018, 4, 22, 22, 0, 1, tzinfo=timezone.utc), set()),
+    (datetime(2018, 4, 22, 22, 0), {"volume", "authors", "entities"}),  # naive: UTC, as stored
+])
+def test_a_rollup_answers_only_filters_on_its_bucket_edges(start, answered):
+    f = analytics.Filters(start=start)
+    assert {name for name in ("volume", "authors", "entities") if getattr(rollups, name)(f)} == answered
+    grouped = analytics.Filters(start=start, groups=("osce",))
+    assert {name for name in ("volume", "authors", "entities") if getattr(rollups, name)(grouped)} == \
+        answered & {"authors"}
