@@ -192,9 +192,9 @@ class PostEntity(SQLModel, table=True):
     value: str = Field(primary_key=True)
 
 
-# Rollups: collected posts with a known author, counted by the dimensions the Analyse pages filter on,
-# kept up to date by triggers on post and post_entity (revision 0008), so that a page at a million
-# posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
+# Rollups: collected posts with a known author, counted by the dimensions the Analyse pages filter on
+# (revision 0008: the worker counts what it inserts, triggers follow every change after), so that a
+# page at a million posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
 # '' is "none given"; ``minute`` is the bucket's start in whole minutes since 1970 (UTC). Only
 # engagement.rollups reads them.
 

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, text
+from sqlmodel import Session
 
 from .models import Author, AuthorRollup, EntityRollup, VolumeRollup
 
@@ -62,3 +63,67 @@ def where(table, f) -> list:
     if f.languages is not None:
         conditions.append(table.language.in_(f.languages))
     return conditions
+
+
+# The writer's side. The same counting as the migration that made the tables (revision 0008, whose
+# copy stays as it was), for the posts a batch inserted.
+
+def _bucket(dialect: str, minutes: int) -> str:
+    if dialect == "sqlite":
+        return f"(CAST(strftime('%s', post.created_at) AS INTEGER) / {minutes * 60} * {minutes})"
+    return f"(CAST(floor(extract(epoch FROM post.created_at) / {minutes * 60}) AS INTEGER) * {minutes})"
+
+
+def _add_statements(dialect: str) -> list[str]:
+    """Volume, author and entity counts of the posts ``{chosen}``, added to the rollups."""
+    keys = f"coalesce(post.session_id, 0), post.kind, coalesce(post.language, ''), {_bucket(dialect, QUARTER)}"
+    counted = "post.collected AND post.author_id IS NOT NULL AND {chosen}"
+    authors = (f"coalesce(post.session_id, 0), post.author_id, post.kind, coalesce(post.language, ''), "
+               f"{_bucket(dialect, HOUR)}")
+    return [
+        f"""INSERT INTO rollup_volume (session_id, kind, language, minute, posts, impressions, reporting)
+        SELECT {keys}, count(*), coalesce(sum(post.impressions), 0), count(post.impressions)
+        FROM post WHERE {counted} GROUP BY {keys}
+        ON CONFLICT (session_id, kind, language, minute) DO UPDATE SET
+            posts = rollup_volume.posts + excluded.posts,
+            impressions = rollup_volume.impressions + excluded.impressions,
+            reporting = rollup_volume.reporting + excluded.reporting""",
+        f"""INSERT INTO rollup_author (session_id, author_id, kind, language, minute, posts, retweets, likes)
+        SELECT {authors}, count(*), sum(post.retweets), sum(post.likes)
+        FROM post WHERE {counted} GROUP BY {authors}
+        ON CONFLICT (session_id, author_id, kind, language, minute) DO UPDATE SET
+            posts = rollup_author.posts + excluded.posts,
+            retweets = rollup_author.retweets + excluded.retweets,
+            likes = rollup_author.likes + excluded.likes""",
+        f"""INSERT INTO rollup_entity (entity, value, session_id, kind, language, minute, posts)
+        SELECT e.kind, e.value, {keys}, count(*)
+        FROM post_entity AS e JOIN post ON post.id = e.post_id WHERE {counted} GROUP BY e.kind, e.value, {keys}
+        ON CONFLICT (entity, value, session_id, kind, language, minute) DO UPDATE SET
+            posts = rollup_entity.posts + excluded.posts""",
+    ]
+
+
+def _chosen(session: Session, statement: str, ids: list[int]) -> None:
+    if not ids:
+        return
+    low, high = min(ids), max(ids)
+    if session.get_bind().dialect.name == "sqlite" and high - low + 1 == len(ids):
+        # A run of ids, as a SQLite writer gives them (it holds the whole database meanwhile).
+        session.execute(text(statement.format(chosen="post.id BETWEEN :low AND :high")), {"low": low, "high": high})
+        return
+    query = text(statement.format(chosen="post.id IN :ids")).bindparams(bindparam("ids", expanding=True))
+    for start in range(0, len(ids), 10_000):
+        session.execute(query, {"ids": ids[start:start + 10_000]})
+
+
+def add_posts(session: Session, ids: list[int]) -> None:
+    """Count the posts ``ids``, just inserted with their entities, in every rollup. Only new posts:
+    triggers follow every change to a post once it is stored."""
+    for statement in _add_statements(session.get_bind().dialect.name):
+        _chosen(session, statement, ids)
+
+
+def add_entities(session: Session, ids: list[int]) -> None:
+    """Count the entities of the stored posts ``ids`` after they were replaced (deleting the old ones
+    took them away)."""
+    _chosen(session, _add_statements(session.get_bind().dialect.name)[-1], ids)

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
-from . import fastjson
+from . import fastjson, rollups
 from .attribution import Attributor
 from .classification import Classifier
 from .models import Author, Post, PostEntity
@@ -278,8 +278,10 @@ def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable
         ids = _insert_posts(session, new_rows)
         _insert_many(session, "post_entity", ENTITY_COLUMNS,
                      [row for platform_id, post_id in ids.items() for row in _entities(post_id, new_entities[platform_id])])
+        rollups.add_posts(session, list(ids.values()))
     for post_id, entities in entity_changes:
-        session.execute(delete(PostEntity).where(PostEntity.post_id == post_id))
+        session.execute(delete(PostEntity).where(PostEntity.post_id == post_id))  # a trigger takes them away
         _insert_many(session, "post_entity", ENTITY_COLUMNS, _entities(post_id, entities))
+    rollups.add_entities(session, [post_id for post_id, _ in entity_changes])
     return counts
 
