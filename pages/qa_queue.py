@@ -98,9 +98,17 @@ def board() -> None:
 
 board()
 
+
+def read(query, *args, **kwargs):
+    """What a download reads, when it is clicked (not on every refresh of the queue)."""
+    def load():
+        with db.reading() as session:
+            return query(session, *args, **kwargs)
+    return load
+
+
 with st.expander("Exports and the full audit log"):
-    with db.reading() as session:
-        questions = listing.export_frame(session, session_id)
-        log = listing.audit_log(session, session_id, limit=10_000)
-    widgets.download(questions, f"questions-{session_id}", "Download this session's questions (CSV)")
-    widgets.download(log, f"audit-{session_id}", "Download this session's audit log (CSV)")
+    widgets.download(read(listing.export_frame, session_id), f"questions-{session_id}",
+                     "Download this session's questions (CSV)")
+    widgets.download(read(listing.audit_log, session_id, limit=10_000), f"audit-{session_id}",
+                     "Download this session's audit log (CSV)")

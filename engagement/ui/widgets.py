@@ -3,6 +3,7 @@ into dataframe cells or ``st.text``; never markdown."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, time as clock_time, timedelta
 
 import pandas as pd
@@ -55,9 +56,12 @@ def filters(event: EventConfig) -> analytics.Filters:
                              kinds=tuple(chosen_kinds) or None, languages=tuple(chosen_languages) or None)
 
 
-def download(frame: pd.DataFrame, name: str, label: str = "Download the data (CSV)") -> None:
-    # Made on click (on a thread of its own), not on every run of the page.
-    st.download_button(label, lambda: exports.csv_bytes(frame), f"{name}.csv", "text/csv", key=f"download-{name}")
+def download(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
+             label: str = "Download the data (CSV)") -> None:
+    """A CSV download of ``frame``, or of what ``frame()`` reads: made on click (on a thread of its
+    own), not on every run of the page."""
+    load = frame if callable(frame) else lambda: frame
+    st.download_button(label, lambda: exports.csv_bytes(load()), f"{name}.csv", "text/csv", key=f"download-{name}")
 
 
 def chart(figure, frame: pd.DataFrame, name: str, empty: str = "No posts match these filters.") -> None:

@@ -208,7 +208,7 @@ def _tables() -> None:
                     sa.Column("posts", sa.Integer(), nullable=False),
                     sa.Column("retweets", sa.Integer(), nullable=False),
                     sa.Column("likes", sa.Integer(), nullable=False),
-                    sa.PrimaryKeyConstraint("minute", "session_id", "author_id", "kind", "language"), **options)
+                    sa.PrimaryKeyConstraint("session_id", "author_id", "kind", "language", "minute"), **options)
     op.create_table("rollup_entity",
                     sa.Column("entity", sa.String(), nullable=False),
                     sa.Column("value", sa.String(), nullable=False),
@@ -217,7 +217,7 @@ def _tables() -> None:
                     sa.Column("language", sa.String(), nullable=False),
                     sa.Column("minute", sa.Integer(), nullable=False),
                     sa.Column("posts", sa.Integer(), nullable=False),
-                    sa.PrimaryKeyConstraint("minute", "entity", "value", "session_id", "kind", "language"), **options)
+                    sa.PrimaryKeyConstraint("entity", "value", "session_id", "kind", "language", "minute"), **options)
 
 
 def upgrade() -> None:
