@@ -15,7 +15,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from .attribution import BETWEEN_SESSIONS
-from . import facts
+from . import facts, rollups
 from .covering import author_of_post, scanned
 from .models import AgendaSession, Author, GroupSource, Post, PostEntity, Question, SessionKind, StakeholderGroup
 
@@ -107,9 +107,23 @@ def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
     return _frame(session.execute(query), ["id", "key", "title", "kind", "starts_at", "ends_at"])
 
 
+def _voices(rows, *by):
+    """Distinct authors of the fact ``rows`` (per ``by`` columns) as a subquery with a column ``voices``.
+    DISTINCT first, then COUNT: PostgreSQL hashes a DISTINCT but sorts for COUNT(DISTINCT)."""
+    pairs = select(*by, rows.c.author_id).distinct().subquery()
+    keys = [pairs.c[column.name] for column in by]
+    return select(*keys, func.count().label("voices")).select_from(pairs).group_by(*keys)
+
+
+def _counted(session: Session, f: Filters, by_author):
+    """Facts to count posts from: the small volume rollup where it answers ``f``, else ``by_author``."""
+    return facts.by_time(session, f) if rollups.volume(f) is not None else by_author
+
+
 def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
     rows = facts.by_author(f)
-    posts, voices = session.execute(select(_sum(rows.c.posts), func.count(distinct(rows.c.author_id)))).one()
+    posts = session.scalar(select(_sum(_counted(session, f, rows).c.posts)))
+    voices = session.scalar(_voices(rows))
     heard = session.scalar(select(func.count(distinct(Author.group_key))).where(
         Author.group_key != "public", Author.id.in_(select(rows.c.author_id)))) or 0
     questions = session.scalar(select(func.count()).select_from(Question).where(*f.questions())) or 0
@@ -119,9 +133,10 @@ def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
 def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts, unique authors and questions per session in agenda order, then "between sessions"."""
     rows = facts.by_author(f)
-    posts = {sid: (n, a) for sid, n, a in session.execute(
-        select(rows.c.session_id, _sum(rows.c.posts), func.count(distinct(rows.c.author_id)))
-        .group_by(rows.c.session_id))}
+    voices = dict(session.execute(_voices(rows, rows.c.session_id)).all())
+    counted = _counted(session, f, rows)
+    posts = {sid: (n, voices.get(sid, 0)) for sid, n in session.execute(
+        select(counted.c.session_id, _sum(counted.c.posts)).group_by(counted.c.session_id))}
     questions = dict(session.execute(select(Question.session_id, func.count()).where(*f.questions())
                                      .group_by(Question.session_id)).all())
     table = []

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import admin, db, live
+from engagement import admin, db, live, settings
 from engagement.app import start
 from engagement.status import database_status
 from engagement.ui import widgets
@@ -12,9 +12,17 @@ require("organiser")
 event = start()
 widgets.page_header("Ingest status", event)
 
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def load(url: str):
+    # Counting a million posts takes PostgreSQL a tenth of a second or more: not on every rerun.
+    with db.reading(url) as session:
+        return database_status(session), *admin.ingest_overview(session)
+
+
+status, runs, rejected = load(settings.database_url())
 with db.reading() as session:
-    status = database_status(session)
-    runs, rejected = admin.ingest_overview(session)
     age, quiet = live.freshness(session)
 columns = st.columns(5)
 for column, (label, key) in zip(columns, [("Collected posts", "posts"), ("Context posts", "context_posts"),

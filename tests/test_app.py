@@ -233,3 +233,14 @@ def test_most_mentioned_and_hashtags_follow_the_filters(demo_db):
                            f"ON e.post_id = p.id AND e.kind = 'hashtag' AND e.value = ? WHERE {where}",
                   tags["hashtag"].iloc[0].lstrip("#"))
     assert tags["posts"].iloc[0] == top_tag > 0 and "#cthb18" not in set(tags["hashtag"])
+
+
+def test_ingest_status_shows_the_database_counts(demo_db, monkeypatch):
+    at = app(demo_db, monkeypatch, role="organiser")
+    at.switch_page("pages/ingest_status.py").run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    assert shown["Collected posts"] == f"{sql(demo_db, 'SELECT count(*) FROM post WHERE collected'):,}"
+    assert shown["Context posts"] == f"{sql(demo_db, 'SELECT count(*) FROM post WHERE NOT collected'):,}"
+    assert shown["Authors"] == f"{sql(demo_db, 'SELECT count(*) FROM author'):,}"
+    assert int(sql(demo_db, "SELECT count(*) FROM post WHERE collected")) > 0
