@@ -14,8 +14,8 @@ from sqlalchemy import BigInteger, and_, case, cast, distinct, func, literal, or
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
-from .attribution import BETWEEN_SESSIONS
 from . import facts, rollups
+from .attribution import BETWEEN_SESSIONS
 from .covering import author_of_post, scanned
 from .models import AgendaSession, Author, GroupSource, Post, PostEntity, Question, SessionKind, StakeholderGroup
 

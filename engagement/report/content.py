@@ -169,7 +169,8 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str) -> pd.
     frame = pd.DataFrame([tuple(r) for r in rows], columns=[
         "session", "status", "previous", "question", "language", "group", "votes", "name", "affiliation", "asked at"])
     frame["answered"] = (frame["status"] == S.answered) | (frame["previous"] == S.answered)
-    frame["asked at"] = frame["asked at"].map(lambda t: to_local(t, zone).replace(tzinfo=None))
+    # In one go: a conversion per question took a second at 36,000 published questions.
+    frame["asked at"] = pd.to_datetime(frame["asked at"], utc=True).dt.tz_convert(zone).dt.tz_localize(None)
     frame = frame.drop(columns=["status", "previous"])
     if not names:
         frame = frame.drop(columns=["name", "affiliation"])
