@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import bindparam, delete, func, select, text
 from sqlmodel import Session
 
 from .models import Author, AuthorRollup, EntityRollup, VolumeRollup
@@ -127,3 +127,13 @@ def add_entities(session: Session, ids: list[int]) -> None:
     """Count the entities of the stored posts ``ids`` after they were replaced (deleting the old ones
     took them away)."""
     _chosen(session, _add_statements(session.get_bind().dialect.name)[-1], ids)
+
+
+def recount(session: Session) -> int:
+    """Count every rollup anew from the posts (after posts were inserted by hand, say); returns how
+    many posts they count. One transaction: readers see the old counts until it commits."""
+    for table in (VolumeRollup, AuthorRollup, EntityRollup):
+        session.execute(delete(table))
+    for statement in _add_statements(session.get_bind().dialect.name):
+        session.execute(text(statement.format(chosen="1 = 1")))
+    return session.scalar(select(func.coalesce(func.sum(VolumeRollup.posts), 0)))

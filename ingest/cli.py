@@ -233,6 +233,12 @@ def cmd_db(args) -> int:
     if args.action == "upgrade":
         upgrade(url)
         print(f"database schema: {before or 'empty'} -> {current_revision(url)}")
+    elif args.action == "recount":
+        from engagement import rollups
+
+        with db.writing(url) as session:
+            posts = rollups.recount(session)
+        print(f"rollups recounted from {posts:,} posts")
     else:
         print(f"database schema: {current_revision(url) or 'empty'}")
     return EXIT_OK
@@ -365,8 +371,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="questions asked more than DAYS ago (default QA_RETENTION_DAYS, else 90)")
     purge.set_defaults(run=cmd_purge_questions)
 
-    database = commands.add_parser("db", help="schema migrations")
-    database.add_argument("action", choices=["upgrade", "current"])
+    database = commands.add_parser("db", help="schema migrations; recount: the Analyse rollups anew from the posts")
+    database.add_argument("action", choices=["upgrade", "current", "recount"])
     database.set_defaults(run=cmd_db)
     return parser
 

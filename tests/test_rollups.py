@@ -3,6 +3,9 @@ and every aggregate gives the same answer from them as from the posts."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -19,6 +22,8 @@ from engagement.migrate import alembic_config, upgrade
 from engagement.models import AgendaSession, Author, Post, PostEntity
 from engagement.question_import import import_questions
 from engagement.report import content
+
+from .conftest import ROOT, real_data
 
 pytestmark = pytest.mark.both_databases
 VIENNA = load_event().time_zone
@@ -262,10 +267,27 @@ def test_a_rollup_answers_only_filters_on_its_bucket_edges(start, answered):
 
 
 def test_real_collections_with_edits_and_repeated_copies_keep_the_rollups_exact(db_url, tmp_path):
-    from .conftest import real_data
-
     files = [real_data(name) for name in ("edited.jsonl", "brexit.jsonl", "two_tweets.jsonl")]
     for path in files + files[:1]:
         import_files([path], url=db_url, progress=False)
         stored = _check(db_url)
     assert sum(v for k, v in stored["volume"].items() if k[-1] == "posts") > 0
+
+
+def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
+    url = imported
+    before = _check(url)
+    with db.writing(url) as session:
+        # As if posts had been written past the store, or a rollup row lost.
+        session.execute(text("DELETE FROM rollup_author WHERE author_id % 3 = 0"))
+        session.execute(text("UPDATE rollup_volume SET posts = posts + 5"))
+        session.execute(text("DELETE FROM rollup_entity WHERE entity = 'mention'"))
+    with pytest.raises(AssertionError):
+        _check(url)
+    db.dispose_engines()
+    result = subprocess.run([sys.executable, "-m", "ingest", "db", "recount"], cwd=ROOT, capture_output=True,
+                            text=True, env={**os.environ, "DATABASE_URL": url}, timeout=120)
+    assert result.returncode == 0, result.stderr
+    posts = sum(v for k, v in before["volume"].items() if k[-1] == "posts")
+    assert f"rollups recounted from {posts:,} posts" in result.stdout
+    assert _check(url) == before

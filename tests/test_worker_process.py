@@ -13,7 +13,7 @@ import time
 import pytest
 from sqlmodel import select
 
-from engagement import db
+from engagement import analytics, db
 from engagement.demo import write_collection
 from engagement.models import Author, IngestCheckpoint, IngestRun, Post, Question
 
@@ -45,8 +45,12 @@ def snapshot(url):
                              .outerjoin(Author, Author.id == Post.author_id).order_by(Post.platform_id)).all()
         authors = session.exec(select(Author.platform_user_id, Author.handle, Author.group_key, Author.group_source)
                                .order_by(Author.platform_user_id)).all()
+        # The Analyse figures come from the rollups the worker counts in the same transactions.
+        figures = (analytics.totals(session), analytics.by_session(session).to_dict("records"),
+                   analytics.by_group(session).to_dict("records"), analytics.volume(session).to_dict("records"),
+                   analytics.hashtags(session, [], limit=100).to_dict("records"))
     db.dispose_engines()
-    return posts, authors
+    return posts, authors, figures
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +111,7 @@ def test_sigterm_during_a_poll_commits_the_page_in_hand_and_resumes(db_url, demo
         demo_sim.page_delay = 0.0
     code, _, err = finish(worker("x-poll", "--once", url=db_url, sim=demo_sim))
     assert code == 0, err
-    posts, _ = snapshot(db_url)
+    posts, _, _ = snapshot(db_url)
     assert sum(1 for post in posts if post.collected) == 3000
 
 
