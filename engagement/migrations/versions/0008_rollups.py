@@ -1,4 +1,4 @@
-"""Rollups of collected posts, kept up to date by triggers, for the Analyse pages.
+"""Rollups of collected posts for the Analyse pages, counted by the worker and kept by triggers.
 
 At a million posts every aggregate over ``post`` reads a million index entries (0.3–1 s each, and
 a page runs several); these tables hold the same counts by the dimensions the pages filter on
@@ -8,7 +8,8 @@ one grouped statement per rollup; only the worker's store inserts them). Trigger
 ``post_entity`` keep the counts exact through every later change, whoever makes it (new metrics, an
 agenda edit re-attributing posts, a merged edit, a deletion), on SQLite and PostgreSQL alike. Insert
 triggers would have done the first part too, at a cost: SQLite then keeps a statement journal for
-every row inserted, which made a million-post import 60 % slower.
+every row inserted (a million-post import took 171 s with them, 119 s with the worker counting, 101 s
+before any rollup).
 
 Only posts that are collected and have a known author count, as on the Analyse pages. Session 0 is
 "between sessions", language '' is "none given", ``minute`` is the start of the bucket in whole
