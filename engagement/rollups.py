@@ -1,4 +1,5 @@
-"""Which rollup table (revision 0008) can answer an aggregate under a set of filters.
+"""The rollups (revision 0008): which one answers an aggregate under a set of filters, and the
+worker's counting of the posts it inserts (triggers follow every change after that).
 
 A rollup counts posts per time bucket, so it answers a time filter exactly only when the filter's
 bounds fall on its buckets' edges; the Analyse pages filter by whole days in the event's time zone,
