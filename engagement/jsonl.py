@@ -115,6 +115,14 @@ class PreparedLine:
     demo: bool = False
 
 
+def _remember(cache: dict, key: str, value: object, limit: int) -> None:
+    """Set ``key``; at ``limit`` entries, first forget the older half (dicts keep insertion order)."""
+    if len(cache) >= limit:
+        for old in list(islice(cache, limit // 2)):
+            del cache[old]
+    cache[key] = value
+
+
 class Shaper:
     """What a file's reading side does beyond parsing.
 
@@ -165,9 +173,7 @@ class Shaper:
                 normalize_user(item)
             except RecordError:
                 return False
-            if len(self.profiles) >= self.REMEMBERED // 4:
-                self.profiles = dict(islice(self.profiles.items(), self.REMEMBERED // 8, None))
-            self.profiles[key] = item
+            _remember(self.profiles, key, item, self.REMEMBERED // 4)
             return False
         try:
             return self.seen.get(key) == self._digest(orjson.dumps(item))
@@ -179,9 +185,7 @@ class Shaper:
             post.raw = fastjson.dumps(post.raw)
             post.shaped = shape(post, self.attributor, self.stamp)
             # The last copy stored, collected or not, is what a later copy is compared with.
-            if len(self.seen) >= self.REMEMBERED:
-                self.seen = dict(islice(self.seen.items(), self.REMEMBERED // 2, None))
-            self.seen[f"post:{post.current_id}"] = self._digest(post.raw)
+            _remember(self.seen, f"post:{post.current_id}", self._digest(post.raw), self.REMEMBERED)
 
 
 def prepared_lines(path: Path, resume_after: int, attributor: Attributor,
@@ -194,8 +198,8 @@ def prepared_lines(path: Path, resume_after: int, attributor: Attributor,
             yield prepare(chunk, shaper)
 
 
-def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper | None = None) -> list[PreparedLine]:
-    """Parse and normalise lines."""
+def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[PreparedLine]:
+    """Parse, normalise and shape lines."""
     prepared = []
     for number, line in chunk:
         if isinstance(line, Overlong):
@@ -208,14 +212,12 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper | None = N
             continue
         try:
             obj = parse_line(line)
-            if shaper is not None:
-                shaper.begin_line(obj)
-            batch = normalize(obj, shaper.repeated if shaper else None)
+            shaper.begin_line(obj)
+            batch = normalize(obj, shaper.repeated)
         except RecordError as error:
             prepared.append(PreparedLine(number, len(line), raw=line.rstrip(b"\r\n"), reason=str(error)))
             continue
-        if shaper is not None:
-            shaper(batch)
+        shaper(batch)
         prepared.append(PreparedLine(number, len(line), batch=batch, demo="__demo" in obj))
     return prepared
 
