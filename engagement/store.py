@@ -279,9 +279,12 @@ def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable
         _insert_many(session, "post_entity", ENTITY_COLUMNS,
                      [row for platform_id, post_id in ids.items() for row in _entities(post_id, new_entities[platform_id])])
         rollups.add_posts(session, list(ids.values()))
-    for post_id, entities in entity_changes:
-        session.execute(delete(PostEntity).where(PostEntity.post_id == post_id))  # a trigger takes them away
-        _insert_many(session, "post_entity", ENTITY_COLUMNS, _entities(post_id, entities))
-    rollups.add_entities(session, [post_id for post_id, _ in entity_changes])
+    if entity_changes:
+        changed = [post_id for post_id, _ in entity_changes]
+        for chunk in _chunks(changed):
+            session.execute(delete(PostEntity).where(PostEntity.post_id.in_(chunk)))  # a trigger takes them away
+        _insert_many(session, "post_entity", ENTITY_COLUMNS,
+                     [row for post_id, entities in entity_changes for row in _entities(post_id, entities)])
+        rollups.add_entities(session, changed)
     return counts
 
