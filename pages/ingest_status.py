@@ -13,7 +13,6 @@ event = start()
 widgets.page_header("Ingest status", event)
 
 
-
 @st.cache_data(ttl=5, show_spinner=False)
 def load(url: str):
     # Counting a million posts takes PostgreSQL a tenth of a second or more: not on every rerun.

@@ -98,17 +98,9 @@ def board() -> None:
 
 board()
 
-
-def read(query, *args, **kwargs):
-    """What a download reads, when it is clicked (not on every refresh of the queue)."""
-    def load():
-        with db.reading() as session:
-            return query(session, *args, **kwargs)
-    return load
-
-
 with st.expander("Exports and the full audit log"):
-    widgets.download(read(listing.export_frame, session_id), f"questions-{session_id}",
+    # Read when clicked, not on every refresh of the queue.
+    widgets.download(widgets.read_later(listing.export_frame, session_id), f"questions-{session_id}",
                      "Download this session's questions (CSV)")
-    widgets.download(read(listing.audit_log, session_id, limit=10_000), f"audit-{session_id}",
+    widgets.download(widgets.read_later(listing.audit_log, session_id, limit=10_000), f"audit-{session_id}",
                      "Download this session's audit log (CSV)")

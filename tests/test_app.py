@@ -244,3 +244,16 @@ def test_ingest_status_shows_the_database_counts(demo_db, monkeypatch):
     assert shown["Context posts"] == f"{sql(demo_db, 'SELECT count(*) FROM post WHERE NOT collected'):,}"
     assert shown["Authors"] == f"{sql(demo_db, 'SELECT count(*) FROM author'):,}"
     assert int(sql(demo_db, "SELECT count(*) FROM post WHERE collected")) > 0
+
+
+def test_a_download_read_later_reads_the_page_runs_database_when_clicked(demo_db, monkeypatch, tmp_path):
+    from engagement.qa import listing
+    from engagement.ui import widgets
+
+    monkeypatch.setenv("DATABASE_URL", demo_db)
+    session_id = int(sql(demo_db, "SELECT session_id FROM question GROUP BY session_id ORDER BY count(*) DESC"))
+    load = widgets.read_later(listing.export_frame, session_id)
+    # The click may come on another thread, with another DATABASE_URL in sight: the page run's stands.
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
+    frame = load()
+    assert len(frame) == sql(demo_db, "SELECT count(*) FROM question WHERE session_id = ?", session_id) > 0

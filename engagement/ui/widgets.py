@@ -64,6 +64,17 @@ def download(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
     st.download_button(label, lambda: exports.csv_bytes(load()), f"{name}.csv", "text/csv", key=f"download-{name}")
 
 
+def read_later(query: Callable[..., pd.DataFrame], *args, **kwargs) -> Callable[[], pd.DataFrame]:
+    """``query(session, *args, **kwargs)`` as a loader for ``download``: run when the button is
+    clicked, against the database this page run uses (the click is served on a thread of its own)."""
+    url = settings.database_url()
+
+    def load() -> pd.DataFrame:
+        with db.reading(url) as session:
+            return query(session, *args, **kwargs)
+    return load
+
+
 def chart(figure, frame: pd.DataFrame, name: str, empty: str = "No posts match these filters.") -> None:
     """A chart with its CSV, or a clear empty state."""
     if frame.empty or (frame.select_dtypes("number").sum().sum() == 0):
