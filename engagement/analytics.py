@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import BigInteger, and_, case, cast, distinct, func, literal, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy import BigInteger, case, cast, distinct, func, literal, or_, select
 from sqlmodel import Session
 
 from . import facts, rollups
 from .attribution import BETWEEN_SESSIONS
-from .covering import author_of_post, scanned
-from .models import AgendaSession, Author, GroupSource, Post, PostEntity, Question, SessionKind, StakeholderGroup
+from .covering import author_of_post
+from .models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
 
 BETWEEN = 0  # the session filter's value for "between sessions"
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -269,34 +268,17 @@ def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
 
 def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Who mentions, replies to, quotes and retweets whom, group to group: (from, to, kind, count)."""
-    target_post, target_author = aliased(Post), aliased(Author)
-    references = session.execute(
-        _posts_with_authors(select(Author.group_key, target_author.group_key, Post.kind, func.count()))
-        .join(target_post, and_(target_post.platform == Post.platform,
-                                target_post.platform_id == Post.referenced_platform_id))
-        .join(target_author, target_author.id == target_post.author_id)
-        .where(*f.posts(), Post.kind != "original")
-        .group_by(Author.group_key, target_author.group_key, Post.kind)).all()
-    # Mentions: count per (author group, mentioned handle) in SQL, then map handles to groups.
-    mention_counts = session.execute(
-        _posts_with_authors(select(Author.group_key, PostEntity.value, func.count()))
-        .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == "mention"))
-        .where(*f.posts()).group_by(Author.group_key, PostEntity.value)).all()
-    handles = sorted({value for _, value, _ in mention_counts})
-    group_of: dict[str, str] = {}
-    for start in range(0, len(handles), 500):
-        group_of.update(session.execute(select(func.lower(Author.handle), Author.group_key)
-                                        .where(func.lower(Author.handle).in_(handles[start:start + 500]))).all())
-    totals_by_pair: dict[tuple[str, str], int] = {}
-    for source, value, n in mention_counts:
-        if value in group_of:
-            key = (source, group_of[value])
-            totals_by_pair[key] = totals_by_pair.get(key, 0) + n
-    mentions = [(a, b, "mention", n) for (a, b), n in totals_by_pair.items()]
+    rows = facts.links(f)
+    n = _sum(rows.c.posts)
+    found = session.execute(select(rows.c.source_group, rows.c.target_group, rows.c.link, n)
+                            .group_by(rows.c.source_group, rows.c.target_group, rows.c.link).having(n > 0)
+                            .order_by(rows.c.link, rows.c.source_group, rows.c.target_group)).all()
     taxonomy = groups(session)
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
-    rows = [(labels.get(a, a), labels.get(b, b), kind, n) for a, b, kind, n in list(references) + list(mentions)]
-    return pd.DataFrame(rows, columns=["from", "to", "kind", "count"])
+    # '' is an author with no group, as the rollup keeps it.
+    named = [(labels.get(a or None, a or None), labels.get(b or None, b or None), kind, int(count))
+             for a, b, kind, count in found]
+    return pd.DataFrame(named, columns=["from", "to", "kind", "count"])
 
 
 def coverage(session: Session) -> dict[str, float | int]:

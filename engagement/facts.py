@@ -8,12 +8,13 @@ sessions" and ``language`` '' is "none given", as in the rollups.
 
 from __future__ import annotations
 
-from sqlalchemy import Integer, and_, case, cast, func, literal, select
+from sqlalchemy import Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from . import rollups
 from .covering import scanned
-from .models import Post, PostEntity
+from .models import Author, Post, PostEntity
 
 
 def _posts(columns, f):
@@ -71,3 +72,36 @@ def of_entities(kind: str, f):
     return (_posts((scanned(PostEntity.value).label("value"), literal(1).label("posts")), f)
             .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == kind))
             .subquery("facts"))
+
+
+def links(f):
+    """source_group, target_group, link, posts: who retweets, replies to, quotes and mentions whom
+    (group keys, '' for none), as the link rollup counts them (revision 0009)."""
+    table = rollups.links(f)
+    if table is not None:
+        return (select(table.source_group, table.target_group, table.link, table.posts)
+                .where(*rollups.where(table, f)).subquery("facts"))
+    source, author, target, target_author = aliased(Post), aliased(Author), aliased(Post), aliased(Author)
+    source_group = func.coalesce(author.group_key, "").label("source_group")
+    # From the covering index of the posts, as every aggregate here (see covering.py).
+    references = (select(source_group, func.coalesce(target_author.group_key, "").label("target_group"),
+                         scanned(source.kind).label("link"), literal(1).label("posts")).select_from(source)
+                  .join(author, author.id == scanned(source.author_id))
+                  .join(target, and_(target.platform == scanned(source.platform),
+                                     target.platform_id == scanned(source.referenced_platform_id)))
+                  .join(target_author, target_author.id == target.author_id)
+                  .where(*f.posts(source), scanned(source.kind) != "original"))
+    # Mentions counted per (source group, handle) first, then each handle given to the first author
+    # who had it, as in the rollup: joining a million mentions to the authors row by row took minutes.
+    per_handle = (select(source_group, PostEntity.value.label("handle"),
+                         func.count().label("posts")).select_from(source)
+                  .join(author, author.id == scanned(source.author_id))
+                  .join(PostEntity, and_(PostEntity.post_id == scanned(source.id), scanned(PostEntity.kind) == "mention"))
+                  .where(*f.posts(source)).group_by(source_group, PostEntity.value).subquery("per_handle"))
+    holders = (select(func.lower(Author.handle).label("handle"), func.min(Author.id).label("id"))
+               .where(Author.handle.is_not(None)).group_by(func.lower(Author.handle)).subquery("holders"))
+    named = aliased(Author)
+    mentions = (select(per_handle.c.source_group, func.coalesce(named.group_key, "").label("target_group"),
+                       literal("mention").label("link"), per_handle.c.posts)
+                .join(holders, holders.c.handle == per_handle.c.handle).join(named, named.id == holders.c.id))
+    return union_all(references, mentions).subquery("facts")

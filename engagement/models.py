@@ -193,7 +193,7 @@ class PostEntity(SQLModel, table=True):
 
 
 # Rollups: collected posts with a known author, counted by the dimensions the Analyse pages filter on
-# (revision 0008: the worker counts what it inserts, triggers follow every change after), so that a
+# (revisions 0008 and 0009: the worker counts what it inserts, triggers follow every change after), so that a
 # page at a million posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
 # '' is "none given"; ``minute`` is the bucket's start in whole minutes since 1970 (UTC). Only
 # engagement.rollups reads them.
@@ -237,6 +237,23 @@ class EntityRollup(SQLModel, table=True):
 
     entity: str = Field(primary_key=True)  # "hashtag" | "mention"
     value: str = Field(primary_key=True)
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+
+
+class LinkRollup(SQLModel, table=True):
+    """Links (retweets, replies, quotes of a stored post; mentions of a known handle) per (source group,
+    target group, link, session, kind, language, quarter hour) — revision 0009. A row may hold 0."""
+
+    __tablename__ = "rollup_link"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    source_group: str = Field(primary_key=True)  # '' for an author with no group
+    target_group: str = Field(primary_key=True)
+    link: str = Field(primary_key=True)  # "retweet" | "reply" | "quote" | "mention"
     session_id: int = Field(primary_key=True)
     kind: str = Field(primary_key=True)
     language: str = Field(primary_key=True)

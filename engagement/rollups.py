@@ -1,22 +1,24 @@
-"""The rollups (revision 0008): which one answers an aggregate under a set of filters, and the
+"""The rollups (revisions 0008 and 0009): which one answers an aggregate under a set of filters, and the
 worker's counting of the posts it inserts (triggers follow every change after that).
 
 A rollup counts posts per time bucket, so it answers a time filter exactly only when the filter's
 bounds fall on its buckets' edges; the Analyse pages filter by whole days in the event's time zone,
 which fall on every hour edge in all but a few zones (India, Nepal, parts of Australia) and on every
 quarter-hour edge in all of them. The volume and entity rollups have no author column, so a filter
-by stakeholder group needs the author rollup or the posts themselves. Anything a rollup cannot
+by stakeholder group needs the author rollup (or the link rollup, by its source group) or the posts
+themselves. Anything a rollup cannot
 answer exactly is counted from the posts (slower at a million posts, never wrong).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timezone
 
-from sqlalchemy import bindparam, delete, func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlmodel import Session
 
-from .models import Author, AuthorRollup, EntityRollup, VolumeRollup
+from .models import Author, AuthorRollup, EntityRollup, LinkRollup, VolumeRollup
 
 QUARTER, HOUR = 15, 60  # bucket sizes in minutes, as the migration that made the tables
 
@@ -48,6 +50,10 @@ def entities(f) -> type[EntityRollup] | None:
     return EntityRollup if f.groups is None and _on_edges(f, QUARTER) else None
 
 
+def links(f) -> type[LinkRollup] | None:
+    return LinkRollup if _on_edges(f, QUARTER) else None
+
+
 def where(table, f) -> list:
     """Conditions on a rollup ``table`` for the filters ``f`` (session 0 is "between sessions" in both)."""
     conditions = []
@@ -57,7 +63,9 @@ def where(table, f) -> list:
         conditions.append(table.minute < minutes(f.end))
     if f.sessions is not None:
         conditions.append(table.session_id.in_(f.sessions))
-    if f.groups is not None:
+    if f.groups is not None and table is LinkRollup:
+        conditions.append(table.source_group.in_(f.groups))
+    elif f.groups is not None:
         conditions.append(table.author_id.in_(select(Author.id).where(Author.group_key.in_(f.groups))))
     if f.kinds is not None:
         conditions.append(table.kind.in_(f.kinds))
@@ -66,19 +74,20 @@ def where(table, f) -> list:
     return conditions
 
 
-# The writer's side. The same counting as the migration that made the tables (revision 0008, whose
-# copy stays as it was), for the posts a batch inserted.
+# The writer's side. The same counting as the migrations that made the tables (revisions 0008 and
+# 0009, whose copies stay as they were), for the posts a batch inserted. In the statements,
+# ``{chosen}`` follows a post id to select the batch's posts and ``{others}`` to leave them out.
 
-def _bucket(dialect: str, minutes: int) -> str:
+def _bucket(dialect: str, minutes: int, row: str = "post") -> str:
     if dialect == "sqlite":
-        return f"(CAST(strftime('%s', post.created_at) AS INTEGER) / {minutes * 60} * {minutes})"
-    return f"(CAST(floor(extract(epoch FROM post.created_at) / {minutes * 60}) AS INTEGER) * {minutes})"
+        return f"(CAST(strftime('%s', {row}.created_at) AS INTEGER) / {minutes * 60} * {minutes})"
+    return f"(CAST(floor(extract(epoch FROM {row}.created_at) / {minutes * 60}) AS INTEGER) * {minutes})"
 
 
 def _add_statements(dialect: str) -> list[str]:
     """Volume, author and entity counts of the posts ``{chosen}``, added to the rollups."""
     keys = f"coalesce(post.session_id, 0), post.kind, coalesce(post.language, ''), {_bucket(dialect, QUARTER)}"
-    counted = "post.collected AND post.author_id IS NOT NULL AND {chosen}"
+    counted = "post.collected AND post.author_id IS NOT NULL AND post.id {chosen}"
     authors = (f"coalesce(post.session_id, 0), post.author_id, post.kind, coalesce(post.language, ''), "
                f"{_bucket(dialect, HOUR)}")
     return [
@@ -104,37 +113,83 @@ def _add_statements(dialect: str) -> list[str]:
     ]
 
 
+LINK_KEYS = "source_group, target_group, link, session_id, kind, language, minute"
+
+
+def _link_columns(dialect: str, link: str, target: str) -> str:
+    return (f"coalesce(a.group_key, '') AS source_group, coalesce({target}.group_key, '') AS target_group, "
+            f"{link} AS link, coalesce(p.session_id, 0) AS session_id, p.kind AS kind, "
+            f"coalesce(p.language, '') AS language, {_bucket(dialect, QUARTER, 'p')} AS minute")
+
+
+def _references(dialect: str, condition: str) -> str:
+    """Retweets, replies and quotes (``p``) of stored posts (``t``) with known authors."""
+    return f"""SELECT {_link_columns(dialect, 'p.kind', 'ta')}
+        FROM post AS p JOIN author AS a ON a.id = p.author_id
+        JOIN post AS t ON t.platform = p.platform AND t.platform_id = p.referenced_platform_id
+        JOIN author AS ta ON ta.id = t.author_id
+        WHERE p.collected AND p.kind <> 'original' AND {condition}"""
+
+
+def _mentions(dialect: str, condition: str) -> str:
+    """Mentions (``e``) by collected posts (``p``) of a handle an author has (the first such author)."""
+    return f"""SELECT {_link_columns(dialect, "'mention'", 'ma')}
+        FROM post_entity AS e JOIN post AS p ON p.id = e.post_id JOIN author AS a ON a.id = p.author_id
+        JOIN author AS ma ON ma.id = (SELECT min(b.id) FROM author AS b WHERE lower(b.handle) = e.value)
+        WHERE e.kind = 'mention' AND p.collected AND {condition}"""
+
+
+def _add_links(rows: list[str]) -> str:
+    return f"""INSERT INTO rollup_link ({LINK_KEYS}, posts)
+        SELECT {LINK_KEYS}, count(*) FROM ({" UNION ALL ".join(rows)}) AS links WHERE 1 = 1 GROUP BY {LINK_KEYS}
+        ON CONFLICT ({LINK_KEYS}) DO UPDATE SET posts = rollup_link.posts + excluded.posts"""
+
+
+def _links_statement(dialect: str) -> str:
+    """The links of the posts ``{chosen}``, and the references to them from posts stored before."""
+    return _add_links([_references(dialect, "p.id {chosen}"), _mentions(dialect, "p.id {chosen}"),
+                       _references(dialect, "t.id {chosen} AND p.id {others}")])
+
+
 def _chosen(session: Session, statement: str, ids: list[int]) -> None:
     if not ids:
         return
     low, high = min(ids), max(ids)
-    if session.get_bind().dialect.name == "sqlite" and high - low + 1 == len(ids):
+    if session.get_bind().dialect.name != "sqlite":
+        chosen, others, values = "= ANY(CAST(:ids AS BIGINT[]))", "<> ALL(CAST(:ids AS BIGINT[]))", {"ids": list(ids)}
+    elif high - low + 1 == len(ids):
         # A run of ids, as a SQLite writer gives them (it holds the whole database meanwhile).
-        session.execute(text(statement.format(chosen="post.id BETWEEN :low AND :high")), {"low": low, "high": high})
-        return
-    query = text(statement.format(chosen="post.id IN :ids")).bindparams(bindparam("ids", expanding=True))
-    for start in range(0, len(ids), 10_000):
-        session.execute(query, {"ids": ids[start:start + 10_000]})
+        chosen, others, values = "BETWEEN :low AND :high", "NOT BETWEEN :low AND :high", {"low": low, "high": high}
+    else:
+        chosen, others, values = ("IN (SELECT value FROM json_each(:ids))", "NOT IN (SELECT value FROM json_each(:ids))",
+                                  {"ids": json.dumps(ids)})
+    # The whole batch in one statement, so that a reference between two of its posts counts once.
+    session.execute(text(statement.replace("{chosen}", chosen).replace("{others}", others)), values)
 
 
 def add_posts(session: Session, ids: list[int]) -> None:
     """Count the posts ``ids``, just inserted with their entities, in every rollup. Only new posts:
-    triggers follow every change to a post once it is stored."""
-    for statement in _add_statements(session.get_bind().dialect.name):
+    triggers follow every change to a post (and author) once it is stored."""
+    dialect = session.get_bind().dialect.name
+    for statement in _add_statements(dialect) + [_links_statement(dialect)]:
         _chosen(session, statement, ids)
 
 
 def add_entities(session: Session, ids: list[int]) -> None:
     """Count the entities of the stored posts ``ids`` after they were replaced (deleting the old ones
-    took them away)."""
-    _chosen(session, _add_statements(session.get_bind().dialect.name)[-1], ids)
+    took them away): in the entity rollup, and their mentions in the link rollup."""
+    dialect = session.get_bind().dialect.name
+    _chosen(session, _add_statements(dialect)[-1], ids)
+    _chosen(session, _add_links([_mentions(dialect, "p.id {chosen}")]), ids)
 
 
 def recount(session: Session) -> int:
     """Count every rollup anew from the posts (after posts were inserted by hand, say); returns how
     many posts they count. One transaction: readers see the old counts until it commits."""
-    for table in (VolumeRollup, AuthorRollup, EntityRollup):
+    dialect = session.get_bind().dialect.name
+    for table in (VolumeRollup, AuthorRollup, EntityRollup, LinkRollup):
         session.execute(delete(table))
-    for statement in _add_statements(session.get_bind().dialect.name):
-        session.execute(text(statement.format(chosen="1 = 1")))
+    for statement in _add_statements(dialect):
+        session.execute(text(statement.replace("{chosen}", "IS NOT NULL")))
+    session.execute(text(_add_links([_references(dialect, "1 = 1"), _mentions(dialect, "1 = 1")])))
     return session.scalar(select(func.coalesce(func.sum(VolumeRollup.posts), 0)))

@@ -1,4 +1,4 @@
-"""The rollups (revision 0008) hold exactly what a count of the posts gives, after every kind of write,
+"""The rollups (revisions 0008 and 0009) hold exactly what a count of the posts gives, after every kind of write,
 and every aggregate gives the same answer from them as from the posts."""
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 from alembic import command
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.orm import aliased
 
 from engagement import analytics, db, rollups
 from engagement.demo import write_collection
@@ -52,7 +53,33 @@ def _expected(session) -> dict[str, Counter]:
     for post_id, kind, value in session.execute(select(PostEntity.post_id, PostEntity.kind, PostEntity.value)):
         if post_id in posts:
             entities[(kind, value) + posts[post_id]] += 1
-    return {"volume": +volume | _zeros(volume), "authors": +authors | _zeros(authors), "entities": +entities}
+    return {"volume": +volume | _zeros(volume), "authors": +authors | _zeros(authors), "entities": +entities,
+            "links": _expected_links(session)}
+
+
+def _expected_links(session) -> Counter:
+    """Who retweets, replies to, quotes and mentions whom, recounted from posts, entities and authors."""
+    groups, holders = {}, {}
+    for author_id, group_key, handle in session.execute(select(Author.id, Author.group_key, Author.handle)
+                                                        .order_by(Author.id)):
+        groups[author_id] = group_key or ""
+        if handle is not None:
+            holders.setdefault(handle.lower(), author_id)  # the first author with a handle keeps it
+    posts = {p.id: p for p in session.scalars(select(Post))}
+    by_platform_id = {(p.platform, p.platform_id): p for p in posts.values()}
+    links, keys = Counter(), {}
+    for p in posts.values():
+        if not p.collected or p.author_id is None:
+            continue
+        keys[p.id] = key = (p.session_id or 0, p.kind, p.language or "", _bucket(p.created_at, rollups.QUARTER))
+        target = by_platform_id.get((p.platform, p.referenced_platform_id))
+        if p.kind != "original" and target is not None and target.author_id is not None:
+            links[(groups[p.author_id], groups[target.author_id], p.kind) + key] += 1
+    for post_id, value in session.execute(select(PostEntity.post_id, PostEntity.value)
+                                          .where(PostEntity.kind == "mention")):
+        if post_id in keys and value in holders:
+            links[(groups[posts[post_id].author_id], groups[holders[value]], "mention") + keys[post_id]] += 1
+    return links
 
 
 def _zeros(counter: Counter) -> Counter:
@@ -73,7 +100,13 @@ def _stored(session) -> dict[str, Counter]:
     for row in session.execute(text("SELECT entity, value, session_id, kind, language, minute, posts "
                                     "FROM rollup_entity")):
         entities[tuple(row[:6])] = row[6]
-    return {"volume": volume, "authors": authors, "entities": entities}
+    links = Counter()
+    for row in session.execute(text("SELECT source_group, target_group, link, session_id, kind, language, minute, "
+                                    "posts FROM rollup_link")):
+        assert row[7] >= 0, f"a negative link count: {row}"
+        if row[7]:  # rows that fell to zero stay (readers only sum)
+            links[tuple(row[:7])] = row[7]
+    return {"volume": volume, "authors": authors, "entities": entities, "links": links}
 
 
 def _check(url: str) -> dict[str, Counter]:
@@ -129,6 +162,24 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
     _check(url)
 
     with db.writing(url) as session:
+        # Authors reclassified; a mentioned account renamed and its old handle taken by another
+        # (written differently); the posts others point at given another author.
+        authors = list(session.scalars(select(Author.id).order_by(Author.id)))
+        session.execute(update(Author).where(Author.id.in_(authors[::4])).values(group_key="osce"))
+        session.execute(update(Author).where(Author.id.in_(authors[1::9])).values(group_key=None))
+        mentioned = session.scalar(select(PostEntity.value).where(PostEntity.kind == "mention")
+                                   .group_by(PostEntity.value).order_by(func.count().desc(), PostEntity.value).limit(1))
+        holder = session.scalar(select(Author.id).where(func.lower(Author.handle) == mentioned))
+        session.execute(update(Author).where(Author.id == holder).values(handle="Renamed_Account"))
+        session.execute(update(Author).where(Author.id == authors[-1]).values(handle=mentioned.upper()))
+        target, source = aliased(Post), aliased(Post)
+        targets = list(session.scalars(select(target.id).join(source, source.referenced_platform_id == target.platform_id)
+                                       .where(source.collected.is_(True)).distinct().limit(30)))
+        session.execute(update(Post).where(Post.id.in_(targets)).values(author_id=authors[2]))
+    assert mentioned and holder and len(targets) == 30
+    _check(url)
+
+    with db.writing(url) as session:
         # Entities replaced (as a merged edit does), then posts deleted with their entities.
         session.execute(delete(PostEntity).where(PostEntity.post_id.in_(ids[6::5])))
         session.execute(insert(PostEntity), [{"post_id": i, "kind": "hashtag", "value": "newtag"} for i in ids[6::5]])
@@ -138,8 +189,10 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
     _check(url)
 
     with db.writing(url) as session:
-        # A post inserted by anything but the worker's store counts itself as the store does.
+        # A post inserted by anything but the worker's store counts itself as the store does, with the
+        # reply to it stored before it; then the first account with a handle mentioned before.
         author = session.scalar(select(Author.id).order_by(Author.id.desc()).limit(1))
+        session.execute(update(Post).where(Post.id == ids[8]).values(kind="reply", referenced_platform_id="1"))
         post = Post(platform_id="1", current_id="1", author_id=author, text="by hand", language="de",
                     created_at=datetime(2018, 4, 24, 7, 31, tzinfo=timezone.utc))
         session.add(post)
@@ -147,7 +200,10 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
         session.add(PostEntity(post_id=post.id, kind="mention", value="by_hand"))
         session.flush()
         rollups.add_posts(session, [post.id])
+        session.add(Author(platform_user_id="by-hand", handle="By_Hand", group_key="government"))
     stored = _check(url)
+    assert ("government", "mention") in {(k[1], k[2]) for k in stored["links"]}
+    assert any(k[0] == "" for k in stored["links"]) and any(k[1] == "osce" for k in stored["links"])
     assert ("hashtag", "newtag") in {k[:2] for k in stored["entities"]}
     assert ("mention", "by_hand") in {k[:2] for k in stored["entities"]}
     # Rows whose posts all went are gone, so distinct authors count only authors with posts.
@@ -216,6 +272,7 @@ def _aggregates(session, f) -> dict:
         "mentioned": analytics.most_mentioned(session, f, 500),
         "languages": analytics.languages(session, f), "hashtags": analytics.hashtags(session, tags, f, limit=500),
         "reach": analytics.reach(session, f), "coverage": analytics.coverage(session),
+        "conversations": analytics.conversations(session, f),
         "headline": content.headline(session, f, VIENNA),
         "contributions": content.contributions_by_session_group(session, f),
         # The span to the quarter hour: the rollup knows no finer (enough for a day picker).
@@ -241,7 +298,7 @@ def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(importe
         from_rollups = [_aggregates(session, f) for f in cases]
     assert from_rollups[0]["totals"]["posts"] > 1000
     assert from_rollups[1]["totals"]["posts"] < from_rollups[0]["totals"]["posts"]
-    for name in ("volume", "authors", "entities"):
+    for name in ("volume", "authors", "entities", "links"):
         monkeypatch.setattr(rollups, name, lambda f: None)
     with db.reading(url) as session:
         from_posts = [_aggregates(session, f) for f in cases]
