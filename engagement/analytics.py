@@ -6,7 +6,7 @@ the other end of a retweet, reply or quote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -188,6 +188,37 @@ def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFram
     frame = frame.groupby(["minute", "kind"], as_index=False)["posts"].sum()
     frame["time"] = pd.to_datetime(frame["minute"] * 60, unit="s", utc=True)
     return frame[["time", "kind", "posts"]]
+
+
+def peak_minute(session: Session, f: Filters = ALL) -> tuple[int, int] | None:
+    """The busiest minute (whole minutes since 1970, UTC) and its posts; the earliest of a tie.
+
+    Posts are counted per minute only inside the busiest quarter hours of the volume rollup: a minute
+    cannot hold more posts than its quarter, so once a quarter holds fewer than the best minute found
+    (or as many, starting after it) no later one can win."""
+    if rollups.volume(f) is None:
+        return _peak_of(session, f)
+    quarters = facts.by_time(session, f)
+    posts = _sum(quarters.c.posts)
+    best = None
+    for quarter, n in session.execute(select(quarters.c.minute, posts).group_by(quarters.c.minute)
+                                      .order_by(posts.desc(), quarters.c.minute)):
+        if best is not None and (n < best[1] or (n == best[1] and quarter > best[0])):
+            break
+        start, end = EPOCH + timedelta(minutes=quarter), EPOCH + timedelta(minutes=quarter + rollups.QUARTER)
+        inside = replace(f, start=max(start, f.start) if f.start else start, end=min(end, f.end) if f.end else end)
+        found = _peak_of(session, inside)
+        if found is not None and (best is None or (found[1], -found[0]) > (best[1], -best[0])):
+            best = found
+    return best
+
+
+def _peak_of(session: Session, f: Filters) -> tuple[int, int] | None:
+    per_minute = facts.by_time(session, f, bucket=1)
+    posts = _sum(per_minute.c.posts)
+    peak = session.execute(select(per_minute.c.minute, posts).group_by(per_minute.c.minute)
+                           .order_by(posts.desc(), per_minute.c.minute).limit(1)).first()
+    return None if peak is None else (int(peak[0]), int(peak[1]))
 
 
 def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:

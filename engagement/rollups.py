@@ -133,10 +133,11 @@ def _references(dialect: str, condition: str) -> str:
 
 def _mentions(dialect: str, condition: str) -> str:
     """Mentions (``e``) by collected posts (``p``) of a handle an author has (the first such author)."""
+    plus = "+" if dialect == "sqlite" else ""  # as in revision 0009: the plans that use the right indexes
     return f"""SELECT {_link_columns(dialect, "'mention'", 'ma')}
         FROM post_entity AS e JOIN post AS p ON p.id = e.post_id JOIN author AS a ON a.id = p.author_id
-        JOIN author AS ma ON ma.id = (SELECT min(b.id) FROM author AS b WHERE lower(b.handle) = e.value)
-        WHERE e.kind = 'mention' AND p.collected AND {condition}"""
+        JOIN author AS ma ON ma.id = (SELECT min(b.id) FROM author AS b WHERE lower(b.handle) = {plus}e.value)
+        WHERE {plus}e.kind = 'mention' AND p.collected AND {condition}"""
 
 
 def _add_links(rows: list[str]) -> str:
@@ -147,7 +148,7 @@ def _add_links(rows: list[str]) -> str:
 
 def _links_statement(dialect: str) -> str:
     """The links of the posts ``{chosen}``, and the references to them from posts stored before."""
-    return _add_links([_references(dialect, "p.id {chosen}"), _mentions(dialect, "p.id {chosen}"),
+    return _add_links([_references(dialect, "p.id {chosen}"), _mentions(dialect, "e.post_id {chosen}"),
                        _references(dialect, "t.id {chosen} AND p.id {others}")])
 
 
@@ -180,7 +181,7 @@ def add_entities(session: Session, ids: list[int]) -> None:
     took them away): in the entity rollup, and their mentions in the link rollup."""
     dialect = session.get_bind().dialect.name
     _chosen(session, _add_statements(dialect)[-1], ids)
-    _chosen(session, _add_links([_mentions(dialect, "p.id {chosen}")]), ids)
+    _chosen(session, _add_links([_mentions(dialect, "e.post_id {chosen}")]), ids)
 
 
 def recount(session: Session) -> int:

@@ -64,10 +64,7 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
     questions, answered, votes = session.execute(
         select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0))
         .where(*_question_where(f))).one()
-    per_minute = facts.by_time(session, f, bucket=1)
-    posts = analytics._sum(per_minute.c.posts)
-    peak = session.execute(select(per_minute.c.minute, posts.label("n")).group_by(per_minute.c.minute)
-                           .order_by(posts.desc(), per_minute.c.minute).limit(1)).first()
+    peak = analytics.peak_minute(session, f)
     agenda = analytics.sessions(session)
     with_posts = set(session.scalars(select(volume.c.session_id).distinct()))
     with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
@@ -75,8 +72,9 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
     covered = sum(1 for sid in wanted["id"] if int(sid) in with_posts | with_questions)
     peak_text = "—"
     if peak is not None:
-        moment = to_local(pd.Timestamp(int(peak.minute) * 60, unit="s", tz="UTC").to_pydatetime(), zone)
-        peak_text = f"{moment:%a %d %b %H:%M} ({peak.n:,} posts)"
+        minute, n = peak
+        moment = to_local(pd.Timestamp(minute * 60, unit="s", tz="UTC").to_pydatetime(), zone)
+        peak_text = f"{moment:%a %d %b %H:%M} ({n:,} posts)"
     return {
         "collected posts": totals["posts"],
         **{KIND_HEADINGS[k]: kinds.get(k, 0) for k in KIND_HEADINGS},
@@ -178,8 +176,8 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str) -> pd.
 
 
 def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
-    first, last = session.execute(select(func.min(Post.created_at), func.max(Post.created_at))
-                                  .select_from(Post).where(*f.posts())).one()
+    # Two queries: SQLite answers a lone min() or max() from the index's ends, both together by a scan.
+    first, last = (session.scalar(select(edge(Post.created_at)).where(*f.posts())) for edge in (func.min, func.max))
     sources = session.execute(select(IngestRun.source, func.count(), func.min(IngestRun.started_at),
                                      func.max(IngestRun.ended_at)).group_by(IngestRun.source)).all()
     coverage = analytics.coverage(session)

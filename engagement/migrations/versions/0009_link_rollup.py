@@ -70,12 +70,17 @@ def mentions(dialect: str, condition: str, sources: str = "post", authors: str =
              entities: str | None = "post_entity", entity: str = "e") -> str:
     """The mentions (rows ``entity`` of ``entities``, or the row ``entity`` itself when ``entities``
     is None) of collected posts ``p`` (from ``sources``) where ``condition`` holds."""
-    named = f"(SELECT min(b.id) FROM {authors} AS b WHERE lower(b.handle) = {entity}.value)"
+    # SQLite, left to itself, reads every mention through the index on kind alone, and looks a
+    # handle's first author up through the mention rather than the handle index: a unary + (no
+    # index may use the term) keeps it off both. A condition on handles names the kind again, for
+    # the (kind, value) index.
+    plus = "+" if dialect == "sqlite" else ""
+    named = f"(SELECT min(b.id) FROM {authors} AS b WHERE lower(b.handle) = {plus}{entity}.value)"
     rows = f"{entities} AS {entity} JOIN {sources} AS p ON p.id = {entity}.post_id" if entities else f"{sources} AS p"
     return f"""SELECT {_columns(dialect, "'mention'", 'ma')}
         FROM {rows} JOIN {authors} AS a ON a.id = p.author_id
         JOIN {authors} AS ma ON ma.id = {named}
-        WHERE {entity}.kind = 'mention' AND p.collected AND {condition}"""
+        WHERE {plus}{entity}.kind = 'mention' AND p.collected AND {condition}"""
 
 
 def apply(rows: str, sign: int) -> str:
@@ -105,7 +110,7 @@ def _of_post(dialect: str, row: str, new: bool = False) -> str:
 def _of_author(dialect: str, new: bool = False) -> str:
     """Every link author OLD/NEW takes part in: from their posts, to their posts, to their handles."""
     authors = NEW_AUTHORS if new else "author"
-    handles = "e.value IN (lower(OLD.handle), lower(NEW.handle))"
+    handles = "e.kind = 'mention' AND e.value IN (lower(OLD.handle), lower(NEW.handle))"
     return " UNION ALL ".join([
         references(dialect, "p.author_id = OLD.id", authors=authors),
         references(dialect, "t.author_id = OLD.id AND p.author_id <> OLD.id", authors=authors),
@@ -117,7 +122,7 @@ def _of_author(dialect: str, new: bool = False) -> str:
 def _of_new_author(dialect: str) -> str:
     """The mentions a new author's handle now resolves: those of a handle no earlier author had (the
     first author with a handle keeps it; ids only grow)."""
-    return mentions(dialect, "e.value = lower(NEW.handle) AND NEW.id = (SELECT min(o.id) FROM author AS o "
+    return mentions(dialect, "e.kind = 'mention' AND e.value = lower(NEW.handle) AND NEW.id = (SELECT min(o.id) FROM author AS o "
                              "WHERE lower(o.handle) = lower(NEW.handle))")
 
 
