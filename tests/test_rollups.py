@@ -275,6 +275,7 @@ def _aggregates(session, f) -> dict:
         "conversations": analytics.conversations(session, f),
         "headline": content.headline(session, f, VIENNA),
         "contributions": content.contributions_by_session_group(session, f),
+        "public contributors": content.public_contributors(session, f, 500),
         # The span to the quarter hour: the rollup knows no finer (enough for a day picker).
         "options": {k: _bucket(v, rollups.QUARTER) if k in ("first", "last") else v
                     for k, v in analytics.filter_options(session).items()},

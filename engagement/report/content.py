@@ -17,7 +17,6 @@ from sqlmodel import Session
 
 from .. import analytics, charts, facts, flags
 from ..analytics import ALL, Filters
-from ..covering import author_of_post
 from ..event import EventConfig
 from ..models import (AgendaSession, Author, GroupSource, IngestRun, Post, Question, QuestionStatus as S,
                       StakeholderGroup)
@@ -128,15 +127,14 @@ def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame
 def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.DataFrame:
     """Top contributors among public accounts: those the organisers' directory (or a moderator) names as
     an organisation or office. Private individuals are counted everywhere but never named."""
-    label = StakeholderGroup.label
+    per_author = analytics._per_author(f, sums=("retweets", "likes"))
     rows = session.execute(
-        select(Author.handle, func.coalesce(Author.override_organisation, Author.organisation), label, func.count(),
-               func.sum(Post.retweets), func.sum(Post.likes)).select_from(Post)
-        .join(Author, author_of_post())
+        select(Author.handle, func.coalesce(Author.override_organisation, Author.organisation), StakeholderGroup.label,
+               per_author.c.n, per_author.c.retweets, per_author.c.likes)
+        .join(per_author, per_author.c.author_id == Author.id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
-        .where(*f.posts(), Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
-        .group_by(Author.id, Author.handle, Author.organisation, Author.override_organisation, label)
-        .order_by(func.count().desc(), Author.handle).limit(limit)).all()
+        .where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
+        .order_by(per_author.c.n.desc(), Author.handle).limit(limit)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["handle", "organisation", "group", "posts",
                                                            "retweets received", "likes"])
 
