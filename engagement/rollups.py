@@ -124,20 +124,22 @@ def _link_columns(dialect: str, link: str, target: str) -> str:
 
 def _references(dialect: str, condition: str) -> str:
     """Retweets, replies and quotes (``p``) of stored posts (``t``) with known authors."""
+    platform = "+p.platform" if dialect == "sqlite" else "(p.platform || '')"  # as in revision 0009
     return f"""SELECT {_link_columns(dialect, 'p.kind', 'ta')}
         FROM post AS p JOIN author AS a ON a.id = p.author_id
-        JOIN post AS t ON t.platform = p.platform AND t.platform_id = p.referenced_platform_id
+        JOIN post AS t ON t.platform = {platform} AND t.platform_id = p.referenced_platform_id
         JOIN author AS ta ON ta.id = t.author_id
         WHERE p.collected AND p.kind <> 'original' AND {condition}"""
 
 
 def _mentions(dialect: str, condition: str) -> str:
     """Mentions (``e``) by collected posts (``p``) of a handle an author has (the first such author)."""
-    plus = "+" if dialect == "sqlite" else ""  # as in revision 0009: the plans that use the right indexes
+    # As in revision 0009: terms no index can use, for the plans that use the right indexes.
+    value, kind = ("+e.value", "+e.kind") if dialect == "sqlite" else ("e.value", "(e.kind || '')")
     return f"""SELECT {_link_columns(dialect, "'mention'", 'ma')}
         FROM post_entity AS e JOIN post AS p ON p.id = e.post_id JOIN author AS a ON a.id = p.author_id
-        JOIN author AS ma ON ma.id = (SELECT min(b.id) FROM author AS b WHERE lower(b.handle) = {plus}e.value)
-        WHERE {plus}e.kind = 'mention' AND p.collected AND {condition}"""
+        JOIN author AS ma ON ma.id = (SELECT min(b.id) FROM author AS b WHERE lower(b.handle) = {value})
+        WHERE {kind} = 'mention' AND p.collected AND {condition}"""
 
 
 def _add_links(rows: list[str]) -> str:
@@ -146,10 +148,10 @@ def _add_links(rows: list[str]) -> str:
         ON CONFLICT ({LINK_KEYS}) DO UPDATE SET posts = rollup_link.posts + excluded.posts"""
 
 
-def _links_statement(dialect: str) -> str:
+def _links_statements(dialect: str) -> list[str]:
     """The links of the posts ``{chosen}``, and the references to them from posts stored before."""
-    return _add_links([_references(dialect, "p.id {chosen}"), _mentions(dialect, "e.post_id {chosen}"),
-                       _references(dialect, "t.id {chosen} AND p.id {others}")])
+    return [_add_links([_references(dialect, "p.id {chosen}")]), _add_links([_mentions(dialect, "e.post_id {chosen}")]),
+            _add_links([_references(dialect, "t.id {chosen} AND p.id {others}")])]
 
 
 def _chosen(session: Session, statement: str, ids: list[int]) -> None:
@@ -157,14 +159,15 @@ def _chosen(session: Session, statement: str, ids: list[int]) -> None:
         return
     low, high = min(ids), max(ids)
     if session.get_bind().dialect.name != "sqlite":
-        chosen, others, values = "= ANY(CAST(:ids AS BIGINT[]))", "<> ALL(CAST(:ids AS BIGINT[]))", {"ids": list(ids)}
+        # NOT IN a subquery is hashed; <> ALL compares each row with every id.
+        chosen, others, values = ("= ANY(CAST(:ids AS BIGINT[]))", "NOT IN (SELECT unnest(CAST(:ids AS BIGINT[])))",
+                                  {"ids": list(ids)})
     elif high - low + 1 == len(ids):
         # A run of ids, as a SQLite writer gives them (it holds the whole database meanwhile).
         chosen, others, values = "BETWEEN :low AND :high", "NOT BETWEEN :low AND :high", {"low": low, "high": high}
     else:
         chosen, others, values = ("IN (SELECT value FROM json_each(:ids))", "NOT IN (SELECT value FROM json_each(:ids))",
                                   {"ids": json.dumps(ids)})
-    # The whole batch in one statement, so that a reference between two of its posts counts once.
     session.execute(text(statement.replace("{chosen}", chosen).replace("{others}", others)), values)
 
 
@@ -172,7 +175,7 @@ def add_posts(session: Session, ids: list[int]) -> None:
     """Count the posts ``ids``, just inserted with their entities, in every rollup. Only new posts:
     triggers follow every change to a post (and author) once it is stored."""
     dialect = session.get_bind().dialect.name
-    for statement in _add_statements(dialect) + [_links_statement(dialect)]:
+    for statement in _add_statements(dialect) + _links_statements(dialect):
         _chosen(session, statement, ids)
 
 

@@ -59,9 +59,12 @@ def references(dialect: str, condition: str, sources: str = "post", targets: str
                authors: str = "author") -> str:
     """The retweets, replies and quotes (posts ``p``, from ``sources``) of stored posts ``t`` (from
     ``targets``) where ``condition`` holds; ``authors`` gives both authors."""
+    # The source's platform as a term no index can use: finding the replies to a post, PostgreSQL
+    # would otherwise AND the reference index with the (platform, id) key's every row on the platform.
+    platform = "+p.platform" if dialect == "sqlite" else "(p.platform || '')"
     return f"""SELECT {_columns(dialect, 'p.kind', 'ta')}
         FROM {sources} AS p JOIN {authors} AS a ON a.id = p.author_id
-        JOIN {targets} AS t ON t.platform = p.platform AND t.platform_id = p.referenced_platform_id
+        JOIN {targets} AS t ON t.platform = {platform} AND t.platform_id = p.referenced_platform_id
         JOIN {authors} AS ta ON ta.id = t.author_id
         WHERE p.collected AND p.kind <> 'original' AND {condition}"""
 
@@ -70,17 +73,19 @@ def mentions(dialect: str, condition: str, sources: str = "post", authors: str =
              entities: str | None = "post_entity", entity: str = "e") -> str:
     """The mentions (rows ``entity`` of ``entities``, or the row ``entity`` itself when ``entities``
     is None) of collected posts ``p`` (from ``sources``) where ``condition`` holds."""
-    # SQLite, left to itself, reads every mention through the index on kind alone, and looks a
-    # handle's first author up through the mention rather than the handle index: a unary + (no
-    # index may use the term) keeps it off both. A condition on handles names the kind again, for
-    # the (kind, value) index.
-    plus = "+" if dialect == "sqlite" else ""
-    named = f"(SELECT min(b.id) FROM {authors} AS b WHERE lower(b.handle) = {plus}{entity}.value)"
+    # Left to themselves, both databases read every mention through the index on kind alone (a
+    # few rows, they guess, without statistics), and SQLite looks a handle's first author up through
+    # the mention rather than the handle index: terms no index can use (a unary + in SQLite, an
+    # empty concatenation in PostgreSQL) keep them off. A condition on handles names the kind again,
+    # for the (kind, value) index.
+    value = f"+{entity}.value" if dialect == "sqlite" else f"{entity}.value"
+    kind = f"+{entity}.kind" if dialect == "sqlite" else f"({entity}.kind || '')"
+    named = f"(SELECT min(b.id) FROM {authors} AS b WHERE lower(b.handle) = {value})"
     rows = f"{entities} AS {entity} JOIN {sources} AS p ON p.id = {entity}.post_id" if entities else f"{sources} AS p"
     return f"""SELECT {_columns(dialect, "'mention'", 'ma')}
         FROM {rows} JOIN {authors} AS a ON a.id = p.author_id
         JOIN {authors} AS ma ON ma.id = {named}
-        WHERE {plus}{entity}.kind = 'mention' AND p.collected AND {condition}"""
+        WHERE {kind} = 'mention' AND p.collected AND {condition}"""
 
 
 def apply(rows: str, sign: int) -> str:
