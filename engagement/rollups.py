@@ -1,13 +1,13 @@
-"""The rollups (revisions 0008 and 0009): which one answers an aggregate under a set of filters, and the
-worker's counting of the posts it inserts (triggers follow every change after that).
+"""The rollups (revisions 0008 and 0009): which one answers an aggregate under a set of filters,
+and the worker's counting of the posts it inserts (triggers follow every change after that).
 
 A rollup counts posts per time bucket, so it answers a time filter exactly only when the filter's
 bounds fall on its buckets' edges; the Analyse pages filter by whole days in the event's time zone,
 which fall on every hour edge in all but a few zones (India, Nepal, parts of Australia) and on every
 quarter-hour edge in all of them. The volume and entity rollups have no author column, so a filter
-by stakeholder group needs the author rollup (or the link rollup, by its source group) or the posts
-themselves. Anything a rollup cannot
-answer exactly is counted from the posts (slower at a million posts, never wrong).
+by stakeholder group needs the author rollup (the link rollup filters by its source group) or the
+posts themselves. Anything a rollup cannot answer exactly is counted from the posts (slower at a
+million posts, never wrong).
 """
 
 from __future__ import annotations

@@ -350,3 +350,34 @@ def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
     posts = sum(v for k, v in before["volume"].items() if k[-1] == "posts")
     assert f"rollups recounted from {posts:,} posts" in result.stdout
     assert _check(url) == before
+
+
+def test_the_busiest_minute_comes_from_the_busiest_quarters_or_from_every_post(db_url):
+    def add(session, author, moments):
+        posts = [Post(platform_id=f"{m:%H%M%S%f}-{i}", current_id="1", author_id=author, text="t", created_at=m)
+                 for i, m in enumerate(moments)]
+        session.add_all(posts)
+        session.flush()
+        rollups.add_posts(session, [p.id for p in posts])
+
+    def peak(url):
+        with db.reading(url) as session:
+            found = analytics.peak_minute(session, analytics.ALL)
+            assert found == analytics._peak_of(session, analytics.ALL)
+            return found
+
+    eight = datetime(2018, 4, 23, 8, 0, tzinfo=timezone.utc)
+    with db.writing(db_url) as session:
+        session.add(Author(platform_user_id="steady", handle="steady"))
+        session.flush()
+        author = session.scalar(select(Author.id).where(Author.handle == "steady"))
+        # Three evenly busy quarter hours, a post a minute: too even for the quarters to help.
+        add(session, author, [eight + timedelta(minutes=m) for m in range(45)])
+    assert peak(db_url) == (rollups.minutes(eight), 1)
+    with db.writing(db_url) as session:
+        add(session, author, [eight + timedelta(hours=1, minutes=7)] * 5)
+    assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=1, minutes=7)), 5)
+    with db.writing(db_url) as session:
+        # A burst: its quarter alone decides.
+        add(session, author, [eight + timedelta(hours=2, minutes=3, seconds=s) for s in range(20)])
+    assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=2, minutes=3)), 20)
