@@ -96,7 +96,8 @@ def links(f):
     per_handle = (select(source_group, PostEntity.value.label("handle"),
                          func.count().label("posts")).select_from(source)
                   .join(author, author.id == scanned(source.author_id))
-                  .join(PostEntity, and_(PostEntity.post_id == scanned(source.id), scanned(PostEntity.kind) == "mention"))
+                  .join(PostEntity, and_(PostEntity.post_id == scanned(source.id),
+                                         scanned(PostEntity.kind) == "mention"))
                   .where(*f.posts(source)).group_by(source_group, PostEntity.value).subquery("per_handle"))
     holders = (select(func.lower(Author.handle).label("handle"), func.min(Author.id).label("id"))
                .where(Author.handle.is_not(None)).group_by(func.lower(Author.handle)).subquery("holders"))

@@ -166,8 +166,8 @@ def _chosen(session: Session, statement: str, ids: list[int]) -> None:
         # A run of ids, as a SQLite writer gives them (it holds the whole database meanwhile).
         chosen, others, values = "BETWEEN :low AND :high", "NOT BETWEEN :low AND :high", {"low": low, "high": high}
     else:
-        chosen, others, values = ("IN (SELECT value FROM json_each(:ids))", "NOT IN (SELECT value FROM json_each(:ids))",
-                                  {"ids": json.dumps(ids)})
+        listed = "(SELECT value FROM json_each(:ids))"
+        chosen, others, values = f"IN {listed}", f"NOT IN {listed}", {"ids": json.dumps(ids)}
     session.execute(text(statement.replace("{chosen}", chosen).replace("{others}", others)), values)
 
 

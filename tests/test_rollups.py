@@ -173,7 +173,8 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
         session.execute(update(Author).where(Author.id == holder).values(handle="Renamed_Account"))
         session.execute(update(Author).where(Author.id == authors[-1]).values(handle=mentioned.upper()))
         target, source = aliased(Post), aliased(Post)
-        targets = list(session.scalars(select(target.id).join(source, source.referenced_platform_id == target.platform_id)
+        targets = list(session.scalars(select(target.id)
+                                       .join(source, source.referenced_platform_id == target.platform_id)
                                        .where(source.collected.is_(True)).distinct().limit(30)))
         session.execute(update(Post).where(Post.id.in_(targets)).values(author_id=authors[2]))
     assert mentioned and holder and len(targets) == 30
