@@ -342,6 +342,8 @@ def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
         session.execute(text("DELETE FROM rollup_author WHERE author_id % 3 = 0"))
         session.execute(text("UPDATE rollup_volume SET posts = posts + 5"))
         session.execute(text("DELETE FROM rollup_entity WHERE entity = 'mention'"))
+        session.execute(text("DELETE FROM rollup_link WHERE link = 'reply'"))
+        session.execute(text("UPDATE rollup_link SET posts = posts + 1 WHERE link = 'mention'"))
     with pytest.raises(AssertionError):
         _check(url)
     db.dispose_engines()
