@@ -172,6 +172,10 @@ def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     titles[BETWEEN] = BETWEEN_SESSIONS
     taxonomy = groups(session)
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
+    # Agenda order, then the taxonomy's (posts between sessions last): the same order from every plan.
+    agenda, order = {sid: n for n, sid in enumerate(titles)}, dict(zip(taxonomy["key"], taxonomy["order"]))
+    counts = sorted(counts, key=lambda r: (r[0] == BETWEEN, agenda.get(r[0], len(agenda)), order.get(r[1], 0),
+                                           str(r[1])))
     rows = [(titles.get(sid, BETWEEN_SESSIONS), labels.get(key, key), n) for sid, key, n in counts]
     return pd.DataFrame(rows, columns=["session", "group", "posts"])
 

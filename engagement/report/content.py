@@ -121,7 +121,8 @@ def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame
             rows[(titles[sid], key)] = rows.get((titles[sid], key), 0) + n
     order = {title: n for n, title in enumerate(titles.values())}
     frame = pd.DataFrame([(s, k, n) for (s, k), n in rows.items()], columns=["session", "key", "contributions"])
-    return frame.sort_values("session", key=lambda c: c.map(order), kind="stable")
+    # Agenda order, then group key: the same order from every plan.
+    return frame.assign(_order=frame["session"].map(order)).sort_values(["_order", "key"]).drop(columns="_order")
 
 
 def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.DataFrame:
