@@ -15,7 +15,6 @@ from sqlmodel import Session
 
 from . import facts, rollups
 from .attribution import BETWEEN_SESSIONS
-from .covering import author_of_post
 from .models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
 
 BETWEEN = 0  # the session filter's value for "between sessions"
@@ -71,10 +70,6 @@ ALL = Filters()
 
 def _frame(rows, columns) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
-
-
-def _posts_with_authors(select_from):
-    return select_from.select_from(Post).join(Author, author_of_post())
 
 
 def _per_author(f: Filters, sums=(), by=()):
