@@ -6,7 +6,7 @@ the other end of a retweet, reply or quote.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
@@ -177,7 +177,8 @@ def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFrame:
     """Posts per time bucket and kind (bucket start in UTC)."""
-    rows = facts.by_time(session, f, minutes)
+    quarters = minutes % rollups.QUARTER == 0 and rollups.volume(f) is not None
+    rows = facts.by_time(session, f) if quarters else facts.by_minute(session, f)
     rows = session.execute(select(rows.c.minute, rows.c.kind, _sum(rows.c.posts))
                            .group_by(rows.c.minute, rows.c.kind)).all()
     frame = _frame(rows, ["minute", "kind", "posts"])
@@ -190,35 +191,8 @@ def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFram
 
 
 def peak_minute(session: Session, f: Filters = ALL) -> tuple[int, int] | None:
-    """The busiest minute (whole minutes since 1970, UTC) and its posts; the earliest of a tie.
-
-    Posts are counted per minute only inside the busiest quarter hours of the volume rollup: a minute
-    cannot hold more posts than its quarter, so once a quarter holds fewer than the best minute found
-    (or as many, starting after it) no later one can win. When the quarters are so evenly busy that
-    this would read half the posts, one pass over them all is cheaper."""
-    if rollups.volume(f) is None:
-        return _peak_of(session, f)
-    quarters = facts.by_time(session, f)
-    posts = _sum(quarters.c.posts)
-    ranked = session.execute(select(quarters.c.minute, posts).group_by(quarters.c.minute)
-                             .order_by(posts.desc(), quarters.c.minute)).all()
-    budget, best = sum(n for _, n in ranked) / 2, None
-    for quarter, n in ranked:
-        if best is not None and (n < best[1] or (n == best[1] and quarter > best[0])):
-            break
-        budget -= n
-        if budget < 0:
-            return _peak_of(session, f)
-        start, end = EPOCH + timedelta(minutes=quarter), EPOCH + timedelta(minutes=quarter + rollups.QUARTER)
-        inside = replace(f, start=max(start, f.start) if f.start else start, end=min(end, f.end) if f.end else end)
-        found = _peak_of(session, inside)
-        if found is not None and (best is None or (found[1], -found[0]) > (best[1], -best[0])):
-            best = found
-    return best
-
-
-def _peak_of(session: Session, f: Filters) -> tuple[int, int] | None:
-    per_minute = facts.by_time(session, f, bucket=1)
+    """The busiest minute (whole minutes since 1970, UTC) and its posts; the earliest of a tie."""
+    per_minute = facts.by_minute(session, f)
     posts = _sum(per_minute.c.posts)
     peak = session.execute(select(per_minute.c.minute, posts).group_by(per_minute.c.minute)
                            .order_by(posts.desc(), per_minute.c.minute).limit(1)).first()

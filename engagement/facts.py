@@ -47,10 +47,10 @@ def by_author(f):
                    scanned(Post.likes).label("likes")), f).subquery("facts")
 
 
-def by_time(session: Session, f, bucket: int = rollups.QUARTER):
-    """session_id, kind, language, minute (a multiple of ``bucket`` minutes or finer), posts,
-    impressions, reporting (posts that report impressions)."""
-    table = rollups.volume(f) if bucket % rollups.QUARTER == 0 else None
+def by_time(session: Session, f):
+    """session_id, kind, language, minute (quarter hours, or finer), posts, impressions, reporting
+    (posts that report impressions)."""
+    table = rollups.volume(f)
     if table is not None:
         return (select(table.session_id, table.kind, table.language, table.minute, table.posts, table.impressions,
                        table.reporting).where(*rollups.where(table, f)).subquery("facts"))
@@ -59,6 +59,16 @@ def by_time(session: Session, f, bucket: int = rollups.QUARTER):
                    minute(session, Post.created_at).label("minute"), literal(1).label("posts"),
                    func.coalesce(impressions, 0).label("impressions"),
                    case((impressions.is_(None), 0), else_=1).label("reporting")), f).subquery("facts")
+
+
+def by_minute(session: Session, f):
+    """session_id, kind, language, minute, posts: per minute."""
+    table = rollups.by_minute(f)
+    if table is not None:
+        return (select(table.session_id, table.kind, table.language, table.minute, table.posts)
+                .where(*rollups.where(table, f)).subquery("facts"))
+    return _posts((_session_of_post(), scanned(Post.kind).label("kind"), _language_of_post(),
+                   minute(session, Post.created_at).label("minute"), literal(1).label("posts")), f).subquery("facts")
 
 
 def of_entities(kind: str, f):

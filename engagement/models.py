@@ -193,7 +193,7 @@ class PostEntity(SQLModel, table=True):
 
 
 # Rollups: collected posts with a known author, counted by the dimensions the Analyse pages filter on
-# (revisions 0008 and 0009: the worker counts what it inserts, triggers follow every change after), so that a
+# (revisions 0008–0010: the worker counts what it inserts, triggers follow every change after), so that a
 # page at a million posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
 # '' is "none given"; ``minute`` is the bucket's start in whole minutes since 1970 (UTC). Only
 # engagement.rollups reads them.
@@ -211,6 +211,19 @@ class VolumeRollup(SQLModel, table=True):
     posts: int
     impressions: int  # summed over the posts that report it
     reporting: int  # posts reporting impressions
+
+
+class MinuteRollup(SQLModel, table=True):
+    """Posts per (session, kind, language, minute) — revision 0010: the busiest minute, fine buckets."""
+
+    __tablename__ = "rollup_minute"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
 
 
 class AuthorRollup(SQLModel, table=True):

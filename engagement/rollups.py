@@ -1,4 +1,4 @@
-"""The rollups (revisions 0008 and 0009): which one answers an aggregate under a set of filters,
+"""The rollups (revisions 0008–0010): which one answers an aggregate under a set of filters,
 and the worker's counting of the posts it inserts (triggers follow every change after that).
 
 A rollup counts posts per time bucket, so it answers a time filter exactly only when the filter's
@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, func, select, text
 from sqlmodel import Session
 
-from .models import Author, AuthorRollup, EntityRollup, LinkRollup, VolumeRollup
+from .models import Author, AuthorRollup, EntityRollup, LinkRollup, MinuteRollup, VolumeRollup
 
 QUARTER, HOUR = 15, 60  # bucket sizes in minutes, as the migration that made the tables
 
@@ -40,6 +40,11 @@ def _on_edges(f, bucket: int) -> bool:
 def volume(f) -> type[VolumeRollup] | None:
     """The volume rollup, if it answers ``f`` exactly."""
     return VolumeRollup if f.groups is None and _on_edges(f, QUARTER) else None
+
+
+def by_minute(f) -> type[MinuteRollup] | None:
+    """The volume rollup's finer twin (posts only), if it answers ``f`` exactly."""
+    return MinuteRollup if f.groups is None and _on_edges(f, 1) else None
 
 
 def authors(f) -> type[AuthorRollup] | None:
@@ -74,8 +79,8 @@ def where(table, f) -> list:
     return conditions
 
 
-# The writer's side. The same counting as the migrations that made the tables (revisions 0008 and
-# 0009, whose copies stay as they were), for the posts a batch inserted. In the statements,
+# The writer's side. The same counting as the migrations that made the tables (revisions 0008 to
+# 0010, whose copies stay as they were), for the posts a batch inserted. In the statements,
 # ``{chosen}`` follows a post id to select the batch's posts and ``{others}`` to leave them out.
 
 def _bucket(dialect: str, minutes: int, row: str = "post") -> str:
@@ -85,8 +90,10 @@ def _bucket(dialect: str, minutes: int, row: str = "post") -> str:
 
 
 def _add_statements(dialect: str) -> list[str]:
-    """Volume, author and entity counts of the posts ``{chosen}``, added to the rollups."""
-    keys = f"coalesce(post.session_id, 0), post.kind, coalesce(post.language, ''), {_bucket(dialect, QUARTER)}"
+    """Volume, minute, author and entity counts of the posts ``{chosen}``, added to the rollups (the
+    entities last: add_entities runs that one alone)."""
+    dimensions = "coalesce(post.session_id, 0), post.kind, coalesce(post.language, '')"
+    keys, per_minute = f"{dimensions}, {_bucket(dialect, QUARTER)}", f"{dimensions}, {_bucket(dialect, 1)}"
     counted = "post.collected AND post.author_id IS NOT NULL AND post.id {chosen}"
     authors = (f"coalesce(post.session_id, 0), post.author_id, post.kind, coalesce(post.language, ''), "
                f"{_bucket(dialect, HOUR)}")
@@ -98,6 +105,9 @@ def _add_statements(dialect: str) -> list[str]:
             posts = rollup_volume.posts + excluded.posts,
             impressions = rollup_volume.impressions + excluded.impressions,
             reporting = rollup_volume.reporting + excluded.reporting""",
+        f"""INSERT INTO rollup_minute (session_id, kind, language, minute, posts)
+        SELECT {per_minute}, count(*) FROM post WHERE {counted} GROUP BY {per_minute}
+        ON CONFLICT (session_id, kind, language, minute) DO UPDATE SET posts = rollup_minute.posts + excluded.posts""",
         f"""INSERT INTO rollup_author (session_id, author_id, kind, language, minute, posts, retweets, likes)
         SELECT {authors}, count(*), sum(post.retweets), sum(post.likes)
         FROM post WHERE {counted} GROUP BY {authors}
@@ -191,7 +201,7 @@ def recount(session: Session) -> int:
     """Count every rollup anew from the posts (after posts were inserted by hand, say); returns how
     many posts they count. One transaction: readers see the old counts until it commits."""
     dialect = session.get_bind().dialect.name
-    for table in (VolumeRollup, AuthorRollup, EntityRollup, LinkRollup):
+    for table in (VolumeRollup, MinuteRollup, AuthorRollup, EntityRollup, LinkRollup):
         session.execute(delete(table))
     for statement in _add_statements(dialect):
         session.execute(text(statement.replace("{chosen}", "IS NOT NULL")))

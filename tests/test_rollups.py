@@ -1,4 +1,4 @@
-"""The rollups (revisions 0008 and 0009) hold exactly what a count of the posts gives, after every kind of write,
+"""The rollups (revisions 0008–0010) hold exactly what a count of the posts gives, after every kind of write,
 and every aggregate gives the same answer from them as from the posts."""
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ def _bucket(moment: datetime, minutes: int) -> int:
 
 def _expected(session) -> dict[str, Counter]:
     """The rollups recounted in Python from the posts and their entities."""
-    volume, authors, entities = Counter(), Counter(), Counter()
+    volume, per_minute, authors, entities = Counter(), Counter(), Counter(), Counter()
     posts = {}
     for p in session.execute(select(Post.id, Post.collected, Post.author_id, Post.session_id, Post.kind, Post.language,
                                     Post.created_at, Post.retweets, Post.likes, Post.impressions)):
@@ -47,14 +47,15 @@ def _expected(session) -> dict[str, Counter]:
         volume[posts[p.id] + ("posts",)] += 1
         volume[posts[p.id] + ("impressions",)] += p.impressions or 0
         volume[posts[p.id] + ("reporting",)] += p.impressions is not None
+        per_minute[keys + (_bucket(p.created_at, 1),)] += 1
         author_key = (p.session_id or 0, p.author_id, p.kind, p.language or "", _bucket(p.created_at, rollups.HOUR))
         for name, value in (("posts", 1), ("retweets", p.retweets), ("likes", p.likes)):
             authors[author_key + (name,)] += value
     for post_id, kind, value in session.execute(select(PostEntity.post_id, PostEntity.kind, PostEntity.value)):
         if post_id in posts:
             entities[(kind, value) + posts[post_id]] += 1
-    return {"volume": +volume | _zeros(volume), "authors": +authors | _zeros(authors), "entities": +entities,
-            "links": _expected_links(session)}
+    return {"volume": +volume | _zeros(volume), "minutes": per_minute, "authors": +authors | _zeros(authors),
+            "entities": +entities, "links": _expected_links(session)}
 
 
 def _expected_links(session) -> Counter:
@@ -88,7 +89,9 @@ def _zeros(counter: Counter) -> Counter:
 
 
 def _stored(session) -> dict[str, Counter]:
-    volume, authors, entities = Counter(), Counter(), Counter()
+    volume, per_minute, authors, entities = Counter(), Counter(), Counter(), Counter()
+    for row in session.execute(text("SELECT session_id, kind, language, minute, posts FROM rollup_minute")):
+        per_minute[tuple(row[:4])] = row[4]
     for row in session.execute(text("SELECT session_id, kind, language, minute, posts, impressions, reporting "
                                     "FROM rollup_volume")):
         for name, value in zip(("posts", "impressions", "reporting"), row[4:]):
@@ -106,7 +109,7 @@ def _stored(session) -> dict[str, Counter]:
         assert row[7] >= 0, f"a negative link count: {row}"
         if row[7]:  # rows that fell to zero stay (readers only sum)
             links[tuple(row[:7])] = row[7]
-    return {"volume": volume, "authors": authors, "entities": entities, "links": links}
+    return {"volume": volume, "minutes": per_minute, "authors": authors, "entities": entities, "links": links}
 
 
 def _check(url: str) -> dict[str, Counter]:
@@ -228,7 +231,7 @@ def test_the_upgrade_counts_posts_already_stored_and_the_downgrade_removes_the_r
     with engine.begin() as connection:
         names = set(connection.execute(text("SELECT tablename FROM pg_tables") if "postgresql" in url
                                        else text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
-        assert "post" in names and not {"rollup_volume", "rollup_author", "rollup_entity"} & names
+        assert "post" in names and not {"rollup_volume", "rollup_minute", "rollup_author", "rollup_entity"} & names
         # A write with no rollups to keep (no trigger is left to fail on them).
         connection.execute(update(Post).values(likes=Post.likes + 1))
     db.dispose_engines()
@@ -268,7 +271,8 @@ def _aggregates(session, f) -> dict:
     return {
         "totals": analytics.totals(session, f), "by_session": analytics.by_session(session, f),
         "by_group": analytics.by_group(session, f), "session_by_group": analytics.session_by_group(session, f),
-        "volume 15": analytics.volume(session, f, 15), "volume 60": analytics.volume(session, f, 60),
+        "volume 5": analytics.volume(session, f, 5), "volume 15": analytics.volume(session, f, 15),
+        "volume 60": analytics.volume(session, f, 60),
         "top": analytics.top_contributors(session, f, limit=500),
         "mentioned": analytics.most_mentioned(session, f, 500),
         "languages": analytics.languages(session, f), "hashtags": analytics.hashtags(session, tags, f, limit=500),
@@ -300,7 +304,7 @@ def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(importe
         from_rollups = [_aggregates(session, f) for f in cases]
     assert from_rollups[0]["totals"]["posts"] > 1000
     assert from_rollups[1]["totals"]["posts"] < from_rollups[0]["totals"]["posts"]
-    for name in ("volume", "authors", "entities", "links"):
+    for name in ("volume", "by_minute", "authors", "entities", "links"):
         monkeypatch.setattr(rollups, name, lambda f: None)
     with db.reading(url) as session:
         from_posts = [_aggregates(session, f) for f in cases]
@@ -312,18 +316,18 @@ def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(importe
 
 
 @pytest.mark.parametrize("start, answered", [
-    (datetime(2018, 4, 22, 22, 0, tzinfo=timezone.utc), {"volume", "authors", "entities"}),
-    (datetime(2018, 4, 22, 22, 15, tzinfo=timezone.utc), {"volume", "entities"}),
-    (datetime(2018, 4, 22, 22, 5, tzinfo=timezone.utc), set()),
+    (datetime(2018, 4, 22, 22, 0, tzinfo=timezone.utc), {"volume", "by_minute", "authors", "entities"}),
+    (datetime(2018, 4, 22, 22, 15, tzinfo=timezone.utc), {"volume", "by_minute", "entities"}),
+    (datetime(2018, 4, 22, 22, 5, tzinfo=timezone.utc), {"by_minute"}),
     (datetime(2018, 4, 22, 22, 0, 1, tzinfo=timezone.utc), set()),
-    (datetime(2018, 4, 22, 22, 0), {"volume", "authors", "entities"}),  # naive: UTC, as stored
+    (datetime(2018, 4, 22, 22, 0), {"volume", "by_minute", "authors", "entities"}),  # naive: UTC, as stored
 ])
 def test_a_rollup_answers_only_filters_on_its_bucket_edges(start, answered):
+    names = ("volume", "by_minute", "authors", "entities")
     f = analytics.Filters(start=start)
-    assert {name for name in ("volume", "authors", "entities") if getattr(rollups, name)(f)} == answered
+    assert {name for name in names if getattr(rollups, name)(f)} == answered
     grouped = analytics.Filters(start=start, groups=("osce",))
-    assert {name for name in ("volume", "authors", "entities") if getattr(rollups, name)(grouped)} == \
-        answered & {"authors"}
+    assert {name for name in names if getattr(rollups, name)(grouped)} == answered & {"authors"}
 
 
 def test_real_collections_with_edits_and_repeated_copies_keep_the_rollups_exact(db_url, tmp_path):
@@ -341,6 +345,7 @@ def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
         # As if posts had been written past the store, or a rollup row lost.
         session.execute(text("DELETE FROM rollup_author WHERE author_id % 3 = 0"))
         session.execute(text("UPDATE rollup_volume SET posts = posts + 5"))
+        session.execute(text("DELETE FROM rollup_minute WHERE minute % 2 = 0"))
         session.execute(text("DELETE FROM rollup_entity WHERE entity = 'mention'"))
         session.execute(text("DELETE FROM rollup_link WHERE link = 'reply'"))
         session.execute(text("UPDATE rollup_link SET posts = posts + 1 WHERE link = 'mention'"))
@@ -355,7 +360,7 @@ def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
     assert _check(url) == before
 
 
-def test_the_busiest_minute_comes_from_the_busiest_quarters_or_from_every_post(db_url):
+def test_the_busiest_minute_is_the_earliest_of_the_busiest_from_the_rollup_and_from_the_posts(db_url, monkeypatch):
     def add(session, author, moments):
         posts = [Post(platform_id=f"{m:%H%M%S%f}-{i}", current_id="1", author_id=author, text="t", created_at=m)
                  for i, m in enumerate(moments)]
@@ -363,24 +368,36 @@ def test_the_busiest_minute_comes_from_the_busiest_quarters_or_from_every_post(d
         session.flush()
         rollups.add_posts(session, [p.id for p in posts])
 
-    def peak(url):
+    def peak(url, f=analytics.ALL):
         with db.reading(url) as session:
-            found = analytics.peak_minute(session, analytics.ALL)
-            assert found == analytics._peak_of(session, analytics.ALL)
+            found = analytics.peak_minute(session, f)
+            with monkeypatch.context() as patch:
+                patch.setattr(rollups, "by_minute", lambda f: None)
+                assert analytics.peak_minute(session, f) == found, "the rollup and the posts disagree"
             return found
 
     eight = datetime(2018, 4, 23, 8, 0, tzinfo=timezone.utc)
+    assert peak(db_url) is None
     with db.writing(db_url) as session:
         session.add(Author(platform_user_id="steady", handle="steady"))
         session.flush()
         author = session.scalar(select(Author.id).where(Author.handle == "steady"))
-        # Three evenly busy quarter hours, a post a minute: too even for the quarters to help.
+        # Three evenly busy quarter hours, a post a minute: a tie, the earliest wins.
         add(session, author, [eight + timedelta(minutes=m) for m in range(45)])
     assert peak(db_url) == (rollups.minutes(eight), 1)
     with db.writing(db_url) as session:
         add(session, author, [eight + timedelta(hours=1, minutes=7)] * 5)
     assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=1, minutes=7)), 5)
     with db.writing(db_url) as session:
-        # A burst: its quarter alone decides.
         add(session, author, [eight + timedelta(hours=2, minutes=3, seconds=s) for s in range(20)])
-    assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=2, minutes=3)), 20)
+        # Moved an hour on by a later edit: the triggers move it in the rollup too.
+        for post in session.scalars(select(Post).where(Post.created_at >= eight + timedelta(hours=2))):
+            post.created_at += timedelta(hours=1)
+    assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=3, minutes=3)), 20)
+    # Within a time range, and between sessions only (these posts have none).
+    assert peak(db_url, analytics.Filters(end=eight + timedelta(hours=3))) == \
+        (rollups.minutes(eight + timedelta(hours=1, minutes=7)), 5)
+    assert peak(db_url, analytics.Filters(sessions=(1,))) is None
+    with db.writing(db_url) as session:
+        session.execute(delete(Post).where(Post.created_at >= eight + timedelta(hours=3)))
+    assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=1, minutes=7)), 5)
