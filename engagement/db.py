@@ -7,14 +7,15 @@ busy timeout instead of failing with "database is locked" when a read lock would
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import TypeVar
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine
@@ -103,6 +104,48 @@ def dispose_engines() -> None:
 def reading(url: str | None = None) -> Iterator[Session]:
     with Session(get_engine(url)) as session:
         yield session
+
+
+@contextmanager
+def reading_together(url: str | None = None, count: int = 2) -> Iterator[list[Session]]:
+    """``count`` read sessions that all see one and the same state of the database, for reading in
+    parallel threads (one session a thread) figures that must agree while the worker writes."""
+    url = url or settings.database_url()
+    engine = get_engine(url)
+    for attempt in range(1, 11):
+        with ExitStack() as stack:
+            sessions = [stack.enter_context(Session(engine)) for _ in range(count)]
+            if not is_sqlite(url):
+                _share_postgresql_snapshot(sessions)
+            elif not _same_sqlite_snapshot(engine, sessions) and attempt < 10:
+                continue  # a commit came between two sessions' first reads: again
+            yield sessions
+            return
+
+
+def _share_postgresql_snapshot(sessions: list[Session]) -> None:
+    first, *others = sessions
+    first.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+    snapshot = first.scalar(text("SELECT pg_export_snapshot()"))
+    if not re.fullmatch(r"[0-9A-Fa-f-]+", snapshot):  # SET TRANSACTION SNAPSHOT takes no parameter
+        raise RuntimeError(f"unexpected snapshot id from PostgreSQL: {snapshot!r}")
+    for session in others:
+        session.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY"))
+        session.execute(text(f"SET TRANSACTION SNAPSHOT '{snapshot}'"))
+
+
+def _same_sqlite_snapshot(engine: Engine, sessions: list[Session]) -> bool:
+    """Start each session's read transaction; True if no other connection committed meanwhile (then
+    they all read the same snapshot). SQLite cannot hand a snapshot from one connection to another."""
+    probe = engine.raw_connection()
+    try:
+        cursor = probe.cursor()
+        version = cursor.execute("PRAGMA data_version").fetchone()[0]
+        for session in sessions:
+            session.execute(text("SELECT 1 FROM sqlite_master LIMIT 1"))  # the snapshot is taken at the first read
+        return cursor.execute("PRAGMA data_version").fetchone()[0] == version
+    finally:
+        probe.close()
 
 
 _write_locks: dict[str, threading.RLock] = {}

@@ -32,8 +32,8 @@ def load(url: str, f, names: bool, registrations: bytes | None):
     if registrations is not None:
         source = Path(tempfile.mkdtemp(prefix="registrations-")) / "registrations.csv"
         source.write_bytes(registrations)
-    with db.reading(url) as session:
-        return report.build(session, event, f, names=names, registrations=source)
+    with db.reading_together(url, report.THREADS) as sessions:
+        return report.build(sessions, event, f, names=names, registrations=source)
 
 
 try:

@@ -9,6 +9,7 @@ import sqlite3
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 
 from engagement import db, report
@@ -265,3 +266,13 @@ def test_the_summary_page_downloads_in_a_browser(hostile_url, tmp_path):
         assert "'=HYPERLINK(" in text and "Zxq" not in text
         assert watched.count("stException") == 0
         chromium.close()
+
+
+def test_a_report_read_in_threads_equals_one_read_in_one_session(demo_db, demo_report):
+    with db.reading_together(demo_db, 3) as sessions:
+        threaded = report.build(sessions, load_event())
+    assert threaded.headline == demo_report.headline
+    assert threaded.tables.keys() == demo_report.tables.keys()
+    for name, table in demo_report.tables.items():
+        pd.testing.assert_frame_equal(threaded.tables[name], table, obj=name)
+    assert threaded.caveats == demo_report.caveats and threaded.under_heard == demo_report.under_heard

@@ -6,6 +6,10 @@ hashes never enter the report; names and affiliations only when asked for.
 
 from __future__ import annotations
 
+import os
+import queue
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +29,9 @@ from ..timeutil import to_local, utcnow
 from . import voice
 
 PUBLISHED = (S.approved, S.on_screen, S.answered)
+# Sessions to build the report with (db.reading_together): its queries are independent, and the
+# database releases Python's lock while it works.
+THREADS = min(4, os.cpu_count() or 1)
 KIND_HEADINGS = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
 
 
@@ -214,34 +221,55 @@ def describe_filters(f: Filters, zone: str) -> str:
     return "; ".join(p for p in parts if p) or "none: the whole collection"
 
 
-def build(session: Session, event: EventConfig, f: Filters = ALL, *, names: bool = False,
+def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters = ALL, *, names: bool = False,
           registrations: Path | str | None = None) -> Report:
-    """Everything the summary shows. ``names``: include participants' names and affiliations."""
-    zone = event.time_zone
-    report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=headline(session, f, zone))
+    """Everything the summary shows. ``names``: include participants' names and affiliations. Given
+    several sessions on one snapshot (``db.reading_together``), its queries run in as many threads."""
+    sessions = [sessions] if isinstance(sessions, Session) else list(sessions)
+    session, zone = sessions[0], event.time_zone
     taxonomy = analytics.groups(session)
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
-    by_session = analytics.by_session(session, f).drop(columns=["id", "key"])
+    found = voice.read_registrations(registrations, taxonomy)
+    # The slowest first, so that the threads finish together.
+    parts = _gather(sessions, {
+        "questions": lambda s: questions_table(s, f, names, zone),
+        "headline": lambda s: headline(s, f, zone),
+        "contributions": lambda s: contributions_by_session_group(s, f) if found is not None else None,
+        "top contributors": lambda s: public_contributors(s, f),
+        "by group": lambda s: analytics.by_group(s, f),
+        "methods": lambda s: methods(s, event, f),
+        "top posts": lambda s: public_posts(s, f),
+        "qa": lambda s: qa_by_session(s, f),
+        "heat": lambda s: analytics.session_by_group(s, f),
+        "conversations": lambda s: analytics.conversations(s, f),
+        "heard": listing.heard,
+        "by session": lambda s: analytics.by_session(s, f),
+        "languages": lambda s: analytics.languages(s, f),
+        "actions": listing.actions_by_kind,
+        "dismissals": listing.dismissals_by_reason,
+        "demo": flags.is_demo,
+        "illustrative": lambda s: s.scalar(select(func.count()).select_from(AgendaSession)
+                                           .where(AgendaSession.illustrative.is_(True))),
+    })
+    report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=parts["headline"])
+    by_session = parts["by session"].drop(columns=["id", "key"])
     by_session["starts_at"] = by_session["starts_at"].map(
         lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) and pd.notna(t) else "")
-    by_group = analytics.by_group(session, f)
-    heat = analytics.session_by_group(session, f)
-    qa = qa_by_session(session, f)
-    heard = listing.heard(session)
+    by_group, heat, heard = parts["by group"], parts["heat"], parts["heard"]
     report.tables = {
         "Headline": pd.DataFrame(list(report.headline.items()), columns=["figure", "value"]).astype(str),
         "By session": by_session,
         "By group": by_group.drop(columns=["key", "colour"]),
         "Session x group": heat,
-        "Languages": analytics.languages(session, f),
-        "Top posts": public_posts(session, f),
-        "Top contributors": public_contributors(session, f),
-        "Q&A by session": qa,
+        "Languages": parts["languages"],
+        "Top posts": parts["top posts"],
+        "Top contributors": parts["top contributors"],
+        "Q&A by session": parts["qa"],
         "Questions by group": heard.drop(columns=["group"]).rename(columns={"label": "group"}),
-        "Conversations": analytics.conversations(session, f),
-        "Moderation actions": listing.actions_by_kind(session),
-        "Dismissal reasons": listing.dismissals_by_reason(session),
-        "Published questions": questions_table(session, f, names, zone),
+        "Conversations": parts["conversations"],
+        "Moderation actions": parts["actions"],
+        "Dismissal reasons": parts["dismissals"],
+        "Published questions": parts["questions"],
     }
     report.figures = {
         "By session": charts.participation_by_session(by_session),
@@ -259,11 +287,10 @@ def build(session: Session, event: EventConfig, f: Filters = ALL, *, names: bool
         "Moderation actions": "Every action moderators took, from the audit log.",
         "Dismissal reasons": "Why questions were not published (the askers were not told).",
     }
-    found = voice.read_registrations(registrations, taxonomy)
     if found is not None:
         counts, illustrative = found
         gap = voice.gap_by_group(by_group, counts)
-        per_session = voice.gap_by_session(contributions_by_session_group(session, f), counts, labels)
+        per_session = voice.gap_by_session(parts["contributions"], counts, labels)
         report.tables["Voice gap"] = gap
         report.tables["Voice gap by session"] = per_session
         report.figures["Voice gap"] = charts.voice_gap(gap)
@@ -277,10 +304,10 @@ def build(session: Session, event: EventConfig, f: Filters = ALL, *, names: bool
     else:
         report.notes["Voice gap"] = ("No registration counts were provided (data/registrations.csv: group,registered),"
                                      " so the voice gap cannot be computed.")
-    report.tables["Methods"] = methods(session, event, f)
-    if flags.is_demo(session):
+    report.tables["Methods"] = parts["methods"]
+    if parts["demo"]:
         report.caveats.append("Demo data: a synthetic collection; every account, post and question is invented.")
-    if session.scalar(select(func.count()).select_from(AgendaSession).where(AgendaSession.illustrative.is_(True))):
+    if parts["illustrative"]:
         report.caveats.append("The agenda is illustrative (modelled on the concept note), so session attribution "
                               "shows the method, not the event's real programme.")
     if not names:
@@ -288,3 +315,21 @@ def build(session: Session, event: EventConfig, f: Filters = ALL, *, names: bool
     return report
 
 
+def _gather(sessions: list[Session], parts: dict[str, Callable[[Session], object]]) -> dict[str, object]:
+    """Each part read with a session of its own: one after another with one session, else in threads."""
+    if len(sessions) == 1:
+        return {name: read(sessions[0]) for name, read in parts.items()}
+    free: queue.SimpleQueue[Session] = queue.SimpleQueue()
+    for session in sessions:
+        free.put(session)
+
+    def run(read):
+        session = free.get()
+        try:
+            return read(session)
+        finally:
+            free.put(session)
+
+    with ThreadPoolExecutor(len(sessions), thread_name_prefix="report") as pool:
+        futures = {name: pool.submit(run, read) for name, read in parts.items()}
+        return {name: future.result() for name, future in futures.items()}
