@@ -10,11 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
 import pandas as pd
-from sqlalchemy import BigInteger, case, cast, distinct, func, literal, or_, select
+from sqlalchemy import BigInteger, cast, distinct, func, literal, or_, select
 from sqlmodel import Session
 
 from . import facts, rollups
 from .attribution import BETWEEN_SESSIONS
+from .covering import scanned
 from .models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
 
 BETWEEN = 0  # the session filter's value for "between sessions"
@@ -53,11 +54,13 @@ class Filters:
         return where
 
     def questions(self) -> list:
+        """Conditions on a question. The time is tested in the question counts index (revision 0011),
+        not looked up through the index on the time alone: that would read every question row."""
         where = []
         if self.start:
-            where.append(Question.created_at >= self.start)
+            where.append(scanned(Question.created_at) >= self.start)
         if self.end:
-            where.append(Question.created_at < self.end)
+            where.append(scanned(Question.created_at) < self.end)
         if self.sessions is not None:
             where.append(Question.session_id.in_([s for s in self.sessions if s != BETWEEN] or [-1]))
         if self.groups is not None:
@@ -72,14 +75,17 @@ def _frame(rows, columns) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
-def _per_author(f: Filters, sums=(), by=()):
+def _per_author(f: Filters, sums=(), by=(), among=None):
     """A subquery of the filtered posts per author (and the fact columns named in ``by``):
     ``author_id``, ``n`` (posts) and the sums of the fact columns named in ``sums``. Author columns
-    are joined to these rows afterwards: a few thousand authors, not a million posts."""
+    are joined to these rows afterwards: a few thousand authors, not a million posts. ``among``: a
+    query of author ids, to count only theirs (before grouping, which costs most)."""
     rows = facts.by_author(f)
     keys = [rows.c.author_id, *(rows.c[name] for name in by)]
-    return (select(*keys, _sum(rows.c.posts).label("n"), *(_sum(rows.c[name]).label(name) for name in sums))
-            .group_by(*keys).subquery())
+    query = select(*keys, _sum(rows.c.posts).label("n"), *(_sum(rows.c[name]).label(name) for name in sums))
+    if among is not None:
+        query = query.where(rows.c.author_id.in_(among))
+    return query.group_by(*keys).subquery()
 
 
 def _sum(column):
@@ -292,11 +298,10 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def coverage(session: Session) -> dict[str, float | int]:
     """Share of collected posts whose author is classified (moderator, directory or rule)."""
-    per_author = _per_author(ALL)
-    total, classified = session.execute(
-        select(_sum(per_author.c.n), _sum(case((Author.group_source != GroupSource.unclassified, per_author.c.n),
-                                               else_=0)))
-        .select_from(per_author).join(Author, Author.id == per_author.c.author_id)).one()
+    rows = facts.by_author(ALL)
+    total = session.scalar(select(_sum(_counted(session, ALL, rows).c.posts)))
+    classified = session.scalar(select(_sum(rows.c.posts)).where(rows.c.author_id.in_(
+        select(Author.id).where(Author.group_source != GroupSource.unclassified))))
     by_source = dict(session.execute(select(Author.group_source, func.count()).group_by(Author.group_source)).all())
     return {"posts": total, "classified_posts": classified, "share": classified / total if total else 0.0,
             **{f"authors_{k}": by_source.get(k, 0) for k in ("moderator", "directory", "rule", "unclassified")}}

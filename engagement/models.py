@@ -275,7 +275,9 @@ class LinkRollup(SQLModel, table=True):
 
 
 class Question(SQLModel, table=True):
-    __table_args__ = (Index("ix_question_session_status", "session_id", "status"),
+    # Every column the Q&A and report counts read (revision 0011); its first two serve the queue.
+    __table_args__ = (Index("ix_question_counts", "session_id", "status", "previous_status", "group_key", "votes",
+                            "created_at"),
                       # Per-participant rate limits count a participant's recent questions.
                       Index("ix_question_participant_created", "participant_hash", "created_at"))
 

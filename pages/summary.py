@@ -33,7 +33,15 @@ def load(url: str, f, names: bool, registrations: bytes | None):
         source = Path(tempfile.mkdtemp(prefix="registrations-")) / "registrations.csv"
         source.write_bytes(registrations)
     with db.reading_together(url, report.THREADS) as sessions:
-        return report.build(sessions, event, f, names=names, registrations=source)
+        return report.build(sessions, event, f, names=names, registrations=source,
+                            question_limit=report.PAGE_QUESTIONS)
+
+
+def complete():
+    """The summary with every published question (the page lists the most voted): for the files,
+    read when a download is clicked."""
+    with db.reading(settings.database_url()) as session:
+        return report.with_all_questions(summary, session)
 
 
 try:
@@ -55,17 +63,17 @@ if summary.under_heard:
 
 downloads = st.columns(4)
 # Each file is made when its button is clicked, not on every run of the page.
-downloads[0].download_button("Report (HTML)", lambda: report.render(summary), "report.html", "text/html",
+downloads[0].download_button("Report (HTML)", lambda: report.render(complete()), "report.html", "text/html",
                              key="summary-html", icon=":material/description:")
-downloads[1].download_button("Workbook (XLSX)", lambda: xlsx_bytes(summary), "report.xlsx",
+downloads[1].download_button("Workbook (XLSX)", lambda: xlsx_bytes(complete()), "report.xlsx",
                              "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
                              key="summary-xlsx", icon=":material/table:")
-downloads[2].download_button("Tables (CSV, zip)", lambda: csv_zip(summary), "report-csv.zip", "application/zip",
+downloads[2].download_button("Tables (CSV, zip)", lambda: csv_zip(complete()), "report-csv.zip", "application/zip",
                              key="summary-csv", icon=":material/folder_zip:")
 if downloads[3].button("Prepare a PDF", key="summary-pdf", icon=":material/picture_as_pdf:"):
     folder = Path(tempfile.mkdtemp(prefix="report-"))
     page = folder / "report.html"
-    page.write_text(report.render(summary), encoding="utf-8")
+    page.write_text(report.render(complete()), encoding="utf-8")
     try:
         st.session_state["summary-pdf-bytes"] = write_pdf(page, folder / "report.pdf").read_bytes()
     except PdfUnavailable as problem:
@@ -81,6 +89,9 @@ for name in ORDER:
     st.subheader(TITLES.get(name, name))
     if name in summary.notes:
         st.caption(summary.notes[name])
+    if name == "Published questions" and summary.published_questions is not None:
+        st.caption(f"The {len(summary.tables[name]):,} most voted of {summary.published_questions:,} published "
+                   "questions; the downloads above list them all.")
     if name in summary.figures and name in summary.tables and not summary.tables[name].empty:
         st.plotly_chart(summary.figures[name], config={"displayModeBar": False}, key=f"summary-chart-{file_stem(name)}")
     if name in summary.tables:

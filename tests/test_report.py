@@ -220,6 +220,7 @@ def test_the_html_report_shows_its_charts_offline_in_chromium(hostile_url, tmp_p
 
 
 def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
+    import streamlit as st
     from streamlit.testing.v1 import AppTest
 
     from .conftest import ROOT
@@ -238,6 +239,18 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     assert {"Voice gap", "Q&A per session", "Moderation transparency: actions", "Methods"} <= set(subheaders)
     assert len(at.get("plotly_chart")) >= 4
     assert not at.toggle(key="summary-names").value
+    assert not any("most voted" in c.value for c in at.caption)
+
+    # Past the page's limit, it lists the most voted and says how many there are.
+    monkeypatch.setattr(report, "PAGE_QUESTIONS", 4)
+    st.cache_data.clear()
+    at.switch_page("pages/summary.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    total = len(demo_report.tables["Published questions"])
+    assert f"The 4 most voted of {total:,} published questions; the downloads above list them all." in \
+        [c.value for c in at.caption]
+    listed = [d.value for d in at.dataframe if "question" in d.value.columns]
+    assert [len(table) for table in listed] == [4]
 
 
 @pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
@@ -276,3 +289,20 @@ def test_a_report_read_in_threads_equals_one_read_in_one_session(demo_db, demo_r
     for name, table in demo_report.tables.items():
         pd.testing.assert_frame_equal(threaded.tables[name], table, obj=name)
     assert threaded.caveats == demo_report.caveats and threaded.under_heard == demo_report.under_heard
+
+
+def test_a_page_lists_the_most_voted_questions_and_the_files_all_of_them(demo_db, demo_report):
+    every = demo_report.tables["Published questions"]
+    assert len(every) > 3 and demo_report.published_questions is None
+    with db.reading(demo_db) as session:
+        short = report.build(session, load_event(), question_limit=3)
+        listed = short.tables["Published questions"]
+        assert short.published_questions == len(every)
+        assert sorted(listed["votes"], reverse=True) == sorted(every["votes"], reverse=True)[:3]
+        # Still in agenda order, as in the files.
+        order = {title: n for n, title in enumerate(dict.fromkeys(every["session"]))}
+        assert list(listed["session"].map(order)) == sorted(listed["session"].map(order))
+        full = report.with_all_questions(short, session)
+    pd.testing.assert_frame_equal(full.tables["Published questions"], every)
+    assert full.published_questions is None
+    assert short.tables["Headline"].equals(demo_report.tables["Headline"])

@@ -6,12 +6,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content import THREADS, Report, build
+from .content import PAGE_QUESTIONS, THREADS, Report, build, with_all_questions
 from .document import render
 from .pdf import PdfUnavailable, write_pdf
 from .workbook import write_csvs, write_xlsx
 
-__all__ = ["THREADS", "Report", "build", "render", "write", "Written"]
+__all__ = ["PAGE_QUESTIONS", "THREADS", "Report", "build", "with_all_questions", "render", "write", "Written"]
 
 
 @dataclass

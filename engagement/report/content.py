@@ -10,7 +10,7 @@ import os
 import queue
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 
@@ -32,6 +32,8 @@ PUBLISHED = (S.approved, S.on_screen, S.answered)
 # Sessions to build the report with (db.reading_together): its queries are independent, and the
 # database releases Python's lock while it works.
 THREADS = min(4, os.cpu_count() or 1)
+# Published questions the summary page lists (the most voted); the files have them all.
+PAGE_QUESTIONS = 500
 KIND_HEADINGS = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
 
 
@@ -47,6 +49,9 @@ class Report:
     notes: dict[str, str] = field(default_factory=dict)  # table name -> what it shows / how it is counted
     caveats: list[str] = field(default_factory=list)
     under_heard: list[str] = field(default_factory=list)
+    # Published questions in all, where the table holds only the most voted of them (build's
+    # question_limit); with_all_questions fills it in.
+    published_questions: int | None = None
 
 
 def _published(column=Question.status):
@@ -135,13 +140,13 @@ def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame
 def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.DataFrame:
     """Top contributors among public accounts: those the organisers' directory (or a moderator) names as
     an organisation or office. Private individuals are counted everywhere but never named."""
-    per_author = analytics._per_author(f, sums=("retweets", "likes"))
+    public = select(Author.id).where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
+    per_author = analytics._per_author(f, sums=("retweets", "likes"), among=public)
     rows = session.execute(
         select(Author.handle, func.coalesce(Author.override_organisation, Author.organisation), StakeholderGroup.label,
                per_author.c.n, per_author.c.retweets, per_author.c.likes)
         .join(per_author, per_author.c.author_id == Author.id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
-        .where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
         .order_by(per_author.c.n.desc(), Author.handle).limit(limit)).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["handle", "organisation", "group", "posts",
                                                            "retweets received", "likes"])
@@ -161,24 +166,43 @@ def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
     return frame.drop(columns=["id"])
 
 
-def questions_table(session: Session, f: Filters, names: bool, zone: str) -> pd.DataFrame:
-    rows = session.execute(
+def questions_table(session: Session, f: Filters, names: bool, zone: str, limit: int | None = None) -> pd.DataFrame:
+    """Published questions in agenda order, the most voted first; with ``limit``, the most voted of
+    all sessions only."""
+    shown = [*_question_where(f), Question.forgotten.is_(False), _published()]
+    if limit is not None:
+        top = select(Question.id).where(*shown).order_by(Question.votes.desc(), Question.id).limit(limit)
+        shown = [Question.id.in_(top.scalar_subquery())]
+    rows = session.connection().execute(
         select(AgendaSession.title, Question.status, Question.previous_status, Question.text, Question.language,
                StakeholderGroup.label, Question.votes, Question.display_name, Question.affiliation,
-               Question.created_at)
+               facts.seconds(session, Question.created_at))
         .join(AgendaSession, AgendaSession.id == Question.session_id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
-        .where(*_question_where(f), Question.forgotten.is_(False), _published())
-        .order_by(AgendaSession.starts_at, Question.votes.desc(), Question.id)).all()
+        .where(*shown).order_by(AgendaSession.starts_at, Question.votes.desc(), Question.id)).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=[
         "session", "status", "previous", "question", "language", "group", "votes", "name", "affiliation", "asked at"])
     frame["answered"] = (frame["status"] == S.answered) | (frame["previous"] == S.answered)
     # In one go: a conversion per question took a second at 36,000 published questions.
-    frame["asked at"] = pd.to_datetime(frame["asked at"], utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+    frame["asked at"] = (pd.to_datetime(frame["asked at"].astype("int64"), unit="s", utc=True)
+                         .dt.tz_convert(zone).dt.tz_localize(None))
     frame = frame.drop(columns=["status", "previous"])
     if not names:
         frame = frame.drop(columns=["name", "affiliation"])
     return frame
+
+
+def _published_count(session: Session, f: Filters) -> int:
+    return session.scalar(select(func.count()).select_from(Question)
+                          .where(*_question_where(f), Question.forgotten.is_(False), _published()))
+
+
+def with_all_questions(report: Report, session: Session) -> Report:
+    """``report`` with every published question, where it holds only the most voted (for the files)."""
+    if report.published_questions is None:
+        return report
+    every = questions_table(session, report.filters, report.names, report.event.time_zone)
+    return replace(report, tables={**report.tables, "Published questions": every}, published_questions=None)
 
 
 def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
@@ -222,9 +246,11 @@ def describe_filters(f: Filters, zone: str) -> str:
 
 
 def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters = ALL, *, names: bool = False,
-          registrations: Path | str | None = None) -> Report:
-    """Everything the summary shows. ``names``: include participants' names and affiliations. Given
-    several sessions on one snapshot (``db.reading_together``), its queries run in as many threads."""
+          registrations: Path | str | None = None, question_limit: int | None = None) -> Report:
+    """Everything the summary shows. ``names``: include participants' names and affiliations;
+    ``question_limit``: list only the most voted published questions when there are more (a page
+    shows those; ``with_all_questions`` reads the rest for the files). Given several sessions on one
+    snapshot (``db.reading_together``), its queries run in as many threads."""
     sessions = [sessions] if isinstance(sessions, Session) else list(sessions)
     session, zone = sessions[0], event.time_zone
     taxonomy = analytics.groups(session)
@@ -232,7 +258,8 @@ def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters 
     found = voice.read_registrations(registrations, taxonomy)
     # The slowest first, so that the threads finish together.
     parts = _gather(sessions, {
-        "questions": lambda s: questions_table(s, f, names, zone),
+        "questions": lambda s: questions_table(s, f, names, zone, question_limit),
+        "published": lambda s: _published_count(s, f) if question_limit is not None else None,
         "headline": lambda s: headline(s, f, zone),
         "contributions": lambda s: contributions_by_session_group(s, f) if found is not None else None,
         "top contributors": lambda s: public_contributors(s, f),
@@ -252,6 +279,8 @@ def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters 
                                            .where(AgendaSession.illustrative.is_(True))),
     })
     report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=parts["headline"])
+    if parts["published"] is not None and parts["published"] > len(parts["questions"]):
+        report.published_questions = parts["published"]
     by_session = parts["by session"].drop(columns=["id", "key"])
     by_session["starts_at"] = by_session["starts_at"].map(
         lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) and pd.notna(t) else "")
