@@ -3,7 +3,8 @@
     python bench/pages.py [SIZES…]          (default 10000 100000 1000000)
     python bench/pages.py --url URL         (one database; prints JSON)
 
-For each size: a demo database is built once under bench/out/ (kept for later runs), then each
+For each size: a demo database is built once under bench/out/ (kept for later runs; on PostgreSQL,
+loaded and then vacuumed, as after any bulk load), then each
 page runs in AppTest as an organiser: "cold" is the first run in a fresh process state (caches
 cleared), "warm" the run right after it. Peak memory is this process's maximum resident set.
 """
@@ -41,7 +42,20 @@ def build(posts: int, url: str | None = None) -> str:
                     str(collection.with_name(f"pages-{posts}.questions.csv"))], cwd=ROOT, check=True,
                    capture_output=True, env=env)
     collection.unlink()
+    if not url.startswith("sqlite"):
+        settle(url)
     return url
+
+
+def settle(url: str) -> None:
+    """VACUUM (ANALYZE) a PostgreSQL database just loaded, as after any bulk load (docs/deploy.md):
+    otherwise autovacuum does it while the pages are measured, on the same two cores."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text("VACUUM (ANALYZE)"))
+    engine.dispose()
 
 
 def measure(url: str) -> list[tuple[str, float, float]]:
