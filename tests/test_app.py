@@ -108,6 +108,47 @@ def test_a_moderator_password_does_not_open_organiser_pages(demo_db, monkeypatch
     assert at.session_state["role"] == "organiser" and at.title[0].value == "Agenda and groups"
 
 
+OIDC_SECRETS = {
+    "auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "a-cookie-secret-of-some-length",
+             "client_id": "engagement", "client_secret": "client-secret",
+             "server_metadata_url": "https://id.example.org/.well-known/openid-configuration"},
+    "roles": {"organisers": ["Chair@Example.org"], "moderators": ["floor@example.org"]},
+}
+
+
+def signed_in(url, monkeypatch, path, user):
+    """A page run with [auth] configured, as the person the identity provider said (``st.user``)."""
+    monkeypatch.setenv("DATABASE_URL", url)
+    for variable in ("MODERATOR_PASSWORD", "ORGANISER_PASSWORD"):
+        monkeypatch.delenv(variable, raising=False)
+    at = AppTest.from_file(str(ROOT / path), default_timeout=90)
+    at.secrets.update(OIDC_SECRETS)
+    at.user = user
+    return at.run()
+
+
+def test_with_oidc_the_signed_in_email_decides_the_role(demo_db, monkeypatch):
+    # Signed out: one button that starts the provider's sign-in, no password field, nothing of the page.
+    at = signed_in(demo_db, monkeypatch, "pages/live.py", {"is_logged_in": False})
+    assert not at.exception and [t.value for t in at.title] == ["Sign in"]
+    assert not at.text_input and [b.label for b in at.button] == ["Sign in"]
+    assert not at.metric and not at.get("plotly_chart")
+    # A moderator's address opens the moderator pages, not the organiser's.
+    floor = {"is_logged_in": True, "email": "floor@example.org"}
+    assert signed_in(demo_db, monkeypatch, "pages/live.py", floor).title[0].value == "Live"
+    assert [t.value for t in signed_in(demo_db, monkeypatch, "pages/agenda.py", floor).title] == ["Sign in"]
+    # The organisers' list, whatever the case of the address.
+    chair = {"is_logged_in": True, "email": "chair@example.ORG"}
+    assert signed_in(demo_db, monkeypatch, "pages/agenda.py", chair).title[0].value == "Agenda and groups"
+    # Signed in with an address on neither list: a participant.
+    stranger = {"is_logged_in": True, "email": "someone@example.net"}
+    assert [t.value for t in signed_in(demo_db, monkeypatch, "pages/live.py", stranger).title] == ["Sign in"]
+    # And the menu follows: the organiser's address reaches the summary through the entry point.
+    at = signed_in(demo_db, monkeypatch, "dashboard.py", chair)
+    at.switch_page("pages/summary.py").run()
+    assert not at.exception and at.title[0].value == "Post-event summary"
+
+
 def test_failed_sign_ins_wait_longer_each_time(monkeypatch):
     from engagement.ui import auth
 
