@@ -28,7 +28,7 @@ def _questions(session: Session) -> int:
 def test_sessions_read_together_keep_the_state_they_started_with(db_url):
     _ask(db_url, "before")
     with db.reading_together(db_url, 3) as sessions:
-        assert [_questions(s) for s in sessions] == [1, 1, 1]
+        # Committed after the sessions were handed out, before any of them read a question.
         _ask(db_url, "meanwhile")
         counts = []
         threads = [threading.Thread(target=lambda s=s: counts.append(_questions(s))) for s in sessions]
@@ -37,8 +37,10 @@ def test_sessions_read_together_keep_the_state_they_started_with(db_url):
         for thread in threads:
             thread.join()
         assert counts == [1, 1, 1]
+        _ask(db_url, "later")
+        assert [_questions(s) for s in sessions] == [1, 1, 1]
     with db.reading(db_url) as session:
-        assert _questions(session) == 2
+        assert _questions(session) == 3
 
 
 def test_postgresql_sessions_read_together_cannot_write(db_url):
