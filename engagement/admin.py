@@ -12,6 +12,7 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
+from . import db
 from .attribution import Attributor, reattribute
 from .classification import Classifier, reclassify
 from .event import COLOUR, SESSION_KINDS, AgendaRow, EventConfig, EventConfigError, GroupRow, normalise_hashtag
@@ -55,6 +56,7 @@ def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> in
                               hashtags=[normalise_hashtag(t) for t in str(item.get("hashtags") or "").split()],
                               speakers=old_speakers, illustrative=bool(item.get("illustrative")), source_note=note))
     warnings: list[str] = []
+    db.take_turns_counting(session)  # before sync_agenda moves posts out of removed sessions
     sync_agenda(session, rows, warnings)
     if warnings:
         raise EventConfigError("; ".join(warnings))

@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from . import db
 from .models import AgendaSession, Post, SessionKind
 from .timeutil import to_utc
 
@@ -85,6 +86,7 @@ class Attributor:
 
 def reattribute(session: Session, attributor: Attributor, batch: int = 5000) -> int:
     """Attribute every stored post again (after the agenda changed); returns how many moved."""
+    db.take_turns_counting(session)
     moved, last_id = 0, 0
     while True:
         rows = session.execute(

@@ -17,6 +17,7 @@ from typing import NamedTuple
 from sqlalchemy import select, update
 from sqlmodel import Session
 
+from . import db
 from .models import Author, ClassificationRule, DirectoryEntry, GroupSource
 from .timeutil import utcnow
 
@@ -104,6 +105,7 @@ def reclassify(session: Session, classifier: Classifier | None = None, batch: in
 
     Posts are not touched: they reach their group through their author, so nothing is re-ingested.
     """
+    db.take_turns_counting(session)
     classifier = classifier or Classifier.from_database(session)
     changed, last_id = 0, 0
     columns = (Author.id, Author.handle, Author.platform_user_id, Author.display_name, Author.bio,
@@ -134,6 +136,7 @@ def reclassify(session: Session, classifier: Classifier | None = None, batch: in
 
 def set_override(session: Session, author_id: int, group_key: str | None, organisation: str | None = None) -> Author:
     """A moderator's decision for one author (``None`` clears it); takes effect at once."""
+    db.take_turns_counting(session)
     author = session.get(Author, author_id)
     if author is None:
         raise LookupError(f"no author with id {author_id}")

@@ -150,6 +150,23 @@ def _same_sqlite_snapshot(engine: Engine, sessions: list[Session]) -> bool:
         probe.close()
 
 
+# What the link rollup counts joins rows of several transactions: a reply and the post it answers,
+# a mention and the account that holds the handle, a post and its author's group. On PostgreSQL (READ
+# COMMITTED) two writers at once would each miss the other's uncommitted rows — a reply and its post
+# stored side by side by the stream and an import, neither counting the link; a moderator's override
+# applied while the worker stores that author's posts, counted under the old group — and two writers
+# storing one new author would collide on its key. (SQLite's writers always take turns.)
+COUNTING_LOCK = 180424
+
+
+def take_turns_counting(session: Session) -> None:
+    """Wait for every other writer of counted data (posts, authors, their groups and sessions), and
+    keep them waiting until this transaction ends. Call it before the transaction's first write: a
+    writer that already holds a row lock could otherwise wait in a circle with one holding this."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": COUNTING_LOCK})
+
+
 _write_locks: dict[str, threading.RLock] = {}
 
 

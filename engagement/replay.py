@@ -94,9 +94,10 @@ def store_messages(messages: list[Message], url: str | None = None) -> StoreCoun
                 batch = normalize(message.page)
                 posts.extend(batch.posts)
                 users.extend(batch.users)
+            counts = store_posts(session, posts, users, classifier=classifier, attributor=attributor)
             if any("__demo" in m.page for m in messages):
-                flags.mark_demo(session)
-            return store_posts(session, posts, users, classifier=classifier, attributor=attributor)
+                flags.mark_demo(session)  # after the posts, as the import does: no row lock held while waiting
+            return counts
 
     counts.add(db.retry_locked(write))
     return counts

@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from sqlalchemy import delete, func, select, text
 from sqlmodel import Session
 
+from . import db
 from .models import Author, AuthorRollup, EntityRollup, LinkRollup, MinuteRollup, VolumeRollup
 
 QUARTER, HOUR = 15, 60  # bucket sizes in minutes, as the migration that made the tables
@@ -200,6 +201,7 @@ def add_entities(session: Session, ids: list[int]) -> None:
 def recount(session: Session) -> int:
     """Count every rollup anew from the posts (after posts were inserted by hand, say); returns how
     many posts they count. One transaction: readers see the old counts until it commits."""
+    db.take_turns_counting(session)
     dialect = session.get_bind().dialect.name
     for table in (VolumeRollup, MinuteRollup, AuthorRollup, EntityRollup, LinkRollup):
         session.execute(delete(table))

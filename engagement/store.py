@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
-from . import fastjson, rollups
+from . import db, fastjson, rollups
 from .attribution import Attributor
 from .classification import Classifier
 from .models import Author, Post, PostEntity
@@ -204,6 +204,7 @@ EXISTING_COLUMNS = (Post.id, Post.platform_id, Post.current_id, Post.collected, 
 def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable[UserRecord], *,
                 classifier: Classifier, attributor: Attributor, metrics_at: datetime | None = None) -> StoreCounts:
     """Upsert posts and their authors in the caller's transaction."""
+    db.take_turns_counting(session)
     counts = StoreCounts()
     metrics_at = to_utc(metrics_at) if metrics_at else utcnow()
     posts = _merge_posts(records)

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
+from . import db
 from . import event as event_files
 from .attribution import Attributor, reattribute
 from .classification import Classifier, reclassify
@@ -82,6 +83,7 @@ def sync_event(session: Session, folder: Path | None = None) -> SyncResult:
                     f"agenda.csv: speaker {speaker['name']!r} of {item.key!r} has unknown group {speaker['group']!r}")
 
     result = SyncResult(sessions=len(agenda), groups=len(groups), directory=len(accounts), keywords=len(keywords))
+    db.take_turns_counting(session)  # first: what follows moves posts between sessions and authors between groups
     sync_groups(session, groups)
     sync_agenda(session, agenda, result.warnings)
     sync_directory(session, accounts, keywords)

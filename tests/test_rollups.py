@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -16,13 +17,17 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.orm import aliased
 
 from engagement import analytics, db, rollups
+from engagement.attribution import Attributor
+from engagement.classification import Classifier, set_override
 from engagement.demo import write_collection
 from engagement.event import load_event
 from engagement.jsonl import import_files
 from engagement.migrate import alembic_config, upgrade
 from engagement.models import AgendaSession, Author, Post, PostEntity
+from engagement.normalize import normalize
 from engagement.question_import import import_questions
 from engagement.report import content
+from engagement.store import store_posts
 
 from .conftest import ROOT, real_data
 
@@ -401,3 +406,76 @@ def test_the_busiest_minute_is_the_earliest_of_the_busiest_from_the_rollup_and_f
     with db.writing(db_url) as session:
         session.execute(delete(Post).where(Post.created_at >= eight + timedelta(hours=3)))
     assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=1, minutes=7)), 5)
+
+
+def _page(*posts: dict, users: tuple[str, ...] = ("101", "102")) -> dict:
+    """A search page of ``posts`` with every author's profile; no bio matches a keyword rule."""
+    return {"data": list(posts), "includes": {"users": [
+        {"id": user, "username": f"writer_{user}", "name": f"Writer {user}", "description": ""} for user in users]}}
+
+
+def _post(post_id: str, author: str, replied_to: str | None = None) -> dict:
+    post = {"id": post_id, "author_id": author, "text": f"post {post_id} #cthb18", "created_at": "2018-04-23T08:30:00.000Z",
+            "lang": "en", "edit_history_tweet_ids": [post_id], "entities": {"hashtags": [{"tag": "cthb18"}]}}
+    if replied_to:
+        post["referenced_tweets"] = [{"type": "replied_to", "id": replied_to}]
+    return post
+
+
+def _store(session, page: dict) -> None:
+    batch = normalize(page)
+    store_posts(session, batch.posts, batch.users, classifier=Classifier.from_database(session),
+                attributor=Attributor.from_database(session, load_event().grace))
+
+
+def _while_open(url: str, first, second) -> None:
+    """``first`` in a write transaction kept open while ``second`` runs in another (for a second at
+    most: a writer that takes its turn waits for the first to commit), then both committed."""
+    finished = threading.Event()
+
+    def run_second():
+        with db.writing(url) as session:
+            second(session)
+        finished.set()
+
+    thread = threading.Thread(target=run_second)
+    with db.writing(url) as session:
+        first(session)
+        thread.start()
+        finished.wait(timeout=1.0)
+    thread.join(timeout=60)
+    assert finished.is_set()
+
+
+def _author(url: str, user_id: str) -> int:
+    with db.reading(url) as session:
+        return session.scalar(select(Author.id).where(Author.platform_user_id == user_id))
+
+
+def test_two_writers_at_once_count_a_reply_and_the_post_it_answers(db_url):
+    # The stream stores a reply while an import stores the post it answers: each writer's own
+    # transaction cannot see the other's row, and only the later one can count the link.
+    _while_open(db_url, lambda s: _store(s, _page(_post("2002", "101", replied_to="2001"), users=("101",))),
+                lambda s: _store(s, _page(_post("2001", "102"), users=("102",))))
+    links = _check(db_url)["links"]
+    assert [(k[:3], v) for k, v in links.items()] == [(("public", "public", "reply"), 1)]
+
+
+def test_two_writers_at_once_store_the_same_new_author_once(db_url):
+    # Both pages carry the same new profile: the second writer must find the first one's row, not
+    # fail on the unique key.
+    _while_open(db_url, lambda s: _store(s, _page(_post("2001", "101"), users=("101",))),
+                lambda s: _store(s, _page(_post("2002", "101"), users=("101",))))
+    with db.reading(db_url) as session:
+        assert session.scalar(select(func.count()).select_from(Author)) == 1
+        assert session.scalar(select(func.count()).select_from(Post).where(Post.author_id.is_not(None))) == 2
+    _check(db_url)
+
+
+def test_an_override_while_the_worker_stores_that_authors_posts_moves_their_links_too(db_url):
+    with db.writing(db_url) as session:
+        _store(session, _page(_post("2000", "101"), _post("2001", "102")))
+    _while_open(db_url, lambda s: _store(s, _page(_post("2002", "101", replied_to="2001"))),
+                lambda s: set_override(s, _author(db_url, "101"), "osce"))
+    links = _check(db_url)["links"]
+    assert [(k[:3], v) for k, v in links.items()] == [(("osce", "public", "reply"), 1)]
