@@ -13,8 +13,6 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from . import db
-from .attribution import Attributor, reattribute
-from .classification import Classifier, reclassify
 from .event import COLOUR, SESSION_KINDS, AgendaRow, EventConfig, EventConfigError, GroupRow, normalise_hashtag
 from .models import AgendaSession, Author, DirectoryEntry, IngestRun, Post, RejectedRecord, StakeholderGroup
 from .sync import sync_agenda, sync_groups
@@ -33,8 +31,9 @@ def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=AGENDA_COLUMNS)
 
 
-def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> int:
-    """Replace the agenda with ``frame`` (edited in the event's time zone); returns posts moved."""
+def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> None:
+    """Replace the agenda with ``frame`` (edited in the event's time zone). Stored posts move to their
+    new sessions after it commits: ``attribution.reattribute_in_steps``."""
     speakers = {s.key: (s.speakers, s.source_note) for s in session.scalars(select(AgendaSession))}
     rows, seen = [], set()
     for number, item in enumerate(frame.to_dict("records"), start=1):
@@ -60,7 +59,6 @@ def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> in
     sync_agenda(session, rows, warnings)
     if warnings:
         raise EventConfigError("; ".join(warnings))
-    return reattribute(session, Attributor.from_database(session, event.grace))
 
 
 def groups_frame(session: Session) -> pd.DataFrame:
@@ -91,8 +89,9 @@ def directory_frame(session: Session) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=["handle", "organisation", "group", "note"])
 
 
-def save_directory(session: Session, frame: pd.DataFrame) -> int:
-    """Replace the known accounts (keyword rules stay); returns how many authors changed group."""
+def save_directory(session: Session, frame: pd.DataFrame) -> None:
+    """Replace the known accounts (keyword rules stay). Stored authors follow after it commits:
+    ``classification.reclassify_in_steps``."""
     known = set(session.scalars(select(StakeholderGroup.key)))
     entries, seen = [], set()
     for number, item in enumerate(frame.to_dict("records"), start=1):
@@ -109,7 +108,6 @@ def save_directory(session: Session, frame: pd.DataFrame) -> int:
     session.execute(delete(DirectoryEntry))
     session.add_all(entries)
     session.flush()
-    return reclassify(session, Classifier.from_database(session))
 
 
 def find_authors(session: Session, text: str, limit: int = 50) -> pd.DataFrame:

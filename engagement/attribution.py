@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import time
 from bisect import bisect_right
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -85,19 +86,38 @@ class Attributor:
 
 
 def reattribute(session: Session, attributor: Attributor, batch: int = 5000) -> int:
-    """Attribute every stored post again (after the agenda changed); returns how many moved."""
+    """Attribute every stored post again (after the agenda changed), in the caller's transaction;
+    returns how many moved. (At scale, ``reattribute_in_steps``.)"""
+    return _reattribute_after(session, attributor, 0, batch=batch)[0]
+
+
+def reattribute_in_steps(grace: timedelta, url: str | None = None, seconds: float = db.STEP_SECONDS) -> int:
+    """``reattribute`` as a series of short transactions (``db.in_steps``), with the agenda as it is
+    when it starts."""
+    with db.reading(url) as session:
+        attributor = Attributor.from_database(session, grace)
+    return db.in_steps(url, lambda session, after, deadline: _reattribute_after(session, attributor, after, deadline),
+                       seconds)
+
+
+def _reattribute_after(session: Session, attributor: Attributor, last_id: int, deadline: float | None = None,
+                       batch: int = 5000) -> tuple[int, int | None]:
+    """Posts after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many moved, and the
+    last post done (``None``: all are)."""
     db.take_turns_counting(session)
-    moved, last_id = 0, 0
+    moved = 0
     while True:
         rows = session.execute(
             select(Post.id, Post.created_at, Post.hashtags, Post.session_id)
             .where(Post.id > last_id).order_by(Post.id).limit(batch)
         ).all()
         if not rows:
-            return moved
+            return moved, None
         for row in rows:
             session_id = attributor.attribute(row.created_at, row.hashtags or ())
             if session_id != row.session_id:
                 session.execute(update(Post).where(Post.id == row.id).values(session_id=session_id))
                 moved += 1
-        last_id = rows[-1].id
+            last_id = row.id
+            if deadline is not None and time.monotonic() >= deadline:
+                return moved, last_id

@@ -11,6 +11,7 @@ and "Gewerkschaft" finds "Gewerkschaftsbund".
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from typing import NamedTuple
 
@@ -101,13 +102,29 @@ class Classifier:
 
 
 def reclassify(session: Session, classifier: Classifier | None = None, batch: int = 2000) -> int:
-    """Apply the current directory, rules and overrides to every stored author; returns how many changed.
+    """Apply the current directory, rules and overrides to every stored author, in the caller's
+    transaction; returns how many changed. (At scale, ``reclassify_in_steps``.)
 
     Posts are not touched: they reach their group through their author, so nothing is re-ingested.
     """
+    return _reclassify_after(session, classifier or Classifier.from_database(session), 0, batch=batch)[0]
+
+
+def reclassify_in_steps(url: str | None = None, seconds: float = db.STEP_SECONDS) -> int:
+    """``reclassify`` as a series of short transactions (``db.in_steps``), with the directory and
+    rules as they are when it starts."""
+    with db.reading(url) as session:
+        classifier = Classifier.from_database(session)
+    return db.in_steps(url, lambda session, after, deadline: _reclassify_after(session, classifier, after, deadline),
+                       seconds)
+
+
+def _reclassify_after(session: Session, classifier: Classifier, last_id: int, deadline: float | None = None,
+                      batch: int = 2000) -> tuple[int, int | None]:
+    """Authors after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many changed, and
+    the last author done (``None``: all are)."""
     db.take_turns_counting(session)
-    classifier = classifier or Classifier.from_database(session)
-    changed, last_id = 0, 0
+    changed = 0
     columns = (Author.id, Author.handle, Author.platform_user_id, Author.display_name, Author.bio,
                Author.override_group_key, Author.override_organisation,
                Author.group_key, Author.group_source, Author.organisation)
@@ -116,7 +133,7 @@ def reclassify(session: Session, classifier: Classifier | None = None, batch: in
             select(*columns).where(Author.id > last_id).order_by(Author.id).limit(batch)
         ).all()
         if not rows:
-            return changed
+            return changed, None
         for row in rows:
             result = classifier.classify(
                 handle=row.handle, platform_user_id=row.platform_user_id, display_name=row.display_name,
@@ -131,7 +148,9 @@ def reclassify(session: Session, classifier: Classifier | None = None, batch: in
                     )
                 )
                 changed += 1
-        last_id = rows[-1].id
+            last_id = row.id
+            if deadline is not None and time.monotonic() >= deadline:
+                return changed, last_id
 
 
 def set_override(session: Session, author_id: int, group_key: str | None, organisation: str | None = None) -> Author:

@@ -10,8 +10,8 @@ from sqlmodel import Session
 
 from . import db
 from . import event as event_files
-from .attribution import Attributor, reattribute
-from .classification import Classifier, reclassify
+from .attribution import Attributor, reattribute, reattribute_in_steps
+from .classification import Classifier, reclassify, reclassify_in_steps
 from .models import (AgendaSession, ClassificationRule, DirectoryEntry, Post, Question,
                      Setting, StakeholderGroup)
 from .timeutil import utcnow
@@ -70,8 +70,9 @@ def sync_directory(session: Session, accounts, keywords) -> None:
     session.flush()
 
 
-def sync_event(session: Session, folder: Path | None = None) -> SyncResult:
-    """Load every event file (all are checked before anything is written), then reclassify and reattribute."""
+def sync_event(session: Session, folder: Path | None = None, *, assign: bool = True) -> SyncResult:
+    """Load every event file (all are checked before anything is written), then reclassify and
+    reattribute (``assign=False``: the caller does, in steps of their own; see ``assign_in_steps``)."""
     config = event_files.load_event(folder)
     groups = event_files.load_groups(folder)
     agenda = event_files.load_agenda(config, folder)
@@ -87,9 +88,19 @@ def sync_event(session: Session, folder: Path | None = None) -> SyncResult:
     sync_groups(session, groups)
     sync_agenda(session, agenda, result.warnings)
     sync_directory(session, accounts, keywords)
-    result.authors_reclassified = reclassify(session, Classifier.from_database(session))
-    result.posts_reattributed = reattribute(session, Attributor.from_database(session, config.grace))
+    if assign:
+        result.authors_reclassified = reclassify(session, Classifier.from_database(session))
+        result.posts_reattributed = reattribute(session, Attributor.from_database(session, config.grace))
     session.merge(Setting(key="event_synced_at", value=utcnow().isoformat(), updated_at=utcnow()))
+    return result
+
+
+def assign_in_steps(result: SyncResult, url: str | None = None, folder: Path | None = None) -> SyncResult:
+    """Reclassify every author and reattribute every post after ``sync_event(..., assign=False)``
+    committed, a short transaction at a time (``db.in_steps``), so that the worker and participants
+    keep their turns at the database while a large one is brought up to date."""
+    result.authors_reclassified = reclassify_in_steps(url)
+    result.posts_reattributed = reattribute_in_steps(event_files.load_event(folder).grace, url)
     return result
 
 

@@ -206,21 +206,21 @@ def cmd_status(args) -> int:
 
 
 def cmd_reclassify(args) -> int:
-    from engagement.classification import reclassify
+    from engagement.classification import reclassify_in_steps
 
     prepare()
-    with db.writing() as session:
-        changed = reclassify(session)
+    changed = reclassify_in_steps()
     print(f"reclassified: {changed} author(s) changed group")
     return EXIT_OK
 
 
 def cmd_config(args) -> int:
-    from engagement.sync import sync_event
+    from engagement.sync import assign_in_steps, sync_event
 
     db.get_engine()
     with db.writing() as session:
-        result = sync_event(session)
+        result = sync_event(session, assign=False)
+    assign_in_steps(result)
     for warning in result.warnings:
         log.warning(warning)
     print_summary("event files loaded", {k: v for k, v in result.__dict__.items() if k != "warnings"})

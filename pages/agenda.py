@@ -4,6 +4,7 @@ import streamlit as st
 
 from engagement import admin, db
 from engagement.app import start
+from engagement.attribution import reattribute_in_steps
 from engagement.event import EventConfigError
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -27,10 +28,12 @@ edited = st.data_editor(
 if st.button("Save the agenda", type="primary", key="save-agenda"):
     try:
         with db.writing() as session:
-            moved = admin.save_agenda(session, event, edited)
+            admin.save_agenda(session, event, edited)
     except EventConfigError as error:
         st.error(f"Not saved: {error}")
     else:
+        with st.spinner("Moving posts to their sessions…"):
+            moved = reattribute_in_steps(event.grace)
         st.cache_data.clear()
         st.success(f"Agenda saved; {moved:,} posts moved to another session.")
 widgets.download(edited.assign(start=edited["start"].astype(str).str[:16], end=edited["end"].astype(str).str[:16]),

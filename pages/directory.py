@@ -4,7 +4,7 @@ import streamlit as st
 
 from engagement import admin, analytics, db, settings
 from engagement.app import start
-from engagement.classification import reclassify, set_override
+from engagement.classification import reclassify_in_steps, set_override
 from engagement.event import EventConfigError
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -41,15 +41,17 @@ left, right = st.columns(2)
 if left.button("Save the directory and reclassify", type="primary", key="save-directory"):
     try:
         with db.writing() as session:
-            changed = admin.save_directory(session, edited)
+            admin.save_directory(session, edited)
     except EventConfigError as error:
         st.error(f"Not saved: {error}")
     else:
+        with st.spinner("Reclassifying authors…"):
+            changed = reclassify_in_steps()
         st.cache_data.clear()
         st.success(f"Directory saved; {changed:,} authors changed group.")
 if right.button("Reclassify every author", key="reclassify"):
-    with db.writing() as session:
-        changed = reclassify(session)
+    with st.spinner("Reclassifying authors…"):
+        changed = reclassify_in_steps()
     st.cache_data.clear()
     st.success(f"{changed:,} authors changed group.")
 

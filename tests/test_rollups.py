@@ -14,16 +14,17 @@ import pandas as pd
 import pytest
 from alembic import command
 from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import event as sa_event
 from sqlalchemy.orm import aliased
 
 from engagement import analytics, db, rollups
-from engagement.attribution import Attributor
-from engagement.classification import Classifier, set_override
+from engagement.attribution import Attributor, reattribute, reattribute_in_steps
+from engagement.classification import Classifier, reclassify, reclassify_in_steps, set_override
 from engagement.demo import write_collection
 from engagement.event import load_event
 from engagement.jsonl import import_files
 from engagement.migrate import alembic_config, upgrade
-from engagement.models import AgendaSession, Author, Post, PostEntity
+from engagement.models import AgendaSession, Author, DirectoryEntry, Post, PostEntity
 from engagement.normalize import normalize
 from engagement.question_import import import_questions
 from engagement.report import content
@@ -479,3 +480,31 @@ def test_an_override_while_the_worker_stores_that_authors_posts_moves_their_link
                 lambda s: set_override(s, _author(db_url, "101"), "osce"))
     links = _check(db_url)["links"]
     assert [(k[:3], v) for k, v in links.items()] == [(("osce", "public", "reply"), 1)]
+
+
+def test_reclassifying_and_reattributing_in_steps_commit_as_they_go_and_keep_the_rollups_exact(imported, monkeypatch):
+    url = imported
+    monkeypatch.setattr(db, "STEP_PAUSE_SECONDS", 0)
+    commits = []
+    sa_event.listen(db.get_engine(url, write=True), "commit", lambda connection: commits.append(1))
+    with db.writing(url) as session:
+        # The directory now lists a third of the authors, all as OSCE; the agenda moves by twenty minutes.
+        handles = list(session.scalars(select(Author.handle).where(Author.handle.is_not(None)).order_by(Author.id)))
+        session.execute(delete(DirectoryEntry))
+        session.add_all(DirectoryEntry(handle=h.lower(), organisation="", group_key="osce") for h in handles[::3])
+        for item in session.scalars(select(AgendaSession)):
+            item.starts_at += timedelta(minutes=20)
+            item.ends_at += timedelta(minutes=20)
+    started = len(commits)
+    # No time at all for a step: each author, each post, is a transaction of its own.
+    changed = reclassify_in_steps(url, seconds=0)
+    assert changed > 50 and len(commits) - started > changed
+    started = len(commits)
+    moved = reattribute_in_steps(load_event().grace, url, seconds=0)
+    assert moved > 50 and len(commits) - started > moved
+    with db.writing(url) as session:
+        assert reclassify(session) == 0, "the steps left authors behind"
+        assert reattribute(session, Attributor.from_database(session, load_event().grace)) == 0, \
+            "the steps left posts behind"
+        assert set(session.scalars(select(Author.group_key).where(Author.handle.in_(handles[::3])))) == {"osce"}
+    _check(url)
