@@ -1,7 +1,10 @@
 """Entry point of the Streamlit app: ``streamlit run dashboard.py``.
 
-Builds the menu for the person's role. Each page also checks the role itself (``require``), so a
-page stays closed even when its file runs without this entry point (a deep link to a fresh server).
+Builds the menu for the person's role. The page files live in ``views/``, not ``pages/``: a ``pages/``
+folder beside the entry point puts a freshly started Streamlit server in its legacy mode, whose first
+response lists every file of that folder in the sidebar, staff pages included, to whoever comes first.
+Each page also checks the role itself (``require``), so a page stays closed even when its file runs
+without this entry point.
 """
 
 import streamlit as st

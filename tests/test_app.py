@@ -87,7 +87,7 @@ def test_signing_in_with_the_one_password_field(demo_db, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", demo_db)
     monkeypatch.setenv("MODERATOR_PASSWORD", "moderator-secret-1")
     monkeypatch.setenv("ORGANISER_PASSWORD", "organiser-secret-2")
-    at = AppTest.from_file(str(ROOT / "pages/live.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(ROOT / "views/live.py"), default_timeout=90).run()
     assert [t.value for t in at.title] == ["Sign in"] and len(at.text_input) == 1
     sign_in(at, "sign-in-moderator", "wrong password")
     assert at.session_state["failed_sign_ins"] == 1 and "role" not in at.session_state
@@ -100,10 +100,10 @@ def test_a_moderator_password_does_not_open_organiser_pages(demo_db, monkeypatch
     monkeypatch.setenv("DATABASE_URL", demo_db)
     monkeypatch.setenv("MODERATOR_PASSWORD", "moderator-secret-1")
     monkeypatch.setenv("ORGANISER_PASSWORD", "organiser-secret-2")
-    at = AppTest.from_file(str(ROOT / "pages/agenda.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(ROOT / "views/agenda.py"), default_timeout=90).run()
     sign_in(at, "sign-in-organiser", "moderator-secret-1")
     assert at.session_state["role"] == "moderator" and [t.value for t in at.title] == ["Sign in"]
-    at = AppTest.from_file(str(ROOT / "pages/agenda.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(ROOT / "views/agenda.py"), default_timeout=90).run()
     sign_in(at, "sign-in-organiser", "organiser-secret-2")
     assert at.session_state["role"] == "organiser" and at.title[0].value == "Agenda and groups"
 
@@ -129,23 +129,23 @@ def signed_in(url, monkeypatch, path, user):
 
 def test_with_oidc_the_signed_in_email_decides_the_role(demo_db, monkeypatch):
     # Signed out: one button that starts the provider's sign-in, no password field, nothing of the page.
-    at = signed_in(demo_db, monkeypatch, "pages/live.py", {"is_logged_in": False})
+    at = signed_in(demo_db, monkeypatch, "views/live.py", {"is_logged_in": False})
     assert not at.exception and [t.value for t in at.title] == ["Sign in"]
     assert not at.text_input and [b.label for b in at.button] == ["Sign in"]
     assert not at.metric and not at.get("plotly_chart")
     # A moderator's address opens the moderator pages, not the organiser's.
     floor = {"is_logged_in": True, "email": "floor@example.org"}
-    assert signed_in(demo_db, monkeypatch, "pages/live.py", floor).title[0].value == "Live"
-    assert [t.value for t in signed_in(demo_db, monkeypatch, "pages/agenda.py", floor).title] == ["Sign in"]
+    assert signed_in(demo_db, monkeypatch, "views/live.py", floor).title[0].value == "Live"
+    assert [t.value for t in signed_in(demo_db, monkeypatch, "views/agenda.py", floor).title] == ["Sign in"]
     # The organisers' list, whatever the case of the address.
     chair = {"is_logged_in": True, "email": "chair@example.ORG"}
-    assert signed_in(demo_db, monkeypatch, "pages/agenda.py", chair).title[0].value == "Agenda and groups"
+    assert signed_in(demo_db, monkeypatch, "views/agenda.py", chair).title[0].value == "Agenda and groups"
     # Signed in with an address on neither list: a participant.
     stranger = {"is_logged_in": True, "email": "someone@example.net"}
-    assert [t.value for t in signed_in(demo_db, monkeypatch, "pages/live.py", stranger).title] == ["Sign in"]
+    assert [t.value for t in signed_in(demo_db, monkeypatch, "views/live.py", stranger).title] == ["Sign in"]
     # And the menu follows: the organiser's address reaches the summary through the entry point.
     at = signed_in(demo_db, monkeypatch, "dashboard.py", chair)
-    at.switch_page("pages/summary.py").run()
+    at.switch_page("views/summary.py").run()
     assert not at.exception and at.title[0].value == "Post-event summary"
 
 
@@ -174,7 +174,7 @@ def test_every_page_runs_for_an_organiser(demo_db, monkeypatch, page):
 
 def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("pages/engagement_overview.py").run()
+    at.switch_page("views/engagement.py").run()
     metrics = {m.label: m.value for m in at.metric}
     posts = sql(demo_db, "SELECT count(*) FROM post WHERE collected")
     voices = sql(demo_db, "SELECT count(DISTINCT author_id) FROM post WHERE collected")
@@ -198,7 +198,7 @@ def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatc
 
 def test_filters_change_the_figures(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("pages/engagement_overview.py").run()
+    at.switch_page("views/engagement.py").run()
     at.sidebar.multiselect(key="filter-groups").set_value(["osce"]).run()
     at.sidebar.multiselect(key="filter-kinds").set_value(["original", "quote"]).run()
     expected = sql(demo_db, "SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id WHERE p.collected "
@@ -211,7 +211,7 @@ def test_filters_change_the_figures(demo_db, monkeypatch):
 
 def test_group_page_uses_the_taxonomy_colours(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("pages/groups.py").run()
+    at.switch_page("views/groups.py").run()
     figure = plotly(at, 0)
     posts = trace(figure, "Posts")
     colours = dict(zip(posts["y"], posts["marker"]["color"]))
@@ -221,7 +221,7 @@ def test_group_page_uses_the_taxonomy_colours(demo_db, monkeypatch):
 
 def test_the_conversation_matrix_counts_every_interaction(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("pages/conversations.py").run()
+    at.switch_page("views/conversations.py").run()
     matrix = plotly(at, 0)["data"][0]
     referenced = sql(demo_db, "SELECT count(*) FROM post p JOIN post t ON t.platform_id = p.referenced_platform_id "
                               "JOIN author ta ON ta.id = t.author_id WHERE p.collected AND p.kind != 'original'")
@@ -235,13 +235,13 @@ def test_an_empty_database_shows_empty_states_not_errors(db_url, monkeypatch):
     for page in PAGES:
         at.switch_page(page.path).run()
         assert not at.exception, (page.path, [e.value for e in at.exception])
-    at.switch_page("pages/engagement_overview.py").run()
+    at.switch_page("views/engagement.py").run()
     assert any("No posts match" in i.value for i in at.info)
 
 
 def test_live_shows_the_running_session_with_figures_equal_to_sql(clocked_db, monkeypatch):
     at = app(clocked_db, monkeypatch, role="moderator")
-    at.switch_page("pages/live.py").run()
+    at.switch_page("views/live.py").run()
     assert not at.exception
     texts = [t.value for t in at.text]
     assert any(t.startswith("Now:") and "Survivors' voices" in t for t in texts)
@@ -278,7 +278,7 @@ def test_most_mentioned_and_hashtags_follow_the_filters(demo_db):
 
 def test_ingest_status_shows_the_database_counts(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="organiser")
-    at.switch_page("pages/ingest_status.py").run()
+    at.switch_page("views/ingest.py").run()
     assert not at.exception
     shown = {m.label: m.value for m in at.metric}
     assert shown["Collected posts"] == f"{sql(demo_db, 'SELECT count(*) FROM post WHERE collected'):,}"

@@ -131,7 +131,7 @@ def test_forget_me_from_the_page(qa_url, monkeypatch):
 
 
 def test_the_queue_is_for_moderators_only(qa_url, monkeypatch):
-    at = page(qa_url, monkeypatch, "pages/qa_queue.py", role="moderator")
+    at = page(qa_url, monkeypatch, "views/queue.py", role="moderator")
     at.session_state["role"] = "participant"
     at.run()
     # Signed out, the queue is no longer in the menu: the person lands on the public page.
@@ -140,7 +140,7 @@ def test_the_queue_is_for_moderators_only(qa_url, monkeypatch):
 
 
 def moderator(url, monkeypatch, name="Ana"):
-    at = page(url, monkeypatch, "pages/qa_queue.py", role="moderator")
+    at = page(url, monkeypatch, "views/queue.py", role="moderator")
     if name:
         at.text_input(key="moderator-name").input(name).run()
     return at
@@ -231,7 +231,7 @@ def test_the_projector_shows_the_on_screen_question_and_attribution_only_when_as
     with db.writing(qa_url) as session:
         session.add(Question(session_id=session_id, text="<b>Bold?</b> **not bold**", status="on_screen",
                              display_name="Ana", affiliation="La Strada"))
-    screen = page(qa_url, monkeypatch, "pages/screen.py", role="moderator", session=PANEL_1)
+    screen = page(qa_url, monkeypatch, "views/screen.py", role="moderator", session=PANEL_1)
     assert "<b>Bold?</b> **not bold**" in texts(screen)
     assert not any("Ana" in t for t in texts(screen))
     assert not screen.get("button") and not screen.get("selectbox")
@@ -239,7 +239,7 @@ def test_the_projector_shows_the_on_screen_question_and_attribution_only_when_as
     at.toggle(key="screen-attribution").set_value(True).run()
     screen.run()
     assert "— Ana, La Strada" in texts(screen)
-    other = page(qa_url, monkeypatch, "pages/screen.py", role="moderator", session="d2-panel-4")
+    other = page(qa_url, monkeypatch, "views/screen.py", role="moderator", session="d2-panel-4")
     assert "Questions will appear here." in texts(other)
 
 

@@ -229,7 +229,7 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
     at.session_state["role"] = "organiser"
     at.run()
-    at.switch_page("pages/summary.py").run()
+    at.switch_page("views/summary.py").run()
     assert not at.exception, [e.value for e in at.exception]
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Collected posts"] == f"{demo_report.headline['collected posts']:,}"
@@ -244,7 +244,7 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     # Past the page's limit, it lists the most voted and says how many there are.
     monkeypatch.setattr(report, "PAGE_QUESTIONS", 4)
     st.cache_data.clear()
-    at.switch_page("pages/summary.py").run()
+    at.switch_page("views/summary.py").run()
     assert not at.exception, [e.value for e in at.exception]
     total = len(demo_report.tables["Published questions"])
     assert f"The 4 most voted of {total:,} published questions; the downloads above list them all." in \

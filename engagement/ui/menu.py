@@ -17,20 +17,20 @@ class PageSpec(NamedTuple):
 
 
 PAGES = [
-    PageSpec("Participate", "pages/ask.py", "Ask a question", ":material/live_help:", "ask", "participant"),
-    PageSpec("Moderate", "pages/live.py", "Live", ":material/sensors:", "live", "moderator"),
-    PageSpec("Moderate", "pages/qa_queue.py", "Q&A queue", ":material/checklist:", "queue", "moderator"),
-    PageSpec("Moderate", "pages/screen.py", "On screen", ":material/tv:", "screen", "moderator"),
-    PageSpec("Analyse", "pages/engagement_overview.py", "Engagement", ":material/insights:", "engagement", "moderator"),
-    PageSpec("Analyse", "pages/sessions.py", "Sessions", ":material/event:", "sessions", "moderator"),
-    PageSpec("Analyse", "pages/groups.py", "Stakeholder groups", ":material/groups:", "groups", "moderator"),
-    PageSpec("Analyse", "pages/conversations.py", "Conversations", ":material/forum:", "conversations", "moderator"),
-    PageSpec("Report", "pages/summary.py", "Post-event summary", ":material/summarize:", "summary", "organiser"),
-    PageSpec("Admin", "pages/agenda.py", "Agenda and groups", ":material/edit_calendar:", "agenda", "organiser"),
-    PageSpec("Admin", "pages/directory.py", "Directory and classification", ":material/badge:", "directory",
+    PageSpec("Participate", "views/ask.py", "Ask a question", ":material/live_help:", "ask", "participant"),
+    PageSpec("Moderate", "views/live.py", "Live", ":material/sensors:", "live", "moderator"),
+    PageSpec("Moderate", "views/queue.py", "Q&A queue", ":material/checklist:", "queue", "moderator"),
+    PageSpec("Moderate", "views/screen.py", "On screen", ":material/tv:", "screen", "moderator"),
+    PageSpec("Analyse", "views/engagement.py", "Engagement", ":material/insights:", "engagement", "moderator"),
+    PageSpec("Analyse", "views/sessions.py", "Sessions", ":material/event:", "sessions", "moderator"),
+    PageSpec("Analyse", "views/groups.py", "Stakeholder groups", ":material/groups:", "groups", "moderator"),
+    PageSpec("Analyse", "views/conversations.py", "Conversations", ":material/forum:", "conversations", "moderator"),
+    PageSpec("Report", "views/summary.py", "Post-event summary", ":material/summarize:", "summary", "organiser"),
+    PageSpec("Admin", "views/agenda.py", "Agenda and groups", ":material/edit_calendar:", "agenda", "organiser"),
+    PageSpec("Admin", "views/directory.py", "Directory and classification", ":material/badge:", "directory",
              "organiser"),
-    PageSpec("Admin", "pages/ingest_status.py", "Ingest status", ":material/database:", "ingest", "organiser"),
-    PageSpec("Account", "pages/account.py", "Account", ":material/account_circle:", "account", "participant"),
+    PageSpec("Admin", "views/ingest.py", "Ingest status", ":material/database:", "ingest", "organiser"),
+    PageSpec("Account", "views/account.py", "Account", ":material/account_circle:", "account", "participant"),
 ]
 
 

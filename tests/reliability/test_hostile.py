@@ -153,7 +153,7 @@ def test_every_csv_leaves_through_the_neutralising_writer():
     """Pages and the report write CSV only through engagement/exports.py (to_csv anywhere else
     would be a way round it), and XLSX only through the report's workbook writer."""
     offenders = []
-    for path in list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "pages").glob("*.py")) + [ROOT / "dashboard.py"]:
+    for path in list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "views").glob("*.py")) + [ROOT / "dashboard.py"]:
         source = path.read_text(encoding="utf-8")
         if re.search(r"\.to_csv\(|csv\.writer\(", source) and path.name != "exports.py":
             offenders.append(str(path.relative_to(ROOT)))
@@ -168,7 +168,7 @@ def test_markup_is_only_ever_our_own_constant_text():
     question, a name or a bio."""
     import ast
 
-    sources = list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "pages").glob("*.py")) + [ROOT / "dashboard.py"]
+    sources = list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "views").glob("*.py")) + [ROOT / "dashboard.py"]
     markup_calls = []
     for path in sources:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
@@ -184,4 +184,4 @@ def test_markup_is_only_ever_our_own_constant_text():
                 assert arguments and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
                                          for a in arguments), f"{where}: markup built from something other than " \
                                                                "a constant string"
-    assert markup_calls == ["pages/screen.py:21"]  # the projector's stylesheet; a new one is looked at here
+    assert markup_calls == ["views/screen.py:21"]  # the projector's stylesheet; a new one is looked at here

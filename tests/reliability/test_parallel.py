@@ -19,7 +19,7 @@ from engagement.models import AgendaSession
 
 from ..conftest import ROOT
 
-PAGES_READ = ["pages/live.py", "pages/qa_queue.py", "pages/engagement_overview.py", "pages/ask.py"]
+PAGES_READ = ["views/live.py", "views/queue.py", "views/engagement.py", "views/ask.py"]
 
 
 def event_loaded(url: str) -> bool:

@@ -70,7 +70,7 @@ def test_the_menu_offers_exactly_a_roles_pages(demo_db, monkeypatch, role, tally
 def test_wrong_passwords_are_slowed_down_and_open_nothing(demo_db, monkeypatch, tally):
     for name, value in {"DATABASE_URL": demo_db, **PASSWORDS}.items():
         monkeypatch.setenv(name, value)
-    at = AppTest.from_file(str(ROOT / "pages/agenda.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(ROOT / "views/agenda.py"), default_timeout=90).run()
     took = []
     for guess in ["organiser", "password", "Password1"]:
         at.text_input(key="sign-in-organiser-password").input(guess)

@@ -122,7 +122,7 @@ def test_a_failed_sign_in_shows_no_secret(worked_db, monkeypatch, tally):
     url, _, _ = worked_db
     for name, value in {"DATABASE_URL": url, **SECRETS}.items():
         monkeypatch.setenv(name, value)
-    at = AppTest.from_file(str(ROOT / "pages/agenda.py"), default_timeout=90).run()
+    at = AppTest.from_file(str(ROOT / "views/agenda.py"), default_timeout=90).run()
     at.text_input(key="sign-in-organiser-password").input(SECRETS["ORGANISER_PASSWORD"][:-1])
     next(b for b in at.button if b.label == "Sign in").click().run()
     assert any("opens nothing" in e.value for e in at.error)

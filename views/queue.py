@@ -40,7 +40,7 @@ toggle_column, link_column = st.columns([2, 1])
 shown = toggle_column.toggle("Show the asker's name on the projector", value=attribution, key="screen-attribution",
                              disabled=not actor)
 # In this tab, so the sign-in carries over; the projector view then follows this session.
-link_column.page_link("pages/screen.py", label="Projector view of this session", icon=":material/tv:",
+link_column.page_link("views/screen.py", label="Projector view of this session", icon=":material/tv:",
                       query_params={"session": session_key(session_id)})
 if shown != attribution:
     with db.writing() as session:
