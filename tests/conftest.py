@@ -14,13 +14,15 @@ from engagement.question_import import import_questions
 from engagement.sync import sync_event
 
 ROOT = Path(__file__).resolve().parent.parent
-REAL_DATA = ROOT.parent / "shared" / "real-data" / "x-api-v2"
+# Real recorded API responses, copied in with their sources and licences (tests/data/README.md).
+TEST_DATA = ROOT / "tests" / "data"
 
 
-def real_data(name: str) -> Path:
-    path = REAL_DATA / name
+def real_data(name: str, source: str = "x-api-v2") -> Path:
+    """A real recorded file from ``tests/data/<source>/``."""
+    path = TEST_DATA / source / name
     if not path.exists():
-        pytest.fail(f"{path} is missing: the tests need ../shared/real-data beside the repository")
+        pytest.fail(f"{path} is missing from the repository's test data (tests/data/README.md)")
     return path
 
 

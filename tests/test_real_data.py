@@ -1,4 +1,4 @@
-"""Every file of ../shared/real-data/x-api-v2 imports with exact, known counts."""
+"""Every file of tests/data/x-api-v2 (real twarc2 pages) imports with exact, known counts."""
 
 import pytest
 from sqlalchemy import func
