@@ -172,9 +172,15 @@ def test_every_page_runs_for_an_organiser(demo_db, monkeypatch, page):
         assert at.title[0].value == page.title
 
 
+def everything(at):
+    """The Analyse pages open on the event's days; these tests compare with the whole collection."""
+    at.button_group(key="filter-period").set_value("all").run()
+    return at
+
+
 def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("views/engagement.py").run()
+    everything(at.switch_page("views/engagement.py").run())
     metrics = {m.label: m.value for m in at.metric}
     posts = sql(demo_db, "SELECT count(*) FROM post WHERE collected")
     voices = sql(demo_db, "SELECT count(DISTINCT author_id) FROM post WHERE collected")
@@ -198,7 +204,7 @@ def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatc
 
 def test_filters_change_the_figures(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("views/engagement.py").run()
+    everything(at.switch_page("views/engagement.py").run())
     at.sidebar.multiselect(key="filter-groups").set_value(["osce"]).run()
     at.sidebar.multiselect(key="filter-kinds").set_value(["original", "quote"]).run()
     expected = sql(demo_db, "SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id WHERE p.collected "
@@ -211,7 +217,7 @@ def test_filters_change_the_figures(demo_db, monkeypatch):
 
 def test_group_page_uses_the_taxonomy_colours(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("views/groups.py").run()
+    everything(at.switch_page("views/groups.py").run())
     figure = plotly(at, 0)
     posts = trace(figure, "Posts")
     colours = dict(zip(posts["y"], posts["marker"]["color"]))
@@ -221,7 +227,7 @@ def test_group_page_uses_the_taxonomy_colours(demo_db, monkeypatch):
 
 def test_the_conversation_matrix_counts_every_interaction(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
-    at.switch_page("views/conversations.py").run()
+    everything(at.switch_page("views/conversations.py").run())
     matrix = plotly(at, 0)["data"][0]
     referenced = sql(demo_db, "SELECT count(*) FROM post p JOIN post t ON t.platform_id = p.referenced_platform_id "
                               "JOIN author ta ON ta.id = t.author_id WHERE p.collected AND p.kind != 'original'")
@@ -254,7 +260,7 @@ def test_live_shows_the_running_session_with_figures_equal_to_sql(clocked_db, mo
     pending = sql(clocked_db, "SELECT count(*) FROM question WHERE session_id = ? AND status = 'pending'", session_id)
     assert metrics["Questions pending"] == f"{pending:,}"
     newest = at.dataframe[0].value
-    assert len(newest) == 20 and newest["time"].iloc[0] <= "13:30:00"
+    assert len(newest) == 20 and newest["Time"].iloc[0] <= "13:30:00"
     assert any("(replay clock)" in s.value for s in list(at.success) + list(at.warning))
 
 

@@ -138,15 +138,15 @@ def test_the_cli_writes_html_xlsx_csv_and_reads_back(hostile_url, tmp_path):
     headline = {row[0]: row[1] for row in workbook["Headline"].iter_rows(min_row=2, values_only=True)}
     assert headline["collected posts"] == str(one(hostile_url, "SELECT count(*) FROM post WHERE collected"))
     rows = list(workbook["By session"].iter_rows(values_only=True))
-    posts_column = rows[0].index("posts")
+    posts_column = rows[0].index("Posts")
     assert sum(row[posts_column] for row in rows[1:]) == one(hostile_url, "SELECT count(*) FROM post WHERE collected")
     questions = list(workbook["Published questions"].iter_rows(values_only=True))
     header = questions[0]
-    hostile = next(row for row in questions[1:] if row[header.index("votes")] == 999)
+    hostile = next(row for row in questions[1:] if row[header.index("Votes")] == 999)
     # A formula stays text in the workbook; the name is there because --names was given.
-    assert hostile[header.index("question")].startswith("'=HYPERLINK(")
-    assert hostile[header.index("name")] == "Zxq <b>Hostile</b> Name"
-    assert hostile[header.index("affiliation")] == "'@evil"
+    assert hostile[header.index("Question")].startswith("'=HYPERLINK(")
+    assert hostile[header.index("Name")] == "Zxq <b>Hostile</b> Name"
+    assert hostile[header.index("Affiliation")] == "'@evil"
     assert workbook["Published questions"].cell(row=2, column=1).data_type != "f"
     csv_text = (out / "csv" / "published-questions.csv").read_text()
     assert "'=HYPERLINK(" in csv_text and "participant" not in csv_text
@@ -160,7 +160,7 @@ def test_names_are_left_out_by_default(hostile_url, tmp_path):
     assert result.returncode == 0, result.stderr
     questions = list(openpyxl.load_workbook(tmp_path / "r" / "report.xlsx")["Published questions"]
                      .iter_rows(values_only=True))
-    assert "name" not in questions[0] and "affiliation" not in questions[0]
+    assert "Name" not in questions[0] and "Affiliation" not in questions[0] and "Question" in questions[0]
     assert "Zxq" not in (tmp_path / "r" / "report.html").read_text()
 
 
@@ -249,7 +249,7 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     total = len(demo_report.tables["Published questions"])
     assert f"The 4 most voted of {total:,} published questions; the downloads above list them all." in \
         [c.value for c in at.caption]
-    listed = [d.value for d in at.dataframe if "question" in d.value.columns]
+    listed = [d.value for d in at.dataframe if "Question" in d.value.columns]
     assert [len(table) for table in listed] == [4]
 
 

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import admin, db
+from engagement import admin, db, display
 from engagement.app import start
 from engagement.attribution import reattribute_in_steps
 from engagement.event import EventConfigError
@@ -21,10 +21,12 @@ with db.reading() as session:
     groups = admin.groups_frame(session)
 edited = st.data_editor(
     agenda, num_rows="dynamic", hide_index=True, key="agenda-editor",
-    column_config={"kind": st.column_config.SelectboxColumn("kind", options=["plenary", "panel", "side_event", "break"],
-                                                            required=True),
-                   "start": st.column_config.DatetimeColumn("start", format="YYYY-MM-DD HH:mm", required=True),
-                   "end": st.column_config.DatetimeColumn("end", format="YYYY-MM-DD HH:mm", required=True)})
+    column_config=widgets.editor_config(
+        agenda,
+        kind=st.column_config.SelectboxColumn(display.label("kind"), required=True,
+                                              options=["plenary", "panel", "side_event", "break"]),
+        start=st.column_config.DatetimeColumn(display.label("start"), format="YYYY-MM-DD HH:mm", required=True),
+        end=st.column_config.DatetimeColumn(display.label("end"), format="YYYY-MM-DD HH:mm", required=True)))
 if st.button("Save the agenda", type="primary", key="save-agenda"):
     try:
         with db.writing() as session:
@@ -37,12 +39,13 @@ if st.button("Save the agenda", type="primary", key="save-agenda"):
         st.cache_data.clear()
         st.success(f"Agenda saved; {moved:,} posts moved to another session.")
 widgets.download(edited.assign(start=edited["start"].astype(str).str[:16], end=edited["end"].astype(str).str[:16]),
-                 "agenda", "Download as agenda.csv")
+                 "agenda", "Download as agenda.csv", raw=True)  # the event file's own columns: read back
 
 st.subheader("Stakeholder groups")
 st.caption("Labels, descriptions, order and colours. Keys are referred to by the directory and by stored "
            "authors: add or rename them in data/stakeholder_groups.csv.")
-edited_groups = st.data_editor(groups, hide_index=True, disabled=["key"], key="groups-editor")
+edited_groups = st.data_editor(groups, hide_index=True, disabled=["key"], key="groups-editor",
+                               column_config=widgets.editor_config(groups))
 if st.button("Save the groups", key="save-groups"):
     try:
         with db.writing() as session:

@@ -5,7 +5,7 @@ Questions, names and affiliations are shown with ``st.text`` only: verbatim, nev
 
 import streamlit as st
 
-from engagement import analytics, db
+from engagement import analytics, db, display
 from engagement.app import start
 from engagement.qa import asking, blocklist, privacy
 from engagement.qa.language import LANGUAGE_NAMES
@@ -47,7 +47,7 @@ with st.form("ask-form"):
     languages = ["auto"] + list(dict.fromkeys(event.languages + list(LANGUAGE_NAMES)))
     language = st.selectbox("Language", languages, key="ask-language",
                             format_func=lambda code: "Detect automatically" if code == "auto"
-                            else f"{LANGUAGE_NAMES.get(code, code)} ({code})")
+                            else display.language_name(code))
     with st.expander("Add your name, group or affiliation (optional)"):
         st.text(asking.CONSENT_TEXT)
         name = st.text_input("Name", key="ask-name", max_chars=asking.MAX_NAME_CHARS)

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import admin, analytics, db, settings
+from engagement import admin, analytics, db, display, settings
 from engagement.app import start
 from engagement.classification import reclassify_in_steps, set_override
 from engagement.event import EventConfigError
@@ -35,8 +35,8 @@ st.caption("Order of decision: a moderator's override, then the directory of kno
 st.subheader("Known accounts")
 group_keys = list(groups["key"])
 edited = st.data_editor(directory, num_rows="dynamic", hide_index=True, key="directory-editor",
-                        column_config={"group": st.column_config.SelectboxColumn("group", options=group_keys,
-                                                                                 required=True)})
+                        column_config=widgets.editor_config(directory, group=st.column_config.SelectboxColumn(
+                            display.label("group"), options=group_keys, required=True)))
 left, right = st.columns(2)
 if left.button("Save the directory and reclassify", type="primary", key="save-directory"):
     try:
@@ -63,7 +63,9 @@ if query.strip():
     if found.empty:
         st.info("No author matches.")
     else:
-        st.dataframe(found.drop(columns=["id"]), hide_index=True, key="authors-found")
+        shown = found.drop(columns=["id"])
+        st.dataframe(display.for_page(shown, event.time_zone), hide_index=True, key="authors-found",
+                     column_config=widgets.column_config(shown))
         choice = st.selectbox("Author", list(found["id"]), key="override-author",
                               format_func=lambda i: str(found.loc[found["id"] == i, "handle"].iloc[0]))
         labels = dict(zip(groups["key"], groups["label"]))

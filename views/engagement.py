@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from engagement import analytics, charts, db, settings
+from engagement import analytics, charts, db, display, settings
 from engagement.app import start
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -43,7 +43,10 @@ st.caption(f"Posts reporting impressions: {reach['posts reporting impressions']:
 
 left, right = st.columns(2)
 with left:
-    widgets.chart(charts.ranked_bars(languages, "language", "posts", "Languages", "Posts", "Language"),
+    # Codes with no language ("und", "zxx", …) share one name: one bar.
+    named = (languages.assign(language=languages["language"].map(display.language_name))
+             .groupby("language", as_index=False, sort=False)["posts"].sum().sort_values("posts", ascending=False))
+    widgets.chart(charts.ranked_bars(named, "language", "posts", "Languages", "Posts", "Language"),
                   languages, "languages")
 with right:
     widgets.chart(charts.ranked_bars(tags, "hashtag", "posts", "Hashtags used beside the event's", "Posts",

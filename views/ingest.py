@@ -1,8 +1,9 @@
 """Ingest status (organisers): each source's last run, resume points, rejected records with reasons."""
 
+import pandas as pd
 import streamlit as st
 
-from engagement import admin, db, live, settings
+from engagement import admin, db, display, live, settings
 from engagement.app import start
 from engagement.status import database_status
 from engagement.ui import widgets
@@ -33,7 +34,7 @@ st.caption("Last write by the worker: " + ("never" if age is None else f"{age:,.
 st.subheader("Last run of each source")
 widgets.table(runs, "ingest-runs", empty="Nothing has been ingested yet.")
 st.subheader("Resume points")
-st.dataframe([{"source": k, "position": v} for k, v in status["checkpoints"].items()], hide_index=True,
-             key="checkpoints")
+st.dataframe(pd.DataFrame([(k, v) for k, v in status["checkpoints"].items()], columns=["source", "position"])
+             .rename(columns=display.label), hide_index=True, key="checkpoints")
 st.subheader("Rejected records (newest first)")
 widgets.table(rejected, "rejected-records", empty="No record has been rejected.")

@@ -3,10 +3,10 @@ answered, archive; every state restorable; claims and other moderators' actions 
 
 import streamlit as st
 
-from engagement import analytics, charts, db
+from engagement import analytics, charts, db, display
 from engagement.app import start
 from engagement.qa import listing, moderation
-from engagement.qa.language import LANGUAGE_NAMES
+from engagement.qa.language import LANGUAGE_NAMES  # the languages detection knows
 from engagement.ui import widgets
 from engagement.ui.auth import require
 from engagement.ui.moderation import ERROR, PANEL, card, notice, panel
@@ -51,7 +51,7 @@ tab = st.segmented_control("Queue", list(TAB_NAMES), format_func=TAB_NAMES.get, 
 with st.expander("Filters"):
     chosen_groups = st.multiselect("Stakeholder groups", list(group_labels), format_func=group_labels.get,
                                    key="queue-groups", placeholder="All groups")
-    chosen_languages = st.multiselect("Languages", list(LANGUAGE_NAMES), format_func=LANGUAGE_NAMES.get,
+    chosen_languages = st.multiselect("Languages", list(LANGUAGE_NAMES), format_func=display.language_name,
                                       key="queue-languages", placeholder="All languages")
     flagged_only = st.toggle("Only questions held by the blocklist", key="queue-flagged")
     sort = st.selectbox("Order", ["chair", "votes", "newest", "oldest"], key="queue-sort",
@@ -90,7 +90,9 @@ def board() -> None:
     st.subheader("Who is being heard")
     st.caption("Each stakeholder group's share of the questions submitted in this session, beside its share of "
                "those approved and answered: a group far below its submitted share has not been heard yet.")
-    widgets.chart(charts.heard(heard), heard, f"heard-{session_id}", empty="No questions in this session yet.")
+    # Its CSV: the group's name, not its key.
+    widgets.chart(charts.heard(heard), heard.drop(columns=["group"]).rename(columns={"label": "group"}),
+                  f"heard-{session_id}", empty="No questions in this session yet.")
     st.subheader("Recent moderation")
     recent["at"] = recent["at"].dt.tz_convert(event.time_zone).dt.strftime("%H:%M:%S") if not recent.empty else []
     widgets.table(recent, f"audit-recent-{session_id}", empty="No moderation actions yet in this session.")

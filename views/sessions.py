@@ -9,9 +9,8 @@ from engagement.ui.auth import require
 
 require("moderator")
 event = start()
-widgets.page_header("Sessions", event)
-st.info("The agenda is illustrative: modelled on the concept note, not the published programme.",
-        icon=":material/event_note:")
+widgets.page_header("Sessions", event,
+                    notes=["The agenda is illustrative: modelled on the concept note, not the published programme."])
 f = widgets.filters(event)
 
 

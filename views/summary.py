@@ -16,8 +16,13 @@ from engagement.ui.auth import require
 
 require("organiser")
 event = start()
-widgets.page_header("Post-event summary", event)
-f = widgets.filters(event)
+widgets.page_header("Post-event summary", event, notes=None)
+# The report covers everything collected, as the files `python -m ingest report` writes do; the
+# event's days are one click away in the sidebar.
+f = widgets.filters(event, period="all")
+# Drawn in this order on the page, filled once the summary is read: the one notice area and the
+# headline figures first, then the options that change them.
+notice_area, headline_area = st.container(), st.container()
 
 left, right = st.columns(2)
 names = left.toggle("Include participants' names and affiliations", value=False, key="summary-names",
@@ -50,16 +55,17 @@ except RegistrationsError as problem:
     st.error(f"The registrations file cannot be used: {problem}", icon=":material/error:")
     st.stop()
 
-for caveat in summary.caveats:
-    st.warning(caveat, icon=":material/info:")
+with notice_area:
+    widgets.notices([*summary.caveats, widgets.describe(f, event)])
 
-st.subheader("Headline figures")
-figures = list(summary.headline.items())
-for start_at in range(0, len(figures), 6):
-    for column, (label, value) in zip(st.columns(6), figures[start_at:start_at + 6]):
-        column.metric(label.capitalize(), f"{value:,}" if isinstance(value, int) else str(value))
-if summary.under_heard:
-    st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))
+with headline_area:
+    st.subheader("Headline figures")
+    figures = list(summary.headline.items())
+    for start_at in range(0, len(figures), 6):
+        for column, (label, value) in zip(st.columns(6), figures[start_at:start_at + 6]):
+            column.metric(label.capitalize(), f"{value:,}" if isinstance(value, int) else str(value))
+    if summary.under_heard:
+        st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))
 
 downloads = st.columns(4)
 # Each file is made when its button is clicked, not on every run of the page.

@@ -4,10 +4,12 @@ table escaped, a print stylesheet, no request to any network."""
 from __future__ import annotations
 
 import html
+from datetime import datetime
 
 import pandas as pd
 import plotly.io as pio
 
+from .. import display
 from ..timeutil import to_local
 from .content import Report
 
@@ -46,8 +48,10 @@ TITLES = {"By session": "Participation by session", "By group": "Participation b
 
 
 def _cell(value) -> str:
-    if value is None or (isinstance(value, float) and pd.isna(value)):
+    if value is None or value is pd.NaT or (isinstance(value, float) and pd.isna(value)):
         return "<td></td>"
+    if isinstance(value, datetime):  # local already (display.for_page)
+        return f"<td>{value:{display.PAGE_TIME}}</td>"
     if isinstance(value, bool):
         return f"<td>{'yes' if value else 'no'}</td>"
     if isinstance(value, (int, float)):
@@ -56,9 +60,11 @@ def _cell(value) -> str:
     return f"<td>{html.escape(str(value))}</td>"
 
 
-def table_html(frame: pd.DataFrame, limit: int = 500) -> str:
+def table_html(frame: pd.DataFrame, limit: int = 500, zone: str = "UTC") -> str:
+    """``frame`` as an escaped HTML table: human headers, times in ``zone``, language names."""
     if frame.empty:
         return '<p class="note">Nothing to show.</p>'
+    frame = display.for_page(frame, zone)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
     rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>"
                    for row in frame.head(limit).itertuples(index=False, name=None))
@@ -97,7 +103,7 @@ def render(report: Report) -> str:
                 config={"displaylogo": False, "responsive": True}) + "</div>")
             first_chart = False
         if name in report.tables:
-            parts.append(table_html(report.tables[name]))
+            parts.append(table_html(report.tables[name], zone=zone))
     body = "\n".join(parts)
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'

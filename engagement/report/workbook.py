@@ -5,16 +5,17 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.utils import get_column_letter
 
+from .. import display
 from ..exports import csv_bytes, neutralise
-from ..timeutil import to_local
 from .content import Report
 
 INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
+XLSX_TIME = "yyyy-mm-dd hh:mm"
 
 
 def sheet_name(name: str) -> str:
@@ -25,28 +26,31 @@ def file_stem(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
-def _local_times(frame: pd.DataFrame, zone: str) -> pd.DataFrame:
-    """Spreadsheets hold no time zones: aware times become the event's local time."""
-    out = frame.copy()
-    for column in out.columns:
-        if isinstance(out[column].dtype, pd.DatetimeTZDtype):
-            out[column] = out[column].dt.tz_convert(zone).dt.tz_localize(None)
-        elif out[column].dtype == object and out[column].map(lambda v: isinstance(v, datetime)).any():
-            out[column] = out[column].map(
-                lambda v: to_local(v, zone).replace(tzinfo=None) if isinstance(v, datetime) else v)
-    return out
+def tables(report: Report, times: str = "text") -> dict[str, pd.DataFrame]:
+    """The report's tables as files hold them (``display.for_export``): human headers, times in the
+    event's zone (sortable text for CSV; ``times="datetime"``: date cells for a spreadsheet, which holds
+    no time zones) under a header naming the zone, language names."""
+    zone = report.event.time_zone
+    return {name: display.for_export(frame, zone, times) for name, frame in report.tables.items()}
 
 
-def tables(report: Report) -> dict[str, pd.DataFrame]:
-    return {name: _local_times(frame, report.event.time_zone) for name, frame in report.tables.items()}
+def _format_sheet(sheet, frame: pd.DataFrame) -> None:
+    """Date cells shown as "2018-04-23 09:30", columns wide enough for their headers."""
+    for index, column in enumerate(frame.columns, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = min(max(12, len(str(column)) + 2), 50)
+        if pd.api.types.is_datetime64_any_dtype(frame[column].dtype):
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.number_format = XLSX_TIME
 
 
 def write_xlsx(report: Report, path):
     """Write to ``path`` (a file name or a binary buffer) and return it."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        caveats = pd.DataFrame({"caveat": report.caveats or ["none"]})
-        for name, frame in {**tables(report), "Caveats": caveats}.items():
+        caveats = display.for_export(pd.DataFrame({"caveat": report.caveats or ["none"]}), report.event.time_zone)
+        for name, frame in {**tables(report, times="datetime"), "Caveats": caveats}.items():
             neutralise(frame).to_excel(writer, sheet_name=sheet_name(name), index=False)
+            _format_sheet(writer.sheets[sheet_name(name)], frame)
     return path
 
 

@@ -8,11 +8,10 @@ from datetime import datetime
 
 import streamlit as st
 
-from .. import db
+from .. import db, display
 from ..models import QuestionStatus as S
 from ..qa import listing, moderation
 from ..qa.asking import MAX_QUESTION_CHARS, QuestionRefused
-from ..qa.language import LANGUAGE_NAMES
 from ..qa.states import IllegalTransition, applies
 from ..timeutil import to_utc, utcnow
 
@@ -77,7 +76,7 @@ def card(item: listing.QueueItem, actor: str, group_labels: dict[str, str], now:
     with st.container(border=True, key=f"question-{item.id}"):
         age = int((now - item.created_at).total_seconds() // 60)
         meta = [f"#{item.id}", STATE_NAMES[item.status], f"{item.votes} votes",
-                LANGUAGE_NAMES.get(item.language or "", item.language or "language unknown"),
+                display.language_name(item.language) if item.language else "language unknown",
                 group_labels.get(item.group_key or "", "group not stated"), f"{age} min ago" if age < 600 else ""]
         st.text(("★ " if item.starred else "") + " · ".join(filter(None, meta)))
         st.text(item.text)

@@ -3,17 +3,19 @@ into dataframe cells or ``st.text``; never markdown."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, time as clock_time, timedelta
 
 import pandas as pd
 import streamlit as st
 
-from .. import analytics, db, exports, settings
+from .. import analytics, db, display, exports, settings
 from ..event import EventConfig
 from ..timeutil import to_local, to_utc
 
 KIND_LABELS = {"original": "Originals", "retweet": "Retweets", "reply": "Replies", "quote": "Quotes"}
+PERIODS = {"event": "Event days", "all": "Everything collected"}
+DEMO_NOTICE = "Demo data: a synthetic collection. Every account, post and question is invented."
 
 
 @st.cache_data(ttl=30, show_spinner=False)
@@ -25,21 +27,30 @@ def _options(url: str) -> dict:
     return options
 
 
-def filters(event: EventConfig) -> analytics.Filters:
-    """The sidebar filters: time range, sessions, groups, kinds, languages."""
+def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
+    """The sidebar filters: time range, sessions, groups, kinds, languages. The days offered are the
+    event's (``period="event"``, the default) or every day with collected posts (``"all"``); the other
+    is one click away."""
     options = _options(settings.database_url())
     sidebar = st.sidebar
     sidebar.header("Filters")
     first = to_local(options["first"], event.time_zone).date() if options["first"] else event.start_date
     last = to_local(options["last"], event.time_zone).date() if options["last"] else event.end_date
-    start_day = min(first, event.start_date)
-    end_day = max(last, event.end_date)
-    days = sidebar.date_input("Days", value=(start_day, end_day), min_value=start_day,
-                              max_value=end_day, key="filter-days")
+    chosen_period = sidebar.segmented_control("Period", list(PERIODS), format_func=PERIODS.get, default=period,
+                                              required=True, key="filter-period") or period
+    if chosen_period == "event":
+        start_day, end_day = event.start_date, event.end_date
+    else:
+        start_day, end_day = min(first, event.start_date), max(last, event.end_date)
+    # A key per period: switching gives that period's whole range, not the other's choice.
+    days = sidebar.date_input("Days", value=(start_day, end_day), min_value=start_day, max_value=end_day,
+                              key=f"filter-days-{chosen_period}")
     start = end = None
     if isinstance(days, tuple) and len(days) == 2:
         start = to_utc(datetime.combine(days[0], clock_time()), event.time_zone)
         end = to_utc(datetime.combine(days[1] + timedelta(days=1), clock_time()), event.time_zone)
+    if chosen_period == "all" and isinstance(days, tuple) and tuple(days) == (start_day, end_day):
+        start = end = None  # everything collected: no bound at all
     sessions = options["sessions"]
     session_labels = {int(r.id): r.title for r in sessions.itertuples()} | {analytics.BETWEEN: "Between sessions"}
     chosen_sessions = sidebar.multiselect("Sessions", list(session_labels), format_func=session_labels.get,
@@ -49,19 +60,52 @@ def filters(event: EventConfig) -> analytics.Filters:
                                         key="filter-groups", placeholder="All groups")
     chosen_kinds = sidebar.multiselect("Post kinds", options["kinds"], format_func=KIND_LABELS.get,
                                        key="filter-kinds", placeholder="All kinds")
-    chosen_languages = sidebar.multiselect("Languages", options["languages"], key="filter-languages",
-                                           placeholder="All languages")
+    # The value stays the code the posts carry; people read the language's name.
+    chosen_languages = sidebar.multiselect("Languages", options["languages"], format_func=display.language_name,
+                                           key="filter-languages", placeholder="All languages")
     return analytics.Filters(start=start, end=end,
                              sessions=tuple(chosen_sessions) or None, groups=tuple(chosen_groups) or None,
                              kinds=tuple(chosen_kinds) or None, languages=tuple(chosen_languages) or None)
 
 
+def describe(f: analytics.Filters, event: EventConfig) -> str | None:
+    """The filters in effect, in a few words of our own (counts, not people's text), or None when none is."""
+    parts = []
+    if f.start or f.end:
+        first = to_local(f.start, event.time_zone).date() if f.start else None
+        last = to_local(f.end - timedelta(days=1), event.time_zone).date() if f.end else None
+        if (first, last) == (event.start_date, event.end_date):
+            parts.append("the event's days only")
+        else:
+            parts.append(f"days {first:%d %b} – " if first else "days … – ")
+            parts[-1] += f"{last:%d %b %Y}" if last else "…"
+    for name, values in (("sessions", f.sessions), ("stakeholder groups", f.groups), ("post kinds", f.kinds)):
+        if values:
+            parts.append(f"{len(values)} {name if len(values) > 1 else name[:-1]}")
+    if f.languages:
+        parts.append(", ".join(display.language_name(code) for code in f.languages))
+    return "Filtered: " + "; ".join(parts) + "." if parts else None
+
+
+def _zone() -> str:
+    from ..app import start
+
+    return start().time_zone
+
+
 def download(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
-             label: str = "Download the data (CSV)") -> None:
+             label: str = "Download the data (CSV)", *, zone: str | None = None, raw: bool = False) -> None:
     """A CSV download of ``frame``, or of what ``frame()`` reads: made on click (on a thread of its
-    own), not on every run of the page."""
+    own), not on every run of the page. Human headers, times in the event's zone as sortable text
+    (the header names the zone), language names; ``raw``: the columns as they are, for a file the
+    app reads back (agenda.csv)."""
     load = frame if callable(frame) else lambda: frame
-    st.download_button(label, lambda: exports.csv_bytes(load()), f"{name}.csv", "text/csv", key=f"download-{name}")
+    zone = zone or _zone()
+
+    def data() -> bytes:
+        loaded = load()
+        return exports.csv_bytes(loaded if raw else display.for_export(loaded, zone))
+    st.download_button(label, data, f"{name}.csv", "text/csv", key=f"download-{name}")
 
 
 def read_later(query: Callable[..., pd.DataFrame], *args, **kwargs) -> Callable[[], pd.DataFrame]:
@@ -84,20 +128,69 @@ def chart(figure, frame: pd.DataFrame, name: str, empty: str = "No posts match t
     download(frame, name)
 
 
+def column_config(frame: pd.DataFrame, link_column: str | None = None) -> dict:
+    """``st.column_config`` for ``frame`` as ``display.for_page`` shows it (keyed by the human labels):
+    times in the page's format, counts with thousands separators, shares as percentages, long text wide,
+    links as "open"."""
+    config = {}
+    for column in frame.columns:
+        kind = "link" if column == link_column else display.kind_of(column, frame[column])
+        name = display.label(column)
+        if kind == "time":
+            config[name] = st.column_config.DatetimeColumn(name, format=display.PAGE_TIME_MOMENT)
+        elif kind == "share":
+            config[name] = st.column_config.NumberColumn(name, format="percent")
+        elif kind == "ratio":
+            config[name] = st.column_config.NumberColumn(name, format="%.2f")
+        elif kind == "count":
+            config[name] = st.column_config.NumberColumn(name, format="localized")
+        elif kind == "link":
+            config[name] = st.column_config.LinkColumn(name, display_text="open", width="small")
+        elif kind == "flag":
+            config[name] = st.column_config.CheckboxColumn(name)
+        elif kind == "text":
+            config[name] = st.column_config.TextColumn(name, width="large")
+    return config
+
+
+def editor_config(frame: pd.DataFrame, **overrides) -> dict:
+    """Column labels for a ``st.data_editor`` of ``frame``: the editor keeps the column names (the code
+    saves by them), people read the labels. ``overrides``: a column's own config (give it its label)."""
+    return {column: overrides.get(column) or st.column_config.Column(display.label(column))
+            for column in frame.columns}
+
+
 def table(frame: pd.DataFrame, name: str, link_column: str | None = None,
           empty: str = "No posts match these filters.") -> None:
-    """Untrusted text in dataframe cells: shown verbatim, never rendered."""
+    """Untrusted text in dataframe cells: shown verbatim, never rendered. Human labels, times in the
+    event's zone, language names (``display.for_page``), and the same table as CSV."""
     if frame.empty:
         st.info(empty, icon=":material/filter_alt_off:")
         return
-    config = {link_column: st.column_config.LinkColumn(link_column, display_text="open")} if link_column else None
-    st.dataframe(frame, hide_index=True, column_config=config, key=f"table-{name}")
-    download(frame, name)
+    zone = _zone()
+    st.dataframe(display.for_page(frame, zone), hide_index=True, column_config=column_config(frame, link_column),
+                 key=f"table-{name}")
+    download(frame, name, zone=zone)
 
 
-def demo_banner(is_demo: bool) -> None:
-    if is_demo:
-        st.warning("Demo data: a synthetic collection. Every account and post is invented.", icon=":material/science:")
+_MARKDOWN = str.maketrans({c: "\\" + c for c in "\\`*_{}[]<>()#+-!|~$"})
+
+
+def notices(items: Iterable[str | None] = (), demo: bool | None = None) -> None:
+    """The page's one notice area: demo data, illustrative agenda or registrations, filters in effect,
+    each said once, in one ``st.info`` (a short list when there are several). Only our own sentences go
+    in (st.info renders markdown; they are escaped all the same). ``demo``: None asks the database."""
+    demo = _is_demo(settings.database_url()) if demo is None else demo
+    said = [DEMO_NOTICE] if demo else []
+    for item in items:
+        if not item or (demo and item.startswith("Demo data")) or item in said:
+            continue
+        said.append(item)
+    if not said:
+        return
+    escaped = [item.translate(_MARKDOWN) for item in said]
+    body = escaped[0] if len(escaped) == 1 else "\n".join(f"- {item}" for item in escaped)
+    st.info(body, icon=":material/info:")
 
 
 @st.cache_data(ttl=10, show_spinner=False)
@@ -108,8 +201,12 @@ def _is_demo(url: str) -> bool:
         return flags.is_demo(session)
 
 
-def page_header(title: str, event: EventConfig, caption: str | None = None) -> None:
+def page_header(title: str, event: EventConfig, caption: str | None = None,
+                notes: Sequence[str] | None = ()) -> None:
+    """Title, the event line, and the notice area with ``notes`` (demo data added when it is);
+    ``notes=None``: the page draws its notice area itself (``notices``), once it knows what to say."""
     st.title(title)
     st.caption(caption or f"{event.name} · {event.start_date:%d %b %Y} – {event.end_date:%d %b %Y} · "
                           f"times in {event.time_zone}")
-    demo_banner(_is_demo(settings.database_url()))
+    if notes is not None:
+        notices(notes)
