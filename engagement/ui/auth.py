@@ -6,6 +6,11 @@ password field: ``ORGANISER_PASSWORD`` or ``MODERATOR_PASSWORD`` (environment fi
 secrets), compared in constant time; every failed attempt waits longer, per browser session and
 across the whole process, so guessing is slow.
 
+On the demo database (``flags.is_demo``) with neither a password nor ``[auth]`` configured, the
+sign-in form offers one-click "Sign in as moderator (demo)" / "Sign in as organiser (demo)" buttons
+instead, so that a newcomer can see every page. The button's callback checks the same conditions
+again, on the server, when it is clicked; the role it grants is bound to the button on the server.
+
 Every page calls ``require`` first: a page file run directly (a deep link to a freshly started
 server runs it around the entry point) still shows nothing outside the person's role.
 """
@@ -80,11 +85,53 @@ def _slow_down() -> None:
     time.sleep(min(0.5 * 2 ** (failures - 1), 8.0) + min(recent * 0.1, 5.0))
 
 
-def sign_in_form(key: str = "sign-in") -> None:
+def _passwords_configured() -> bool:
+    return any(setting(variable) for _, variable in PASSWORDS)
+
+
+def _demo_database(fresh: bool = False) -> bool:
+    """Whether the app's database carries the demo flag: the pages' cached reader (``widgets``), or
+    read now (``fresh``) for a decision that grants a role. Unreadable counts as not the demo's."""
+    from .. import db, flags, settings
+    from .widgets import _is_demo
+
+    url = settings.database_url()
+    try:
+        if not fresh:
+            return _is_demo(url)
+        with db.reading(url) as session:
+            return flags.is_demo(session)
+    except Exception:  # no database to ask: the open demo sign-in is not offered
+        return False
+
+
+def demo_sign_in_open(fresh: bool = False) -> bool:
+    """One-click staff sign-in: only on the demo database, and only with no password and no OIDC."""
+    return not oidc_configured() and not _passwords_configured() and _demo_database(fresh)
+
+
+def _demo_sign_in(wanted: str) -> None:
+    """The demo buttons' callback: the conditions are checked again now, whatever the page showed."""
+    if wanted in ("moderator", "organiser") and demo_sign_in_open(fresh=True):
+        st.session_state["role"] = wanted
+        st.session_state["failed_sign_ins"] = 0
+
+
+def sign_in_form(key: str = "sign-in", minimum: str = "moderator") -> None:
+    """The way in for staff; ``minimum``: the role the page needs (the demo offers only roles that open it)."""
+    if demo_sign_in_open():
+        st.info("This is the demo database and no staff password is configured, so anyone may sign in as "
+                "staff with one click; on a real event set MODERATOR_PASSWORD / ORGANISER_PASSWORD or OIDC "
+                "(docs/deploy.md).", icon=":material/science:")
+        for name in ("moderator", "organiser"):
+            if RANK[name] >= RANK[minimum]:
+                st.button(f"Sign in as {name} (demo)", key=f"{key}-demo-{name}", on_click=_demo_sign_in,
+                          args=(name,))
+        return
     if oidc_configured():
         st.button("Sign in", on_click=st.login, key=f"{key}-oidc")
         return
-    if not any(setting(variable) for _, variable in PASSWORDS):
+    if not _passwords_configured():
         st.info("No moderator or organiser password is configured (MODERATOR_PASSWORD, ORGANISER_PASSWORD).")
         return
     with st.form(key, clear_on_submit=True):
@@ -111,5 +158,5 @@ def require(minimum: str) -> None:
         return
     st.title("Sign in")
     st.write(f"This page is for {'organisers' if minimum == 'organiser' else 'moderators and organisers'}.")
-    sign_in_form(f"sign-in-{minimum}")
+    sign_in_form(f"sign-in-{minimum}", minimum)
     st.stop()
