@@ -17,6 +17,20 @@ $PY -m ingest replay data/demo.jsonl --questions data/demo.questions.csv --speed
   --from "2018-04-23 10:00" --skip-gaps 30 &
 replay=$!
 trap 'kill "$replay" 2>/dev/null || true' EXIT INT TERM
+# The replay marks the database as the demo's when it stores its first posts, a second or two after
+# it starts; the app, quicker to start, would serve its first page before that (without the demo
+# banner or the demo sign-in). So the app starts once the flag is there.
+marked() { [[ $($PY -m ingest status --json 2>/dev/null || true) == *'"demo": true'* ]]; }
+until marked; do
+  kill -0 "$replay" 2>/dev/null || { echo "the replay stopped before it stored any post" >&2; exit 1; }
+  sleep 0.5
+done
 
 echo "The app: http://localhost:$PORT  (demo data; the worker is replaying the collection)"
+if [ -n "${MODERATOR_PASSWORD:-}${ORGANISER_PASSWORD:-}" ]; then
+  echo "Staff pages: open Account and sign in with MODERATOR_PASSWORD or ORGANISER_PASSWORD (set in this shell)"
+else
+  echo "Staff pages: open Account and click 'Sign in as organiser (demo)' (shown only on the demo database" \
+    "with no password set)"
+fi
 $PY -m streamlit run dashboard.py --server.port "$PORT" --server.headless true --browser.gatherUsageStats false
