@@ -38,10 +38,12 @@ def _free_port() -> int:
 
 
 @contextmanager
-def serve(url: str):
-    """A freshly started app process on its own port."""
+def serve(url: str, *, passwords: bool = True):
+    """A freshly started app process on its own port; with the staff ``PASSWORDS``, or (``passwords=False``)
+    with none at all, as ``make demo`` starts it."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": url, **PASSWORDS}
+    env = {name: value for name, value in os.environ.items() if name not in PASSWORDS}
+    env.update({"DATABASE_URL": url, **(PASSWORDS if passwords else {})})
     process = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true", "--server.port",
          str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
@@ -161,6 +163,70 @@ def test_staff_pages_are_closed_to_a_first_request_on_a_fresh_server(hostile_db,
             page = watched.open(base)
             assert nav_labels(page) == ["Ask a question", "Account"], spec.url_path
             watched.close()
+
+
+# What a staff page may be called in a sidebar: its title, its URL path, the stem of its file (a
+# legacy page list names files), and the names its files had before they moved to views/.
+STAFF_NAMES = sorted({name.lower() for spec in STAFF for name in (spec.title, spec.url_path, Path(spec.path).stem)}
+                     | {"engagement overview", "engagement_overview", "ingest status", "ingest_status", "qa queue",
+                        "qa_queue"})
+
+
+def staff_names_in(text: str) -> list[str]:
+    """The staff page names in ``text``, as whole words ("live", not the "live_help" of an icon)."""
+    import re
+
+    return [name for name in STAFF_NAMES if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text.lower())]
+
+
+def test_a_fresh_server_lists_only_the_participants_menu_in_its_first_response(hostile_db, browser):
+    """The first request a freshly started server answers, to a public page and to two staff pages:
+    a sidebar holding the participant's menu and no staff page's name (a ``pages/`` folder beside the
+    entry point would make it Streamlit's legacy list of every file there)."""
+    for path in ("ask", "screen", "summary"):
+        with serve(hostile_db) as base:
+            watched = Watched(browser)
+            watched.page.add_init_script(SIDEBAR_RECORDER)
+            page = watched.open(f"{base}/{path}")
+            page.wait_for_selector('h1:has-text("Sign in"), h1:has-text("Ask a question")', timeout=30_000)
+            watched.settle()
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            assert sidebar.is_visible(), path
+            assert nav_labels(page) == ["Ask a question", "Account"], path
+            assert staff_names_in(sidebar.inner_text()) == [], path
+            # Nor for a moment on the way: every text the sidebar held since the page began to load.
+            seen = page.evaluate("window.sidebarTexts")
+            assert seen and staff_names_in("\n".join(seen)) == [], path
+            watched.close()
+
+
+# Records, from the page's first script on, every text the sidebar shows, however briefly.
+SIDEBAR_RECORDER = """
+window.sidebarTexts = [];
+new MutationObserver(() => {
+  const sidebar = document.querySelector('[data-testid="stSidebar"]');
+  const text = sidebar && sidebar.innerText;
+  if (text && window.sidebarTexts[window.sidebarTexts.length - 1] !== text) window.sidebarTexts.push(text);
+}).observe(document, {childList: true, subtree: true, characterData: true});
+"""
+
+
+def test_a_newcomer_reaches_the_charts_in_three_clicks_on_the_demo(hostile_db, browser):
+    """The demo database, no password: Account, "Sign in as organiser (demo)", Engagement."""
+    with serve(hostile_db, passwords=False) as base:
+        watched = Watched(browser)
+        page = watched.open(base)
+        assert page.locator('[data-testid="stPlotlyChart"]').count() == 0
+        go(watched, "Account")  # 1
+        assert page.locator('input[type="password"]').count() == 0
+        page.get_by_role("button", name="Sign in as organiser (demo)").click()  # 2
+        watched.settle()
+        page.wait_for_selector("text=Signed in as organiser", timeout=30_000)
+        go(watched, "Engagement")  # 3
+        page.wait_for_selector('h1:has-text("Engagement")', timeout=30_000)
+        page.wait_for_selector('[data-testid="stPlotlyChart"] .js-plotly-plot', timeout=30_000)
+        assert watched.count("stPlotlyChart") >= 2 and watched.count("stException") == 0
+        watched.close()
 
 
 def nav_labels(page) -> list[str]:
