@@ -93,12 +93,12 @@ def _demo_database(fresh: bool = False) -> bool:
     """Whether the app's database carries the demo flag: the pages' cached reader (``widgets``), or
     read now (``fresh``) for a decision that grants a role. Unreadable counts as not the demo's."""
     from .. import db, flags, settings
-    from .widgets import _is_demo
+    from .widgets import is_demo_database
 
     url = settings.database_url()
     try:
         if not fresh:
-            return _is_demo(url)
+            return is_demo_database(url)
         with db.reading(url) as session:
             return flags.is_demo(session)
     except Exception:  # no database to ask: the open demo sign-in is not offered

@@ -180,7 +180,7 @@ def notices(items: Iterable[str | None] = (), demo: bool | None = None) -> None:
     """The page's one notice area: demo data, illustrative agenda or registrations, filters in effect,
     each said once, in one ``st.info`` (a short list when there are several). Only our own sentences go
     in (st.info renders markdown; they are escaped all the same). ``demo``: None asks the database."""
-    demo = _is_demo(settings.database_url()) if demo is None else demo
+    demo = is_demo_database(settings.database_url()) if demo is None else demo
     said = [DEMO_NOTICE] if demo else []
     for item in items:
         if not item or (demo and item.startswith("Demo data")) or item in said:
@@ -194,7 +194,8 @@ def notices(items: Iterable[str | None] = (), demo: bool | None = None) -> None:
 
 
 @st.cache_data(ttl=10, show_spinner=False)
-def _is_demo(url: str) -> bool:
+def is_demo_database(url: str) -> bool:
+    """Whether the database carries the demo flag (cached for 10 s: every page asks)."""
     from .. import flags
 
     with db.reading(url) as session:
