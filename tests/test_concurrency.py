@@ -51,7 +51,7 @@ def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
             except Exception as error:  # noqa: BLE001
                 errors.append(repr(error))
             count += 1
-            time.sleep(0.01)
+            time.sleep(0.01)  # a participant's pace, not a wait: the writers run as long as the import does
 
     threads = [threading.Thread(target=reader) for _ in range(3)] + \
               [threading.Thread(target=writer, args=(n,)) for n in range(3)]

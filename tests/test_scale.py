@@ -10,7 +10,7 @@ import pytest
 from engagement import db, flags
 
 from .test_browser import CHROMIUM, Watched, browser, serve  # noqa: F401 (fixture)
-from .test_browser_qa import approve_and_show, ask, open_projector, wait_on_screen
+from .test_browser_qa import FOLLOWS_WITHIN_MS, approve_and_show, ask, open_projector, wait_on_screen
 
 pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
                                 reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
@@ -41,7 +41,7 @@ def test_two_app_processes_share_one_postgresql(shared_db, browser):  # noqa: F8
 
         wait_on_screen(projector, QUESTION)
         assert projector.page.locator(".st-key-screen-question b").count() == 0
-        participant.page.wait_for_selector("text=on screen now", timeout=20_000)
+        participant.page.wait_for_selector("text=on screen now", timeout=FOLLOWS_WITHIN_MS)
         for watched in (participant, moderator, projector):
             assert watched.count("stException") == 0
             watched.close()

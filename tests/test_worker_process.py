@@ -21,13 +21,15 @@ from .conftest import ROOT
 from .xsim import TOKEN, Simulator
 
 
-def worker(*args, url, sim=None, token=TOKEN, start_new_session=False, **env):
+def worker(*args, url, sim=None, token=TOKEN, start_new_session=False, stderr=subprocess.PIPE, **env):
+    """The worker as a process; ``stderr`` may be a file for a run that is watched, not waited for (a
+    pipe nobody reads fills at 64 KiB and stops the worker mid-import)."""
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, "X_BEARER_TOKEN": token,
                    "X_API_TIMEOUT": "5", **env}
     if sim is not None:
         environment["X_API_BASE_URL"] = sim.base_url
     return subprocess.Popen([sys.executable, "-m", "ingest", *args], cwd=ROOT, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            stdout=subprocess.PIPE, stderr=stderr, text=True,
                             start_new_session=start_new_session)
 
 
@@ -82,25 +84,32 @@ def test_a_missing_token_is_a_clear_error(db_url):
 
 def test_sigterm_between_passes_exits_0_promptly(db_url, demo_sim):
     process = worker("x-poll", "--interval", "60", url=db_url, sim=demo_sim)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+    deadline = time.monotonic() + 120  # a bound: the first pass takes 2-20 s
+    while True:
         with db.reading(db_url) as session:
             if session.exec(select(IngestRun).where(IngestRun.status == "ok")).first():
                 break
-        time.sleep(0.2)
+        assert time.monotonic() < deadline and process.poll() is None, "the first pass did not end well"
+        time.sleep(0.2)  # the polling interval of a bounded wait
     process.send_signal(signal.SIGTERM)
     started = time.monotonic()
     code, _, err = finish(process, timeout=30)
     assert code == 0, err
+    # "Promptly" is against the 60 s interval it would otherwise sleep out: a bound, under any load.
     assert time.monotonic() - started < 10
 
 
 def test_sigterm_during_a_poll_commits_the_page_in_hand_and_resumes(db_url, demo_sim):
     demo_sim.page_delay = 0.3
+    base = demo_sim.served
     try:
+        # SIGTERM once the simulator has served the pass's third page of 30; the fourth is held until
+        # the signal is sent, so the pass is mid-way whatever the machine's speed.
+        demo_sim.hold_after(3)
         process = worker("x-poll", "--once", url=db_url, sim=demo_sim)
-        time.sleep(2.5)
+        assert demo_sim.wait(lambda: demo_sim.served >= base + 3 or process.poll() is not None, timeout=120)
         process.send_signal(signal.SIGTERM)
+        demo_sim.release()
         code, _, err = finish(process, timeout=60)
         assert code == 0, err
         with db.reading(db_url) as session:
@@ -108,6 +117,7 @@ def test_sigterm_during_a_poll_commits_the_page_in_hand_and_resumes(db_url, demo
             run = session.exec(select(IngestRun).where(IngestRun.source == "x-poll")).one()
         assert 0 < stored < 3000 and stored % 100 == 0 and run.status == "interrupted"
     finally:
+        demo_sim.release()
         demo_sim.page_delay = 0.0
     code, _, err = finish(worker("x-poll", "--once", url=db_url, sim=demo_sim))
     assert code == 0, err
@@ -129,9 +139,9 @@ def large_collection(tmp_path_factory):
 def test_stopping_an_import_commits_the_batch_in_hand_exits_0_and_resumes(tmp_path, large_collection, how):
     url = f"sqlite:///{tmp_path / 'stopped.db'}"
     process = worker("import-jsonl", str(large_collection), url=url, start_new_session=True)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a bound: the first batch commits within 1-10 s
     while time.monotonic() < deadline and process.poll() is None and not checkpoint(url):
-        time.sleep(0.05)
+        time.sleep(0.05)  # the polling interval of a bounded wait for the first commit
     assert process.poll() is None, "the import ended before it could be stopped"
     if how.startswith("SIGTERM"):
         process.send_signal(signal.SIGTERM)
@@ -174,10 +184,10 @@ def test_questions_import_is_idempotent_through_the_cli(tmp_path, demo_files):
 
 def test_x_stream_runs_until_sigterm_and_exits_0(db_url, demo_sim):
     process = worker("x-stream", url=db_url, sim=demo_sim)
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + 120  # a bound: the gap fill takes 2-20 s
     stored = 0
     while time.monotonic() < deadline and stored < 3000:
-        time.sleep(0.5)
+        time.sleep(0.5)  # the polling interval of a bounded wait
         with db.reading(db_url) as session:
             stored = len(session.exec(select(Post.id).where(Post.collected.is_(True))).all())
     assert stored == 3000  # the first connection's gap fill took the whole collection

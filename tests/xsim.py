@@ -6,6 +6,12 @@ posts, honours ``since_id``, ``until_id``, ``start_time``, ``end_time``, ``max_r
 ``x-rate-limit-reset``, 5xx, 401, 403, a dropped connection, a body cut off mid-JSON, a body
 that is not JSON at all, a response slower than the client's timeout; ``ok`` in the fault queue
 serves one request normally, so faults can be interleaved with successes.
+
+Tests synchronise on what it has done, not on time: ``served`` counts the search pages it has sent
+whole (``wait_served`` waits for a number of them, with a deadline; ``wait`` for any condition,
+such as ``stream_connections`` reaching a number), and ``hold_after(n)`` lets ``n`` more pages
+through and keeps the requests after them waiting until ``release()``, so a client cannot run past
+a chosen page while a test acts on it.
 """
 
 from __future__ import annotations
@@ -38,6 +44,14 @@ class Simulator:
         self.requests: list[tuple[str, dict]] = []
         self.page_delay = 0.0
         self.lock = threading.Lock()
+        # Search pages served whole without a fault (status 200, body written), and whether each had a next.
+        self.served = 0
+        self.served_with_next: list[bool] = []
+        self.stream_connections = 0  # filtered-stream connections accepted (each hangs up after 2 s)
+        self.progress = threading.Condition()
+        self._admit: int | None = None  # pages still let through before a hold; None: no hold
+        self._hold_generation = 0
+        self._dropped: set[int] = set()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -75,6 +89,59 @@ class Simulator:
     @property
     def base_url(self) -> str:
         return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def wait(self, condition, timeout: float = 60.0) -> bool:
+        """Wait until ``condition()`` holds, looked at again after each page served; False once
+        ``timeout`` seconds (a bound, not an expected duration) have passed without it."""
+        deadline = time.monotonic() + timeout
+        with self.progress:
+            while not condition():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                # Woken by each page served; at most 0.05 s for what a page does not signal (a process ending).
+                self.progress.wait(min(left, 0.05))
+        return True
+
+    def wait_served(self, count: int, timeout: float = 60.0) -> bool:
+        """Wait until ``count`` search pages have been served since the simulator started."""
+        return self.wait(lambda: self.served >= count, timeout)
+
+    def hold_after(self, pages: int) -> None:
+        """Let ``pages`` more search pages through, then keep the requests after them waiting until
+        ``release()``. Each request is let through or held as it arrives, before its page is written,
+        so a client that asks again the moment it has a page cannot slip past the hold."""
+        with self.progress:
+            self._admit = pages
+
+    def release(self, serve: bool = True) -> None:
+        """Let held requests go on; with ``serve=False`` they are dropped instead (their client was
+        killed: a page written to its dead connection must not count as served)."""
+        with self.progress:
+            if self._admit is not None and not serve:
+                self._dropped.add(self._hold_generation)
+            self._admit = None
+            self._hold_generation += 1
+            self.progress.notify_all()
+
+    def _let_through(self, timeout: float = 120.0) -> bool:
+        """Wait while held (at most ``timeout`` seconds); False when the request is to be dropped."""
+        deadline = time.monotonic() + timeout
+        with self.progress:
+            generation = self._hold_generation
+            while self._admit is not None and self._admit <= 0 and time.monotonic() < deadline:
+                self.progress.wait(0.05)
+            if generation in self._dropped:
+                return False
+            if self._admit is not None:
+                self._admit -= 1
+            return True
+
+    def _page_served(self, body: dict) -> None:
+        with self.progress:
+            self.served += 1
+            self.served_with_next.append("next_token" in body.get("meta", {}))
+            self.progress.notify_all()
 
     def search_requests(self) -> list[dict]:
         return [params for path, params in self.requests if path.startswith("/2/tweets/search/") and "stream" not in path]
@@ -176,7 +243,7 @@ class Simulator:
                 elif kind == "invalid":  # what a proxy in front of the API sends when it is overloaded
                     self._send(200, b"<html><body>Over capacity</body></html>")
                 elif kind == "slow":
-                    time.sleep(options.get("seconds", 3))
+                    time.sleep(options.get("seconds", 3))  # the fault itself: slower than the client's timeout
                     self._json(200, simulator.search(self._params()))
                 return True
 
@@ -191,9 +258,18 @@ class Simulator:
                 if path in ("/2/tweets/search/recent", "/2/tweets/search/all"):
                     if self._fault():
                         return
+                    if not simulator._let_through():
+                        self.close_connection = True
+                        return
                     if simulator.page_delay:
-                        time.sleep(simulator.page_delay)
-                    self._json(200, simulator.search(self._params()))
+                        time.sleep(simulator.page_delay)  # a slower API on purpose: the delay is the fault
+                    body = simulator.search(self._params())
+                    try:
+                        self._json(200, body)
+                    except OSError:  # the client was killed while waiting for this page
+                        self.close_connection = True
+                        return
+                    simulator._page_served(body)
                 elif path == "/2/tweets/search/stream/rules":
                     body = {"data": simulator.rules, "meta": {"result_count": len(simulator.rules)}} \
                         if simulator.rules else {"meta": {"result_count": 0}}
@@ -222,6 +298,9 @@ class Simulator:
                 self._json(200, {"data": simulator.rules, "meta": {"sent": "now"}})
 
             def _stream(self):
+                with simulator.progress:
+                    simulator.stream_connections += 1
+                    simulator.progress.notify_all()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Transfer-Encoding", "chunked")
@@ -238,7 +317,7 @@ class Simulator:
                         chunk(simulator.stream_messages.popleft() + b"\r\n")
                     else:
                         chunk(b"\r\n")
-                        time.sleep(0.2)
+                        time.sleep(0.2)  # X's keep-alive interval, scaled down: the server's pace, not a wait
                 self.wfile.write(b"0\r\n\r\n")
                 self.close_connection = True
 

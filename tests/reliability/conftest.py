@@ -46,10 +46,23 @@ def seed() -> int:
     return SEED
 
 
+def reproduce(nodeids: list[str]) -> str:
+    return f"RELIABILITY_SEED={SEED} .venv/bin/python -m pytest " + " ".join(f"'{n}'" for n in nodeids)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """A failing reliability test's report names the seed its random moments and inputs came from."""
+    report = (yield).get_result()
+    if report.failed:
+        report.sections.append(("reliability seed", f"seed {SEED}; to run it again with the same draw:\n"
+                                                    f"  {reproduce([item.nodeid])}"))
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
-    if not (TALLY.faults or TALLY.inputs):
-        return
     failed = [r for r in terminalreporter.stats.get("failed", []) if "tests/reliability" in r.nodeid]
+    if not (TALLY.faults or TALLY.inputs or failed):
+        return
     write = terminalreporter.write_line
     terminalreporter.section("reliability tally")
     write(f"seed {SEED} (RELIABILITY_SEED)")
@@ -62,6 +75,8 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         write(f"  {count:>9,}  {what}")
     for text in TALLY.notes:
         write(f"  note: {text}")
+    if failed:
+        write(f"to reproduce the failures with the same seed: {reproduce(sorted({r.nodeid for r in failed}))}")
     write(f"total: {sum(TALLY.faults.values()):,} faults survived, {sum(TALLY.inputs.values()):,} bad inputs handled; "
           + (f"{len(failed)} reliability test(s) FAILED: these figures are incomplete" if failed
              else "every reliability check held: posts lost 0, doubled 0, errors shown to a person 0"))

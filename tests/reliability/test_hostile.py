@@ -9,6 +9,7 @@ import io
 import re
 import shutil
 import sqlite3
+import time
 
 import openpyxl
 import pytest
@@ -76,6 +77,20 @@ def visible_text(watched: Watched) -> str:
     return "\n".join(watched.page.locator('[data-testid="stText"], [data-testid="stCode"]').all_inner_texts())
 
 
+def shown_once_drawn(watched: Watched, expected: list[str], bound: float = 30.0) -> str:
+    """The page's text once its script has finished and every ``expected`` text is drawn, or when
+    ``bound`` seconds have passed (a deadline, not an expected duration: the assertions then say what
+    is missing). A loaded machine draws later, so a fixed pause here would test its speed."""
+    watched.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
+                                   timeout=bound * 1000)
+    deadline = time.monotonic() + bound
+    while True:
+        shown = visible_text(watched)
+        if all(text.strip() in shown for text in expected) or time.monotonic() > deadline:
+            return shown
+        watched.page.wait_for_timeout(100)  # the polling interval of a bounded wait
+
+
 # Where each surface is shown as text (tables are drawn on a canvas and hold no markup at all).
 # Questions: the first on screen, odd ones pending (the queue's first tab), even ones published.
 EXPECTED = {
@@ -92,8 +107,7 @@ def test_hostile_text_is_literal_on_every_page(hostile_everywhere, browser, tall
         watched = Watched(browser)
         watched.open(base)
         for spec in every_page_as_organiser(watched, base):
-            watched.page.wait_for_timeout(500)
-            shown = visible_text(watched)
+            shown = shown_once_drawn(watched, EXPECTED.get(spec.url_path, []))
             for text in EXPECTED.get(spec.url_path, []):
                 assert text.strip() in shown, (spec.url_path, text)
             page = watched.page

@@ -44,9 +44,14 @@ def ingest(*args, url: str) -> tuple[int, str, str, float]:
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:  # pipes could fill and block
         process = subprocess.Popen([sys.executable, "-m", "ingest", *args], cwd=ROOT, env=env, stdout=out,
                                    stderr=err, text=True)
-        peak = 0.0
+        peak, deadline = 0.0, time.monotonic() + 600  # a bound for runs of 5-60 s
         while process.poll() is None:
             peak = max(peak, peak_memory_mb(process.pid))
+            if time.monotonic() > deadline:
+                process.kill()
+                raise AssertionError(f"the worker ran for more than 600 s: {args}")
+            # The sampling interval, not a wait for anything: VmHWM is a high-water mark the kernel
+            # keeps, so a sample taken late still sees the peak; only the last 50 ms can be missed.
             time.sleep(0.05)
         out.seek(0)
         err.seek(0)

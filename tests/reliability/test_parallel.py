@@ -46,8 +46,10 @@ def test_writers_in_parallel_while_pages_read(dialect, request, monkeypatch, tmp
                               text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
     runs = 0
     try:
+        deadline = time.monotonic() + 120  # a bound: the loader loads the event in 1-10 s
         while loader.poll() is None and not event_loaded(url):
-            time.sleep(0.2)
+            assert time.monotonic() < deadline, "the load did not load the event within 120 s"
+            time.sleep(0.2)  # the polling interval of a bounded wait
         while loader.poll() is None:
             for page in PAGES_READ:
                 at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=120)

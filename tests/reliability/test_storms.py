@@ -87,9 +87,9 @@ def test_a_storm_past_the_retry_limit_loses_a_pass_not_the_worker(tmp_path, demo
     demo_sim.fail("503", times=45)
     url = f"sqlite:///{tmp_path / 'limit.db'}"
     process = worker("x-poll", "--interval", "1", url=url, sim=demo_sim, **QUICK_RETRIES)
-    deadline = time.monotonic() + 120
+    deadline = time.monotonic() + 120  # a bound: the failing pass and the next take 3-20 s
     while time.monotonic() < deadline:
-        time.sleep(0.5)
+        time.sleep(0.5)  # the polling interval of a bounded wait for the faults used up and 3,000 posts stored
         if demo_sim.faults or collected(url) < 3000:
             continue
         break
