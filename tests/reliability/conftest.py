@@ -55,8 +55,8 @@ def pytest_runtest_makereport(item, call):
     """A failing reliability test's report names the seed its random moments and inputs came from."""
     report = (yield).get_result()
     if report.failed:
-        report.sections.append(("reliability seed", f"seed {SEED}; to run it again with the same draw:\n"
-                                                    f"  {reproduce([item.nodeid])}"))
+        report.sections.append(("reliability seed",
+                                f"seed {SEED}; to run it again with the same draw:\n  {reproduce([item.nodeid])}"))
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
