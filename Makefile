@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: demo test run install clean
+.PHONY: demo test test-under-load run install clean
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,11 @@ demo: install
 # Install, then run the whole test suite (pytest exits non-zero when no test ran).
 test: install
 	$(VENV)/bin/python -m pytest
+
+# The reliability suite and the browser tests with two CPU-burning processes beside them (a busy
+# machine); prints the total time, exits with pytest's status.
+test-under-load: install
+	./scripts/test-under-load.sh
 
 # The app on DATABASE_URL (default data/engagement.db), without the demo.
 run: install
