@@ -24,18 +24,18 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, select  # noqa: E402
 
-from engagement import db  # noqa: E402
-from engagement.attribution import reattribute_in_steps  # noqa: E402
-from engagement.classification import reclassify_in_steps  # noqa: E402
-from engagement.event import load_event  # noqa: E402
-from engagement.models import AgendaSession, Author, DirectoryEntry  # noqa: E402
+from engagement.storage import db  # noqa: E402
+from engagement.rules.attribution import reattribute_in_steps  # noqa: E402
+from engagement.rules.classification import reclassify_in_steps  # noqa: E402
+from engagement.rules.event import load_event  # noqa: E402
+from engagement.storage.models import AgendaSession, Author, DirectoryEntry  # noqa: E402
 
 ASKER = """
 import sys, threading, time
 sys.path.insert(0, sys.argv[2])
 from sqlalchemy import select
-from engagement import db
-from engagement.models import AgendaSession, Question
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, Question
 url = sys.argv[1]
 done = threading.Event()
 threading.Thread(target=lambda: (sys.stdin.read(), done.set()), daemon=True).start()  # until its input closes

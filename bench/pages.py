@@ -62,7 +62,7 @@ def measure(url: str) -> list[tuple[str, float, float]]:
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from engagement import db
+    from engagement.storage import db
     from engagement.ui.menu import PAGES
 
     os.environ["DATABASE_URL"] = url

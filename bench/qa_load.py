@@ -44,7 +44,7 @@ def participant_process(url: str, first: int, count: int, seconds: float, sessio
                         pace: float = 0.0) -> None:
     """``count`` participants as threads of one process; reports what each was told."""
     os.environ.update(HIGH_LIMITS, DATABASE_URL=url)
-    from engagement import db
+    from engagement.storage import db
     from engagement.qa import asking, blocklist
     from engagement.qa.limits import Limits
 
@@ -102,7 +102,7 @@ def participant_process(url: str, first: int, count: int, seconds: float, sessio
 
 def moderator_process(url: str, moderators: int, seconds: float, session_ids: list[int], queue) -> None:
     os.environ["DATABASE_URL"] = url
-    from engagement import db
+    from engagement.storage import db
     from engagement.qa import listing, moderation
     from engagement.qa.states import IllegalTransition
 
@@ -154,9 +154,9 @@ def writes(participants: int, seconds: float, processes: int = 4, moderators: in
     new SQLite file)."""
     from sqlalchemy import func, select
 
-    from engagement import db
-    from engagement.models import AgendaSession, Question, Vote
-    from engagement.sync import sync_event
+    from engagement.storage import db
+    from engagement.storage.models import AgendaSession, Question, Vote
+    from engagement.rules.sync import sync_event
 
     folder = Path(tempfile.mkdtemp(prefix="qa-load-"))
     url = url or f"sqlite:///{folder / 'load.db'}"
@@ -249,9 +249,9 @@ def sessions(browsers: int, budget_mib: int = 4096) -> dict:
 
     from sqlalchemy import select
 
-    from engagement import db, flags
-    from engagement.models import AgendaSession, Question
-    from engagement.sync import sync_event
+    from engagement.storage import db, flags
+    from engagement.storage.models import AgendaSession, Question
+    from engagement.rules.sync import sync_event
 
     folder = Path(tempfile.mkdtemp(prefix="qa-sessions-"))
     url = f"sqlite:///{folder / 'sessions.db'}"

@@ -13,12 +13,14 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engagement import db, settings
-from engagement.event import EventConfigError, load_event
-from engagement.migrate import current_revision, upgrade
+from engagement.storage import db
 
-from engagement.xapi.client import MissingToken
-from engagement.xapi.retry import FatalAPIError, GaveUp, Stopped
+from engagement import settings
+from engagement.rules.event import EventConfigError, load_event
+from engagement.storage.migrate import current_revision, upgrade
+
+from engagement.collection.x.client import MissingToken
+from engagement.collection.x.retry import FatalAPIError, GaveUp, Stopped
 
 from .stopping import StopFlag
 
@@ -42,7 +44,7 @@ def configure_logging(verbose: bool) -> None:
 
 def prepare(url: str | None = None) -> None:
     """Migrate, and load the event files into a database that has no agenda yet."""
-    from engagement.sync import ensure_event
+    from engagement.rules.sync import ensure_event
 
     db.get_engine(url)
     with db.writing(url) as session:
@@ -69,8 +71,8 @@ def cmd_demo(args) -> int:
     if not args.load:
         return EXIT_OK
     prepare()
-    from engagement.jsonl import import_files
-    from engagement.question_import import import_questions
+    from engagement.collection.jsonl import import_files
+    from engagement.collection.questions import import_questions
 
     posts = import_files([posts_file], progress=args.progress)
     questions = import_questions(questions_file, origin="demo")
@@ -80,7 +82,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_import_jsonl(args) -> int:
-    from engagement.jsonl import import_files
+    from engagement.collection.jsonl import import_files
 
     prepare()
     for name in args.files:
@@ -93,7 +95,7 @@ def cmd_import_jsonl(args) -> int:
 
 
 def cmd_import_questions(args) -> int:
-    from engagement.question_import import RowError, import_questions
+    from engagement.collection.questions import RowError, import_questions
 
     prepare()
     if not Path(args.file).is_file():
@@ -116,7 +118,7 @@ def parse_local_time(text: str) -> datetime:
 
 
 def cmd_replay(args) -> int:
-    from engagement.replay import replay
+    from engagement.collection.replay import replay
 
     prepare()
     stop = StopFlag().install()
@@ -133,9 +135,9 @@ def _event_query() -> str:
 
 
 def cmd_x_poll(args) -> int:
-    from engagement.xapi.client import make_client
-    from engagement.xapi.collect import poll_recent, record_run
-    from engagement.xapi.retry import GaveUp
+    from engagement.collection.x.client import make_client
+    from engagement.collection.x.collect import poll_recent, record_run
+    from engagement.collection.x.retry import GaveUp
 
     prepare()
     stop = StopFlag().install()
@@ -160,9 +162,9 @@ def cmd_x_poll(args) -> int:
 
 
 def cmd_x_stream(args) -> int:
-    from engagement.xapi.client import make_client
-    from engagement.xapi.collect import record_run
-    from engagement.xapi.stream import run_stream
+    from engagement.collection.x.client import make_client
+    from engagement.collection.x.collect import record_run
+    from engagement.collection.x.stream import run_stream
 
     prepare()
     stop = StopFlag().install()
@@ -173,8 +175,8 @@ def cmd_x_stream(args) -> int:
 
 
 def cmd_x_backfill(args) -> int:
-    from engagement.xapi.client import make_client
-    from engagement.xapi.collect import backfill, record_run
+    from engagement.collection.x.client import make_client
+    from engagement.collection.x.collect import backfill, record_run
 
     prepare()
     since, until = parse_local_time(args.since), parse_local_time(args.until)
@@ -189,7 +191,7 @@ def cmd_x_backfill(args) -> int:
 
 
 def cmd_status(args) -> int:
-    from engagement.status import database_status
+    from engagement.storage.status import database_status
 
     db.get_engine()
     with db.reading() as session:
@@ -206,7 +208,7 @@ def cmd_status(args) -> int:
 
 
 def cmd_reclassify(args) -> int:
-    from engagement.classification import reclassify_in_steps
+    from engagement.rules.classification import reclassify_in_steps
 
     prepare()
     changed = reclassify_in_steps()
@@ -215,7 +217,7 @@ def cmd_reclassify(args) -> int:
 
 
 def cmd_config(args) -> int:
-    from engagement.sync import assign_in_steps, sync_event
+    from engagement.rules.sync import assign_in_steps, sync_event
 
     db.get_engine()
     with db.writing() as session:
@@ -234,7 +236,7 @@ def cmd_db(args) -> int:
         upgrade(url)
         print(f"database schema: {before or 'empty'} -> {current_revision(url)}")
     elif args.action == "recount":
-        from engagement import rollups
+        from engagement.analysis import rollups
 
         with db.writing(url) as session:
             posts = rollups.recount(session)
@@ -268,7 +270,7 @@ def cmd_report(args) -> int:
 
 
 def cmd_backup(args) -> int:
-    from engagement.backup import BackupError, backup
+    from engagement.storage.backup import BackupError, backup
 
     try:
         copied = backup(Path(args.to))

@@ -40,8 +40,8 @@ def build_demo(folder: Path) -> str:
                    cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=True, stdout=subprocess.DEVNULL)
     from sqlalchemy import func, select
 
-    from engagement import db, flags
-    from engagement.models import AgendaSession, Question
+    from engagement.storage import db, flags
+    from engagement.storage.models import AgendaSession, Question
 
     with db.writing(url) as session:
         busiest = session.execute(

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from engagement import db
+from engagement.storage import db
 from engagement.demo import write_collection
-from engagement.jsonl import import_files
-from engagement.question_import import import_questions
-from engagement.sync import sync_event
+from engagement.collection.jsonl import import_files
+from engagement.collection.questions import import_questions
+from engagement.rules.sync import sync_event
 
 ROOT = Path(__file__).resolve().parent.parent
 # Real recorded API responses, copied in with their sources and licences (tests/data/README.md).
@@ -117,7 +117,7 @@ def clocked_db(demo_db, tmp_path_factory) -> str:
     import shutil
     from datetime import datetime, timezone
 
-    from engagement import flags
+    from engagement.storage import flags
 
     path = tmp_path_factory.mktemp("clocked") / "clocked.db"
     shutil.copy(demo_db.removeprefix("sqlite:///"), path)

@@ -265,7 +265,8 @@ def test_live_shows_the_running_session_with_figures_equal_to_sql(clocked_db, mo
 
 
 def test_most_mentioned_and_hashtags_follow_the_filters(demo_db):
-    from engagement import analytics, db
+    from engagement.analysis import analytics
+    from engagement.storage import db
 
     f = analytics.Filters(groups=("osce",), kinds=("original", "quote", "reply"))
     with db.reading(demo_db) as session:

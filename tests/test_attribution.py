@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlmodel import select
 
-from engagement import db
-from engagement.attribution import Attributor, Window
-from engagement.models import AgendaSession
+from engagement.storage import db
+from engagement.rules.attribution import Attributor, Window
+from engagement.storage.models import AgendaSession
 
 UTC = timezone.utc
 

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engagement import db, flags
-from engagement.sync import sync_event
+from engagement.storage import db, flags
+from engagement.rules.sync import sync_event
 
 from .test_browser import CHROMIUM, PASSWORDS, PIXEL, Watched, browser, go, serve, sign_in  # noqa: F401 (fixture)
 

@@ -2,11 +2,11 @@
 
 from sqlmodel import select
 
-from engagement import db
-from engagement.classification import Classifier, reclassify, set_override
-from engagement.jsonl import import_files
-from engagement.models import Author, Post
-from engagement.sync import sync_event
+from engagement.storage import db
+from engagement.rules.classification import Classifier, reclassify, set_override
+from engagement.collection.jsonl import import_files
+from engagement.storage.models import Author, Post
+from engagement.rules.sync import sync_event
 
 from .conftest import real_data
 

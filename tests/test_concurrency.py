@@ -11,9 +11,11 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement import db, queries
+from engagement.storage import db
+
+from engagement.analysis import queries
 from engagement.demo import write_collection
-from engagement.models import AgendaSession, Question
+from engagement.storage.models import AgendaSession, Question
 
 from .conftest import ROOT
 
@@ -71,7 +73,7 @@ def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
 def test_writers_of_one_process_queue_and_a_stuck_writer_times_out(db_url, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from engagement import flags
+    from engagement.storage import flags
 
     order, holding, release = [], threading.Event(), threading.Event()
 

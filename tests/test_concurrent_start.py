@@ -3,11 +3,11 @@
 import subprocess
 import sys
 
-from engagement.migrate import current_revision, head_revision
+from engagement.storage.migrate import current_revision, head_revision
 
 from .conftest import ROOT
 
-START = "from engagement import db; db.get_engine(); print('ok')"
+START = "from engagement.storage import db; db.get_engine(); print('ok')"
 
 
 def test_processes_starting_together_on_a_new_database_all_succeed(tmp_path):

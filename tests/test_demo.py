@@ -9,11 +9,11 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement import db, flags
+from engagement.storage import db, flags
 from engagement.demo import DemoCollection, write_collection
 from engagement.demo.texts import DIRECTORY_ACCOUNTS, HOSTILE
-from engagement.event import load_directory, load_groups
-from engagement.models import AgendaSession, Author, Post, Question
+from engagement.rules.event import load_directory, load_groups
+from engagement.storage.models import AgendaSession, Author, Post, Question
 
 from .conftest import ROOT, real_data
 
@@ -147,7 +147,7 @@ def test_the_demo_loads_through_the_importer(demo_db):
 
 
 def test_the_demo_is_flagged_only_when_demo_data_came_in(db_url):
-    from engagement.jsonl import import_files
+    from engagement.collection.jsonl import import_files
 
     import_files([real_data("brexit.jsonl")], url=db_url, progress=False)
     with db.reading(db_url) as session:

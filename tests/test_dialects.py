@@ -5,12 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from engagement import analytics, db, live
+from engagement.analysis import analytics, live
+
+from engagement.storage import db
 from engagement.demo import write_collection
-from engagement.event import load_event
-from engagement.jsonl import import_files
+from engagement.rules.event import load_event
+from engagement.collection.jsonl import import_files
 from engagement.qa import listing
-from engagement.question_import import import_questions
+from engagement.collection.questions import import_questions
 from engagement.report import content
 
 

@@ -1,5 +1,5 @@
 """What people read: human column labels, times in the event's zone, language names, one notice area,
-the event's days by default (engagement.display, engagement.ui.widgets and the pages, on the demo)."""
+the event's days by default (engagement.analysis.display, engagement.ui.widgets and the pages, on the demo)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,12 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engagement import db, display, report
-from engagement.event import load_event
+from engagement.storage import db
+
+from engagement.analysis import display
+
+from engagement import report
+from engagement.rules.event import load_event
 from engagement.report.workbook import csv_zip, xlsx_bytes
 
 from .conftest import ROOT
@@ -169,7 +173,7 @@ def test_languages_read_as_names_and_filter_by_code(demo_db, monkeypatch):
 
 
 def test_a_csv_download_has_human_headers_and_local_times(demo_db, monkeypatch):
-    from engagement import analytics
+    from engagement.analysis import analytics
     from engagement.qa import listing
     from engagement.ui import widgets
 

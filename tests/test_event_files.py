@@ -4,7 +4,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engagement.event import EventConfigError, load_agenda, load_directory, load_event, load_groups
+from engagement.rules.event import EventConfigError, load_agenda, load_directory, load_event, load_groups
 
 
 def test_the_shipped_event_files_load(event_dir):

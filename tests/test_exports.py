@@ -6,7 +6,7 @@ import io
 import pandas as pd
 import pytest
 
-from engagement import exports
+from engagement.analysis import exports
 from engagement.qa import listing
 
 HOSTILE = ['=HYPERLINK("http://evil.example","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1", "\r=1"]
@@ -22,8 +22,8 @@ def test_formula_cells_become_text_whatever_the_column_type(dtype):
 
 
 def test_question_exports_are_neutralised(db_url):
-    from engagement import db
-    from engagement.models import AgendaSession, Question
+    from engagement.storage import db
+    from engagement.storage.models import AgendaSession, Question
     from sqlalchemy import select
 
     with db.writing(db_url) as session:

@@ -8,9 +8,9 @@ import json
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement import db
-from engagement.jsonl import import_file, import_files
-from engagement.models import Author, IngestCheckpoint, IngestRun, Post, PostEntity, RejectedRecord
+from engagement.storage import db
+from engagement.collection.jsonl import import_file, import_files
+from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post, PostEntity, RejectedRecord
 
 from .conftest import real_data
 

@@ -1,4 +1,4 @@
-"""The import's reading process (engagement.readahead) and what it leaves out (jsonl.Shaper): the
+"""The import's reading process (engagement.collection.readahead) and what it leaves out (jsonl.Shaper): the
 database ends up exactly as when every line is parsed in-process and every repeated copy is stored."""
 
 import json
@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from engagement import db, jsonl
-from engagement.attribution import Attributor
+from engagement.storage import db
+
+from engagement.collection import jsonl
+from engagement.rules.attribution import Attributor
 from engagement.demo import write_collection
-from engagement.readahead import ChildFailed, readahead
-from engagement.sync import sync_event
+from engagement.collection.readahead import ChildFailed, readahead
+from engagement.rules.sync import sync_event
 
 from .conftest import real_data
 from .test_worker_process import snapshot
@@ -115,8 +117,8 @@ def test_a_reading_process_that_dies_is_reported():
 
 
 def test_a_shaped_row_lines_up_with_its_columns():
-    from engagement.normalize import normalize
-    from engagement.store import JSON_FIELDS, SHAPED_COLUMNS, shape, time_writer
+    from engagement.collection.x.normalise import normalize
+    from engagement.collection.store import JSON_FIELDS, SHAPED_COLUMNS, shape, time_writer
 
     page = jsonl.parse_line(next(iter(jsonl.read_lines(real_data("brexit.jsonl"))))[1])
     record = normalize(page).posts[0]
@@ -139,7 +141,7 @@ def test_the_reading_process_never_runs_the_parents_main_script(tmp_path):
     script.write_text(
         "import sys\n"
         f"open({str(marks)!r}, 'a').write('ran\\n')\n"
-        "from engagement.readahead import readahead\n"
+        "from engagement.collection.readahead import readahead\n"
         "from tests.test_import_readahead import _numbers\n"
         "print(sum(readahead(_numbers, 100)))\n")
     result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
@@ -175,6 +177,6 @@ def test_nothing_is_left_out_once_retrieval_times_go_backwards(db_url, tmp_path)
     summary = jsonl.import_file(path, url=db_url)
     assert summary.store.posts_new == 3 and summary.rejected == 0
     with db.reading(db_url) as session:
-        from engagement.models import Post
+        from engagement.storage.models import Post
 
         assert session.exec(select(Post.likes).where(Post.platform_id == "900")).one() == 1

@@ -11,8 +11,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
-from engagement import models  # noqa: F401
-from engagement.migrate import current_revision, head_revision, upgrade
+from engagement.storage import models  # noqa: F401
+from engagement.storage.migrate import current_revision, head_revision, upgrade
 
 from .conftest import ROOT
 
@@ -119,8 +119,8 @@ def test_one_command_upgrades_a_database(tmp_path):
 def test_foreign_keys_stay_enforced_after_a_migration(tmp_path):
     from sqlalchemy.exc import IntegrityError
 
-    from engagement import db
-    from engagement.models import Vote
+    from engagement.storage import db
+    from engagement.storage.models import Vote
 
     url = f"sqlite:///{tmp_path / 'fk.db'}"
     upgrade(url, "0005")

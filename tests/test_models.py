@@ -7,8 +7,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
-from engagement import db
-from engagement.models import (AgendaSession, Author, GroupSource, IngestCheckpoint, IngestRun, Post, PostKind,
+from engagement.storage import db
+from engagement.storage.models import (AgendaSession, Author, GroupSource, IngestCheckpoint, IngestRun, Post, PostKind,
                                Question, QuestionStatus, RejectedRecord, Setting, StakeholderGroup)
 
 pytestmark = pytest.mark.both_databases

@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engagement import db
-from engagement.models import AgendaSession, ModerationAction, Question, QuestionStatus, Vote
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, ModerationAction, Question, QuestionStatus, Vote
 from engagement.qa import asking, blocklist, language, listing, moderation, privacy, similar
 from engagement.qa.limits import Limits, RateLimited
 from engagement.qa.participants import hash_token, new_token, secret

@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from engagement import db, flags
-from engagement.models import AgendaSession, ModerationAction, Question, Vote
+from engagement.storage import db, flags
+from engagement.storage.models import AgendaSession, ModerationAction, Question, Vote
 
 from .conftest import ROOT
 

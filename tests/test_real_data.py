@@ -4,9 +4,9 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement import db
-from engagement.jsonl import import_files
-from engagement.models import Author, Post, RejectedRecord
+from engagement.storage import db
+from engagement.collection.jsonl import import_files
+from engagement.storage.models import Author, Post, RejectedRecord
 
 from .conftest import real_data
 

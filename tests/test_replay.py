@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement import db, flags
-from engagement.models import Post
-from engagement.replay import load_messages, replay
+from engagement.storage import db, flags
+from engagement.storage.models import Post
+from engagement.collection.replay import load_messages, replay
 
 
 def test_replay_stores_posts_as_the_simulated_clock_passes_them(db_url, demo_files):
@@ -55,7 +55,7 @@ def test_a_replay_to_the_end_stores_everything_once(db_url, demo_files):
 def test_questions_arrive_on_the_same_clock(db_url, demo_files):
     import csv
 
-    from engagement.models import Question
+    from engagement.storage.models import Question
 
     start = datetime(2018, 4, 23, 14, 0, tzinfo=timezone(timedelta(hours=2)))
     rows = list(csv.DictReader(demo_files[1].open(encoding="utf-8")))

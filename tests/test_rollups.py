@@ -17,18 +17,20 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy import event as sa_event
 from sqlalchemy.orm import aliased
 
-from engagement import analytics, db, rollups
-from engagement.attribution import Attributor, reattribute, reattribute_in_steps
-from engagement.classification import Classifier, reclassify, reclassify_in_steps, set_override
+from engagement.analysis import analytics, rollups
+
+from engagement.storage import db
+from engagement.rules.attribution import Attributor, reattribute, reattribute_in_steps
+from engagement.rules.classification import Classifier, reclassify, reclassify_in_steps, set_override
 from engagement.demo import write_collection
-from engagement.event import load_event
-from engagement.jsonl import import_files
-from engagement.migrate import alembic_config, upgrade
-from engagement.models import AgendaSession, Author, DirectoryEntry, Post, PostEntity
-from engagement.normalize import normalize
-from engagement.question_import import import_questions
+from engagement.rules.event import load_event
+from engagement.collection.jsonl import import_files
+from engagement.storage.migrate import alembic_config, upgrade
+from engagement.storage.models import AgendaSession, Author, DirectoryEntry, Post, PostEntity
+from engagement.collection.x.normalise import normalize
+from engagement.collection.questions import import_questions
 from engagement.report import content
-from engagement.store import store_posts
+from engagement.collection.store import store_posts
 
 from .conftest import ROOT, real_data
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 import pytest
 
-from engagement import db, flags
+from engagement.storage import db, flags
 
 from .test_browser import CHROMIUM, Watched, browser, serve  # noqa: F401 (fixture)
 from .test_browser_qa import FOLLOWS_WITHIN_MS, approve_and_show, ask, open_projector, wait_on_screen

@@ -13,9 +13,11 @@ import time
 import pytest
 from sqlmodel import select
 
-from engagement import analytics, db
+from engagement.analysis import analytics
+
+from engagement.storage import db
 from engagement.demo import write_collection
-from engagement.models import Author, IngestCheckpoint, IngestRun, Post, Question
+from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post, Question
 
 from .conftest import ROOT
 from .xsim import TOKEN, Simulator
@@ -130,7 +132,7 @@ def test_sigterm_during_a_poll_commits_the_page_in_hand_and_resumes(db_url, demo
 
 @pytest.fixture(scope="module")
 def large_collection(tmp_path_factory):
-    """Large enough to be read by the import's reading process (engagement.readahead)."""
+    """Large enough to be read by the import's reading process (engagement.collection.readahead)."""
     path, _ = write_collection(tmp_path_factory.mktemp("large") / "large.jsonl", posts=40_000, seed=3)
     return path
 

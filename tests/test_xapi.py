@@ -8,13 +8,13 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement import db
-from engagement.models import IngestRun, Post
-from engagement.xapi import retry
-from engagement.xapi.client import make_client
-from engagement.xapi.collect import backfill, load_state, poll_recent, record_run
-from engagement.xapi.retry import FatalAPIError, GaveUp, NeverStop
-from engagement.xapi.stream import run_stream
+from engagement.storage import db
+from engagement.storage.models import IngestRun, Post
+from engagement.collection.x import retry
+from engagement.collection.x.client import make_client
+from engagement.collection.x.collect import backfill, load_state, poll_recent, record_run
+from engagement.collection.x.retry import FatalAPIError, GaveUp, NeverStop
+from engagement.collection.x.stream import run_stream
 
 from .conftest import real_data
 from .xsim import TOKEN, Simulator
@@ -51,7 +51,7 @@ def quick_backoff(monkeypatch):
 
 
 def client_for(sim, token=TOKEN, timeout=30.0):
-    from engagement.xapi.transport import route
+    from engagement.collection.x.transport import route
 
     client = make_client(token, sim.base_url)
     route(client.session, sim.base_url, timeout=(5, timeout))
@@ -78,7 +78,7 @@ def test_a_poll_fetches_every_page_and_then_only_what_is_new(db_url, sim):
 
 
 def test_pages_follow_next_token_and_the_resume_point_waits_for_the_last_page(db_url, sim, monkeypatch):
-    from engagement.xapi import collect
+    from engagement.collection.x import collect
 
     client = client_for(sim)
     original = client.search_recent_tweets
@@ -102,7 +102,7 @@ def test_a_pass_cut_short_resumes_without_gap_or_duplicate(db_url, sim, monkeypa
     original = client.search_recent_tweets
     monkeypatch.setattr(client, "search_recent_tweets", lambda **kw: original(**{**kw, "max_results": 30}))
     stop = Stop()
-    from engagement.xapi import collect
+    from engagement.collection.x import collect
 
     real_store = collect.store_page
 

@@ -2,10 +2,14 @@
 
 import streamlit as st
 
-from engagement import admin, db, display
+from engagement.rules import admin
+
+from engagement.storage import db
+
+from engagement.analysis import display
 from engagement.app import start
-from engagement.attribution import reattribute_in_steps
-from engagement.event import EventConfigError
+from engagement.rules.attribution import reattribute_in_steps
+from engagement.rules.event import EventConfigError
 from engagement.ui import widgets
 from engagement.ui.auth import require
 

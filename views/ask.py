@@ -5,7 +5,9 @@ Questions, names and affiliations are shown with ``st.text`` only: verbatim, nev
 
 import streamlit as st
 
-from engagement import analytics, db, display
+from engagement.analysis import analytics, display
+
+from engagement.storage import db
 from engagement.app import start
 from engagement.qa import asking, blocklist, privacy
 from engagement.qa.language import LANGUAGE_NAMES

@@ -2,10 +2,16 @@
 
 import streamlit as st
 
-from engagement import admin, analytics, db, display, settings
+from engagement.rules import admin
+
+from engagement.analysis import analytics, display
+
+from engagement.storage import db
+
+from engagement import settings
 from engagement.app import start
-from engagement.classification import reclassify_in_steps, set_override
-from engagement.event import EventConfigError
+from engagement.rules.classification import reclassify_in_steps, set_override
+from engagement.rules.event import EventConfigError
 from engagement.ui import widgets
 from engagement.ui.auth import require
 

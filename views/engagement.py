@@ -2,7 +2,11 @@
 
 import streamlit as st
 
-from engagement import analytics, charts, db, display, settings
+from engagement.analysis import analytics, charts, display
+
+from engagement.storage import db
+
+from engagement import settings
 from engagement.app import start
 from engagement.ui import widgets
 from engagement.ui.auth import require

@@ -3,9 +3,15 @@
 import pandas as pd
 import streamlit as st
 
-from engagement import admin, db, display, live, settings
+from engagement.rules import admin
+
+from engagement.storage import db
+
+from engagement.analysis import display, live
+
+from engagement import settings
 from engagement.app import start
-from engagement.status import database_status
+from engagement.storage.status import database_status
 from engagement.ui import widgets
 from engagement.ui.auth import require
 

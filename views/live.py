@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import streamlit as st
 
-from engagement import analytics, charts, db, flags, live, queries
+from engagement.analysis import analytics, charts, live, queries
+
+from engagement.storage import db, flags
 from engagement.app import start
 from engagement.timeutil import to_local
 from engagement.ui import widgets

@@ -3,7 +3,9 @@ answered, archive; every state restorable; claims and other moderators' actions 
 
 import streamlit as st
 
-from engagement import analytics, charts, db, display
+from engagement.analysis import analytics, charts, display
+
+from engagement.storage import db
 from engagement.app import start
 from engagement.qa import listing, moderation
 from engagement.qa.language import LANGUAGE_NAMES  # the languages detection knows

@@ -7,7 +7,7 @@ moderators' choice every two seconds. The asker's name shows only when a moderat
 
 import streamlit as st
 
-from engagement import db
+from engagement.storage import db
 from engagement.app import start
 from engagement.qa import listing, moderation
 from engagement.ui.auth import require

@@ -5,7 +5,9 @@ from pathlib import Path
 
 import streamlit as st
 
-from engagement import db, report, settings
+from engagement.storage import db
+
+from engagement import report, settings
 from engagement.app import start
 from engagement.report.document import ORDER, TITLES
 from engagement.report.pdf import PdfUnavailable, write_pdf

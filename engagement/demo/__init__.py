@@ -1,5 +1,5 @@
 """The demo collection: a synthetic event, written in the X API's own shapes."""
 
-from .generator import DEFAULT_POSTS, DEFAULT_SEED, DemoCollection, questions_path, write_collection
+from engagement.demo.generator import DEFAULT_POSTS, DEFAULT_SEED, DemoCollection, questions_path, write_collection
 
 __all__ = ["DEFAULT_POSTS", "DEFAULT_SEED", "DemoCollection", "questions_path", "write_collection"]

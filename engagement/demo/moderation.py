@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from ..models import ModerationAction, Question, QuestionStatus as S
-from ..qa.moderation import DISMISS_REASONS
+from engagement.storage.models import ModerationAction, Question, QuestionStatus as S
+from engagement.qa.moderation import DISMISS_REASONS
 
 MODERATORS = ("Demo moderator A", "Demo moderator B")
 # The actions that lead from pending to each state.

@@ -11,11 +11,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from ..models import AgendaSession, Question, QuestionStatus as S, SessionKind, StakeholderGroup, Vote
-from ..timeutil import utcnow
-from . import language as languages
-from .blocklist import Blocklist
-from .limits import Limits, check_question, check_vote
+from engagement.storage.models import AgendaSession, Question, QuestionStatus as S, SessionKind, StakeholderGroup, Vote
+from engagement.timeutil import utcnow
+from engagement.qa import language as languages
+from engagement.qa.blocklist import Blocklist
+from engagement.qa.limits import Limits, check_question, check_vote
 
 MAX_QUESTION_CHARS = 500
 MAX_NAME_CHARS = 80

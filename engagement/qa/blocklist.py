@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from .. import settings
+from engagement import settings
 
 FILE_NAME = "qa_blocklist.csv"
 LINK = re.compile(r"(https?://|www\.)\S+|\b[\w-]+\.(com|net|org|ru|info|ly|io)\b", re.IGNORECASE)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
-from ..models import Question, Vote
+from engagement.storage.models import Question, Vote
 
 WINDOW = timedelta(minutes=1)
 

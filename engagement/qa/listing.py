@@ -9,10 +9,10 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from ..models import AgendaSession, ModerationAction, Question, QuestionStatus as S, StakeholderGroup
-from ..timeutil import to_utc
-from . import similar
-from .moderation import CHAIR_ORDER
+from engagement.storage.models import AgendaSession, ModerationAction, Question, QuestionStatus as S, StakeholderGroup
+from engagement.timeutil import to_utc
+from engagement.qa import similar
+from engagement.qa.moderation import CHAIR_ORDER
 
 TABS = {
     "incoming": (S.pending, S.follow_up),

@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from .. import flags
-from ..models import ModerationAction, Question, QuestionStatus as S
-from ..timeutil import to_utc, utcnow
-from .asking import MAX_QUESTION_CHARS, QuestionRefused, clean
-from .states import IllegalTransition, target
+from engagement.storage import flags
+from engagement.storage.models import ModerationAction, Question, QuestionStatus as S
+from engagement.timeutil import to_utc, utcnow
+from engagement.qa.asking import MAX_QUESTION_CHARS, QuestionRefused, clean
+from engagement.qa.states import IllegalTransition, target
 
 CLAIM_LASTS = timedelta(minutes=3)
 DISMISS_REASONS = ("off topic", "duplicate", "already answered", "offensive or abusive", "spam",

@@ -17,9 +17,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from .. import flags
-from ..models import Setting
-from ..timeutil import utcnow
+from engagement.storage import flags
+from engagement.storage.models import Setting
+from engagement.timeutil import utcnow
 
 SECRET_SETTING = "participant_token_secret"
 

@@ -13,8 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session
 
-from ..models import Question, QuestionStatus as S, Vote
-from ..timeutil import utcnow
+from engagement.storage.models import Question, QuestionStatus as S, Vote
+from engagement.timeutil import utcnow
 
 DEFAULT_RETENTION_DAYS = 90
 FORGOTTEN_TEXT = "(removed at the participant's request)"

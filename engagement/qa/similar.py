@@ -14,9 +14,9 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
-from .. import settings
-from .blocklist import fold
-from .language import STOPWORDS, WORD
+from engagement import settings
+from engagement.qa.blocklist import fold
+from engagement.qa.language import STOPWORDS, WORD
 
 CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
                     "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e iu ia i i e g".split()))

@@ -8,7 +8,7 @@ dismiss, archive, answer and merge, back to the state the question was in before
 
 from __future__ import annotations
 
-from ..models import QuestionStatus as S
+from engagement.storage.models import QuestionStatus as S
 
 
 class IllegalTransition(ValueError):

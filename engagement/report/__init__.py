@@ -6,10 +6,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .content import PAGE_QUESTIONS, THREADS, Report, build, with_all_questions
-from .document import render
-from .pdf import PdfUnavailable, write_pdf
-from .workbook import write_csvs, write_xlsx
+from engagement.report.content import PAGE_QUESTIONS, THREADS, Report, build, with_all_questions
+from engagement.report.document import render
+from engagement.report.pdf import PdfUnavailable, write_pdf
+from engagement.report.workbook import write_csvs, write_xlsx
 
 __all__ = ["PAGE_QUESTIONS", "THREADS", "Report", "build", "with_all_questions", "render", "write", "Written"]
 

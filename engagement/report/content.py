@@ -19,14 +19,16 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from .. import analytics, charts, facts, flags
-from ..analytics import ALL, Filters
-from ..event import EventConfig
-from ..models import (AgendaSession, Author, GroupSource, IngestRun, Post, Question, QuestionStatus as S,
+from engagement.analysis import analytics, charts, facts
+
+from engagement.storage import flags
+from engagement.analysis.analytics import ALL, Filters
+from engagement.rules.event import EventConfig
+from engagement.storage.models import (AgendaSession, Author, GroupSource, IngestRun, Post, Question, QuestionStatus as S,
                       StakeholderGroup)
-from ..qa import listing
-from ..timeutil import to_local, utcnow
-from . import voice
+from engagement.qa import listing
+from engagement.timeutil import to_local, utcnow
+from engagement.report import voice
 
 PUBLISHED = (S.approved, S.on_screen, S.answered)
 # Sessions to build the report with (db.reading_together): its queries are independent, and the

@@ -9,9 +9,9 @@ from datetime import datetime
 import pandas as pd
 import plotly.io as pio
 
-from .. import display
-from ..timeutil import to_local
-from .content import Report
+from engagement.analysis import display
+from engagement.timeutil import to_local
+from engagement.report.content import Report
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1100px;

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import settings
+from engagement import settings
 
 FILE_NAME = "registrations.csv"
 UNDER_HEARD = 0.5  # contributions share / registrations share below this: under-heard

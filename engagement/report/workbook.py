@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 from openpyxl.utils import get_column_letter
 
-from .. import display
-from ..exports import csv_bytes, neutralise
-from .content import Report
+from engagement.analysis import display
+from engagement.analysis.exports import csv_bytes, neutralise
+from engagement.report.content import Report
 
 INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 XLSX_TIME = "yyyy-mm-dd hh:mm"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
-from .auth import RANK
+from engagement.ui.auth import RANK
 
 
 class PageSpec(NamedTuple):

@@ -8,12 +8,14 @@ from datetime import datetime
 
 import streamlit as st
 
-from .. import db, display
-from ..models import QuestionStatus as S
-from ..qa import listing, moderation
-from ..qa.asking import MAX_QUESTION_CHARS, QuestionRefused
-from ..qa.states import IllegalTransition, applies
-from ..timeutil import to_utc, utcnow
+from engagement.storage import db
+
+from engagement.analysis import display
+from engagement.storage.models import QuestionStatus as S
+from engagement.qa import listing, moderation
+from engagement.qa.asking import MAX_QUESTION_CHARS, QuestionRefused
+from engagement.qa.states import IllegalTransition, applies
+from engagement.timeutil import to_utc, utcnow
 
 PANEL = "queue-panel"
 ROW = 6  # buttons a row

@@ -5,9 +5,13 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from .. import analytics, db, flags, live, settings
-from ..qa import participants
-from . import auth
+from engagement.analysis import analytics, live
+
+from engagement.storage import db, flags
+
+from engagement import settings
+from engagement.qa import participants
+from engagement.ui import auth
 
 NO_SESSION = "No session takes questions yet."
 

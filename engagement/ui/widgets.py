@@ -9,9 +9,13 @@ from datetime import datetime, time as clock_time, timedelta
 import pandas as pd
 import streamlit as st
 
-from .. import analytics, db, display, exports, settings
-from ..event import EventConfig
-from ..timeutil import to_local, to_utc
+from engagement.analysis import analytics, display, exports
+
+from engagement.storage import db
+
+from engagement import settings
+from engagement.rules.event import EventConfig
+from engagement.timeutil import to_local, to_utc
 
 KIND_LABELS = {"original": "Originals", "retweet": "Retweets", "reply": "Replies", "quote": "Quotes"}
 PERIODS = {"event": "Event days", "all": "Everything collected"}
@@ -88,7 +92,7 @@ def describe(f: analytics.Filters, event: EventConfig) -> str | None:
 
 
 def _zone() -> str:
-    from ..app import start
+    from engagement.app import start
 
     return start().time_zone
 
@@ -196,7 +200,7 @@ def notices(items: Iterable[str | None] = (), demo: bool | None = None) -> None:
 @st.cache_data(ttl=10, show_spinner=False)
 def is_demo_database(url: str) -> bool:
     """Whether the database carries the demo flag (cached for 10 s: every page asks)."""
-    from .. import flags
+    from engagement.storage import flags
 
     with db.reading(url) as session:
         return flags.is_demo(session)

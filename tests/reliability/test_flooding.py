@@ -11,8 +11,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from engagement import db
-from engagement.models import AgendaSession, Question, Vote
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, Question, Vote
 from engagement.qa import asking, blocklist
 from engagement.qa.limits import Limits, RateLimited
 

@@ -14,8 +14,10 @@ import time
 import openpyxl
 import pytest
 
-from engagement import db, exports
-from engagement.jsonl import import_files
+from engagement.storage import db
+
+from engagement.analysis import exports
+from engagement.collection.jsonl import import_files
 from engagement.qa import listing
 from engagement.ui.menu import PAGES
 
@@ -64,7 +66,7 @@ def hostile_everywhere(demo_db, tmp_path_factory):
     con.execute("UPDATE setting SET value = ? WHERE key = 'replay_clock'", ("2018-04-23T09:30:00+00:00",))
     con.commit()
     con.close()
-    from engagement import flags
+    from engagement.storage import flags
     from datetime import datetime, timezone
 
     with db.writing(url) as session:
@@ -164,7 +166,7 @@ def test_every_export_neutralises_formulas(hostile_everywhere, tmp_path, tally):
 
 
 def test_every_csv_leaves_through_the_neutralising_writer():
-    """Pages and the report write CSV only through engagement/exports.py (to_csv anywhere else
+    """Pages and the report write CSV only through engagement/analysis/exports.py (to_csv anywhere else
     would be a way round it), and XLSX only through the report's workbook writer."""
     offenders = []
     for path in list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "views").glob("*.py")) + [ROOT / "dashboard.py"]:

@@ -178,7 +178,7 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
         readers = children(process.pid)
         process.kill()
         process.wait()
-        assert_gone(readers)  # its reading process (engagement.readahead) dies with it
+        assert_gone(readers)  # its reading process (engagement.collection.readahead) dies with it
         orphans_checked += len(readers)
         killed += 1
         mid_write += position(url) != before

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engagement import db
-from engagement.models import Post, Question, RejectedRecord
+from engagement.storage import db
+from engagement.storage.models import Post, Question, RejectedRecord
 from engagement.qa import asking, blocklist
 from engagement.qa.limits import Limits
 

@@ -14,8 +14,8 @@ import pytest
 from sqlalchemy import func, select
 from streamlit.testing.v1 import AppTest
 
-from engagement import db
-from engagement.models import AgendaSession
+from engagement.storage import db
+from engagement.storage.models import AgendaSession
 
 from ..conftest import ROOT
 

@@ -11,14 +11,14 @@ from collections import Counter
 
 import pytest
 
-from engagement.xapi.collect import poll_recent
-from engagement.xapi.retry import NeverStop
+from engagement.collection.x.collect import poll_recent
+from engagement.collection.x.retry import NeverStop
 
 from ..test_worker_process import finish, snapshot, worker
 from ..test_xapi import client_for, collected
 from ..xsim import Simulator
 
-# What the log says for each fault (engagement/xapi/retry.py).
+# What the log says for each fault (engagement/collection/x/retry.py).
 SAID = {"429": "rate limited (HTTP 429)", "500": "HTTP 500", "502": "HTTP 502", "503": "HTTP 503",
         "drop": "connection failed", "truncate": "not complete JSON", "invalid": "not complete JSON",
         "slow": "timed out"}

@@ -1,0 +1,319 @@
+"""Engagement analytics: every figure the Analyse pages show, aggregated in SQL under one set of filters.
+
+Counts are of *collected* posts (those that matched the event query); context posts only serve as
+the other end of a retweet, reply or quote.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+
+import pandas as pd
+from sqlalchemy import BigInteger, cast, distinct, func, literal, or_, select
+from sqlmodel import Session
+
+from engagement.analysis import facts, rollups
+from engagement.rules.attribution import BETWEEN_SESSIONS
+from engagement.storage.covering import scanned
+from engagement.storage.models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
+
+BETWEEN = 0  # the session filter's value for "between sessions"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class Filters:
+    start: datetime | None = None
+    end: datetime | None = None
+    sessions: tuple[int, ...] | None = None  # agenda_session ids; BETWEEN for posts outside every session
+    groups: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+    languages: tuple[str, ...] | None = None
+
+    def posts(self, post=Post) -> list:
+        """Conditions on a post for these filters (a group is matched through the small author table,
+        so that no query has to join every post to its author just to filter)."""
+        where = [post.collected.is_(True)]
+        if self.start:
+            where.append(post.created_at >= self.start)
+        if self.end:
+            where.append(post.created_at < self.end)
+        if self.sessions is not None:
+            ids = [s for s in self.sessions if s != BETWEEN]
+            options = [post.session_id.in_(ids)] if ids else []
+            if BETWEEN in self.sessions:
+                options.append(post.session_id.is_(None))
+            where.append(or_(*options) if options else literal(False))
+        if self.groups is not None:
+            where.append(post.author_id.in_(select(Author.id).where(Author.group_key.in_(self.groups))))
+        if self.kinds is not None:
+            where.append(post.kind.in_(self.kinds))
+        if self.languages is not None:
+            where.append(post.language.in_(self.languages))
+        return where
+
+    def questions(self) -> list:
+        """Conditions on a question. The time is tested in the question counts index (revision 0011),
+        not looked up through the index on the time alone: that would read every question row."""
+        where = []
+        if self.start:
+            where.append(scanned(Question.created_at) >= self.start)
+        if self.end:
+            where.append(scanned(Question.created_at) < self.end)
+        if self.sessions is not None:
+            where.append(Question.session_id.in_([s for s in self.sessions if s != BETWEEN] or [-1]))
+        if self.groups is not None:
+            where.append(Question.group_key.in_(self.groups))
+        return where
+
+
+ALL = Filters()
+
+
+def _frame(rows, columns) -> pd.DataFrame:
+    return pd.DataFrame([tuple(r) for r in rows], columns=columns)
+
+
+def _per_author(f: Filters, sums=(), by=(), among=None):
+    """A subquery of the filtered posts per author (and the fact columns named in ``by``):
+    ``author_id``, ``n`` (posts) and the sums of the fact columns named in ``sums``. Author columns
+    are joined to these rows afterwards: a few thousand authors, not a million posts. ``among``: a
+    query of author ids, to count only theirs (before grouping, which costs most)."""
+    rows = facts.by_author(f)
+    keys = [rows.c.author_id, *(rows.c[name] for name in by)]
+    query = select(*keys, _sum(rows.c.posts).label("n"), *(_sum(rows.c[name]).label(name) for name in sums))
+    if among is not None:
+        query = query.where(rows.c.author_id.in_(among))
+    return query.group_by(*keys).subquery()
+
+
+def _sum(column):
+    """A sum as a whole number on both databases (PostgreSQL sums bigints as numeric)."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)
+
+
+def groups(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.colour,
+                                  StakeholderGroup.display_order).order_by(StakeholderGroup.display_order))
+    return _frame(rows, ["key", "label", "colour", "order"])
+
+
+def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
+    query = select(AgendaSession.id, AgendaSession.key, AgendaSession.title, AgendaSession.kind,
+                   AgendaSession.starts_at, AgendaSession.ends_at).order_by(AgendaSession.starts_at, AgendaSession.key)
+    if not include_breaks:
+        query = query.where(AgendaSession.kind != SessionKind.break_)
+    return _frame(session.execute(query), ["id", "key", "title", "kind", "starts_at", "ends_at"])
+
+
+def _voices(rows, *by):
+    """Distinct authors of the fact ``rows`` (per ``by`` columns) as a subquery with a column ``voices``.
+    DISTINCT first, then COUNT: PostgreSQL hashes a DISTINCT but sorts for COUNT(DISTINCT)."""
+    pairs = select(*by, rows.c.author_id).distinct().subquery()
+    keys = [pairs.c[column.name] for column in by]
+    return select(*keys, func.count().label("voices")).select_from(pairs).group_by(*keys)
+
+
+def _counted(session: Session, f: Filters, by_author):
+    """Facts to count posts from: the small volume rollup where it answers ``f``, else ``by_author``."""
+    return facts.by_time(session, f) if rollups.volume(f) is not None else by_author
+
+
+def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
+    rows = facts.by_author(f)
+    posts = session.scalar(select(_sum(_counted(session, f, rows).c.posts)))
+    voices = session.scalar(_voices(rows))
+    heard = session.scalar(select(func.count(distinct(Author.group_key))).where(
+        Author.group_key != "public", Author.id.in_(select(rows.c.author_id)))) or 0
+    questions = session.scalar(select(func.count()).select_from(Question).where(*f.questions())) or 0
+    return {"posts": posts, "voices": voices, "groups": heard, "questions": questions}
+
+
+def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Posts, unique authors and questions per session in agenda order, then "between sessions"."""
+    rows = facts.by_author(f)
+    voices = dict(session.execute(_voices(rows, rows.c.session_id)).all())
+    counted = _counted(session, f, rows)
+    posts = {sid: (n, voices.get(sid, 0)) for sid, n in session.execute(
+        select(counted.c.session_id, _sum(counted.c.posts)).group_by(counted.c.session_id))}
+    questions = dict(session.execute(select(Question.session_id, func.count()).where(*f.questions())
+                                     .group_by(Question.session_id)).all())
+    table = []
+    for item in sessions(session).itertuples():
+        if f.sessions is not None and item.id not in f.sessions:
+            continue
+        n, authors = posts.get(item.id, (0, 0))
+        table.append((item.id, item.key, item.title, item.starts_at, n, authors, questions.get(item.id, 0)))
+    if f.sessions is None or BETWEEN in f.sessions:
+        n, authors = posts.get(BETWEEN, (0, 0))
+        table.append((BETWEEN, "", BETWEEN_SESSIONS, None, n, authors, 0))
+    return pd.DataFrame(table, columns=["id", "key", "session", "starts_at", "posts", "authors", "questions"])
+
+
+def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    per_author = _per_author(f)
+    counts = {key: (n, a) for key, n, a in session.execute(
+        select(Author.group_key, _sum(per_author.c.n), func.count()).join(per_author, per_author.c.author_id == Author.id)
+        .group_by(Author.group_key))}
+    questions = dict(session.execute(select(Question.group_key, func.count()).where(*f.questions())
+                                     .group_by(Question.group_key)).all())
+    rows = [(g.key, g.label, g.colour, *counts.get(g.key, (0, 0)), questions.get(g.key, 0))
+            for g in groups(session).itertuples()]
+    return pd.DataFrame(rows, columns=["key", "group", "colour", "posts", "authors", "questions"])
+
+
+def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
+    per_author = _per_author(f, by=("session_id",))
+    counts = session.execute(select(per_author.c.session_id, Author.group_key, _sum(per_author.c.n))
+                             .join(per_author, per_author.c.author_id == Author.id)
+                             .group_by(per_author.c.session_id, Author.group_key)).all()
+    titles = {row.id: row.title for row in sessions(session).itertuples()}
+    titles[BETWEEN] = BETWEEN_SESSIONS
+    taxonomy = groups(session)
+    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
+    # Agenda order, then the taxonomy's (posts between sessions last): the same order from every plan.
+    agenda, order = {sid: n for n, sid in enumerate(titles)}, dict(zip(taxonomy["key"], taxonomy["order"]))
+    counts = sorted(counts, key=lambda r: (r[0] == BETWEEN, agenda.get(r[0], len(agenda)), order.get(r[1], 0),
+                                           str(r[1])))
+    rows = [(titles.get(sid, BETWEEN_SESSIONS), labels.get(key, key), n) for sid, key, n in counts]
+    return pd.DataFrame(rows, columns=["session", "group", "posts"])
+
+
+def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFrame:
+    """Posts per time bucket and kind (bucket start in UTC)."""
+    quarters = minutes % rollups.QUARTER == 0 and rollups.volume(f) is not None
+    rows = facts.by_time(session, f) if quarters else facts.by_minute(session, f)
+    rows = session.execute(select(rows.c.minute, rows.c.kind, _sum(rows.c.posts))
+                           .group_by(rows.c.minute, rows.c.kind)).all()
+    frame = _frame(rows, ["minute", "kind", "posts"])
+    if frame.empty:
+        return pd.DataFrame(columns=["time", "kind", "posts"])
+    frame["minute"] = frame["minute"].astype("int64") // minutes * minutes
+    frame = frame.groupby(["minute", "kind"], as_index=False)["posts"].sum()
+    frame["time"] = pd.to_datetime(frame["minute"] * 60, unit="s", utc=True)
+    return frame[["time", "kind", "posts"]]
+
+
+def peak_minute(session: Session, f: Filters = ALL) -> tuple[int, int] | None:
+    """The busiest minute (whole minutes since 1970, UTC) and its posts; the earliest of a tie."""
+    per_minute = facts.by_minute(session, f)
+    posts = _sum(per_minute.c.posts)
+    peak = session.execute(select(per_minute.c.minute, posts).group_by(per_minute.c.minute)
+                           .order_by(posts.desc(), per_minute.c.minute).limit(1)).first()
+    return None if peak is None else (int(peak[0]), int(peak[1]))
+
+
+def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
+    per_author = _per_author(f, sums=("retweets", "likes"))
+    rows = session.execute(select(Author.handle, Author.display_name, StakeholderGroup.label, per_author.c.n,
+                                  per_author.c.retweets, per_author.c.likes)
+                           .join(per_author, per_author.c.author_id == Author.id)
+                           .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
+                           .order_by(per_author.c.n.desc(), Author.handle).limit(limit)).all()
+    return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
+
+
+def _entity_counts(kind: str, f: Filters, limit: int, leave_out=()):
+    """(value, posts) of one kind of entity over the filtered posts, the commonest first."""
+    rows = facts.of_entities(kind, f)
+    posts = _sum(rows.c.posts)
+    query = select(rows.c.value, posts).group_by(rows.c.value).order_by(posts.desc(), rows.c.value).limit(limit)
+    return query.where(rows.c.value.not_in(leave_out)) if leave_out else query
+
+
+def most_mentioned(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
+    rows = session.execute(_entity_counts("mention", f, limit)).all()
+    return _frame(rows, ["account", "mentions"])
+
+
+def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.DataFrame:
+    order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
+    # The top posts' ids first (from the covering index), then their text: sorting whole rows would
+    # read every post's text.
+    top = (select(Post.id).where(Post.author_id.is_not(None), *f.posts(), Post.kind != "retweet").order_by(*order)
+           .limit(limit).subquery())
+    rows = session.execute(select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
+                           .select_from(Post).join(top, top.c.id == Post.id).join(Author, Author.id == Post.author_id)
+                           .order_by(*order)).all()
+    frame = _frame(rows, ["retweets", "likes", "handle", "text", "id"])
+    frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
+    return frame.drop(columns=["id"])
+
+
+def languages(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    rows = facts.by_time(session, f)
+    posts = _sum(rows.c.posts)
+    found = session.execute(select(rows.c.language, posts).group_by(rows.c.language)
+                            .order_by(posts.desc(), rows.c.language)).all()
+    return _frame([(language or "und", n) for language, n in found], ["language", "posts"])
+
+
+def hashtags(session: Session, event_tags: list[str], f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
+    """Hashtags used beside the event's own."""
+    own = [t.lstrip("#").lower() for t in event_tags]
+    rows = session.execute(_entity_counts("hashtag", f, limit, leave_out=own)).all()
+    frame = _frame(rows, ["hashtag", "posts"])
+    frame["hashtag"] = "#" + frame["hashtag"]
+    return frame
+
+
+REACH_DEFINITIONS = {
+    "unique contributors": "Accounts with at least one collected post.",
+    "potential reach": "The sum of the followers of the unique contributors: how many accounts could have seen "
+                       "at least one post. An upper bound; audiences overlap.",
+    "potential impressions": "The sum, over every post, of its author's followers: how many times posts could "
+                             "have appeared in timelines. An upper bound.",
+    "impressions": "The X API's own count (impression_count), summed over the posts that report it.",
+}
+
+
+def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
+    per_author = _per_author(f)
+    contributors, potential_reach, potential_impressions = session.execute(
+        select(func.count(), _sum(Author.followers), _sum(per_author.c.n * Author.followers))
+        .select_from(per_author).join(Author, Author.id == per_author.c.author_id)).one()
+    rows = facts.by_time(session, f)
+    impressions, reporting = session.execute(select(_sum(rows.c.impressions), _sum(rows.c.reporting))).one()
+    return {"unique contributors": contributors, "potential reach": int(potential_reach),
+            "potential impressions": int(potential_impressions), "impressions": int(impressions),
+            "posts reporting impressions": reporting}
+
+
+def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Who mentions, replies to, quotes and retweets whom, group to group: (from, to, kind, count)."""
+    rows = facts.links(f)
+    n = _sum(rows.c.posts)
+    found = session.execute(select(rows.c.source_group, rows.c.target_group, rows.c.link, n)
+                            .group_by(rows.c.source_group, rows.c.target_group, rows.c.link).having(n > 0)
+                            .order_by(rows.c.link, rows.c.source_group, rows.c.target_group)).all()
+    taxonomy = groups(session)
+    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
+    # '' is an author with no group, as the rollup keeps it.
+    named = [(labels.get(a or None, a or None), labels.get(b or None, b or None), kind, int(count))
+             for a, b, kind, count in found]
+    return pd.DataFrame(named, columns=["from", "to", "kind", "count"])
+
+
+def coverage(session: Session) -> dict[str, float | int]:
+    """Share of collected posts whose author is classified (moderator, directory or rule)."""
+    rows = facts.by_author(ALL)
+    total = session.scalar(select(_sum(_counted(session, ALL, rows).c.posts)))
+    classified = session.scalar(select(_sum(rows.c.posts)).where(rows.c.author_id.in_(
+        select(Author.id).where(Author.group_source != GroupSource.unclassified))))
+    by_source = dict(session.execute(select(Author.group_source, func.count()).group_by(Author.group_source)).all())
+    return {"posts": total, "classified_posts": classified, "share": classified / total if total else 0.0,
+            **{f"authors_{k}": by_source.get(k, 0) for k in ("moderator", "directory", "rule", "unclassified")}}
+
+
+def filter_options(session: Session) -> dict[str, list]:
+    """What the filter widgets offer: languages and kinds present, the time span (to the quarter hour
+    where the rollup answers)."""
+    rows = facts.by_time(session, ALL)
+    posts = _sum(rows.c.posts)
+    langs = [language for language, in session.execute(select(rows.c.language).group_by(rows.c.language)
+                                                       .order_by(posts.desc(), rows.c.language)) if language]
+    first, last = session.execute(select(func.min(rows.c.minute), func.max(rows.c.minute))).one()
+    first, last = (None if m is None else EPOCH + timedelta(minutes=int(m)) for m in (first, last))
+    return {"languages": langs, "kinds": ["original", "retweet", "reply", "quote"], "first": first, "last": last}

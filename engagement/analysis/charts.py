@@ -1,0 +1,144 @@
+"""Plotly figures for the pages. Every figure has a title and labelled axes; a stakeholder group has
+the same colour everywhere (the taxonomy's colour-blind-safe palette); post kinds have fixed colours.
+
+Plotly renders a few HTML tags inside labels, so every label that comes from data (titles, handles,
+group names, hashtags) is escaped here.
+"""
+
+from __future__ import annotations
+
+import html
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from engagement.timeutil import to_local
+
+KIND_COLOURS = {"original": "#0072B2", "retweet": "#E69F00", "reply": "#009E73", "quote": "#CC79A7"}
+KIND_NAMES = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
+MEASURE_COLOURS = {"posts": "#0072B2", "authors": "#E69F00", "questions": "#009E73"}
+LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
+
+
+def esc(values) -> list[str]:
+    return [html.escape(str(v)) for v in values]
+
+
+def participation_by_session(frame: pd.DataFrame) -> go.Figure:
+    figure = go.Figure()
+    for column, name in (("posts", "Posts"), ("authors", "Unique authors"), ("questions", "Questions")):
+        figure.add_bar(x=frame[column], y=esc(frame["session"]), name=name, orientation="h",
+                       marker_color=MEASURE_COLOURS[column])
+    figure.update_layout(title="Participation by session", barmode="group", height=140 + 55 * len(frame),
+                         xaxis_title="Count", yaxis_title="Session", yaxis={"autorange": "reversed"}, **LAYOUT)
+    return figure
+
+
+def participation_by_group(frame: pd.DataFrame) -> go.Figure:
+    figure = go.Figure()
+    figure.add_bar(x=frame["posts"], y=esc(frame["group"]), orientation="h", name="Posts",
+                   marker_color=list(frame["colour"]))
+    figure.add_bar(x=frame["authors"], y=esc(frame["group"]), orientation="h", name="Unique authors",
+                   marker_color=list(frame["colour"]), marker_pattern_shape="/", opacity=0.7)
+    figure.update_layout(title="Participation by stakeholder group", barmode="group", height=140 + 40 * len(frame),
+                         xaxis_title="Count", yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"},
+                         **LAYOUT)
+    return figure
+
+
+def session_group_heatmap(frame: pd.DataFrame, session_order: list[str], group_order: list[str]) -> go.Figure:
+    table = frame.pivot_table(index="session", columns="group", values="posts", aggfunc="sum", fill_value=0)
+    rows = [s for s in session_order if s in table.index]
+    columns = [g for g in group_order if g in table.columns]
+    table = table.reindex(index=rows, columns=columns, fill_value=0)
+    figure = go.Figure(go.Heatmap(z=table.values, x=esc(table.columns), y=esc(table.index), colorscale="Blues",
+                                  colorbar={"title": "Posts"}, hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>"))
+    figure.update_layout(title="Posts by session and stakeholder group", xaxis_title="Stakeholder group",
+                         yaxis_title="Session", yaxis={"autorange": "reversed"}, height=200 + 40 * len(rows), **LAYOUT)
+    return figure
+
+
+def add_session_bands(figure: go.Figure, sessions: pd.DataFrame, zone: str) -> None:
+    for index, item in enumerate(sessions.itertuples()):
+        figure.add_vrect(x0=to_local(item.starts_at, zone), x1=to_local(item.ends_at, zone),
+                         fillcolor="#DDDDDD" if index % 2 else "#EEEEEE", opacity=0.5, layer="below", line_width=0)
+
+
+def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, minutes: int) -> go.Figure:
+    figure = go.Figure()
+    for kind, colour in KIND_COLOURS.items():
+        part = frame[frame["kind"] == kind]
+        times = [to_local(t.to_pydatetime(), zone) for t in part["time"]]
+        figure.add_bar(x=times, y=part["posts"], name=KIND_NAMES[kind], marker_color=colour)
+    add_session_bands(figure, sessions, zone)
+    figure.update_layout(title=f"Posts per {minutes} minutes by kind (grey bands: sessions)", barmode="stack",
+                         xaxis_title=f"Time ({zone})", yaxis_title="Posts", height=420, **LAYOUT)
+    return figure
+
+
+def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=None, end=None) -> go.Figure:
+    """Posts per minute; with ``start`` and ``end`` the axis shows that window and the sessions in it."""
+    if start is not None and end is not None:
+        sessions = sessions[(sessions["ends_at"] > start) & (sessions["starts_at"] < end)]
+    figure = go.Figure()
+    figure.add_bar(x=[to_local(t.to_pydatetime(), zone) for t in frame["time"]], y=frame["posts"], name="Posts",
+                   marker_color=KIND_COLOURS["original"])
+    add_session_bands(figure, sessions, zone)
+    figure.update_layout(title="Posts per minute (grey bands: sessions)", xaxis_title=f"Time ({zone})",
+                         yaxis_title="Posts", height=320, showlegend=False, **LAYOUT)
+    if start is not None and end is not None:
+        figure.update_xaxes(range=[to_local(start, zone), to_local(end, zone)])
+    return figure
+
+
+def ranked_bars(frame: pd.DataFrame, label: str, value: str, title: str, x_title: str, y_title: str,
+                colour: str = "#0072B2") -> go.Figure:
+    figure = go.Figure(go.Bar(x=frame[value], y=esc(frame[label]), orientation="h", marker_color=colour))
+    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, yaxis={"autorange": "reversed"},
+                         height=140 + 28 * len(frame), showlegend=False, **LAYOUT)
+    return figure
+
+
+def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.Figure:
+    table = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
+    present = [g for g in group_order if g in table.index or g in table.columns]
+    table = table.reindex(index=present, columns=present, fill_value=0)
+    figure = go.Figure(go.Heatmap(z=table.values, x=esc(table.columns), y=esc(table.index), colorscale="Oranges",
+                                  colorbar={"title": "Interactions"},
+                                  hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
+    figure.update_layout(title=title, xaxis_title="To (group of the account mentioned, replied to, quoted or "
+                                                  "retweeted)", yaxis_title="From (group of the author)",
+                         yaxis={"autorange": "reversed"}, height=260 + 32 * len(present), **LAYOUT)
+    return figure
+
+
+HEARD_MEASURES = (("submitted_share", "Share of questions submitted", "#BBBBBB"),
+                  ("approved_share", "Share of questions approved", "#0072B2"),
+                  ("answered_share", "Share of questions answered", "#009E73"))
+
+
+def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by stakeholder group") -> go.Figure:
+    """Per group, its share of the questions submitted beside its share of those approved and answered."""
+    shown = frame[frame["submitted"] > 0]
+    figure = go.Figure()
+    for column, name, colour in HEARD_MEASURES:
+        figure.add_bar(x=shown[column], y=esc(shown["label"]), name=name, orientation="h", marker_color=colour,
+                       hovertemplate="%{y}: %{x:.0%}<extra></extra>")
+    figure.update_layout(title=title, barmode="group", height=160 + 60 * len(shown), xaxis_title="Share",
+                         xaxis_tickformat=".0%", yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"},
+                         **LAYOUT)
+    return figure
+
+
+def voice_gap(frame: pd.DataFrame) -> go.Figure:
+    """Per registered group: its share of registrations, of posts and of questions."""
+    figure = go.Figure()
+    for column, name, colour in (("registered share", "Share of registered participants", "#BBBBBB"),
+                                 ("posts share", "Share of posts", "#0072B2"),
+                                 ("questions share", "Share of questions", "#009E73")):
+        figure.add_bar(x=frame[column], y=esc(frame["group"]), name=name, orientation="h", marker_color=colour,
+                       hovertemplate="%{y}: %{x:.0%}<extra></extra>")
+    figure.update_layout(title="Voice gap: contributions beside registrations", barmode="group",
+                         height=160 + 60 * len(frame), xaxis_title="Share", xaxis_tickformat=".0%",
+                         yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"}, **LAYOUT)
+    return figure

@@ -1,0 +1,211 @@
+"""The rollups (revisions 0008–0010): which one answers an aggregate under a set of filters,
+and the worker's counting of the posts it inserts (triggers follow every change after that).
+
+A rollup counts posts per time bucket, so it answers a time filter exactly only when the filter's
+bounds fall on its buckets' edges; the Analyse pages filter by whole days in the event's time zone,
+which fall on every hour edge in all but a few zones (India, Nepal, parts of Australia) and on every
+quarter-hour edge in all of them. The volume and entity rollups have no author column, so a filter
+by stakeholder group needs the author rollup (the link rollup filters by its source group) or the
+posts themselves. Anything a rollup cannot answer exactly is counted from the posts (slower at a
+million posts, never wrong).
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+from sqlalchemy import delete, func, select, text
+from sqlmodel import Session
+
+from engagement.storage import db
+from engagement.storage.models import Author, AuthorRollup, EntityRollup, LinkRollup, MinuteRollup, VolumeRollup
+
+QUARTER, HOUR = 15, 60  # bucket sizes in minutes, as the migration that made the tables
+
+
+def minutes(moment: datetime) -> int:
+    """Whole minutes since 1970 (UTC); a naive time is taken as UTC, as stored."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp()) // 60
+
+
+def _on_edges(f, bucket: int) -> bool:
+    for moment in (f.start, f.end):
+        if moment is not None and (moment.second or moment.microsecond or minutes(moment) % bucket):
+            return False
+    return True
+
+
+def volume(f) -> type[VolumeRollup] | None:
+    """The volume rollup, if it answers ``f`` exactly."""
+    return VolumeRollup if f.groups is None and _on_edges(f, QUARTER) else None
+
+
+def by_minute(f) -> type[MinuteRollup] | None:
+    """The volume rollup's finer twin (posts only), if it answers ``f`` exactly."""
+    return MinuteRollup if f.groups is None and _on_edges(f, 1) else None
+
+
+def authors(f) -> type[AuthorRollup] | None:
+    return AuthorRollup if _on_edges(f, HOUR) else None
+
+
+def entities(f) -> type[EntityRollup] | None:
+    return EntityRollup if f.groups is None and _on_edges(f, QUARTER) else None
+
+
+def links(f) -> type[LinkRollup] | None:
+    return LinkRollup if _on_edges(f, QUARTER) else None
+
+
+def where(table, f) -> list:
+    """Conditions on a rollup ``table`` for the filters ``f`` (session 0 is "between sessions" in both)."""
+    conditions = []
+    if f.start:
+        conditions.append(table.minute >= minutes(f.start))
+    if f.end:
+        conditions.append(table.minute < minutes(f.end))
+    if f.sessions is not None:
+        conditions.append(table.session_id.in_(f.sessions))
+    if f.groups is not None and table is LinkRollup:
+        conditions.append(table.source_group.in_(f.groups))
+    elif f.groups is not None:
+        conditions.append(table.author_id.in_(select(Author.id).where(Author.group_key.in_(f.groups))))
+    if f.kinds is not None:
+        conditions.append(table.kind.in_(f.kinds))
+    if f.languages is not None:
+        conditions.append(table.language.in_(f.languages))
+    return conditions
+
+
+# The writer's side. The same counting as the migrations that made the tables (revisions 0008 to
+# 0010, whose copies stay as they were), for the posts a batch inserted. In the statements,
+# ``{chosen}`` follows a post id to select the batch's posts and ``{others}`` to leave them out.
+
+def _bucket(dialect: str, minutes: int, row: str = "post") -> str:
+    if dialect == "sqlite":
+        return f"(CAST(strftime('%s', {row}.created_at) AS INTEGER) / {minutes * 60} * {minutes})"
+    return f"(CAST(floor(extract(epoch FROM {row}.created_at) / {minutes * 60}) AS INTEGER) * {minutes})"
+
+
+def _add_statements(dialect: str) -> list[str]:
+    """Volume, minute, author and entity counts of the posts ``{chosen}``, added to the rollups (the
+    entities last: add_entities runs that one alone)."""
+    dimensions = "coalesce(post.session_id, 0), post.kind, coalesce(post.language, '')"
+    keys, per_minute = f"{dimensions}, {_bucket(dialect, QUARTER)}", f"{dimensions}, {_bucket(dialect, 1)}"
+    counted = "post.collected AND post.author_id IS NOT NULL AND post.id {chosen}"
+    authors = (f"coalesce(post.session_id, 0), post.author_id, post.kind, coalesce(post.language, ''), "
+               f"{_bucket(dialect, HOUR)}")
+    return [
+        f"""INSERT INTO rollup_volume (session_id, kind, language, minute, posts, impressions, reporting)
+        SELECT {keys}, count(*), coalesce(sum(post.impressions), 0), count(post.impressions)
+        FROM post WHERE {counted} GROUP BY {keys}
+        ON CONFLICT (session_id, kind, language, minute) DO UPDATE SET
+            posts = rollup_volume.posts + excluded.posts,
+            impressions = rollup_volume.impressions + excluded.impressions,
+            reporting = rollup_volume.reporting + excluded.reporting""",
+        f"""INSERT INTO rollup_minute (session_id, kind, language, minute, posts)
+        SELECT {per_minute}, count(*) FROM post WHERE {counted} GROUP BY {per_minute}
+        ON CONFLICT (session_id, kind, language, minute) DO UPDATE SET posts = rollup_minute.posts + excluded.posts""",
+        f"""INSERT INTO rollup_author (session_id, author_id, kind, language, minute, posts, retweets, likes)
+        SELECT {authors}, count(*), sum(post.retweets), sum(post.likes)
+        FROM post WHERE {counted} GROUP BY {authors}
+        ON CONFLICT (session_id, author_id, kind, language, minute) DO UPDATE SET
+            posts = rollup_author.posts + excluded.posts,
+            retweets = rollup_author.retweets + excluded.retweets,
+            likes = rollup_author.likes + excluded.likes""",
+        f"""INSERT INTO rollup_entity (entity, value, session_id, kind, language, minute, posts)
+        SELECT e.kind, e.value, {keys}, count(*)
+        FROM post_entity AS e JOIN post ON post.id = e.post_id WHERE {counted} GROUP BY e.kind, e.value, {keys}
+        ON CONFLICT (entity, value, session_id, kind, language, minute) DO UPDATE SET
+            posts = rollup_entity.posts + excluded.posts""",
+    ]
+
+
+LINK_KEYS = "source_group, target_group, link, session_id, kind, language, minute"
+
+
+def _link_columns(dialect: str, link: str, target: str) -> str:
+    return (f"coalesce(a.group_key, '') AS source_group, coalesce({target}.group_key, '') AS target_group, "
+            f"{link} AS link, coalesce(p.session_id, 0) AS session_id, p.kind AS kind, "
+            f"coalesce(p.language, '') AS language, {_bucket(dialect, QUARTER, 'p')} AS minute")
+
+
+def _references(dialect: str, condition: str) -> str:
+    """Retweets, replies and quotes (``p``) of stored posts (``t``) with known authors."""
+    platform = "+p.platform" if dialect == "sqlite" else "(p.platform || '')"  # as in revision 0009
+    return f"""SELECT {_link_columns(dialect, 'p.kind', 'ta')}
+        FROM post AS p JOIN author AS a ON a.id = p.author_id
+        JOIN post AS t ON t.platform = {platform} AND t.platform_id = p.referenced_platform_id
+        JOIN author AS ta ON ta.id = t.author_id
+        WHERE p.collected AND p.kind <> 'original' AND {condition}"""
+
+
+def _mentions(dialect: str, condition: str) -> str:
+    """Mentions (``e``) by collected posts (``p``) of a handle an author has (the first such author)."""
+    # As in revision 0009: terms no index can use, for the plans that use the right indexes.
+    value, kind = ("+e.value", "+e.kind") if dialect == "sqlite" else ("e.value", "(e.kind || '')")
+    return f"""SELECT {_link_columns(dialect, "'mention'", 'ma')}
+        FROM post_entity AS e JOIN post AS p ON p.id = e.post_id JOIN author AS a ON a.id = p.author_id
+        JOIN author AS ma ON ma.id = (SELECT min(b.id) FROM author AS b WHERE lower(b.handle) = {value})
+        WHERE {kind} = 'mention' AND p.collected AND {condition}"""
+
+
+def _add_links(rows: list[str]) -> str:
+    return f"""INSERT INTO rollup_link ({LINK_KEYS}, posts)
+        SELECT {LINK_KEYS}, count(*) FROM ({" UNION ALL ".join(rows)}) AS links WHERE 1 = 1 GROUP BY {LINK_KEYS}
+        ON CONFLICT ({LINK_KEYS}) DO UPDATE SET posts = rollup_link.posts + excluded.posts"""
+
+
+def _links_statements(dialect: str) -> list[str]:
+    """The links of the posts ``{chosen}``, and the references to them from posts stored before."""
+    return [_add_links([_references(dialect, "p.id {chosen}")]), _add_links([_mentions(dialect, "e.post_id {chosen}")]),
+            _add_links([_references(dialect, "t.id {chosen} AND p.id {others}")])]
+
+
+def _chosen(session: Session, statement: str, ids: list[int]) -> None:
+    if not ids:
+        return
+    low, high = min(ids), max(ids)
+    if session.get_bind().dialect.name != "sqlite":
+        # NOT IN a subquery is hashed; <> ALL compares each row with every id.
+        chosen, others, values = ("= ANY(CAST(:ids AS BIGINT[]))", "NOT IN (SELECT unnest(CAST(:ids AS BIGINT[])))",
+                                  {"ids": list(ids)})
+    elif high - low + 1 == len(ids):
+        # A run of ids, as a SQLite writer gives them (it holds the whole database meanwhile).
+        chosen, others, values = "BETWEEN :low AND :high", "NOT BETWEEN :low AND :high", {"low": low, "high": high}
+    else:
+        listed = "(SELECT value FROM json_each(:ids))"
+        chosen, others, values = f"IN {listed}", f"NOT IN {listed}", {"ids": json.dumps(ids)}
+    session.execute(text(statement.replace("{chosen}", chosen).replace("{others}", others)), values)
+
+
+def add_posts(session: Session, ids: list[int]) -> None:
+    """Count the posts ``ids``, just inserted with their entities, in every rollup. Only new posts:
+    triggers follow every change to a post (and author) once it is stored."""
+    dialect = session.get_bind().dialect.name
+    for statement in _add_statements(dialect) + _links_statements(dialect):
+        _chosen(session, statement, ids)
+
+
+def add_entities(session: Session, ids: list[int]) -> None:
+    """Count the entities of the stored posts ``ids`` after they were replaced (deleting the old ones
+    took them away): in the entity rollup, and their mentions in the link rollup."""
+    dialect = session.get_bind().dialect.name
+    _chosen(session, _add_statements(dialect)[-1], ids)
+    _chosen(session, _add_links([_mentions(dialect, "e.post_id {chosen}")]), ids)
+
+
+def recount(session: Session) -> int:
+    """Count every rollup anew from the posts (after posts were inserted by hand, say); returns how
+    many posts they count. One transaction: readers see the old counts until it commits."""
+    db.take_turns_counting(session)
+    dialect = session.get_bind().dialect.name
+    for table in (VolumeRollup, MinuteRollup, AuthorRollup, EntityRollup, LinkRollup):
+        session.execute(delete(table))
+    for statement in _add_statements(dialect):
+        session.execute(text(statement.replace("{chosen}", "IS NOT NULL")))
+    session.execute(text(_add_links([_references(dialect, "1 = 1"), _mentions(dialect, "1 = 1")])))
+    return session.scalar(select(func.coalesce(func.sum(VolumeRollup.posts), 0)))

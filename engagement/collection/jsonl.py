@@ -1,0 +1,351 @@
+"""Import twarc2 JSONL files (plain or ``.gz``), read as a stream so memory stays flat.
+
+Every line is stored or kept aside as a RejectedRecord with ``file:line`` and the reason. Rows are
+committed in batches together with the file's resume point, so a run that is killed resumes
+after the last committed line; a file imported again in full changes nothing.
+"""
+
+from __future__ import annotations
+
+import gc
+import gzip
+import hashlib
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import partial
+from itertools import islice
+from pathlib import Path
+
+import orjson
+from sqlmodel import Session
+
+from engagement.storage import db, flags, runs
+
+from engagement.collection import fastjson
+from engagement.rules.attribution import Attributor
+from engagement.rules.classification import Classifier
+from engagement.rules.event import load_event
+from engagement.collection.lines import Overlong, batched, bounded_lines
+from engagement.collection.x.normalise import Batch, RecordError, normalize, normalise_user, retrieved_at
+from engagement.collection.readahead import readahead
+from engagement.collection.store import StoreCounts, shape, store_posts, time_writer
+
+log = logging.getLogger(__name__)
+SOURCE = "import-jsonl"
+BATCH_POSTS = 5000  # posts per transaction: short enough for readers and question writers beside it
+CHUNK_LINES = 10  # lines prepared at a time (a search page is one line)
+# A full-archive page of 500 posts with its includes is a few MB; a longer line is no page of ours
+# (a corrupt file, or one without line ends) and is rejected without being held in memory.
+MAX_LINE_BYTES = 64 << 20
+READAHEAD_BYTES = 4 << 20  # below this, starting a reading process costs more than it saves
+
+
+@dataclass
+class ImportSummary:
+    lines: int = 0
+    skipped_lines: int = 0  # already committed by an interrupted earlier run
+    rejected: int = 0
+    api_errors: int = 0
+    store: StoreCounts = field(default_factory=StoreCounts)
+
+    def as_dict(self) -> dict[str, int]:
+        return {"lines": self.lines, "skipped_lines": self.skipped_lines, **self.store.as_dict(),
+                "rejected": self.rejected, "api_errors": self.api_errors}
+
+
+def _open(path: Path):
+    with path.open("rb") as probe:
+        magic = probe.read(2)
+    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+
+
+def fingerprint(path: Path) -> str:
+    """Identifies a file by its first 64 KiB, so a resume point is never applied to another file."""
+    with _open(path) as handle:
+        return hashlib.sha1(handle.read(65536)).hexdigest()[:16]
+
+
+def read_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes | Overlong]]:
+    with _open(path) as handle:
+        yield from enumerate(bounded_lines(handle, limit or MAX_LINE_BYTES), start=1)
+
+
+def parse_line(line: bytes) -> object:
+    try:
+        return orjson.loads(line)
+    except orjson.JSONDecodeError:
+        pass  # the slower path below accepts more (huge integers, lone surrogates) and says what is wrong
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise RecordError(f"not UTF-8 ({error.reason} at byte {error.start})") from None
+    try:
+        return fastjson.loads(text)
+    except json.JSONDecodeError as error:
+        raise RecordError(f"invalid JSON: {error.msg} at column {error.colno}") from None
+
+
+@contextmanager
+def few_collections() -> Iterator[None]:
+    """Parsing allocates millions of short-lived, acyclic objects (freed by reference counting): at
+    the default thresholds the cyclic collector ran every 700 allocations and re-walked every batch
+    still pending, a third of parse time. Collect rarely while a file is read."""
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+def _context(session: Session) -> tuple[Classifier, Attributor]:
+    return Classifier.from_database(session), Attributor.from_database(session, load_event().grace)
+
+
+@dataclass
+class PreparedLine:
+    number: int
+    size: int
+    batch: Batch | None = None
+    raw: bytes | None = None  # kept only for a rejected line (an overlong one: its start)
+    reason: str | None = None
+    demo: bool = False
+
+
+def _remember(cache: dict, key: str, value: object, limit: int) -> None:
+    """Set ``key``; at ``limit`` entries, first forget the older half (dicts keep insertion order)."""
+    if len(cache) >= limit:
+        for old in list(islice(cache, limit // 2)):
+            del cache[old]
+    cache[key] = value
+
+
+class Shaper:
+    """What a file's reading side does beyond parsing.
+
+    - Serialises each post's raw JSON and shapes its row (``store.shape``), so the writer only adds
+      what the database decides.
+    - Leaves out expansions that are exact copies of one already handed on: every page repeats its
+      authors' profiles and the posts its posts refer to (100,000 demo posts carry 150,000 copies of
+      1,700 profiles, and 53,000 context posts, 30,000 of them distinct). A copy identical to the last
+      one stored for its id changes nothing when stored, so leaving it out changes nothing either.
+      What is remembered is a digest per post id and the profile per author, the most recent
+      ``REMEMBERED`` of them, so memory stays bounded.
+
+    "The last copy" is the last in the file, and the writer stores a batch's lines in retrieval
+    order: the two agree while retrieval times never go backwards (twarc writes them in order). From
+    the first line that goes back in time, nothing more is left out.
+    """
+
+    REMEMBERED = 50_000
+
+    def __init__(self, attributor: Attributor, dialect: str):
+        self.attributor, self.stamp = attributor, time_writer(dialect)
+        self.seen: dict[str, bytes] = {}
+        self.profiles: dict[str, dict] = {}
+        self.latest: datetime | None = None  # the latest retrieval time so far
+        self.in_order = True
+
+    def begin_line(self, obj: object) -> None:
+        when = retrieved_at(obj)
+        # The writer stores a line without a time after those with one: it counts as the latest.
+        when = when or datetime.max.replace(tzinfo=timezone.utc)
+        if self.latest is not None and when < self.latest:
+            self.in_order = False
+        self.latest = max(self.latest or when, when)
+
+    def _digest(self, text: str | bytes) -> bytes:
+        return hashlib.blake2b(text if isinstance(text, bytes) else text.encode("utf-8"), digest_size=16).digest()
+
+    def repeated(self, kind: str, item: object) -> bool:
+        """Only what was stored before counts: a record that is rejected is rejected every time."""
+        if not isinstance(item, dict) or not self.in_order:
+            return False
+        key = f"{kind}:{item.get('id')}"
+        if kind == "user":
+            # Profiles are few and small: compared whole, which is cheaper than serialising them.
+            if self.profiles.get(key) == item:
+                return True
+            try:
+                normalise_user(item)
+            except RecordError:
+                return False
+            _remember(self.profiles, key, item, self.REMEMBERED // 4)
+            return False
+        try:
+            return self.seen.get(key) == self._digest(orjson.dumps(item))
+        except (TypeError, orjson.JSONEncodeError):
+            return False
+
+    def __call__(self, batch: Batch) -> None:
+        for post in batch.posts:
+            post.raw = fastjson.dumps(post.raw)
+            post.shaped = shape(post, self.attributor, self.stamp)
+            # The last copy stored, collected or not, is what a later copy is compared with.
+            _remember(self.seen, f"post:{post.current_id}", self._digest(post.raw), self.REMEMBERED)
+
+
+def prepared_lines(path: Path, resume_after: int, attributor: Attributor,
+                   dialect: str) -> Iterator[list[PreparedLine]]:
+    """The file's lines after ``resume_after``, parsed and shaped, a chunk at a time."""
+    shaper = Shaper(attributor, dialect)
+    with few_collections():
+        unread = ((number, line) for number, line in read_lines(path) if number > resume_after)
+        for chunk in batched(unread, CHUNK_LINES):
+            yield prepare(chunk, shaper)
+
+
+def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[PreparedLine]:
+    """Parse, normalise and shape lines."""
+    prepared = []
+    for number, line in chunk:
+        if isinstance(line, Overlong):
+            prepared.append(PreparedLine(number, line.size, raw=line.head + b"...",
+                                         reason=f"the line has {line.size:,} bytes; lines over "
+                                                f"{MAX_LINE_BYTES >> 20} MiB are not read (a corrupt file?)"))
+            continue
+        if not line.strip():
+            prepared.append(PreparedLine(number, len(line)))
+            continue
+        try:
+            obj = parse_line(line)
+            shaper.begin_line(obj)
+            batch = normalize(obj, shaper.repeated)
+        except RecordError as error:
+            prepared.append(PreparedLine(number, len(line), raw=line.rstrip(b"\r\n"), reason=str(error)))
+            continue
+        shaper(batch)
+        prepared.append(PreparedLine(number, len(line), batch=batch, demo="__demo" in obj))
+    return prepared
+
+
+def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], None] | None = None,
+                batch_posts: int = BATCH_POSTS, should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
+    path = Path(path)
+    summary = ImportSummary()
+    resume_key = f"jsonl:{path.resolve()}"
+    mark = fingerprint(path)
+    with db.writing(url) as session:
+        run_id = runs.start_run(session, SOURCE, f"import-jsonl {path.name}")
+        saved = runs.checkpoint(session, resume_key)
+    resume_after = 0
+    if saved and saved.startswith(mark + ":") and not saved.endswith(":done"):
+        resume_after = int(saved.split(":")[1])
+        log.info("%s: resuming after line %d committed by an earlier run", path.name, resume_after)
+
+    pending: list[PreparedLine] = []
+    pending_posts = 0
+    with db.reading(url) as session:
+        # Built once per file: the directory and the agenda do not change under an import
+        # (``ingest config`` reclassifies and reattributes afterwards if they do).
+        classifier, attributor = _context(session)
+        dialect = session.get_bind().dialect.name
+
+    def write(batch: list[PreparedLine], last_line: int, done: bool) -> tuple[StoreCounts, int]:
+        counts, rejected = StoreCounts(), 0
+        with db.writing(url) as session:
+            # Lines carry their own retrieval time: store each time's records together, oldest
+            # first, so the newest metrics win.
+            by_time: dict[object, tuple[list, list]] = {}
+            for item in batch:
+                if item.batch:
+                    group = by_time.setdefault(item.batch.retrieved_at, ([], []))
+                    group[0].extend(item.batch.posts)
+                    group[1].extend(item.batch.users)
+            for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
+                group_posts, group_users = by_time[retrieved]
+                counts.add(store_posts(session, group_posts, group_users, classifier=classifier,
+                                       attributor=attributor, metrics_at=retrieved))
+            for item in batch:
+                where = f"{path.name}:{item.number}"
+                if item.reason is not None:
+                    runs.reject(session, SOURCE, where, item.reason, item.raw.decode("utf-8", "replace"))
+                    rejected += 1
+                elif item.batch is not None:
+                    for bad in item.batch.rejected:
+                        runs.reject(session, SOURCE, f"{where} {bad.location}".strip(), bad.reason, bad.raw)
+                        rejected += 1
+            if any(item.demo for item in batch):
+                flags.mark_demo(session)
+            runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
+        return counts, rejected
+
+    def flush(last_line: int, done: bool = False) -> None:
+        nonlocal pending, pending_posts
+        counts, rejected = db.retry_locked(partial(write, pending, last_line, done))
+        summary.store.add(counts)
+        summary.rejected += rejected
+        pending, pending_posts = [], 0
+
+    # A large file is parsed in a process of its own while this one writes (see readahead).
+    reading = (readahead(prepared_lines, path, resume_after, attributor, dialect)
+               if path.stat().st_size >= READAHEAD_BYTES else prepared_lines(path, resume_after, attributor, dialect))
+    summary.skipped_lines = resume_after  # committed by the earlier run
+
+    last_line, stopped = resume_after, False
+    with few_collections():
+        try:
+            for item in (line for chunk in reading for line in chunk):
+                last_line = item.number
+                if on_line:
+                    on_line(item.size)
+                if item.batch is None and item.reason is None:
+                    continue  # an empty line
+                summary.lines += 1
+                if item.batch is not None:
+                    summary.api_errors += len(item.batch.api_errors)
+                    for api_error in item.batch.api_errors:
+                        log.warning("%s:%d: the API reported: %s", path.name, item.number,
+                                    api_error.get("detail") or api_error.get("title") or api_error)
+                    pending_posts += len(item.batch.posts) + 1
+                pending.append(item)
+                if pending_posts >= batch_posts:
+                    flush(last_line)
+                    if should_stop():
+                        stopped = True
+                        break
+            else:
+                flush(last_line, done=True)
+        except BaseException as error:
+            with db.writing(url) as session:
+                runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                                summary.as_dict(), repr(error))
+            raise
+        finally:
+            reading.close()  # ends the reading process at once, whatever happened
+    status = "interrupted" if stopped else ("rejected" if summary.rejected else "ok")
+    with db.writing(url) as session:
+        runs.finish_run(session, run_id, status, summary.as_dict())
+    return summary
+
+
+def import_files(paths: list[Path], *, url: str | None = None, progress: bool | None = None,
+                 should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
+    """Import several files; a progress bar on a terminal."""
+    total = ImportSummary()
+    progress = sys.stderr.isatty() if progress is None else progress
+    for path in paths:
+        bar = None
+        if progress:
+            from tqdm import tqdm
+
+            bar = tqdm(total=Path(path).stat().st_size, unit="B", unit_scale=True, desc=Path(path).name,
+                       file=sys.stderr)
+        try:
+            summary = import_file(Path(path), url=url, on_line=bar.update if bar else None, should_stop=should_stop)
+        finally:
+            if bar:
+                bar.close()
+        total.lines += summary.lines
+        total.skipped_lines += summary.skipped_lines
+        total.rejected += summary.rejected
+        total.api_errors += summary.api_errors
+        total.store.add(summary.store)
+        if should_stop():
+            break
+    return total

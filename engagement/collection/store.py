@@ -1,0 +1,295 @@
+"""Writes normalised records: everything keyed on (platform, platform id), so a second import of
+the same data changes nothing, and overlapping pages merge.
+
+- A post seen again with a newer edit takes the newer text; an older version never wins, but dates
+  the logical post.
+- Metrics keep the latest reading (by retrieval time), so an old file never overwrites newer figures.
+- A context post (only referenced) becomes collected when it later matches the event query; a
+  collected post never falls back to context.
+- An author missing from ``includes`` gets a placeholder row, filled in when the profile arrives.
+
+This is the hot path of every import, so it works on plain rows through SQLAlchemy Core: one
+SELECT of the keys already stored, then ``executemany`` inserts of prepared values.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlmodel import Session
+
+from engagement.storage import db
+
+from engagement.collection import fastjson
+
+from engagement.analysis import rollups
+from engagement.rules.attribution import Attributor
+from engagement.rules.classification import Classifier
+from engagement.storage.models import Author, Post, PostEntity
+from engagement.collection.x.normalise import PLATFORM, PostRecord, UserRecord
+from engagement.timeutil import to_utc, utcnow
+
+CHUNK = 500  # stays under SQLite's bound-parameter limit in IN (...) lists
+_CHUNK_IDS = bindparam("ids", expanding=True)  # one compiled statement for every chunk
+PROFILE_FIELDS = ("handle", "display_name", "bio", "location", "followers", "verified")
+CONTENT_FIELDS = ("current_id", "text", "language", "kind", "referenced", "referenced_platform_id",
+                  "in_reply_to_user_id", "conversation_id", "hashtags", "mentions", "urls", "media_count", "raw")
+METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
+JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
+# A new post's row: what follows from the record alone (``shape``), then what the database decides.
+SHAPED_COLUMNS = ("platform", "platform_id", "created_at", "collected", "session_id") + CONTENT_FIELDS + METRIC_FIELDS
+POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "metrics_at", "first_seen", "last_updated")
+AUTHOR_COLUMNS = ("platform", "platform_user_id", "group_key", "group_source", "organisation", "profile_known",
+                  "first_seen", "last_updated") + PROFILE_FIELDS
+ENTITY_COLUMNS = ("post_id", "kind", "value")
+
+
+def _insert_many(session: Session, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """``executemany`` at the driver level: positional rows, no per-row work in SQLAlchemy."""
+    if not rows:
+        return
+    connection = session.connection()
+    marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
+    connection.exec_driver_sql(
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})", rows)
+
+
+@dataclass
+class StoreCounts:
+    posts_new: int = 0
+    posts_updated: int = 0
+    duplicates: int = 0
+    context_new: int = 0
+    context_updated: int = 0
+    authors_new: int = 0
+    authors_updated: int = 0
+
+    def add(self, other: StoreCounts) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def as_dict(self) -> dict[str, int]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def _json(value: Any) -> str:
+    """JSON for a JSON column; the importer may hand over ``raw`` already serialised."""
+    if isinstance(value, str):
+        return value
+    if not value:
+        return "[]" if isinstance(value, list) else json.dumps(value)
+    return fastjson.dumps(value)
+
+
+def time_writer(dialect: str):
+    """Datetimes as SQLAlchemy stores them: on SQLite naive-UTC text, elsewhere aware values."""
+    if dialect == "sqlite":
+        # "YYYY-MM-DD HH:MM:SS.ffffff" (isoformat is twice as fast as strftime; the zone suffix is cut off)
+        return lambda value: to_utc(value).isoformat(" ", "microseconds")[:26] if value is not None else None
+    return lambda value: to_utc(value) if value is not None else None
+
+
+def _time_writer(session: Session):
+    return time_writer(session.get_bind().dialect.name)
+
+
+def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, list[tuple[str, str]]]:
+    """A new post's row (``SHAPED_COLUMNS``, in that order) and its entities, from the record alone: an
+    import does this in its reading process, so the writer only adds what the database knows."""
+    r = record
+    row = (PLATFORM, r.platform_id, stamp(r.created_at), r.collected, attributor.attribute(r.created_at, r.hashtags),
+           r.current_id, r.text, r.language, r.kind, _json(r.referenced), r.referenced_platform_id,
+           r.in_reply_to_user_id, r.conversation_id, _json(r.hashtags), _json(r.mentions), _json(r.urls),
+           r.media_count, _json(r.raw), r.retweets, r.replies, r.likes, r.quotes, r.impressions)
+    entities = {("hashtag", tag.lower()) for tag in r.hashtags} | {("mention", m.lower()) for m in r.mentions}
+    return row, sorted(entities)
+
+
+def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
+    """One record per logical post: the newest version, collected if any copy was, dated by the first."""
+    merged: dict[str, PostRecord] = {}
+    for record in records:
+        seen = merged.get(record.platform_id)
+        if seen is None:
+            merged[record.platform_id] = record
+            continue
+        newest = record if int(record.current_id) > int(seen.current_id) else seen
+        collected, created_at = seen.collected or record.collected, min(seen.created_at, record.created_at)
+        if (collected, created_at) != (newest.collected, newest.created_at):
+            newest.collected, newest.created_at, newest.shaped = collected, created_at, None
+        merged[record.platform_id] = newest
+    return merged
+
+
+def store_users(session: Session, users: Iterable[UserRecord], wanted_ids: set[str],
+                classifier: Classifier, counts: StoreCounts) -> dict[str, int]:
+    """Upsert authors; returns platform user id → author.id for every id in ``users`` and ``wanted_ids``."""
+    profiles = {u.platform_user_id: u for u in users}
+    ids = sorted(set(profiles) | wanted_ids)
+    columns = (Author.id, Author.platform_user_id, Author.override_group_key, Author.override_organisation,
+               Author.profile_known) + tuple(getattr(Author, f) for f in PROFILE_FIELDS)
+    existing = {}
+    statement = select(*columns).where(Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS))
+    for chunk in _chunks(ids):
+        for row in session.execute(statement, {"ids": chunk}):
+            existing[row.platform_user_id] = row
+    now, stamp = utcnow(), _time_writer(session)
+    now_text = stamp(now)
+    new_rows = []
+    for user_id in ids:
+        profile, row = profiles.get(user_id), existing.get(user_id)
+        if row is not None and (profile is None or all(getattr(row, f) == getattr(profile, f) for f in PROFILE_FIELDS)):
+            continue
+        values = {f: getattr(profile, f) if profile else None for f in PROFILE_FIELDS}
+        result = classifier.classify(
+            handle=values["handle"], platform_user_id=user_id, display_name=values["display_name"],
+            bio=values["bio"], override_group_key=row.override_group_key if row else None,
+            override_organisation=row.override_organisation if row else None)
+        values.update(group_key=result.group_key, group_source=result.source, organisation=result.organisation,
+                      profile_known=profile is not None)
+        if row is None:
+            values.update(platform=PLATFORM, platform_user_id=user_id, first_seen=now_text, last_updated=now_text)
+            new_rows.append(tuple(values[c] for c in AUTHOR_COLUMNS))
+            counts.authors_new += 1
+        else:
+            session.execute(update(Author.__table__).where(Author.__table__.c.id == row.id)
+                            .values(**values, last_updated=now))
+            counts.authors_updated += 1
+    ids_by_user = {user_id: row.id for user_id, row in existing.items()}
+    if new_rows:
+        _insert_many(session, "author", AUTHOR_COLUMNS, new_rows)
+        position = AUTHOR_COLUMNS.index("platform_user_id")
+        statement = select(Author.platform_user_id, Author.id).where(
+            Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS))
+        for chunk in _chunks([r[position] for r in new_rows]):
+            ids_by_user.update(session.execute(statement, {"ids": chunk}).all())
+    return ids_by_user
+
+
+def _insert_posts(session: Session, rows: list[tuple]) -> dict[str, int]:
+    """Insert new posts; returns platform id → post.id."""
+    position = POST_COLUMNS.index("platform_id")
+    if session.get_bind().dialect.name == "sqlite":
+        # Writes on SQLite hold the database from their first statement (BEGIN IMMEDIATE), so the ids
+        # after the largest are ours to give, and no query is needed to learn them afterwards.
+        first = (session.scalar(select(func.max(Post.id))) or 0) + 1
+        _insert_many(session, "post", ("id",) + POST_COLUMNS, [(first + i,) + row for i, row in enumerate(rows)])
+        return {row[position]: first + i for i, row in enumerate(rows)}
+    _insert_many(session, "post", POST_COLUMNS, rows)
+    ids = {}
+    statement = select(Post.platform_id, Post.id).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
+    for chunk in _chunks([row[position] for row in rows]):
+        ids.update(session.execute(statement, {"ids": chunk}).all())
+    return ids
+
+
+def _entities(post_id: int, entities: list[tuple[str, str]]) -> list[tuple]:
+    return [(post_id, kind, value) for kind, value in entities]
+
+
+def _metrics_newer(reading: datetime, stored: datetime | None) -> bool:
+    return stored is None or to_utc(reading) >= to_utc(stored)
+
+
+EXISTING_COLUMNS = (Post.id, Post.platform_id, Post.current_id, Post.collected, Post.created_at, Post.metrics_at,
+                    Post.author_id) + tuple(getattr(Post, f) for f in METRIC_FIELDS)
+
+
+def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable[UserRecord], *,
+                classifier: Classifier, attributor: Attributor, metrics_at: datetime | None = None) -> StoreCounts:
+    """Upsert posts and their authors in the caller's transaction."""
+    db.take_turns_counting(session)
+    counts = StoreCounts()
+    metrics_at = to_utc(metrics_at) if metrics_at else utcnow()
+    posts = _merge_posts(records)
+    author_ids = store_users(session, users, {p.author_platform_id for p in posts.values() if p.author_platform_id},
+                             classifier, counts)
+
+    existing = {}
+    statement = select(*EXISTING_COLUMNS).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
+    for chunk in _chunks(list(posts)):
+        for row in session.execute(statement, {"ids": chunk}):
+            existing[row.platform_id] = row
+
+    now, stamp = utcnow(), _time_writer(session)
+    now_text, metrics_text = stamp(now), stamp(metrics_at)
+    new_rows, new_entities, entity_changes, updates = [], {}, [], []
+    for platform_id, record in posts.items():
+        post = existing.get(platform_id)
+        if post is None:
+            row, new_entities[platform_id] = record.shaped or shape(record, attributor, stamp)
+            new_rows.append(row + (author_ids.get(record.author_platform_id), metrics_text, now_text, now_text))
+            if record.collected:
+                counts.posts_new += 1
+            else:
+                counts.context_new += 1
+            continue
+
+        changes: dict[str, Any] = {}
+        if record.collected and not post.collected:
+            changes["collected"] = True
+        if int(record.current_id) > int(post.current_id):
+            changes.update({name: getattr(record, name) for name in CONTENT_FIELDS})
+            if isinstance(changes["raw"], str):
+                changes["raw"] = json.loads(changes["raw"])
+            changes["session_id"] = attributor.attribute(post.created_at, record.hashtags)
+            entity_changes.append((post.id, (record.shaped or shape(record, attributor, stamp))[1]))
+        if record.created_at < to_utc(post.created_at):
+            # An earlier version of an edited post: the logical post began then.
+            changes["created_at"] = record.created_at
+            hashtags = changes.get("hashtags") or session.scalar(select(Post.hashtags).where(Post.id == post.id))
+            changes["session_id"] = attributor.attribute(record.created_at, hashtags or ())
+        if _metrics_newer(metrics_at, post.metrics_at):
+            metric_changes = {n: getattr(record, n) for n in METRIC_FIELDS if getattr(record, n) != getattr(post, n)}
+            if record.impressions is None:
+                metric_changes.pop("impressions", None)  # an older API shape: keep what we had
+            if metric_changes:
+                changes.update(metric_changes, metrics_at=metrics_at)
+        if post.author_id is None and record.author_platform_id:
+            changes["author_id"] = author_ids.get(record.author_platform_id)
+        if changes:
+            updates.append((post.id, changes))
+            if changes.get("collected"):
+                counts.posts_new += 1  # first seen as context, collected now
+            elif record.collected or post.collected:
+                counts.posts_updated += 1
+            else:
+                counts.context_updated += 1
+        elif record.collected:
+            counts.duplicates += 1
+
+    # Most updates change the same few columns (a context post now collected; new metrics): one
+    # executemany per set of columns instead of a statement per post.
+    table = Post.__table__
+    by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for post_id, changes in updates:
+        changes["last_updated"] = now
+        by_columns.setdefault(tuple(sorted(changes)), []).append({"_id": post_id, **changes})
+    for columns, rows in by_columns.items():
+        statement = update(table).where(table.c.id == bindparam("_id")).values(
+            {name: bindparam(name) for name in columns})
+        session.execute(statement, rows)
+    if new_rows:
+        ids = _insert_posts(session, new_rows)
+        _insert_many(session, "post_entity", ENTITY_COLUMNS,
+                     [row for platform_id, post_id in ids.items() for row in _entities(post_id, new_entities[platform_id])])
+        rollups.add_posts(session, list(ids.values()))
+    if entity_changes:
+        changed = [post_id for post_id, _ in entity_changes]
+        for chunk in _chunks(changed):
+            session.execute(delete(PostEntity).where(PostEntity.post_id.in_(chunk)))  # a trigger takes them away
+        _insert_many(session, "post_entity", ENTITY_COLUMNS,
+                     [row for post_id, entities in entity_changes for row in _entities(post_id, entities)])
+        rollups.add_entities(session, changed)
+    return counts
+

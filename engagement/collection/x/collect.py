@@ -1,0 +1,155 @@
+"""Recent-search polling and full-archive backfill, page by page, each page committed with its resume point.
+
+A search lists the newest posts first. A pass's resume point is therefore two ids: ``since_id``
+(everything up to it is stored) and, while a pass is under way, the pass's newest id and the oldest
+id committed so far. A pass cut short (signal, crash, ``kill -9``) restarts with
+``since_id .. until_id`` and fetches exactly what it had not stored: no gap, nothing twice. Only
+when the last page is stored does ``since_id`` move to the pass's newest id.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import tweepy
+
+from engagement.storage import db, runs
+from engagement.rules.attribution import Attributor
+from engagement.rules.classification import Classifier
+from engagement.rules.event import load_event
+from engagement.collection.x.normalise import normalize
+from engagement.collection.store import StoreCounts, store_posts
+from engagement.timeutil import format_api_time, utcnow
+from engagement.collection.x.client import FIELDS
+from engagement.collection.x.retry import Stopper, call
+
+log = logging.getLogger("ingest.x")
+MAX_NOTES = 200
+
+
+@dataclass
+class PassResult:
+    pages: int = 0
+    rejected: int = 0
+    api_errors: list[dict[str, Any]] = field(default_factory=list)
+    store: StoreCounts = field(default_factory=StoreCounts)
+    complete: bool = False
+    # The directory and agenda as loaded for this pass: built once, not per page.
+    context: tuple[Classifier, Attributor] | None = field(default=None, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        return {"pages": self.pages, **self.store.as_dict(), "rejected": self.rejected,
+                "api_errors": len(self.api_errors)}
+
+
+def load_state(url: str | None, source: str) -> dict[str, Any]:
+    with db.reading(url) as session:
+        raw = runs.checkpoint(session, source)
+    return json.loads(raw) if raw else {}
+
+
+def store_page(body: dict[str, Any], *, url: str | None, source: str, state: dict[str, Any],
+               result: PassResult) -> None:
+    """Normalise one API response and commit its rows, its rejects and ``state`` together."""
+    batch = normalize(body)
+    page_id = batch.newest_id or format_api_time(utcnow())
+    for error in batch.api_errors:
+        log.warning("%s: the API reported: %s", source, error.get("detail") or error.get("title") or error)
+
+    def write() -> StoreCounts:
+        with db.writing(url) as session:
+            if result.context is None:
+                result.context = (Classifier.from_database(session),
+                                  Attributor.from_database(session, load_event().grace))
+            classifier, attributor = result.context
+            counts = store_posts(session, batch.posts, batch.users, classifier=classifier, attributor=attributor)
+            for item in batch.rejected:
+                runs.reject(session, source, f"page {page_id} {item.location}", item.reason, item.raw)
+            runs.save_checkpoint(session, source, json.dumps(state, sort_keys=True))
+            return counts
+
+    result.store.add(db.retry_locked(write))
+    result.rejected += len(batch.rejected)
+    result.api_errors.extend(batch.api_errors)
+    result.pages += 1
+
+
+def search_pass(request: Callable[..., Any], *, query: str, url: str | None, source: str, stop: Stopper,
+                what: str, page_size: int, extra: dict[str, Any] | None = None,
+                pace: float = 0.0) -> PassResult:
+    """Fetch every page newer than the stored ``since_id`` (or within ``extra``'s window)."""
+    state = load_state(url, source)
+    since_id = state.get("since_id")
+    pending = state.get("pass")
+    params: dict[str, Any] = {"query": query, "max_results": page_size, **FIELDS, **(extra or {})}
+    if since_id:
+        params["since_id"] = since_id
+    if pending:
+        params["until_id"] = pending["until_id"]
+        log.info("%s: resuming a pass cut short: posts older than %s and newer than %s", source,
+                 pending["until_id"], since_id or "the window's start")
+    newest = pending["newest_id"] if pending else None
+    result, next_token, last_request = PassResult(), None, 0.0
+    while True:
+        if pace:
+            stop.wait(max(0.0, last_request + pace - time.monotonic()))
+        token = next_token
+        body = call(lambda: request(**params, **({"next_token": token} if token else {})), what, stop)
+        last_request = time.monotonic()
+        meta = body.get("meta") or {}
+        newest = newest or meta.get("newest_id")
+        next_token = meta.get("next_token")
+        if next_token and meta.get("oldest_id"):
+            new_state = {"since_id": since_id, "pass": {"newest_id": newest, "until_id": meta["oldest_id"]}}
+        else:
+            new_state = {"since_id": newest or since_id}
+            next_token = None
+        store_page(body, url=url, source=source, state={k: v for k, v in new_state.items() if v}, result=result)
+        if not next_token:
+            result.complete = True
+            return result
+        if stop():
+            log.info("%s: stopping after a committed page; the next start resumes from it", source)
+            return result
+
+
+def poll_recent(client: tweepy.Client, *, query: str, url: str | None, stop: Stopper,
+                source: str = "x-poll") -> PassResult:
+    return search_pass(client.search_recent_tweets, query=query, url=url, source=source, stop=stop,
+                       what="recent search", page_size=100)
+
+
+def backfill(client: tweepy.Client, *, query: str, since: datetime, until: datetime, url: str | None,
+             stop: Stopper, pace: float = 1.0) -> PassResult:
+    """Full-archive search between two times; the endpoint allows one request a second, so we pace."""
+    source = f"x-backfill:{format_api_time(since)}:{format_api_time(until)}"
+    if load_state(url, source).get("since_id"):
+        log.info("%s: already complete", source)
+        return PassResult(complete=True)
+    # The window's newest post is the pass's "since": a finished backfill has nothing left to fetch.
+    extra = {"start_time": since, "end_time": until}
+    return search_pass(client.search_all_tweets, query=query, url=url, source=source, stop=stop,
+                       what="full-archive search", page_size=500, extra=extra, pace=pace)
+
+
+def record_run(url: str | None, source: str, command: str, run: Callable[[], PassResult]) -> PassResult:
+    """Run a pass inside an IngestRun row that says how it ended."""
+    with db.writing(url) as session:
+        run_id = runs.start_run(session, source, command)
+    try:
+        result = run()
+    except BaseException as error:
+        with db.writing(url) as session:
+            runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                            {}, f"{type(error).__name__}: {error}")
+        raise
+    status = "rejected" if result.rejected else ("ok" if result.complete else "interrupted")
+    with db.writing(url) as session:
+        runs.finish_run(session, run_id, status, result.counts(), notes=result.api_errors[:MAX_NOTES])
+    return result

@@ -1,0 +1,143 @@
+"""What organisers change from the Admin pages: the agenda, the groups, the directory, overrides.
+
+Each change re-derives what depends on it (attribution, classification) in the same transaction,
+so no post is re-ingested.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import delete, func, select
+from sqlmodel import Session
+
+from engagement.storage import db
+from engagement.rules.event import COLOUR, SESSION_KINDS, AgendaRow, EventConfig, EventConfigError, GroupRow, normalise_hashtag
+from engagement.storage.models import AgendaSession, Author, DirectoryEntry, IngestRun, Post, RejectedRecord, StakeholderGroup
+from engagement.rules.sync import sync_agenda, sync_groups
+from engagement.timeutil import to_local, to_utc
+
+AGENDA_COLUMNS = ["key", "title", "kind", "start", "end", "room", "hashtags", "illustrative"]
+
+
+def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
+    rows = []
+    for item in session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at, AgendaSession.key)):
+        rows.append({"key": item.key, "title": item.title, "kind": item.kind,
+                     "start": to_local(item.starts_at, event.time_zone).replace(tzinfo=None),
+                     "end": to_local(item.ends_at, event.time_zone).replace(tzinfo=None), "room": item.room,
+                     "hashtags": " ".join(item.hashtags), "illustrative": item.illustrative})
+    return pd.DataFrame(rows, columns=AGENDA_COLUMNS)
+
+
+def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> None:
+    """Replace the agenda with ``frame`` (edited in the event's time zone). Stored posts move to their
+    new sessions after it commits: ``attribution.reattribute_in_steps``."""
+    speakers = {s.key: (s.speakers, s.source_note) for s in session.scalars(select(AgendaSession))}
+    rows, seen = [], set()
+    for number, item in enumerate(frame.to_dict("records"), start=1):
+        key = str(item.get("key") or "").strip()
+        if not key or not str(item.get("title") or "").strip():
+            raise EventConfigError(f"row {number}: key and title are required")
+        if key in seen:
+            raise EventConfigError(f"row {number}: key {key!r} appears twice")
+        seen.add(key)
+        if item.get("kind") not in SESSION_KINDS:
+            raise EventConfigError(f"row {number}: kind must be one of {', '.join(sorted(SESSION_KINDS))}")
+        start, end = pd.Timestamp(item["start"]), pd.Timestamp(item["end"])
+        if pd.isna(start) or pd.isna(end) or end <= start:
+            raise EventConfigError(f"row {number}: the session needs a start before its end")
+        old_speakers, note = speakers.get(key, ([], ""))
+        rows.append(AgendaRow(key=key, title=str(item["title"]).strip(), kind=item["kind"],
+                              starts_at=to_utc(start.to_pydatetime(), event.time_zone),
+                              ends_at=to_utc(end.to_pydatetime(), event.time_zone), room=str(item.get("room") or ""),
+                              hashtags=[normalise_hashtag(t) for t in str(item.get("hashtags") or "").split()],
+                              speakers=old_speakers, illustrative=bool(item.get("illustrative")), source_note=note))
+    warnings: list[str] = []
+    db.take_turns_counting(session)  # before sync_agenda moves posts out of removed sessions
+    sync_agenda(session, rows, warnings)
+    if warnings:
+        raise EventConfigError("; ".join(warnings))
+
+
+def groups_frame(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.description,
+                                  StakeholderGroup.display_order, StakeholderGroup.colour)
+                           .order_by(StakeholderGroup.display_order)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["key", "label", "description", "display_order", "colour"])
+
+
+def save_groups(session: Session, frame: pd.DataFrame) -> None:
+    """Labels, descriptions, order and colours of the existing groups (keys are fixed: data refer to them)."""
+    known = set(session.scalars(select(StakeholderGroup.key)))
+    rows = []
+    for number, item in enumerate(frame.to_dict("records"), start=1):
+        if item["key"] not in known:
+            raise EventConfigError(f"row {number}: group keys cannot be added or renamed here; edit "
+                                   "stakeholder_groups.csv and run `python -m ingest config`")
+        if not COLOUR.match(str(item["colour"])):
+            raise EventConfigError(f"row {number}: colour {item['colour']!r} is not '#RRGGBB'")
+        rows.append(GroupRow(item["key"], str(item["label"]), str(item.get("description") or ""),
+                             int(item["display_order"]), str(item["colour"])))
+    sync_groups(session, rows)
+
+
+def directory_frame(session: Session) -> pd.DataFrame:
+    rows = session.execute(select(DirectoryEntry.handle, DirectoryEntry.organisation, DirectoryEntry.group_key,
+                                  DirectoryEntry.note).order_by(DirectoryEntry.handle)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["handle", "organisation", "group", "note"])
+
+
+def save_directory(session: Session, frame: pd.DataFrame) -> None:
+    """Replace the known accounts (keyword rules stay). Stored authors follow after it commits:
+    ``classification.reclassify_in_steps``."""
+    known = set(session.scalars(select(StakeholderGroup.key)))
+    entries, seen = [], set()
+    for number, item in enumerate(frame.to_dict("records"), start=1):
+        handle = str(item.get("handle") or "").strip().lstrip("@").lower()
+        if not handle:
+            continue
+        if item.get("group") not in known:
+            raise EventConfigError(f"row {number}: group {item.get('group')!r} is not a stakeholder group key")
+        if handle in seen:
+            raise EventConfigError(f"row {number}: account {handle!r} appears twice")
+        seen.add(handle)
+        entries.append(DirectoryEntry(handle=handle, organisation=str(item.get("organisation") or ""),
+                                      group_key=item["group"], note=str(item.get("note") or "")))
+    session.execute(delete(DirectoryEntry))
+    session.add_all(entries)
+    session.flush()
+
+
+def find_authors(session: Session, text: str, limit: int = 50) -> pd.DataFrame:
+    pattern = f"%{text.strip().lstrip('@').lower()}%"
+    rows = session.execute(
+        select(Author.id, Author.handle, Author.display_name, Author.bio, Author.group_key, Author.group_source,
+               Author.organisation, func.count(Post.id))
+        .outerjoin(Post, Post.author_id == Author.id)
+        .where(func.lower(Author.handle).like(pattern) | func.lower(Author.display_name).like(pattern))
+        .group_by(Author.id).order_by(func.count(Post.id).desc()).limit(limit)).all()
+    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "handle", "name", "bio", "group", "decided by",
+                                                           "organisation", "posts"])
+
+
+def ingest_overview(session: Session, limit: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
+    latest = select(IngestRun.source, func.max(IngestRun.id).label("id")).group_by(IngestRun.source).subquery()
+    runs = session.execute(select(IngestRun.source, IngestRun.command, IngestRun.status, IngestRun.started_at,
+                                  IngestRun.ended_at, IngestRun.counts, IngestRun.last_error)
+                           .join(latest, IngestRun.id == latest.c.id).order_by(IngestRun.source)).all()
+    run_frame = pd.DataFrame([(r.source, r.command, r.status, r.started_at, r.ended_at,
+                               ", ".join(f"{k} {v}" for k, v in (r.counts or {}).items()), r.last_error or "")
+                              for r in runs],
+                             columns=["source", "command", "status", "started", "ended", "counts", "last error"])
+    rejected = session.execute(select(RejectedRecord.source, RejectedRecord.location, RejectedRecord.reason,
+                                      func.substr(RejectedRecord.raw, 1, 300), RejectedRecord.created_at)
+                               .order_by(RejectedRecord.id.desc()).limit(limit)).all()
+    rejected_frame = pd.DataFrame([tuple(r) for r in rejected],
+                                  columns=["source", "location", "reason", "record (start)", "kept at"])
+    return run_frame, rejected_frame
+
+
+def as_of(moment: datetime | None, zone: str) -> str:
+    return to_local(moment, zone).strftime("%d %b %H:%M:%S") if moment else "never"

@@ -1,0 +1,168 @@
+"""Which stakeholder group an author speaks for, and how we know.
+
+Order: a moderator's override > the directory of known accounts > keyword rules > unclassified
+("public"). Keyword rules are tried on the display name first, then on the bio, each in file
+order; the first match wins. A keyword written as an acronym (upper-case letters, e.g. "IOM",
+"NGO") must match as a whole word with its case, so "IOM" never matches "biomedical"; any other
+keyword matches, ignoring case, at the start of a word, so "профсоюз" also finds "профсоюза"
+and "Gewerkschaft" finds "Gewerkschaftsbund".
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Iterable
+from typing import NamedTuple
+
+from sqlalchemy import select, update
+from sqlmodel import Session
+
+from engagement.storage import db
+from engagement.storage.models import Author, ClassificationRule, DirectoryEntry, GroupSource
+from engagement.timeutil import utcnow
+
+UNCLASSIFIED_GROUP = "public"
+ACRONYM = re.compile(r"^[A-ZА-ЯЁІЇЄ]{2,8}$")
+
+
+class Classification(NamedTuple):
+    group_key: str
+    source: str
+    organisation: str | None = None
+
+
+def keyword_pattern(keyword: str) -> re.Pattern[str]:
+    escaped = re.escape(keyword.strip())
+    if ACRONYM.match(keyword.strip()):
+        return re.compile(rf"(?<!\w){escaped}(?!\w)")
+    return re.compile(rf"(?<!\w){escaped}", re.IGNORECASE)
+
+
+class Classifier:
+    """Holds the directory and rules in memory; ``classify`` is pure and cheap."""
+
+    def __init__(
+        self,
+        directory: Iterable[tuple[str, str, str, str | None]] = (),
+        keywords: Iterable[tuple[str, str]] = (),
+    ):
+        # directory: (handle, organisation, group_key, platform_user_id)
+        self.by_handle: dict[str, tuple[str, str]] = {}
+        self.by_user_id: dict[str, tuple[str, str]] = {}
+        for handle, organisation, group_key, user_id in directory:
+            if handle:
+                self.by_handle[handle.lstrip("@").lower()] = (organisation, group_key)
+            if user_id:
+                self.by_user_id[user_id] = (organisation, group_key)
+        self.rules = [(keyword_pattern(keyword), group_key) for keyword, group_key in keywords]
+
+    @classmethod
+    def from_database(cls, session: Session) -> Classifier:
+        entries = session.scalars(select(DirectoryEntry))
+        rules = session.scalars(select(ClassificationRule).order_by(ClassificationRule.position))
+        return cls(
+            ((e.handle, e.organisation, e.group_key, e.platform_user_id) for e in entries),
+            ((r.keyword, r.group_key) for r in rules),
+        )
+
+    def classify(
+        self,
+        *,
+        handle: str | None,
+        platform_user_id: str | None = None,
+        display_name: str | None = None,
+        bio: str | None = None,
+        override_group_key: str | None = None,
+        override_organisation: str | None = None,
+    ) -> Classification:
+        known = ((self.by_user_id.get(platform_user_id) if platform_user_id else None)
+                 or (self.by_handle.get(handle.lstrip("@").lower()) if handle else None))
+        if override_group_key:
+            organisation = override_organisation or (known[0] if known else None)
+            return Classification(override_group_key, GroupSource.moderator, organisation)
+        if known:
+            return Classification(known[1], GroupSource.directory, known[0] or None)
+        for text in (display_name, bio):
+            if text:
+                for pattern, group_key in self.rules:
+                    if pattern.search(text):
+                        return Classification(group_key, GroupSource.rule, override_organisation)
+        return Classification(UNCLASSIFIED_GROUP, GroupSource.unclassified, override_organisation)
+
+    def classify_author(self, author: Author) -> Classification:
+        return self.classify(
+            handle=author.handle,
+            platform_user_id=author.platform_user_id,
+            display_name=author.display_name,
+            bio=author.bio,
+            override_group_key=author.override_group_key,
+            override_organisation=author.override_organisation,
+        )
+
+
+def reclassify(session: Session, classifier: Classifier | None = None, batch: int = 2000) -> int:
+    """Apply the current directory, rules and overrides to every stored author, in the caller's
+    transaction; returns how many changed. (At scale, ``reclassify_in_steps``.)
+
+    Posts are not touched: they reach their group through their author, so nothing is re-ingested.
+    """
+    return _reclassify_after(session, classifier or Classifier.from_database(session), 0, batch=batch)[0]
+
+
+def reclassify_in_steps(url: str | None = None, seconds: float = db.STEP_SECONDS) -> int:
+    """``reclassify`` as a series of short transactions (``db.in_steps``), with the directory and
+    rules as they are when it starts."""
+    with db.reading(url) as session:
+        classifier = Classifier.from_database(session)
+    return db.in_steps(url, lambda session, after, deadline: _reclassify_after(session, classifier, after, deadline),
+                       seconds)
+
+
+def _reclassify_after(session: Session, classifier: Classifier, last_id: int, deadline: float | None = None,
+                      batch: int = 2000) -> tuple[int, int | None]:
+    """Authors after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many changed, and
+    the last author done (``None``: all are)."""
+    db.take_turns_counting(session)
+    changed = 0
+    columns = (Author.id, Author.handle, Author.platform_user_id, Author.display_name, Author.bio,
+               Author.override_group_key, Author.override_organisation,
+               Author.group_key, Author.group_source, Author.organisation)
+    while True:
+        rows = session.execute(
+            select(*columns).where(Author.id > last_id).order_by(Author.id).limit(batch)
+        ).all()
+        if not rows:
+            return changed, None
+        for row in rows:
+            result = classifier.classify(
+                handle=row.handle, platform_user_id=row.platform_user_id, display_name=row.display_name,
+                bio=row.bio, override_group_key=row.override_group_key,
+                override_organisation=row.override_organisation,
+            )
+            if (result.group_key, result.source, result.organisation) != (row.group_key, row.group_source, row.organisation):
+                session.execute(
+                    update(Author).where(Author.id == row.id).values(
+                        group_key=result.group_key, group_source=result.source,
+                        organisation=result.organisation, last_updated=utcnow(),
+                    )
+                )
+                changed += 1
+            last_id = row.id
+            if deadline is not None and time.monotonic() >= deadline:
+                return changed, last_id
+
+
+def set_override(session: Session, author_id: int, group_key: str | None, organisation: str | None = None) -> Author:
+    """A moderator's decision for one author (``None`` clears it); takes effect at once."""
+    db.take_turns_counting(session)
+    author = session.get(Author, author_id)
+    if author is None:
+        raise LookupError(f"no author with id {author_id}")
+    author.override_group_key = group_key
+    author.override_organisation = organisation
+    result = Classifier.from_database(session).classify_author(author)
+    author.group_key, author.group_source, author.organisation = result.group_key, result.source, result.organisation
+    author.last_updated = utcnow()
+    session.add(author)
+    return author

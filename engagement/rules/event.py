@@ -1,0 +1,257 @@
+"""The organisers' event files in ``data/``: read and checked, with errors that name file and line.
+
+- ``event.toml``: name, hashtags, time zone, dates, languages, attribution grace.
+- ``agenda.csv``: one row per session, times in the event's zone.
+- ``stakeholder_groups.csv``: the taxonomy.
+- ``stakeholder_directory.csv``: known accounts (``kind=account``) and keyword rules (``kind=keyword``).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engagement import settings
+from engagement.storage.models import SessionKind
+from engagement.timeutil import to_utc
+
+SESSION_KINDS = {kind.value for kind in SessionKind}
+# "Name (group): role"
+SPEAKER = re.compile(r"^\s*(?P<name>[^()]+?)\s*(?:\((?P<group>[a-z_]+)\))?\s*(?::\s*(?P<role>.*))?$")
+COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+
+
+class EventConfigError(ValueError):
+    """An event file that cannot be used as it is; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    name: str
+    hashtags: list[str]
+    time_zone: str
+    start_date: date
+    end_date: date
+    languages: list[str]
+    short_name: str = ""
+    theme: str = ""
+    organiser: str = ""
+    venue: str = ""
+    accounts: list[str] = field(default_factory=list)
+    grace_minutes: int = 10
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.time_zone)
+
+    @property
+    def grace(self) -> timedelta:
+        return timedelta(minutes=self.grace_minutes)
+
+    def query(self) -> str:
+        """The X search query for the event: any of its hashtags, retweets included."""
+        return " OR ".join(self.hashtags)
+
+
+@dataclass(frozen=True)
+class AgendaRow:
+    key: str
+    title: str
+    kind: str
+    starts_at: datetime  # UTC
+    ends_at: datetime  # UTC
+    room: str = ""
+    hashtags: list[str] = field(default_factory=list)
+    speakers: list[dict[str, str]] = field(default_factory=list)
+    illustrative: bool = False
+    source_note: str = ""
+
+
+@dataclass(frozen=True)
+class GroupRow:
+    key: str
+    label: str
+    description: str
+    display_order: int
+    colour: str
+
+
+@dataclass(frozen=True)
+class DirectoryRow:
+    handle: str
+    organisation: str
+    group_key: str
+    platform_user_id: str | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class KeywordRow:
+    keyword: str
+    group_key: str
+    language: str = ""
+    note: str = ""
+
+
+def _path(name: str, folder: Path | None) -> Path:
+    return (folder or settings.data_dir()) / name
+
+
+def _rows(path: Path, required: set[str]):
+    """(line number, row) pairs of a CSV file, after checking its header."""
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise EventConfigError(f"{path}: file not found") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        missing = required - set(reader.fieldnames or [])
+        if missing:
+            raise EventConfigError(f"{path}:1: missing column(s) {', '.join(sorted(missing))}")
+        for row in reader:
+            if not any((value or "").strip() for value in row.values() if isinstance(value, str)):
+                continue
+            yield reader.line_num, {k: (v or "").strip() for k, v in row.items() if k is not None}
+
+
+def _truthy(text: str) -> bool:
+    return text.strip().lower() in {"1", "true", "yes", "y", "x"}
+
+
+def normalise_hashtag(tag: str) -> str:
+    tag = tag.strip()
+    return (tag if tag.startswith("#") else f"#{tag}").lower()
+
+
+def load_event(folder: Path | None = None) -> EventConfig:
+    path = _path("event.toml", folder)
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise EventConfigError(f"{path}: file not found") from None
+    except tomllib.TOMLDecodeError as error:
+        raise EventConfigError(f"{path}: {error}") from None
+    for key in ("name", "time_zone", "start_date", "end_date"):
+        if key not in raw:
+            raise EventConfigError(f"{path}: '{key}' is required")
+    try:
+        ZoneInfo(raw["time_zone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        raise EventConfigError(f"{path}: unknown time zone {raw['time_zone']!r}") from None
+    hashtags = settings.event_hashtags() or raw.get("hashtags") or []
+    if not hashtags:
+        raise EventConfigError(f"{path}: 'hashtags' is empty and EVENT_HASHTAGS is not set")
+    start, end = raw["start_date"], raw["end_date"]
+    if not isinstance(start, date) or not isinstance(end, date) or end < start:
+        raise EventConfigError(f"{path}: start_date and end_date must be dates, start first")
+    return EventConfig(
+        name=raw["name"],
+        short_name=raw.get("short_name", ""),
+        theme=raw.get("theme", ""),
+        organiser=raw.get("organiser", ""),
+        venue=raw.get("venue", ""),
+        hashtags=[normalise_hashtag(tag) for tag in hashtags],
+        accounts=[a.lstrip("@").lower() for a in raw.get("accounts", [])],
+        time_zone=raw["time_zone"],
+        start_date=start,
+        end_date=end,
+        languages=list(raw.get("languages", [])),
+        grace_minutes=int(raw.get("attribution", {}).get("grace_minutes", 10)),
+    )
+
+
+def parse_speakers(text: str, where: str) -> list[dict[str, str]]:
+    speakers = []
+    for part in filter(None, (p.strip() for p in text.split(";"))):
+        match = SPEAKER.match(part)
+        if not match:
+            raise EventConfigError(f"{where}: speaker {part!r} is not 'Name (group): role'")
+        speakers.append({"name": match["name"], "group": match["group"] or "", "role": match["role"] or ""})
+    return speakers
+
+
+def load_agenda(event: EventConfig, folder: Path | None = None) -> list[AgendaRow]:
+    path = _path("agenda.csv", folder)
+    rows, seen = [], set()
+    for line, row in _rows(path, {"key", "title", "kind", "start", "end"}):
+        where = f"{path}:{line}"
+        key = row["key"]
+        if not key or not row["title"]:
+            raise EventConfigError(f"{where}: 'key' and 'title' are required")
+        if key in seen:
+            raise EventConfigError(f"{where}: key {key!r} appears twice")
+        seen.add(key)
+        kind = row["kind"].lower().replace(" ", "_").replace("-", "_")
+        if kind not in SESSION_KINDS:
+            raise EventConfigError(f"{where}: kind {row['kind']!r} is not one of {', '.join(sorted(SESSION_KINDS))}")
+        try:
+            starts = to_utc(datetime.fromisoformat(row["start"]), event.zone)
+            ends = to_utc(datetime.fromisoformat(row["end"]), event.zone)
+        except ValueError:
+            raise EventConfigError(f"{where}: start and end must be 'YYYY-MM-DD HH:MM' in {event.time_zone}") from None
+        if ends <= starts:
+            raise EventConfigError(f"{where}: the session ends before it starts")
+        rows.append(
+            AgendaRow(
+                key=key,
+                title=row["title"],
+                kind=kind,
+                starts_at=starts,
+                ends_at=ends,
+                room=row.get("room", ""),
+                hashtags=[normalise_hashtag(t) for t in row.get("hashtags", "").replace(",", " ").split()],
+                speakers=parse_speakers(row.get("speakers", ""), where),
+                illustrative=_truthy(row.get("illustrative", "")),
+                source_note=row.get("source_note", ""),
+            )
+        )
+    return rows
+
+
+def load_groups(folder: Path | None = None) -> list[GroupRow]:
+    path = _path("stakeholder_groups.csv", folder)
+    rows = []
+    for line, row in _rows(path, {"key", "label", "colour"}):
+        where = f"{path}:{line}"
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", row["key"]):
+            raise EventConfigError(f"{where}: key {row['key']!r} must be lower-case letters, digits and '_'")
+        if not COLOUR.match(row["colour"]):
+            raise EventConfigError(f"{where}: colour {row['colour']!r} is not '#RRGGBB'")
+        order = row.get("display_order") or str(len(rows) + 1)
+        if not order.isdigit():
+            raise EventConfigError(f"{where}: display_order {order!r} is not a whole number")
+        rows.append(GroupRow(row["key"], row["label"], row.get("description", ""), int(order), row["colour"]))
+    if "public" not in {row.key for row in rows}:
+        raise EventConfigError(f"{path}: the taxonomy needs a 'public' group for unmatched authors")
+    return rows
+
+
+def load_directory(
+    group_keys: set[str], folder: Path | None = None
+) -> tuple[list[DirectoryRow], list[KeywordRow]]:
+    path = _path("stakeholder_directory.csv", folder)
+    accounts, keywords, seen = [], [], set()
+    for line, row in _rows(path, {"kind", "match", "group"}):
+        where = f"{path}:{line}"
+        if row["group"] not in group_keys:
+            raise EventConfigError(f"{where}: group {row['group']!r} is not in stakeholder_groups.csv")
+        if not row["match"]:
+            raise EventConfigError(f"{where}: 'match' is empty")
+        if row["kind"] == "account":
+            handle = row["match"].lstrip("@").lower()
+            if handle in seen:
+                raise EventConfigError(f"{where}: account {handle!r} appears twice")
+            seen.add(handle)
+            accounts.append(
+                DirectoryRow(handle, row.get("organisation", ""), row["group"], row.get("user_id") or None, row.get("note", ""))
+            )
+        elif row["kind"] == "keyword":
+            keywords.append(KeywordRow(row["match"], row["group"], row.get("language", ""), row.get("note", "")))
+        else:
+            raise EventConfigError(f"{where}: kind {row['kind']!r} is not 'account' or 'keyword'")
+    return accounts, keywords

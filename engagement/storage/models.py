@@ -1,0 +1,389 @@
+"""The data model. Every datetime is stored in UTC and read back as an aware UTC datetime.
+
+Tables are changed only through an Alembic revision in ``engagement/storage/migrations``; a test
+checks that the models and the migrated schema agree.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, Optional
+
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlmodel import Field, SQLModel
+
+from engagement.timeutil import utcnow
+
+
+class SessionKind(StrEnum):
+    plenary = "plenary"
+    panel = "panel"
+    side_event = "side_event"
+    break_ = "break"
+
+
+class PostKind(StrEnum):
+    original = "original"
+    retweet = "retweet"
+    reply = "reply"
+    quote = "quote"
+
+
+class GroupSource(StrEnum):
+    """How an author's stakeholder group was decided, strongest first."""
+
+    moderator = "moderator"
+    directory = "directory"
+    rule = "rule"
+    unclassified = "unclassified"
+
+
+class QuestionStatus(StrEnum):
+    pending = "pending"
+    follow_up = "follow_up"
+    approved = "approved"
+    on_screen = "on_screen"
+    answered = "answered"
+    dismissed = "dismissed"
+    archived = "archived"
+    # Folded into a similar question of the same session (its text kept, its votes added there).
+    merged = "merged"
+
+
+class StakeholderGroup(SQLModel, table=True):
+    __tablename__ = "stakeholder_group"
+
+    key: str = Field(primary_key=True)
+    label: str
+    description: str = ""
+    display_order: int = 0
+    colour: str
+
+
+class AgendaSession(SQLModel, table=True):
+    """An agenda item. Named so as not to clash with a database session."""
+
+    __tablename__ = "agenda_session"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str = Field(unique=True)
+    title: str
+    kind: str = SessionKind.panel
+    starts_at: datetime = Field(index=True)
+    ends_at: datetime
+    room: str = ""
+    hashtags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # [{"name": ..., "group": <stakeholder_group.key or "">, "role": ...}]
+    speakers: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    illustrative: bool = False
+    source_note: str = ""
+
+
+class DirectoryEntry(SQLModel, table=True):
+    """A known account: its organisation and stakeholder group (organisers keep the list)."""
+
+    __tablename__ = "directory_entry"
+    __table_args__ = (UniqueConstraint("platform", "handle"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = "x"
+    handle: str  # lower-case, without "@"
+    platform_user_id: Optional[str] = None
+    organisation: str = ""
+    group_key: str = Field(foreign_key="stakeholder_group.key")
+    note: str = ""
+
+
+class ClassificationRule(SQLModel, table=True):
+    """A keyword looked for, as a whole word and ignoring case, in display names and bios."""
+
+    __tablename__ = "classification_rule"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    position: int  # rules are tried in this order; the first match wins
+    keyword: str
+    group_key: str = Field(foreign_key="stakeholder_group.key")
+    language: str = ""
+    note: str = ""
+
+
+class Author(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),
+                      # Mentions are matched to authors by lower-cased handle.
+                      Index("ix_author_handle_lower", text("lower(handle)")))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = "x"
+    platform_user_id: str
+    handle: Optional[str] = Field(default=None, index=True)
+    display_name: Optional[str] = None
+    bio: Optional[str] = None
+    location: Optional[str] = None
+    followers: Optional[int] = None
+    verified: Optional[bool] = None
+    organisation: Optional[str] = None
+    group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key", index=True)
+    group_source: str = GroupSource.unclassified
+    # A moderator's decision survives every reclassification.
+    override_group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key")
+    override_organisation: Optional[str] = None
+    # False while only the id is known (the API left the user out of ``includes``).
+    profile_known: bool = False
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_updated: datetime = Field(default_factory=utcnow)
+
+
+class Post(SQLModel, table=True):
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_id"),
+        Index("ix_post_session_created", "session_id", "created_at"),
+        # Covers every aggregate of the Analyse pages, so they never read the wide rows (revision 0005);
+        # also the newest collected posts (its prefix; revision 0007 dropped the index that was only that).
+        Index("ix_post_analytics", "collected", "created_at", "session_id", "author_id", "kind", "language",
+              "retweets", "likes", "impressions", "platform", "referenced_platform_id"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    platform: str = "x"
+    # The logical post: for an edited post, the first id of its edit history.
+    platform_id: str
+    # The newest version seen (equal to platform_id unless edited).
+    current_id: str
+    author_id: Optional[int] = Field(default=None, foreign_key="author.id", index=True)
+    created_at: datetime
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # No indexes of their own: filtered only beside collected and a time range (ix_post_analytics).
+    language: Optional[str] = None
+    kind: str = PostKind.original
+    # [{"type": "retweeted"|"quoted"|"replied_to", "id": ...}]
+    referenced: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # The post this one retweets, quotes or replies to (by platform id), for the conversation network.
+    referenced_platform_id: Optional[str] = Field(default=None, index=True)
+    in_reply_to_user_id: Optional[str] = None
+    conversation_id: Optional[str] = None
+    hashtags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    urls: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    media_count: int = 0
+    retweets: int = 0
+    replies: int = 0
+    likes: int = 0
+    quotes: int = 0
+    impressions: Optional[int] = None
+    # When the metrics above were read, so that an older file never overwrites newer figures.
+    metrics_at: Optional[datetime] = None
+    session_id: Optional[int] = Field(default=None, foreign_key="agenda_session.id")
+    # True: matched the event query. False: only referenced by a collected post (context).
+    collected: bool = True
+    raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_updated: datetime = Field(default_factory=utcnow)
+
+
+class PostEntity(SQLModel, table=True):
+    """One hashtag or mention of a post, lower-cased, so aggregates can GROUP BY in SQL."""
+
+    __tablename__ = "post_entity"
+    __table_args__ = (Index("ix_post_entity_kind_value", "kind", "value"),)
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True, ondelete="CASCADE")
+    kind: str = Field(primary_key=True)  # "hashtag" | "mention"
+    value: str = Field(primary_key=True)
+
+
+# Rollups: collected posts with a known author, counted by the dimensions the Analyse pages filter on
+# (revisions 0008–0010: the worker counts what it inserts, triggers follow every change after), so that a
+# page at a million posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
+# '' is "none given"; ``minute`` is the bucket's start in whole minutes since 1970 (UTC). Only
+# engagement.analysis.rollups reads them.
+
+class VolumeRollup(SQLModel, table=True):
+    """Posts per (session, kind, language, quarter hour)."""
+
+    __tablename__ = "rollup_volume"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+    impressions: int  # summed over the posts that report it
+    reporting: int  # posts reporting impressions
+
+
+class MinuteRollup(SQLModel, table=True):
+    """Posts per (session, kind, language, minute) — revision 0010: the busiest minute, fine buckets."""
+
+    __tablename__ = "rollup_minute"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+
+
+class AuthorRollup(SQLModel, table=True):
+    """Posts per (author, session, kind, language, hour): unique voices under any filter."""
+
+    __tablename__ = "rollup_author"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    session_id: int = Field(primary_key=True)
+    author_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+    retweets: int
+    likes: int
+
+
+class EntityRollup(SQLModel, table=True):
+    """Posts per (hashtag or mention, session, kind, language, quarter hour)."""
+
+    __tablename__ = "rollup_entity"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    entity: str = Field(primary_key=True)  # "hashtag" | "mention"
+    value: str = Field(primary_key=True)
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+
+
+class LinkRollup(SQLModel, table=True):
+    """Links (retweets, replies, quotes of a stored post; mentions of a known handle) per (source group,
+    target group, link, session, kind, language, quarter hour) — revision 0009. A row may hold 0."""
+
+    __tablename__ = "rollup_link"
+    __table_args__ = {"sqlite_with_rowid": False}
+
+    source_group: str = Field(primary_key=True)  # '' for an author with no group
+    target_group: str = Field(primary_key=True)
+    link: str = Field(primary_key=True)  # "retweet" | "reply" | "quote" | "mention"
+    session_id: int = Field(primary_key=True)
+    kind: str = Field(primary_key=True)
+    language: str = Field(primary_key=True)
+    minute: int = Field(primary_key=True)
+    posts: int
+
+
+class Question(SQLModel, table=True):
+    # Every column the Q&A and report counts read (revision 0011); its first two serve the queue.
+    __table_args__ = (Index("ix_question_counts", "session_id", "status", "previous_status", "group_key", "votes",
+                            "created_at"),
+                      # Per-participant rate limits count a participant's recent questions.
+                      Index("ix_question_participant_created", "participant_hash", "created_at"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    session_id: int = Field(foreign_key="agenda_session.id")
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    # The participant's own words when a moderator edited the question before approving it.
+    original_text: Optional[str] = Field(default=None, sa_column=Column(Text))
+    language: Optional[str] = None
+    display_name: Optional[str] = None
+    group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key")
+    affiliation: Optional[str] = None
+    status: str = Field(default=QuestionStatus.pending, index=True)
+    # The state before the last move out of pending/follow-up/approved, so every move can be undone.
+    previous_status: Optional[str] = None
+    votes: int = 0
+    flagged: bool = False
+    flag_reason: Optional[str] = None
+    dismiss_reason: Optional[str] = None
+    starred: bool = False
+    # The chair's order among approved questions (lower first; unset ones follow by votes).
+    position: Optional[int] = None
+    claimed_by: Optional[str] = None
+    claimed_at: Optional[datetime] = None
+    merged_into_id: Optional[int] = Field(default=None, foreign_key="question.id")
+    # A keyed hash of the participant's browser-session token; the token itself is never stored.
+    participant_hash: Optional[str] = None
+    # "Forget me" or a purge erased the text and the personal fields; the row stays for the counts.
+    forgotten: bool = False
+    # Where the question came from: "app", or an import ("csv:<file>", "slido:<file>", "demo").
+    origin: str = "app"
+    # The importer's stable id, so importing the same file twice changes nothing.
+    external_id: Optional[str] = Field(default=None, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+    answered_at: Optional[datetime] = None
+
+
+class Vote(SQLModel, table=True):
+    """One participant's upvote. The unique pair makes a second vote impossible, whatever the UI does."""
+
+    __table_args__ = (UniqueConstraint("question_id", "participant_hash"),
+                      Index("ix_vote_participant_created", "participant_hash", "created_at"))
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", ondelete="CASCADE")
+    # Cleared by "forget me" and purges (the vote still counts; NULLs never collide).
+    participant_hash: Optional[str] = None
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class ModerationAction(SQLModel, table=True):
+    """The audit log: every moderation action, who took it, when, and the question before and after."""
+
+    __tablename__ = "moderation_action"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    question_id: int = Field(foreign_key="question.id", index=True)
+    session_id: int = Field(foreign_key="agenda_session.id", index=True)
+    actor: str
+    action: str = Field(index=True)
+    reason: Optional[str] = None
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class IngestCheckpoint(SQLModel, table=True):
+    __tablename__ = "ingest_checkpoint"
+
+    source: str = Field(primary_key=True)
+    position: str
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RejectedRecord(SQLModel, table=True):
+    __tablename__ = "rejected_record"
+    __table_args__ = (UniqueConstraint("source", "location"),)
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    location: str
+    reason: str
+    raw: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class IngestRun(SQLModel, table=True):
+    __tablename__ = "ingest_run"
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    source: str = Field(index=True)
+    command: str = ""
+    started_at: datetime = Field(default_factory=utcnow)
+    ended_at: Optional[datetime] = None
+    status: str = "running"  # running | ok | rejected | failed | interrupted
+    counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    # Partial failures the API reported beside good data (a suspended author, a withheld post).
+    notes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False,
+                                                                           server_default="[]"))
+
+
+class Setting(SQLModel, table=True):
+    """Small facts about the database as a whole: the demo flag, the replay clock."""
+
+    key: str = Field(primary_key=True)
+    value: str
+    updated_at: datetime = Field(default_factory=utcnow)

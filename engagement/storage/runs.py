@@ -1,0 +1,62 @@
+"""Ingest bookkeeping: runs, resume points and rejected records."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import Session
+
+from engagement.storage.models import IngestCheckpoint, IngestRun, RejectedRecord
+from engagement.settings import redact
+from engagement.timeutil import utcnow
+
+MAX_RAW = 1_000_000  # a rejected record is kept whole up to this many characters
+
+
+def start_run(session: Session, source: str, command: str) -> int:
+    """Open a run. Runs of the same source still marked running never recorded an end (the process
+    was killed): they are closed as abandoned, so the status pages do not show them as live."""
+    for stale in session.scalars(select(IngestRun).where(IngestRun.source == source,
+                                                         IngestRun.status == "running")):
+        stale.status = "abandoned"
+        stale.last_error = "no end recorded: the process stopped without finishing (killed?)"
+        session.add(stale)
+    run = IngestRun(source=source, command=command)
+    session.add(run)
+    session.flush()
+    return run.id
+
+
+def finish_run(session: Session, run_id: int, status: str, counts: dict[str, int], error: str | None = None,
+               notes: list[dict[str, Any]] | None = None) -> None:
+    run = session.get(IngestRun, run_id)
+    run.status, run.counts, run.ended_at = status, dict(counts), utcnow()
+    run.last_error = redact(error) if error else None
+    if notes:
+        run.notes = notes
+    session.add(run)
+
+
+def checkpoint(session: Session, source: str) -> str | None:
+    row = session.get(IngestCheckpoint, source)
+    return row.position if row else None
+
+
+def save_checkpoint(session: Session, source: str, position: str) -> None:
+    """Call inside the transaction that writes the rows the position covers."""
+    session.merge(IngestCheckpoint(source=source, position=position, updated_at=utcnow()))
+
+
+def reject(session: Session, source: str, location: str, reason: str, raw: Any) -> bool:
+    """Keep a record that could not be stored; False when this location was already kept."""
+    exists = session.scalar(select(RejectedRecord.id).where(RejectedRecord.source == source,
+                                                            RejectedRecord.location == location))
+    if exists:
+        return False
+    text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)
+    if len(text) > MAX_RAW:
+        text = text[:MAX_RAW] + f"… [{len(text) - MAX_RAW} more characters not kept]"
+    session.add(RejectedRecord(source=source, location=location, reason=reason, raw=text))
+    return True
