@@ -17,8 +17,10 @@ st.set_page_config(page_title="Conference engagement", page_icon=":material/foru
 start()
 
 role = auth.role()
-menu = {section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages]
-        for section, pages in menu_for(role).items()}
+menu = {
+    section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages]
+    for section, pages in menu_for(role).items()
+}
 first = next(page for pages in menu.values() for page in pages if page.url_path == landing(role))
 
 

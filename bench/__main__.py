@@ -35,12 +35,26 @@ RESULTS = ROOT / "bench" / "results.md"
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor() or "unknown CPU")
-    memory = next((int(line.split()[1]) // 1024 // 1024 for line in Path("/proc/meminfo").read_text().splitlines()
-                   if line.startswith("MemTotal")), 0)
-    return (f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def postgres_version(url: str) -> str:
@@ -65,31 +79,62 @@ def run_imports(posts: int, dialects: list[str], server, folder: Path) -> tuple[
     twarc2 = import_compare.twarc_venv()
     results, filled = {}, {}
     collection = folder / "collection.jsonl"
-    subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
-                   cwd=ROOT, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
     for dialect in dialects:
         filled[dialect] = url = new_database(server, dialect, "import")
         results[f"ours, {dialect}"] = import_compare.measure(
-            [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)], {"DATABASE_URL": url})
+            [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)], {"DATABASE_URL": url}
+        )
     results["twarc-csv 0.7.2 (JSONL → CSV only)"] = import_compare.measure(
-        [str(twarc2), "--bearer-token", "unused", "csv", "--hide-progress", "--hide-stats",
-         "--extra-input-columns", import_compare.NOTE_COLUMNS, str(collection), str(folder / "twarc.csv")])
+        [
+            str(twarc2),
+            "--bearer-token",
+            "unused",
+            "csv",
+            "--hide-progress",
+            "--hide-stats",
+            "--extra-input-columns",
+            import_compare.NOTE_COLUMNS,
+            str(collection),
+            str(folder / "twarc.csv"),
+        ]
+    )
     results["floor: json.loads + sqlite3.executemany"] = import_compare.measure(
-        [sys.executable, "-c", import_compare.FLOOR, str(collection), str(folder / "floor.db")])
+        [sys.executable, "-c", import_compare.FLOOR, str(collection), str(folder / "floor.db")]
+    )
     for dialect, url in filled.items():  # with its questions, the import is a page database too
-        subprocess.run([sys.executable, "-m", "ingest", "import-questions", str(folder / "collection.questions.csv")],
-                       cwd=ROOT, check=True, capture_output=True, env={**os.environ, "DATABASE_URL": url})
+        subprocess.run(
+            [sys.executable, "-m", "ingest", "import-questions", str(folder / "collection.questions.csv")],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+            env={**os.environ, "DATABASE_URL": url},
+        )
     return results, filled
 
 
 def write_results(args, facts: dict) -> str:
-    lines = [f"# Benchmark results", "",
-             f"`python -m bench {' '.join(sys.argv[1:])}`, {datetime.date.today():%d %B %Y}.", "",
-             f"Machine: {facts['machine']}. PostgreSQL: {facts.get('postgres', 'not run')} "
-             "(a local cluster, fsync off: a benchmark of this code, not of a disk).", ""]
+    lines = [
+        f"# Benchmark results",
+        "",
+        f"`python -m bench {' '.join(sys.argv[1:])}`, {datetime.date.today():%d %B %Y}.",
+        "",
+        f"Machine: {facts['machine']}. PostgreSQL: {facts.get('postgres', 'not run')} "
+        "(a local cluster, fsync off: a benchmark of this code, not of a disk).",
+        "",
+    ]
     posts = facts["import_posts"]
-    lines += [f"## Import: {posts:,} posts of twarc2 JSONL", "",
-              "| importer | seconds | posts/s | peak memory (MB) |", "|---|---:|---:|---:|"]
+    lines += [
+        f"## Import: {posts:,} posts of twarc2 JSONL",
+        "",
+        "| importer | seconds | posts/s | peak memory (MB) |",
+        "|---|---:|---:|---:|",
+    ]
     for name, (seconds, peak) in facts["imports"].items():
         lines.append(f"| {name} | {seconds:,.1f} | {posts / seconds:,.0f} | {peak:,.0f} |")
     lines += ["", "## Pages: server-side run time (seconds), cold (caches cleared) and warm", ""]
@@ -104,33 +149,57 @@ def write_results(args, facts: dict) -> str:
                 _, cold, warm = facts["pages"][(dialect, size)]["pages"][index]
                 cells += [f"{cold:.2f}", f"{warm:.2f}"]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
-    lines.append("| **peak memory (MB)** | " + " | ".join(
-        f"{facts['pages'][(d, s)]['peak_mb']:,} | " for s in sizes for d in dialects).rstrip(" |") + " |")
+    lines.append(
+        "| **peak memory (MB)** | "
+        + " | ".join(f"{facts['pages'][(d, s)]['peak_mb']:,} | " for s in sizes for d in dialects).rstrip(" |")
+        + " |"
+    )
     if len(sizes) >= 2:
         small, large = sizes[-2], sizes[-1]
-        lines += ["", f"### Growth from {small:,} to {large:,} posts ({large // small}× the data)", "",
-                  "| | " + " | ".join(dialects) + " |", "|---|" + "---:|" * len(dialects)]
-        for label, pick in (("slowest cold page", lambda r: max(c for _, c, _ in r["pages"])),
-                            ("slowest warm page", lambda r: max(w for _, _, w in r["pages"])),
-                            ("peak memory", lambda r: r["peak_mb"])):
-            cells = [f"{pick(facts['pages'][(d, large)]) / max(pick(facts['pages'][(d, small)]), 1e-9):.1f}×"
-                     for d in dialects]
+        lines += [
+            "",
+            f"### Growth from {small:,} to {large:,} posts ({large // small}× the data)",
+            "",
+            "| | " + " | ".join(dialects) + " |",
+            "|---|" + "---:|" * len(dialects),
+        ]
+        for label, pick in (
+            ("slowest cold page", lambda r: max(c for _, c, _ in r["pages"])),
+            ("slowest warm page", lambda r: max(w for _, _, w in r["pages"])),
+            ("peak memory", lambda r: r["peak_mb"]),
+        ):
+            cells = [
+                f"{pick(facts['pages'][(d, large)]) / max(pick(facts['pages'][(d, small)]), 1e-9):.1f}×"
+                for d in dialects
+            ]
             lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    lines += ["", "## Q&A under load, while the worker imports", "",
-              "| database | pace | submissions/s | votes/s | moderator actions/s | p95 submit (ms) | p95 vote (ms) "
-              "| lost | errors shown |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        "## Q&A under load, while the worker imports",
+        "",
+        "| database | pace | submissions/s | votes/s | moderator actions/s | p95 submit (ms) | p95 vote (ms) "
+        "| lost | errors shown |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for (dialect, pace), r in facts["qa"].items():
         how = "flat out" if not pace else f"every {pace:g} s each"
-        lines.append(f"| {dialect} | {r['participants']} participants, {how} | {r['submissions_per_s']} | "
-                     f"{r['votes_per_s']} | {r['moderator actions_per_s']} | {r['submissions_p95_ms']} | "
-                     f"{r['votes_p95_ms']} | {r['lost_questions'] + r['lost_votes']} | {r['errors']} |")
+        lines.append(
+            f"| {dialect} | {r['participants']} participants, {how} | {r['submissions_per_s']} | "
+            f"{r['votes_per_s']} | {r['moderator actions_per_s']} | {r['submissions_p95_ms']} | "
+            f"{r['votes_p95_ms']} | {r['lost_questions'] + r['lost_votes']} | {r['errors']} |"
+        )
     s = facts["sessions"]
-    lines += ["", "## Participant sessions per app process", "",
-              f"{s['browsers']} Chromium pages on /ask (30 questions shown, refreshing every 10 s): "
-              f"{s['mib_per_session']} MiB and {s['cpu_per_session']:.2%} of a core a session, "
-              f"{s['errors']} pages with an error. One app process serves about **{s['sessions_per_process']:,}** "
-              f"participant sessions ({s['by_memory']:,} by memory within 4 GiB, {s['by_cpu']:,} by CPU at 70 % "
-              "of one core).", ""]
+    lines += [
+        "",
+        "## Participant sessions per app process",
+        "",
+        f"{s['browsers']} Chromium pages on /ask (30 questions shown, refreshing every 10 s): "
+        f"{s['mib_per_session']} MiB and {s['cpu_per_session']:.2%} of a core a session, "
+        f"{s['errors']} pages with an error. One app process serves about **{s['sessions_per_process']:,}** "
+        f"participant sessions ({s['by_memory']:,} by memory within 4 GiB, {s['by_cpu']:,} by CPU at 70 % "
+        "of one core).",
+        "",
+    ]
     text = "\n".join(lines)
     RESULTS.write_text(text, encoding="utf-8")
     return text
@@ -179,8 +248,9 @@ def main() -> None:
         for dialect in dialects:
             for pace in (0.0, 5.0):
                 print(f"Q&A load: {dialect}, pace {pace:g} …", flush=True)
-                facts["qa"][(dialect, pace)] = qa_load.writes(200, args.seconds, pace=pace,
-                                                              url=new_database(server, dialect, "qa"))
+                facts["qa"][(dialect, pace)] = qa_load.writes(
+                    200, args.seconds, pace=pace, url=new_database(server, dialect, "qa")
+                )
         print("participant sessions …", flush=True)
         facts["sessions"] = qa_load.sessions(args.browsers)
     finally:

@@ -117,14 +117,18 @@ def main() -> None:
 
     posts = summary.store.posts_new
     inside = sum(clock.seconds.values())
-    print(f"import            {posts:,} posts in {elapsed:.1f} s = {posts / elapsed:,.0f} posts/s "
-          f"(writer process {writer_cpu:.0f} s of CPU, reading process {reader_cpu:.0f} s)")
+    print(
+        f"import            {posts:,} posts in {elapsed:.1f} s = {posts / elapsed:,.0f} posts/s "
+        f"(writer process {writer_cpu:.0f} s of CPU, reading process {reader_cpu:.0f} s)"
+    )
     print(f"inside SQLite     {inside:.1f} s ({inside / elapsed:.0%} of the import)")
     for kind, seconds in clock.seconds.most_common():
         print(f"  {kind:46} {seconds:7.1f} s  {clock.count[kind]:6,} calls")
     print(f"reading alone     {reading:.1f} s (one core, no writer beside it)")
-    print("ceilings          the database's work alone allows "
-          f"{posts / inside:,.0f} posts/s; the reading side alone {posts / reading:,.0f} posts/s")
+    print(
+        "ceilings          the database's work alone allows "
+        f"{posts / inside:,.0f} posts/s; the reading side alone {posts / reading:,.0f} posts/s"
+    )
 
 
 if __name__ == "__main__":

@@ -87,8 +87,13 @@ print(process.returncode, peak)
 def measure(command: list[str], env: dict | None = None) -> tuple[float, float]:
     """Seconds and peak resident MB of one command and every process it starts, run apart."""
     started = time.perf_counter()
-    result = subprocess.run([sys.executable, "-c", MEASURE, *command], capture_output=True, text=True,
-                            env={**os.environ, **(env or {})}, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE, *command],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        cwd=ROOT,
+    )
     elapsed = time.perf_counter() - started
     code, peak_kib = result.stdout.split()
     if code != "0":
@@ -111,27 +116,50 @@ def main() -> None:
         folder = Path(folder)
         collection = folder / "collection.jsonl"
         started = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
-                       cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
+        )
         generated = time.perf_counter() - started
         size = collection.stat().st_size
         results = {
             "ours: python -m ingest import-jsonl": measure(
                 [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
-                {"DATABASE_URL": f"sqlite:///{folder / 'ours.db'}"}),
+                {"DATABASE_URL": f"sqlite:///{folder / 'ours.db'}"},
+            ),
             "twarc-csv 0.7.2: twarc2 csv": measure(
-                [str(twarc2), "--bearer-token", "unused", "csv", "--hide-progress", "--hide-stats",
-                 "--extra-input-columns", NOTE_COLUMNS, str(collection), str(folder / "twarc.csv")]),
+                [
+                    str(twarc2),
+                    "--bearer-token",
+                    "unused",
+                    "csv",
+                    "--hide-progress",
+                    "--hide-stats",
+                    "--extra-input-columns",
+                    NOTE_COLUMNS,
+                    str(collection),
+                    str(folder / "twarc.csv"),
+                ]
+            ),
             "floor: json.loads + sqlite3.executemany": measure(
-                [sys.executable, "-c", FLOOR, str(collection), str(folder / "floor.db")]),
+                [sys.executable, "-c", FLOOR, str(collection), str(folder / "floor.db")]
+            ),
         }
     print(f"collection: {posts:,} posts, {size / 1e9:.2f} GB of twarc2 JSONL (generated in {generated:.0f} s)")
     print(f"machine: {os.cpu_count()} cores")
     print(f"{'':42} {'seconds':>9} {'posts/s':>10} {'peak MB':>9}")
     for name, (seconds, peak) in results.items():
         print(f"{name:42} {seconds:9.1f} {posts / seconds:10,.0f} {peak:9.0f}")
-    print(json.dumps({name: {"seconds": round(s, 1), "posts_per_second": round(posts / s), "peak_mb": round(p)}
-                      for name, (s, p) in results.items()}))
+    print(
+        json.dumps(
+            {
+                name: {"seconds": round(s, 1), "posts_per_second": round(posts / s), "peak_mb": round(p)}
+                for name, (s, p) in results.items()
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -38,8 +38,10 @@ def main() -> None:
     print(f"first import          {elapsed:.1f} s  ({posts / elapsed:,.0f} posts/s)")
     print(f"second import         {again_elapsed:.1f} s  ({again.store.duplicates:,} duplicates, nothing written)")
     print(f"database              {size / 1e6:,.1f} MB")
-    print(f"peak memory (RSS)     {peak:,.0f} MB (before the import: {before:,.0f} MB), "
-          f"its reading process {reader:,.0f} MB")
+    print(
+        f"peak memory (RSS)     {peak:,.0f} MB (before the import: {before:,.0f} MB), "
+        f"its reading process {reader:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

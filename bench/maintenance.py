@@ -57,15 +57,22 @@ print(len(latencies), errors, latencies[len(latencies) // 2], latencies[int(len(
 
 def while_asking(url: str, job) -> tuple[float, int, str]:
     """Run ``job()`` while another process asks questions; its seconds and result, and the asker's figures."""
-    asker = subprocess.Popen([sys.executable, "-c", ASKER, url, str(ROOT)], stdin=subprocess.PIPE,
-                             stdout=subprocess.PIPE, text=True)
+    asker = subprocess.Popen(
+        [sys.executable, "-c", ASKER, url, str(ROOT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
     started = time.perf_counter()
     result = job()
     elapsed = time.perf_counter() - started
     output, _ = asker.communicate("", timeout=120)  # closing its input ends it
     writes, errors, median, p95, longest = output.split()
-    return elapsed, result, (f"{int(writes):,} question writes meanwhile, {errors} failed; median "
-                             f"{float(median):.2f} s, p95 {float(p95):.2f} s, longest {float(longest):.2f} s")
+    return (
+        elapsed,
+        result,
+        (
+            f"{int(writes):,} question writes meanwhile, {errors} failed; median "
+            f"{float(median):.2f} s, p95 {float(p95):.2f} s, longest {float(longest):.2f} s"
+        ),
+    )
 
 
 def main() -> None:

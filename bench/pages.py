@@ -34,13 +34,27 @@ def build(posts: int, url: str | None = None) -> str:
     OUT.mkdir(parents=True, exist_ok=True)
     collection = OUT / f"pages-{posts}.jsonl"
     env = {**os.environ, "DATABASE_URL": url}
-    subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
-                   cwd=ROOT, check=True, capture_output=True, env=env)
-    subprocess.run([sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
-                   cwd=ROOT, check=True, capture_output=True, env=env)
-    subprocess.run([sys.executable, "-m", "ingest", "import-questions",
-                    str(collection.with_name(f"pages-{posts}.questions.csv"))], cwd=ROOT, check=True,
-                   capture_output=True, env=env)
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "import-questions", str(collection.with_name(f"pages-{posts}.questions.csv"))],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env=env,
+    )
     collection.unlink()
     if not url.startswith("sqlite"):
         settle(url)
@@ -89,8 +103,9 @@ def measure_in_process(url: str) -> dict:
     """Measure in a process of its own (so the peak memory is this database's), as JSON."""
     import json
 
-    result = subprocess.run([sys.executable, str(Path(__file__)), "--url", url], cwd=ROOT, capture_output=True,
-                            text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, str(Path(__file__)), "--url", url], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 

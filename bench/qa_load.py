@@ -32,16 +32,21 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-HIGH_LIMITS = {"QA_QUESTIONS_PER_MINUTE": "100000", "QA_VOTES_PER_MINUTE": "100000",
-               "QA_SESSION_QUESTIONS_PER_MINUTE": "1000000", "QA_SESSION_VOTES_PER_MINUTE": "1000000"}
+HIGH_LIMITS = {
+    "QA_QUESTIONS_PER_MINUTE": "100000",
+    "QA_VOTES_PER_MINUTE": "100000",
+    "QA_SESSION_QUESTIONS_PER_MINUTE": "1000000",
+    "QA_SESSION_VOTES_PER_MINUTE": "1000000",
+}
 
 
 def p95(values: list[float]) -> float:
     return statistics.quantiles(values, n=20)[-1] if len(values) >= 20 else max(values, default=0.0)
 
 
-def participant_process(url: str, first: int, count: int, seconds: float, session_ids: list[int], queue,
-                        pace: float = 0.0) -> None:
+def participant_process(
+    url: str, first: int, count: int, seconds: float, session_ids: list[int], queue, pace: float = 0.0
+) -> None:
     """``count`` participants as threads of one process; reports what each was told."""
     os.environ.update(HIGH_LIMITS, DATABASE_URL=url)
     from engagement.storage import db
@@ -65,15 +70,24 @@ def participant_process(url: str, first: int, count: int, seconds: float, sessio
             try:
                 if rng.random() < 0.25 or not voted and rng.random() < 0.5:
                     with db.writing(url) as session:
-                        asked = asking.submit(session, session_id=session_id, participant_hash=me, limits=limits,
-                                              blocklist=words, text=f"Question {rng.random():.6f} from {me}?")
+                        asked = asking.submit(
+                            session,
+                            session_id=session_id,
+                            participant_hash=me,
+                            limits=limits,
+                            blocklist=words,
+                            text=f"Question {rng.random():.6f} from {me}?",
+                        )
                     with lock:
                         results["asked"].append(asked.id)
                         results["ask_latency"].append(time.perf_counter() - started)
                 else:
                     with db.reading(url) as session:
-                        shown = [q.id for q in asking.published(session, session_id, me) if not q.voted
-                                 and not q.answered and q.id not in voted]
+                        shown = [
+                            q.id
+                            for q in asking.published(session, session_id, me)
+                            if not q.voted and not q.answered and q.id not in voted
+                        ]
                     if not shown:
                         time.sleep(0.05)
                         continue
@@ -148,8 +162,15 @@ def moderator_process(url: str, moderators: int, seconds: float, session_ids: li
     queue.put(results)
 
 
-def writes(participants: int, seconds: float, processes: int = 4, moderators: int = 5, posts: int = 60_000,
-           pace: float = 0.0, url: str | None = None) -> dict:
+def writes(
+    participants: int,
+    seconds: float,
+    processes: int = 4,
+    moderators: int = 5,
+    posts: int = 60_000,
+    pace: float = 0.0,
+    url: str | None = None,
+) -> dict:
     """Run the load once; print the figures and return them. ``url``: an empty database to use (default: a
     new SQLite file)."""
     from sqlalchemy import func, select
@@ -162,23 +183,48 @@ def writes(participants: int, seconds: float, processes: int = 4, moderators: in
     url = url or f"sqlite:///{folder / 'load.db'}"
     with db.writing(url) as session:
         sync_event(session)
-        session_ids = list(session.scalars(select(AgendaSession.id).where(AgendaSession.kind != "break")
-                                           .order_by(AgendaSession.starts_at).limit(4)))
+        session_ids = list(
+            session.scalars(
+                select(AgendaSession.id).where(AgendaSession.kind != "break").order_by(AgendaSession.starts_at).limit(4)
+            )
+        )
     db.dispose_engines()
     collection = folder / "posts.jsonl"
-    subprocess.run([sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
-                   cwd=ROOT, check=True, capture_output=True, env={**os.environ, "DATABASE_URL": url})
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(collection)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        env={**os.environ, "DATABASE_URL": url},
+    )
 
     context = multiprocessing.get_context("spawn")
     queue = context.Queue()
-    worker = subprocess.Popen([sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
-                              cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     started = time.monotonic()
     share = participants // processes
-    workers = [context.Process(target=participant_process,
-                               args=(url, n * share, share if n < processes - 1 else participants - n * share,
-                                     seconds, session_ids, queue, pace)) for n in range(processes)]
+    workers = [
+        context.Process(
+            target=participant_process,
+            args=(
+                url,
+                n * share,
+                share if n < processes - 1 else participants - n * share,
+                seconds,
+                session_ids,
+                queue,
+                pace,
+            ),
+        )
+        for n in range(processes)
+    ]
     workers.append(context.Process(target=moderator_process, args=(url, moderators, seconds, session_ids, queue)))
     for process in workers:
         process.start()
@@ -201,9 +247,11 @@ def writes(participants: int, seconds: float, processes: int = 4, moderators: in
     lost_questions = len(set(asked) - stored_questions)
     lost_votes = len(set(voted) - {tuple(v) for v in stored_votes})
     how = f"each acting every {pace:g} s on average" if pace else "each acting as fast as it is served"
-    print(f"Q&A write load: {participants} participants ({how}) in {processes} processes, {moderators} moderators, "
-          f"{seconds:.0f} s, while import-jsonl of {posts:,} posts ran (exit {worker.returncode}, "
-          f"{import_seconds:.0f} s)")
+    print(
+        f"Q&A write load: {participants} participants ({how}) in {processes} processes, {moderators} moderators, "
+        f"{seconds:.0f} s, while import-jsonl of {posts:,} posts ran (exit {worker.returncode}, "
+        f"{import_seconds:.0f} s)"
+    )
     rows = [
         ("submissions", len(asked), len(asked) / elapsed, p95([x for r in people for x in r["ask_latency"]])),
         ("votes", len(voted), len(voted) / elapsed, p95([x for r in people for x in r["vote_latency"]])),
@@ -212,20 +260,32 @@ def writes(participants: int, seconds: float, processes: int = 4, moderators: in
     print(f"  {'':<18} {'count':>8} {'per s':>8} {'p95 ms':>8}")
     for name, count, rate, latency in rows:
         print(f"  {name:<18} {count:>8,} {rate:>8.1f} {latency * 1000:>8.0f}")
-    print(f"  lost: {lost_questions} submissions, {lost_votes} votes; vote rows {len(stored_votes):,}, "
-          f"vote counters {vote_total:,}")
-    print(f"  errors shown to people: {len(errors)}; moderator conflicts (another moderator first): "
-          f"{mods['conflicts']}; votes on questions that left the list meanwhile: "
-          f"{sum(r['refused'] for r in people)}")
+    print(
+        f"  lost: {lost_questions} submissions, {lost_votes} votes; vote rows {len(stored_votes):,}, "
+        f"vote counters {vote_total:,}"
+    )
+    print(
+        f"  errors shown to people: {len(errors)}; moderator conflicts (another moderator first): "
+        f"{mods['conflicts']}; votes on questions that left the list meanwhile: "
+        f"{sum(r['refused'] for r in people)}"
+    )
     for error in sorted(set(errors))[:5]:
         print(f"    {error}")
     if worker.returncode != 0:
         print(f"  import-jsonl failed: {err[-500:]}")
-    return {"participants": participants, "pace": pace, "seconds": seconds, "posts_imported": posts,
-            "import_exit": worker.returncode, "lost_questions": lost_questions, "lost_votes": lost_votes,
-            "errors": len(errors), "conflicts": mods["conflicts"],
-            **{f"{name}_per_s": round(rate, 1) for name, _, rate, _ in rows},
-            **{f"{name}_p95_ms": round(latency * 1000) for name, _, _, latency in rows}}
+    return {
+        "participants": participants,
+        "pace": pace,
+        "seconds": seconds,
+        "posts_imported": posts,
+        "import_exit": worker.returncode,
+        "lost_questions": lost_questions,
+        "lost_votes": lost_votes,
+        "errors": len(errors),
+        "conflicts": mods["conflicts"],
+        **{f"{name}_per_s": round(rate, 1) for name, _, rate, _ in rows},
+        **{f"{name}_p95_ms": round(latency * 1000) for name, _, _, latency in rows},
+    }
 
 
 def rss_kib(pid: int) -> int:
@@ -260,16 +320,34 @@ def sessions(browsers: int, budget_mib: int = 4096) -> dict:
         flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))
         panel = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-panel-1"))
         # What a participant's page holds mid-session: thirty published questions to read and vote on.
-        session.add_all([Question(session_id=panel, status="approved", votes=n,
-                                  text=f"Published question number {n}: how do States fund shelters for victims?")
-                         for n in range(30)])
+        session.add_all(
+            [
+                Question(
+                    session_id=panel,
+                    status="approved",
+                    votes=n,
+                    text=f"Published question number {n}: how do States fund shelters for victims?",
+                )
+                for n in range(30)
+            ]
+        )
     db.dispose_engines()
     with sync_playwright() as playwright, serve(url) as base:
-        pid = int(subprocess.run(["pgrep", "-n", "-f", "streamlit run dashboard.py"], capture_output=True,
-                                 text=True).stdout.split()[0])
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
+        pid = int(
+            subprocess.run(
+                ["pgrep", "-n", "-f", "streamlit run dashboard.py"], capture_output=True, text=True
+            ).stdout.split()[0]
+        )
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         first = Watched(chromium)
         first.open(f"{base}/ask")  # warm the process: imports, caches
         baseline = rss_kib(pid)
@@ -291,19 +369,32 @@ def sessions(browsers: int, budget_mib: int = 4096) -> dict:
         chromium.close()
     per_session = max(loaded - baseline, 1) / max(browsers - 1, 1) / 1024
     print(f"Participant sessions on one app process ({browsers} Chromium pages on /ask, 30 questions shown):")
-    print(f"  process memory {baseline / 1024:.0f} MiB with one session, {loaded / 1024:.0f} MiB with {browsers}: "
-          f"{per_session:.2f} MiB a session")
+    print(
+        f"  process memory {baseline / 1024:.0f} MiB with one session, {loaded / 1024:.0f} MiB with {browsers}: "
+        f"{per_session:.2f} MiB a session"
+    )
     print(f"  pages showing an error: {failed}")
     print(f"  opening a session took {open_seconds / max(browsers - 1, 1) * 1000:.0f} ms each (browser included)")
-    print(f"  idle sessions (the question list refreshes every 10 s) keep {cpu_share:.1%} of a core busy: "
-          f"{cpu_share / browsers:.3%} a session")
+    print(
+        f"  idle sessions (the question list refreshes every 10 s) keep {cpu_share:.1%} of a core busy: "
+        f"{cpu_share / browsers:.3%} a session"
+    )
     by_memory = int((budget_mib - baseline / 1024) / per_session)
     by_cpu = int(0.7 / (cpu_share / browsers)) if cpu_share > 0 else by_memory
-    print(f"  one process serves about {min(by_memory, by_cpu):,} participant sessions "
-          f"({by_memory:,} by memory within {budget_mib} MiB, {by_cpu:,} by CPU at 70% of one core)")
-    return {"browsers": browsers, "mib_per_session": round(per_session, 2), "cpu_per_session": cpu_share / browsers,
-            "baseline_mib": round(baseline / 1024), "errors": failed, "sessions_per_process": min(by_memory, by_cpu),
-            "by_memory": by_memory, "by_cpu": by_cpu}
+    print(
+        f"  one process serves about {min(by_memory, by_cpu):,} participant sessions "
+        f"({by_memory:,} by memory within {budget_mib} MiB, {by_cpu:,} by CPU at 70% of one core)"
+    )
+    return {
+        "browsers": browsers,
+        "mib_per_session": round(per_session, 2),
+        "cpu_per_session": cpu_share / browsers,
+        "baseline_mib": round(baseline / 1024),
+        "errors": failed,
+        "sessions_per_process": min(by_memory, by_cpu),
+        "by_memory": by_memory,
+        "by_cpu": by_cpu,
+    }
 
 
 def main() -> None:
@@ -313,8 +404,12 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--browsers", type=int, default=40)
     parser.add_argument("--posts", type=int, default=60_000, help="posts the worker imports meanwhile")
-    parser.add_argument("--pace", type=float, action="append",
-                        help="mean seconds between a participant's actions; 0 = flat out (default: 0, then 5)")
+    parser.add_argument(
+        "--pace",
+        type=float,
+        action="append",
+        help="mean seconds between a participant's actions; 0 = flat out (default: 0, then 5)",
+    )
     args = parser.parse_args()
     if args.what in ("writes", "all"):
         for pace in args.pace or [0.0, 5.0]:

@@ -43,8 +43,11 @@ def x_api_retry(base: float, cap: float, attempts: int) -> tuple[float, float, i
     """The retry policy for transient X API failures: the first backoff step in seconds
     (``X_API_RETRY_DELAY``), its cap (``X_API_RETRY_MAX_DELAY``) and the failures in a row before
     giving up (``X_API_RETRIES``); the arguments are the defaults."""
-    return (float(os.environ.get("X_API_RETRY_DELAY") or base), float(os.environ.get("X_API_RETRY_MAX_DELAY") or cap),
-            int(os.environ.get("X_API_RETRIES") or attempts))
+    return (
+        float(os.environ.get("X_API_RETRY_DELAY") or base),
+        float(os.environ.get("X_API_RETRY_MAX_DELAY") or cap),
+        int(os.environ.get("X_API_RETRIES") or attempts),
+    )
 
 
 def redact(text: str) -> str:

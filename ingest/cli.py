@@ -67,7 +67,9 @@ def cmd_demo(args) -> int:
         raise UsageError("give --out FILE.jsonl, or --load to import the collection")
     collection = DemoCollection(args.posts, args.seed)
     posts_file, questions_file = write_collection(out, collection=collection)
-    print(f"wrote {args.posts} posts to {posts_file} and {sum(1 for _ in collection.questions())} questions to {questions_file}")
+    print(
+        f"wrote {args.posts} posts to {posts_file} and {sum(1 for _ in collection.questions())} questions to {questions_file}"
+    )
     if not args.load:
         return EXIT_OK
     prepare()
@@ -122,10 +124,15 @@ def cmd_replay(args) -> int:
 
     prepare()
     stop = StopFlag().install()
-    counts = replay(Path(args.file), speed=args.speed, start=parse_local_time(args.start) if args.start else None,
-                    skip_gaps=timedelta(minutes=args.skip_gaps) if args.skip_gaps else None,
-                    questions=Path(args.questions) if args.questions else None,
-                    should_stop=stop, sleep=stop.wait)
+    counts = replay(
+        Path(args.file),
+        speed=args.speed,
+        start=parse_local_time(args.start) if args.start else None,
+        skip_gaps=timedelta(minutes=args.skip_gaps) if args.skip_gaps else None,
+        questions=Path(args.questions) if args.questions else None,
+        should_stop=stop,
+        sleep=stop.wait,
+    )
     print_summary("replay" + (" (stopped)" if stop() else ""), counts.as_dict())
     return EXIT_OK
 
@@ -153,8 +160,13 @@ def cmd_x_poll(args) -> int:
             log.error("%s; trying again at the next interval", error)
         else:
             rejected = rejected or result.rejected > 0
-            log.info("x-poll: %d page(s), %d new, %d updated, %d rejected", result.pages, result.store.posts_new,
-                     result.store.posts_updated, result.rejected)
+            log.info(
+                "x-poll: %d page(s), %d new, %d updated, %d rejected",
+                result.pages,
+                result.store.posts_new,
+                result.store.posts_updated,
+                result.rejected,
+            )
             if args.once:
                 break
         stop.wait(args.interval)
@@ -169,8 +181,12 @@ def cmd_x_stream(args) -> int:
     prepare()
     stop = StopFlag().install()
     client, query, url = make_client(), _event_query(), settings.database_url()
-    result = record_run(url, "x-stream", "x-stream", lambda: run_stream(
-        query=query, client=client, url=url, stop=stop, base_url=settings.x_api_base_url()))
+    result = record_run(
+        url,
+        "x-stream",
+        "x-stream",
+        lambda: run_stream(query=query, client=client, url=url, stop=stop, base_url=settings.x_api_base_url()),
+    )
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
@@ -184,8 +200,12 @@ def cmd_x_backfill(args) -> int:
         raise UsageError("--until must be after --since")
     stop = StopFlag().install()
     client, query, url = make_client(), _event_query(), settings.database_url()
-    result = record_run(url, "x-backfill", f"x-backfill --since {args.since} --until {args.until}", lambda: backfill(
-        client, query=query, since=since, until=until, url=url, stop=stop))
+    result = record_run(
+        url,
+        "x-backfill",
+        f"x-backfill --since {args.since} --until {args.until}",
+        lambda: backfill(client, query=query, since=since, until=until, url=url, stop=stop),
+    )
     print_summary("x-backfill" + ("" if result.complete else " (stopped; run again to resume)"), result.counts())
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
@@ -313,8 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     jsonl = commands.add_parser("import-jsonl", help="import twarc2 JSONL files (.gz too)")
     jsonl.add_argument("files", nargs="+", metavar="FILE")
-    jsonl.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
-                       help="progress bar (default: on a terminal)")
+    jsonl.add_argument(
+        "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
     jsonl.set_defaults(run=cmd_import_jsonl)
 
     questions = commands.add_parser("import-questions", help="import session questions from CSV")
@@ -325,11 +346,16 @@ def build_parser() -> argparse.ArgumentParser:
     replay = commands.add_parser("replay", help="feed a collection in simulated real time (demo live view)")
     replay.add_argument("file", metavar="FILE")
     replay.add_argument("--speed", type=float, default=60.0, help="simulated seconds per real second (default 60)")
-    replay.add_argument("--from", dest="start", metavar="TIME",
-                        help="start the clock here (event time zone); earlier posts go in at once")
+    replay.add_argument(
+        "--from",
+        dest="start",
+        metavar="TIME",
+        help="start the clock here (event time zone); earlier posts go in at once",
+    )
     replay.add_argument("--questions", metavar="CSV", help="also feed these questions by their created_at")
-    replay.add_argument("--skip-gaps", type=float, metavar="MINUTES",
-                        help="jump the clock over quiet spells longer than this")
+    replay.add_argument(
+        "--skip-gaps", type=float, metavar="MINUTES", help="jump the clock over quiet spells longer than this"
+    )
     replay.set_defaults(run=cmd_replay)
 
     poll = commands.add_parser("x-poll", help="X recent search for the event hashtags, resumable")
@@ -357,10 +383,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     summary = commands.add_parser("report", help="write the post-event summary: HTML, XLSX, CSV and PDF")
     summary.add_argument("--out", required=True, metavar="DIR", help="folder to write into (created if needed)")
-    summary.add_argument("--names", action="store_true",
-                         help="include participants' names and affiliations (left out by default)")
-    summary.add_argument("--registrations", metavar="CSV",
-                         help="registered participants per group (default: data/registrations.csv if present)")
+    summary.add_argument(
+        "--names", action="store_true", help="include participants' names and affiliations (left out by default)"
+    )
+    summary.add_argument(
+        "--registrations",
+        metavar="CSV",
+        help="registered participants per group (default: data/registrations.csv if present)",
+    )
     summary.add_argument("--no-pdf", action="store_true", help="skip the PDF")
     summary.set_defaults(run=cmd_report)
 
@@ -369,8 +399,12 @@ def build_parser() -> argparse.ArgumentParser:
     copy.set_defaults(run=cmd_backup)
 
     purge = commands.add_parser("purge-questions", help="erase participants' personal data after the retention period")
-    purge.add_argument("--older-than", type=float, metavar="DAYS",
-                       help="questions asked more than DAYS ago (default QA_RETENTION_DAYS, else 90)")
+    purge.add_argument(
+        "--older-than",
+        type=float,
+        metavar="DAYS",
+        help="questions asked more than DAYS ago (default QA_RETENTION_DAYS, else 90)",
+    )
     purge.set_defaults(run=cmd_purge_questions)
 
     database = commands.add_parser("db", help="schema migrations; recount: the Analyse rollups anew from the posts")

@@ -36,8 +36,13 @@ MODERATOR = "Ana (hall A)"
 def build_demo(folder: Path) -> str:
     """A demo database of the default size, and its replay clock inside the busiest Q&A session."""
     url = f"sqlite:///{folder / 'demo.db'}"
-    subprocess.run([sys.executable, "-m", "ingest", "demo", "--load", "--out", str(folder / "demo.jsonl")],
-                   cwd=ROOT, env={**os.environ, "DATABASE_URL": url}, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "demo", "--load", "--out", str(folder / "demo.jsonl")],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     from sqlalchemy import func, select
 
     from engagement.storage import db, flags
@@ -45,9 +50,13 @@ def build_demo(folder: Path) -> str:
 
     with db.writing(url) as session:
         busiest = session.execute(
-            select(AgendaSession).join(Question, Question.session_id == AgendaSession.id)
+            select(AgendaSession)
+            .join(Question, Question.session_id == AgendaSession.id)
             .where(AgendaSession.kind != "break", Question.status.in_(["pending", "approved"]))
-            .group_by(AgendaSession.id).order_by(func.count().desc(), AgendaSession.starts_at).limit(1)).scalar_one()
+            .group_by(AgendaSession.id)
+            .order_by(func.count().desc(), AgendaSession.starts_at)
+            .limit(1)
+        ).scalar_one()
         flags.set_replay_clock(session, busiest.starts_at + (busiest.ends_at - busiest.starts_at) / 2)
     db.dispose_engines()
     return url
@@ -66,9 +75,28 @@ def serve(url: str, password: str):
     env = {key: value for key, value in os.environ.items() if key not in ("MODERATOR_PASSWORD",)}
     env.update(DATABASE_URL=url, ORGANISER_PASSWORD=password)
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -104,7 +132,9 @@ def go(page, title: str) -> None:
 def wait_for_charts(page, at_least: int) -> None:
     page.wait_for_function(
         "n => document.querySelectorAll('[data-testid=\"stPlotlyChart\"] .main-svg').length >= n",
-        arg=at_least, timeout=60_000)
+        arg=at_least,
+        timeout=60_000,
+    )
     page.wait_for_timeout(1_500)  # plotly's own transitions
 
 
@@ -133,8 +163,14 @@ def main(argv: list[str] | None = None) -> int:
         with serve(url, password) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,
-                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                      "--disable-component-update", "--no-first-run"])
+                args=[
+                    "--no-sandbox",
+                    "--disable-gpu",
+                    "--disable-background-networking",
+                    "--disable-component-update",
+                    "--no-first-run",
+                ],
+            )
             page = browser.new_page(viewport=VIEWPORT)
             page.goto(base)
             settle(page)

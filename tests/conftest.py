@@ -40,8 +40,15 @@ def event_dir(tmp_path) -> Path:
     """A copy of the shipped event files that a test may edit; EVENT_DATA_DIR points at it."""
     folder = tmp_path / "event"
     folder.mkdir()
-    for name in ("event.toml", "agenda.csv", "stakeholder_groups.csv", "stakeholder_directory.csv",
-                 "qa_blocklist.csv", "qa_glossary.csv", "registrations.csv"):
+    for name in (
+        "event.toml",
+        "agenda.csv",
+        "stakeholder_groups.csv",
+        "stakeholder_directory.csv",
+        "qa_blocklist.csv",
+        "qa_glossary.csv",
+        "registrations.csv",
+    ):
         shutil.copy(ROOT / "data" / name, folder / name)
     return folder
 

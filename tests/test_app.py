@@ -59,8 +59,17 @@ def test_each_role_sees_exactly_its_pages():
         return {p.url_path for pages in menu_for(role).values() for p in pages}
 
     assert paths("participant") == {"ask", "account"}
-    assert paths("moderator") == {"ask", "live", "queue", "screen", "engagement", "sessions", "groups",
-                                  "conversations", "account"}
+    assert paths("moderator") == {
+        "ask",
+        "live",
+        "queue",
+        "screen",
+        "engagement",
+        "sessions",
+        "groups",
+        "conversations",
+        "account",
+    }
     assert paths("organiser") == {p.url_path for p in PAGES}
     assert list(menu_for("organiser")) == ["Participate", "Moderate", "Analyse", "Report", "Admin", "Account"]
     assert {"ask", "live", "queue", "screen", "engagement", "summary"} <= {p.url_path for p in PAGES}
@@ -109,9 +118,13 @@ def test_a_moderator_password_does_not_open_organiser_pages(demo_db, monkeypatch
 
 
 OIDC_SECRETS = {
-    "auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "a-cookie-secret-of-some-length",
-             "client_id": "engagement", "client_secret": "client-secret",
-             "server_metadata_url": "https://id.example.org/.well-known/openid-configuration"},
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "a-cookie-secret-of-some-length",
+        "client_id": "engagement",
+        "client_secret": "client-secret",
+        "server_metadata_url": "https://id.example.org/.well-known/openid-configuration",
+    },
     "roles": {"organisers": ["Chair@Example.org"], "moderators": ["floor@example.org"]},
 }
 
@@ -186,8 +199,11 @@ def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatc
     voices = sql(demo_db, "SELECT count(DISTINCT author_id) FROM post WHERE collected")
     assert metrics["Collected posts"] == f"{posts:,}" and metrics["Unique voices"] == f"{voices:,}"
     assert metrics["Questions"] == f"{sql(demo_db, 'SELECT count(*) FROM question'):,}"
-    followers = sql(demo_db, "SELECT sum(f) FROM (SELECT max(a.followers) f FROM post p JOIN author a "
-                             "ON a.id = p.author_id WHERE p.collected GROUP BY p.author_id)")
+    followers = sql(
+        demo_db,
+        "SELECT sum(f) FROM (SELECT max(a.followers) f FROM post p JOIN author a "
+        "ON a.id = p.author_id WHERE p.collected GROUP BY p.author_id)",
+    )
     assert metrics["Potential reach"] == f"{followers:,}"
 
     by_session = plotly(at, 0)
@@ -198,8 +214,9 @@ def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatc
     volume = plotly(at, 1)
     assert sum(total(t["y"]) for t in volume["data"]) == posts
     assert {t["name"] for t in volume["data"]} == {"originals", "retweets", "replies", "quotes"}
-    assert total(trace(volume, "retweets")["y"]) == sql(demo_db, "SELECT count(*) FROM post WHERE collected "
-                                                               "AND kind = 'retweet'")
+    assert total(trace(volume, "retweets")["y"]) == sql(
+        demo_db, "SELECT count(*) FROM post WHERE collected AND kind = 'retweet'"
+    )
 
 
 def test_filters_change_the_figures(demo_db, monkeypatch):
@@ -207,8 +224,11 @@ def test_filters_change_the_figures(demo_db, monkeypatch):
     everything(at.switch_page("views/engagement.py").run())
     at.sidebar.multiselect(key="filter-groups").set_value(["osce"]).run()
     at.sidebar.multiselect(key="filter-kinds").set_value(["original", "quote"]).run()
-    expected = sql(demo_db, "SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id WHERE p.collected "
-                            "AND a.group_key = 'osce' AND p.kind IN ('original', 'quote')")
+    expected = sql(
+        demo_db,
+        "SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id WHERE p.collected "
+        "AND a.group_key = 'osce' AND p.kind IN ('original', 'quote')",
+    )
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Collected posts"] == f"{expected:,}" and 0 < expected < 3000
     assert total(trace(plotly(at, 0), "Posts")["x"]) == expected
@@ -229,10 +249,16 @@ def test_the_conversation_matrix_counts_every_interaction(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, role="moderator")
     everything(at.switch_page("views/conversations.py").run())
     matrix = plotly(at, 0)["data"][0]
-    referenced = sql(demo_db, "SELECT count(*) FROM post p JOIN post t ON t.platform_id = p.referenced_platform_id "
-                              "JOIN author ta ON ta.id = t.author_id WHERE p.collected AND p.kind != 'original'")
-    mentions = sql(demo_db, "SELECT count(*) FROM post p JOIN post_entity e ON e.post_id = p.id AND e.kind = "
-                            "'mention' JOIN author m ON lower(m.handle) = e.value WHERE p.collected")
+    referenced = sql(
+        demo_db,
+        "SELECT count(*) FROM post p JOIN post t ON t.platform_id = p.referenced_platform_id "
+        "JOIN author ta ON ta.id = t.author_id WHERE p.collected AND p.kind != 'original'",
+    )
+    mentions = sql(
+        demo_db,
+        "SELECT count(*) FROM post p JOIN post_entity e ON e.post_id = p.id AND e.kind = "
+        "'mention' JOIN author m ON lower(m.handle) = e.value WHERE p.collected",
+    )
     assert total(matrix["z"]) == referenced + mentions
 
 
@@ -254,8 +280,11 @@ def test_live_shows_the_running_session_with_figures_equal_to_sql(clocked_db, mo
     assert any(t.startswith("Next:") and "Panel 2" in t for t in texts)
     metrics = {m.label: m.value for m in at.metric}
     session_id = sql(clocked_db, "SELECT id FROM agenda_session WHERE key = 'd1-side-survivors'")
-    posts = sql(clocked_db, "SELECT count(*) FROM post WHERE collected AND session_id = ? "
-                            "AND created_at <= '2018-04-23 11:30:00.000000'", session_id)
+    posts = sql(
+        clocked_db,
+        "SELECT count(*) FROM post WHERE collected AND session_id = ? AND created_at <= '2018-04-23 11:30:00.000000'",
+        session_id,
+    )
     assert metrics["Posts"] == f"{posts:,}" and posts > 0
     pending = sql(clocked_db, "SELECT count(*) FROM question WHERE session_id = ? AND status = 'pending'", session_id)
     assert metrics["Questions pending"] == f"{pending:,}"
@@ -272,14 +301,20 @@ def test_most_mentioned_and_hashtags_follow_the_filters(demo_db):
     with db.reading(demo_db) as session:
         mentioned = analytics.most_mentioned(session, f, limit=5)
         tags = analytics.hashtags(session, ["#cthb18"], f, limit=5)
-    where = ("p.collected AND a.group_key = 'osce' AND p.kind IN ('original', 'quote', 'reply')")
-    top = sql(demo_db, f"SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id JOIN post_entity e "
-                       f"ON e.post_id = p.id AND e.kind = 'mention' AND e.value = ? WHERE {where}",
-              mentioned["account"].iloc[0])
+    where = "p.collected AND a.group_key = 'osce' AND p.kind IN ('original', 'quote', 'reply')"
+    top = sql(
+        demo_db,
+        f"SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id JOIN post_entity e "
+        f"ON e.post_id = p.id AND e.kind = 'mention' AND e.value = ? WHERE {where}",
+        mentioned["account"].iloc[0],
+    )
     assert mentioned["mentions"].iloc[0] == top > 0
-    top_tag = sql(demo_db, f"SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id JOIN post_entity e "
-                           f"ON e.post_id = p.id AND e.kind = 'hashtag' AND e.value = ? WHERE {where}",
-                  tags["hashtag"].iloc[0].lstrip("#"))
+    top_tag = sql(
+        demo_db,
+        f"SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id JOIN post_entity e "
+        f"ON e.post_id = p.id AND e.kind = 'hashtag' AND e.value = ? WHERE {where}",
+        tags["hashtag"].iloc[0].lstrip("#"),
+    )
     assert tags["posts"].iloc[0] == top_tag > 0 and "#cthb18" not in set(tags["hashtag"])
 
 

@@ -13,8 +13,13 @@ OUTSIDE = re.compile(re.escape("..") + r"[/\\]" + "shared" + r"|" + "shared" + r
 
 def project_files() -> list[str]:
     """Every file git would hand to someone who clones the repository (tracked or about to be)."""
-    listed = subprocess.run(["git", "ls-files", "--cached", "--others", "--exclude-standard"], cwd=ROOT,
-                            capture_output=True, text=True, check=True).stdout.splitlines()
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
     return [name for name in listed if (ROOT / name).is_file()]
 
 

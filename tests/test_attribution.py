@@ -22,13 +22,16 @@ def window(id_, key, start, end, tags=()):
 
 @pytest.fixture
 def attributor():
-    return Attributor([
-        window(1, "opening", at(7, 30), at(8, 45)),
-        window(2, "panel-1", at(9, 15), at(11, 0), {"cthb18panel1"}),
-        window(3, "side", at(11, 15), at(12, 15), {"survivorsvoices"}),  # during lunch (a break: not a window)
-        window(4, "panel-2", at(12, 30), at(14, 15)),
-        window(5, "day2", at(7, 30, day=24), at(9, 0, day=24)),
-    ], grace=timedelta(minutes=10))
+    return Attributor(
+        [
+            window(1, "opening", at(7, 30), at(8, 45)),
+            window(2, "panel-1", at(9, 15), at(11, 0), {"cthb18panel1"}),
+            window(3, "side", at(11, 15), at(12, 15), {"survivorsvoices"}),  # during lunch (a break: not a window)
+            window(4, "panel-2", at(12, 30), at(14, 15)),
+            window(5, "day2", at(7, 30, day=24), at(9, 0, day=24)),
+        ],
+        grace=timedelta(minutes=10),
+    )
 
 
 def test_the_clock_puts_a_post_in_the_session_running(attributor):
@@ -45,8 +48,9 @@ def test_the_grace_period_after_the_end(attributor):
 
 
 def test_a_session_in_its_window_beats_the_previous_one_in_its_grace():
-    attributor = Attributor([window(1, "a", at(9), at(10)), window(2, "b", at(10), at(11))],
-                            grace=timedelta(minutes=10))
+    attributor = Attributor(
+        [window(1, "a", at(9), at(10)), window(2, "b", at(10), at(11))], grace=timedelta(minutes=10)
+    )
     assert attributor.attribute(at(10, 5)) == 2
     assert attributor.attribute(at(9, 59, 59)) == 1
 
@@ -62,7 +66,9 @@ def test_a_session_hashtag_beats_the_clock(attributor):
 
 
 def test_a_shared_hashtag_goes_to_the_nearest_session():
-    attributor = Attributor([window(1, "d1", at(9), at(10), {"x"}), window(2, "d2", at(9, day=24), at(10, day=24), {"x"})])
+    attributor = Attributor(
+        [window(1, "d1", at(9), at(10), {"x"}), window(2, "d2", at(9, day=24), at(10, day=24), {"x"})]
+    )
     assert attributor.attribute(at(11), ["x"]) == 1
     assert attributor.attribute(at(8, day=24), ["x"]) == 2
 

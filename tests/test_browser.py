@@ -23,12 +23,20 @@ from engagement.ui.menu import PAGES
 from .conftest import ROOT
 
 CHROMIUM = Path("/usr/bin/chromium")
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not os.environ.get("CI"),
-                                reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)",
+)
 PASSWORDS = {"MODERATOR_PASSWORD": "moderator-secret-1", "ORGANISER_PASSWORD": "organiser-secret-2"}
 PIXEL = "127.0.0.1:9/pixel.png"
-HOSTILE = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", f"![p](http://{PIXEL})",
-           "[x](javascript:alert(1))", "$\\LaTeX$", ":red[colour]"]
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    f"![p](http://{PIXEL})",
+    "[x](javascript:alert(1))",
+    "$\\LaTeX$",
+    ":red[colour]",
+]
 
 
 def _free_port() -> int:
@@ -45,9 +53,28 @@ def serve(url: str, *, passwords: bool = True):
     env = {name: value for name, value in os.environ.items() if name not in PASSWORDS}
     env.update({"DATABASE_URL": url, **(PASSWORDS if passwords else {})})
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "dashboard.py", "--server.headless", "true", "--server.port",
-         str(port), "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
-         "--server.fileWatcherType", "none"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "dashboard.py",
+            "--server.headless",
+            "true",
+            "--server.port",
+            str(port),
+            "--server.address",
+            "127.0.0.1",
+            "--browser.gatherUsageStats",
+            "false",
+            "--server.fileWatcherType",
+            "none",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -72,8 +99,14 @@ def browser():
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--no-first-run"])
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         yield chromium
         chromium.close()
 
@@ -109,13 +142,21 @@ def write_posts(path: Path, user: dict, texts: list[str], *, first_id: int, firs
     """One search page of posts by ``user``, one a second from ``first_at`` (UTC), each text with
     #cthb18 after it."""
     start = datetime.fromisoformat(first_at)
-    tweets = [{"id": str(first_id + n), "author_id": user["id"], "text": f"{text} #cthb18",
-               "created_at": f"{start + timedelta(seconds=n):%Y-%m-%dT%H:%M:%S}.000Z", "lang": "en",
-               "edit_history_tweet_ids": [str(first_id + n)],
-               "entities": {"hashtags": [{"start": len(text) + 1, "end": len(text) + 8, "tag": "cthb18"}]}}
-              for n, text in enumerate(texts)]
-    path.write_text(json.dumps({"data": tweets, "includes": {"users": [user]},
-                                "meta": {"result_count": len(tweets)}}) + "\n")
+    tweets = [
+        {
+            "id": str(first_id + n),
+            "author_id": user["id"],
+            "text": f"{text} #cthb18",
+            "created_at": f"{start + timedelta(seconds=n):%Y-%m-%dT%H:%M:%S}.000Z",
+            "lang": "en",
+            "edit_history_tweet_ids": [str(first_id + n)],
+            "entities": {"hashtags": [{"start": len(text) + 1, "end": len(text) + 8, "tag": "cthb18"}]},
+        }
+        for n, text in enumerate(texts)
+    ]
+    path.write_text(
+        json.dumps({"data": tweets, "includes": {"users": [user]}, "meta": {"result_count": len(tweets)}}) + "\n"
+    )
     return path
 
 
@@ -126,10 +167,16 @@ def hostile_db(demo_db, tmp_path_factory):
     path = folder / "hostile.db"
     shutil.copy(demo_db.removeprefix("sqlite:///"), path)
     url = f"sqlite:///{path}"
-    user = {"id": "31337", "username": "demo_hostile", "name": "<b>bold</b> ![p](http://127.0.0.1:9/pixel.png)",
-            "description": "<script>alert(1)</script>", "public_metrics": {"followers_count": 5}}
-    page = write_posts(folder / "hostile.jsonl", user, HOSTILE, first_id=990_000_000_000_000_000,
-                       first_at="2018-04-23T11:29:10")
+    user = {
+        "id": "31337",
+        "username": "demo_hostile",
+        "name": "<b>bold</b> ![p](http://127.0.0.1:9/pixel.png)",
+        "description": "<script>alert(1)</script>",
+        "public_metrics": {"followers_count": 5},
+    }
+    page = write_posts(
+        folder / "hostile.jsonl", user, HOSTILE, first_id=990_000_000_000_000_000, first_at="2018-04-23T11:29:10"
+    )
     import_files([page], url=url, progress=False)
     with db.writing(url) as session:
         flags.set_replay_clock(session, to_utc(datetime(2018, 4, 23, 11, 30)))
@@ -167,9 +214,10 @@ def test_staff_pages_are_closed_to_a_first_request_on_a_fresh_server(hostile_db,
 
 # What a staff page may be called in a sidebar: its title, its URL path, the stem of its file (a
 # legacy page list names files), and the names its files had before they moved to views/.
-STAFF_NAMES = sorted({name.lower() for spec in STAFF for name in (spec.title, spec.url_path, Path(spec.path).stem)}
-                     | {"engagement overview", "engagement_overview", "ingest status", "ingest_status", "qa queue",
-                        "qa_queue"})
+STAFF_NAMES = sorted(
+    {name.lower() for spec in STAFF for name in (spec.title, spec.url_path, Path(spec.path).stem)}
+    | {"engagement overview", "engagement_overview", "ingest status", "ingest_status", "qa queue", "qa_queue"}
+)
 
 
 def staff_names_in(text: str) -> list[str]:
@@ -231,8 +279,10 @@ def test_a_newcomer_reaches_the_charts_in_three_clicks_on_the_demo(hostile_db, b
 
 def nav_labels(page) -> list[str]:
     """The menu's page titles (a link's text also holds its icon's name on a line before)."""
-    return [text.strip().split("\n")[-1].strip()
-            for text in page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()]
+    return [
+        text.strip().split("\n")[-1].strip()
+        for text in page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()
+    ]
 
 
 def sign_in(watched: Watched, password: str):
@@ -242,14 +292,13 @@ def sign_in(watched: Watched, password: str):
     page.locator('input[type="password"]').fill(password)
     page.get_by_role("button", name="Sign in").click()
     watched.settle()
-    page.wait_for_selector('text=Signed in as', timeout=30_000)
+    page.wait_for_selector("text=Signed in as", timeout=30_000)
 
 
 def go(watched: Watched, title: str):
     import re
 
-    watched.page.locator('[data-testid="stSidebarNavLink"]', has_text=re.compile(rf"{re.escape(title)}$")) \
-        .first.click()
+    watched.page.locator('[data-testid="stSidebarNavLink"]', has_text=re.compile(rf"{re.escape(title)}$")).first.click()
     watched.settle()
 
 

@@ -10,8 +10,10 @@ from engagement.rules.sync import sync_event
 
 from .test_browser import CHROMIUM, PASSWORDS, PIXEL, Watched, browser, go, serve, sign_in  # noqa: F401 (fixture)
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
-                                reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
+    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)",
+)
 QUESTION = f"<img src=x onerror=alert(1)> **Why** [here](http://{PIXEL}) $x$ :red[no]?"
 
 
@@ -77,7 +79,9 @@ def wait_on_screen(projector: Watched, question: str) -> None:
     """Poll the projector's text (Playwright re-evaluates on each animation frame) until it holds ``question``."""
     projector.page.wait_for_function(
         "text => [...document.querySelectorAll('[data-testid=stText]')].some(e => e.innerText.includes(text))",
-        arg=question, timeout=FOLLOWS_WITHIN_MS)
+        arg=question,
+        timeout=FOLLOWS_WITHIN_MS,
+    )
 
 
 def test_ask_moderate_and_project(qa_db, browser):  # noqa: F811 (the fixture)
@@ -96,10 +100,10 @@ def test_ask_moderate_and_project(qa_db, browser):  # noqa: F811 (the fixture)
 
         # The projector follows within seconds, verbatim, with no markup rendered and nothing fetched.
         wait_on_screen(projector, QUESTION)
-        assert projector.page.locator('.st-key-screen-question img, .st-key-screen-question a, .katex').count() == 0
+        assert projector.page.locator(".st-key-screen-question img, .st-key-screen-question a, .katex").count() == 0
         assert "Ana" not in shown(projector)
         # The participant's page shows it published and on screen.
-        participant.page.wait_for_selector('text=on screen now', timeout=FOLLOWS_WITHIN_MS)
+        participant.page.wait_for_selector("text=on screen now", timeout=FOLLOWS_WITHIN_MS)
 
         for watched in (participant, moderator, projector):
             assert watched.count("stException") == 0

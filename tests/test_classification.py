@@ -12,14 +12,23 @@ from .conftest import real_data
 
 classifier = Classifier(
     directory=[("Known_NGO", "Known NGO", "civil_society", None), ("", "By id", "media", "777")],
-    keywords=[("survivor", "survivor"), ("IOM", "intl_org"), ("профсоюз", "labour"), ("Ministry", "government"),
-              ("NGO", "civil_society")],
+    keywords=[
+        ("survivor", "survivor"),
+        ("IOM", "intl_org"),
+        ("профсоюз", "labour"),
+        ("Ministry", "government"),
+        ("NGO", "civil_society"),
+    ],
 )
 
 
 def test_the_order_is_moderator_then_directory_then_rules_then_unclassified():
     bio = "Ministry official"
-    assert classifier.classify(handle="known_ngo", bio=bio, override_group_key="media") == ("media", "moderator", "Known NGO")
+    assert classifier.classify(handle="known_ngo", bio=bio, override_group_key="media") == (
+        "media",
+        "moderator",
+        "Known NGO",
+    )
     assert classifier.classify(handle="@KNOWN_NGO", bio=bio) == ("civil_society", "directory", "Known NGO")
     assert classifier.classify(handle="x", platform_user_id="777") == ("media", "directory", "By id")
     assert classifier.classify(handle="other", bio=bio) == ("government", "rule", None)

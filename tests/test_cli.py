@@ -10,8 +10,9 @@ from .conftest import ROOT, real_data
 
 def ingest(*args, url, cwd=ROOT, **env):
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, **env}
-    return subprocess.run([sys.executable, "-m", "ingest", *args], cwd=cwd, capture_output=True, text=True,
-                          env=environment, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=300
+    )
 
 
 def test_demo_load_then_status_json(tmp_path):
@@ -57,11 +58,14 @@ def test_a_missing_file_is_a_usage_error(tmp_path):
 def test_import_questions_rejects_unknown_sessions(tmp_path):
     url = f"sqlite:///{tmp_path / 'q.db'}"
     path = tmp_path / "q.csv"
-    path.write_text("session,question,votes,status\n"
-                    "d1-opening,What next?,3,approved\n"
-                    "High-level opening session,By title,0,\n"
-                    "no-such-session,Lost?,0,pending\n"
-                    "d1-panel-1,Bad status,0,shouting\n", encoding="utf-8")
+    path.write_text(
+        "session,question,votes,status\n"
+        "d1-opening,What next?,3,approved\n"
+        "High-level opening session,By title,0,\n"
+        "no-such-session,Lost?,0,pending\n"
+        "d1-panel-1,Bad status,0,shouting\n",
+        encoding="utf-8",
+    )
     first = ingest("import-questions", str(path), url=url)
     assert first.returncode == 3, first.stderr
     again = ingest("import-questions", str(path), url=url)
@@ -72,8 +76,9 @@ def test_import_questions_rejects_unknown_sessions(tmp_path):
 
 def test_secrets_never_reach_the_output(tmp_path):
     token = "AAAAsecret-bearer-token-value"
-    result = ingest("import-jsonl", str(tmp_path / "missing.jsonl"), url=f"sqlite:///{tmp_path / 's.db'}",
-                    X_BEARER_TOKEN=token)
+    result = ingest(
+        "import-jsonl", str(tmp_path / "missing.jsonl"), url=f"sqlite:///{tmp_path / 's.db'}", X_BEARER_TOKEN=token
+    )
     assert token not in result.stdout + result.stderr
 
 
@@ -82,9 +87,12 @@ def test_purge_questions_erases_names_after_the_retention_period(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'purge.db'}"
     path = tmp_path / "q.csv"
-    path.write_text("session,question,name,affiliation,status,created_at\n"
-                    "d1-opening,Old and published?,Ana,NGO X,approved,2018-04-23T09:40:00+02:00\n"
-                    "d1-opening,Old and pending?,Ben,,pending,2018-04-23T09:41:00+02:00\n", encoding="utf-8")
+    path.write_text(
+        "session,question,name,affiliation,status,created_at\n"
+        "d1-opening,Old and published?,Ana,NGO X,approved,2018-04-23T09:40:00+02:00\n"
+        "d1-opening,Old and pending?,Ben,,pending,2018-04-23T09:41:00+02:00\n",
+        encoding="utf-8",
+    )
     assert ingest("import-questions", str(path), url=url).returncode == 0
     kept = ingest("purge-questions", "--older-than", "100000", url=url)
     assert kept.returncode == 0, kept.stderr
@@ -106,9 +114,14 @@ def test_backup_copies_a_live_database_while_the_worker_writes(tmp_path):
 
     url = f"sqlite:///{tmp_path / 'live.db'}"
     collection, _ = write_collection(tmp_path / "c.jsonl", posts=20_000, seed=3)
-    worker = subprocess.Popen([sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
-                              cwd=ROOT, env={"PATH": os.environ["PATH"], "DATABASE_URL": url},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "import-jsonl", "--no-progress", str(collection)],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     while not (tmp_path / "live.db").exists():
         time.sleep(0.05)
     time.sleep(1.0)

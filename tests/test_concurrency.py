@@ -22,9 +22,14 @@ from .conftest import ROOT
 
 def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
     path, _ = write_collection(tmp_path / "load.jsonl", posts=15_000, seed=4)
-    worker = subprocess.Popen([sys.executable, "-m", "ingest", "import-jsonl", str(path)], cwd=ROOT,
-                              env={"PATH": os.environ["PATH"], "DATABASE_URL": db_url},
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "ingest", "import-jsonl", str(path)],
+        cwd=ROOT,
+        env={"PATH": os.environ["PATH"], "DATABASE_URL": db_url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     with db.reading(db_url) as session:
         session_id = session.exec(select(AgendaSession.id)).first()
     errors, written, reads = [], [], []
@@ -45,9 +50,11 @@ def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
         while not done.is_set():
             text = f"writer {number} question {count}"
             try:
+
                 def insert():
                     with db.writing(db_url) as session:
                         session.add(Question(session_id=session_id, text=text))
+
                 db.retry_locked(insert)
                 written.append(text)
             except Exception as error:  # noqa: BLE001
@@ -55,8 +62,9 @@ def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
             count += 1
             time.sleep(0.01)  # a participant's pace, not a wait: the writers run as long as the import does
 
-    threads = [threading.Thread(target=reader) for _ in range(3)] + \
-              [threading.Thread(target=writer, args=(n,)) for n in range(3)]
+    threads = [threading.Thread(target=reader) for _ in range(3)] + [
+        threading.Thread(target=writer, args=(n,)) for n in range(3)
+    ]
     for thread in threads:
         thread.start()
     out, err = worker.communicate(timeout=300)

@@ -23,8 +23,17 @@ def test_processes_starting_together_on_a_new_postgresql_database_all_succeed(po
 
 
 def _race(url: str) -> None:
-    processes = [subprocess.Popen([sys.executable, "-c", START], cwd=ROOT, env={"DATABASE_URL": url},
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", START],
+            cwd=ROOT,
+            env={"DATABASE_URL": url},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(4)
+    ]
     results = [p.communicate(timeout=120) for p in processes]
     assert [p.returncode for p in processes] == [0, 0, 0, 0], [err for _, err in results]
     assert current_revision(url) == head_revision()

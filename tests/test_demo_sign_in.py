@@ -79,7 +79,8 @@ def test_not_offered_on_a_database_that_is_not_the_demo(db_url, monkeypatch):
     at = account(db_url, monkeypatch)
     assert labels(at) == []
     assert [i.value for i in at.info] == [
-        "No moderator or organiser password is configured (MODERATOR_PASSWORD, ORGANISER_PASSWORD)."]
+        "No moderator or organiser password is configured (MODERATOR_PASSWORD, ORGANISER_PASSWORD)."
+    ]
     at = run(db_url, monkeypatch, path="views/live.py")
     assert [t.value for t in at.title] == ["Sign in"] and labels(at) == []
 
@@ -119,8 +120,9 @@ def _oidc_configured(at, monkeypatch, other_db):
     at.user = {"is_logged_in": False}
 
 
-@pytest.mark.parametrize("change", [_password_set, _another_database, _oidc_configured],
-                         ids=["password", "database", "oidc"])
+@pytest.mark.parametrize(
+    "change", [_password_set, _another_database, _oidc_configured], ids=["password", "database", "oidc"]
+)
 def test_the_click_is_checked_again_on_the_server(demo_db, db_url, monkeypatch, change):
     """A button shown a moment ago opens nothing once the conditions no longer hold."""
     at = run(demo_db, monkeypatch, path="views/live.py")

@@ -36,8 +36,10 @@ def _canonical(value):
     if isinstance(value, pd.DataFrame):
         frame = value.copy()
         for column in frame.columns:
-            if isinstance(frame[column].dtype, pd.DatetimeTZDtype) or frame[column].map(
-                    lambda v: hasattr(v, "tzinfo")).any():
+            if (
+                isinstance(frame[column].dtype, pd.DatetimeTZDtype)
+                or frame[column].map(lambda v: hasattr(v, "tzinfo")).any()
+            ):
                 frame[column] = pd.to_datetime(frame[column], utc=True)
         frame = frame.astype({c: "float64" for c in frame.select_dtypes("number").columns})
         return frame.sort_values(list(frame.columns)).reset_index(drop=True)

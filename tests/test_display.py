@@ -64,6 +64,7 @@ def in_order(node):
 
 # The formatting module on its own.
 
+
 def test_language_names_come_from_cldr_and_undetermined_codes_read_so():
     assert display.language_name("en") == "English" and display.language_name("ru") == "Russian"
     assert display.language_name("uk") == "Ukrainian" and display.language_name("pt-BR") == "Portuguese (Brazil)"
@@ -79,8 +80,14 @@ def test_times_are_shown_in_the_event_zone_and_exported_sortable():
 
 
 def test_a_frame_for_a_page_and_for_a_file():
-    frame = pd.DataFrame({"starts_at": pd.to_datetime([OPENING, None], utc=True), "language": ["ru", "und"],
-                          "posts": [3, 4], "submitted_share": [0.25, 0.75]})
+    frame = pd.DataFrame(
+        {
+            "starts_at": pd.to_datetime([OPENING, None], utc=True),
+            "language": ["ru", "und"],
+            "posts": [3, 4],
+            "submitted_share": [0.25, 0.75],
+        }
+    )
     page = display.for_page(frame, ZONE)
     assert list(page.columns) == ["Starts", "Language", "Posts", "Share of submitted"]
     assert page["Starts"].iloc[0] == pd.Timestamp("2018-04-23 09:30") and page["Starts"].dt.tz is None
@@ -98,13 +105,13 @@ def test_a_frame_for_a_page_and_for_a_file():
 
 # The pages.
 
+
 def test_the_sessions_page_shows_vienna_times_not_utc(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, "views/sessions.py")
     sessions = at.dataframe[0]
     assert "+00:00" not in sessions.value.to_string() and "+00:00" not in sessions.value.to_csv()
     opening = sessions.value.set_index("Session").loc["High-level opening session", "Starts"]
-    assert sql(demo_db, "SELECT starts_at FROM agenda_session WHERE key = 'd1-opening'").startswith(
-        "2018-04-23 07:30")
+    assert sql(demo_db, "SELECT starts_at FROM agenda_session WHERE key = 'd1-opening'").startswith("2018-04-23 07:30")
     assert (opening.hour, opening.minute) == (9, 30) and opening.tzinfo is None
     config = json.loads(sessions.proto.columns)
     assert config["Starts"]["type_config"]["format"] == display.PAGE_TIME_MOMENT
@@ -115,8 +122,10 @@ def test_no_table_on_the_analyse_and_summary_pages_shows_a_raw_column_name(demo_
     for page in ANALYSE + ["views/summary.py"]:
         at = app(demo_db, monkeypatch, page)
         names[page] = [str(c) for frame in at.dataframe for c in frame.value.columns]
-    raw = {page: [n for n in shown if "_" in n or not n[:1].isupper() or n in display.LABELS]
-           for page, shown in names.items()}
+    raw = {
+        page: [n for n in shown if "_" in n or not n[:1].isupper() or n in display.LABELS]
+        for page, shown in names.items()
+    }
     assert raw == {page: [] for page in names}
     # The pages with tables (Engagement and Conversations have charts only) were looked at.
     assert all(names[page] for page in ("views/sessions.py", "views/groups.py", "views/summary.py"))
@@ -140,8 +149,9 @@ def test_the_summary_page_says_its_caveats_once_before_its_figures(demo_db, monk
 def test_the_engagement_page_opens_on_the_event_days_with_everything_one_click_away(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, "views/engagement.py")
     assert at.sidebar.date_input(key="filter-days-event").value == (date(2018, 4, 23), date(2018, 4, 24))
-    in_event = sql(demo_db, "SELECT count(*) FROM post WHERE collected AND created_at >= ? AND created_at < ?",
-                   *EVENT_DAYS)
+    in_event = sql(
+        demo_db, "SELECT count(*) FROM post WHERE collected AND created_at >= ? AND created_at < ?", *EVENT_DAYS
+    )
     everything = sql(demo_db, "SELECT count(*) FROM post WHERE collected")
     earlier = sql(demo_db, "SELECT count(*) FROM post WHERE collected AND created_at < ?", EVENT_DAYS[0])
     assert earlier > 0 and metrics(at)["Collected posts"] == f"{in_event:,}"
@@ -155,16 +165,22 @@ def test_the_engagement_page_opens_on_the_event_days_with_everything_one_click_a
 
 def test_languages_read_as_names_and_filter_by_code(demo_db, monkeypatch):
     at = app(demo_db, monkeypatch, "views/engagement.py")
-    languages = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
-                     if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Languages")
+    languages = next(
+        json.loads(c.proto.spec)
+        for c in at.get("plotly_chart")
+        if json.loads(c.proto.spec)["layout"]["title"]["text"] == "Languages"
+    )
     shown = languages["data"][0]["y"]
     assert "Russian" in shown and "English" in shown and "ru" not in shown and "en" not in shown
     chooser = at.sidebar.multiselect(key="filter-languages")
     assert "Russian" in chooser.options and "ru" not in chooser.options
     chooser.set_value(["ru"]).run()
     assert not at.exception and at.sidebar.multiselect(key="filter-languages").value == ["ru"]
-    russian = sql(demo_db, "SELECT count(*) FROM post WHERE collected AND language = 'ru' AND created_at >= ? "
-                           "AND created_at < ?", *EVENT_DAYS)
+    russian = sql(
+        demo_db,
+        "SELECT count(*) FROM post WHERE collected AND language = 'ru' AND created_at >= ? AND created_at < ?",
+        *EVENT_DAYS,
+    )
     assert metrics(at)["Collected posts"] == f"{russian:,}" and russian > 0
 
     summary = app(demo_db, monkeypatch, "views/summary.py")
@@ -192,8 +208,17 @@ def test_a_csv_download_has_human_headers_and_local_times(demo_db, monkeypatch):
     asked = sql(demo_db, "SELECT created_at FROM question WHERE id = ?", int(first["ID"]))
     local = pd.Timestamp(asked, tz="UTC").tz_convert(ZONE)
     assert first["Asked at (Europe/Vienna)"] == f"{local:%Y-%m-%d %H:%M}"
-    assert first["Language"] in {"English", "French", "German", "Italian", "Spanish", "Russian", "Ukrainian",
-                                 "Arabic", "Turkish"}
+    assert first["Language"] in {
+        "English",
+        "French",
+        "German",
+        "Italian",
+        "Spanish",
+        "Russian",
+        "Ukrainian",
+        "Arabic",
+        "Turkish",
+    }
     # The agenda file keeps its own columns: the app reads it back.
     widgets.download(pd.DataFrame({"key": ["a"], "start": ["2018-04-23 09:30"]}), "agenda", raw=True, zone=ZONE)
     assert made["agenda.csv"]().decode().splitlines()[0] == "key,start"
@@ -210,8 +235,9 @@ def test_the_report_files_have_human_headers_local_times_and_language_names(demo
         questions = list(csv.DictReader(io.StringIO(archive.read("published-questions.csv").decode())))
         by_session = list(csv.DictReader(io.StringIO(archive.read("by-session.csv").decode())))
     assert {"Session", "Question", "Language", "Votes", "Asked at (Europe/Vienna)"} <= set(questions[0])
-    assert all(len(row["Asked at (Europe/Vienna)"]) == 16 and row["Asked at (Europe/Vienna)"][10] == " "
-               for row in questions)
+    assert all(
+        len(row["Asked at (Europe/Vienna)"]) == 16 and row["Asked at (Europe/Vienna)"][10] == " " for row in questions
+    )
     assert "Russian" in {row["Language"] for row in questions}
     assert "Starts (Europe/Vienna)" in by_session[0] and "Unique authors" in by_session[0]
 

@@ -36,8 +36,10 @@ DOCS = ROOT / "docs"
 APP_SOURCES = ["engagement", "ingest", "views", "scripts", "dashboard.py"]
 SYSTEM = {"PATH", "HOME", "PWD"}  # the operating system's, passed through to child processes
 
-READ = re.compile(r"""(?:environ\.get|environ\.setdefault|getenv|setting|_env_int)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
-                  r"""|environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""")
+READ = re.compile(
+    r"""(?:environ\.get|environ\.setdefault|getenv|setting|_env_int)\(\s*["']([A-Z][A-Z0-9_]*)["']"""
+    r"""|environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]"""
+)
 SHELL_READ = re.compile(r"\$\{([A-Z][A-Z0-9_]*):?-")
 MAKE_DEFAULT = re.compile(r"^([A-Z][A-Z0-9_]*)\s*\?=", re.MULTILINE)
 READS_ENVIRONMENT = re.compile(r"\benviron\b|\bgetenv\b|\bsetting\(")
@@ -66,8 +68,11 @@ def settings_read(sources: list[str], *, literals: bool) -> dict[str, set[str]]:
             note(match.group(1) or match.group(2), path)
         if literals and READS_ENVIRONMENT.search(text):
             for node in ast.walk(ast.parse(text)):
-                if isinstance(node, ast.Constant) and isinstance(node.value, str) \
-                        and VARIABLE_NAME.fullmatch(node.value):
+                if (
+                    isinstance(node, ast.Constant)
+                    and isinstance(node.value, str)
+                    and VARIABLE_NAME.fullmatch(node.value)
+                ):
                     note(node.value, path)
     for path in _files(sources, ".sh"):
         for match in SHELL_READ.finditer(path.read_text(encoding="utf-8")):
@@ -87,9 +92,9 @@ def section(text: str, heading: str) -> str:
     match = re.search(rf"^(#+) [^\n]*{re.escape(heading)}[^\n]*$", text, re.MULTILINE | re.IGNORECASE)
     assert match, f"no heading containing {heading!r}"
     level = len(match.group(1))
-    rest = text[match.end():]
+    rest = text[match.end() :]
     end = re.search(rf"^#{{1,{level}}} ", rest, re.MULTILINE)
-    return rest[:end.start()] if end else rest
+    return rest[: end.start()] if end else rest
 
 
 def table_names(text: str) -> set[str]:
@@ -173,8 +178,11 @@ def test_every_ingest_command_is_in_the_readmes_command_list():
     found = commands()
     assert {"x-poll", "import-jsonl", "db upgrade", "db recount"} <= set(found)  # the walk works
     listed = command_list()
-    missing = [name for name in found
-               if not re.search(rf"^python -m ingest {re.escape(name)}(?=[\s\[]|$)", listed, re.MULTILINE)]
+    missing = [
+        name
+        for name in found
+        if not re.search(rf"^python -m ingest {re.escape(name)}(?=[\s\[]|$)", listed, re.MULTILINE)
+    ]
     assert missing == [], "add a line for each to the README's command list"
 
 

@@ -32,12 +32,15 @@ def test_event_hashtags_from_the_environment_override_the_file(event_dir, monkey
     assert load_event(event_dir).hashtags == ["#cthb18", "#alliance18"]
 
 
-@pytest.mark.parametrize("row, message", [
-    ("x1,Talk,workshop,2018-04-23 10:00,2018-04-23 11:00", "agenda.csv:16: kind 'workshop'"),
-    ("x1,Talk,panel,23/04/2018 10:00,2018-04-23 11:00", "agenda.csv:16: start and end"),
-    ("x1,Talk,panel,2018-04-23 12:00,2018-04-23 11:00", "agenda.csv:16: the session ends before it starts"),
-    ("d1-opening,Again,panel,2018-04-23 12:00,2018-04-23 13:00", "agenda.csv:16: key 'd1-opening' appears twice"),
-])
+@pytest.mark.parametrize(
+    "row, message",
+    [
+        ("x1,Talk,workshop,2018-04-23 10:00,2018-04-23 11:00", "agenda.csv:16: kind 'workshop'"),
+        ("x1,Talk,panel,23/04/2018 10:00,2018-04-23 11:00", "agenda.csv:16: start and end"),
+        ("x1,Talk,panel,2018-04-23 12:00,2018-04-23 11:00", "agenda.csv:16: the session ends before it starts"),
+        ("d1-opening,Again,panel,2018-04-23 12:00,2018-04-23 13:00", "agenda.csv:16: key 'd1-opening' appears twice"),
+    ],
+)
 def test_a_broken_agenda_row_names_its_line(event_dir, row, message):
     with (event_dir / "agenda.csv").open("a", encoding="utf-8") as handle:
         handle.write(row + "\n")

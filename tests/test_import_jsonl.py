@@ -41,12 +41,21 @@ def test_a_real_search_page_is_stored_whole(db_url):
     referenced = {t["id"] for t in page["includes"]["tweets"]} - {t["id"] for t in page["data"]}
     assert count(db_url, Post, Post.collected.is_(False)) == len(referenced)
     with db.reading(db_url) as session:
-        kinds = dict(session.exec(select(Post.kind, func.count()).where(Post.collected.is_(True)).group_by(Post.kind)).all())
+        kinds = dict(
+            session.exec(select(Post.kind, func.count()).where(Post.collected.is_(True)).group_by(Post.kind)).all()
+        )
         expected = {"retweet": 0, "reply": 0, "quote": 0, "original": 0}
         for tweet in page["data"]:
             types = [r["type"] for r in tweet.get("referenced_tweets", [])]
-            kind = ("retweet" if "retweeted" in types else "reply" if "replied_to" in types
-                    else "quote" if "quoted" in types else "original")
+            kind = (
+                "retweet"
+                if "retweeted" in types
+                else "reply"
+                if "replied_to" in types
+                else "quote"
+                if "quoted" in types
+                else "original"
+            )
             expected[kind] += 1
         assert kinds == {k: v for k, v in expected.items() if v}
         first = page["data"][0]
@@ -55,7 +64,9 @@ def test_a_real_search_page_is_stored_whole(db_url):
         assert author.handle == next(u["username"] for u in page["includes"]["users"] if u["id"] == first["author_id"])
         assert post.text == first["text"] and post.hashtags == ["PeoplesVote", "Brexit"]
         assert post.raw == first
-        tags = session.exec(select(PostEntity.value).where(PostEntity.post_id == post.id, PostEntity.kind == "hashtag")).all()
+        tags = session.exec(
+            select(PostEntity.value).where(PostEntity.post_id == post.id, PostEntity.kind == "hashtag")
+        ).all()
         assert sorted(tags) == ["brexit", "peoplesvote"]
 
 
@@ -80,8 +91,13 @@ def test_a_retweet_keeps_its_original_as_context(db_url):
 def test_an_edited_post_is_one_logical_post_with_the_newest_text(db_url, tmp_path):
     page = json.loads(real_data("edited.jsonl").read_text())
     newest = page["data"][0]
-    older = dict(newest, id=newest["edit_history_tweet_ids"][0], text="first version",
-                 created_at="2022-10-03T17:57:01.000Z", edit_history_tweet_ids=newest["edit_history_tweet_ids"][:1])
+    older = dict(
+        newest,
+        id=newest["edit_history_tweet_ids"][0],
+        text="first version",
+        created_at="2022-10-03T17:57:01.000Z",
+        edit_history_tweet_ids=newest["edit_history_tweet_ids"][:1],
+    )
     older_page = dict(page, data=[older])
     # The newer version arrives first, then an old copy: the newer text must stay.
     import_files([write_lines(tmp_path / "e.jsonl", [page, older_page])], url=db_url, progress=False)
@@ -97,7 +113,11 @@ def test_bad_lines_and_records_are_kept_aside_and_the_rest_goes_in(db_url, tmp_p
     damaged = copy.deepcopy(good)
     del damaged["data"][3]["created_at"]
     damaged["data"][5]["id"] = "not-a-number"
-    stream_message = {"data": good["data"][0], "includes": good["includes"], "matching_rules": [{"id": "1", "tag": "x"}]}
+    stream_message = {
+        "data": good["data"][0],
+        "includes": good["includes"],
+        "matching_rules": [{"id": "1", "tag": "x"}],
+    }
     path = write_lines(tmp_path / "mixed.jsonl", [damaged, '{"data": [ {"id": "1"', "[1, 2, 3]", "", stream_message])
     with path.open("ab") as handle:
         handle.write(b'{"text": "\xff\xfe"}\n')
@@ -107,10 +127,17 @@ def test_bad_lines_and_records_are_kept_aside_and_the_rest_goes_in(db_url, tmp_p
     assert summary.rejected == 5 and summary.store.posts_new == 98
     with db.reading(db_url) as session:
         rejected = {r.location: r for r in session.exec(select(RejectedRecord)).all()}
-    assert set(rejected) == {"mixed.jsonl:1 data[3]", "mixed.jsonl:1 data[5]", "mixed.jsonl:2", "mixed.jsonl:3",
-                             "mixed.jsonl:6"}
+    assert set(rejected) == {
+        "mixed.jsonl:1 data[3]",
+        "mixed.jsonl:1 data[5]",
+        "mixed.jsonl:2",
+        "mixed.jsonl:3",
+        "mixed.jsonl:6",
+    }
     assert "created_at" in rejected["mixed.jsonl:1 data[3]"].reason
-    assert "invalid JSON" in rejected["mixed.jsonl:2"].reason and rejected["mixed.jsonl:2"].raw == '{"data": [ {"id": "1"'
+    assert (
+        "invalid JSON" in rejected["mixed.jsonl:2"].reason and rejected["mixed.jsonl:2"].raw == '{"data": [ {"id": "1"'
+    )
     assert "not an X API v2" in rejected["mixed.jsonl:3"].reason
     assert "UTF-8" in rejected["mixed.jsonl:6"].reason
     with db.reading(db_url) as session:
@@ -136,8 +163,12 @@ def test_gzip_and_flattened_posts(db_url, tmp_path):
 def test_a_post_whose_author_is_missing_is_kept_and_linked_later(db_url, tmp_path):
     page = brexit_page()
     first = page["data"][0]
-    without = dict(page, data=[first], includes={"users": []},
-                   errors=[{"title": "Not Found Error", "detail": f"Could not find user with id: [{first['author_id']}]."}])
+    without = dict(
+        page,
+        data=[first],
+        includes={"users": []},
+        errors=[{"title": "Not Found Error", "detail": f"Could not find user with id: [{first['author_id']}]."}],
+    )
     summary = import_files([write_lines(tmp_path / "a.jsonl", [without])], url=db_url, progress=False)
     assert summary.store.posts_new == 1 and summary.api_errors == 1 and summary.rejected == 0
     with db.reading(db_url) as session:
@@ -167,7 +198,7 @@ def test_an_interrupted_import_resumes_after_its_last_commit(db_url, tmp_path):
     page = brexit_page()
     lines = []
     for start in range(0, 100, 10):
-        lines.append(dict(page, data=page["data"][start:start + 10]))
+        lines.append(dict(page, data=page["data"][start : start + 10]))
     lines.insert(4, "{broken")
     path = write_lines(tmp_path / "big.jsonl", lines)
 
@@ -198,8 +229,13 @@ def test_an_interrupted_import_resumes_after_its_last_commit(db_url, tmp_path):
 def test_an_earlier_version_arriving_later_dates_the_post_but_keeps_the_newest_text(db_url, tmp_path):
     page = json.loads(real_data("edited.jsonl").read_text())
     newest = page["data"][0]
-    older = dict(newest, id=newest["edit_history_tweet_ids"][0], text="first version",
-                 created_at="2022-10-03T17:57:01.000Z", edit_history_tweet_ids=newest["edit_history_tweet_ids"][:1])
+    older = dict(
+        newest,
+        id=newest["edit_history_tweet_ids"][0],
+        text="first version",
+        created_at="2022-10-03T17:57:01.000Z",
+        edit_history_tweet_ids=newest["edit_history_tweet_ids"][:1],
+    )
     import_files([write_lines(tmp_path / "new.jsonl", [page])], url=db_url, progress=False)
     import_files([write_lines(tmp_path / "old.jsonl", [dict(page, data=[older])])], url=db_url, progress=False)
     with db.reading(db_url) as session:

@@ -41,8 +41,9 @@ def collection(tmp_path_factory):
     return path
 
 
-def test_reading_process_and_left_out_copies_change_nothing(db_url, dialect, tmp_path, request, monkeypatch,
-                                                           collection):
+def test_reading_process_and_left_out_copies_change_nothing(
+    db_url, dialect, tmp_path, request, monkeypatch, collection
+):
     reference = second_database(dialect, tmp_path, request)
     # The reference: parsed in this process, every copy stored.
     monkeypatch.setattr(jsonl, "READAHEAD_BYTES", 1 << 62)
@@ -78,7 +79,7 @@ def test_repeated_copies_are_left_out(collection):
     shaper.repeated = counting
     lines = list(jsonl.read_lines(collection))
     for start in range(0, len(lines), 10):
-        jsonl.prepare(lines[start:start + 10], shaper)
+        jsonl.prepare(lines[start : start + 10], shaper)
     # Every page repeats its authors' profiles: most are left out, each author's first is kept.
     assert left_out["user"] > 5 * stored["user"] > 0
     assert left_out["post"] > 0 and stored["post"] > 0
@@ -130,8 +131,9 @@ def test_a_shaped_row_lines_up_with_its_columns():
         elif name not in ("platform", "created_at", "session_id"):
             assert values[name] == getattr(record, name), name
     assert values["created_at"] == record.created_at.strftime("%Y-%m-%d %H:%M:%S.%f")
-    assert entities == sorted({("hashtag", t.lower()) for t in record.hashtags}
-                              | {("mention", m.lower()) for m in record.mentions})
+    assert entities == sorted(
+        {("hashtag", t.lower()) for t in record.hashtags} | {("mention", m.lower()) for m in record.mentions}
+    )
 
 
 def test_the_reading_process_never_runs_the_parents_main_script(tmp_path):
@@ -143,10 +145,16 @@ def test_the_reading_process_never_runs_the_parents_main_script(tmp_path):
         f"open({str(marks)!r}, 'a').write('ran\\n')\n"
         "from engagement.collection.readahead import readahead\n"
         "from tests.test_import_readahead import _numbers\n"
-        "print(sum(readahead(_numbers, 100)))\n")
-    result = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=60,
-                            cwd=Path(__file__).resolve().parent.parent,
-                            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)})
+        "print(sum(readahead(_numbers, 100)))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=Path(__file__).resolve().parent.parent,
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)},
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "4950"
     assert marks.read_text() == "ran\n"
@@ -155,14 +163,29 @@ def test_the_reading_process_never_runs_the_parents_main_script(tmp_path):
 def _page(when, post_id, likes):
     """A search page whose one post quotes post 900 (a context post with ``likes``)."""
     return {
-        "data": [{"id": post_id, "text": "#cthb18 quoting", "created_at": "2018-04-23T08:00:00.000Z",
-                  "author_id": "11", "edit_history_tweet_ids": [post_id],
-                  "referenced_tweets": [{"type": "quoted", "id": "900"}]}],
-        "includes": {"tweets": [{"id": "900", "text": "the original", "created_at": "2018-04-20T08:00:00.000Z",
-                                 "author_id": "12", "edit_history_tweet_ids": ["900"],
-                                 "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": likes,
-                                                    "quote_count": 3}}],
-                     "users": [{"id": "11", "username": "a", "name": "A"}, {"id": "12", "username": "b", "name": "B"}]},
+        "data": [
+            {
+                "id": post_id,
+                "text": "#cthb18 quoting",
+                "created_at": "2018-04-23T08:00:00.000Z",
+                "author_id": "11",
+                "edit_history_tweet_ids": [post_id],
+                "referenced_tweets": [{"type": "quoted", "id": "900"}],
+            }
+        ],
+        "includes": {
+            "tweets": [
+                {
+                    "id": "900",
+                    "text": "the original",
+                    "created_at": "2018-04-20T08:00:00.000Z",
+                    "author_id": "12",
+                    "edit_history_tweet_ids": ["900"],
+                    "public_metrics": {"retweet_count": 0, "reply_count": 0, "like_count": likes, "quote_count": 3},
+                }
+            ],
+            "users": [{"id": "11", "username": "a", "name": "A"}, {"id": "12", "username": "b", "name": "B"}],
+        },
         "__twarc": {"retrieved_at": when},
     }
 
@@ -170,8 +193,11 @@ def _page(when, post_id, likes):
 def test_nothing_is_left_out_once_retrieval_times_go_backwards(db_url, tmp_path):
     # Line 2 was fetched before line 1. The writer stores a batch in retrieval order, so line 3 (the
     # latest, identical in its context post to line 2) decides the context post's likes: 1, not 5.
-    lines = [_page("2018-04-23T10:00:00+00:00", "901", 5), _page("2018-04-23T09:00:00+00:00", "902", 1),
-             _page("2018-04-23T11:00:00+00:00", "903", 1)]
+    lines = [
+        _page("2018-04-23T10:00:00+00:00", "901", 5),
+        _page("2018-04-23T09:00:00+00:00", "902", 1),
+        _page("2018-04-23T11:00:00+00:00", "903", 1),
+    ]
     path = tmp_path / "backwards.jsonl"
     path.write_text("".join(json.dumps(line) + "\n" for line in lines))
     summary = jsonl.import_file(path, url=db_url)

@@ -26,10 +26,15 @@ def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.
         warnings.filterwarnings("ignore", "Skipped unsupported reflection of expression-based index")
         warnings.filterwarnings("ignore", "autogenerate skipping metadata-specified expression-based index")
-        differences = compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}),
-                                       SQLModel.metadata)
-        indexes = {row[0] for row in connection.exec_driver_sql(
-            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'author'")}
+        differences = compare_metadata(
+            MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata
+        )
+        indexes = {
+            row[0]
+            for row in connection.exec_driver_sql(
+                "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'author'"
+            )
+        }
     differences = [d for d in differences if not (d[0] == "add_index" and d[1].name == "ix_author_handle_lower")]
     assert differences == [], "models changed without a migration: add an Alembic revision"
     assert "ix_author_handle_lower" in indexes
@@ -51,13 +56,24 @@ def _fill_revision_0001(path):
             " hashtags, mentions, urls, media_count, retweets, replies, likes, quotes, collected, raw, first_seen,"
             " last_updated, session_id) VALUES (?, 'x', ?, ?, 1, '2018-04-23 07:40:00', ?, 'original', '[]', ?, ?, '[]',"
             " 0, 0, 0, 0, 0, 1, '{}', '2018-04-23 07:40:00', '2018-04-23 07:40:00', 1)",
-            (n, str(1000 + n), str(1000 + n), f"post {n} #cthb18", json.dumps(["cthb18", "OSCE"]),
-             json.dumps(["Demo_A"] if n % 2 else [])))
-    con.execute("INSERT INTO question (session_id, text, status, votes, flagged, origin, created_at, updated_at)"
-                " VALUES (1, 'Why?', 'approved', 4, 0, 'app', '2018-04-23 07:50:00', '2018-04-23 07:50:00')")
+            (
+                n,
+                str(1000 + n),
+                str(1000 + n),
+                f"post {n} #cthb18",
+                json.dumps(["cthb18", "OSCE"]),
+                json.dumps(["Demo_A"] if n % 2 else []),
+            ),
+        )
+    con.execute(
+        "INSERT INTO question (session_id, text, status, votes, flagged, origin, created_at, updated_at)"
+        " VALUES (1, 'Why?', 'approved', 4, 0, 'app', '2018-04-23 07:50:00', '2018-04-23 07:50:00')"
+    )
     con.execute("INSERT INTO ingest_checkpoint VALUES ('x-poll', '1250', '2018-04-23 07:50:00')")
-    con.execute("INSERT INTO ingest_run (source, command, started_at, status, counts)"
-                " VALUES ('x-poll', 'x-poll --once', '2018-04-23 07:50:00', 'ok', '{\"pages\": 3}')")
+    con.execute(
+        "INSERT INTO ingest_run (source, command, started_at, status, counts)"
+        " VALUES ('x-poll', 'x-poll --once', '2018-04-23 07:50:00', 'ok', '{\"pages\": 3}')"
+    )
     con.commit()
     con.close()
 
@@ -99,8 +115,12 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     assert (1, "mention", "demo_a") in entities and (2, "mention", "demo_a") not in entities
     assert (1, "hashtag", "osce") in entities
     # Revision 0007 drops the post indexes the covering index makes redundant.
-    post_indexes = {row[0] for row in sqlite3.connect(path).execute(
-        "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'post'")}
+    post_indexes = {
+        row[0]
+        for row in sqlite3.connect(path).execute(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'post'"
+        )
+    }
     assert {"ix_post_analytics", "ix_post_session_created", "ix_post_author_id"} <= post_indexes
     assert not post_indexes & {"ix_post_collected_created", "ix_post_kind", "ix_post_language"}
 
@@ -109,8 +129,13 @@ def test_one_command_upgrades_a_database(tmp_path):
     path = tmp_path / "cli.db"
     url = f"sqlite:///{path}"
     upgrade(url, "0001")
-    result = subprocess.run([sys.executable, "-m", "ingest", "db", "upgrade"], cwd=ROOT, capture_output=True,
-                            text=True, env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest", "db", "upgrade"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"DATABASE_URL": url, "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0, result.stderr
     assert f"0001 -> {head_revision()}" in result.stdout
     assert current_revision(url) == head_revision()

@@ -8,8 +8,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from engagement.storage import db
-from engagement.storage.models import (AgendaSession, Author, GroupSource, IngestCheckpoint, IngestRun, Post, PostKind,
-                               Question, QuestionStatus, RejectedRecord, Setting, StakeholderGroup)
+from engagement.storage.models import (
+    AgendaSession,
+    Author,
+    GroupSource,
+    IngestCheckpoint,
+    IngestRun,
+    Post,
+    PostKind,
+    Question,
+    QuestionStatus,
+    RejectedRecord,
+    Setting,
+    StakeholderGroup,
+)
 
 pytestmark = pytest.mark.both_databases
 
@@ -20,18 +32,53 @@ def test_every_model_round_trips_through_the_database(db_url):
     with db.writing(db_url) as session:
         session.add(StakeholderGroup(key="test_group", label="Test — группа ✓", colour="#123456", display_order=99))
         session.flush()
-        item = AgendaSession(key="t-1", title="Test session", kind="panel", starts_at=VIENNA_NOON,
-                             ends_at=VIENNA_NOON + timedelta(hours=1), hashtags=["#t1"],
-                             speakers=[{"name": "A. Person", "group": "osce", "role": "chair"}], illustrative=True)
-        author = Author(platform_user_id="42", handle="someone", display_name="مثال 🌍", bio="<b>bio</b>",
-                        followers=10, verified=True, group_key="test_group", group_source=GroupSource.directory)
+        item = AgendaSession(
+            key="t-1",
+            title="Test session",
+            kind="panel",
+            starts_at=VIENNA_NOON,
+            ends_at=VIENNA_NOON + timedelta(hours=1),
+            hashtags=["#t1"],
+            speakers=[{"name": "A. Person", "group": "osce", "role": "chair"}],
+            illustrative=True,
+        )
+        author = Author(
+            platform_user_id="42",
+            handle="someone",
+            display_name="مثال 🌍",
+            bio="<b>bio</b>",
+            followers=10,
+            verified=True,
+            group_key="test_group",
+            group_source=GroupSource.directory,
+        )
         session.add_all([item, author])
         session.flush()
-        session.add(Post(platform_id="100", current_id="101", author_id=author.id, created_at=VIENNA_NOON,
-                         text="x" * 5000, language="ar", kind=PostKind.quote, referenced=[{"type": "quoted", "id": "7"}],
-                         referenced_platform_id="7", hashtags=["cthb18"], mentions=["a"], urls=["https://e.org"],
-                         media_count=2, retweets=1, replies=2, likes=3, quotes=4, impressions=5, session_id=item.id,
-                         collected=False, raw={"id": "101", "nested": {"k": [1, 2]}}))
+        session.add(
+            Post(
+                platform_id="100",
+                current_id="101",
+                author_id=author.id,
+                created_at=VIENNA_NOON,
+                text="x" * 5000,
+                language="ar",
+                kind=PostKind.quote,
+                referenced=[{"type": "quoted", "id": "7"}],
+                referenced_platform_id="7",
+                hashtags=["cthb18"],
+                mentions=["a"],
+                urls=["https://e.org"],
+                media_count=2,
+                retweets=1,
+                replies=2,
+                likes=3,
+                quotes=4,
+                impressions=5,
+                session_id=item.id,
+                collected=False,
+                raw={"id": "101", "nested": {"k": [1, 2]}},
+            )
+        )
         session.add(Question(session_id=item.id, text="Why? <script>", status=QuestionStatus.on_screen, votes=3))
         session.add(IngestCheckpoint(source="x-poll", position="12345"))
         session.add(RejectedRecord(source="import-jsonl", location="f.jsonl:3", reason="invalid JSON", raw="{"))

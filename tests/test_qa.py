@@ -22,42 +22,83 @@ pytestmark = pytest.mark.both_databases
 NOW = datetime(2018, 4, 23, 11, 30, tzinfo=timezone.utc)
 LIMITS = Limits()
 STATES = [s.value for s in QuestionStatus]
-ACTIONS = ["approve", "edit_approve", "follow_up", "dismiss", "show", "hide", "answer", "archive", "merge",
-           "restore", "edit", "star", "unstar", "move", "claim", "release"]
+ACTIONS = [
+    "approve",
+    "edit_approve",
+    "follow_up",
+    "dismiss",
+    "show",
+    "hide",
+    "answer",
+    "archive",
+    "merge",
+    "restore",
+    "edit",
+    "star",
+    "unstar",
+    "move",
+    "claim",
+    "release",
+]
 
 # The legal moves, written out from the issue rather than read from the code under test.
 LEGAL = {
-    ("pending", "approve"): "approved", ("follow_up", "approve"): "approved",
-    ("pending", "edit_approve"): "approved", ("follow_up", "edit_approve"): "approved",
+    ("pending", "approve"): "approved",
+    ("follow_up", "approve"): "approved",
+    ("pending", "edit_approve"): "approved",
+    ("follow_up", "edit_approve"): "approved",
     ("pending", "follow_up"): "follow_up",
-    ("pending", "dismiss"): "dismissed", ("follow_up", "dismiss"): "dismissed", ("approved", "dismiss"): "dismissed",
-    ("approved", "show"): "on_screen", ("on_screen", "hide"): "approved",
-    ("approved", "answer"): "answered", ("on_screen", "answer"): "answered",
-    ("approved", "archive"): "archived", ("answered", "archive"): "archived", ("dismissed", "archive"): "archived",
-    ("pending", "merge"): "merged", ("follow_up", "merge"): "merged", ("approved", "merge"): "merged",
+    ("pending", "dismiss"): "dismissed",
+    ("follow_up", "dismiss"): "dismissed",
+    ("approved", "dismiss"): "dismissed",
+    ("approved", "show"): "on_screen",
+    ("on_screen", "hide"): "approved",
+    ("approved", "answer"): "answered",
+    ("on_screen", "answer"): "answered",
+    ("approved", "archive"): "archived",
+    ("answered", "archive"): "archived",
+    ("dismissed", "archive"): "archived",
+    ("pending", "merge"): "merged",
+    ("follow_up", "merge"): "merged",
+    ("approved", "merge"): "merged",
     ("on_screen", "merge"): "merged",
     # restore with no known earlier state
-    ("dismissed", "restore"): "pending", ("archived", "restore"): "approved", ("answered", "restore"): "approved",
+    ("dismissed", "restore"): "pending",
+    ("archived", "restore"): "approved",
+    ("answered", "restore"): "approved",
     ("merged", "restore"): "pending",
-    ("pending", "edit"): "pending", ("follow_up", "edit"): "follow_up", ("approved", "edit"): "approved",
-    ("approved", "star"): "approved", ("on_screen", "star"): "on_screen",
-    ("approved", "unstar"): "approved", ("on_screen", "unstar"): "on_screen",
-    ("approved", "move"): "approved", ("on_screen", "move"): "on_screen",
-    **{(state, action): state for state in ("pending", "follow_up", "approved", "on_screen")
-       for action in ("claim", "release")},
+    ("pending", "edit"): "pending",
+    ("follow_up", "edit"): "follow_up",
+    ("approved", "edit"): "approved",
+    ("approved", "star"): "approved",
+    ("on_screen", "star"): "on_screen",
+    ("approved", "unstar"): "approved",
+    ("on_screen", "unstar"): "on_screen",
+    ("approved", "move"): "approved",
+    ("on_screen", "move"): "on_screen",
+    **{
+        (state, action): state
+        for state in ("pending", "follow_up", "approved", "on_screen")
+        for action in ("claim", "release")
+    },
 }
 
 
 def _session_ids(url, count=2):
     with db.reading(url) as session:
-        return list(session.scalars(select(AgendaSession.id).where(AgendaSession.kind != "break")
-                                    .order_by(AgendaSession.starts_at).limit(count)))
+        return list(
+            session.scalars(
+                select(AgendaSession.id)
+                .where(AgendaSession.kind != "break")
+                .order_by(AgendaSession.starts_at)
+                .limit(count)
+            )
+        )
 
 
 def _question(url, session_id, status="pending", text="How are victims identified?", **fields) -> int:
     with db.writing(url) as session:
-        question = Question(session_id=session_id, text=text, status=status, created_at=NOW, updated_at=NOW,
-                            **fields)
+        question = Question(session_id=session_id, text=text, status=status, created_at=NOW, updated_at=NOW, **fields)
         session.add(question)
         session.flush()
         return question.id
@@ -82,7 +123,7 @@ def _get(url, question_id) -> Question:
 
 @pytest.mark.parametrize("state,action", list(itertools.product(STATES, ACTIONS)))
 def test_every_transition_is_legal_or_refused(db_url, state, action):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     question_id = _question(db_url, session_id, state)
     if (state, action) in LEGAL:
         _act(db_url, question_id, action)
@@ -96,7 +137,7 @@ def test_every_transition_is_legal_or_refused(db_url, state, action):
 
 
 def test_restore_returns_to_the_state_before(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     q = _question(db_url, session_id)
     _act(db_url, q, "follow_up")
     _act(db_url, q, "dismiss")
@@ -126,13 +167,14 @@ def test_one_question_on_screen_per_session(db_url):
     assert [_get(db_url, q).status for q in (a, b, elsewhere)] == ["approved", "on_screen", "on_screen"]
     with db.reading(db_url) as session:
         assert listing.on_screen(session, first_session).question_id == b
-        hides = session.scalars(select(ModerationAction).where(ModerationAction.question_id == a,
-                                                               ModerationAction.action == "hide")).all()
+        hides = session.scalars(
+            select(ModerationAction).where(ModerationAction.question_id == a, ModerationAction.action == "hide")
+        ).all()
     assert len(hides) == 1 and hides[0].after == {"status": "approved"}
 
 
 def test_edit_keeps_the_original_and_dismissal_needs_a_reason(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     q = _question(db_url, session_id, text="how r victims identifyed")
     with pytest.raises(ValueError, match="reason"):
         _act(db_url, q, "dismiss", reason="  ")
@@ -140,11 +182,14 @@ def test_edit_keeps_the_original_and_dismissal_needs_a_reason(db_url):
     _act(db_url, q, "edit", text="How are victims of trafficking identified?")
     stored = _get(db_url, q)
     assert (stored.status, stored.text, stored.original_text) == (
-        "approved", "How are victims of trafficking identified?", "how r victims identifyed")
+        "approved",
+        "How are victims of trafficking identified?",
+        "how r victims identifyed",
+    )
 
 
 def test_claims_keep_other_moderators_off_until_released_or_expired(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     q = _question(db_url, session_id)
     _act(db_url, q, "claim", actor="Ana")
     with pytest.raises(moderation.ClaimedByOther, match="Ana"):
@@ -173,14 +218,15 @@ def test_merge_keeps_both_texts_adds_the_votes_and_can_be_undone(db_url):
     with db.reading(db_url) as session:
         shown = listing.queue(session, first_session, "approved")
     assert [(item.text, item.merged_texts) for item in shown] == [
-        ("How do States fund shelters?", ("Who pays for shelters?",))]
+        ("How do States fund shelters?", ("Who pays for shelters?",))
+    ]
     _act(db_url, source, "restore")
     assert _get(db_url, target).votes == 5
     assert (_get(db_url, source).status, _get(db_url, source).merged_into_id) == ("pending", None)
 
 
 def test_every_action_is_audited_with_who_what_when_before_and_after(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     q = _question(db_url, session_id, text="Original?")
     _act(db_url, q, "edit_approve", actor="Ana", text="Edited?")
     _act(db_url, q, "star", actor="Ben")
@@ -189,19 +235,28 @@ def test_every_action_is_audited_with_who_what_when_before_and_after(db_url):
         entries = session.scalars(select(ModerationAction).order_by(ModerationAction.id)).all()
         log = listing.audit_log(session, session_id)
     assert [(e.actor, e.action, e.before, e.after, e.reason) for e in entries] == [
-        ("Ana", "edit_approve", {"status": "pending", "previous_status": None, "text": "Original?",
-                                 "original_text": None},
-         {"status": "approved", "previous_status": "pending", "text": "Edited?", "original_text": "Original?"}, None),
+        (
+            "Ana",
+            "edit_approve",
+            {"status": "pending", "previous_status": None, "text": "Original?", "original_text": None},
+            {"status": "approved", "previous_status": "pending", "text": "Edited?", "original_text": "Original?"},
+            None,
+        ),
         ("Ben", "star", {"starred": False}, {"starred": True}, None),
-        ("Ana", "dismiss", {"status": "approved", "previous_status": "pending", "dismiss_reason": None},
-         {"status": "dismissed", "previous_status": "approved", "dismiss_reason": "duplicate"}, "duplicate"),
+        (
+            "Ana",
+            "dismiss",
+            {"status": "approved", "previous_status": "pending", "dismiss_reason": None},
+            {"status": "dismissed", "previous_status": "approved", "dismiss_reason": "duplicate"},
+            "duplicate",
+        ),
     ]
     assert all(e.at is not None for e in entries)
     assert list(log["action"]) == ["dismiss", "star", "edit_approve"]
 
 
 def test_moving_reorders_the_chairs_list(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     ids = [_question(db_url, session_id, "approved", f"Q{n}?", votes=10 - n) for n in range(4)]
     with db.writing(db_url) as session:
         moderation.move(session, ids[3], -2, "Ana", now=NOW)
@@ -214,10 +269,19 @@ def test_moving_reorders_the_chairs_list(db_url):
 
 # --- participants -------------------------------------------------------------------------------------------
 
+
 def _submit(url, session_id, text="What is being done for victims?", participant="p1", now=NOW, **fields):
     with db.writing(url) as session:
-        return asking.submit(session, session_id=session_id, text=text, participant_hash=participant, limits=LIMITS,
-                             blocklist=blocklist.load(), now=now, **fields)
+        return asking.submit(
+            session,
+            session_id=session_id,
+            text=text,
+            participant_hash=participant,
+            limits=LIMITS,
+            blocklist=blocklist.load(),
+            now=now,
+            **fields,
+        )
 
 
 def _vote(url, question_id, participant, now=NOW, limits=LIMITS):
@@ -226,22 +290,29 @@ def _vote(url, question_id, participant, now=NOW, limits=LIMITS):
 
 
 def test_a_submission_is_pending_with_its_detected_language(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     asked = _submit(db_url, session_id, "Comment les États protègent-ils les victimes ?\x00\u202e")
     stored = _get(db_url, asked.id)
     assert (stored.status, stored.language, stored.text, stored.flagged) == (
-        "pending", "fr", "Comment les États protègent-ils les victimes ?", False)
+        "pending",
+        "fr",
+        "Comment les États protègent-ils les victimes ?",
+        False,
+    )
     assert stored.participant_hash == "p1" and stored.display_name is None
 
 
-@pytest.mark.parametrize("text,fields,message", [
-    ("x" * 501, {}, "501 characters"),
-    ("   ", {}, "empty"),
-    ("Fine question?", {"display_name_field": "Ana"}, "agree"),
-    ("Fine question?", {"group_key": "nope", "consent": True}, "not one of"),
-])
+@pytest.mark.parametrize(
+    "text,fields,message",
+    [
+        ("x" * 501, {}, "501 characters"),
+        ("   ", {}, "empty"),
+        ("Fine question?", {"display_name_field": "Ana"}, "agree"),
+        ("Fine question?", {"group_key": "nope", "consent": True}, "not one of"),
+    ],
+)
 def test_bad_submissions_are_refused_with_a_reason(db_url, text, fields, message):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     fields = dict(fields)  # the parametrize dict is shared by both databases' runs
     if "display_name_field" in fields:
         fields = {"name": fields.pop("display_name_field")}
@@ -257,15 +328,14 @@ def test_a_break_takes_no_questions(db_url):
 
 
 def test_personal_fields_are_kept_only_with_consent(db_url):
-    session_id, = _session_ids(db_url, 1)
-    asked = _submit(db_url, session_id, name="Ana", group_key="civil_society", affiliation="La Strada",
-                    consent=True)
+    (session_id,) = _session_ids(db_url, 1)
+    asked = _submit(db_url, session_id, name="Ana", group_key="civil_society", affiliation="La Strada", consent=True)
     stored = _get(db_url, asked.id)
     assert (stored.display_name, stored.group_key, stored.affiliation) == ("Ana", "civil_society", "La Strada")
 
 
 def test_question_rate_limit_per_participant_and_per_session(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     for n in range(3):
         _submit(db_url, session_id, f"Question {n}?", now=NOW + timedelta(seconds=n))
     with pytest.raises(RateLimited, match="wait"):
@@ -275,15 +345,29 @@ def test_question_rate_limit_per_participant_and_per_session(db_url):
     tight = Limits(session_questions_per_minute=5)
     with db.writing(db_url) as session:
         for n in range(5 - 1):
-            asking.submit(session, session_id=session_id, text=f"Flood {n}", participant_hash=f"f{n}", limits=tight,
-                          blocklist=blocklist.load(), now=NOW + timedelta(seconds=62))
+            asking.submit(
+                session,
+                session_id=session_id,
+                text=f"Flood {n}",
+                participant_hash=f"f{n}",
+                limits=tight,
+                blocklist=blocklist.load(),
+                now=NOW + timedelta(seconds=62),
+            )
         with pytest.raises(RateLimited, match="many questions"):
-            asking.submit(session, session_id=session_id, text="Flood x", participant_hash="fx", limits=tight,
-                          blocklist=blocklist.load(), now=NOW + timedelta(seconds=62))
+            asking.submit(
+                session,
+                session_id=session_id,
+                text="Flood x",
+                participant_hash="fx",
+                limits=tight,
+                blocklist=blocklist.load(),
+                now=NOW + timedelta(seconds=62),
+            )
 
 
 def test_vote_rate_limit(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     ids = [_question(db_url, session_id, "approved", f"Q{n}") for n in range(4)]
     limits = Limits(votes_per_minute=3)
     for q in ids[:3]:
@@ -294,7 +378,7 @@ def test_vote_rate_limit(db_url):
 
 
 def test_one_vote_per_participant_and_question_even_when_racing(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     q = _question(db_url, session_id, "approved")
     outcomes = []
 
@@ -322,23 +406,26 @@ def test_one_vote_per_participant_and_question_even_when_racing(db_url):
 
 
 def test_only_published_questions_take_votes(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     for state in ("pending", "dismissed", "answered", "merged"):
         with pytest.raises(asking.VoteRefused, match="not open"):
             _vote(db_url, _question(db_url, session_id, state), "p1")
 
 
-@pytest.mark.parametrize("text,term", [
-    ("Why is the panel full of idiots?", "idiots"),
-    ("Quel connard a écrit ce rapport ?", "connard"),
-    ("Was für eine Scheiße ist das?", "scheisse"),
-    ("Почему этот доклад такое говно?", "говно"),
-    ("¿Por qué esta mierda de respuesta?", "mierda"),
-    ("Chi è lo stronzo che ha deciso?", "stronzo"),
-    ("You are all 1d10ts", "idiots"),
-])
+@pytest.mark.parametrize(
+    "text,term",
+    [
+        ("Why is the panel full of idiots?", "idiots"),
+        ("Quel connard a écrit ce rapport ?", "connard"),
+        ("Was für eine Scheiße ist das?", "scheisse"),
+        ("Почему этот доклад такое говно?", "говно"),
+        ("¿Por qué esta mierda de respuesta?", "mierda"),
+        ("Chi è lo stronzo che ha deciso?", "stronzo"),
+        ("You are all 1d10ts", "idiots"),
+    ],
+)
 def test_blocklist_holds_a_question_in_several_languages(db_url, text, term):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     asked = _submit(db_url, session_id, text)
     stored = _get(db_url, asked.id)
     assert asked.flagged and stored.status == "pending" and repr(term) in stored.flag_reason
@@ -347,10 +434,18 @@ def test_blocklist_holds_a_question_in_several_languages(db_url, text, term):
         assert listing.queue(session, session_id, "incoming", flagged_only=True)[0].id == asked.id
 
 
-@pytest.mark.parametrize("text", ["How do States identify victims?", "Comment les États identifient-ils les victimes ?",
-                                  "Wie identifizieren Staaten die Opfer?", "Как государства выявляют жертв?",
-                                  "¿Cómo identifican los Estados a las víctimas?", "Come identificano gli Stati le vittime?",
-                                  "Is 'Scunthorpe' a problem for classic filters?"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "How do States identify victims?",
+        "Comment les États identifient-ils les victimes ?",
+        "Wie identifizieren Staaten die Opfer?",
+        "Как государства выявляют жертв?",
+        "¿Cómo identifican los Estados a las víctimas?",
+        "Come identificano gli Stati le vittime?",
+        "Is 'Scunthorpe' a problem for classic filters?",
+    ],
+)
 def test_ordinary_questions_are_not_flagged(text):
     assert blocklist.load().check(text) is None
 
@@ -366,16 +461,19 @@ def test_blocklist_is_the_organisers_file(event_dir, monkeypatch):
     assert blocklist.load().check("You idiot") is None
 
 
-@pytest.mark.parametrize("text,code", [
-    ("How will participating States fund shelters for victims?", "en"),
-    ("Comment les États financent-ils les refuges pour les victimes ?", "fr"),
-    ("Wie finanzieren die Staaten die Schutzunterkünfte für Opfer?", "de"),
-    ("Come finanziano gli Stati i rifugi per le vittime?", "it"),
-    ("¿Cómo financian los Estados los refugios para las víctimas?", "es"),
-    ("Как государства финансируют приюты для жертв?", "ru"),
-    ("Як держави фінансують притулки для жертв?", "uk"),
-    ("OSCE 2018?", None),
-])
+@pytest.mark.parametrize(
+    "text,code",
+    [
+        ("How will participating States fund shelters for victims?", "en"),
+        ("Comment les États financent-ils les refuges pour les victimes ?", "fr"),
+        ("Wie finanzieren die Staaten die Schutzunterkünfte für Opfer?", "de"),
+        ("Come finanziano gli Stati i rifugi per le vittime?", "it"),
+        ("¿Cómo financian los Estados los refugios para las víctimas?", "es"),
+        ("Как государства финансируют приюты для жертв?", "ru"),
+        ("Як держави фінансують притулки для жертв?", "uk"),
+        ("OSCE 2018?", None),
+    ],
+)
 def test_language_is_detected_offline(text, code):
     assert language.detect(text) == code
 
@@ -399,8 +497,12 @@ def test_suggestions_score_every_pair_as_similarity_does():
     # suggestions_for writes similarity() out for speed: both must agree on every pair, empty texts too.
     from engagement.demo.texts import QUESTION_TEMPLATES, TOPICS
 
-    texts = [template.format(topic=topic) for language, templates in QUESTION_TEMPLATES.items()
-             for template in templates for topic in TOPICS[language]] + ["", "?", "OSCE 2018?"]
+    texts = [
+        template.format(topic=topic)
+        for language, templates in QUESTION_TEMPLATES.items()
+        for template in templates
+        for topic in TOPICS[language]
+    ] + ["", "?", "OSCE 2018?"]
     pool = list(enumerate(texts))
     found = similar.suggestions_for(pool, pool, most=len(pool))
     for qid, text in pool:
@@ -412,9 +514,11 @@ def test_suggestions_score_every_pair_as_similarity_does():
 
 
 def test_participants_see_published_questions_and_their_own_states(db_url):
-    session_id, = _session_ids(db_url, 1)
-    mine = [_submit(db_url, session_id, f"My question {n}?", participant="me",
-                    now=NOW + timedelta(minutes=n)).id for n in range(4)]
+    (session_id,) = _session_ids(db_url, 1)
+    mine = [
+        _submit(db_url, session_id, f"My question {n}?", participant="me", now=NOW + timedelta(minutes=n)).id
+        for n in range(4)
+    ]
     _act(db_url, mine[0], "approve")
     _act(db_url, mine[1], "dismiss")
     _act(db_url, mine[2], "approve")
@@ -424,13 +528,17 @@ def test_participants_see_published_questions_and_their_own_states(db_url):
         states = {row["question"]: row["state"] for row in asking.mine(session, "me")}
         shown = asking.published(session, session_id, "someone")
     # A dismissal is not announced.
-    assert states == {"My question 0?": "published", "My question 1?": "submitted",
-                      "My question 2?": "answered", "My question 3?": "submitted"}
+    assert states == {
+        "My question 0?": "published",
+        "My question 1?": "submitted",
+        "My question 2?": "answered",
+        "My question 3?": "submitted",
+    }
     assert [(q.id, q.voted, q.answered) for q in shown] == [(mine[0], True, False), (mine[2], False, True)]
 
 
 def test_forget_me_removes_questions_and_votes_from_view_while_counts_stay(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     asked = _submit(db_url, session_id, "Ask me?", participant="me", name="Ana", consent=True)
     _act(db_url, asked.id, "approve")
     other = _question(db_url, session_id, "approved", "Other?")
@@ -450,11 +558,12 @@ def test_forget_me_removes_questions_and_votes_from_view_while_counts_stay(db_ur
 
 
 def test_purge_erases_personal_data_after_retention(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     old_published = _submit(db_url, session_id, "Old published?", participant="a", name="Ana", consent=True).id
     old_pending = _submit(db_url, session_id, "Old pending?", participant="b").id
-    recent = _submit(db_url, session_id, "Recent?", participant="c", name="Cleo", consent=True,
-                     now=NOW + timedelta(days=200)).id
+    recent = _submit(
+        db_url, session_id, "Recent?", participant="c", name="Cleo", consent=True, now=NOW + timedelta(days=200)
+    ).id
     _act(db_url, old_published, "approve")
     with db.writing(db_url) as session:
         result = privacy.purge(session, older_than=NOW + timedelta(days=100))
@@ -466,7 +575,7 @@ def test_purge_erases_personal_data_after_retention(db_url):
 
 
 def test_who_is_being_heard(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     for n, group in enumerate(["civil_society"] * 3 + ["government"]):
         q = _question(db_url, session_id, "pending", f"Q{n}", group_key=group)
         if group == "government" or n == 0:
@@ -483,7 +592,7 @@ def test_who_is_being_heard(db_url):
 
 
 def test_exports_carry_no_tokens_or_hashes(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     with db.writing(db_url) as session:
         key = secret(session)
     token = new_token()
@@ -498,7 +607,7 @@ def test_exports_carry_no_tokens_or_hashes(db_url):
 
 
 def test_only_the_holder_releases_a_live_claim(db_url):
-    session_id, = _session_ids(db_url, 1)
+    (session_id,) = _session_ids(db_url, 1)
     q = _question(db_url, session_id)
     _act(db_url, q, "claim", actor="Ana")
     with pytest.raises(moderation.ClaimedByOther):

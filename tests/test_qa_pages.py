@@ -71,9 +71,13 @@ def test_a_participant_submits_to_the_running_session_anonymously(qa_url, monkey
     at = page(qa_url, monkeypatch)
     assert at.selectbox(key="ask-session").value == panel_1(qa_url)
     ask(at, "Wie finanzieren die Staaten Schutzunterkünfte für Opfer?")
-    stored, = questions(qa_url)
+    (stored,) = questions(qa_url)
     assert (stored.session_id, stored.status, stored.language, stored.display_name) == (
-        panel_1(qa_url), "pending", "de", None)
+        panel_1(qa_url),
+        "pending",
+        "de",
+        None,
+    )
     token = at.session_state["participant-token"]
     assert stored.participant_hash == at.session_state["participant-hash"] != token
     assert at.text_area(key="ask-text").value == ""
@@ -86,9 +90,12 @@ def test_personal_details_need_consent_and_a_refusal_keeps_the_text(qa_url, monk
     assert questions(qa_url) == []
     assert "agree" in at.error[0].value
     assert at.text_area(key="ask-text").value == "Who funds the shelters?"
-    ask(at, "Who funds the shelters?", **{"ask-name": "Ana Example", "ask-affiliation": "La Strada",
-                                          "ask-consent": True})
-    stored, = questions(qa_url)
+    ask(
+        at,
+        "Who funds the shelters?",
+        **{"ask-name": "Ana Example", "ask-affiliation": "La Strada", "ask-consent": True},
+    )
+    (stored,) = questions(qa_url)
     assert (stored.display_name, stored.affiliation) == ("Ana Example", "La Strada")
 
 
@@ -104,9 +111,14 @@ def test_the_rate_limit_answers_with_a_friendly_message(qa_url, monkeypatch):
 def test_participants_see_published_questions_and_upvote_once(qa_url, monkeypatch):
     session_id = panel_1(qa_url)
     with db.writing(qa_url) as session:
-        session.add_all([Question(session_id=session_id, text="Published *question* [x](http://e.example)",
-                                  status="approved", votes=2),
-                         Question(session_id=session_id, text="Still pending", status="pending")])
+        session.add_all(
+            [
+                Question(
+                    session_id=session_id, text="Published *question* [x](http://e.example)", status="approved", votes=2
+                ),
+                Question(session_id=session_id, text="Still pending", status="pending"),
+            ]
+        )
     at = page(qa_url, monkeypatch)
     assert "Published *question* [x](http://e.example)" in texts(at) and "Still pending" not in texts(at)
     vote = at.button(key="vote-1")
@@ -125,7 +137,7 @@ def test_participants_see_published_questions_and_upvote_once(qa_url, monkeypatc
 def test_forget_me_from_the_page(qa_url, monkeypatch):
     at = ask(page(qa_url, monkeypatch), "Forget this one?")
     at.button(key="forget-me").click().run()
-    stored, = questions(qa_url)
+    (stored,) = questions(qa_url)
     assert stored.forgotten and stored.text != "Forget this one?" and stored.participant_hash is None
     assert not any("Forget this one?" in t for t in texts(at))
 
@@ -176,7 +188,7 @@ def test_dismiss_with_a_reason_then_restore(qa_url, monkeypatch):
     form_select = next(s for s in at.selectbox if s.label.startswith("Reason"))
     form_select.set_value("spam")
     at.button(key="FormSubmitter:queue-panel-form-Confirm").click().run()
-    stored, = questions(qa_url)
+    (stored,) = questions(qa_url)
     assert (stored.status, stored.dismiss_reason) == ("dismissed", "spam")
     at.segmented_control(key="queue-tab").set_value("dismissed").run()
     assert "Dismissed: spam" in texts(at)
@@ -190,9 +202,12 @@ def test_edit_then_approve_keeps_the_original(qa_url, monkeypatch):
     at.button(key="edit-1").click().run()
     next(a for a in at.text_area if a.label.startswith("Edited")).input("How are victims identified?")
     at.button(key="FormSubmitter:queue-panel-form-Edit and approve").click().run()
-    stored, = questions(qa_url)
+    (stored,) = questions(qa_url)
     assert (stored.status, stored.text, stored.original_text) == (
-        "approved", "How are victims identified?", "how r victims identifyed")
+        "approved",
+        "How are victims identified?",
+        "how r victims identifyed",
+    )
 
 
 def test_similar_questions_are_suggested_and_merged(qa_url, monkeypatch):
@@ -213,15 +228,22 @@ def test_who_is_being_heard_chart_matches_the_questions(qa_url, monkeypatch):
     ask(page(qa_url, monkeypatch), "From civil society?", **{"ask-consent": True})
     session_id = panel_1(qa_url)
     with db.writing(qa_url) as session:
-        session.add_all([Question(session_id=session_id, text="g", group_key="government", status="answered"),
-                         Question(session_id=session_id, text="c", group_key="civil_society", status="pending")])
+        session.add_all(
+            [
+                Question(session_id=session_id, text="g", group_key="government", status="answered"),
+                Question(session_id=session_id, text="c", group_key="civil_society", status="pending"),
+            ]
+        )
     at = moderator(qa_url, monkeypatch)
     import json
 
     figure = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert figure["layout"]["title"]["text"].startswith("Who is being heard")
-    assert {t["name"] for t in figure["data"]} == {"Share of questions submitted", "Share of questions approved",
-                                                   "Share of questions answered"}
+    assert {t["name"] for t in figure["data"]} == {
+        "Share of questions submitted",
+        "Share of questions approved",
+        "Share of questions answered",
+    }
     labels = set(figure["data"][0]["y"])
     assert labels == {"Participating State (government)", "NGO / civil society", "Not stated"}
 
@@ -229,8 +251,15 @@ def test_who_is_being_heard_chart_matches_the_questions(qa_url, monkeypatch):
 def test_the_projector_shows_the_on_screen_question_and_attribution_only_when_asked(qa_url, monkeypatch):
     session_id = panel_1(qa_url)
     with db.writing(qa_url) as session:
-        session.add(Question(session_id=session_id, text="<b>Bold?</b> **not bold**", status="on_screen",
-                             display_name="Ana", affiliation="La Strada"))
+        session.add(
+            Question(
+                session_id=session_id,
+                text="<b>Bold?</b> **not bold**",
+                status="on_screen",
+                display_name="Ana",
+                affiliation="La Strada",
+            )
+        )
     screen = page(qa_url, monkeypatch, "views/screen.py", role="moderator", session=PANEL_1)
     assert "<b>Bold?</b> **not bold**" in texts(screen)
     assert not any("Ana" in t for t in texts(screen))
@@ -246,8 +275,9 @@ def test_the_projector_shows_the_on_screen_question_and_attribution_only_when_as
 def test_a_long_queue_is_drawn_a_page_at_a_time(qa_url, monkeypatch):
     session_id = panel_1(qa_url)
     with db.writing(qa_url) as session:
-        session.add_all([Question(session_id=session_id, text=f"Question {n} about shelters?", status="pending")
-                         for n in range(45)])
+        session.add_all(
+            [Question(session_id=session_id, text=f"Question {n} about shelters?", status="pending") for n in range(45)]
+        )
     at = moderator(qa_url, monkeypatch)
     cards = lambda: [b for b in at.button if b.key and b.key.startswith("approve-")]  # noqa: E731
     assert len(cards()) == 40 and "Showing 40 of 45." in [c.value for c in at.caption]

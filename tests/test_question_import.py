@@ -19,8 +19,11 @@ SLIDO = """Question,Author,Likes,Date,Time,Room,Labels,Answered,Highlighted
 
 def questions(url):
     with db.reading(url) as session:
-        rows = session.exec(select(Question, AgendaSession.key)
-                            .join(AgendaSession, AgendaSession.id == Question.session_id).order_by(Question.id)).all()
+        rows = session.exec(
+            select(Question, AgendaSession.key)
+            .join(AgendaSession, AgendaSession.id == Question.session_id)
+            .order_by(Question.id)
+        ).all()
     return [(q.text, key, q.display_name, q.votes, q.status, q.created_at.isoformat()) for q, key in rows]
 
 
@@ -30,8 +33,14 @@ def test_a_slido_export_is_read_by_its_headers(db_url, tmp_path):
     summary = import_questions(path, url=db_url)
     assert (summary.rows, summary.new, summary.rejected) == (4, 3, 1)
     assert questions(db_url) == [
-        ("How do labour inspectors reach domestic workers?", "d2-panel-4", "Ana", 12, "answered",
-         "2018-04-24T07:41:00+00:00"),
+        (
+            "How do labour inspectors reach domestic workers?",
+            "d2-panel-4",
+            "Ana",
+            12,
+            "answered",
+            "2018-04-24T07:41:00+00:00",
+        ),
         ("¿Y las plataformas digitales?", "d2-panel-4", None, 3, "on_screen", "2018-04-24T07:50:00+00:00"),
         ('=HYPERLINK("http://x")', "d2-panel-4", "Bob", 1, "pending", "2018-04-24T07:58:00+00:00"),
     ]
@@ -53,10 +62,13 @@ def test_a_slido_export_without_rooms_needs_a_session(db_url, tmp_path):
 
 def test_our_own_columns_by_key_or_exact_title(db_url, tmp_path):
     path = tmp_path / "own.csv"
-    path.write_text("session,question,name,group,affiliation,language,votes,status,created_at\n"
-                    "d1-opening,Who coordinates?,Eva,NGO / civil society,NGO X,en,4,approved,2018-04-23T09:40:00+02:00\n"
-                    "Panel 2: Civil society and survivors as partners,Кто финансирует?,,,,ru,0,,2018-04-23 15:00\n"
-                    "d1-opening,,,,,,,,\n", encoding="utf-8")
+    path.write_text(
+        "session,question,name,group,affiliation,language,votes,status,created_at\n"
+        "d1-opening,Who coordinates?,Eva,NGO / civil society,NGO X,en,4,approved,2018-04-23T09:40:00+02:00\n"
+        "Panel 2: Civil society and survivors as partners,Кто финансирует?,,,,ru,0,,2018-04-23 15:00\n"
+        "d1-opening,,,,,,,,\n",
+        encoding="utf-8",
+    )
     summary = import_questions(path, url=db_url)
     assert (summary.new, summary.rejected) == (2, 1)
     rows = questions(db_url)
@@ -86,5 +98,8 @@ def test_a_re_import_keeps_what_moderators_decided_in_the_app(db_url, tmp_path):
     assert (again.new, again.updated, again.duplicates) == (0, 0, 3)
     with db.reading(db_url) as session:
         kept = session.get(Question, pending)
-    assert (kept.status, kept.text, kept.original_text) == ("approved", "Edited by a moderator",
-                                                            '=HYPERLINK("http://x")')
+    assert (kept.status, kept.text, kept.original_text) == (
+        "approved",
+        "Edited by a moderator",
+        '=HYPERLINK("http://x")',
+    )

@@ -22,8 +22,12 @@ EXPECTED = {
 def counts(url):
     with db.reading(url) as session:
         count = lambda model, *where: session.scalar(select(func.count()).select_from(model).where(*where))  # noqa: E731
-        return (count(Post, Post.collected.is_(True)), count(Post, Post.collected.is_(False)), count(Author),
-                count(RejectedRecord))
+        return (
+            count(Post, Post.collected.is_(True)),
+            count(Post, Post.collected.is_(False)),
+            count(Author),
+            count(RejectedRecord),
+        )
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))

@@ -20,8 +20,12 @@ def test_replay_stores_posts_as_the_simulated_clock_passes_them(db_url, demo_fil
     def fake_sleep(_seconds):
         # Look at the database between ticks, as the app would.
         with db.reading(db_url) as session:
-            seen.append((flags.now(session),
-                         session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))))
+            seen.append(
+                (
+                    flags.now(session),
+                    session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True))),
+                )
+            )
 
     ticks = {"n": 0}
 
@@ -29,8 +33,15 @@ def test_replay_stores_posts_as_the_simulated_clock_passes_them(db_url, demo_fil
         ticks["n"] += 1
         return ticks["n"] > 5
 
-    counts = replay(demo_files[0], speed=600, start=start, url=db_url, tick=0.01,
-                    should_stop=stop_after_five_ticks, sleep=fake_sleep)
+    counts = replay(
+        demo_files[0],
+        speed=600,
+        start=start,
+        url=db_url,
+        tick=0.01,
+        should_stop=stop_after_five_ticks,
+        sleep=fake_sleep,
+    )
 
     before_start = sum(1 for m in messages if m.created_at <= start)
     assert seen[0] == (start, before_start)
@@ -68,8 +79,16 @@ def test_questions_arrive_on_the_same_clock(db_url, demo_files):
             counts.append(session.scalar(select(func.count()).select_from(Question)))
 
     ticks = iter(range(3))
-    replay(demo_files[0], questions=demo_files[1], speed=1, start=start, url=db_url, tick=0,
-           should_stop=lambda: next(ticks, None) is None, sleep=look)
+    replay(
+        demo_files[0],
+        questions=demo_files[1],
+        speed=1,
+        start=start,
+        url=db_url,
+        tick=0,
+        should_stop=lambda: next(ticks, None) is None,
+        sleep=look,
+    )
     assert counts[0] == due
     # To the end: every question, once.
     replay(demo_files[0], questions=demo_files[1], speed=1e9, url=db_url, tick=0, sleep=lambda _s: None)

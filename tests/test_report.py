@@ -20,9 +20,24 @@ from engagement.report import pdf, voice
 
 from .test_cli import ingest
 
-SECTIONS = {"Headline", "By session", "By group", "Session x group", "Languages", "Top posts", "Top contributors",
-            "Q&A by session", "Questions by group", "Conversations", "Moderation actions", "Dismissal reasons",
-            "Published questions", "Voice gap", "Voice gap by session", "Methods"}
+SECTIONS = {
+    "Headline",
+    "By session",
+    "By group",
+    "Session x group",
+    "Languages",
+    "Top posts",
+    "Top contributors",
+    "Q&A by session",
+    "Questions by group",
+    "Conversations",
+    "Moderation actions",
+    "Dismissal reasons",
+    "Published questions",
+    "Voice gap",
+    "Voice gap by session",
+    "Methods",
+}
 
 
 def sql(url, query, *args):
@@ -59,30 +74,44 @@ def test_headline_figures_equal_their_sql_counts(demo_db, demo_report):
         assert h[name] == one(demo_db, f"SELECT count(*) {collected} AND kind = ?", kind)
     assert h["unique voices"] == one(demo_db, f"SELECT count(DISTINCT author_id) {collected}")
     assert h["questions"] == one(demo_db, "SELECT count(*) FROM question WHERE status != 'merged'")
-    answered = one(demo_db, "SELECT count(*) FROM question WHERE status = 'answered' OR "
-                            "(status = 'archived' AND previous_status = 'answered')")
+    answered = one(
+        demo_db,
+        "SELECT count(*) FROM question WHERE status = 'answered' OR "
+        "(status = 'archived' AND previous_status = 'answered')",
+    )
     assert h["answered share"] == f"{answered / h['questions']:.0%}"
     assert h["votes"] == one(demo_db, "SELECT sum(votes) FROM question WHERE status != 'merged'")
-    minute, posts = sql(demo_db, "SELECT strftime('%s', created_at) / 60 AS m, count(*) FROM post WHERE collected "
-                                 "GROUP BY m ORDER BY count(*) DESC, m LIMIT 1")[0]
+    minute, posts = sql(
+        demo_db,
+        "SELECT strftime('%s', created_at) / 60 AS m, count(*) FROM post WHERE collected "
+        "GROUP BY m ORDER BY count(*) DESC, m LIMIT 1",
+    )[0]
     assert h["peak minute"].endswith(f"({posts} posts)")
     sessions = one(demo_db, "SELECT count(*) FROM agenda_session WHERE kind != 'break'")
-    covered = one(demo_db, "SELECT count(*) FROM agenda_session s WHERE kind != 'break' AND (EXISTS (SELECT 1 FROM "
-                           "post p WHERE p.session_id = s.id AND p.collected) OR EXISTS (SELECT 1 FROM question q "
-                           "WHERE q.session_id = s.id))")
+    covered = one(
+        demo_db,
+        "SELECT count(*) FROM agenda_session s WHERE kind != 'break' AND (EXISTS (SELECT 1 FROM "
+        "post p WHERE p.session_id = s.id AND p.collected) OR EXISTS (SELECT 1 FROM question q "
+        "WHERE q.session_id = s.id))",
+    )
     assert h["sessions covered"] == f"{covered} of {sessions}"
 
 
 def test_session_and_qa_tables_equal_sql(demo_db, demo_report):
     by_session = demo_report.tables["By session"].set_index("session")
-    for title, posts in sql(demo_db, "SELECT s.title, count(p.id) FROM agenda_session s LEFT JOIN post p ON "
-                                     "p.session_id = s.id AND p.collected WHERE s.kind != 'break' GROUP BY s.id"):
+    for title, posts in sql(
+        demo_db,
+        "SELECT s.title, count(p.id) FROM agenda_session s LEFT JOIN post p ON "
+        "p.session_id = s.id AND p.collected WHERE s.kind != 'break' GROUP BY s.id",
+    ):
         assert by_session.loc[title, "posts"] == posts
     qa = demo_report.tables["Q&A by session"].set_index("session")
     for title, submitted, answered in sql(
-            demo_db, "SELECT s.title, count(q.id), count(CASE WHEN q.status = 'answered' OR (q.status = 'archived' "
-                     "AND q.previous_status = 'answered') THEN 1 END) FROM agenda_session s JOIN question q ON "
-                     "q.session_id = s.id AND q.status != 'merged' GROUP BY s.id"):
+        demo_db,
+        "SELECT s.title, count(q.id), count(CASE WHEN q.status = 'answered' OR (q.status = 'archived' "
+        "AND q.previous_status = 'answered') THEN 1 END) FROM agenda_session s JOIN question q ON "
+        "q.session_id = s.id AND q.status != 'merged' GROUP BY s.id",
+    ):
         assert (qa.loc[title, "submitted"], qa.loc[title, "answered"]) == (submitted, answered)
     assert qa["submitted"].sum() == demo_report.headline["questions"]
 
@@ -94,16 +123,22 @@ def test_the_voice_gap_compares_shares_among_registered_groups(demo_db, tmp_path
         built = report.build(session, load_event(), registrations=registrations)
     gap = built.tables["Voice gap"].set_index("group")
     assert list(gap.index) == ["Participating State (government)", "NGO / civil society"]
-    government, civil = (one(demo_db, "SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id "
-                                      "WHERE p.collected AND a.group_key = ?", key)
-                         for key in ("government", "civil_society"))
+    government, civil = (
+        one(
+            demo_db,
+            "SELECT count(*) FROM post p JOIN author a ON a.id = p.author_id WHERE p.collected AND a.group_key = ?",
+            key,
+        )
+        for key in ("government", "civil_society")
+    )
     assert gap.loc["NGO / civil society", "posts"] == civil
     assert gap.loc["NGO / civil society", "posts share"] == round(civil / (civil + government), 3)
     assert gap.loc["Participating State (government)", "registered share"] == 0.75
     ratio = round((government / (civil + government)) / 0.75, 2)
     assert gap.loc["Participating State (government)", "posts ratio"] == ratio
     assert gap.loc["Participating State (government)", "under-heard"] == (
-        ratio < voice.UNDER_HEARD or gap.loc["Participating State (government)", "questions ratio"] < voice.UNDER_HEARD)
+        ratio < voice.UNDER_HEARD or gap.loc["Participating State (government)", "questions ratio"] < voice.UNDER_HEARD
+    )
     assert not any("illustrative" in c for c in built.caveats if "registration" in c)
     assert set(built.tables["Voice gap by session"].columns) >= {"session", "under-heard groups"}
 
@@ -121,10 +156,12 @@ def hostile_url(demo_db, tmp_path_factory):
     path = tmp_path_factory.mktemp("report-hostile") / "hostile.db"
     shutil.copy(demo_db.removeprefix("sqlite:///"), path)
     con = sqlite3.connect(path)
-    con.execute("INSERT INTO question (session_id, text, display_name, affiliation, status, votes, flagged, origin, "
-                "starred, forgotten, created_at, updated_at) SELECT id, ?, ?, '@evil', 'approved', 999, 0, 'app', 0, 0, "
-                "'2018-04-23 09:00:00', '2018-04-23 09:00:00' FROM agenda_session WHERE key = 'd1-panel-1'",
-                ('=HYPERLINK("http://evil.example","x") <script>alert(1)</script>', "Zxq <b>Hostile</b> Name"))
+    con.execute(
+        "INSERT INTO question (session_id, text, display_name, affiliation, status, votes, flagged, origin, "
+        "starred, forgotten, created_at, updated_at) SELECT id, ?, ?, '@evil', 'approved', 999, 0, 'app', 0, 0, "
+        "'2018-04-23 09:00:00', '2018-04-23 09:00:00' FROM agenda_session WHERE key = 'd1-panel-1'",
+        ('=HYPERLINK("http://evil.example","x") <script>alert(1)</script>', "Zxq <b>Hostile</b> Name"),
+    )
     con.commit()
     con.close()
     return f"sqlite:///{path}"
@@ -160,8 +197,9 @@ def test_the_cli_writes_html_xlsx_csv_and_reads_back(hostile_url, tmp_path):
 def test_names_are_left_out_by_default(hostile_url, tmp_path):
     result = ingest("report", "--out", str(tmp_path / "r"), "--no-pdf", url=hostile_url)
     assert result.returncode == 0, result.stderr
-    questions = list(openpyxl.load_workbook(tmp_path / "r" / "report.xlsx")["Published questions"]
-                     .iter_rows(values_only=True))
+    questions = list(
+        openpyxl.load_workbook(tmp_path / "r" / "report.xlsx")["Published questions"].iter_rows(values_only=True)
+    )
     assert "Name" not in questions[0] and "Affiliation" not in questions[0] and "Question" in questions[0]
     assert "Zxq" not in (tmp_path / "r" / "report.html").read_text()
 
@@ -171,14 +209,19 @@ def test_a_missing_chromium_gives_a_clear_message(hostile_url, tmp_path, monkeyp
     with db.reading(hostile_url) as session:
         built = report.build(session, load_event())
     written = report.write(built, tmp_path / "r")
-    assert written.pdf is None and "no Chromium found" in written.pdf_problem and "apt-get install chromium" in \
-        written.pdf_problem
+    assert (
+        written.pdf is None
+        and "no Chromium found" in written.pdf_problem
+        and "apt-get install chromium" in written.pdf_problem
+    )
     result = ingest("report", "--out", str(tmp_path / "cli"), url=hostile_url, PATH="/nonexistent")
     assert result.returncode == 0 and "no PDF: no Chromium found" in result.stdout
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+@pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)",
+)
 def test_the_pdf_is_printed_by_chromium(hostile_url, tmp_path):
     result = ingest("report", "--out", str(tmp_path / "r"), url=hostile_url)
     assert result.returncode == 0, result.stderr
@@ -186,17 +229,26 @@ def test_the_pdf_is_printed_by_chromium(hostile_url, tmp_path):
     assert data.startswith(b"%PDF") and len(data) > 50_000
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+@pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)",
+)
 def test_the_html_report_shows_its_charts_offline_in_chromium(hostile_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     result = ingest("report", "--out", str(tmp_path / "r"), "--names", "--no-pdf", url=hostile_url)
     assert result.returncode == 0, result.stderr
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-            "--no-first-run"])
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
         page = chromium.new_page(viewport={"width": 1200, "height": 900})
         requests, problems, dialogs = [], [], []
         page.on("request", lambda r: requests.append(r.url))
@@ -249,22 +301,27 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     at.switch_page("views/summary.py").run()
     assert not at.exception, [e.value for e in at.exception]
     total = len(demo_report.tables["Published questions"])
-    assert f"The 4 most voted of {total:,} published questions; the downloads above list them all." in \
-        [c.value for c in at.caption]
+    assert f"The 4 most voted of {total:,} published questions; the downloads above list them all." in [
+        c.value for c in at.caption
+    ]
     listed = [d.value for d in at.dataframe if "Question" in d.value.columns]
     assert [len(table) for table in listed] == [4]
 
 
-@pytest.mark.skipif(not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+@pytest.mark.skipif(
+    not Path("/usr/bin/chromium").exists() and not os.environ.get("CI"),
+    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)",
+)
 def test_the_summary_page_downloads_in_a_browser(hostile_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
     from .test_browser import PASSWORDS, Watched, go, serve, sign_in
 
     with sync_playwright() as playwright, serve(hostile_url) as base:
-        chromium = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=[
-            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"])
+        chromium = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"],
+        )
         watched = Watched(chromium)
         watched.open(base)
         sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])

@@ -46,8 +46,20 @@ def _expected(session) -> dict[str, Counter]:
     """The rollups recounted in Python from the posts and their entities."""
     volume, per_minute, authors, entities = Counter(), Counter(), Counter(), Counter()
     posts = {}
-    for p in session.execute(select(Post.id, Post.collected, Post.author_id, Post.session_id, Post.kind, Post.language,
-                                    Post.created_at, Post.retweets, Post.likes, Post.impressions)):
+    for p in session.execute(
+        select(
+            Post.id,
+            Post.collected,
+            Post.author_id,
+            Post.session_id,
+            Post.kind,
+            Post.language,
+            Post.created_at,
+            Post.retweets,
+            Post.likes,
+            Post.impressions,
+        )
+    ):
         if not p.collected or p.author_id is None:
             continue
         keys = (p.session_id or 0, p.kind, p.language or "")
@@ -62,15 +74,21 @@ def _expected(session) -> dict[str, Counter]:
     for post_id, kind, value in session.execute(select(PostEntity.post_id, PostEntity.kind, PostEntity.value)):
         if post_id in posts:
             entities[(kind, value) + posts[post_id]] += 1
-    return {"volume": +volume | _zeros(volume), "minutes": per_minute, "authors": +authors | _zeros(authors),
-            "entities": +entities, "links": _expected_links(session)}
+    return {
+        "volume": +volume | _zeros(volume),
+        "minutes": per_minute,
+        "authors": +authors | _zeros(authors),
+        "entities": +entities,
+        "links": _expected_links(session),
+    }
 
 
 def _expected_links(session) -> Counter:
     """Who retweets, replies to, quotes and mentions whom, recounted from posts, entities and authors."""
     groups, holders = {}, {}
-    for author_id, group_key, handle in session.execute(select(Author.id, Author.group_key, Author.handle)
-                                                        .order_by(Author.id)):
+    for author_id, group_key, handle in session.execute(
+        select(Author.id, Author.group_key, Author.handle).order_by(Author.id)
+    ):
         groups[author_id] = group_key or ""
         if handle is not None:
             holders.setdefault(handle.lower(), author_id)  # the first author with a handle keeps it
@@ -84,8 +102,9 @@ def _expected_links(session) -> Counter:
         target = by_platform_id.get((p.platform, p.referenced_platform_id))
         if p.kind != "original" and target is not None and target.author_id is not None:
             links[(groups[p.author_id], groups[target.author_id], p.kind) + key] += 1
-    for post_id, value in session.execute(select(PostEntity.post_id, PostEntity.value)
-                                          .where(PostEntity.kind == "mention")):
+    for post_id, value in session.execute(
+        select(PostEntity.post_id, PostEntity.value).where(PostEntity.kind == "mention")
+    ):
         if post_id in keys and value in holders:
             links[(groups[posts[post_id].author_id], groups[holders[value]], "mention") + keys[post_id]] += 1
     return links
@@ -100,20 +119,24 @@ def _stored(session) -> dict[str, Counter]:
     volume, per_minute, authors, entities = Counter(), Counter(), Counter(), Counter()
     for row in session.execute(text("SELECT session_id, kind, language, minute, posts FROM rollup_minute")):
         per_minute[tuple(row[:4])] = row[4]
-    for row in session.execute(text("SELECT session_id, kind, language, minute, posts, impressions, reporting "
-                                    "FROM rollup_volume")):
+    for row in session.execute(
+        text("SELECT session_id, kind, language, minute, posts, impressions, reporting FROM rollup_volume")
+    ):
         for name, value in zip(("posts", "impressions", "reporting"), row[4:]):
             volume[tuple(row[:4]) + (name,)] = value
-    for row in session.execute(text("SELECT session_id, author_id, kind, language, minute, posts, retweets, likes "
-                                    "FROM rollup_author")):
+    for row in session.execute(
+        text("SELECT session_id, author_id, kind, language, minute, posts, retweets, likes FROM rollup_author")
+    ):
         for name, value in zip(("posts", "retweets", "likes"), row[5:]):
             authors[tuple(row[:5]) + (name,)] = value
-    for row in session.execute(text("SELECT entity, value, session_id, kind, language, minute, posts "
-                                    "FROM rollup_entity")):
+    for row in session.execute(
+        text("SELECT entity, value, session_id, kind, language, minute, posts FROM rollup_entity")
+    ):
         entities[tuple(row[:6])] = row[6]
     links = Counter()
-    for row in session.execute(text("SELECT source_group, target_group, link, session_id, kind, language, minute, "
-                                    "posts FROM rollup_link")):
+    for row in session.execute(
+        text("SELECT source_group, target_group, link, session_id, kind, language, minute, posts FROM rollup_link")
+    ):
         assert row[7] >= 0, f"a negative link count: {row}"
         if row[7]:  # rows that fell to zero stay (readers only sum)
             links[tuple(row[:7])] = row[7]
@@ -146,21 +169,31 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
         ids = list(session.scalars(select(Post.id).where(Post.collected.is_(True)).order_by(Post.id)))
         some = ids[::7]
         # Fresher metrics, and impressions reported or withdrawn.
-        session.execute(update(Post).where(Post.id.in_(some)).values(retweets=Post.retweets + 3, likes=0,
-                                                                       impressions=42))
+        session.execute(
+            update(Post).where(Post.id.in_(some)).values(retweets=Post.retweets + 3, likes=0, impressions=42)
+        )
         session.execute(update(Post).where(Post.id.in_(ids[1::9])).values(impressions=None))
     _check(url)
 
     with db.writing(url) as session:
         # An agenda edit: a session's posts fall between sessions, as the agenda sync does.
-        busiest = session.scalar(select(Post.session_id).where(Post.session_id.is_not(None))
-                                 .group_by(Post.session_id).order_by(func.count().desc()).limit(1))
+        busiest = session.scalar(
+            select(Post.session_id)
+            .where(Post.session_id.is_not(None))
+            .group_by(Post.session_id)
+            .order_by(func.count().desc())
+            .limit(1)
+        )
         session.execute(update(Post).where(Post.session_id == busiest).values(session_id=None))
         # And some posts move into it, change kind, language and time.
-        session.execute(update(Post).where(Post.id.in_(ids[2::11])).values(session_id=busiest, kind="quote",
-                                                                             language=None))
-        session.execute(update(Post).where(Post.id.in_(ids[3::13])).values(
-            created_at=datetime(2018, 4, 23, 9, 59, 59, tzinfo=timezone.utc), language="xx"))
+        session.execute(
+            update(Post).where(Post.id.in_(ids[2::11])).values(session_id=busiest, kind="quote", language=None)
+        )
+        session.execute(
+            update(Post)
+            .where(Post.id.in_(ids[3::13]))
+            .values(created_at=datetime(2018, 4, 23, 9, 59, 59, tzinfo=timezone.utc), language="xx")
+        )
     _check(url)
 
     with db.writing(url) as session:
@@ -178,15 +211,26 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
         authors = list(session.scalars(select(Author.id).order_by(Author.id)))
         session.execute(update(Author).where(Author.id.in_(authors[::4])).values(group_key="osce"))
         session.execute(update(Author).where(Author.id.in_(authors[1::9])).values(group_key=None))
-        mentioned = session.scalar(select(PostEntity.value).where(PostEntity.kind == "mention")
-                                   .group_by(PostEntity.value).order_by(func.count().desc(), PostEntity.value).limit(1))
+        mentioned = session.scalar(
+            select(PostEntity.value)
+            .where(PostEntity.kind == "mention")
+            .group_by(PostEntity.value)
+            .order_by(func.count().desc(), PostEntity.value)
+            .limit(1)
+        )
         holder = session.scalar(select(Author.id).where(func.lower(Author.handle) == mentioned))
         session.execute(update(Author).where(Author.id == holder).values(handle="Renamed_Account"))
         session.execute(update(Author).where(Author.id == authors[-1]).values(handle=mentioned.upper()))
         target, source = aliased(Post), aliased(Post)
-        targets = list(session.scalars(select(target.id)
-                                       .join(source, source.referenced_platform_id == target.platform_id)
-                                       .where(source.collected.is_(True)).distinct().limit(30)))
+        targets = list(
+            session.scalars(
+                select(target.id)
+                .join(source, source.referenced_platform_id == target.platform_id)
+                .where(source.collected.is_(True))
+                .distinct()
+                .limit(30)
+            )
+        )
         session.execute(update(Post).where(Post.id.in_(targets)).values(author_id=authors[2]))
     assert mentioned and holder and len(targets) == 30
     _check(url)
@@ -205,8 +249,14 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
         # reply to it stored before it; then the first account with a handle mentioned before.
         author = session.scalar(select(Author.id).order_by(Author.id.desc()).limit(1))
         session.execute(update(Post).where(Post.id == ids[8]).values(kind="reply", referenced_platform_id="1"))
-        post = Post(platform_id="1", current_id="1", author_id=author, text="by hand", language="de",
-                    created_at=datetime(2018, 4, 24, 7, 31, tzinfo=timezone.utc))
+        post = Post(
+            platform_id="1",
+            current_id="1",
+            author_id=author,
+            text="by hand",
+            language="de",
+            created_at=datetime(2018, 4, 24, 7, 31, tzinfo=timezone.utc),
+        )
         session.add(post)
         session.flush()
         session.add(PostEntity(post_id=post.id, kind="mention", value="by_hand"))
@@ -237,17 +287,22 @@ def test_the_upgrade_counts_posts_already_stored_and_the_downgrade_removes_the_r
     command.downgrade(alembic_config(url), "0007")
     engine = db.get_engine(url, migrate=False)  # db.reading would bring the schema back up to date
     with engine.begin() as connection:
-        names = set(connection.execute(text("SELECT tablename FROM pg_tables") if "postgresql" in url
-                                       else text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
+        names = set(
+            connection.execute(
+                text("SELECT tablename FROM pg_tables")
+                if "postgresql" in url
+                else text("SELECT name FROM sqlite_master WHERE type = 'table'")
+            ).scalars()
+        )
         assert "post" in names and not {"rollup_volume", "rollup_minute", "rollup_author", "rollup_entity"} & names
         # A write with no rollups to keep (no trigger is left to fail on them).
         connection.execute(update(Post).values(likes=Post.likes + 1))
     db.dispose_engines()
     upgrade(url)
     after = _check(url)
-    assert sum(after["authors"][k] for k in after["authors"] if k[-1] == "likes") == \
-        sum(before["authors"][k] for k in before["authors"] if k[-1] == "likes") + \
-        sum(before["authors"][k] for k in before["authors"] if k[-1] == "posts")
+    assert sum(after["authors"][k] for k in after["authors"] if k[-1] == "likes") == sum(
+        before["authors"][k] for k in before["authors"] if k[-1] == "likes"
+    ) + sum(before["authors"][k] for k in before["authors"] if k[-1] == "posts")
 
 
 def _day(day: int) -> tuple[datetime, datetime]:
@@ -269,37 +324,52 @@ def _filters(session) -> list[analytics.Filters]:
         analytics.Filters(groups=("civil_society", "government", "public")),
         analytics.Filters(kinds=("original", "quote")),
         analytics.Filters(languages=tuple(languages)),
-        analytics.Filters(start=start, end=end, sessions=tuple(ids[:4]), groups=("osce", "civil_society"),
-                          kinds=("retweet", "reply", "original"), languages=tuple(languages)),
+        analytics.Filters(
+            start=start,
+            end=end,
+            sessions=tuple(ids[:4]),
+            groups=("osce", "civil_society"),
+            kinds=("retweet", "reply", "original"),
+            languages=tuple(languages),
+        ),
     ]
 
 
 def _aggregates(session, f) -> dict:
     tags = load_event().hashtags
     return {
-        "totals": analytics.totals(session, f), "by_session": analytics.by_session(session, f),
-        "by_group": analytics.by_group(session, f), "session_by_group": analytics.session_by_group(session, f),
-        "volume 5": analytics.volume(session, f, 5), "volume 15": analytics.volume(session, f, 15),
+        "totals": analytics.totals(session, f),
+        "by_session": analytics.by_session(session, f),
+        "by_group": analytics.by_group(session, f),
+        "session_by_group": analytics.session_by_group(session, f),
+        "volume 5": analytics.volume(session, f, 5),
+        "volume 15": analytics.volume(session, f, 15),
         "volume 60": analytics.volume(session, f, 60),
         "top": analytics.top_contributors(session, f, limit=500),
         "mentioned": analytics.most_mentioned(session, f, 500),
-        "languages": analytics.languages(session, f), "hashtags": analytics.hashtags(session, tags, f, limit=500),
-        "reach": analytics.reach(session, f), "coverage": analytics.coverage(session),
+        "languages": analytics.languages(session, f),
+        "hashtags": analytics.hashtags(session, tags, f, limit=500),
+        "reach": analytics.reach(session, f),
+        "coverage": analytics.coverage(session),
         "conversations": analytics.conversations(session, f),
         "headline": content.headline(session, f, VIENNA),
         "contributions": content.contributions_by_session_group(session, f),
         "public contributors": content.public_contributors(session, f, 500),
         # The span to the quarter hour: the rollup knows no finer (enough for a day picker).
-        "options": {k: _bucket(v, rollups.QUARTER) if k in ("first", "last") else v
-                    for k, v in analytics.filter_options(session).items()},
+        "options": {
+            k: _bucket(v, rollups.QUARTER) if k in ("first", "last") else v
+            for k, v in analytics.filter_options(session).items()
+        },
     }
 
 
 def _same(a, b) -> None:
     for name in a:
         if isinstance(a[name], pd.DataFrame):
-            left, right = (frame.astype({c: "float64" for c in frame.select_dtypes("number").columns})
-                           .reset_index(drop=True) for frame in (a[name], b[name]))
+            left, right = (
+                frame.astype({c: "float64" for c in frame.select_dtypes("number").columns}).reset_index(drop=True)
+                for frame in (a[name], b[name])
+            )
             pd.testing.assert_frame_equal(left, right, check_dtype=False, obj=name)
         else:
             assert a[name] == b[name], name
@@ -323,13 +393,16 @@ def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(importe
             raise AssertionError(f"{f}: {error}") from error
 
 
-@pytest.mark.parametrize("start, answered", [
-    (datetime(2018, 4, 22, 22, 0, tzinfo=timezone.utc), {"volume", "by_minute", "authors", "entities"}),
-    (datetime(2018, 4, 22, 22, 15, tzinfo=timezone.utc), {"volume", "by_minute", "entities"}),
-    (datetime(2018, 4, 22, 22, 5, tzinfo=timezone.utc), {"by_minute"}),
-    (datetime(2018, 4, 22, 22, 0, 1, tzinfo=timezone.utc), set()),
-    (datetime(2018, 4, 22, 22, 0), {"volume", "by_minute", "authors", "entities"}),  # naive: UTC, as stored
-])
+@pytest.mark.parametrize(
+    "start, answered",
+    [
+        (datetime(2018, 4, 22, 22, 0, tzinfo=timezone.utc), {"volume", "by_minute", "authors", "entities"}),
+        (datetime(2018, 4, 22, 22, 15, tzinfo=timezone.utc), {"volume", "by_minute", "entities"}),
+        (datetime(2018, 4, 22, 22, 5, tzinfo=timezone.utc), {"by_minute"}),
+        (datetime(2018, 4, 22, 22, 0, 1, tzinfo=timezone.utc), set()),
+        (datetime(2018, 4, 22, 22, 0), {"volume", "by_minute", "authors", "entities"}),  # naive: UTC, as stored
+    ],
+)
 def test_a_rollup_answers_only_filters_on_its_bucket_edges(start, answered):
     names = ("volume", "by_minute", "authors", "entities")
     f = analytics.Filters(start=start)
@@ -360,8 +433,14 @@ def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
     with pytest.raises(AssertionError):
         _check(url)
     db.dispose_engines()
-    result = subprocess.run([sys.executable, "-m", "ingest", "db", "recount"], cwd=ROOT, capture_output=True,
-                            text=True, env={**os.environ, "DATABASE_URL": url}, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "ingest", "db", "recount"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "DATABASE_URL": url},
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr
     posts = sum(v for k, v in before["volume"].items() if k[-1] == "posts")
     assert f"rollups recounted from {posts:,} posts" in result.stdout
@@ -370,8 +449,10 @@ def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
 
 def test_the_busiest_minute_is_the_earliest_of_the_busiest_from_the_rollup_and_from_the_posts(db_url, monkeypatch):
     def add(session, author, moments):
-        posts = [Post(platform_id=f"{m:%H%M%S%f}-{i}", current_id="1", author_id=author, text="t", created_at=m)
-                 for i, m in enumerate(moments)]
+        posts = [
+            Post(platform_id=f"{m:%H%M%S%f}-{i}", current_id="1", author_id=author, text="t", created_at=m)
+            for i, m in enumerate(moments)
+        ]
         session.add_all(posts)
         session.flush()
         rollups.add_posts(session, [p.id for p in posts])
@@ -403,8 +484,10 @@ def test_the_busiest_minute_is_the_earliest_of_the_busiest_from_the_rollup_and_f
             post.created_at += timedelta(hours=1)
     assert peak(db_url) == (rollups.minutes(eight + timedelta(hours=3, minutes=3)), 20)
     # Within a time range, and between sessions only (these posts have none).
-    assert peak(db_url, analytics.Filters(end=eight + timedelta(hours=3))) == \
-        (rollups.minutes(eight + timedelta(hours=1, minutes=7)), 5)
+    assert peak(db_url, analytics.Filters(end=eight + timedelta(hours=3))) == (
+        rollups.minutes(eight + timedelta(hours=1, minutes=7)),
+        5,
+    )
     assert peak(db_url, analytics.Filters(sessions=(1,))) is None
     with db.writing(db_url) as session:
         session.execute(delete(Post).where(Post.created_at >= eight + timedelta(hours=3)))
@@ -413,13 +496,27 @@ def test_the_busiest_minute_is_the_earliest_of_the_busiest_from_the_rollup_and_f
 
 def _page(*posts: dict, users: tuple[str, ...] = ("101", "102")) -> dict:
     """A search page of ``posts`` with every author's profile; no bio matches a keyword rule."""
-    return {"data": list(posts), "includes": {"users": [
-        {"id": user, "username": f"writer_{user}", "name": f"Writer {user}", "description": ""} for user in users]}}
+    return {
+        "data": list(posts),
+        "includes": {
+            "users": [
+                {"id": user, "username": f"writer_{user}", "name": f"Writer {user}", "description": ""}
+                for user in users
+            ]
+        },
+    }
 
 
 def _post(post_id: str, author: str, replied_to: str | None = None) -> dict:
-    post = {"id": post_id, "author_id": author, "text": f"post {post_id} #cthb18", "created_at": "2018-04-23T08:30:00.000Z",
-            "lang": "en", "edit_history_tweet_ids": [post_id], "entities": {"hashtags": [{"tag": "cthb18"}]}}
+    post = {
+        "id": post_id,
+        "author_id": author,
+        "text": f"post {post_id} #cthb18",
+        "created_at": "2018-04-23T08:30:00.000Z",
+        "lang": "en",
+        "edit_history_tweet_ids": [post_id],
+        "entities": {"hashtags": [{"tag": "cthb18"}]},
+    }
     if replied_to:
         post["referenced_tweets"] = [{"type": "replied_to", "id": replied_to}]
     return post
@@ -427,8 +524,13 @@ def _post(post_id: str, author: str, replied_to: str | None = None) -> dict:
 
 def _store(session, page: dict) -> None:
     batch = normalize(page)
-    store_posts(session, batch.posts, batch.users, classifier=Classifier.from_database(session),
-                attributor=Attributor.from_database(session, load_event().grace))
+    store_posts(
+        session,
+        batch.posts,
+        batch.users,
+        classifier=Classifier.from_database(session),
+        attributor=Attributor.from_database(session, load_event().grace),
+    )
 
 
 def _while_open(url: str, first, second) -> None:
@@ -458,8 +560,11 @@ def _author(url: str, user_id: str) -> int:
 def test_two_writers_at_once_count_a_reply_and_the_post_it_answers(db_url):
     # The stream stores a reply while an import stores the post it answers: each writer's own
     # transaction cannot see the other's row, and only the later one can count the link.
-    _while_open(db_url, lambda s: _store(s, _page(_post("2002", "101", replied_to="2001"), users=("101",))),
-                lambda s: _store(s, _page(_post("2001", "102"), users=("102",))))
+    _while_open(
+        db_url,
+        lambda s: _store(s, _page(_post("2002", "101", replied_to="2001"), users=("101",))),
+        lambda s: _store(s, _page(_post("2001", "102"), users=("102",))),
+    )
     links = _check(db_url)["links"]
     assert [(k[:3], v) for k, v in links.items()] == [(("public", "public", "reply"), 1)]
 
@@ -467,8 +572,11 @@ def test_two_writers_at_once_count_a_reply_and_the_post_it_answers(db_url):
 def test_two_writers_at_once_store_the_same_new_author_once(db_url):
     # Both pages carry the same new profile: the second writer must find the first one's row, not
     # fail on the unique key.
-    _while_open(db_url, lambda s: _store(s, _page(_post("2001", "101"), users=("101",))),
-                lambda s: _store(s, _page(_post("2002", "101"), users=("101",))))
+    _while_open(
+        db_url,
+        lambda s: _store(s, _page(_post("2001", "101"), users=("101",))),
+        lambda s: _store(s, _page(_post("2002", "101"), users=("101",))),
+    )
     with db.reading(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Author)) == 1
         assert session.scalar(select(func.count()).select_from(Post).where(Post.author_id.is_not(None))) == 2
@@ -478,8 +586,11 @@ def test_two_writers_at_once_store_the_same_new_author_once(db_url):
 def test_an_override_while_the_worker_stores_that_authors_posts_moves_their_links_too(db_url):
     with db.writing(db_url) as session:
         _store(session, _page(_post("2000", "101"), _post("2001", "102")))
-    _while_open(db_url, lambda s: _store(s, _page(_post("2002", "101", replied_to="2001"))),
-                lambda s: set_override(s, _author(db_url, "101"), "osce"))
+    _while_open(
+        db_url,
+        lambda s: _store(s, _page(_post("2002", "101", replied_to="2001"))),
+        lambda s: set_override(s, _author(db_url, "101"), "osce"),
+    )
     links = _check(db_url)["links"]
     assert [(k[:3], v) for k, v in links.items()] == [(("osce", "public", "reply"), 1)]
 
@@ -506,7 +617,8 @@ def test_reclassifying_and_reattributing_in_steps_commit_as_they_go_and_keep_the
     assert moved > 50 and len(commits) - started > moved
     with db.writing(url) as session:
         assert reclassify(session) == 0, "the steps left authors behind"
-        assert reattribute(session, Attributor.from_database(session, load_event().grace)) == 0, \
+        assert reattribute(session, Attributor.from_database(session, load_event().grace)) == 0, (
             "the steps left posts behind"
+        )
         assert set(session.scalars(select(Author.group_key).where(Author.handle.in_(handles[::3])))) == {"osce"}
     _check(url)

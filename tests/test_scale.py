@@ -12,8 +12,10 @@ from engagement.storage import db, flags
 from .test_browser import CHROMIUM, Watched, browser, serve  # noqa: F401 (fixture)
 from .test_browser_qa import FOLLOWS_WITHIN_MS, approve_and_show, ask, open_projector, wait_on_screen
 
-pytestmark = pytest.mark.skipif(not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
-                                reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)")
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
+    reason="needs Debian's chromium (.ci/run installs it; in CI its absence fails)",
+)
 QUESTION = "Who pays for shelters when a victim crosses a border? <b>not bold</b>"
 
 

@@ -193,12 +193,18 @@ def test_page_errors_are_recorded_with_the_run(db_url, sim):
     def with_errors(params):
         body = original(params)
         if "data" in body:
-            body["errors"] = [{"title": "Not Found Error", "detail": f"Could not find user with id: [{tweet['author_id']}]."}]
+            body["errors"] = [
+                {"title": "Not Found Error", "detail": f"Could not find user with id: [{tweet['author_id']}]."}
+            ]
         return body
 
     sim.search = with_errors
-    result = record_run(db_url, "x-poll", "x-poll --once",
-                        lambda: poll_recent(client_for(sim), query=QUERY, url=db_url, stop=NeverStop()))
+    result = record_run(
+        db_url,
+        "x-poll",
+        "x-poll --once",
+        lambda: poll_recent(client_for(sim), query=QUERY, url=db_url, stop=NeverStop()),
+    )
     assert collected(db_url) == 100 and len(result.api_errors) == 1
     with db.reading(db_url) as session:
         run = session.exec(select(IngestRun)).one()
@@ -244,8 +250,7 @@ def test_the_stream_syncs_rules_fills_gaps_on_every_connect_and_stores_messages(
         stop.event.set()
 
     threading.Thread(target=feed, daemon=True).start()
-    result = run_stream(query=QUERY, client=client_for(sim), url=db_url, stop=stop, base_url=sim.base_url,
-                        token=TOKEN)
+    result = run_stream(query=QUERY, client=client_for(sim), url=db_url, stop=stop, base_url=sim.base_url, token=TOKEN)
     assert [r["value"] for r in sim.rules] == [QUERY]
     assert collected(db_url) == 100
     assert result.rejected == 1
@@ -262,8 +267,11 @@ def test_a_poll_collects_the_demo_collection_like_the_file_import(db_url, demo_f
 
     def rows(url):
         with db.reading(url) as session:
-            return sorted(session.exec(select(Post.platform_id, Post.current_id, Post.text, Post.kind,
-                                              Post.collected, Post.likes)).all())
+            return sorted(
+                session.exec(
+                    select(Post.platform_id, Post.current_id, Post.text, Post.kind, Post.collected, Post.likes)
+                ).all()
+            )
 
     polled, imported = rows(db_url), rows(demo_db)
     assert [r for r in polled if r[4]] == [r for r in imported if r[4]]

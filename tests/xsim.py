@@ -83,8 +83,11 @@ class Simulator:
             self.stream_messages.append(raw)
         for tweet_id in tweet_ids:
             tweet = self.posts[tweet_id]
-            self.stream_messages.append(json.dumps({**self._expand([tweet]), "data": tweet,
-                                                    "matching_rules": [{"id": "1", "tag": "event-hashtags"}]}).encode())
+            self.stream_messages.append(
+                json.dumps(
+                    {**self._expand([tweet]), "data": tweet, "matching_rules": [{"id": "1", "tag": "event-hashtags"}]}
+                ).encode()
+            )
 
     @property
     def base_url(self) -> str:
@@ -144,7 +147,9 @@ class Simulator:
             self.progress.notify_all()
 
     def search_requests(self) -> list[dict]:
-        return [params for path, params in self.requests if path.startswith("/2/tweets/search/") and "stream" not in path]
+        return [
+            params for path, params in self.requests if path.startswith("/2/tweets/search/") and "stream" not in path
+        ]
 
     # -- serving ---------------------------------------------------------------------------------
 
@@ -177,11 +182,14 @@ class Simulator:
             tweets = [t for t in tweets if _time(t["created_at"]) < _time(params["end_time"])]
         size = int(params.get("max_results", 10))
         offset = int(params.get("next_token", "p0")[1:])
-        page = tweets[offset:offset + size]
+        page = tweets[offset : offset + size]
         if not page:
             return {"meta": {"result_count": 0}}
-        body = {"data": page, **self._expand(page),
-                "meta": {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"], "result_count": len(page)}}
+        body = {
+            "data": page,
+            **self._expand(page),
+            "meta": {"newest_id": page[0]["id"], "oldest_id": page[-1]["id"], "result_count": len(page)},
+        }
         if offset + size < len(tweets):
             body["meta"]["next_token"] = f"p{offset + size}"
         return body
@@ -219,16 +227,26 @@ class Simulator:
                     return False
                 if kind == "429":
                     reset = int(time.time() + options.get("reset_in", 1))
-                    self._json(429, {"title": "Too Many Requests", "status": 429},
-                               {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"})
+                    self._json(
+                        429,
+                        {"title": "Too Many Requests", "status": 429},
+                        {"x-rate-limit-reset": str(reset), "x-rate-limit-remaining": "0"},
+                    )
                 elif kind in {"500", "502", "503"}:
                     self._json(int(kind), {"title": "Service Unavailable", "status": int(kind)})
                 elif kind == "401":
                     self._json(401, {"title": "Unauthorized", "status": 401, "detail": "Unauthorized"})
                 elif kind == "403":
-                    self._json(403, {"title": "Client Forbidden", "status": 403, "reason": "client-not-enrolled",
-                                     "detail": "When authenticating requests to the Twitter API v2 endpoints, you "
-                                               "must use keys and tokens from a Twitter developer App"})
+                    self._json(
+                        403,
+                        {
+                            "title": "Client Forbidden",
+                            "status": 403,
+                            "reason": "client-not-enrolled",
+                            "detail": "When authenticating requests to the Twitter API v2 endpoints, you "
+                            "must use keys and tokens from a Twitter developer App",
+                        },
+                    )
                 elif kind == "drop":
                     self.close_connection = True
                     self.connection.shutdown(2)
@@ -271,8 +289,11 @@ class Simulator:
                         return
                     simulator._page_served(body)
                 elif path == "/2/tweets/search/stream/rules":
-                    body = {"data": simulator.rules, "meta": {"result_count": len(simulator.rules)}} \
-                        if simulator.rules else {"meta": {"result_count": 0}}
+                    body = (
+                        {"data": simulator.rules, "meta": {"result_count": len(simulator.rules)}}
+                        if simulator.rules
+                        else {"meta": {"result_count": 0}}
+                    )
                     self._json(200, body)
                 elif path == "/2/tweets/search/stream":
                     self._stream()

@@ -18,19 +18,27 @@ event = start()
 widgets.page_header("Agenda and groups", event)
 
 st.subheader("Agenda")
-st.caption(f"Times in {event.time_zone}. Saving reattributes every stored post. A session that has questions "
-           "cannot be removed. To keep the change in the event files, download the CSV into data/agenda.csv.")
+st.caption(
+    f"Times in {event.time_zone}. Saving reattributes every stored post. A session that has questions "
+    "cannot be removed. To keep the change in the event files, download the CSV into data/agenda.csv."
+)
 with db.reading() as session:
     agenda = admin.agenda_frame(session, event)
     groups = admin.groups_frame(session)
 edited = st.data_editor(
-    agenda, num_rows="dynamic", hide_index=True, key="agenda-editor",
+    agenda,
+    num_rows="dynamic",
+    hide_index=True,
+    key="agenda-editor",
     column_config=widgets.editor_config(
         agenda,
-        kind=st.column_config.SelectboxColumn(display.label("kind"), required=True,
-                                              options=["plenary", "panel", "side_event", "break"]),
+        kind=st.column_config.SelectboxColumn(
+            display.label("kind"), required=True, options=["plenary", "panel", "side_event", "break"]
+        ),
         start=st.column_config.DatetimeColumn(display.label("start"), format="YYYY-MM-DD HH:mm", required=True),
-        end=st.column_config.DatetimeColumn(display.label("end"), format="YYYY-MM-DD HH:mm", required=True)))
+        end=st.column_config.DatetimeColumn(display.label("end"), format="YYYY-MM-DD HH:mm", required=True),
+    ),
+)
 if st.button("Save the agenda", type="primary", key="save-agenda"):
     try:
         with db.writing() as session:
@@ -42,14 +50,21 @@ if st.button("Save the agenda", type="primary", key="save-agenda"):
             moved = reattribute_in_steps(event.grace)
         st.cache_data.clear()
         st.success(f"Agenda saved; {moved:,} posts moved to another session.")
-widgets.download(edited.assign(start=edited["start"].astype(str).str[:16], end=edited["end"].astype(str).str[:16]),
-                 "agenda", "Download as agenda.csv", raw=True)  # the event file's own columns: read back
+widgets.download(
+    edited.assign(start=edited["start"].astype(str).str[:16], end=edited["end"].astype(str).str[:16]),
+    "agenda",
+    "Download as agenda.csv",
+    raw=True,
+)  # the event file's own columns: read back
 
 st.subheader("Stakeholder groups")
-st.caption("Labels, descriptions, order and colours. Keys are referred to by the directory and by stored "
-           "authors: add or rename them in data/stakeholder_groups.csv.")
-edited_groups = st.data_editor(groups, hide_index=True, disabled=["key"], key="groups-editor",
-                               column_config=widgets.editor_config(groups))
+st.caption(
+    "Labels, descriptions, order and colours. Keys are referred to by the directory and by stored "
+    "authors: add or rename them in data/stakeholder_groups.csv."
+)
+edited_groups = st.data_editor(
+    groups, hide_index=True, disabled=["key"], key="groups-editor", column_config=widgets.editor_config(groups)
+)
 if st.button("Save the groups", key="save-groups"):
     try:
         with db.writing() as session:

@@ -44,18 +44,32 @@ def groups() -> dict[str, str]:
 
 
 with st.form("ask-form"):
-    text = st.text_area("Your question", max_chars=asking.MAX_QUESTION_CHARS, key="ask-text", height=120,
-                        placeholder="Ask the panel something. Anonymous unless you add your name below.")
+    text = st.text_area(
+        "Your question",
+        max_chars=asking.MAX_QUESTION_CHARS,
+        key="ask-text",
+        height=120,
+        placeholder="Ask the panel something. Anonymous unless you add your name below.",
+    )
     languages = ["auto"] + list(dict.fromkeys(event.languages + list(LANGUAGE_NAMES)))
-    language = st.selectbox("Language", languages, key="ask-language",
-                            format_func=lambda code: "Detect automatically" if code == "auto"
-                            else display.language_name(code))
+    language = st.selectbox(
+        "Language",
+        languages,
+        key="ask-language",
+        format_func=lambda code: "Detect automatically" if code == "auto" else display.language_name(code),
+    )
     with st.expander("Add your name, group or affiliation (optional)"):
         st.text(asking.CONSENT_TEXT)
         name = st.text_input("Name", key="ask-name", max_chars=asking.MAX_NAME_CHARS)
         group_labels = groups()
-        group = st.selectbox("Stakeholder group", list(group_labels), index=None, key="ask-group",
-                             format_func=group_labels.get, placeholder="Not stated")
+        group = st.selectbox(
+            "Stakeholder group",
+            list(group_labels),
+            index=None,
+            key="ask-group",
+            format_func=group_labels.get,
+            placeholder="Not stated",
+        )
         affiliation = st.text_input("Affiliation", key="ask-affiliation", max_chars=asking.MAX_AFFILIATION_CHARS)
         consent = st.checkbox("I agree that these details are stored with my question", key="ask-consent")
     sent = st.form_submit_button("Send question", type="primary")
@@ -63,13 +77,23 @@ with st.form("ask-form"):
 if sent:
     try:
         with db.writing() as session:
-            asked = asking.submit(session, session_id=session_id, text=text, participant_hash=me,
-                                  limits=Limits.from_environment(), blocklist=blocklist.load(), name=name,
-                                  group_key=group, affiliation=affiliation, consent=consent,
-                                  language=None if language == "auto" else language)
+            asked = asking.submit(
+                session,
+                session_id=session_id,
+                text=text,
+                participant_hash=me,
+                limits=Limits.from_environment(),
+                blocklist=blocklist.load(),
+                name=name,
+                group_key=group,
+                affiliation=affiliation,
+                consent=consent,
+                language=None if language == "auto" else language,
+            )
         st.session_state["ask-clear"] = True
-        st.session_state["ask-flash"] = ("Thank you. Your question went to the moderators; it appears below once "
-                                         "they publish it.")
+        st.session_state["ask-flash"] = (
+            "Thank you. Your question went to the moderators; it appears below once they publish it."
+        )
         st.rerun()
     except (asking.QuestionRefused, RateLimited) as refusal:
         st.error(str(refusal), icon=":material/error:")
@@ -86,8 +110,13 @@ def cast_vote(question_id: int) -> None:
 @st.fragment(run_every="10s")
 def published() -> None:
     st.subheader("Questions in this session")
-    order = st.segmented_control("Sort", ["votes", "newest"], default="votes", key="ask-sort",
-                                 format_func={"votes": "Most votes", "newest": "Newest"}.get)
+    order = st.segmented_control(
+        "Sort",
+        ["votes", "newest"],
+        default="votes",
+        key="ask-sort",
+        format_func={"votes": "Most votes", "newest": "Newest"}.get,
+    )
     if message := st.session_state.pop("vote-message", None):
         st.warning(message, icon=":material/info:")
     with db.reading() as session:
@@ -102,9 +131,14 @@ def published() -> None:
             details = " · ".join(filter(None, [byline, state]))
             if details:
                 st.text(details)
-            st.button(f"{'Voted' if question.voted else 'Upvote'} · {question.votes}",
-                      key=f"vote-{question.id}", icon=":material/thumb_up:", disabled=question.voted or
-                      question.answered, on_click=cast_vote, args=(question.id,))
+            st.button(
+                f"{'Voted' if question.voted else 'Upvote'} · {question.votes}",
+                key=f"vote-{question.id}",
+                icon=":material/thumb_up:",
+                disabled=question.voted or question.answered,
+                on_click=cast_vote,
+                args=(question.id,),
+            )
 
 
 published()
@@ -122,8 +156,10 @@ def yours() -> None:
     for row in mine:
         st.text(f"{row['state']} · {row['votes']} votes · {row['session']}\n{row['question']}")
     with st.popover("Forget me"):
-        st.text("This removes your questions and votes from view and from the organisers' exports. The "
-                "numbers of questions and votes stay. It cannot be undone.")
+        st.text(
+            "This removes your questions and votes from view and from the organisers' exports. The "
+            "numbers of questions and votes stay. It cannot be undone."
+        )
         if st.button("Yes, forget my questions and votes", key="forget-me"):
             with db.writing() as session:
                 privacy.forget(session, me)

@@ -15,8 +15,7 @@ require("moderator")
 event = start()
 widgets.page_header("Conversations", event)
 f = widgets.filters(event)
-KINDS = {"all": "All interactions", "mention": "Mentions", "reply": "Replies", "quote": "Quotes",
-         "retweet": "Retweets"}
+KINDS = {"all": "All interactions", "mention": "Mentions", "reply": "Replies", "quote": "Quotes", "retweet": "Retweets"}
 kind = st.segmented_control("Interaction", list(KINDS), format_func=KINDS.get, default="all", key="interaction")
 
 

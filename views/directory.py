@@ -20,7 +20,6 @@ event = start()
 widgets.page_header("Directory and classification", event)
 
 
-
 @st.cache_data(ttl=30, show_spinner=False)
 def load_coverage(url: str) -> dict:
     with db.reading(url) as session:
@@ -35,14 +34,22 @@ columns = st.columns(5)
 columns[0].metric("Posts from classified authors", f"{coverage['share']:.1%}")
 for column, source in zip(columns[1:], ["moderator", "directory", "rule", "unclassified"]):
     column.metric(f"Authors: {source}", f"{coverage[f'authors_{source}']:,}")
-st.caption("Order of decision: a moderator's override, then the directory of known accounts, then keyword rules "
-           "on names and bios, else unclassified.")
+st.caption(
+    "Order of decision: a moderator's override, then the directory of known accounts, then keyword rules "
+    "on names and bios, else unclassified."
+)
 
 st.subheader("Known accounts")
 group_keys = list(groups["key"])
-edited = st.data_editor(directory, num_rows="dynamic", hide_index=True, key="directory-editor",
-                        column_config=widgets.editor_config(directory, group=st.column_config.SelectboxColumn(
-                            display.label("group"), options=group_keys, required=True)))
+edited = st.data_editor(
+    directory,
+    num_rows="dynamic",
+    hide_index=True,
+    key="directory-editor",
+    column_config=widgets.editor_config(
+        directory, group=st.column_config.SelectboxColumn(display.label("group"), options=group_keys, required=True)
+    ),
+)
 left, right = st.columns(2)
 if left.button("Save the directory and reclassify", type="primary", key="save-directory"):
     try:
@@ -70,13 +77,25 @@ if query.strip():
         st.info("No author matches.")
     else:
         shown = found.drop(columns=["id"])
-        st.dataframe(display.for_page(shown, event.time_zone), hide_index=True, key="authors-found",
-                     column_config=widgets.column_config(shown))
-        choice = st.selectbox("Author", list(found["id"]), key="override-author",
-                              format_func=lambda i: str(found.loc[found["id"] == i, "handle"].iloc[0]))
+        st.dataframe(
+            display.for_page(shown, event.time_zone),
+            hide_index=True,
+            key="authors-found",
+            column_config=widgets.column_config(shown),
+        )
+        choice = st.selectbox(
+            "Author",
+            list(found["id"]),
+            key="override-author",
+            format_func=lambda i: str(found.loc[found["id"] == i, "handle"].iloc[0]),
+        )
         labels = dict(zip(groups["key"], groups["label"]))
-        group = st.selectbox("Group decided by a moderator", [""] + group_keys, key="override-group",
-                             format_func=lambda k: labels.get(k, "— no override: directory and rules decide —"))
+        group = st.selectbox(
+            "Group decided by a moderator",
+            [""] + group_keys,
+            key="override-group",
+            format_func=lambda k: labels.get(k, "— no override: directory and rules decide —"),
+        )
         organisation = st.text_input("Organisation (optional)", key="override-organisation")
         if st.button("Apply", key="apply-override"):
             with db.writing() as session:

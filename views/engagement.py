@@ -21,17 +21,31 @@ minutes = st.sidebar.select_slider("Time buckets (minutes)", [5, 15, 30, 60], va
 @st.cache_data(ttl=15, show_spinner=False)
 def load(url: str, f: analytics.Filters, minutes: int, hashtags: tuple[str, ...]):
     with db.reading(url) as session:
-        return (analytics.totals(session, f), analytics.by_session(session, f), analytics.volume(session, f, minutes),
-                analytics.sessions(session), analytics.reach(session, f), analytics.languages(session, f),
-                analytics.hashtags(session, list(hashtags), f))
+        return (
+            analytics.totals(session, f),
+            analytics.by_session(session, f),
+            analytics.volume(session, f, minutes),
+            analytics.sessions(session),
+            analytics.reach(session, f),
+            analytics.languages(session, f),
+            analytics.hashtags(session, list(hashtags), f),
+        )
 
 
-totals, by_session, volume, agenda, reach, languages, tags = load(settings.database_url(), f, minutes,
-                                                                  tuple(event.hashtags))
+totals, by_session, volume, agenda, reach, languages, tags = load(
+    settings.database_url(), f, minutes, tuple(event.hashtags)
+)
 
 columns = st.columns(4)
-for column, (label, key) in zip(columns, [("Collected posts", "posts"), ("Unique voices", "voices"),
-                                          ("Stakeholder groups heard", "groups"), ("Questions", "questions")]):
+for column, (label, key) in zip(
+    columns,
+    [
+        ("Collected posts", "posts"),
+        ("Unique voices", "voices"),
+        ("Stakeholder groups heard", "groups"),
+        ("Questions", "questions"),
+    ],
+):
     column.metric(label, f"{totals[key]:,}")
 
 widgets.chart(charts.participation_by_session(by_session), by_session.drop(columns=["id"]), "participation-by-session")
@@ -48,10 +62,18 @@ st.caption(f"Posts reporting impressions: {reach['posts reporting impressions']:
 left, right = st.columns(2)
 with left:
     # Codes with no language ("und", "zxx", …) share one name: one bar.
-    named = (languages.assign(language=languages["language"].map(display.language_name))
-             .groupby("language", as_index=False, sort=False)["posts"].sum().sort_values("posts", ascending=False))
-    widgets.chart(charts.ranked_bars(named, "language", "posts", "Languages", "Posts", "Language"),
-                  languages, "languages")
+    named = (
+        languages.assign(language=languages["language"].map(display.language_name))
+        .groupby("language", as_index=False, sort=False)["posts"]
+        .sum()
+        .sort_values("posts", ascending=False)
+    )
+    widgets.chart(
+        charts.ranked_bars(named, "language", "posts", "Languages", "Posts", "Language"), languages, "languages"
+    )
 with right:
-    widgets.chart(charts.ranked_bars(tags, "hashtag", "posts", "Hashtags used beside the event's", "Posts",
-                                     "Hashtag", "#E69F00"), tags, "hashtags")
+    widgets.chart(
+        charts.ranked_bars(tags, "hashtag", "posts", "Hashtags used beside the event's", "Posts", "Hashtag", "#E69F00"),
+        tags,
+        "hashtags",
+    )

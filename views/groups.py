@@ -20,18 +20,27 @@ f = widgets.filters(event)
 @st.cache_data(ttl=15, show_spinner=False)
 def load(url: str, f: analytics.Filters):
     with db.reading(url) as session:
-        return (analytics.by_group(session, f), analytics.top_contributors(session, f),
-                analytics.most_mentioned(session, f), analytics.coverage(session))
+        return (
+            analytics.by_group(session, f),
+            analytics.top_contributors(session, f),
+            analytics.most_mentioned(session, f),
+            analytics.coverage(session),
+        )
 
 
 by_group, contributors, mentioned, coverage = load(settings.database_url(), f)
-st.caption(f"{coverage['share']:.0%} of collected posts come from classified authors; the rest count as "
-           "General public / unclassified.")
+st.caption(
+    f"{coverage['share']:.0%} of collected posts come from classified authors; the rest count as "
+    "General public / unclassified."
+)
 widgets.chart(charts.participation_by_group(by_group), by_group.drop(columns=["colour"]), "participation-by-group")
 left, right = st.columns(2)
 with left:
     st.subheader("Top contributors")
     widgets.table(contributors, "top-contributors")
 with right:
-    widgets.chart(charts.ranked_bars(mentioned, "account", "mentions", "Most mentioned accounts", "Mentions",
-                                     "Account"), mentioned, "most-mentioned")
+    widgets.chart(
+        charts.ranked_bars(mentioned, "account", "mentions", "Most mentioned accounts", "Mentions", "Account"),
+        mentioned,
+        "most-mentioned",
+    )

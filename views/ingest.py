@@ -31,16 +31,28 @@ status, runs, rejected = load(settings.database_url())
 with db.reading() as session:
     age, quiet = live.freshness(session)
 columns = st.columns(5)
-for column, (label, key) in zip(columns, [("Collected posts", "posts"), ("Context posts", "context_posts"),
-                                          ("Authors", "authors"), ("Questions", "questions"),
-                                          ("Rejected records", "rejected")]):
+for column, (label, key) in zip(
+    columns,
+    [
+        ("Collected posts", "posts"),
+        ("Context posts", "context_posts"),
+        ("Authors", "authors"),
+        ("Questions", "questions"),
+        ("Rejected records", "rejected"),
+    ],
+):
     column.metric(label, f"{status[key]:,}")
 st.caption("Last write by the worker: " + ("never" if age is None else f"{age:,.0f} s ago"))
 
 st.subheader("Last run of each source")
 widgets.table(runs, "ingest-runs", empty="Nothing has been ingested yet.")
 st.subheader("Resume points")
-st.dataframe(pd.DataFrame([(k, v) for k, v in status["checkpoints"].items()], columns=["source", "position"])
-             .rename(columns=display.label), hide_index=True, key="checkpoints")
+st.dataframe(
+    pd.DataFrame([(k, v) for k, v in status["checkpoints"].items()], columns=["source", "position"]).rename(
+        columns=display.label
+    ),
+    hide_index=True,
+    key="checkpoints",
+)
 st.subheader("Rejected records (newest first)")
 widgets.table(rejected, "rejected-records", empty="No record has been rejected.")

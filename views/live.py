@@ -52,12 +52,24 @@ def board() -> None:
     right.text("Next: " + (describe(upcoming, zone) if upcoming else "no more sessions"))
     if figures:
         columns = st.columns(6)
-        for column, (label, key) in zip(columns, [("Posts", "posts"), ("Unique voices", "voices"),
-                                                  ("Groups heard", "groups"), ("Questions pending", "pending"),
-                                                  ("Approved", "approved"), ("Answered", "answered")]):
+        for column, (label, key) in zip(
+            columns,
+            [
+                ("Posts", "posts"),
+                ("Unique voices", "voices"),
+                ("Groups heard", "groups"),
+                ("Questions pending", "pending"),
+                ("Approved", "approved"),
+                ("Answered", "answered"),
+            ],
+        ):
             column.metric(label, f"{figures[key]:,}")
-    widgets.chart(charts.per_minute(minutes, agenda, zone, window_start, now), minutes, "live-per-minute",
-                  empty="No posts in the last two hours.")
+    widgets.chart(
+        charts.per_minute(minutes, agenda, zone, window_start, now),
+        minutes,
+        "live-per-minute",
+        empty="No posts in the last two hours.",
+    )
     st.subheader("Newest posts")
     newest["time"] = newest["time"].map(lambda t: to_local(t, zone).strftime("%H:%M:%S"))
     if newest.empty:

@@ -13,16 +13,21 @@ from engagement.ui.auth import require
 
 require("moderator")
 event = start()
-widgets.page_header("Sessions", event,
-                    notes=["The agenda is illustrative: modelled on the concept note, not the published programme."])
+widgets.page_header(
+    "Sessions", event, notes=["The agenda is illustrative: modelled on the concept note, not the published programme."]
+)
 f = widgets.filters(event)
 
 
 @st.cache_data(ttl=15, show_spinner=False)
 def load(url: str, f: analytics.Filters):
     with db.reading(url) as session:
-        return (analytics.by_session(session, f), analytics.session_by_group(session, f),
-                analytics.groups(session), analytics.most_retweeted(session, f))
+        return (
+            analytics.by_session(session, f),
+            analytics.session_by_group(session, f),
+            analytics.groups(session),
+            analytics.most_retweeted(session, f),
+        )
 
 
 by_session, heat, groups, shared = load(settings.database_url(), f)

@@ -27,10 +27,15 @@ f = widgets.filters(event, period="all")
 notice_area, headline_area = st.container(), st.container()
 
 left, right = st.columns(2)
-names = left.toggle("Include participants' names and affiliations", value=False, key="summary-names",
-                    help="Left out by default. Tokens and hashes never leave the database.")
-upload = right.file_uploader("Registrations per group (CSV: group,registered), for the voice gap",
-                             type=["csv"], key="summary-registrations")
+names = left.toggle(
+    "Include participants' names and affiliations",
+    value=False,
+    key="summary-names",
+    help="Left out by default. Tokens and hashes never leave the database.",
+)
+upload = right.file_uploader(
+    "Registrations per group (CSV: group,registered), for the voice gap", type=["csv"], key="summary-registrations"
+)
 
 
 @st.cache_data(ttl=60, show_spinner="Computing the summary…")
@@ -40,8 +45,7 @@ def load(url: str, f, names: bool, registrations: bytes | None):
         source = Path(tempfile.mkdtemp(prefix="registrations-")) / "registrations.csv"
         source.write_bytes(registrations)
     with db.reading_together(url, report.THREADS) as sessions:
-        return report.build(sessions, event, f, names=names, registrations=source,
-                            question_limit=report.PAGE_QUESTIONS)
+        return report.build(sessions, event, f, names=names, registrations=source, question_limit=report.PAGE_QUESTIONS)
 
 
 def complete():
@@ -64,20 +68,37 @@ with headline_area:
     st.subheader("Headline figures")
     figures = list(summary.headline.items())
     for start_at in range(0, len(figures), 6):
-        for column, (label, value) in zip(st.columns(6), figures[start_at:start_at + 6]):
+        for column, (label, value) in zip(st.columns(6), figures[start_at : start_at + 6]):
             column.metric(label.capitalize(), f"{value:,}" if isinstance(value, int) else str(value))
     if summary.under_heard:
         st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))
 
 downloads = st.columns(4)
 # Each file is made when its button is clicked, not on every run of the page.
-downloads[0].download_button("Report (HTML)", lambda: report.render(complete()), "report.html", "text/html",
-                             key="summary-html", icon=":material/description:")
-downloads[1].download_button("Workbook (XLSX)", lambda: xlsx_bytes(complete()), "report.xlsx",
-                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                             key="summary-xlsx", icon=":material/table:")
-downloads[2].download_button("Tables (CSV, zip)", lambda: csv_zip(complete()), "report-csv.zip", "application/zip",
-                             key="summary-csv", icon=":material/folder_zip:")
+downloads[0].download_button(
+    "Report (HTML)",
+    lambda: report.render(complete()),
+    "report.html",
+    "text/html",
+    key="summary-html",
+    icon=":material/description:",
+)
+downloads[1].download_button(
+    "Workbook (XLSX)",
+    lambda: xlsx_bytes(complete()),
+    "report.xlsx",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    key="summary-xlsx",
+    icon=":material/table:",
+)
+downloads[2].download_button(
+    "Tables (CSV, zip)",
+    lambda: csv_zip(complete()),
+    "report-csv.zip",
+    "application/zip",
+    key="summary-csv",
+    icon=":material/folder_zip:",
+)
 if downloads[3].button("Prepare a PDF", key="summary-pdf", icon=":material/picture_as_pdf:"):
     folder = Path(tempfile.mkdtemp(prefix="report-"))
     page = folder / "report.html"
@@ -88,8 +109,13 @@ if downloads[3].button("Prepare a PDF", key="summary-pdf", icon=":material/pictu
         st.session_state.pop("summary-pdf-bytes", None)
         downloads[3].error(str(problem))
 if "summary-pdf-bytes" in st.session_state:
-    downloads[3].download_button("Download the PDF", st.session_state["summary-pdf-bytes"], "report.pdf",
-                                 "application/pdf", key="summary-pdf-download")
+    downloads[3].download_button(
+        "Download the PDF",
+        st.session_state["summary-pdf-bytes"],
+        "report.pdf",
+        "application/pdf",
+        key="summary-pdf-download",
+    )
 
 for name in ORDER:
     if name not in summary.tables and name not in summary.notes:
@@ -98,10 +124,16 @@ for name in ORDER:
     if name in summary.notes:
         st.caption(summary.notes[name])
     if name == "Published questions" and summary.published_questions is not None:
-        st.caption(f"The {len(summary.tables[name]):,} most voted of {summary.published_questions:,} published "
-                   "questions; the downloads above list them all.")
+        st.caption(
+            f"The {len(summary.tables[name]):,} most voted of {summary.published_questions:,} published "
+            "questions; the downloads above list them all."
+        )
     if name in summary.figures and name in summary.tables and not summary.tables[name].empty:
         st.plotly_chart(summary.figures[name], config={"displayModeBar": False}, key=f"summary-chart-{file_stem(name)}")
     if name in summary.tables:
-        widgets.table(summary.tables[name], f"summary-{file_stem(name)}", empty="Nothing to show for these filters.",
-                      link_column="link" if "link" in summary.tables[name].columns else None)
+        widgets.table(
+            summary.tables[name],
+            f"summary-{file_stem(name)}",
+            empty="Nothing to show for these filters.",
+            link_column="link" if "link" in summary.tables[name].columns else None,
+        )

@@ -94,14 +94,23 @@ def _sum(column):
 
 
 def groups(session: Session) -> pd.DataFrame:
-    rows = session.execute(select(StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.colour,
-                                  StakeholderGroup.display_order).order_by(StakeholderGroup.display_order))
+    rows = session.execute(
+        select(
+            StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.colour, StakeholderGroup.display_order
+        ).order_by(StakeholderGroup.display_order)
+    )
     return _frame(rows, ["key", "label", "colour", "order"])
 
 
 def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
-    query = select(AgendaSession.id, AgendaSession.key, AgendaSession.title, AgendaSession.kind,
-                   AgendaSession.starts_at, AgendaSession.ends_at).order_by(AgendaSession.starts_at, AgendaSession.key)
+    query = select(
+        AgendaSession.id,
+        AgendaSession.key,
+        AgendaSession.title,
+        AgendaSession.kind,
+        AgendaSession.starts_at,
+        AgendaSession.ends_at,
+    ).order_by(AgendaSession.starts_at, AgendaSession.key)
     if not include_breaks:
         query = query.where(AgendaSession.kind != SessionKind.break_)
     return _frame(session.execute(query), ["id", "key", "title", "kind", "starts_at", "ends_at"])
@@ -124,8 +133,14 @@ def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
     rows = facts.by_author(f)
     posts = session.scalar(select(_sum(_counted(session, f, rows).c.posts)))
     voices = session.scalar(_voices(rows))
-    heard = session.scalar(select(func.count(distinct(Author.group_key))).where(
-        Author.group_key != "public", Author.id.in_(select(rows.c.author_id)))) or 0
+    heard = (
+        session.scalar(
+            select(func.count(distinct(Author.group_key))).where(
+                Author.group_key != "public", Author.id.in_(select(rows.c.author_id))
+            )
+        )
+        or 0
+    )
     questions = session.scalar(select(func.count()).select_from(Question).where(*f.questions())) or 0
     return {"posts": posts, "voices": voices, "groups": heard, "questions": questions}
 
@@ -135,10 +150,17 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
     rows = facts.by_author(f)
     voices = dict(session.execute(_voices(rows, rows.c.session_id)).all())
     counted = _counted(session, f, rows)
-    posts = {sid: (n, voices.get(sid, 0)) for sid, n in session.execute(
-        select(counted.c.session_id, _sum(counted.c.posts)).group_by(counted.c.session_id))}
-    questions = dict(session.execute(select(Question.session_id, func.count()).where(*f.questions())
-                                     .group_by(Question.session_id)).all())
+    posts = {
+        sid: (n, voices.get(sid, 0))
+        for sid, n in session.execute(
+            select(counted.c.session_id, _sum(counted.c.posts)).group_by(counted.c.session_id)
+        )
+    }
+    questions = dict(
+        session.execute(
+            select(Question.session_id, func.count()).where(*f.questions()).group_by(Question.session_id)
+        ).all()
+    )
     table = []
     for item in sessions(session).itertuples():
         if f.sessions is not None and item.id not in f.sessions:
@@ -153,30 +175,43 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     per_author = _per_author(f)
-    counts = {key: (n, a) for key, n, a in session.execute(
-        select(Author.group_key, _sum(per_author.c.n), func.count()).join(per_author, per_author.c.author_id == Author.id)
-        .group_by(Author.group_key))}
-    questions = dict(session.execute(select(Question.group_key, func.count()).where(*f.questions())
-                                     .group_by(Question.group_key)).all())
-    rows = [(g.key, g.label, g.colour, *counts.get(g.key, (0, 0)), questions.get(g.key, 0))
-            for g in groups(session).itertuples()]
+    counts = {
+        key: (n, a)
+        for key, n, a in session.execute(
+            select(Author.group_key, _sum(per_author.c.n), func.count())
+            .join(per_author, per_author.c.author_id == Author.id)
+            .group_by(Author.group_key)
+        )
+    }
+    questions = dict(
+        session.execute(
+            select(Question.group_key, func.count()).where(*f.questions()).group_by(Question.group_key)
+        ).all()
+    )
+    rows = [
+        (g.key, g.label, g.colour, *counts.get(g.key, (0, 0)), questions.get(g.key, 0))
+        for g in groups(session).itertuples()
+    ]
     return pd.DataFrame(rows, columns=["key", "group", "colour", "posts", "authors", "questions"])
 
 
 def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
     per_author = _per_author(f, by=("session_id",))
-    counts = session.execute(select(per_author.c.session_id, Author.group_key, _sum(per_author.c.n))
-                             .join(per_author, per_author.c.author_id == Author.id)
-                             .group_by(per_author.c.session_id, Author.group_key)).all()
+    counts = session.execute(
+        select(per_author.c.session_id, Author.group_key, _sum(per_author.c.n))
+        .join(per_author, per_author.c.author_id == Author.id)
+        .group_by(per_author.c.session_id, Author.group_key)
+    ).all()
     titles = {row.id: row.title for row in sessions(session).itertuples()}
     titles[BETWEEN] = BETWEEN_SESSIONS
     taxonomy = groups(session)
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
     # Agenda order, then the taxonomy's (posts between sessions last): the same order from every plan.
     agenda, order = {sid: n for n, sid in enumerate(titles)}, dict(zip(taxonomy["key"], taxonomy["order"]))
-    counts = sorted(counts, key=lambda r: (r[0] == BETWEEN, agenda.get(r[0], len(agenda)), order.get(r[1], 0),
-                                           str(r[1])))
+    counts = sorted(
+        counts, key=lambda r: (r[0] == BETWEEN, agenda.get(r[0], len(agenda)), order.get(r[1], 0), str(r[1]))
+    )
     rows = [(titles.get(sid, BETWEEN_SESSIONS), labels.get(key, key), n) for sid, key, n in counts]
     return pd.DataFrame(rows, columns=["session", "group", "posts"])
 
@@ -185,8 +220,9 @@ def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFram
     """Posts per time bucket and kind (bucket start in UTC)."""
     quarters = minutes % rollups.QUARTER == 0 and rollups.volume(f) is not None
     rows = facts.by_time(session, f) if quarters else facts.by_minute(session, f)
-    rows = session.execute(select(rows.c.minute, rows.c.kind, _sum(rows.c.posts))
-                           .group_by(rows.c.minute, rows.c.kind)).all()
+    rows = session.execute(
+        select(rows.c.minute, rows.c.kind, _sum(rows.c.posts)).group_by(rows.c.minute, rows.c.kind)
+    ).all()
     frame = _frame(rows, ["minute", "kind", "posts"])
     if frame.empty:
         return pd.DataFrame(columns=["time", "kind", "posts"])
@@ -200,18 +236,31 @@ def peak_minute(session: Session, f: Filters = ALL) -> tuple[int, int] | None:
     """The busiest minute (whole minutes since 1970, UTC) and its posts; the earliest of a tie."""
     per_minute = facts.by_minute(session, f)
     posts = _sum(per_minute.c.posts)
-    peak = session.execute(select(per_minute.c.minute, posts).group_by(per_minute.c.minute)
-                           .order_by(posts.desc(), per_minute.c.minute).limit(1)).first()
+    peak = session.execute(
+        select(per_minute.c.minute, posts)
+        .group_by(per_minute.c.minute)
+        .order_by(posts.desc(), per_minute.c.minute)
+        .limit(1)
+    ).first()
     return None if peak is None else (int(peak[0]), int(peak[1]))
 
 
 def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
     per_author = _per_author(f, sums=("retweets", "likes"))
-    rows = session.execute(select(Author.handle, Author.display_name, StakeholderGroup.label, per_author.c.n,
-                                  per_author.c.retweets, per_author.c.likes)
-                           .join(per_author, per_author.c.author_id == Author.id)
-                           .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
-                           .order_by(per_author.c.n.desc(), Author.handle).limit(limit)).all()
+    rows = session.execute(
+        select(
+            Author.handle,
+            Author.display_name,
+            StakeholderGroup.label,
+            per_author.c.n,
+            per_author.c.retweets,
+            per_author.c.likes,
+        )
+        .join(per_author, per_author.c.author_id == Author.id)
+        .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
+        .order_by(per_author.c.n.desc(), Author.handle)
+        .limit(limit)
+    ).all()
     return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
 
 
@@ -232,11 +281,20 @@ def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.Da
     order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
     # The top posts' ids first (from the covering index), then their text: sorting whole rows would
     # read every post's text.
-    top = (select(Post.id).where(Post.author_id.is_not(None), *f.posts(), Post.kind != "retweet").order_by(*order)
-           .limit(limit).subquery())
-    rows = session.execute(select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
-                           .select_from(Post).join(top, top.c.id == Post.id).join(Author, Author.id == Post.author_id)
-                           .order_by(*order)).all()
+    top = (
+        select(Post.id)
+        .where(Post.author_id.is_not(None), *f.posts(), Post.kind != "retweet")
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
+        .select_from(Post)
+        .join(top, top.c.id == Post.id)
+        .join(Author, Author.id == Post.author_id)
+        .order_by(*order)
+    ).all()
     frame = _frame(rows, ["retweets", "likes", "handle", "text", "id"])
     frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
     return frame.drop(columns=["id"])
@@ -245,8 +303,9 @@ def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.Da
 def languages(session: Session, f: Filters = ALL) -> pd.DataFrame:
     rows = facts.by_time(session, f)
     posts = _sum(rows.c.posts)
-    found = session.execute(select(rows.c.language, posts).group_by(rows.c.language)
-                            .order_by(posts.desc(), rows.c.language)).all()
+    found = session.execute(
+        select(rows.c.language, posts).group_by(rows.c.language).order_by(posts.desc(), rows.c.language)
+    ).all()
     return _frame([(language or "und", n) for language, n in found], ["language", "posts"])
 
 
@@ -262,9 +321,9 @@ def hashtags(session: Session, event_tags: list[str], f: Filters = ALL, limit: i
 REACH_DEFINITIONS = {
     "unique contributors": "Accounts with at least one collected post.",
     "potential reach": "The sum of the followers of the unique contributors: how many accounts could have seen "
-                       "at least one post. An upper bound; audiences overlap.",
+    "at least one post. An upper bound; audiences overlap.",
     "potential impressions": "The sum, over every post, of its author's followers: how many times posts could "
-                             "have appeared in timelines. An upper bound.",
+    "have appeared in timelines. An upper bound.",
     "impressions": "The X API's own count (impression_count), summed over the posts that report it.",
 }
 
@@ -273,26 +332,37 @@ def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
     per_author = _per_author(f)
     contributors, potential_reach, potential_impressions = session.execute(
         select(func.count(), _sum(Author.followers), _sum(per_author.c.n * Author.followers))
-        .select_from(per_author).join(Author, Author.id == per_author.c.author_id)).one()
+        .select_from(per_author)
+        .join(Author, Author.id == per_author.c.author_id)
+    ).one()
     rows = facts.by_time(session, f)
     impressions, reporting = session.execute(select(_sum(rows.c.impressions), _sum(rows.c.reporting))).one()
-    return {"unique contributors": contributors, "potential reach": int(potential_reach),
-            "potential impressions": int(potential_impressions), "impressions": int(impressions),
-            "posts reporting impressions": reporting}
+    return {
+        "unique contributors": contributors,
+        "potential reach": int(potential_reach),
+        "potential impressions": int(potential_impressions),
+        "impressions": int(impressions),
+        "posts reporting impressions": reporting,
+    }
 
 
 def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Who mentions, replies to, quotes and retweets whom, group to group: (from, to, kind, count)."""
     rows = facts.links(f)
     n = _sum(rows.c.posts)
-    found = session.execute(select(rows.c.source_group, rows.c.target_group, rows.c.link, n)
-                            .group_by(rows.c.source_group, rows.c.target_group, rows.c.link).having(n > 0)
-                            .order_by(rows.c.link, rows.c.source_group, rows.c.target_group)).all()
+    found = session.execute(
+        select(rows.c.source_group, rows.c.target_group, rows.c.link, n)
+        .group_by(rows.c.source_group, rows.c.target_group, rows.c.link)
+        .having(n > 0)
+        .order_by(rows.c.link, rows.c.source_group, rows.c.target_group)
+    ).all()
     taxonomy = groups(session)
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
     # '' is an author with no group, as the rollup keeps it.
-    named = [(labels.get(a or None, a or None), labels.get(b or None, b or None), kind, int(count))
-             for a, b, kind, count in found]
+    named = [
+        (labels.get(a or None, a or None), labels.get(b or None, b or None), kind, int(count))
+        for a, b, kind, count in found
+    ]
     return pd.DataFrame(named, columns=["from", "to", "kind", "count"])
 
 
@@ -300,11 +370,18 @@ def coverage(session: Session) -> dict[str, float | int]:
     """Share of collected posts whose author is classified (moderator, directory or rule)."""
     rows = facts.by_author(ALL)
     total = session.scalar(select(_sum(_counted(session, ALL, rows).c.posts)))
-    classified = session.scalar(select(_sum(rows.c.posts)).where(rows.c.author_id.in_(
-        select(Author.id).where(Author.group_source != GroupSource.unclassified))))
+    classified = session.scalar(
+        select(_sum(rows.c.posts)).where(
+            rows.c.author_id.in_(select(Author.id).where(Author.group_source != GroupSource.unclassified))
+        )
+    )
     by_source = dict(session.execute(select(Author.group_source, func.count()).group_by(Author.group_source)).all())
-    return {"posts": total, "classified_posts": classified, "share": classified / total if total else 0.0,
-            **{f"authors_{k}": by_source.get(k, 0) for k in ("moderator", "directory", "rule", "unclassified")}}
+    return {
+        "posts": total,
+        "classified_posts": classified,
+        "share": classified / total if total else 0.0,
+        **{f"authors_{k}": by_source.get(k, 0) for k in ("moderator", "directory", "rule", "unclassified")},
+    }
 
 
 def filter_options(session: Session) -> dict[str, list]:
@@ -312,8 +389,13 @@ def filter_options(session: Session) -> dict[str, list]:
     where the rollup answers)."""
     rows = facts.by_time(session, ALL)
     posts = _sum(rows.c.posts)
-    langs = [language for language, in session.execute(select(rows.c.language).group_by(rows.c.language)
-                                                       .order_by(posts.desc(), rows.c.language)) if language]
+    langs = [
+        language
+        for (language,) in session.execute(
+            select(rows.c.language).group_by(rows.c.language).order_by(posts.desc(), rows.c.language)
+        )
+        if language
+    ]
     first, last = session.execute(select(func.min(rows.c.minute), func.max(rows.c.minute))).one()
     first, last = (None if m is None else EPOCH + timedelta(minutes=int(m)) for m in (first, last))
     return {"languages": langs, "kinds": ["original", "retweet", "reply", "quote"], "first": first, "last": last}

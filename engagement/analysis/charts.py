@@ -27,22 +27,44 @@ def esc(values) -> list[str]:
 def participation_by_session(frame: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
     for column, name in (("posts", "Posts"), ("authors", "Unique authors"), ("questions", "Questions")):
-        figure.add_bar(x=frame[column], y=esc(frame["session"]), name=name, orientation="h",
-                       marker_color=MEASURE_COLOURS[column])
-    figure.update_layout(title="Participation by session", barmode="group", height=140 + 55 * len(frame),
-                         xaxis_title="Count", yaxis_title="Session", yaxis={"autorange": "reversed"}, **LAYOUT)
+        figure.add_bar(
+            x=frame[column], y=esc(frame["session"]), name=name, orientation="h", marker_color=MEASURE_COLOURS[column]
+        )
+    figure.update_layout(
+        title="Participation by session",
+        barmode="group",
+        height=140 + 55 * len(frame),
+        xaxis_title="Count",
+        yaxis_title="Session",
+        yaxis={"autorange": "reversed"},
+        **LAYOUT,
+    )
     return figure
 
 
 def participation_by_group(frame: pd.DataFrame) -> go.Figure:
     figure = go.Figure()
-    figure.add_bar(x=frame["posts"], y=esc(frame["group"]), orientation="h", name="Posts",
-                   marker_color=list(frame["colour"]))
-    figure.add_bar(x=frame["authors"], y=esc(frame["group"]), orientation="h", name="Unique authors",
-                   marker_color=list(frame["colour"]), marker_pattern_shape="/", opacity=0.7)
-    figure.update_layout(title="Participation by stakeholder group", barmode="group", height=140 + 40 * len(frame),
-                         xaxis_title="Count", yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"},
-                         **LAYOUT)
+    figure.add_bar(
+        x=frame["posts"], y=esc(frame["group"]), orientation="h", name="Posts", marker_color=list(frame["colour"])
+    )
+    figure.add_bar(
+        x=frame["authors"],
+        y=esc(frame["group"]),
+        orientation="h",
+        name="Unique authors",
+        marker_color=list(frame["colour"]),
+        marker_pattern_shape="/",
+        opacity=0.7,
+    )
+    figure.update_layout(
+        title="Participation by stakeholder group",
+        barmode="group",
+        height=140 + 40 * len(frame),
+        xaxis_title="Count",
+        yaxis_title="Stakeholder group",
+        yaxis={"autorange": "reversed"},
+        **LAYOUT,
+    )
     return figure
 
 
@@ -51,17 +73,37 @@ def session_group_heatmap(frame: pd.DataFrame, session_order: list[str], group_o
     rows = [s for s in session_order if s in table.index]
     columns = [g for g in group_order if g in table.columns]
     table = table.reindex(index=rows, columns=columns, fill_value=0)
-    figure = go.Figure(go.Heatmap(z=table.values, x=esc(table.columns), y=esc(table.index), colorscale="Blues",
-                                  colorbar={"title": "Posts"}, hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>"))
-    figure.update_layout(title="Posts by session and stakeholder group", xaxis_title="Stakeholder group",
-                         yaxis_title="Session", yaxis={"autorange": "reversed"}, height=200 + 40 * len(rows), **LAYOUT)
+    figure = go.Figure(
+        go.Heatmap(
+            z=table.values,
+            x=esc(table.columns),
+            y=esc(table.index),
+            colorscale="Blues",
+            colorbar={"title": "Posts"},
+            hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title="Posts by session and stakeholder group",
+        xaxis_title="Stakeholder group",
+        yaxis_title="Session",
+        yaxis={"autorange": "reversed"},
+        height=200 + 40 * len(rows),
+        **LAYOUT,
+    )
     return figure
 
 
 def add_session_bands(figure: go.Figure, sessions: pd.DataFrame, zone: str) -> None:
     for index, item in enumerate(sessions.itertuples()):
-        figure.add_vrect(x0=to_local(item.starts_at, zone), x1=to_local(item.ends_at, zone),
-                         fillcolor="#DDDDDD" if index % 2 else "#EEEEEE", opacity=0.5, layer="below", line_width=0)
+        figure.add_vrect(
+            x0=to_local(item.starts_at, zone),
+            x1=to_local(item.ends_at, zone),
+            fillcolor="#DDDDDD" if index % 2 else "#EEEEEE",
+            opacity=0.5,
+            layer="below",
+            line_width=0,
+        )
 
 
 def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, minutes: int) -> go.Figure:
@@ -71,8 +113,14 @@ def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, min
         times = [to_local(t.to_pydatetime(), zone) for t in part["time"]]
         figure.add_bar(x=times, y=part["posts"], name=KIND_NAMES[kind], marker_color=colour)
     add_session_bands(figure, sessions, zone)
-    figure.update_layout(title=f"Posts per {minutes} minutes by kind (grey bands: sessions)", barmode="stack",
-                         xaxis_title=f"Time ({zone})", yaxis_title="Posts", height=420, **LAYOUT)
+    figure.update_layout(
+        title=f"Posts per {minutes} minutes by kind (grey bands: sessions)",
+        barmode="stack",
+        xaxis_title=f"Time ({zone})",
+        yaxis_title="Posts",
+        height=420,
+        **LAYOUT,
+    )
     return figure
 
 
@@ -81,21 +129,39 @@ def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=Non
     if start is not None and end is not None:
         sessions = sessions[(sessions["ends_at"] > start) & (sessions["starts_at"] < end)]
     figure = go.Figure()
-    figure.add_bar(x=[to_local(t.to_pydatetime(), zone) for t in frame["time"]], y=frame["posts"], name="Posts",
-                   marker_color=KIND_COLOURS["original"])
+    figure.add_bar(
+        x=[to_local(t.to_pydatetime(), zone) for t in frame["time"]],
+        y=frame["posts"],
+        name="Posts",
+        marker_color=KIND_COLOURS["original"],
+    )
     add_session_bands(figure, sessions, zone)
-    figure.update_layout(title="Posts per minute (grey bands: sessions)", xaxis_title=f"Time ({zone})",
-                         yaxis_title="Posts", height=320, showlegend=False, **LAYOUT)
+    figure.update_layout(
+        title="Posts per minute (grey bands: sessions)",
+        xaxis_title=f"Time ({zone})",
+        yaxis_title="Posts",
+        height=320,
+        showlegend=False,
+        **LAYOUT,
+    )
     if start is not None and end is not None:
         figure.update_xaxes(range=[to_local(start, zone), to_local(end, zone)])
     return figure
 
 
-def ranked_bars(frame: pd.DataFrame, label: str, value: str, title: str, x_title: str, y_title: str,
-                colour: str = "#0072B2") -> go.Figure:
+def ranked_bars(
+    frame: pd.DataFrame, label: str, value: str, title: str, x_title: str, y_title: str, colour: str = "#0072B2"
+) -> go.Figure:
     figure = go.Figure(go.Bar(x=frame[value], y=esc(frame[label]), orientation="h", marker_color=colour))
-    figure.update_layout(title=title, xaxis_title=x_title, yaxis_title=y_title, yaxis={"autorange": "reversed"},
-                         height=140 + 28 * len(frame), showlegend=False, **LAYOUT)
+    figure.update_layout(
+        title=title,
+        xaxis_title=x_title,
+        yaxis_title=y_title,
+        yaxis={"autorange": "reversed"},
+        height=140 + 28 * len(frame),
+        showlegend=False,
+        **LAYOUT,
+    )
     return figure
 
 
@@ -103,18 +169,32 @@ def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.
     table = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
     present = [g for g in group_order if g in table.index or g in table.columns]
     table = table.reindex(index=present, columns=present, fill_value=0)
-    figure = go.Figure(go.Heatmap(z=table.values, x=esc(table.columns), y=esc(table.index), colorscale="Oranges",
-                                  colorbar={"title": "Interactions"},
-                                  hovertemplate="%{y} → %{x}: %{z}<extra></extra>"))
-    figure.update_layout(title=title, xaxis_title="To (group of the account mentioned, replied to, quoted or "
-                                                  "retweeted)", yaxis_title="From (group of the author)",
-                         yaxis={"autorange": "reversed"}, height=260 + 32 * len(present), **LAYOUT)
+    figure = go.Figure(
+        go.Heatmap(
+            z=table.values,
+            x=esc(table.columns),
+            y=esc(table.index),
+            colorscale="Oranges",
+            colorbar={"title": "Interactions"},
+            hovertemplate="%{y} → %{x}: %{z}<extra></extra>",
+        )
+    )
+    figure.update_layout(
+        title=title,
+        xaxis_title="To (group of the account mentioned, replied to, quoted or retweeted)",
+        yaxis_title="From (group of the author)",
+        yaxis={"autorange": "reversed"},
+        height=260 + 32 * len(present),
+        **LAYOUT,
+    )
     return figure
 
 
-HEARD_MEASURES = (("submitted_share", "Share of questions submitted", "#BBBBBB"),
-                  ("approved_share", "Share of questions approved", "#0072B2"),
-                  ("answered_share", "Share of questions answered", "#009E73"))
+HEARD_MEASURES = (
+    ("submitted_share", "Share of questions submitted", "#BBBBBB"),
+    ("approved_share", "Share of questions approved", "#0072B2"),
+    ("answered_share", "Share of questions answered", "#009E73"),
+)
 
 
 def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by stakeholder group") -> go.Figure:
@@ -122,23 +202,51 @@ def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by st
     shown = frame[frame["submitted"] > 0]
     figure = go.Figure()
     for column, name, colour in HEARD_MEASURES:
-        figure.add_bar(x=shown[column], y=esc(shown["label"]), name=name, orientation="h", marker_color=colour,
-                       hovertemplate="%{y}: %{x:.0%}<extra></extra>")
-    figure.update_layout(title=title, barmode="group", height=160 + 60 * len(shown), xaxis_title="Share",
-                         xaxis_tickformat=".0%", yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"},
-                         **LAYOUT)
+        figure.add_bar(
+            x=shown[column],
+            y=esc(shown["label"]),
+            name=name,
+            orientation="h",
+            marker_color=colour,
+            hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+        )
+    figure.update_layout(
+        title=title,
+        barmode="group",
+        height=160 + 60 * len(shown),
+        xaxis_title="Share",
+        xaxis_tickformat=".0%",
+        yaxis_title="Stakeholder group",
+        yaxis={"autorange": "reversed"},
+        **LAYOUT,
+    )
     return figure
 
 
 def voice_gap(frame: pd.DataFrame) -> go.Figure:
     """Per registered group: its share of registrations, of posts and of questions."""
     figure = go.Figure()
-    for column, name, colour in (("registered share", "Share of registered participants", "#BBBBBB"),
-                                 ("posts share", "Share of posts", "#0072B2"),
-                                 ("questions share", "Share of questions", "#009E73")):
-        figure.add_bar(x=frame[column], y=esc(frame["group"]), name=name, orientation="h", marker_color=colour,
-                       hovertemplate="%{y}: %{x:.0%}<extra></extra>")
-    figure.update_layout(title="Voice gap: contributions beside registrations", barmode="group",
-                         height=160 + 60 * len(frame), xaxis_title="Share", xaxis_tickformat=".0%",
-                         yaxis_title="Stakeholder group", yaxis={"autorange": "reversed"}, **LAYOUT)
+    for column, name, colour in (
+        ("registered share", "Share of registered participants", "#BBBBBB"),
+        ("posts share", "Share of posts", "#0072B2"),
+        ("questions share", "Share of questions", "#009E73"),
+    ):
+        figure.add_bar(
+            x=frame[column],
+            y=esc(frame["group"]),
+            name=name,
+            orientation="h",
+            marker_color=colour,
+            hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+        )
+    figure.update_layout(
+        title="Voice gap: contributions beside registrations",
+        barmode="group",
+        height=160 + 60 * len(frame),
+        xaxis_title="Share",
+        xaxis_tickformat=".0%",
+        yaxis_title="Stakeholder group",
+        yaxis={"autorange": "reversed"},
+        **LAYOUT,
+    )
     return figure

@@ -36,43 +36,135 @@ NO_LANGUAGE = frozenset({"", "und", "zxx", "mul", "qam", "qct", "qht", "qme", "q
 # Column name (as the core's frames have it) → what people read.
 LABELS = {
     # agenda and sessions
-    "id": "ID", "key": "Key", "session_key": "Session key", "session": "Session", "title": "Title",
-    "kind": "Kind", "starts_at": "Starts", "ends_at": "Ends", "start": "Starts", "end": "Ends", "room": "Room",
-    "hashtags": "Hashtags", "illustrative": "Illustrative",
+    "id": "ID",
+    "key": "Key",
+    "session_key": "Session key",
+    "session": "Session",
+    "title": "Title",
+    "kind": "Kind",
+    "starts_at": "Starts",
+    "ends_at": "Ends",
+    "start": "Starts",
+    "end": "Ends",
+    "room": "Room",
+    "hashtags": "Hashtags",
+    "illustrative": "Illustrative",
     # stakeholder groups
-    "group": "Stakeholder group", "label": "Label", "description": "Description", "colour": "Colour",
-    "order": "Order", "display_order": "Order",
+    "group": "Stakeholder group",
+    "label": "Label",
+    "description": "Description",
+    "colour": "Colour",
+    "order": "Order",
+    "display_order": "Order",
     # posts and accounts
-    "posts": "Posts", "authors": "Unique authors", "questions": "Questions", "time": "Time", "handle": "Account",
-    "name": "Name", "bio": "Bio", "text": "Post", "link": "Link", "retweets": "Retweets", "likes": "Likes",
-    "retweets received": "Retweets received", "account": "Account", "mentions": "Mentions",
-    "language": "Language", "hashtag": "Hashtag", "organisation": "Organisation", "decided by": "Group decided by",
-    "note": "Note", "from": "From group", "to": "To group", "count": "Count",
+    "posts": "Posts",
+    "authors": "Unique authors",
+    "questions": "Questions",
+    "time": "Time",
+    "handle": "Account",
+    "name": "Name",
+    "bio": "Bio",
+    "text": "Post",
+    "link": "Link",
+    "retweets": "Retweets",
+    "likes": "Likes",
+    "retweets received": "Retweets received",
+    "account": "Account",
+    "mentions": "Mentions",
+    "language": "Language",
+    "hashtag": "Hashtag",
+    "organisation": "Organisation",
+    "decided by": "Group decided by",
+    "note": "Note",
+    "from": "From group",
+    "to": "To group",
+    "count": "Count",
     # questions and moderation
-    "question": "Question", "original_text": "Original text", "status": "Status", "votes": "Votes",
-    "affiliation": "Affiliation", "flagged": "Held by the blocklist", "dismiss_reason": "Dismissal reason",
-    "merged_into": "Merged into", "asked at": "Asked at", "asked_at": "Asked at", "answered_at": "Answered at",
-    "at": "Time", "moderator": "Moderator", "action": "Action", "reason": "Reason", "before": "Before",
-    "after": "After", "submitted": "Submitted", "approved": "Approved", "published": "Published",
-    "answered": "Answered", "dismissed": "Dismissed", "published, not answered": "Published, not answered",
-    "answered share": "Answered share", "submitted_share": "Share of submitted", "approved_share": "Share of approved",
+    "question": "Question",
+    "original_text": "Original text",
+    "status": "Status",
+    "votes": "Votes",
+    "affiliation": "Affiliation",
+    "flagged": "Held by the blocklist",
+    "dismiss_reason": "Dismissal reason",
+    "merged_into": "Merged into",
+    "asked at": "Asked at",
+    "asked_at": "Asked at",
+    "answered_at": "Answered at",
+    "at": "Time",
+    "moderator": "Moderator",
+    "action": "Action",
+    "reason": "Reason",
+    "before": "Before",
+    "after": "After",
+    "submitted": "Submitted",
+    "approved": "Approved",
+    "published": "Published",
+    "answered": "Answered",
+    "dismissed": "Dismissed",
+    "published, not answered": "Published, not answered",
+    "answered share": "Answered share",
+    "submitted_share": "Share of submitted",
+    "approved_share": "Share of approved",
     "answered_share": "Share of answered",
     # the report
-    "figure": "Figure", "value": "Value", "item": "Item", "caveat": "Caveat", "contributions": "Contributions",
-    "registered": "Registered", "registered share": "Share of registrations", "posts share": "Share of posts",
-    "questions share": "Share of questions", "posts ratio": "Posts ratio", "questions ratio": "Questions ratio",
-    "under-heard": "Under-heard", "groups under-heard": "Groups under-heard",
+    "figure": "Figure",
+    "value": "Value",
+    "item": "Item",
+    "caveat": "Caveat",
+    "contributions": "Contributions",
+    "registered": "Registered",
+    "registered share": "Share of registrations",
+    "posts share": "Share of posts",
+    "questions share": "Share of questions",
+    "posts ratio": "Posts ratio",
+    "questions ratio": "Questions ratio",
+    "under-heard": "Under-heard",
+    "groups under-heard": "Groups under-heard",
     "under-heard groups": "Under-heard groups",
     # ingest
-    "source": "Source", "command": "Command", "started": "Started", "ended": "Ended", "counts": "Counts",
-    "last error": "Last error", "location": "Location", "record (start)": "Record (start)", "kept at": "Kept at",
+    "source": "Source",
+    "command": "Command",
+    "started": "Started",
+    "ended": "Ended",
+    "counts": "Counts",
+    "last error": "Last error",
+    "location": "Location",
+    "record (start)": "Record (start)",
+    "kept at": "Kept at",
     "position": "Position",
 }
 # Columns that hold times (as datetimes, or as text the core has already formatted).
-TIME_COLUMNS = frozenset({"starts_at", "ends_at", "start", "end", "time", "at", "asked at", "asked_at",
-                          "answered_at", "started", "ended", "kept at"})
-LONG_TEXT = frozenset({"text", "question", "original_text", "bio", "before", "after", "record (start)", "value",
-                       "description", "last error"})
+TIME_COLUMNS = frozenset(
+    {
+        "starts_at",
+        "ends_at",
+        "start",
+        "end",
+        "time",
+        "at",
+        "asked at",
+        "asked_at",
+        "answered_at",
+        "started",
+        "ended",
+        "kept at",
+    }
+)
+LONG_TEXT = frozenset(
+    {
+        "text",
+        "question",
+        "original_text",
+        "bio",
+        "before",
+        "after",
+        "record (start)",
+        "value",
+        "description",
+        "last error",
+    }
+)
 
 
 def label(column: str) -> str:
@@ -192,7 +284,12 @@ def for_export(frame: pd.DataFrame, zone: str, times: str = "text") -> pd.DataFr
         if is_time(out[column]):
             local = local_times(out[column], zone)
             if times == "text":
-                local = local.map(lambda v: v.strftime(EXPORT_TIME) if isinstance(v, datetime) and pd.notna(v)
-                                  else ("" if v is None or v is pd.NaT else v)).astype(object)
+                local = local.map(
+                    lambda v: (
+                        v.strftime(EXPORT_TIME)
+                        if isinstance(v, datetime) and pd.notna(v)
+                        else ("" if v is None or v is pd.NaT else v)
+                    )
+                ).astype(object)
             out[column] = local
     return out.rename(columns=lambda c: export_label(c, zone))

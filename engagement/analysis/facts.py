@@ -48,11 +48,25 @@ def by_author(f):
     """session_id, author_id, kind, language, posts, retweets (received), likes."""
     table = rollups.authors(f)
     if table is not None:
-        return (select(table.session_id, table.author_id, table.kind, table.language, table.posts, table.retweets,
-                       table.likes).where(*rollups.where(table, f)).subquery("facts"))
-    return _posts((_session_of_post(), scanned(Post.author_id).label("author_id"), scanned(Post.kind).label("kind"),
-                   _language_of_post(), literal(1).label("posts"), scanned(Post.retweets).label("retweets"),
-                   scanned(Post.likes).label("likes")), f).subquery("facts")
+        return (
+            select(
+                table.session_id, table.author_id, table.kind, table.language, table.posts, table.retweets, table.likes
+            )
+            .where(*rollups.where(table, f))
+            .subquery("facts")
+        )
+    return _posts(
+        (
+            _session_of_post(),
+            scanned(Post.author_id).label("author_id"),
+            scanned(Post.kind).label("kind"),
+            _language_of_post(),
+            literal(1).label("posts"),
+            scanned(Post.retweets).label("retweets"),
+            scanned(Post.likes).label("likes"),
+        ),
+        f,
+    ).subquery("facts")
 
 
 def by_time(session: Session, f):
@@ -60,36 +74,67 @@ def by_time(session: Session, f):
     (posts that report impressions)."""
     table = rollups.volume(f)
     if table is not None:
-        return (select(table.session_id, table.kind, table.language, table.minute, table.posts, table.impressions,
-                       table.reporting).where(*rollups.where(table, f)).subquery("facts"))
+        return (
+            select(
+                table.session_id,
+                table.kind,
+                table.language,
+                table.minute,
+                table.posts,
+                table.impressions,
+                table.reporting,
+            )
+            .where(*rollups.where(table, f))
+            .subquery("facts")
+        )
     impressions = scanned(Post.impressions)
-    return _posts((_session_of_post(), scanned(Post.kind).label("kind"), _language_of_post(),
-                   minute(session, Post.created_at).label("minute"), literal(1).label("posts"),
-                   func.coalesce(impressions, 0).label("impressions"),
-                   case((impressions.is_(None), 0), else_=1).label("reporting")), f).subquery("facts")
+    return _posts(
+        (
+            _session_of_post(),
+            scanned(Post.kind).label("kind"),
+            _language_of_post(),
+            minute(session, Post.created_at).label("minute"),
+            literal(1).label("posts"),
+            func.coalesce(impressions, 0).label("impressions"),
+            case((impressions.is_(None), 0), else_=1).label("reporting"),
+        ),
+        f,
+    ).subquery("facts")
 
 
 def by_minute(session: Session, f):
     """session_id, kind, language, minute, posts: per minute."""
     table = rollups.by_minute(f)
     if table is not None:
-        return (select(table.session_id, table.kind, table.language, table.minute, table.posts)
-                .where(*rollups.where(table, f)).subquery("facts"))
-    return _posts((_session_of_post(), scanned(Post.kind).label("kind"), _language_of_post(),
-                   minute(session, Post.created_at).label("minute"), literal(1).label("posts")), f).subquery("facts")
+        return (
+            select(table.session_id, table.kind, table.language, table.minute, table.posts)
+            .where(*rollups.where(table, f))
+            .subquery("facts")
+        )
+    return _posts(
+        (
+            _session_of_post(),
+            scanned(Post.kind).label("kind"),
+            _language_of_post(),
+            minute(session, Post.created_at).label("minute"),
+            literal(1).label("posts"),
+        ),
+        f,
+    ).subquery("facts")
 
 
 def of_entities(kind: str, f):
     """value, posts: the hashtags or mentions (``kind``) of the filtered posts."""
     table = rollups.entities(f)
     if table is not None:
-        return (select(table.value, table.posts).where(table.entity == kind, *rollups.where(table, f))
-                .subquery("facts"))
+        return select(table.value, table.posts).where(table.entity == kind, *rollups.where(table, f)).subquery("facts")
     # The posts from the covering index, each one's entities found by its id (the entity table's
     # primary key covers the rest).
-    return (_posts((scanned(PostEntity.value).label("value"), literal(1).label("posts")), f)
-            .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == kind))
-            .subquery("facts"))
+    return (
+        _posts((scanned(PostEntity.value).label("value"), literal(1).label("posts")), f)
+        .join(PostEntity, and_(PostEntity.post_id == scanned(Post.id), scanned(PostEntity.kind) == kind))
+        .subquery("facts")
+    )
 
 
 def links(f):
@@ -97,30 +142,59 @@ def links(f):
     (group keys, '' for none), as the link rollup counts them (revision 0009)."""
     table = rollups.links(f)
     if table is not None:
-        return (select(table.source_group, table.target_group, table.link, table.posts)
-                .where(*rollups.where(table, f)).subquery("facts"))
+        return (
+            select(table.source_group, table.target_group, table.link, table.posts)
+            .where(*rollups.where(table, f))
+            .subquery("facts")
+        )
     source, author, target, target_author = aliased(Post), aliased(Author), aliased(Post), aliased(Author)
     source_group = func.coalesce(author.group_key, "").label("source_group")
     # From the covering index of the posts, as every aggregate here (see covering.py).
-    references = (select(source_group, func.coalesce(target_author.group_key, "").label("target_group"),
-                         scanned(source.kind).label("link"), literal(1).label("posts")).select_from(source)
-                  .join(author, author.id == scanned(source.author_id))
-                  .join(target, and_(target.platform == scanned(source.platform),
-                                     target.platform_id == scanned(source.referenced_platform_id)))
-                  .join(target_author, target_author.id == target.author_id)
-                  .where(*f.posts(source), scanned(source.kind) != "original"))
+    references = (
+        select(
+            source_group,
+            func.coalesce(target_author.group_key, "").label("target_group"),
+            scanned(source.kind).label("link"),
+            literal(1).label("posts"),
+        )
+        .select_from(source)
+        .join(author, author.id == scanned(source.author_id))
+        .join(
+            target,
+            and_(
+                target.platform == scanned(source.platform),
+                target.platform_id == scanned(source.referenced_platform_id),
+            ),
+        )
+        .join(target_author, target_author.id == target.author_id)
+        .where(*f.posts(source), scanned(source.kind) != "original")
+    )
     # Mentions counted per (source group, handle) first, then each handle given to the first author
     # who had it, as in the rollup: joining a million mentions to the authors row by row took minutes.
-    per_handle = (select(source_group, PostEntity.value.label("handle"),
-                         func.count().label("posts")).select_from(source)
-                  .join(author, author.id == scanned(source.author_id))
-                  .join(PostEntity, and_(PostEntity.post_id == scanned(source.id),
-                                         scanned(PostEntity.kind) == "mention"))
-                  .where(*f.posts(source)).group_by(source_group, PostEntity.value).subquery("per_handle"))
-    holders = (select(func.lower(Author.handle).label("handle"), func.min(Author.id).label("id"))
-               .where(Author.handle.is_not(None)).group_by(func.lower(Author.handle)).subquery("holders"))
+    per_handle = (
+        select(source_group, PostEntity.value.label("handle"), func.count().label("posts"))
+        .select_from(source)
+        .join(author, author.id == scanned(source.author_id))
+        .join(PostEntity, and_(PostEntity.post_id == scanned(source.id), scanned(PostEntity.kind) == "mention"))
+        .where(*f.posts(source))
+        .group_by(source_group, PostEntity.value)
+        .subquery("per_handle")
+    )
+    holders = (
+        select(func.lower(Author.handle).label("handle"), func.min(Author.id).label("id"))
+        .where(Author.handle.is_not(None))
+        .group_by(func.lower(Author.handle))
+        .subquery("holders")
+    )
     named = aliased(Author)
-    mentions = (select(per_handle.c.source_group, func.coalesce(named.group_key, "").label("target_group"),
-                       literal("mention").label("link"), per_handle.c.posts)
-                .join(holders, holders.c.handle == per_handle.c.handle).join(named, named.id == holders.c.id))
+    mentions = (
+        select(
+            per_handle.c.source_group,
+            func.coalesce(named.group_key, "").label("target_group"),
+            literal("mention").label("link"),
+            per_handle.c.posts,
+        )
+        .join(holders, holders.c.handle == per_handle.c.handle)
+        .join(named, named.id == holders.c.id)
+    )
     return union_all(references, mentions).subquery("facts")

@@ -12,7 +12,16 @@ from sqlmodel import Session
 from engagement.analysis import facts
 
 from engagement.storage import flags
-from engagement.storage.models import AgendaSession, Author, IngestCheckpoint, IngestRun, Post, Question, SessionKind, Setting
+from engagement.storage.models import (
+    AgendaSession,
+    Author,
+    IngestCheckpoint,
+    IngestRun,
+    Post,
+    Question,
+    SessionKind,
+    Setting,
+)
 from engagement.timeutil import to_utc, utcnow
 
 QUIET_AFTER = timedelta(minutes=2)  # the freshness badge turns to a warning after this long without data
@@ -34,30 +43,62 @@ def _session(row) -> SessionNow:
 
 def now_and_next(session: Session, now: datetime) -> tuple[SessionNow | None, SessionNow | None]:
     """The session running at ``now`` (the latest started, breaks included) and the next to start."""
-    running = session.execute(select(AgendaSession).where(AgendaSession.starts_at <= now, AgendaSession.ends_at > now)
-                              .order_by(AgendaSession.kind == SessionKind.break_, AgendaSession.starts_at.desc())
-                              .limit(1)).scalars().first()
-    upcoming = session.execute(select(AgendaSession).where(AgendaSession.starts_at > now)
-                               .order_by(AgendaSession.starts_at, AgendaSession.key).limit(1)).scalars().first()
+    running = (
+        session.execute(
+            select(AgendaSession)
+            .where(AgendaSession.starts_at <= now, AgendaSession.ends_at > now)
+            .order_by(AgendaSession.kind == SessionKind.break_, AgendaSession.starts_at.desc())
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
+    upcoming = (
+        session.execute(
+            select(AgendaSession)
+            .where(AgendaSession.starts_at > now)
+            .order_by(AgendaSession.starts_at, AgendaSession.key)
+            .limit(1)
+        )
+        .scalars()
+        .first()
+    )
     return (_session(running) if running else None), (_session(upcoming) if upcoming else None)
 
 
 def session_figures(session: Session, session_id: int, until: datetime) -> dict[str, int]:
     posts, voices, heard = session.execute(
-        select(func.count(), func.count(distinct(Post.author_id)),
-               func.count(distinct(Author.group_key)).filter(Author.group_key != "public"))
-        .select_from(Post).join(Author, Author.id == Post.author_id)
-        .where(Post.collected.is_(True), Post.session_id == session_id, Post.created_at <= until)).one()
-    states = dict(session.execute(select(Question.status, func.count()).where(Question.session_id == session_id)
-                                  .group_by(Question.status)).all())
-    return {"posts": posts, "voices": voices, "groups": heard, "pending": states.get("pending", 0),
-            "approved": states.get("approved", 0) + states.get("on_screen", 0), "answered": states.get("answered", 0)}
+        select(
+            func.count(),
+            func.count(distinct(Post.author_id)),
+            func.count(distinct(Author.group_key)).filter(Author.group_key != "public"),
+        )
+        .select_from(Post)
+        .join(Author, Author.id == Post.author_id)
+        .where(Post.collected.is_(True), Post.session_id == session_id, Post.created_at <= until)
+    ).one()
+    states = dict(
+        session.execute(
+            select(Question.status, func.count()).where(Question.session_id == session_id).group_by(Question.status)
+        ).all()
+    )
+    return {
+        "posts": posts,
+        "voices": voices,
+        "groups": heard,
+        "pending": states.get("pending", 0),
+        "approved": states.get("approved", 0) + states.get("on_screen", 0),
+        "answered": states.get("answered", 0),
+    }
 
 
 def per_minute(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
     minute = facts.minute(session, Post.created_at).label("minute")
-    rows = session.execute(select(minute, func.count()).where(Post.collected.is_(True), Post.created_at >= start,
-                                                              Post.created_at <= end).group_by(minute)).all()
+    rows = session.execute(
+        select(minute, func.count())
+        .where(Post.collected.is_(True), Post.created_at >= start, Post.created_at <= end)
+        .group_by(minute)
+    ).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["minute", "posts"])
     frame["time"] = pd.to_datetime(frame["minute"].astype("int64") * 60, unit="s", utc=True)
     return frame[["time", "posts"]]
@@ -68,10 +109,12 @@ def last_write(session: Session) -> datetime | None:
 
     Each is read through a key or an index, never a scan of the posts.
     """
-    moments = [session.scalar(select(Post.first_seen).order_by(Post.id.desc()).limit(1)),
-               session.scalar(select(func.max(IngestCheckpoint.updated_at))),
-               session.scalar(select(IngestRun.ended_at).order_by(IngestRun.id.desc()).limit(1)),
-               session.scalar(select(Setting.updated_at).where(Setting.key == flags.REPLAY_CLOCK))]
+    moments = [
+        session.scalar(select(Post.first_seen).order_by(Post.id.desc()).limit(1)),
+        session.scalar(select(func.max(IngestCheckpoint.updated_at))),
+        session.scalar(select(IngestRun.ended_at).order_by(IngestRun.id.desc()).limit(1)),
+        session.scalar(select(Setting.updated_at).where(Setting.key == flags.REPLAY_CLOCK)),
+    ]
     moments = [to_utc(m) for m in moments if m is not None]
     return max(moments) if moments else None
 

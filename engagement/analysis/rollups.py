@@ -84,6 +84,7 @@ def where(table, f) -> list:
 # 0010, whose copies stay as they were), for the posts a batch inserted. In the statements,
 # ``{chosen}`` follows a post id to select the batch's posts and ``{others}`` to leave them out.
 
+
 def _bucket(dialect: str, minutes: int, row: str = "post") -> str:
     if dialect == "sqlite":
         return f"(CAST(strftime('%s', {row}.created_at) AS INTEGER) / {minutes * 60} * {minutes})"
@@ -96,8 +97,10 @@ def _add_statements(dialect: str) -> list[str]:
     dimensions = "coalesce(post.session_id, 0), post.kind, coalesce(post.language, '')"
     keys, per_minute = f"{dimensions}, {_bucket(dialect, QUARTER)}", f"{dimensions}, {_bucket(dialect, 1)}"
     counted = "post.collected AND post.author_id IS NOT NULL AND post.id {chosen}"
-    authors = (f"coalesce(post.session_id, 0), post.author_id, post.kind, coalesce(post.language, ''), "
-               f"{_bucket(dialect, HOUR)}")
+    authors = (
+        f"coalesce(post.session_id, 0), post.author_id, post.kind, coalesce(post.language, ''), "
+        f"{_bucket(dialect, HOUR)}"
+    )
     return [
         f"""INSERT INTO rollup_volume (session_id, kind, language, minute, posts, impressions, reporting)
         SELECT {keys}, count(*), coalesce(sum(post.impressions), 0), count(post.impressions)
@@ -128,15 +131,17 @@ LINK_KEYS = "source_group, target_group, link, session_id, kind, language, minut
 
 
 def _link_columns(dialect: str, link: str, target: str) -> str:
-    return (f"coalesce(a.group_key, '') AS source_group, coalesce({target}.group_key, '') AS target_group, "
-            f"{link} AS link, coalesce(p.session_id, 0) AS session_id, p.kind AS kind, "
-            f"coalesce(p.language, '') AS language, {_bucket(dialect, QUARTER, 'p')} AS minute")
+    return (
+        f"coalesce(a.group_key, '') AS source_group, coalesce({target}.group_key, '') AS target_group, "
+        f"{link} AS link, coalesce(p.session_id, 0) AS session_id, p.kind AS kind, "
+        f"coalesce(p.language, '') AS language, {_bucket(dialect, QUARTER, 'p')} AS minute"
+    )
 
 
 def _references(dialect: str, condition: str) -> str:
     """Retweets, replies and quotes (``p``) of stored posts (``t``) with known authors."""
     platform = "+p.platform" if dialect == "sqlite" else "(p.platform || '')"  # as in revision 0009
-    return f"""SELECT {_link_columns(dialect, 'p.kind', 'ta')}
+    return f"""SELECT {_link_columns(dialect, "p.kind", "ta")}
         FROM post AS p JOIN author AS a ON a.id = p.author_id
         JOIN post AS t ON t.platform = {platform} AND t.platform_id = p.referenced_platform_id
         JOIN author AS ta ON ta.id = t.author_id
@@ -147,7 +152,7 @@ def _mentions(dialect: str, condition: str) -> str:
     """Mentions (``e``) by collected posts (``p``) of a handle an author has (the first such author)."""
     # As in revision 0009: terms no index can use, for the plans that use the right indexes.
     value, kind = ("+e.value", "+e.kind") if dialect == "sqlite" else ("e.value", "(e.kind || '')")
-    return f"""SELECT {_link_columns(dialect, "'mention'", 'ma')}
+    return f"""SELECT {_link_columns(dialect, "'mention'", "ma")}
         FROM post_entity AS e JOIN post AS p ON p.id = e.post_id JOIN author AS a ON a.id = p.author_id
         JOIN author AS ma ON ma.id = (SELECT min(b.id) FROM author AS b WHERE lower(b.handle) = {value})
         WHERE {kind} = 'mention' AND p.collected AND {condition}"""
@@ -161,8 +166,11 @@ def _add_links(rows: list[str]) -> str:
 
 def _links_statements(dialect: str) -> list[str]:
     """The links of the posts ``{chosen}``, and the references to them from posts stored before."""
-    return [_add_links([_references(dialect, "p.id {chosen}")]), _add_links([_mentions(dialect, "e.post_id {chosen}")]),
-            _add_links([_references(dialect, "t.id {chosen} AND p.id {others}")])]
+    return [
+        _add_links([_references(dialect, "p.id {chosen}")]),
+        _add_links([_mentions(dialect, "e.post_id {chosen}")]),
+        _add_links([_references(dialect, "t.id {chosen} AND p.id {others}")]),
+    ]
 
 
 def _chosen(session: Session, statement: str, ids: list[int]) -> None:
@@ -171,8 +179,11 @@ def _chosen(session: Session, statement: str, ids: list[int]) -> None:
     low, high = min(ids), max(ids)
     if session.get_bind().dialect.name != "sqlite":
         # NOT IN a subquery is hashed; <> ALL compares each row with every id.
-        chosen, others, values = ("= ANY(CAST(:ids AS BIGINT[]))", "NOT IN (SELECT unnest(CAST(:ids AS BIGINT[])))",
-                                  {"ids": list(ids)})
+        chosen, others, values = (
+            "= ANY(CAST(:ids AS BIGINT[]))",
+            "NOT IN (SELECT unnest(CAST(:ids AS BIGINT[])))",
+            {"ids": list(ids)},
+        )
     elif high - low + 1 == len(ids):
         # A run of ids, as a SQLite writer gives them (it holds the whole database meanwhile).
         chosen, others, values = "BETWEEN :low AND :high", "NOT BETWEEN :low AND :high", {"low": low, "high": high}

@@ -54,8 +54,13 @@ class ImportSummary:
     store: StoreCounts = field(default_factory=StoreCounts)
 
     def as_dict(self) -> dict[str, int]:
-        return {"lines": self.lines, "skipped_lines": self.skipped_lines, **self.store.as_dict(),
-                "rejected": self.rejected, "api_errors": self.api_errors}
+        return {
+            "lines": self.lines,
+            "skipped_lines": self.skipped_lines,
+            **self.store.as_dict(),
+            "rejected": self.rejected,
+            "api_errors": self.api_errors,
+        }
 
 
 def _open(path: Path):
@@ -190,8 +195,7 @@ class Shaper:
             _remember(self.seen, f"post:{post.current_id}", self._digest(post.raw), self.REMEMBERED)
 
 
-def prepared_lines(path: Path, resume_after: int, attributor: Attributor,
-                   dialect: str) -> Iterator[list[PreparedLine]]:
+def prepared_lines(path: Path, resume_after: int, attributor: Attributor, dialect: str) -> Iterator[list[PreparedLine]]:
     """The file's lines after ``resume_after``, parsed and shaped, a chunk at a time."""
     shaper = Shaper(attributor, dialect)
     with few_collections():
@@ -205,9 +209,15 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
     prepared = []
     for number, line in chunk:
         if isinstance(line, Overlong):
-            prepared.append(PreparedLine(number, line.size, raw=line.head + b"...",
-                                         reason=f"the line has {line.size:,} bytes; lines over "
-                                                f"{MAX_LINE_BYTES >> 20} MiB are not read (a corrupt file?)"))
+            prepared.append(
+                PreparedLine(
+                    number,
+                    line.size,
+                    raw=line.head + b"...",
+                    reason=f"the line has {line.size:,} bytes; lines over "
+                    f"{MAX_LINE_BYTES >> 20} MiB are not read (a corrupt file?)",
+                )
+            )
             continue
         if not line.strip():
             prepared.append(PreparedLine(number, len(line)))
@@ -224,8 +234,14 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
     return prepared
 
 
-def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], None] | None = None,
-                batch_posts: int = BATCH_POSTS, should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
+def import_file(
+    path: Path,
+    *,
+    url: str | None = None,
+    on_line: Callable[[int], None] | None = None,
+    batch_posts: int = BATCH_POSTS,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> ImportSummary:
     path = Path(path)
     summary = ImportSummary()
     resume_key = f"jsonl:{path.resolve()}"
@@ -259,8 +275,16 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
                     group[1].extend(item.batch.users)
             for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
                 group_posts, group_users = by_time[retrieved]
-                counts.add(store_posts(session, group_posts, group_users, classifier=classifier,
-                                       attributor=attributor, metrics_at=retrieved))
+                counts.add(
+                    store_posts(
+                        session,
+                        group_posts,
+                        group_users,
+                        classifier=classifier,
+                        attributor=attributor,
+                        metrics_at=retrieved,
+                    )
+                )
             for item in batch:
                 where = f"{path.name}:{item.number}"
                 if item.reason is not None:
@@ -283,8 +307,11 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
         pending, pending_posts = [], 0
 
     # A large file is parsed in a process of its own while this one writes (see readahead).
-    reading = (readahead(prepared_lines, path, resume_after, attributor, dialect)
-               if path.stat().st_size >= READAHEAD_BYTES else prepared_lines(path, resume_after, attributor, dialect))
+    reading = (
+        readahead(prepared_lines, path, resume_after, attributor, dialect)
+        if path.stat().st_size >= READAHEAD_BYTES
+        else prepared_lines(path, resume_after, attributor, dialect)
+    )
     summary.skipped_lines = resume_after  # committed by the earlier run
 
     last_line, stopped = resume_after, False
@@ -300,8 +327,12 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
                 if item.batch is not None:
                     summary.api_errors += len(item.batch.api_errors)
                     for api_error in item.batch.api_errors:
-                        log.warning("%s:%d: the API reported: %s", path.name, item.number,
-                                    api_error.get("detail") or api_error.get("title") or api_error)
+                        log.warning(
+                            "%s:%d: the API reported: %s",
+                            path.name,
+                            item.number,
+                            api_error.get("detail") or api_error.get("title") or api_error,
+                        )
                     pending_posts += len(item.batch.posts) + 1
                 pending.append(item)
                 if pending_posts >= batch_posts:
@@ -313,8 +344,13 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
                 flush(last_line, done=True)
         except BaseException as error:
             with db.writing(url) as session:
-                runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                                summary.as_dict(), repr(error))
+                runs.finish_run(
+                    session,
+                    run_id,
+                    "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                    summary.as_dict(),
+                    repr(error),
+                )
             raise
         finally:
             reading.close()  # ends the reading process at once, whatever happened
@@ -324,8 +360,13 @@ def import_file(path: Path, *, url: str | None = None, on_line: Callable[[int], 
     return summary
 
 
-def import_files(paths: list[Path], *, url: str | None = None, progress: bool | None = None,
-                 should_stop: Callable[[], bool] = lambda: False) -> ImportSummary:
+def import_files(
+    paths: list[Path],
+    *,
+    url: str | None = None,
+    progress: bool | None = None,
+    should_stop: Callable[[], bool] = lambda: False,
+) -> ImportSummary:
     """Import several files; a progress bar on a terminal."""
     total = ImportSummary()
     progress = sys.stderr.isatty() if progress is None else progress
@@ -334,8 +375,9 @@ def import_files(paths: list[Path], *, url: str | None = None, progress: bool | 
         if progress:
             from tqdm import tqdm
 
-            bar = tqdm(total=Path(path).stat().st_size, unit="B", unit_scale=True, desc=Path(path).name,
-                       file=sys.stderr)
+            bar = tqdm(
+                total=Path(path).stat().st_size, unit="B", unit_scale=True, desc=Path(path).name, file=sys.stderr
+            )
         try:
             summary = import_file(Path(path), url=url, on_line=bar.update if bar else None, should_stop=should_stop)
         finally:

@@ -91,7 +91,9 @@ def parse_row(row: dict[str, str], sessions: dict, groups: dict, zone: str, orig
         created_at = to_utc(datetime.fromisoformat(created.replace("Z", "+00:00")), zone) if created else None
     except ValueError:
         raise RowError(f"created_at {created!r} is not an ISO 8601 date and time") from None
-    external = get("id") or hashlib.sha1("\x1f".join([session_ref, text, created, get("name")]).encode()).hexdigest()[:20]
+    external = (
+        get("id") or hashlib.sha1("\x1f".join([session_ref, text, created, get("name")]).encode()).hexdigest()[:20]
+    )
     return {
         "session_id": sessions[session_ref],
         "text": text,
@@ -122,10 +124,20 @@ SLIDO_COLUMNS = {
     "id": ("id", "question id"),
 }
 SLIDO_STATUS = {
-    "incoming": "pending", "in review": "pending", "review": "pending", "pending": "pending",
-    "live": "approved", "published": "approved", "approved": "approved", "starred": "approved",
-    "highlighted": "on_screen", "answered": "answered", "archived": "archived",
-    "dismissed": "dismissed", "deleted": "dismissed", "rejected": "dismissed",
+    "incoming": "pending",
+    "in review": "pending",
+    "review": "pending",
+    "pending": "pending",
+    "live": "approved",
+    "published": "approved",
+    "approved": "approved",
+    "starred": "approved",
+    "highlighted": "on_screen",
+    "answered": "answered",
+    "archived": "archived",
+    "dismissed": "dismissed",
+    "deleted": "dismissed",
+    "rejected": "dismissed",
 }
 YES = {"yes", "y", "true", "1", "x"}
 
@@ -151,22 +163,32 @@ def from_slido(row: dict[str, str], default_session: str | None) -> dict[str, st
         status = "answered"
     elif pick("archived").lower() in YES:
         status = "archived"
-    return {"id": pick("id"), "session": pick("session") or default_session or "", "question": pick("question"),
-            "name": pick("name"), "votes": pick("votes") or "0", "status": status or pick("status"),
-            "created_at": created, "language": pick("language")}
+    return {
+        "id": pick("id"),
+        "session": pick("session") or default_session or "",
+        "question": pick("question"),
+        "name": pick("name"),
+        "votes": pick("votes") or "0",
+        "status": status or pick("status"),
+        "created_at": created,
+        "language": pick("language"),
+    }
 
 
 def _moderated(session: Session) -> set[int]:
     """Questions moderators acted on or participants voted for in the app: read once per import."""
-    return set(session.scalars(select(ModerationAction.question_id).distinct())) | \
-        set(session.scalars(select(Vote.question_id).distinct()))
+    return set(session.scalars(select(ModerationAction.question_id).distinct())) | set(
+        session.scalars(select(Vote.question_id).distinct())
+    )
 
 
 def _existing(session: Session, external_ids: list[str]) -> dict[str, Question]:
     found = {}
     for start in range(0, len(external_ids), 500):
-        chunk = external_ids[start:start + 500]
-        found.update((q.external_id, q) for q in session.scalars(select(Question).where(Question.external_id.in_(chunk))))
+        chunk = external_ids[start : start + 500]
+        found.update(
+            (q.external_id, q) for q in session.scalars(select(Question).where(Question.external_id.in_(chunk)))
+        )
     return found
 
 
@@ -204,8 +226,11 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
             # Moderators' decisions and votes cast in the app outlive a re-import of the file.
             for field in ("status", "text", "votes"):
                 values.pop(field, None)
-        changed = {k: v for k, v in values.items() if getattr(existing, k) != v
-                   and not (k == "created_at" and to_utc(existing.created_at) == v)}
+        changed = {
+            k: v
+            for k, v in values.items()
+            if getattr(existing, k) != v and not (k == "created_at" and to_utc(existing.created_at) == v)
+        }
         if changed:
             for key, value in changed.items():
                 setattr(existing, key, value)
@@ -236,8 +261,10 @@ def read_rows(path: Path, default_session: str | None = None):
         own = is_own_format(headers)
         lowered = {h.lower() for h in headers}
         if not own and not any(name in lowered for name in SLIDO_COLUMNS["question"]):
-            raise RowError(f"{path.name}:1: no question column: expected our columns (session, question) "
-                           "or a Slido export (Question, Author, Likes, Date, …)")
+            raise RowError(
+                f"{path.name}:1: no question column: expected our columns (session, question) "
+                "or a Slido export (Question, Author, Likes, Date, …)"
+            )
         if not own and default_session is None and not any(n in lowered for n in SLIDO_COLUMNS["session"]):
             raise RowError(f"{path.name}:1: this export names no session: give one with --session KEY")
         while True:
@@ -247,19 +274,28 @@ def read_rows(path: Path, default_session: str | None = None):
                 return
             except csv.Error as error:
                 where = f"{path.name}:{reader.line_num + 1}"  # the reader counts the line only once it is parsed
-                yield where, RowError(f"the CSV cannot be read here: {error}", "(the reader gives no text for this line)")
+                yield (
+                    where,
+                    RowError(f"the CSV cannot be read here: {error}", "(the reader gives no text for this line)"),
+                )
                 continue
             where = f"{path.name}:{reader.line_num}"
             if reader.line_num in overlong:
                 line = overlong.pop(reader.line_num)
-                yield where, RowError(f"the line has {line.size:,} characters; a question row has at most "
-                                      f"{MAX_LINE_CHARS:,}", f"{line.head}… (the rest not kept)")
+                yield (
+                    where,
+                    RowError(
+                        f"the line has {line.size:,} characters; a question row has at most {MAX_LINE_CHARS:,}",
+                        f"{line.head}… (the rest not kept)",
+                    ),
+                )
                 continue
             yield where, (row if own else from_slido(row, default_session))
 
 
-def import_questions(path: Path, *, url: str | None = None, origin: str = "csv",
-                     session_key: str | None = None) -> QuestionImportSummary:
+def import_questions(
+    path: Path, *, url: str | None = None, origin: str = "csv", session_key: str | None = None
+) -> QuestionImportSummary:
     """Store a questions file in batches, each its own short transaction, so that participants'
     questions and votes are never kept waiting behind a large file. Rows are keyed by their id (or
     a hash of their content), so a run that is stopped part way is simply run again."""
@@ -270,6 +306,7 @@ def import_questions(path: Path, *, url: str | None = None, origin: str = "csv",
         run_id = runs.start_run(session, SOURCE, f"import-questions {path.name}")
     try:
         for batch in batched(read_rows(path, session_key), BATCH_ROWS):
+
             def write(batch=batch) -> QuestionImportSummary:
                 counts = QuestionImportSummary()
                 with db.writing(url) as session:

@@ -88,8 +88,7 @@ def readahead(function: Callable[..., Iterator[Any]], *args: Any, depth: int = 2
     the child is spawned, not forked, so it shares no locks or connections with this process)."""
     context = multiprocessing.get_context("spawn")
     channel = context.Queue(maxsize=depth)
-    child = context.Process(target=_run, args=(function, args, channel, os.getpid()), daemon=True,
-                            name="readahead")
+    child = context.Process(target=_run, args=(function, args, channel, os.getpid()), daemon=True, name="readahead")
     with _no_main_module():
         child.start()
     try:

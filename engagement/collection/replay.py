@@ -122,9 +122,18 @@ def store_questions(rows: list[tuple[str, dict]], zone: str, url: str | None = N
             store_rows(session, rows, origin="demo", zone=zone, summary=QuestionImportSummary())
 
 
-def replay(path: Path, *, speed: float = 60.0, start: datetime | None = None, skip_gaps: timedelta | None = None,
-           questions: Path | None = None, url: str | None = None, tick: float = 1.0,
-           should_stop: Callable[[], bool] = lambda: False, sleep: Callable[[float], None] = time.sleep) -> StoreCounts:
+def replay(
+    path: Path,
+    *,
+    speed: float = 60.0,
+    start: datetime | None = None,
+    skip_gaps: timedelta | None = None,
+    questions: Path | None = None,
+    url: str | None = None,
+    tick: float = 1.0,
+    should_stop: Callable[[], bool] = lambda: False,
+    sleep: Callable[[float], None] = time.sleep,
+) -> StoreCounts:
     """Store every post of ``path``, those after ``start`` paced at ``speed`` × real time.
 
     ``questions``: a questions CSV whose rows arrive by their ``created_at`` on the same clock.
@@ -143,8 +152,13 @@ def replay(path: Path, *, speed: float = 60.0, start: datetime | None = None, sk
     total.add(store_messages(messages[:position], url))
     asked_position = sum(1 for moment, _ in asked if moment <= clock)
     store_questions([row for _, row in asked[:asked_position]], zone, url)
-    log.info("replay: %d posts up to %s stored at once; %d to go at %gx", position, clock.isoformat(),
-             len(messages) - position, speed)
+    log.info(
+        "replay: %d posts up to %s stored at once; %d to go at %gx",
+        position,
+        clock.isoformat(),
+        len(messages) - position,
+        speed,
+    )
     with db.writing(url) as session:
         flags.set_replay_clock(session, clock)
     last = time.monotonic()
@@ -153,8 +167,10 @@ def replay(path: Path, *, speed: float = 60.0, start: datetime | None = None, sk
         now = time.monotonic()
         clock += timedelta(seconds=(now - last) * speed)
         last = now
-        upcoming = min([m.created_at for m in messages[position:position + 1]] +
-                       [moment for moment, _ in asked[asked_position:asked_position + 1]])
+        upcoming = min(
+            [m.created_at for m in messages[position : position + 1]]
+            + [moment for moment, _ in asked[asked_position : asked_position + 1]]
+        )
         if skip_gaps and upcoming - clock > skip_gaps:
             clock = upcoming
         end = position

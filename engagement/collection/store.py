@@ -37,15 +37,36 @@ from engagement.timeutil import to_utc, utcnow
 CHUNK = 500  # stays under SQLite's bound-parameter limit in IN (...) lists
 _CHUNK_IDS = bindparam("ids", expanding=True)  # one compiled statement for every chunk
 PROFILE_FIELDS = ("handle", "display_name", "bio", "location", "followers", "verified")
-CONTENT_FIELDS = ("current_id", "text", "language", "kind", "referenced", "referenced_platform_id",
-                  "in_reply_to_user_id", "conversation_id", "hashtags", "mentions", "urls", "media_count", "raw")
+CONTENT_FIELDS = (
+    "current_id",
+    "text",
+    "language",
+    "kind",
+    "referenced",
+    "referenced_platform_id",
+    "in_reply_to_user_id",
+    "conversation_id",
+    "hashtags",
+    "mentions",
+    "urls",
+    "media_count",
+    "raw",
+)
 METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
 JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
 # A new post's row: what follows from the record alone (``shape``), then what the database decides.
 SHAPED_COLUMNS = ("platform", "platform_id", "created_at", "collected", "session_id") + CONTENT_FIELDS + METRIC_FIELDS
 POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "metrics_at", "first_seen", "last_updated")
-AUTHOR_COLUMNS = ("platform", "platform_user_id", "group_key", "group_source", "organisation", "profile_known",
-                  "first_seen", "last_updated") + PROFILE_FIELDS
+AUTHOR_COLUMNS = (
+    "platform",
+    "platform_user_id",
+    "group_key",
+    "group_source",
+    "organisation",
+    "profile_known",
+    "first_seen",
+    "last_updated",
+) + PROFILE_FIELDS
 ENTITY_COLUMNS = ("post_id", "kind", "value")
 
 
@@ -56,7 +77,8 @@ def _insert_many(session: Session, table: str, columns: tuple[str, ...], rows: l
     connection = session.connection()
     marker = "?" if connection.dialect.paramstyle == "qmark" else "%s"
     connection.exec_driver_sql(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})", rows)
+        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join([marker] * len(columns))})", rows
+    )
 
 
 @dataclass
@@ -79,7 +101,7 @@ class StoreCounts:
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 def _json(value: Any) -> str:
@@ -107,10 +129,31 @@ def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, lis
     """A new post's row (``SHAPED_COLUMNS``, in that order) and its entities, from the record alone: an
     import does this in its reading process, so the writer only adds what the database knows."""
     r = record
-    row = (PLATFORM, r.platform_id, stamp(r.created_at), r.collected, attributor.attribute(r.created_at, r.hashtags),
-           r.current_id, r.text, r.language, r.kind, _json(r.referenced), r.referenced_platform_id,
-           r.in_reply_to_user_id, r.conversation_id, _json(r.hashtags), _json(r.mentions), _json(r.urls),
-           r.media_count, _json(r.raw), r.retweets, r.replies, r.likes, r.quotes, r.impressions)
+    row = (
+        PLATFORM,
+        r.platform_id,
+        stamp(r.created_at),
+        r.collected,
+        attributor.attribute(r.created_at, r.hashtags),
+        r.current_id,
+        r.text,
+        r.language,
+        r.kind,
+        _json(r.referenced),
+        r.referenced_platform_id,
+        r.in_reply_to_user_id,
+        r.conversation_id,
+        _json(r.hashtags),
+        _json(r.mentions),
+        _json(r.urls),
+        r.media_count,
+        _json(r.raw),
+        r.retweets,
+        r.replies,
+        r.likes,
+        r.quotes,
+        r.impressions,
+    )
     entities = {("hashtag", tag.lower()) for tag in r.hashtags} | {("mention", m.lower()) for m in r.mentions}
     return row, sorted(entities)
 
@@ -131,13 +174,19 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
     return merged
 
 
-def store_users(session: Session, users: Iterable[UserRecord], wanted_ids: set[str],
-                classifier: Classifier, counts: StoreCounts) -> dict[str, int]:
+def store_users(
+    session: Session, users: Iterable[UserRecord], wanted_ids: set[str], classifier: Classifier, counts: StoreCounts
+) -> dict[str, int]:
     """Upsert authors; returns platform user id → author.id for every id in ``users`` and ``wanted_ids``."""
     profiles = {u.platform_user_id: u for u in users}
     ids = sorted(set(profiles) | wanted_ids)
-    columns = (Author.id, Author.platform_user_id, Author.override_group_key, Author.override_organisation,
-               Author.profile_known) + tuple(getattr(Author, f) for f in PROFILE_FIELDS)
+    columns = (
+        Author.id,
+        Author.platform_user_id,
+        Author.override_group_key,
+        Author.override_organisation,
+        Author.profile_known,
+    ) + tuple(getattr(Author, f) for f in PROFILE_FIELDS)
     existing = {}
     statement = select(*columns).where(Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS))
     for chunk in _chunks(ids):
@@ -152,25 +201,35 @@ def store_users(session: Session, users: Iterable[UserRecord], wanted_ids: set[s
             continue
         values = {f: getattr(profile, f) if profile else None for f in PROFILE_FIELDS}
         result = classifier.classify(
-            handle=values["handle"], platform_user_id=user_id, display_name=values["display_name"],
-            bio=values["bio"], override_group_key=row.override_group_key if row else None,
-            override_organisation=row.override_organisation if row else None)
-        values.update(group_key=result.group_key, group_source=result.source, organisation=result.organisation,
-                      profile_known=profile is not None)
+            handle=values["handle"],
+            platform_user_id=user_id,
+            display_name=values["display_name"],
+            bio=values["bio"],
+            override_group_key=row.override_group_key if row else None,
+            override_organisation=row.override_organisation if row else None,
+        )
+        values.update(
+            group_key=result.group_key,
+            group_source=result.source,
+            organisation=result.organisation,
+            profile_known=profile is not None,
+        )
         if row is None:
             values.update(platform=PLATFORM, platform_user_id=user_id, first_seen=now_text, last_updated=now_text)
             new_rows.append(tuple(values[c] for c in AUTHOR_COLUMNS))
             counts.authors_new += 1
         else:
-            session.execute(update(Author.__table__).where(Author.__table__.c.id == row.id)
-                            .values(**values, last_updated=now))
+            session.execute(
+                update(Author.__table__).where(Author.__table__.c.id == row.id).values(**values, last_updated=now)
+            )
             counts.authors_updated += 1
     ids_by_user = {user_id: row.id for user_id, row in existing.items()}
     if new_rows:
         _insert_many(session, "author", AUTHOR_COLUMNS, new_rows)
         position = AUTHOR_COLUMNS.index("platform_user_id")
         statement = select(Author.platform_user_id, Author.id).where(
-            Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS))
+            Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS)
+        )
         for chunk in _chunks([r[position] for r in new_rows]):
             ids_by_user.update(session.execute(statement, {"ids": chunk}).all())
     return ids_by_user
@@ -201,19 +260,34 @@ def _metrics_newer(reading: datetime, stored: datetime | None) -> bool:
     return stored is None or to_utc(reading) >= to_utc(stored)
 
 
-EXISTING_COLUMNS = (Post.id, Post.platform_id, Post.current_id, Post.collected, Post.created_at, Post.metrics_at,
-                    Post.author_id) + tuple(getattr(Post, f) for f in METRIC_FIELDS)
+EXISTING_COLUMNS = (
+    Post.id,
+    Post.platform_id,
+    Post.current_id,
+    Post.collected,
+    Post.created_at,
+    Post.metrics_at,
+    Post.author_id,
+) + tuple(getattr(Post, f) for f in METRIC_FIELDS)
 
 
-def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable[UserRecord], *,
-                classifier: Classifier, attributor: Attributor, metrics_at: datetime | None = None) -> StoreCounts:
+def store_posts(
+    session: Session,
+    records: Iterable[PostRecord],
+    users: Iterable[UserRecord],
+    *,
+    classifier: Classifier,
+    attributor: Attributor,
+    metrics_at: datetime | None = None,
+) -> StoreCounts:
     """Upsert posts and their authors in the caller's transaction."""
     db.take_turns_counting(session)
     counts = StoreCounts()
     metrics_at = to_utc(metrics_at) if metrics_at else utcnow()
     posts = _merge_posts(records)
-    author_ids = store_users(session, users, {p.author_platform_id for p in posts.values() if p.author_platform_id},
-                             classifier, counts)
+    author_ids = store_users(
+        session, users, {p.author_platform_id for p in posts.values() if p.author_platform_id}, classifier, counts
+    )
 
     existing = {}
     statement = select(*EXISTING_COLUMNS).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
@@ -276,20 +350,28 @@ def store_posts(session: Session, records: Iterable[PostRecord], users: Iterable
         changes["last_updated"] = now
         by_columns.setdefault(tuple(sorted(changes)), []).append({"_id": post_id, **changes})
     for columns, rows in by_columns.items():
-        statement = update(table).where(table.c.id == bindparam("_id")).values(
-            {name: bindparam(name) for name in columns})
+        statement = (
+            update(table).where(table.c.id == bindparam("_id")).values({name: bindparam(name) for name in columns})
+        )
         session.execute(statement, rows)
     if new_rows:
         ids = _insert_posts(session, new_rows)
-        _insert_many(session, "post_entity", ENTITY_COLUMNS,
-                     [row for platform_id, post_id in ids.items() for row in _entities(post_id, new_entities[platform_id])])
+        _insert_many(
+            session,
+            "post_entity",
+            ENTITY_COLUMNS,
+            [row for platform_id, post_id in ids.items() for row in _entities(post_id, new_entities[platform_id])],
+        )
         rollups.add_posts(session, list(ids.values()))
     if entity_changes:
         changed = [post_id for post_id, _ in entity_changes]
         for chunk in _chunks(changed):
             session.execute(delete(PostEntity).where(PostEntity.post_id.in_(chunk)))  # a trigger takes them away
-        _insert_many(session, "post_entity", ENTITY_COLUMNS,
-                     [row for post_id, entities in entity_changes for row in _entities(post_id, entities)])
+        _insert_many(
+            session,
+            "post_entity",
+            ENTITY_COLUMNS,
+            [row for post_id, entities in entity_changes for row in _entities(post_id, entities)],
+        )
         rollups.add_entities(session, changed)
     return counts
-

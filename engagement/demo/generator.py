@@ -57,8 +57,13 @@ class DemoAuthor:
 class DemoCollection:
     """Plans a collection once; ``pages()`` and ``questions()`` then write it out."""
 
-    def __init__(self, posts: int = DEFAULT_POSTS, seed: int = DEFAULT_SEED,
-                 event: EventConfig | None = None, agenda: list[AgendaRow] | None = None):
+    def __init__(
+        self,
+        posts: int = DEFAULT_POSTS,
+        seed: int = DEFAULT_SEED,
+        event: EventConfig | None = None,
+        agenda: list[AgendaRow] | None = None,
+    ):
         if posts < 1:
             raise ValueError("a demo collection needs at least one post")
         self.size, self.seed = posts, seed
@@ -80,9 +85,20 @@ class DemoCollection:
         authors = []
         for handle, group in texts.DIRECTORY_ACCOUNTS:
             name = handle.removeprefix("demo_").replace("_", " ").title() + " (demo)"
-            authors.append(DemoAuthor("", handle, name, rng.choice(texts.BIOS[group]), rng.choice(texts.CITIES),
-                                      int(rng.lognormvariate(8.5, 1.0)), rng.random() < 0.6, group, "en",
-                                      start + timedelta(days=rng.randrange(3000))))
+            authors.append(
+                DemoAuthor(
+                    "",
+                    handle,
+                    name,
+                    rng.choice(texts.BIOS[group]),
+                    rng.choice(texts.CITIES),
+                    int(rng.lognormvariate(8.5, 1.0)),
+                    rng.random() < 0.6,
+                    group,
+                    "en",
+                    start + timedelta(days=rng.randrange(3000)),
+                )
+            )
         groups, weights = zip(*texts.GROUP_WEIGHTS.items())
         languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items())
         for index in range(count - len(authors)):
@@ -94,14 +110,28 @@ class DemoCollection:
             if index < len(texts.HOSTILE):
                 name = f"{name} {texts.HOSTILE[index]}"
                 bio = f"{texts.HOSTILE[-1 - index]} {bio}"
-            authors.append(DemoAuthor("", f"demo_{group}_{index:05d}", name, bio, rng.choice(texts.CITIES),
-                                      int(rng.lognormvariate(5.5, 1.6)), False, group, language,
-                                      start + timedelta(days=rng.randrange(3300))))
+            authors.append(
+                DemoAuthor(
+                    "",
+                    f"demo_{group}_{index:05d}",
+                    name,
+                    bio,
+                    rng.choice(texts.CITIES),
+                    int(rng.lognormvariate(5.5, 1.6)),
+                    False,
+                    group,
+                    language,
+                    start + timedelta(days=rng.randrange(3300)),
+                )
+            )
         for number, author in enumerate(authors):
             author.user_id = str(USER_ID_BASE + number * 7919)
-        self.author_weights = list(accumulate(
-            (3.0 if a.handle in dict(texts.DIRECTORY_ACCOUNTS) else 1.0) * min(rng.paretovariate(1.3), 40)
-            for a in authors))
+        self.author_weights = list(
+            accumulate(
+                (3.0 if a.handle in dict(texts.DIRECTORY_ACCOUNTS) else 1.0) * min(rng.paretovariate(1.3), 40)
+                for a in authors
+            )
+        )
         return authors
 
     def _intensity(self, moment: datetime) -> tuple[float, int | None]:
@@ -143,7 +173,8 @@ class DemoCollection:
         base_ms = int(start.timestamp() * 1000)
         times = sorted(
             base_ms + bisect_right(cumulative, rng.random() * cumulative[-1]) * 60_000 + rng.randrange(60_000)
-            for _ in range(self.size))
+            for _ in range(self.size)
+        )
         self.times = array("q", times)
 
     def _plan_posts(self, rng: random.Random) -> None:
@@ -191,9 +222,9 @@ class DemoCollection:
                 self.language[i] = lang_index[self.authors[self.author[i]].language if rng.random() < 0.7 else "en"]
         # Fixed roles for a few originals: the hostile strings, the 4,000-character post, edits.
         picks = rng.sample(originals, min(len(originals), len(texts.HOSTILE) + 1 + max(1, n // 300)))
-        self.hostile = {index: number for number, index in enumerate(picks[:len(texts.HOSTILE)])}
-        self.very_long = set(picks[len(texts.HOSTILE):len(texts.HOSTILE) + 1])
-        self.edited = set(picks[len(texts.HOSTILE) + 1:])
+        self.hostile = {index: number for number, index in enumerate(picks[: len(texts.HOSTILE)])}
+        self.very_long = set(picks[len(texts.HOSTILE) : len(texts.HOSTILE) + 1])
+        self.edited = set(picks[len(texts.HOSTILE) + 1 :])
         # One author left out of includes (a suspended account): their posts must still be kept.
         self.missing_author = len(self.authors) - 1
         for index in rng.sample(originals, min(3, len(originals))):
@@ -202,8 +233,9 @@ class DemoCollection:
 
     def _plan_context(self, rng: random.Random) -> None:
         first = to_utc(datetime.combine(self.event.start_date, datetime.min.time()), self.event.zone)
-        self.context_ms = sorted(int((first - timedelta(days=rng.uniform(1, 60))).timestamp() * 1000)
-                                 for _ in range(self.context_count))
+        self.context_ms = sorted(
+            int((first - timedelta(days=rng.uniform(1, 60))).timestamp() * 1000) for _ in range(self.context_count)
+        )
         directory = len(texts.DIRECTORY_ACCOUNTS)
         self.context_author = [rng.randrange(directory) for _ in range(self.context_count)]
         # Two referenced posts the API will not show (protected accounts): the page reports an error.
@@ -245,7 +277,9 @@ class DemoCollection:
         rng = random.Random(self.seed * 1_000_003 + index)
         language = self.languages[self.language[index]]
         topic = rng.choice(texts.TOPICS[language])
-        who_index = rng.randrange(len(texts.DIRECTORY_ACCOUNTS)) if rng.random() < 0.7 else rng.randrange(len(self.authors))
+        who_index = (
+            rng.randrange(len(texts.DIRECTORY_ACCOUNTS)) if rng.random() < 0.7 else rng.randrange(len(self.authors))
+        )
         who = "@" + self.authors[who_index].handle
         tags = " ".join(self._hashtags(rng, self.times[index]))
         body = rng.choice(texts.POST_TEMPLATES[language]).format(topic=topic, who=who, tags=tags)
@@ -270,8 +304,10 @@ class DemoCollection:
     def _entities(text: str) -> dict:
         entities: dict[str, list] = {}
         tags = [{"start": m.start(), "end": m.end(), "tag": m.group(1)} for m in re.finditer(r"#(\w+)", text)]
-        mentions = [{"start": m.start(), "end": m.end(), "username": m.group(1)}
-                    for m in re.finditer(r"(?<!\w)@(\w{1,30})", text)]
+        mentions = [
+            {"start": m.start(), "end": m.end(), "username": m.group(1)}
+            for m in re.finditer(r"(?<!\w)@(\w{1,30})", text)
+        ]
         if tags:
             entities["hashtags"] = tags
         if mentions:
@@ -281,10 +317,14 @@ class DemoCollection:
     def _metrics(self, index: int, followers: int) -> dict:
         rng = random.Random(self.seed * 5_000_011 + index)
         retweets = self.retweet_count[index]
-        return {"retweet_count": retweets, "reply_count": self.reply_count[index],
-                "like_count": retweets * 2 + int(rng.expovariate(0.5)), "quote_count": self.quote_count[index],
-                "bookmark_count": int(rng.expovariate(2)),
-                "impression_count": int(followers * rng.uniform(0.05, 0.3)) + retweets * 40}
+        return {
+            "retweet_count": retweets,
+            "reply_count": self.reply_count[index],
+            "like_count": retweets * 2 + int(rng.expovariate(0.5)),
+            "quote_count": self.quote_count[index],
+            "bookmark_count": int(rng.expovariate(2)),
+            "impression_count": int(followers * rng.uniform(0.05, 0.3)) + retweets * 40,
+        }
 
     def _with_text(self, tweet: dict, text: str) -> dict:
         if len(text) > 280:
@@ -300,21 +340,34 @@ class DemoCollection:
 
     def context_tweet(self, number: int) -> dict:
         author = self.authors[self.context_author[number]]
-        tweet = {"id": self.context_id(number), "author_id": author.user_id,
-                 "created_at": format_api_time(datetime.fromtimestamp(self.context_ms[number] / 1000, tz=UTC)),
-                 "conversation_id": self.context_id(number), "lang": "en",
-                 "edit_history_tweet_ids": [self.context_id(number)],
-                 "public_metrics": {"retweet_count": 3, "reply_count": 1, "like_count": 9, "quote_count": 1,
-                                    "bookmark_count": 0, "impression_count": 800}}
+        tweet = {
+            "id": self.context_id(number),
+            "author_id": author.user_id,
+            "created_at": format_api_time(datetime.fromtimestamp(self.context_ms[number] / 1000, tz=UTC)),
+            "conversation_id": self.context_id(number),
+            "lang": "en",
+            "edit_history_tweet_ids": [self.context_id(number)],
+            "public_metrics": {
+                "retweet_count": 3,
+                "reply_count": 1,
+                "like_count": 9,
+                "quote_count": 1,
+                "bookmark_count": 0,
+                "impression_count": 800,
+            },
+        }
         return self._with_text(tweet, self.context_text(number))
 
     def tweet(self, index: int) -> dict:
         author = self.authors[self.author[index]]
         post_id = self.post_id(index)
         kind, target = self.kind[index], self.target[index]
-        tweet: dict = {"id": post_id, "author_id": author.user_id,
-                       "created_at": format_api_time(datetime.fromtimestamp(self.times[index] / 1000, tz=UTC)),
-                       "lang": self.languages[self.language[index]]}
+        tweet: dict = {
+            "id": post_id,
+            "author_id": author.user_id,
+            "created_at": format_api_time(datetime.fromtimestamp(self.times[index] / 1000, tz=UTC)),
+            "lang": self.languages[self.language[index]],
+        }
         target_id = (self.context_id(-target - 2) if target <= -2 else self.post_id(target)) if target != -1 else None
         if kind == RETWEET:
             target_author = self.authors[self.author[target]]
@@ -329,8 +382,11 @@ class DemoCollection:
             self._with_text(tweet, self.text(index))
             if kind == REPLY:
                 tweet["referenced_tweets"] = [{"type": "replied_to", "id": target_id}]
-                tweet["in_reply_to_user_id"] = (self.authors[self.context_author[-target - 2]].user_id if target <= -2
-                                                else self.authors[self.author[target]].user_id)
+                tweet["in_reply_to_user_id"] = (
+                    self.authors[self.context_author[-target - 2]].user_id
+                    if target <= -2
+                    else self.authors[self.author[target]].user_id
+                )
                 tweet["conversation_id"] = target_id
             elif kind == QUOTE:
                 tweet["referenced_tweets"] = [{"type": "quoted", "id": target_id}]
@@ -345,28 +401,43 @@ class DemoCollection:
         return tweet
 
     def user(self, author: DemoAuthor) -> dict:
-        return {"id": author.user_id, "username": author.handle, "name": author.name, "description": author.bio,
-                "location": author.location, "verified": author.verified, "created_at": format_api_time(author.created_at),
-                "public_metrics": {"followers_count": author.followers, "following_count": author.followers // 3 + 50,
-                                   "tweet_count": author.followers // 2 + 100, "listed_count": author.followers // 100}}
+        return {
+            "id": author.user_id,
+            "username": author.handle,
+            "name": author.name,
+            "description": author.bio,
+            "location": author.location,
+            "verified": author.verified,
+            "created_at": format_api_time(author.created_at),
+            "public_metrics": {
+                "followers_count": author.followers,
+                "following_count": author.followers // 3 + 50,
+                "tweet_count": author.followers // 2 + 100,
+                "listed_count": author.followers // 100,
+            },
+        }
 
     # -- output -------------------------------------------------------------------------------------
 
     def pages(self) -> Iterator[dict]:
         """Search pages as ``twarc2 search`` writes them: newest first, 100 posts a page."""
         by_handle = {a.handle: a for a in self.authors}
-        retrieved = to_utc(datetime.combine(self.event.end_date + timedelta(days=1), datetime.min.time())
-                           .replace(hour=8), self.event.zone)
-        url = ("https://api.twitter.com/2/tweets/search/recent?expansions=author_id%2Creferenced_tweets.id%2C"
-               "referenced_tweets.id.author_id%2Centities.mentions.username%2Cattachments.media_keys&tweet.fields="
-               "created_at%2Clang%2Cpublic_metrics%2Centities%2Creferenced_tweets%2Cconversation_id%2C"
-               "in_reply_to_user_id%2Cnote_tweet%2Cedit_history_tweet_ids&user.fields=name%2Cusername%2C"
-               "description%2Clocation%2Cverified%2Cpublic_metrics%2Ccreated_at&max_results=100&query="
-               + "%20OR%20".join(tag.replace("#", "%23") for tag in self.event.hashtags))
+        retrieved = to_utc(
+            datetime.combine(self.event.end_date + timedelta(days=1), datetime.min.time()).replace(hour=8),
+            self.event.zone,
+        )
+        url = (
+            "https://api.twitter.com/2/tweets/search/recent?expansions=author_id%2Creferenced_tweets.id%2C"
+            "referenced_tweets.id.author_id%2Centities.mentions.username%2Cattachments.media_keys&tweet.fields="
+            "created_at%2Clang%2Cpublic_metrics%2Centities%2Creferenced_tweets%2Cconversation_id%2C"
+            "in_reply_to_user_id%2Cnote_tweet%2Cedit_history_tweet_ids&user.fields=name%2Cusername%2C"
+            "description%2Clocation%2Cverified%2Cpublic_metrics%2Ccreated_at&max_results=100&query="
+            + "%20OR%20".join(tag.replace("#", "%23") for tag in self.event.hashtags)
+        )
         order = list(range(self.size - 1, -1, -1))
         total_pages = math.ceil(self.size / PAGE_SIZE)
         for page_number in range(total_pages):
-            chunk = order[page_number * PAGE_SIZE:(page_number + 1) * PAGE_SIZE]
+            chunk = order[page_number * PAGE_SIZE : (page_number + 1) * PAGE_SIZE]
             data = [self.tweet(i) for i in chunk]
             users: dict[str, dict] = {}
             included: dict[str, dict] = {}
@@ -389,20 +460,34 @@ class DemoCollection:
                     if mention["username"] in by_handle:
                         add_user(by_handle[mention["username"]])
                 for key in tweet.get("attachments", {}).get("media_keys", []):
-                    media.append({"media_key": key, "type": "photo", "url": f"{MEDIA_HOST}/{key}.jpg",
-                                  "width": 1200, "height": 800})
+                    media.append(
+                        {
+                            "media_key": key,
+                            "type": "photo",
+                            "url": f"{MEDIA_HOST}/{key}.jpg",
+                            "width": 1200,
+                            "height": 800,
+                        }
+                    )
                 target = self.target[i]
                 if target == -1:
                     continue
                 if target <= -2:
                     number = -target - 2
                     if number in self.withheld_context:
-                        errors.append({
-                            "value": self.context_id(number), "detail": "Sorry, you are not authorized to see the "
-                            f"Tweet with referenced_tweets.id: [{self.context_id(number)}].",
-                            "title": "Authorization Error", "resource_type": "tweet", "parameter": "referenced_tweets.id",
-                            "resource_id": self.context_id(number), "section": "includes",
-                            "type": "https://api.twitter.com/2/problems/not-authorized-for-resource"})
+                        errors.append(
+                            {
+                                "value": self.context_id(number),
+                                "detail": "Sorry, you are not authorized to see the "
+                                f"Tweet with referenced_tweets.id: [{self.context_id(number)}].",
+                                "title": "Authorization Error",
+                                "resource_type": "tweet",
+                                "parameter": "referenced_tweets.id",
+                                "resource_id": self.context_id(number),
+                                "section": "includes",
+                                "type": "https://api.twitter.com/2/problems/not-authorized-for-resource",
+                            }
+                        )
                         continue
                     included.setdefault(self.context_id(number), self.context_tweet(number))
                     add_user(self.authors[self.context_author[number]])
@@ -410,10 +495,17 @@ class DemoCollection:
                     included.setdefault(self.post_id(target), self.tweet(target))
                     add_user(self.authors[self.author[target]])
             if missing_needed:
-                errors.append({"value": missing.user_id, "detail": f"Could not find user with id: [{missing.user_id}].",
-                               "title": "Not Found Error", "resource_type": "user", "parameter": "author_id",
-                               "resource_id": missing.user_id,
-                               "type": "https://api.twitter.com/2/problems/resource-not-found"})
+                errors.append(
+                    {
+                        "value": missing.user_id,
+                        "detail": f"Could not find user with id: [{missing.user_id}].",
+                        "title": "Not Found Error",
+                        "resource_type": "user",
+                        "parameter": "author_id",
+                        "resource_id": missing.user_id,
+                        "type": "https://api.twitter.com/2/problems/resource-not-found",
+                    }
+                )
             page: dict = {"data": data, "includes": {"users": list(users.values())}}
             if included:
                 page["includes"]["tweets"] = list(included.values())
@@ -433,8 +525,14 @@ class DemoCollection:
         """About one question per 15 posts, across sessions, in every moderation state."""
         rng = random.Random(self.seed + 1)
         count = max(len(self.sessions), self.size // 15)
-        states = ["pending"] * 20 + ["follow_up"] * 5 + ["approved"] * 25 + ["answered"] * 30 + \
-                 ["dismissed"] * 10 + ["archived"] * 10
+        states = (
+            ["pending"] * 20
+            + ["follow_up"] * 5
+            + ["approved"] * 25
+            + ["answered"] * 30
+            + ["dismissed"] * 10
+            + ["archived"] * 10
+        )
         groups = [g for g in texts.GROUP_WEIGHTS if g != "public"]
         on_screen_done: set[str] = set()
         weights = [(s.ends_at - s.starts_at).total_seconds() for s in self.sessions]
@@ -448,7 +546,9 @@ class DemoCollection:
             if status == "approved" and session.key not in on_screen_done and rng.random() < 0.5:
                 status = "on_screen"
                 on_screen_done.add(session.key)
-            votes = {"pending": 0, "follow_up": rng.randint(0, 5), "dismissed": 0}.get(status, int(rng.expovariate(0.12)))
+            votes = {"pending": 0, "follow_up": rng.randint(0, 5), "dismissed": 0}.get(
+                status, int(rng.expovariate(0.12))
+            )
             created = session.starts_at + (session.ends_at - session.starts_at) * rng.uniform(0.05, 0.9)
             named = rng.random() < 0.4
             yield {
@@ -457,7 +557,9 @@ class DemoCollection:
                 "question": text,
                 "name": f"{rng.choice(texts.FIRST_NAMES[language])} ({'demo'})" if named else "",
                 "group": rng.choice(groups) if rng.random() < 0.6 else "",
-                "affiliation": rng.choice(["Demo NGO", "Demo Ministry", "Demo University", "Demo Union"]) if rng.random() < 0.3 else "",
+                "affiliation": rng.choice(["Demo NGO", "Demo Ministry", "Demo University", "Demo Union"])
+                if rng.random() < 0.3
+                else "",
                 "language": language,
                 "votes": votes,
                 "status": status,
@@ -465,11 +567,23 @@ class DemoCollection:
             }
 
 
-QUESTION_COLUMNS = ["id", "session", "question", "name", "group", "affiliation", "language", "votes", "status", "created_at"]
+QUESTION_COLUMNS = [
+    "id",
+    "session",
+    "question",
+    "name",
+    "group",
+    "affiliation",
+    "language",
+    "votes",
+    "status",
+    "created_at",
+]
 
 
-def write_collection(path: Path, posts: int = DEFAULT_POSTS, seed: int = DEFAULT_SEED,
-                     collection: DemoCollection | None = None) -> tuple[Path, Path]:
+def write_collection(
+    path: Path, posts: int = DEFAULT_POSTS, seed: int = DEFAULT_SEED, collection: DemoCollection | None = None
+) -> tuple[Path, Path]:
     """Write the posts (JSONL) and, beside them, the questions (``<name>.questions.csv``)."""
     collection = collection or DemoCollection(posts, seed)
     path = Path(path)

@@ -21,9 +21,14 @@ PATHS = {
     S.dismissed: ["dismiss"],
     S.archived: ["approve", "answer", "archive"],
 }
-STEPS = {"approve": (S.pending, S.approved), "follow_up": (S.pending, S.follow_up),
-         "dismiss": (S.pending, S.dismissed), "show": (S.approved, S.on_screen),
-         "answer": (S.on_screen, S.answered), "archive": (S.answered, S.archived)}
+STEPS = {
+    "approve": (S.pending, S.approved),
+    "follow_up": (S.pending, S.follow_up),
+    "dismiss": (S.pending, S.dismissed),
+    "show": (S.approved, S.on_screen),
+    "answer": (S.on_screen, S.answered),
+    "archive": (S.answered, S.archived),
+}
 
 
 def record_history(session: Session, question: Question) -> None:
@@ -45,6 +50,15 @@ def record_history(session: Session, question: Question) -> None:
         if action == "answer" and "show" not in path:
             before = S.approved
         moment = moment + timedelta(minutes=2 + digest[2 + n] % 9)
-        session.add(ModerationAction(question_id=question.id, session_id=question.session_id, actor=actor,
-                                     action=action, reason=question.dismiss_reason if action == "dismiss" else None,
-                                     before={"status": before}, after={"status": after}, at=moment))
+        session.add(
+            ModerationAction(
+                question_id=question.id,
+                session_id=question.session_id,
+                actor=actor,
+                action=action,
+                reason=question.dismiss_reason if action == "dismiss" else None,
+                before={"status": before},
+                after={"status": after},
+                at=moment,
+            )
+        )

@@ -26,7 +26,8 @@ CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\
 CONSENT_TEXT = (
     "Questions are anonymous unless you add your name, stakeholder group or affiliation. If you do, they are "
     "stored with your question, shown to the moderators, and may be shown with it in the room and in the "
-    "organisers' anonymised report. They are deleted after the retention period, or at once with \"Forget me\".")
+    'organisers\' anonymised report. They are deleted after the retention period, or at once with "Forget me".'
+)
 
 
 class QuestionRefused(ValueError):
@@ -50,10 +51,21 @@ def clean(text: str | None, limit: int, what: str) -> str | None:
     return value or None
 
 
-def submit(session: Session, *, session_id: int, text: str, participant_hash: str, limits: Limits,
-           blocklist: Blocklist, name: str | None = None, group_key: str | None = None,
-           affiliation: str | None = None, language: str | None = None, consent: bool = False,
-           now: datetime | None = None) -> Asked:
+def submit(
+    session: Session,
+    *,
+    session_id: int,
+    text: str,
+    participant_hash: str,
+    limits: Limits,
+    blocklist: Blocklist,
+    name: str | None = None,
+    group_key: str | None = None,
+    affiliation: str | None = None,
+    language: str | None = None,
+    consent: bool = False,
+    now: datetime | None = None,
+) -> Asked:
     """Store a question as pending (a moderator publishes it). Personal fields need ``consent``."""
     now = now or utcnow()
     body = clean(text, MAX_QUESTION_CHARS, "question")
@@ -63,8 +75,10 @@ def submit(session: Session, *, session_id: int, text: str, participant_hash: st
     affiliation = clean(affiliation, MAX_AFFILIATION_CHARS, "affiliation")
     group_key = group_key or None
     if (name or affiliation or group_key) and not consent:
-        raise QuestionRefused("To store your name, group or affiliation, please agree to the note above; "
-                              "or leave those fields empty to ask anonymously.")
+        raise QuestionRefused(
+            "To store your name, group or affiliation, please agree to the note above; "
+            "or leave those fields empty to ask anonymously."
+        )
     agenda_item = session.get(AgendaSession, session_id)
     if agenda_item is None or agenda_item.kind == SessionKind.break_:
         raise QuestionRefused("That session does not take questions.")
@@ -72,10 +86,21 @@ def submit(session: Session, *, session_id: int, text: str, participant_hash: st
         raise QuestionRefused("That stakeholder group is not one of this event's.")
     check_question(session, limits, participant_hash, session_id, now)
     reason = blocklist.check(" ".join(filter(None, [body, name, affiliation])))
-    question = Question(session_id=session_id, text=body, language=language or languages.detect(body),
-                        display_name=name, group_key=group_key, affiliation=affiliation, status=S.pending,
-                        flagged=reason is not None, flag_reason=reason, participant_hash=participant_hash,
-                        origin="app", created_at=now, updated_at=now)
+    question = Question(
+        session_id=session_id,
+        text=body,
+        language=language or languages.detect(body),
+        display_name=name,
+        group_key=group_key,
+        affiliation=affiliation,
+        status=S.pending,
+        flagged=reason is not None,
+        flag_reason=reason,
+        participant_hash=participant_hash,
+        origin="app",
+        created_at=now,
+        updated_at=now,
+    )
     session.add(question)
     session.flush()
     return Asked(question.id, question.flagged)
@@ -86,8 +111,9 @@ def _insert_ignoring_duplicates(session: Session):
     return (pg_insert if dialect == "postgresql" else sqlite_insert)(Vote).on_conflict_do_nothing()
 
 
-def vote(session: Session, *, question_id: int, participant_hash: str, limits: Limits,
-         now: datetime | None = None) -> int:
+def vote(
+    session: Session, *, question_id: int, participant_hash: str, limits: Limits, now: datetime | None = None
+) -> int:
     """Count one upvote; returns the question's new total. A second vote by the same participant is refused
     by the database's unique constraint, not by a check that two requests could both pass."""
     now = now or utcnow()
@@ -96,18 +122,31 @@ def vote(session: Session, *, question_id: int, participant_hash: str, limits: L
         raise VoteRefused("This question is not open for votes.")
     check_vote(session, limits, participant_hash, question.session_id, now)
     # RETURNING tells whether the row went in (psycopg reports no rowcount for an ignored conflict).
-    inserted = session.execute(_insert_ignoring_duplicates(session).values(
-        question_id=question_id, participant_hash=participant_hash, created_at=now).returning(Vote.id)).first()
+    inserted = session.execute(
+        _insert_ignoring_duplicates(session)
+        .values(question_id=question_id, participant_hash=participant_hash, created_at=now)
+        .returning(Vote.id)
+    ).first()
     if inserted is None:
         raise VoteRefused("You have already voted for this question.")
-    session.execute(update(Question).where(Question.id == question_id)
-                    .values(votes=Question.votes + 1).execution_options(synchronize_session=False))
+    session.execute(
+        update(Question)
+        .where(Question.id == question_id)
+        .values(votes=Question.votes + 1)
+        .execution_options(synchronize_session=False)
+    )
     return session.scalar(select(Question.votes).where(Question.id == question_id))
 
 
-PARTICIPANT_STATES = {S.pending: "submitted", S.follow_up: "submitted", S.dismissed: "submitted",
-                      S.approved: "published", S.on_screen: "on screen now", S.answered: "answered",
-                      S.merged: "merged with a similar question"}
+PARTICIPANT_STATES = {
+    S.pending: "submitted",
+    S.follow_up: "submitted",
+    S.dismissed: "submitted",
+    S.approved: "published",
+    S.on_screen: "on screen now",
+    S.answered: "answered",
+    S.merged: "merged with a similar question",
+}
 
 
 def participant_state(status: str, previous: str | None) -> str:
@@ -130,36 +169,87 @@ class PublicQuestion:
     created_at: datetime
 
 
-def published(session: Session, session_id: int, participant_hash: str | None, sort: str = "votes",
-              limit: int = 200) -> list[PublicQuestion]:
+def published(
+    session: Session, session_id: int, participant_hash: str | None, sort: str = "votes", limit: int = 200
+) -> list[PublicQuestion]:
     """The session's approved, on-screen and answered questions, with whether this participant voted."""
-    order = ([Question.votes.desc(), Question.created_at.desc()] if sort == "votes"
-             else [Question.created_at.desc()])
+    order = [Question.votes.desc(), Question.created_at.desc()] if sort == "votes" else [Question.created_at.desc()]
     rows = session.execute(
-        select(Question.id, Question.text, Question.display_name, Question.affiliation, Question.votes,
-               Question.status, Question.created_at)
-        .where(Question.session_id == session_id, Question.forgotten.is_(False),
-               Question.status.in_([S.approved, S.on_screen, S.answered]))
-        .order_by(Question.status == S.answered, *order).limit(limit)).all()
+        select(
+            Question.id,
+            Question.text,
+            Question.display_name,
+            Question.affiliation,
+            Question.votes,
+            Question.status,
+            Question.created_at,
+        )
+        .where(
+            Question.session_id == session_id,
+            Question.forgotten.is_(False),
+            Question.status.in_([S.approved, S.on_screen, S.answered]),
+        )
+        .order_by(Question.status == S.answered, *order)
+        .limit(limit)
+    ).all()
     voted = set()
     if participant_hash and rows:
-        voted = set(session.scalars(select(Vote.question_id).where(
-            Vote.participant_hash == participant_hash, Vote.question_id.in_([r.id for r in rows]))))
-    return [PublicQuestion(r.id, r.text, r.display_name, r.affiliation, r.votes, r.status == S.answered,
-                           r.status == S.on_screen, r.id in voted, r.created_at) for r in rows]
+        voted = set(
+            session.scalars(
+                select(Vote.question_id).where(
+                    Vote.participant_hash == participant_hash, Vote.question_id.in_([r.id for r in rows])
+                )
+            )
+        )
+    return [
+        PublicQuestion(
+            r.id,
+            r.text,
+            r.display_name,
+            r.affiliation,
+            r.votes,
+            r.status == S.answered,
+            r.status == S.on_screen,
+            r.id in voted,
+            r.created_at,
+        )
+        for r in rows
+    ]
 
 
 def mine(session: Session, participant_hash: str) -> list[dict]:
     rows = session.execute(
-        select(Question.id, Question.text, Question.status, Question.previous_status, Question.votes,
-               Question.created_at, AgendaSession.title)
+        select(
+            Question.id,
+            Question.text,
+            Question.status,
+            Question.previous_status,
+            Question.votes,
+            Question.created_at,
+            AgendaSession.title,
+        )
         .join(AgendaSession, AgendaSession.id == Question.session_id)
         .where(Question.participant_hash == participant_hash, Question.forgotten.is_(False))
-        .order_by(Question.created_at.desc())).all()
-    return [{"session": r.title, "question": r.text, "state": participant_state(r.status, r.previous_status),
-             "votes": r.votes, "asked_at": r.created_at} for r in rows]
+        .order_by(Question.created_at.desc())
+    ).all()
+    return [
+        {
+            "session": r.title,
+            "question": r.text,
+            "state": participant_state(r.status, r.previous_status),
+            "votes": r.votes,
+            "asked_at": r.created_at,
+        }
+        for r in rows
+    ]
 
 
 def count_mine(session: Session, participant_hash: str) -> int:
-    return session.scalar(select(func.count()).select_from(Question).where(
-        Question.participant_hash == participant_hash, Question.forgotten.is_(False))) or 0
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Question)
+            .where(Question.participant_hash == participant_hash, Question.forgotten.is_(False))
+        )
+        or 0
+    )

@@ -33,8 +33,11 @@ class Blocklist:
         reasons = []
         if self.pattern is not None:
             folded = fold(text)
-            found = {" ".join(match.group(1).split()) for variant in (folded, folded.translate(LOOKALIKES))
-                     for match in self.pattern.finditer(variant)}
+            found = {
+                " ".join(match.group(1).split())
+                for variant in (folded, folded.translate(LOOKALIKES))
+                for match in self.pattern.finditer(variant)
+            }
             by_term = {term: (language, note) for term, language, note in self.terms}
             for term in sorted(found):
                 language, note = by_term[term]

@@ -39,10 +39,12 @@ class Limits:
 
     @classmethod
     def from_environment(cls) -> Limits:
-        return cls(_env_int("QA_QUESTIONS_PER_MINUTE", cls.questions_per_minute),
-                   _env_int("QA_VOTES_PER_MINUTE", cls.votes_per_minute),
-                   _env_int("QA_SESSION_QUESTIONS_PER_MINUTE", cls.session_questions_per_minute),
-                   _env_int("QA_SESSION_VOTES_PER_MINUTE", cls.session_votes_per_minute))
+        return cls(
+            _env_int("QA_QUESTIONS_PER_MINUTE", cls.questions_per_minute),
+            _env_int("QA_VOTES_PER_MINUTE", cls.votes_per_minute),
+            _env_int("QA_SESSION_QUESTIONS_PER_MINUTE", cls.session_questions_per_minute),
+            _env_int("QA_SESSION_VOTES_PER_MINUTE", cls.session_votes_per_minute),
+        )
 
 
 # Keys for PostgreSQL's transaction-level advisory locks (pg_advisory_xact_lock(key, session id)).
@@ -54,33 +56,41 @@ def _serialise(session: Session, key: int, session_id: int) -> None:
     on PostgreSQL, app processes counting at the same moment could each see room under the cap and
     all insert, so the count waits for a lock held until the transaction ends."""
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key, :session_id)"),
-                        {"key": key, "session_id": session_id})
+        session.execute(text("SELECT pg_advisory_xact_lock(:key, :session_id)"), {"key": key, "session_id": session_id})
 
 
 def check_question(session: Session, limits: Limits, participant_hash: str, session_id: int, now: datetime) -> None:
     _serialise(session, QUESTION_LOCK, session_id)
     since = now - WINDOW
-    mine = session.scalar(select(func.count()).select_from(Question).where(
-        Question.participant_hash == participant_hash, Question.created_at > since))
+    mine = session.scalar(
+        select(func.count())
+        .select_from(Question)
+        .where(Question.participant_hash == participant_hash, Question.created_at > since)
+    )
     if mine >= limits.questions_per_minute:
-        raise RateLimited(f"You have asked {mine} questions in the last minute. Please wait a moment before "
-                          "asking another.")
-    everyone = session.scalar(select(func.count()).select_from(Question).where(
-        Question.session_id == session_id, Question.created_at > since))
+        raise RateLimited(
+            f"You have asked {mine} questions in the last minute. Please wait a moment before asking another."
+        )
+    everyone = session.scalar(
+        select(func.count()).select_from(Question).where(Question.session_id == session_id, Question.created_at > since)
+    )
     if everyone >= limits.session_questions_per_minute:
-        raise RateLimited("This session is receiving a great many questions right now. Please try again in a "
-                          "minute.")
+        raise RateLimited("This session is receiving a great many questions right now. Please try again in a minute.")
 
 
 def check_vote(session: Session, limits: Limits, participant_hash: str, session_id: int, now: datetime) -> None:
     _serialise(session, VOTE_LOCK, session_id)
     since = now - WINDOW
-    mine = session.scalar(select(func.count()).select_from(Vote).where(
-        Vote.participant_hash == participant_hash, Vote.created_at > since))
+    mine = session.scalar(
+        select(func.count()).select_from(Vote).where(Vote.participant_hash == participant_hash, Vote.created_at > since)
+    )
     if mine >= limits.votes_per_minute:
         raise RateLimited("You have voted a lot in the last minute. Please wait a moment before voting again.")
-    everyone = session.scalar(select(func.count()).select_from(Vote).join(Question, Question.id == Vote.question_id)
-                              .where(Question.session_id == session_id, Vote.created_at > since))
+    everyone = session.scalar(
+        select(func.count())
+        .select_from(Vote)
+        .join(Question, Question.id == Vote.question_id)
+        .where(Question.session_id == session_id, Vote.created_at > since)
+    )
     if everyone >= limits.session_votes_per_minute:
         raise RateLimited("Voting in this session is very busy right now. Please try again in a minute.")

@@ -48,14 +48,32 @@ class QueueItem:
 
 
 def _item(q: Question, merged: dict[int, list[str]], like: dict[int, list]) -> QueueItem:
-    return QueueItem(q.id, q.text, q.original_text, q.status, q.votes, q.language, q.display_name, q.group_key,
-                     q.affiliation, q.flagged, q.flag_reason, q.dismiss_reason, q.starred, q.claimed_by,
-                     to_utc(q.claimed_at) if q.claimed_at else None, q.merged_into_id, to_utc(q.created_at),
-                     tuple(merged.get(q.id, ())), tuple(like.get(q.id, ())))
+    return QueueItem(
+        q.id,
+        q.text,
+        q.original_text,
+        q.status,
+        q.votes,
+        q.language,
+        q.display_name,
+        q.group_key,
+        q.affiliation,
+        q.flagged,
+        q.flag_reason,
+        q.dismiss_reason,
+        q.starred,
+        q.claimed_by,
+        to_utc(q.claimed_at) if q.claimed_at else None,
+        q.merged_into_id,
+        to_utc(q.created_at),
+        tuple(merged.get(q.id, ())),
+        tuple(like.get(q.id, ())),
+    )
 
 
-def _queue_where(session_id: int, tab: str, groups: tuple[str, ...], languages: tuple[str, ...],
-                 flagged_only: bool) -> list:
+def _queue_where(
+    session_id: int, tab: str, groups: tuple[str, ...], languages: tuple[str, ...], flagged_only: bool
+) -> list:
     where = [Question.session_id == session_id, Question.forgotten.is_(False), Question.status.in_(TABS[tab])]
     if groups:
         where.append(func.coalesce(Question.group_key, UNSTATED).in_(groups))
@@ -66,41 +84,76 @@ def _queue_where(session_id: int, tab: str, groups: tuple[str, ...], languages: 
     return where
 
 
-def queue(session: Session, session_id: int, tab: str, *, groups: tuple[str, ...] = (),
-          languages: tuple[str, ...] = (), flagged_only: bool = False, sort: str = "chair",
-          limit: int | None = None) -> list[QueueItem]:
+def queue(
+    session: Session,
+    session_id: int,
+    tab: str,
+    *,
+    groups: tuple[str, ...] = (),
+    languages: tuple[str, ...] = (),
+    flagged_only: bool = False,
+    sort: str = "chair",
+    limit: int | None = None,
+) -> list[QueueItem]:
     """The first ``limit`` questions of one tab of the queue, each with the texts merged into it and the
     open questions of the session most like it."""
     where = _queue_where(session_id, tab, groups, languages, flagged_only)
-    orders = {"votes": [Question.votes.desc(), Question.created_at], "newest": [Question.created_at.desc()],
-              "oldest": [Question.created_at]}
+    orders = {
+        "votes": [Question.votes.desc(), Question.created_at],
+        "newest": [Question.created_at.desc()],
+        "oldest": [Question.created_at],
+    }
     order = CHAIR_ORDER if tab == "approved" and sort == "chair" else orders.get(sort, orders["oldest"])
     questions = list(session.scalars(select(Question).where(*where).order_by(*order, Question.id).limit(limit)))
     merged: dict[int, list[str]] = {}
     if questions:
-        for into, text in session.execute(select(Question.merged_into_id, Question.text).where(
-                Question.merged_into_id.in_([q.id for q in questions]), Question.status == S.merged,
-                Question.forgotten.is_(False))):
+        for into, text in session.execute(
+            select(Question.merged_into_id, Question.text).where(
+                Question.merged_into_id.in_([q.id for q in questions]),
+                Question.status == S.merged,
+                Question.forgotten.is_(False),
+            )
+        ):
             merged.setdefault(into, []).append(text)
     like = {}
     if tab in ("incoming", "approved") and questions:
-        pool = session.execute(select(Question.id, Question.text).where(
-            Question.session_id == session_id, Question.forgotten.is_(False),
-            Question.status.in_(TABS["incoming"] + TABS["approved"]))).all()
+        pool = session.execute(
+            select(Question.id, Question.text).where(
+                Question.session_id == session_id,
+                Question.forgotten.is_(False),
+                Question.status.in_(TABS["incoming"] + TABS["approved"]),
+            )
+        ).all()
         like = similar.suggestions_for([(q.id, q.text) for q in questions], [(r.id, r.text) for r in pool])
     return [_item(q, merged, like) for q in questions]
 
 
-def queue_size(session: Session, session_id: int, tab: str, *, groups: tuple[str, ...] = (),
-               languages: tuple[str, ...] = (), flagged_only: bool = False) -> int:
-    return session.scalar(select(func.count()).select_from(Question).where(
-        *_queue_where(session_id, tab, groups, languages, flagged_only))) or 0
+def queue_size(
+    session: Session,
+    session_id: int,
+    tab: str,
+    *,
+    groups: tuple[str, ...] = (),
+    languages: tuple[str, ...] = (),
+    flagged_only: bool = False,
+) -> int:
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Question)
+            .where(*_queue_where(session_id, tab, groups, languages, flagged_only))
+        )
+        or 0
+    )
 
 
 def counts(session: Session, session_id: int) -> dict[str, int]:
     """Questions per state in the session (forgotten ones included: counts stay)."""
-    rows = dict(session.execute(select(Question.status, func.count()).where(Question.session_id == session_id)
-                                .group_by(Question.status)).all())
+    rows = dict(
+        session.execute(
+            select(Question.status, func.count()).where(Question.session_id == session_id).group_by(Question.status)
+        ).all()
+    )
     return {state.value: rows.get(state.value, 0) for state in S}
 
 
@@ -111,14 +164,23 @@ def heard(session: Session, session_id: int | None = None) -> pd.DataFrame:
     where = [Question.status != S.merged] + ([Question.session_id == session_id] if session_id else [])
     group = func.coalesce(Question.group_key, UNSTATED)
     rows = session.execute(
-        select(group, func.count(),
-               func.count().filter(Question.status.in_(published) |
-                                   ((Question.status == S.archived) & Question.previous_status.in_(published))),
-               func.count().filter((Question.status == S.answered) |
-                                   ((Question.status == S.archived) & (Question.previous_status == S.answered))))
-        .where(*where).group_by(group)).all()
+        select(
+            group,
+            func.count(),
+            func.count().filter(
+                Question.status.in_(published)
+                | ((Question.status == S.archived) & Question.previous_status.in_(published))
+            ),
+            func.count().filter(
+                (Question.status == S.answered)
+                | ((Question.status == S.archived) & (Question.previous_status == S.answered))
+            ),
+        )
+        .where(*where)
+        .group_by(group)
+    ).all()
     labels = dict(session.execute(select(StakeholderGroup.key, StakeholderGroup.label)).all())
-    order = [k for k, in session.execute(select(StakeholderGroup.key).order_by(StakeholderGroup.display_order))]
+    order = [k for (k,) in session.execute(select(StakeholderGroup.key).order_by(StakeholderGroup.display_order))]
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["group", "submitted", "approved", "answered"])
     frame = frame.set_index("group").reindex(order + [UNSTATED], fill_value=0).reset_index()
     for column in ("submitted", "approved", "answered"):
@@ -141,10 +203,12 @@ class OnScreen:
 
 def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
     """The question on screen in ``session_id``; with none given, the one put on screen most recently."""
-    query = (select(Question, AgendaSession.title, StakeholderGroup.label)
-             .join(AgendaSession, AgendaSession.id == Question.session_id)
-             .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
-             .where(Question.status == S.on_screen, Question.forgotten.is_(False)))
+    query = (
+        select(Question, AgendaSession.title, StakeholderGroup.label)
+        .join(AgendaSession, AgendaSession.id == Question.session_id)
+        .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
+        .where(Question.status == S.on_screen, Question.forgotten.is_(False))
+    )
     if session_id is not None:
         query = query.where(Question.session_id == session_id)
     row = session.execute(query.order_by(Question.updated_at.desc()).limit(1)).first()
@@ -158,9 +222,18 @@ def audit_log(session: Session, session_id: int | None = None, limit: int = 200)
     query = select(ModerationAction).order_by(ModerationAction.at.desc(), ModerationAction.id.desc()).limit(limit)
     if session_id is not None:
         query = query.where(ModerationAction.session_id == session_id)
-    rows = [{"at": to_utc(a.at), "moderator": a.actor, "action": a.action, "question": a.question_id,
-             "reason": a.reason or "", "before": _describe(a.before), "after": _describe(a.after)}
-            for a in session.scalars(query)]
+    rows = [
+        {
+            "at": to_utc(a.at),
+            "moderator": a.actor,
+            "action": a.action,
+            "question": a.question_id,
+            "reason": a.reason or "",
+            "before": _describe(a.before),
+            "after": _describe(a.after),
+        }
+        for a in session.scalars(query)
+    ]
     return pd.DataFrame(rows, columns=["at", "moderator", "action", "question", "reason", "before", "after"])
 
 
@@ -170,29 +243,67 @@ def _describe(values: dict) -> str:
 
 def actions_by_kind(session: Session) -> pd.DataFrame:
     """Moderation transparency: how many of each action, and dismissals by reason."""
-    rows = session.execute(select(ModerationAction.action, func.count()).group_by(ModerationAction.action)
-                           .order_by(func.count().desc())).all()
+    rows = session.execute(
+        select(ModerationAction.action, func.count()).group_by(ModerationAction.action).order_by(func.count().desc())
+    ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["action", "count"])
 
 
 def dismissals_by_reason(session: Session) -> pd.DataFrame:
-    rows = session.execute(select(Question.dismiss_reason, func.count()).where(Question.status == S.dismissed)
-                           .group_by(Question.dismiss_reason).order_by(func.count().desc())).all()
+    rows = session.execute(
+        select(Question.dismiss_reason, func.count())
+        .where(Question.status == S.dismissed)
+        .group_by(Question.dismiss_reason)
+        .order_by(func.count().desc())
+    ).all()
     return pd.DataFrame([(r or "no reason", n) for r, n in rows], columns=["reason", "count"])
 
 
 def export_frame(session: Session, session_id: int | None = None) -> pd.DataFrame:
     """Questions for a CSV export: no tokens, hashes or moderators' claims; forgotten ones left out."""
-    query = (select(AgendaSession.key, AgendaSession.title, Question.id, Question.status, Question.text,
-                    Question.original_text, Question.language, Question.display_name, Question.group_key,
-                    Question.affiliation, Question.votes, Question.flagged, Question.dismiss_reason,
-                    Question.merged_into_id, Question.created_at, Question.answered_at)
-             .join(AgendaSession, AgendaSession.id == Question.session_id)
-             .where(Question.forgotten.is_(False)).order_by(AgendaSession.starts_at, Question.created_at))
+    query = (
+        select(
+            AgendaSession.key,
+            AgendaSession.title,
+            Question.id,
+            Question.status,
+            Question.text,
+            Question.original_text,
+            Question.language,
+            Question.display_name,
+            Question.group_key,
+            Question.affiliation,
+            Question.votes,
+            Question.flagged,
+            Question.dismiss_reason,
+            Question.merged_into_id,
+            Question.created_at,
+            Question.answered_at,
+        )
+        .join(AgendaSession, AgendaSession.id == Question.session_id)
+        .where(Question.forgotten.is_(False))
+        .order_by(AgendaSession.starts_at, Question.created_at)
+    )
     if session_id is not None:
         query = query.where(Question.session_id == session_id)
-    columns = ["session_key", "session", "id", "status", "question", "original_text", "language", "name", "group",
-               "affiliation", "votes", "flagged", "dismiss_reason", "merged_into", "asked_at", "answered_at"]
+    columns = [
+        "session_key",
+        "session",
+        "id",
+        "status",
+        "question",
+        "original_text",
+        "language",
+        "name",
+        "group",
+        "affiliation",
+        "votes",
+        "flagged",
+        "dismiss_reason",
+        "merged_into",
+        "asked_at",
+        "answered_at",
+    ]
     return pd.DataFrame([tuple(r) for r in session.execute(query)], columns=columns)
 
 
@@ -206,7 +317,12 @@ def merge_candidates(session: Session, question_id: int) -> list[tuple[int, str]
     found = session.get(Question, question_id)
     if found is None:
         return []
-    rows = session.execute(select(Question.id, Question.text).where(
-        Question.session_id == found.session_id, Question.id != question_id, Question.forgotten.is_(False),
-        Question.status.in_(TABS["incoming"] + TABS["approved"] + TABS["answered"]))).all()
+    rows = session.execute(
+        select(Question.id, Question.text).where(
+            Question.session_id == found.session_id,
+            Question.id != question_id,
+            Question.forgotten.is_(False),
+            Question.status.in_(TABS["incoming"] + TABS["approved"] + TABS["answered"]),
+        )
+    ).all()
     return similar.ranked(found.text, [(r.id, r.text) for r in rows])

@@ -17,10 +17,29 @@ from engagement.qa.asking import MAX_QUESTION_CHARS, QuestionRefused, clean
 from engagement.qa.states import IllegalTransition, target
 
 CLAIM_LASTS = timedelta(minutes=3)
-DISMISS_REASONS = ("off topic", "duplicate", "already answered", "offensive or abusive", "spam",
-                   "personal information", "not a question", "other")
-AUDITED = ("status", "previous_status", "text", "original_text", "starred", "position", "claimed_by",
-           "merged_into_id", "votes", "dismiss_reason", "flagged")
+DISMISS_REASONS = (
+    "off topic",
+    "duplicate",
+    "already answered",
+    "offensive or abusive",
+    "spam",
+    "personal information",
+    "not a question",
+    "other",
+)
+AUDITED = (
+    "status",
+    "previous_status",
+    "text",
+    "original_text",
+    "starred",
+    "position",
+    "claimed_by",
+    "merged_into_id",
+    "votes",
+    "dismiss_reason",
+    "flagged",
+)
 SCREEN_ATTRIBUTION = "screen_attribution"
 
 
@@ -46,22 +65,43 @@ def _load(session: Session, question_id: int) -> Question:
 
 
 def _check_claim(question: Question, actor: str, now: datetime) -> None:
-    if (question.claimed_by and question.claimed_by != actor and question.claimed_at is not None
-            and now - to_utc(question.claimed_at) < CLAIM_LASTS):
+    if (
+        question.claimed_by
+        and question.claimed_by != actor
+        and question.claimed_at is not None
+        and now - to_utc(question.claimed_at) < CLAIM_LASTS
+    ):
         raise ClaimedByOther(f"{question.claimed_by} is handling this question")
 
 
-def _record(session: Session, question: Question, actor: str, action: str, before: dict,
-            reason: str | None, now: datetime) -> ModerationAction:
+def _record(
+    session: Session, question: Question, actor: str, action: str, before: dict, reason: str | None, now: datetime
+) -> ModerationAction:
     old, new = _changes(before, snapshot(question))
-    entry = ModerationAction(question_id=question.id, session_id=question.session_id, actor=actor, action=action,
-                             reason=reason, before=old, after=new, at=now)
+    entry = ModerationAction(
+        question_id=question.id,
+        session_id=question.session_id,
+        actor=actor,
+        action=action,
+        reason=reason,
+        before=old,
+        after=new,
+        at=now,
+    )
     session.add(entry)
     return entry
 
 
-def act(session: Session, question_id: int, action: str, actor: str, *, reason: str | None = None,
-        text: str | None = None, now: datetime | None = None) -> Question:
+def act(
+    session: Session,
+    question_id: int,
+    action: str,
+    actor: str,
+    *,
+    reason: str | None = None,
+    text: str | None = None,
+    now: datetime | None = None,
+) -> Question:
     """Apply one moderation action (see ``states``) and audit it.
 
     ``dismiss`` needs a reason; ``edit`` and ``edit_approve`` need the new text (the participant's
@@ -114,8 +154,11 @@ def act(session: Session, question_id: int, action: str, actor: str, *, reason: 
 
 
 def _clear_screen(session: Session, question: Question, actor: str, now: datetime) -> None:
-    for other in session.scalars(select(Question).where(Question.session_id == question.session_id,
-                                                        Question.status == S.on_screen, Question.id != question.id)):
+    for other in session.scalars(
+        select(Question).where(
+            Question.session_id == question.session_id, Question.status == S.on_screen, Question.id != question.id
+        )
+    ):
         before = snapshot(other)
         other.status, other.updated_at = S.approved, now
         _record(session, other, actor, "hide", before, "another question put on screen", now)
@@ -144,22 +187,38 @@ def merge(session: Session, source_id: int, target_id: int, actor: str, now: dat
 
 def _unmerge(session: Session, question: Question) -> None:
     if question.merged_into_id is not None:
-        session.execute(update(Question).where(Question.id == question.merged_into_id)
-                        .values(votes=Question.votes - question.votes).execution_options(synchronize_session=False))
+        session.execute(
+            update(Question)
+            .where(Question.id == question.merged_into_id)
+            .values(votes=Question.votes - question.votes)
+            .execution_options(synchronize_session=False)
+        )
     question.merged_into_id = None
 
 
 # The chair's order of approved questions: starred first, then the moderators' order, then votes, then oldest.
-CHAIR_ORDER = (Question.starred.desc(), Question.position.is_(None), Question.position, Question.votes.desc(),
-               Question.created_at)
+CHAIR_ORDER = (
+    Question.starred.desc(),
+    Question.position.is_(None),
+    Question.position,
+    Question.votes.desc(),
+    Question.created_at,
+)
 
 
 def chair_order(session: Session, session_id: int) -> list[Question]:
     """Approved and on-screen questions of a session in the chair's order."""
-    return list(session.scalars(
-        select(Question).where(Question.session_id == session_id, Question.forgotten.is_(False),
-                               Question.status.in_([S.approved, S.on_screen]))
-        .order_by(*CHAIR_ORDER, Question.id)))
+    return list(
+        session.scalars(
+            select(Question)
+            .where(
+                Question.session_id == session_id,
+                Question.forgotten.is_(False),
+                Question.status.in_([S.approved, S.on_screen]),
+            )
+            .order_by(*CHAIR_ORDER, Question.id)
+        )
+    )
 
 
 def move(session: Session, question_id: int, offset: int, actor: str, now: datetime | None = None) -> Question:

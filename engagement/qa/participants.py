@@ -37,8 +37,9 @@ def secret(session: Session, configured: str | None = None) -> str:
     if stored is None:
         # Two app processes may get here at once: the first insert wins and both read it back.
         insert = (pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert)(Setting)
-        session.execute(insert.values(key=SECRET_SETTING, value=secrets.token_hex(32), updated_at=utcnow())
-                        .on_conflict_do_nothing())
+        session.execute(
+            insert.values(key=SECRET_SETTING, value=secrets.token_hex(32), updated_at=utcnow()).on_conflict_do_nothing()
+        )
         stored = session.scalar(select(Setting.value).where(Setting.key == SECRET_SETTING))
     return stored
 

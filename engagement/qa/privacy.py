@@ -28,12 +28,27 @@ def retention_days() -> int:
 def forget(session: Session, participant_hash: str) -> dict[str, int]:
     """Take a participant's questions and votes out of view; the counts stay."""
     questions = session.execute(
-        update(Question).where(Question.participant_hash == participant_hash)
-        .values(text=FORGOTTEN_TEXT, original_text=None, display_name=None, affiliation=None,
-                participant_hash=None, forgotten=True, claimed_by=None, claimed_at=None, updated_at=utcnow())
-        .execution_options(synchronize_session=False)).rowcount
-    votes = session.execute(update(Vote).where(Vote.participant_hash == participant_hash)
-                            .values(participant_hash=None).execution_options(synchronize_session=False)).rowcount
+        update(Question)
+        .where(Question.participant_hash == participant_hash)
+        .values(
+            text=FORGOTTEN_TEXT,
+            original_text=None,
+            display_name=None,
+            affiliation=None,
+            participant_hash=None,
+            forgotten=True,
+            claimed_by=None,
+            claimed_at=None,
+            updated_at=utcnow(),
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    votes = session.execute(
+        update(Vote)
+        .where(Vote.participant_hash == participant_hash)
+        .values(participant_hash=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
     return {"questions": questions, "votes": votes}
 
 
@@ -46,18 +61,37 @@ def purge(session: Session, older_than: datetime | None = None) -> dict[str, int
     cutoff = older_than or utcnow() - timedelta(days=retention_days())
     old = Question.created_at < cutoff
     personal = session.execute(
-        update(Question).where(old, (Question.display_name.is_not(None)) | (Question.affiliation.is_not(None)) |
-                               (Question.participant_hash.is_not(None)))
+        update(Question)
+        .where(
+            old,
+            (Question.display_name.is_not(None))
+            | (Question.affiliation.is_not(None))
+            | (Question.participant_hash.is_not(None)),
+        )
         .values(display_name=None, affiliation=None, participant_hash=None)
-        .execution_options(synchronize_session=False)).rowcount
+        .execution_options(synchronize_session=False)
+    ).rowcount
     never_published = [S.pending, S.follow_up, S.dismissed]
     texts = session.execute(
-        update(Question).where(old, Question.forgotten.is_(False),
-                               Question.status.in_(never_published) |
-                               ((Question.status == S.archived) & Question.previous_status.in_(never_published)))
+        update(Question)
+        .where(
+            old,
+            Question.forgotten.is_(False),
+            Question.status.in_(never_published)
+            | ((Question.status == S.archived) & Question.previous_status.in_(never_published)),
+        )
         .values(text=PURGED_TEXT, original_text=None, forgotten=True)
-        .execution_options(synchronize_session=False)).rowcount
-    votes = session.execute(update(Vote).where(Vote.created_at < cutoff, Vote.participant_hash.is_not(None))
-                            .values(participant_hash=None).execution_options(synchronize_session=False)).rowcount
-    return {"questions_anonymised": personal, "texts_erased": texts, "votes_unlinked": votes,
-            "cutoff": cutoff.isoformat()}
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    votes = session.execute(
+        update(Vote)
+        .where(Vote.created_at < cutoff, Vote.participant_hash.is_not(None))
+        .values(participant_hash=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return {
+        "questions_anonymised": personal,
+        "texts_erased": texts,
+        "votes_unlinked": votes,
+        "cutoff": cutoff.isoformat(),
+    }

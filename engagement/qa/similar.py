@@ -18,8 +18,12 @@ from engagement import settings
 from engagement.qa.blocklist import fold
 from engagement.qa.language import STOPWORDS, WORD
 
-CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
-                    "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e iu ia i i e g".split()))
+CYRILLIC = dict(
+    zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїєґ",
+        "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch _ y _ e iu ia i i e g".split(),
+    )
+)
 ALL_STOPWORDS = frozenset(word for words in STOPWORDS.values() for word in map(fold, words))
 THRESHOLD = 0.42
 GLOSSARY_FILE = "qa_glossary.csv"
@@ -64,7 +68,7 @@ def signature(text: str, terms: tuple[tuple[str, str], ...] | None = None) -> fr
             grams.update(f"\x00{concept}{n}" for n in range(CONCEPT_WEIGHT))
             continue
         word = f" {_transliterate(word)} "
-        grams.update(word[i:i + 3] for i in range(len(word) - 2))
+        grams.update(word[i : i + 3] for i in range(len(word) - 2))
     return frozenset(grams)
 
 
@@ -81,13 +85,15 @@ def _cached_signature(text: str, terms: tuple[tuple[str, str], ...]) -> frozense
     return signature(text, terms)
 
 
-def suggestions_for(shown: list[tuple[int, str]], pool: list[tuple[int, str]], threshold: float = THRESHOLD,
-                    most: int = 5) -> dict[int, list[tuple[int, float]]]:
+def suggestions_for(
+    shown: list[tuple[int, str]], pool: list[tuple[int, str]], threshold: float = THRESHOLD, most: int = 5
+) -> dict[int, list[tuple[int, float]]]:
     """For each shown (id, text), up to ``most`` others of ``pool`` like it, most alike first. Costs
     len(shown) × len(pool) comparisons, so a page of a large queue stays quick."""
     terms = glossary()
-    signatures = [(qid, signature, len(signature)) for qid, text in pool
-                  if (signature := _cached_signature(text, terms))]
+    signatures = [
+        (qid, signature, len(signature)) for qid, text in pool if (signature := _cached_signature(text, terms))
+    ]
     found = {}
     for qid, text in shown:
         mine = _cached_signature(text, terms)
@@ -95,10 +101,14 @@ def suggestions_for(shown: list[tuple[int, str]], pool: list[tuple[int, str]], t
             continue
         size = len(mine)
         # similarity() written out: this loop runs once per pair of a page of the queue and its session.
-        scores = [(other, round(score, 2)) for other, theirs, their_size in signatures
-                  if (common := len(mine & theirs)) and other != qid
-                  and (score := common / min(size, their_size) * 0.5
-                       + common / (size + their_size - common) * 0.5) >= threshold]
+        scores = [
+            (other, round(score, 2))
+            for other, theirs, their_size in signatures
+            if (common := len(mine & theirs))
+            and other != qid
+            and (score := common / min(size, their_size) * 0.5 + common / (size + their_size - common) * 0.5)
+            >= threshold
+        ]
         if scores:
             found[qid] = sorted(scores, key=lambda item: -item[1])[:most]
     return found

@@ -46,10 +46,22 @@ IN_PLACE: dict[str, frozenset[str]] = {
 RESTORE_DEFAULT = {S.dismissed: S.pending, S.archived: S.approved, S.answered: S.approved, S.merged: S.pending}
 
 ACTION_LABELS = {
-    "approve": "approved", "edit_approve": "edited and approved", "follow_up": "marked for follow-up",
-    "dismiss": "dismissed", "show": "put on screen", "hide": "taken off screen", "answer": "marked answered",
-    "archive": "archived", "merge": "merged", "restore": "restored", "edit": "edited", "star": "starred",
-    "unstar": "unstarred", "move": "moved", "claim": "claimed", "release": "released",
+    "approve": "approved",
+    "edit_approve": "edited and approved",
+    "follow_up": "marked for follow-up",
+    "dismiss": "dismissed",
+    "show": "put on screen",
+    "hide": "taken off screen",
+    "answer": "marked answered",
+    "archive": "archived",
+    "merge": "merged",
+    "restore": "restored",
+    "edit": "edited",
+    "star": "starred",
+    "unstar": "unstarred",
+    "move": "moved",
+    "claim": "claimed",
+    "release": "released",
 }
 
 

@@ -28,8 +28,9 @@ def write(report: Report, folder: Path, *, pdf: bool = True) -> Written:
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / "report.html"
     html_path.write_text(render(report), encoding="utf-8")
-    written = Written(html=html_path, xlsx=write_xlsx(report, folder / "report.xlsx"),
-                      csvs=write_csvs(report, folder / "csv"))
+    written = Written(
+        html=html_path, xlsx=write_xlsx(report, folder / "report.xlsx"), csvs=write_csvs(report, folder / "csv")
+    )
     if pdf:
         try:
             written.pdf = write_pdf(html_path, folder / "report.pdf")

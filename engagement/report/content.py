@@ -24,8 +24,16 @@ from engagement.analysis import analytics, charts, facts
 from engagement.storage import flags
 from engagement.analysis.analytics import ALL, Filters
 from engagement.rules.event import EventConfig
-from engagement.storage.models import (AgendaSession, Author, GroupSource, IngestRun, Post, Question, QuestionStatus as S,
-                      StakeholderGroup)
+from engagement.storage.models import (
+    AgendaSession,
+    Author,
+    GroupSource,
+    IngestRun,
+    Post,
+    Question,
+    QuestionStatus as S,
+    StakeholderGroup,
+)
 from engagement.qa import listing
 from engagement.timeutil import to_local, utcnow
 from engagement.report import voice
@@ -61,8 +69,9 @@ def _published(column=Question.status):
 
 
 def _answered():
-    return (Question.status == S.answered) | ((Question.status == S.archived) &
-                                             (Question.previous_status == S.answered))
+    return (Question.status == S.answered) | (
+        (Question.status == S.archived) & (Question.previous_status == S.answered)
+    )
 
 
 def _question_where(f: Filters) -> list:
@@ -75,8 +84,10 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
     kinds = dict(session.execute(select(volume.c.kind, analytics._sum(volume.c.posts)).group_by(volume.c.kind)).all())
     totals = analytics.totals(session, f)
     questions, answered, votes = session.execute(
-        select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0))
-        .where(*_question_where(f))).one()
+        select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0)).where(
+            *_question_where(f)
+        )
+    ).one()
     peak = analytics.peak_minute(session, f)
     agenda = analytics.sessions(session)
     with_posts = set(session.scalars(select(volume.c.session_id).distinct()))
@@ -103,31 +114,66 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
 
 def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
     rows = session.execute(
-        select(Question.session_id, func.count(), func.count().filter(_published()), func.count().filter(_answered()),
-               func.count().filter((Question.status == S.dismissed) |
-                                   ((Question.status == S.archived) & (Question.previous_status == S.dismissed))),
-               func.coalesce(func.sum(Question.votes), 0))
-        .where(*_question_where(f)).group_by(Question.session_id)).all()
+        select(
+            Question.session_id,
+            func.count(),
+            func.count().filter(_published()),
+            func.count().filter(_answered()),
+            func.count().filter(
+                (Question.status == S.dismissed)
+                | ((Question.status == S.archived) & (Question.previous_status == S.dismissed))
+            ),
+            func.coalesce(func.sum(Question.votes), 0),
+        )
+        .where(*_question_where(f))
+        .group_by(Question.session_id)
+    ).all()
     counts = {r[0]: r[1:] for r in rows}
     out = []
     for item in analytics.sessions(session).itertuples():
         if f.sessions is not None and item.id not in f.sessions:
             continue
         submitted, published, answered, dismissed, votes = counts.get(item.id, (0, 0, 0, 0, 0))
-        out.append((item.title, submitted, published, answered, published - answered, dismissed, int(votes),
-                    round(answered / submitted, 3) if submitted else None))
-    return pd.DataFrame(out, columns=["session", "submitted", "published", "answered", "published, not answered",
-                                      "dismissed", "votes", "answered share"])
+        out.append(
+            (
+                item.title,
+                submitted,
+                published,
+                answered,
+                published - answered,
+                dismissed,
+                int(votes),
+                round(answered / submitted, 3) if submitted else None,
+            )
+        )
+    return pd.DataFrame(
+        out,
+        columns=[
+            "session",
+            "submitted",
+            "published",
+            "answered",
+            "published, not answered",
+            "dismissed",
+            "votes",
+            "answered share",
+        ],
+    )
 
 
 def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
     """Posts plus questions per (session, group key): what the voice gap compares session by session."""
     per_author = analytics._per_author(f, by=("session_id",))
-    posts = session.execute(select(per_author.c.session_id, Author.group_key, analytics._sum(per_author.c.n))
-                            .join(per_author, per_author.c.author_id == Author.id)
-                            .group_by(per_author.c.session_id, Author.group_key)).all()
-    questions = session.execute(select(Question.session_id, Question.group_key, func.count())
-                                .where(*_question_where(f)).group_by(Question.session_id, Question.group_key)).all()
+    posts = session.execute(
+        select(per_author.c.session_id, Author.group_key, analytics._sum(per_author.c.n))
+        .join(per_author, per_author.c.author_id == Author.id)
+        .group_by(per_author.c.session_id, Author.group_key)
+    ).all()
+    questions = session.execute(
+        select(Question.session_id, Question.group_key, func.count())
+        .where(*_question_where(f))
+        .group_by(Question.session_id, Question.group_key)
+    ).all()
     titles = {int(r.id): r.title for r in analytics.sessions(session).itertuples()}
     rows: dict[tuple, int] = {}
     for sid, key, n in list(posts) + list(questions):
@@ -145,24 +191,42 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
     public = select(Author.id).where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
     per_author = analytics._per_author(f, sums=("retweets", "likes"), among=public)
     rows = session.execute(
-        select(Author.handle, func.coalesce(Author.override_organisation, Author.organisation), StakeholderGroup.label,
-               per_author.c.n, per_author.c.retweets, per_author.c.likes)
+        select(
+            Author.handle,
+            func.coalesce(Author.override_organisation, Author.organisation),
+            StakeholderGroup.label,
+            per_author.c.n,
+            per_author.c.retweets,
+            per_author.c.likes,
+        )
         .join(per_author, per_author.c.author_id == Author.id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
-        .order_by(per_author.c.n.desc(), Author.handle).limit(limit)).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["handle", "organisation", "group", "posts",
-                                                           "retweets received", "likes"])
+        .order_by(per_author.c.n.desc(), Author.handle)
+        .limit(limit)
+    ).all()
+    return pd.DataFrame(
+        [tuple(r) for r in rows], columns=["handle", "organisation", "group", "posts", "retweets received", "likes"]
+    )
 
 
 def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
     order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
     public = select(Author.id).where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
     # The top posts' ids first (from the covering index), then their text.
-    top = (select(Post.id).where(*f.posts(), Post.kind != "retweet", Post.author_id.in_(public))
-           .order_by(*order).limit(limit).subquery())
+    top = (
+        select(Post.id)
+        .where(*f.posts(), Post.kind != "retweet", Post.author_id.in_(public))
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+    )
     rows = session.execute(
-        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id).select_from(Post)
-        .join(top, top.c.id == Post.id).join(Author, Author.id == Post.author_id).order_by(*order)).all()
+        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
+        .select_from(Post)
+        .join(top, top.c.id == Post.id)
+        .join(Author, Author.id == Post.author_id)
+        .order_by(*order)
+    ).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id"])
     frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
     return frame.drop(columns=["id"])
@@ -175,19 +239,48 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str, limit:
     if limit is not None:
         top = select(Question.id).where(*shown).order_by(Question.votes.desc(), Question.id).limit(limit)
         shown = [Question.id.in_(top.scalar_subquery())]
-    rows = session.connection().execute(
-        select(AgendaSession.title, Question.status, Question.previous_status, Question.text, Question.language,
-               StakeholderGroup.label, Question.votes, Question.display_name, Question.affiliation,
-               facts.seconds(session, Question.created_at))
-        .join(AgendaSession, AgendaSession.id == Question.session_id)
-        .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
-        .where(*shown).order_by(AgendaSession.starts_at, Question.votes.desc(), Question.id)).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=[
-        "session", "status", "previous", "question", "language", "group", "votes", "name", "affiliation", "asked at"])
+    rows = (
+        session.connection()
+        .execute(
+            select(
+                AgendaSession.title,
+                Question.status,
+                Question.previous_status,
+                Question.text,
+                Question.language,
+                StakeholderGroup.label,
+                Question.votes,
+                Question.display_name,
+                Question.affiliation,
+                facts.seconds(session, Question.created_at),
+            )
+            .join(AgendaSession, AgendaSession.id == Question.session_id)
+            .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
+            .where(*shown)
+            .order_by(AgendaSession.starts_at, Question.votes.desc(), Question.id)
+        )
+        .all()
+    )
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=[
+            "session",
+            "status",
+            "previous",
+            "question",
+            "language",
+            "group",
+            "votes",
+            "name",
+            "affiliation",
+            "asked at",
+        ],
+    )
     frame["answered"] = (frame["status"] == S.answered) | (frame["previous"] == S.answered)
     # In one go: a conversion per question took a second at 36,000 published questions.
-    frame["asked at"] = (pd.to_datetime(frame["asked at"].astype("int64"), unit="s", utc=True)
-                         .dt.tz_convert(zone).dt.tz_localize(None))
+    frame["asked at"] = (
+        pd.to_datetime(frame["asked at"].astype("int64"), unit="s", utc=True).dt.tz_convert(zone).dt.tz_localize(None)
+    )
     frame = frame.drop(columns=["status", "previous"])
     if not names:
         frame = frame.drop(columns=["name", "affiliation"])
@@ -195,8 +288,11 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str, limit:
 
 
 def _published_count(session: Session, f: Filters) -> int:
-    return session.scalar(select(func.count()).select_from(Question)
-                          .where(*_question_where(f), Question.forgotten.is_(False), _published()))
+    return session.scalar(
+        select(func.count())
+        .select_from(Question)
+        .where(*_question_where(f), Question.forgotten.is_(False), _published())
+    )
 
 
 def with_all_questions(report: Report, session: Session) -> Report:
@@ -210,27 +306,44 @@ def with_all_questions(report: Report, session: Session) -> Report:
 def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
     # Two queries: SQLite answers a lone min() or max() from the index's ends, both together by a scan.
     first, last = (session.scalar(select(edge(Post.created_at)).where(*f.posts())) for edge in (func.min, func.max))
-    sources = session.execute(select(IngestRun.source, func.count(), func.min(IngestRun.started_at),
-                                     func.max(IngestRun.ended_at)).group_by(IngestRun.source)).all()
+    sources = session.execute(
+        select(IngestRun.source, func.count(), func.min(IngestRun.started_at), func.max(IngestRun.ended_at)).group_by(
+            IngestRun.source
+        )
+    ).all()
     coverage = analytics.coverage(session)
     zone = event.time_zone
     when = lambda m: f"{to_local(m, zone):%d %b %Y %H:%M}" if m else "—"  # noqa: E731
     rows = [
         ("event", event.name),
         ("collection query", event.query()),
-        ("posts from", when(first)), ("posts until", when(last)),
+        ("posts from", when(first)),
+        ("posts until", when(last)),
         ("time zone", zone),
         ("filters", describe_filters(f, zone)),
-        ("sources", "; ".join(f"{source}: {n} run(s), {when(a)} – {when(b)}" for source, n, a, b in sources)
-         or "none recorded"),
-        ("classification coverage", f"{coverage['share']:.1%} of collected posts come from classified authors "
-                                    f"({coverage['classified_posts']:,} of {coverage['posts']:,})"),
-        ("authors by how their group was decided",
-         ", ".join(f"{k.removeprefix('authors_')}: {v:,}" for k, v in coverage.items() if k.startswith("authors_"))),
-        ("questions counted", "every question submitted, merged duplicates once; 'published' = approved, shown "
-                              "on screen or answered; dismissals are counted, never shown"),
-        ("public accounts", "contributors and posts named in this report are those of accounts in the organisers' "
-                            "directory (or classified by a moderator): organisations and offices"),
+        (
+            "sources",
+            "; ".join(f"{source}: {n} run(s), {when(a)} – {when(b)}" for source, n, a, b in sources) or "none recorded",
+        ),
+        (
+            "classification coverage",
+            f"{coverage['share']:.1%} of collected posts come from classified authors "
+            f"({coverage['classified_posts']:,} of {coverage['posts']:,})",
+        ),
+        (
+            "authors by how their group was decided",
+            ", ".join(f"{k.removeprefix('authors_')}: {v:,}" for k, v in coverage.items() if k.startswith("authors_")),
+        ),
+        (
+            "questions counted",
+            "every question submitted, merged duplicates once; 'published' = approved, shown "
+            "on screen or answered; dismissals are counted, never shown",
+        ),
+        (
+            "public accounts",
+            "contributors and posts named in this report are those of accounts in the organisers' "
+            "directory (or classified by a moderator): organisations and offices",
+        ),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
 
@@ -240,15 +353,26 @@ def describe_filters(f: Filters, zone: str) -> str:
     if f.start or f.end:
         parts.append(f"from {to_local(f.start, zone):%d %b %Y %H:%M}" if f.start else "")
         parts.append(f"until {to_local(f.end, zone):%d %b %Y %H:%M}" if f.end else "")
-    for name, values in (("sessions", f.sessions), ("groups", f.groups), ("kinds", f.kinds),
-                         ("languages", f.languages)):
+    for name, values in (
+        ("sessions", f.sessions),
+        ("groups", f.groups),
+        ("kinds", f.kinds),
+        ("languages", f.languages),
+    ):
         if values is not None:
             parts.append(f"{name}: {', '.join(map(str, values))}")
     return "; ".join(p for p in parts if p) or "none: the whole collection"
 
 
-def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters = ALL, *, names: bool = False,
-          registrations: Path | str | None = None, question_limit: int | None = None) -> Report:
+def build(
+    sessions: Session | Sequence[Session],
+    event: EventConfig,
+    f: Filters = ALL,
+    *,
+    names: bool = False,
+    registrations: Path | str | None = None,
+    question_limit: int | None = None,
+) -> Report:
     """Everything the summary shows. ``names``: include participants' names and affiliations;
     ``question_limit``: list only the most voted published questions when there are more (a page
     shows those; ``with_all_questions`` reads the rest for the files). Given several sessions on one
@@ -259,33 +383,38 @@ def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters 
     labels = dict(zip(taxonomy["key"], taxonomy["label"]))
     found = voice.read_registrations(registrations, taxonomy)
     # The slowest first (as measured at a million posts), so that the threads finish together.
-    parts = _gather(sessions, {
-        "headline": lambda s: headline(s, f, zone),
-        "top posts": lambda s: public_posts(s, f),
-        "by group": lambda s: analytics.by_group(s, f),
-        "contributions": lambda s: contributions_by_session_group(s, f) if found is not None else None,
-        "heat": lambda s: analytics.session_by_group(s, f),
-        "methods": lambda s: methods(s, event, f),
-        "conversations": lambda s: analytics.conversations(s, f),
-        "by session": lambda s: analytics.by_session(s, f),
-        "top contributors": lambda s: public_contributors(s, f),
-        "questions": lambda s: questions_table(s, f, names, zone, question_limit),
-        "published": lambda s: _published_count(s, f) if question_limit is not None else None,
-        "heard": listing.heard,
-        "qa": lambda s: qa_by_session(s, f),
-        "languages": lambda s: analytics.languages(s, f),
-        "actions": listing.actions_by_kind,
-        "dismissals": listing.dismissals_by_reason,
-        "demo": flags.is_demo,
-        "illustrative": lambda s: s.scalar(select(func.count()).select_from(AgendaSession)
-                                           .where(AgendaSession.illustrative.is_(True))),
-    })
+    parts = _gather(
+        sessions,
+        {
+            "headline": lambda s: headline(s, f, zone),
+            "top posts": lambda s: public_posts(s, f),
+            "by group": lambda s: analytics.by_group(s, f),
+            "contributions": lambda s: contributions_by_session_group(s, f) if found is not None else None,
+            "heat": lambda s: analytics.session_by_group(s, f),
+            "methods": lambda s: methods(s, event, f),
+            "conversations": lambda s: analytics.conversations(s, f),
+            "by session": lambda s: analytics.by_session(s, f),
+            "top contributors": lambda s: public_contributors(s, f),
+            "questions": lambda s: questions_table(s, f, names, zone, question_limit),
+            "published": lambda s: _published_count(s, f) if question_limit is not None else None,
+            "heard": listing.heard,
+            "qa": lambda s: qa_by_session(s, f),
+            "languages": lambda s: analytics.languages(s, f),
+            "actions": listing.actions_by_kind,
+            "dismissals": listing.dismissals_by_reason,
+            "demo": flags.is_demo,
+            "illustrative": lambda s: s.scalar(
+                select(func.count()).select_from(AgendaSession).where(AgendaSession.illustrative.is_(True))
+            ),
+        },
+    )
     report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=parts["headline"])
     if parts["published"] is not None and parts["published"] > len(parts["questions"]):
         report.published_questions = parts["published"]
     by_session = parts["by session"].drop(columns=["id", "key"])
     by_session["starts_at"] = by_session["starts_at"].map(
-        lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) and pd.notna(t) else "")
+        lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) and pd.notna(t) else ""
+    )
     by_group, heat, heard = parts["by group"], parts["heat"], parts["heard"]
     report.tables = {
         "Headline": pd.DataFrame(list(report.headline.items()), columns=["figure", "value"]).astype(str),
@@ -312,7 +441,7 @@ def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters 
         "By session": "Collected posts, unique authors and questions per agenda session (breaks left out).",
         "Top posts": "Most retweeted posts of public accounts (the organisers' directory).",
         "Top contributors": "Public accounts only (the organisers' directory): private individuals are counted in "
-                            "every figure but never named.",
+        "every figure but never named.",
         "Q&A by session": "Merged duplicates count once. 'Published' includes answered questions.",
         "Conversations": "Who mentions, replies to, quotes and retweets whom, from group to group.",
         "Moderation actions": "Every action moderators took, from the audit log.",
@@ -328,19 +457,24 @@ def build(sessions: Session | Sequence[Session], event: EventConfig, f: Filters 
         report.notes["Voice gap"] = (
             "Each registered group's share of posts and of questions beside its share of registered participants; "
             f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "
-            "questions with no group stated belong to no registered group and are left out of the shares.")
+            "questions with no group stated belong to no registered group and are left out of the shares."
+        )
         report.under_heard = list(gap.loc[gap["under-heard"], "group"])
         if illustrative:
             report.caveats.append("The registration counts are illustrative, not the event's real registrations.")
     else:
-        report.notes["Voice gap"] = ("No registration counts were provided (data/registrations.csv: group,registered),"
-                                     " so the voice gap cannot be computed.")
+        report.notes["Voice gap"] = (
+            "No registration counts were provided (data/registrations.csv: group,registered),"
+            " so the voice gap cannot be computed."
+        )
     report.tables["Methods"] = parts["methods"]
     if parts["demo"]:
         report.caveats.append("Demo data: a synthetic collection; every account, post and question is invented.")
     if parts["illustrative"]:
-        report.caveats.append("The agenda is illustrative (modelled on the concept note), so session attribution "
-                              "shows the method, not the event's real programme.")
+        report.caveats.append(
+            "The agenda is illustrative (modelled on the concept note), so session attribution "
+            "shows the method, not the event's real programme."
+        )
     if not names:
         report.caveats.append("Participants' names and affiliations are left out of this report.")
     return report

@@ -34,17 +34,40 @@ th { background: #f4f4f4; } td.number { text-align: right; font-variant-numeric:
   a { color: inherit; text-decoration: none; }
 }
 """
-ORDER = ["By session", "By group", "Session x group", "Languages", "Top posts", "Top contributors", "Q&A by session",
-         "Questions by group", "Published questions", "Conversations", "Voice gap", "Voice gap by session",
-         "Moderation actions", "Dismissal reasons", "Methods"]
-TITLES = {"By session": "Participation by session", "By group": "Participation by stakeholder group",
-          "Session x group": "Sessions and stakeholder groups", "Q&A by session": "Q&A per session",
-          "Questions by group": "Questions by stakeholder group", "Published questions": "Questions published",
-          "Conversations": "Conversations between groups", "Voice gap": "Voice gap",
-          "Voice gap by session": "Under-heard groups, session by session",
-          "Moderation actions": "Moderation transparency: actions", "Dismissal reasons": "Moderation transparency: "
-          "dismissals by reason", "Methods": "Methods", "Top posts": "Top posts (public accounts)",
-          "Top contributors": "Top contributors (public accounts)", "Languages": "Languages"}
+ORDER = [
+    "By session",
+    "By group",
+    "Session x group",
+    "Languages",
+    "Top posts",
+    "Top contributors",
+    "Q&A by session",
+    "Questions by group",
+    "Published questions",
+    "Conversations",
+    "Voice gap",
+    "Voice gap by session",
+    "Moderation actions",
+    "Dismissal reasons",
+    "Methods",
+]
+TITLES = {
+    "By session": "Participation by session",
+    "By group": "Participation by stakeholder group",
+    "Session x group": "Sessions and stakeholder groups",
+    "Q&A by session": "Q&A per session",
+    "Questions by group": "Questions by stakeholder group",
+    "Published questions": "Questions published",
+    "Conversations": "Conversations between groups",
+    "Voice gap": "Voice gap",
+    "Voice gap by session": "Under-heard groups, session by session",
+    "Moderation actions": "Moderation transparency: actions",
+    "Dismissal reasons": "Moderation transparency: dismissals by reason",
+    "Methods": "Methods",
+    "Top posts": "Top posts (public accounts)",
+    "Top contributors": "Top contributors (public accounts)",
+    "Languages": "Languages",
+}
 
 
 def _cell(value) -> str:
@@ -66,10 +89,15 @@ def table_html(frame: pd.DataFrame, limit: int = 500, zone: str = "UTC") -> str:
         return '<p class="note">Nothing to show.</p>'
     frame = display.for_page(frame, zone)
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    rows = "".join("<tr>" + "".join(_cell(v) for v in row) + "</tr>"
-                   for row in frame.head(limit).itertuples(index=False, name=None))
-    more = (f'<p class="note">The first {limit:,} of {len(frame):,} rows; the workbook has them all.</p>'
-            if len(frame) > limit else "")
+    rows = "".join(
+        "<tr>" + "".join(_cell(v) for v in row) + "</tr>"
+        for row in frame.head(limit).itertuples(index=False, name=None)
+    )
+    more = (
+        f'<p class="note">The first {limit:,} of {len(frame):,} rows; the workbook has them all.</p>'
+        if len(frame) > limit
+        else ""
+    )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>{more}"
 
 
@@ -77,18 +105,32 @@ def render(report: Report) -> str:
     """The whole report as HTML text."""
     event, zone = report.event, report.event.time_zone
     first_chart = True
-    parts = [f"<h1>{html.escape(event.name)}: post-event summary</h1>",
-             f'<p class="meta">{html.escape(event.venue)} · {event.start_date:%d %b %Y} – {event.end_date:%d %b %Y}'
-             f" · times in {html.escape(zone)} · generated {to_local(report.generated_at, zone):%d %b %Y %H:%M}</p>"]
+    parts = [
+        f"<h1>{html.escape(event.name)}: post-event summary</h1>",
+        f'<p class="meta">{html.escape(event.venue)} · {event.start_date:%d %b %Y} – {event.end_date:%d %b %Y}'
+        f" · times in {html.escape(zone)} · generated {to_local(report.generated_at, zone):%d %b %Y %H:%M}</p>",
+    ]
     if report.caveats:
-        parts.append('<div class="caveats"><strong>Caveats</strong><ul>' +
-                     "".join(f"<li>{html.escape(c)}</li>" for c in report.caveats) + "</ul></div>")
-    parts.append('<h2 class="keep">Headline figures</h2><div class="headline">' + "".join(
-        f'<div class="figure"><div class="value">{html.escape(f"{v:,}" if isinstance(v, int) else str(v))}</div>'
-        f'<div class="label">{html.escape(k)}</div></div>' for k, v in report.headline.items()) + "</div>")
+        parts.append(
+            '<div class="caveats"><strong>Caveats</strong><ul>'
+            + "".join(f"<li>{html.escape(c)}</li>" for c in report.caveats)
+            + "</ul></div>"
+        )
+    parts.append(
+        '<h2 class="keep">Headline figures</h2><div class="headline">'
+        + "".join(
+            f'<div class="figure"><div class="value">{html.escape(f"{v:,}" if isinstance(v, int) else str(v))}</div>'
+            f'<div class="label">{html.escape(k)}</div></div>'
+            for k, v in report.headline.items()
+        )
+        + "</div>"
+    )
     if report.under_heard:
-        parts.append('<p class="note">Under-heard groups over the whole event: ' +
-                     html.escape(", ".join(report.under_heard)) + ".</p>")
+        parts.append(
+            '<p class="note">Under-heard groups over the whole event: '
+            + html.escape(", ".join(report.under_heard))
+            + ".</p>"
+        )
     for name in ORDER:
         if name not in report.tables and name not in report.notes:
             continue
@@ -98,14 +140,24 @@ def render(report: Report) -> str:
         if name in report.figures:
             figure = report.figures[name]
             # plotly.js goes in once, inline, with the first chart; the others use it.
-            parts.append('<div class="chart">' + pio.to_html(
-                figure, full_html=False, include_plotlyjs=True if first_chart else False, include_mathjax=False,
-                config={"displaylogo": False, "responsive": True}) + "</div>")
+            parts.append(
+                '<div class="chart">'
+                + pio.to_html(
+                    figure,
+                    full_html=False,
+                    include_plotlyjs=True if first_chart else False,
+                    include_mathjax=False,
+                    config={"displaylogo": False, "responsive": True},
+                )
+                + "</div>"
+            )
             first_chart = False
         if name in report.tables:
             parts.append(table_html(report.tables[name], zone=zone))
     body = "\n".join(parts)
-    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{html.escape(event.name)}: post-event summary</title><style>{STYLE}</style></head>"
-            f"<body>{body}</body></html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(event.name)}: post-event summary</title><style>{STYLE}</style></head>"
+        f"<body>{body}</body></html>\n"
+    )

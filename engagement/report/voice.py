@@ -65,17 +65,29 @@ def gap_by_group(by_group: pd.DataFrame, registrations: pd.DataFrame) -> pd.Data
     the ratio of each contribution share to the registration share (1 = heard in proportion)."""
     # In the taxonomy's order (by_group's), registered groups only.
     frame = by_group[["key", "group", "posts", "questions"]].merge(
-        registrations[registrations["registered"] > 0], on="key", how="inner")
+        registrations[registrations["registered"] > 0], on="key", how="inner"
+    )
     frame["registered share"] = _share(frame["registered"])
     frame["posts share"] = _share(frame["posts"])
     frame["questions share"] = _share(frame["questions"])
     for measure in ("posts", "questions"):
         frame[f"{measure} ratio"] = (frame[f"{measure} share"] / frame["registered share"]).round(2)
     frame["under-heard"] = (frame["posts ratio"] < UNDER_HEARD) | (frame["questions ratio"] < UNDER_HEARD)
-    columns = ["group", "registered", "registered share", "posts", "posts share", "posts ratio", "questions",
-               "questions share", "questions ratio", "under-heard"]
+    columns = [
+        "group",
+        "registered",
+        "registered share",
+        "posts",
+        "posts share",
+        "posts ratio",
+        "questions",
+        "questions share",
+        "questions ratio",
+        "under-heard",
+    ]
     frame[["registered share", "posts share", "questions share"]] = frame[
-        ["registered share", "posts share", "questions share"]].round(3)
+        ["registered share", "posts share", "questions share"]
+    ].round(3)
     return frame[columns]
 
 
@@ -92,9 +104,15 @@ def gap_by_session(contributions: pd.DataFrame, registrations: pd.DataFrame, lab
         merged["share"] = _share(merged["contributions"])
         merged["ratio"] = merged["share"] / merged["registered share"]
         under = merged[merged["ratio"] < UNDER_HEARD].sort_values("ratio")
-        rows.append({"session": session_title, "contributions": int(merged["contributions"].sum()),
-                     "under-heard groups": "; ".join(f"{labels.get(k, k)} ({s:.0%} of contributions, {r:.0%} of "
-                                                     f"registrations)" for k, s, r in
-                                                     zip(under["key"], under["share"], under["registered share"])),
-                     "groups under-heard": len(under)})
+        rows.append(
+            {
+                "session": session_title,
+                "contributions": int(merged["contributions"].sum()),
+                "under-heard groups": "; ".join(
+                    f"{labels.get(k, k)} ({s:.0%} of contributions, {r:.0%} of registrations)"
+                    for k, s, r in zip(under["key"], under["share"], under["registered share"])
+                ),
+                "groups under-heard": len(under),
+            }
+        )
     return pd.DataFrame(rows, columns=["session", "contributions", "groups under-heard", "under-heard groups"])

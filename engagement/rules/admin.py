@@ -13,8 +13,24 @@ from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
 from engagement.storage import db
-from engagement.rules.event import COLOUR, SESSION_KINDS, AgendaRow, EventConfig, EventConfigError, GroupRow, normalise_hashtag
-from engagement.storage.models import AgendaSession, Author, DirectoryEntry, IngestRun, Post, RejectedRecord, StakeholderGroup
+from engagement.rules.event import (
+    COLOUR,
+    SESSION_KINDS,
+    AgendaRow,
+    EventConfig,
+    EventConfigError,
+    GroupRow,
+    normalise_hashtag,
+)
+from engagement.storage.models import (
+    AgendaSession,
+    Author,
+    DirectoryEntry,
+    IngestRun,
+    Post,
+    RejectedRecord,
+    StakeholderGroup,
+)
 from engagement.rules.sync import sync_agenda, sync_groups
 from engagement.timeutil import to_local, to_utc
 
@@ -24,10 +40,18 @@ AGENDA_COLUMNS = ["key", "title", "kind", "start", "end", "room", "hashtags", "i
 def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
     rows = []
     for item in session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at, AgendaSession.key)):
-        rows.append({"key": item.key, "title": item.title, "kind": item.kind,
-                     "start": to_local(item.starts_at, event.time_zone).replace(tzinfo=None),
-                     "end": to_local(item.ends_at, event.time_zone).replace(tzinfo=None), "room": item.room,
-                     "hashtags": " ".join(item.hashtags), "illustrative": item.illustrative})
+        rows.append(
+            {
+                "key": item.key,
+                "title": item.title,
+                "kind": item.kind,
+                "start": to_local(item.starts_at, event.time_zone).replace(tzinfo=None),
+                "end": to_local(item.ends_at, event.time_zone).replace(tzinfo=None),
+                "room": item.room,
+                "hashtags": " ".join(item.hashtags),
+                "illustrative": item.illustrative,
+            }
+        )
     return pd.DataFrame(rows, columns=AGENDA_COLUMNS)
 
 
@@ -49,11 +73,20 @@ def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> No
         if pd.isna(start) or pd.isna(end) or end <= start:
             raise EventConfigError(f"row {number}: the session needs a start before its end")
         old_speakers, note = speakers.get(key, ([], ""))
-        rows.append(AgendaRow(key=key, title=str(item["title"]).strip(), kind=item["kind"],
-                              starts_at=to_utc(start.to_pydatetime(), event.time_zone),
-                              ends_at=to_utc(end.to_pydatetime(), event.time_zone), room=str(item.get("room") or ""),
-                              hashtags=[normalise_hashtag(t) for t in str(item.get("hashtags") or "").split()],
-                              speakers=old_speakers, illustrative=bool(item.get("illustrative")), source_note=note))
+        rows.append(
+            AgendaRow(
+                key=key,
+                title=str(item["title"]).strip(),
+                kind=item["kind"],
+                starts_at=to_utc(start.to_pydatetime(), event.time_zone),
+                ends_at=to_utc(end.to_pydatetime(), event.time_zone),
+                room=str(item.get("room") or ""),
+                hashtags=[normalise_hashtag(t) for t in str(item.get("hashtags") or "").split()],
+                speakers=old_speakers,
+                illustrative=bool(item.get("illustrative")),
+                source_note=note,
+            )
+        )
     warnings: list[str] = []
     db.take_turns_counting(session)  # before sync_agenda moves posts out of removed sessions
     sync_agenda(session, rows, warnings)
@@ -62,9 +95,15 @@ def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> No
 
 
 def groups_frame(session: Session) -> pd.DataFrame:
-    rows = session.execute(select(StakeholderGroup.key, StakeholderGroup.label, StakeholderGroup.description,
-                                  StakeholderGroup.display_order, StakeholderGroup.colour)
-                           .order_by(StakeholderGroup.display_order)).all()
+    rows = session.execute(
+        select(
+            StakeholderGroup.key,
+            StakeholderGroup.label,
+            StakeholderGroup.description,
+            StakeholderGroup.display_order,
+            StakeholderGroup.colour,
+        ).order_by(StakeholderGroup.display_order)
+    ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["key", "label", "description", "display_order", "colour"])
 
 
@@ -74,18 +113,30 @@ def save_groups(session: Session, frame: pd.DataFrame) -> None:
     rows = []
     for number, item in enumerate(frame.to_dict("records"), start=1):
         if item["key"] not in known:
-            raise EventConfigError(f"row {number}: group keys cannot be added or renamed here; edit "
-                                   "stakeholder_groups.csv and run `python -m ingest config`")
+            raise EventConfigError(
+                f"row {number}: group keys cannot be added or renamed here; edit "
+                "stakeholder_groups.csv and run `python -m ingest config`"
+            )
         if not COLOUR.match(str(item["colour"])):
             raise EventConfigError(f"row {number}: colour {item['colour']!r} is not '#RRGGBB'")
-        rows.append(GroupRow(item["key"], str(item["label"]), str(item.get("description") or ""),
-                             int(item["display_order"]), str(item["colour"])))
+        rows.append(
+            GroupRow(
+                item["key"],
+                str(item["label"]),
+                str(item.get("description") or ""),
+                int(item["display_order"]),
+                str(item["colour"]),
+            )
+        )
     sync_groups(session, rows)
 
 
 def directory_frame(session: Session) -> pd.DataFrame:
-    rows = session.execute(select(DirectoryEntry.handle, DirectoryEntry.organisation, DirectoryEntry.group_key,
-                                  DirectoryEntry.note).order_by(DirectoryEntry.handle)).all()
+    rows = session.execute(
+        select(
+            DirectoryEntry.handle, DirectoryEntry.organisation, DirectoryEntry.group_key, DirectoryEntry.note
+        ).order_by(DirectoryEntry.handle)
+    ).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=["handle", "organisation", "group", "note"])
 
 
@@ -103,8 +154,14 @@ def save_directory(session: Session, frame: pd.DataFrame) -> None:
         if handle in seen:
             raise EventConfigError(f"row {number}: account {handle!r} appears twice")
         seen.add(handle)
-        entries.append(DirectoryEntry(handle=handle, organisation=str(item.get("organisation") or ""),
-                                      group_key=item["group"], note=str(item.get("note") or "")))
+        entries.append(
+            DirectoryEntry(
+                handle=handle,
+                organisation=str(item.get("organisation") or ""),
+                group_key=item["group"],
+                note=str(item.get("note") or ""),
+            )
+        )
     session.execute(delete(DirectoryEntry))
     session.add_all(entries)
     session.flush()
@@ -113,29 +170,72 @@ def save_directory(session: Session, frame: pd.DataFrame) -> None:
 def find_authors(session: Session, text: str, limit: int = 50) -> pd.DataFrame:
     pattern = f"%{text.strip().lstrip('@').lower()}%"
     rows = session.execute(
-        select(Author.id, Author.handle, Author.display_name, Author.bio, Author.group_key, Author.group_source,
-               Author.organisation, func.count(Post.id))
+        select(
+            Author.id,
+            Author.handle,
+            Author.display_name,
+            Author.bio,
+            Author.group_key,
+            Author.group_source,
+            Author.organisation,
+            func.count(Post.id),
+        )
         .outerjoin(Post, Post.author_id == Author.id)
         .where(func.lower(Author.handle).like(pattern) | func.lower(Author.display_name).like(pattern))
-        .group_by(Author.id).order_by(func.count(Post.id).desc()).limit(limit)).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["id", "handle", "name", "bio", "group", "decided by",
-                                                           "organisation", "posts"])
+        .group_by(Author.id)
+        .order_by(func.count(Post.id).desc())
+        .limit(limit)
+    ).all()
+    return pd.DataFrame(
+        [tuple(r) for r in rows],
+        columns=["id", "handle", "name", "bio", "group", "decided by", "organisation", "posts"],
+    )
 
 
 def ingest_overview(session: Session, limit: int = 200) -> tuple[pd.DataFrame, pd.DataFrame]:
     latest = select(IngestRun.source, func.max(IngestRun.id).label("id")).group_by(IngestRun.source).subquery()
-    runs = session.execute(select(IngestRun.source, IngestRun.command, IngestRun.status, IngestRun.started_at,
-                                  IngestRun.ended_at, IngestRun.counts, IngestRun.last_error)
-                           .join(latest, IngestRun.id == latest.c.id).order_by(IngestRun.source)).all()
-    run_frame = pd.DataFrame([(r.source, r.command, r.status, r.started_at, r.ended_at,
-                               ", ".join(f"{k} {v}" for k, v in (r.counts or {}).items()), r.last_error or "")
-                              for r in runs],
-                             columns=["source", "command", "status", "started", "ended", "counts", "last error"])
-    rejected = session.execute(select(RejectedRecord.source, RejectedRecord.location, RejectedRecord.reason,
-                                      func.substr(RejectedRecord.raw, 1, 300), RejectedRecord.created_at)
-                               .order_by(RejectedRecord.id.desc()).limit(limit)).all()
-    rejected_frame = pd.DataFrame([tuple(r) for r in rejected],
-                                  columns=["source", "location", "reason", "record (start)", "kept at"])
+    runs = session.execute(
+        select(
+            IngestRun.source,
+            IngestRun.command,
+            IngestRun.status,
+            IngestRun.started_at,
+            IngestRun.ended_at,
+            IngestRun.counts,
+            IngestRun.last_error,
+        )
+        .join(latest, IngestRun.id == latest.c.id)
+        .order_by(IngestRun.source)
+    ).all()
+    run_frame = pd.DataFrame(
+        [
+            (
+                r.source,
+                r.command,
+                r.status,
+                r.started_at,
+                r.ended_at,
+                ", ".join(f"{k} {v}" for k, v in (r.counts or {}).items()),
+                r.last_error or "",
+            )
+            for r in runs
+        ],
+        columns=["source", "command", "status", "started", "ended", "counts", "last error"],
+    )
+    rejected = session.execute(
+        select(
+            RejectedRecord.source,
+            RejectedRecord.location,
+            RejectedRecord.reason,
+            func.substr(RejectedRecord.raw, 1, 300),
+            RejectedRecord.created_at,
+        )
+        .order_by(RejectedRecord.id.desc())
+        .limit(limit)
+    ).all()
+    rejected_frame = pd.DataFrame(
+        [tuple(r) for r in rejected], columns=["source", "location", "reason", "record (start)", "kept at"]
+    )
     return run_frame, rejected_frame
 
 

@@ -52,8 +52,16 @@ class Attributor:
     def from_database(cls, session: Session, grace: timedelta = timedelta(minutes=10)) -> Attributor:
         rows = session.scalars(select(AgendaSession).where(AgendaSession.kind != SessionKind.break_))
         return cls(
-            (Window(r.id, r.key, to_utc(r.starts_at), to_utc(r.ends_at),
-                    frozenset(t.lstrip("#").lower() for t in r.hashtags)) for r in rows),
+            (
+                Window(
+                    r.id,
+                    r.key,
+                    to_utc(r.starts_at),
+                    to_utc(r.ends_at),
+                    frozenset(t.lstrip("#").lower() for t in r.hashtags),
+                )
+                for r in rows
+            ),
             grace,
         )
 
@@ -96,12 +104,14 @@ def reattribute_in_steps(grace: timedelta, url: str | None = None, seconds: floa
     when it starts."""
     with db.reading(url) as session:
         attributor = Attributor.from_database(session, grace)
-    return db.in_steps(url, lambda session, after, deadline: _reattribute_after(session, attributor, after, deadline),
-                       seconds)
+    return db.in_steps(
+        url, lambda session, after, deadline: _reattribute_after(session, attributor, after, deadline), seconds
+    )
 
 
-def _reattribute_after(session: Session, attributor: Attributor, last_id: int, deadline: float | None = None,
-                       batch: int = 5000) -> tuple[int, int | None]:
+def _reattribute_after(
+    session: Session, attributor: Attributor, last_id: int, deadline: float | None = None, batch: int = 5000
+) -> tuple[int, int | None]:
     """Posts after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many moved, and the
     last post done (``None``: all are)."""
     db.take_turns_counting(session)
@@ -109,7 +119,9 @@ def _reattribute_after(session: Session, attributor: Attributor, last_id: int, d
     while True:
         rows = session.execute(
             select(Post.id, Post.created_at, Post.hashtags, Post.session_id)
-            .where(Post.id > last_id).order_by(Post.id).limit(batch)
+            .where(Post.id > last_id)
+            .order_by(Post.id)
+            .limit(batch)
         ).all()
         if not rows:
             return moved, None

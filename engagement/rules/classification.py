@@ -76,8 +76,9 @@ class Classifier:
         override_group_key: str | None = None,
         override_organisation: str | None = None,
     ) -> Classification:
-        known = ((self.by_user_id.get(platform_user_id) if platform_user_id else None)
-                 or (self.by_handle.get(handle.lstrip("@").lower()) if handle else None))
+        known = (self.by_user_id.get(platform_user_id) if platform_user_id else None) or (
+            self.by_handle.get(handle.lstrip("@").lower()) if handle else None
+        )
         if override_group_key:
             organisation = override_organisation or (known[0] if known else None)
             return Classification(override_group_key, GroupSource.moderator, organisation)
@@ -115,36 +116,56 @@ def reclassify_in_steps(url: str | None = None, seconds: float = db.STEP_SECONDS
     rules as they are when it starts."""
     with db.reading(url) as session:
         classifier = Classifier.from_database(session)
-    return db.in_steps(url, lambda session, after, deadline: _reclassify_after(session, classifier, after, deadline),
-                       seconds)
+    return db.in_steps(
+        url, lambda session, after, deadline: _reclassify_after(session, classifier, after, deadline), seconds
+    )
 
 
-def _reclassify_after(session: Session, classifier: Classifier, last_id: int, deadline: float | None = None,
-                      batch: int = 2000) -> tuple[int, int | None]:
+def _reclassify_after(
+    session: Session, classifier: Classifier, last_id: int, deadline: float | None = None, batch: int = 2000
+) -> tuple[int, int | None]:
     """Authors after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many changed, and
     the last author done (``None``: all are)."""
     db.take_turns_counting(session)
     changed = 0
-    columns = (Author.id, Author.handle, Author.platform_user_id, Author.display_name, Author.bio,
-               Author.override_group_key, Author.override_organisation,
-               Author.group_key, Author.group_source, Author.organisation)
+    columns = (
+        Author.id,
+        Author.handle,
+        Author.platform_user_id,
+        Author.display_name,
+        Author.bio,
+        Author.override_group_key,
+        Author.override_organisation,
+        Author.group_key,
+        Author.group_source,
+        Author.organisation,
+    )
     while True:
-        rows = session.execute(
-            select(*columns).where(Author.id > last_id).order_by(Author.id).limit(batch)
-        ).all()
+        rows = session.execute(select(*columns).where(Author.id > last_id).order_by(Author.id).limit(batch)).all()
         if not rows:
             return changed, None
         for row in rows:
             result = classifier.classify(
-                handle=row.handle, platform_user_id=row.platform_user_id, display_name=row.display_name,
-                bio=row.bio, override_group_key=row.override_group_key,
+                handle=row.handle,
+                platform_user_id=row.platform_user_id,
+                display_name=row.display_name,
+                bio=row.bio,
+                override_group_key=row.override_group_key,
                 override_organisation=row.override_organisation,
             )
-            if (result.group_key, result.source, result.organisation) != (row.group_key, row.group_source, row.organisation):
+            if (result.group_key, result.source, result.organisation) != (
+                row.group_key,
+                row.group_source,
+                row.organisation,
+            ):
                 session.execute(
-                    update(Author).where(Author.id == row.id).values(
-                        group_key=result.group_key, group_source=result.source,
-                        organisation=result.organisation, last_updated=utcnow(),
+                    update(Author)
+                    .where(Author.id == row.id)
+                    .values(
+                        group_key=result.group_key,
+                        group_source=result.source,
+                        organisation=result.organisation,
+                        last_updated=utcnow(),
                     )
                 )
                 changed += 1

@@ -231,9 +231,7 @@ def load_groups(folder: Path | None = None) -> list[GroupRow]:
     return rows
 
 
-def load_directory(
-    group_keys: set[str], folder: Path | None = None
-) -> tuple[list[DirectoryRow], list[KeywordRow]]:
+def load_directory(group_keys: set[str], folder: Path | None = None) -> tuple[list[DirectoryRow], list[KeywordRow]]:
     path = _path("stakeholder_directory.csv", folder)
     accounts, keywords, seen = [], [], set()
     for line, row in _rows(path, {"kind", "match", "group"}):
@@ -248,7 +246,9 @@ def load_directory(
                 raise EventConfigError(f"{where}: account {handle!r} appears twice")
             seen.add(handle)
             accounts.append(
-                DirectoryRow(handle, row.get("organisation", ""), row["group"], row.get("user_id") or None, row.get("note", ""))
+                DirectoryRow(
+                    handle, row.get("organisation", ""), row["group"], row.get("user_id") or None, row.get("note", "")
+                )
             )
         elif row["kind"] == "keyword":
             keywords.append(KeywordRow(row["match"], row["group"], row.get("language", ""), row.get("note", "")))

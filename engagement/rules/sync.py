@@ -12,8 +12,15 @@ from engagement.storage import db
 from engagement.rules import event as event_files
 from engagement.rules.attribution import Attributor, reattribute, reattribute_in_steps
 from engagement.rules.classification import Classifier, reclassify, reclassify_in_steps
-from engagement.storage.models import (AgendaSession, ClassificationRule, DirectoryEntry, Post, Question,
-                     Setting, StakeholderGroup)
+from engagement.storage.models import (
+    AgendaSession,
+    ClassificationRule,
+    DirectoryEntry,
+    Post,
+    Question,
+    Setting,
+    StakeholderGroup,
+)
 from engagement.timeutil import utcnow
 
 
@@ -30,18 +37,35 @@ class SyncResult:
 
 def sync_groups(session: Session, groups: list[event_files.GroupRow]) -> None:
     for row in groups:
-        session.merge(StakeholderGroup(key=row.key, label=row.label, description=row.description,
-                                       display_order=row.display_order, colour=row.colour))
+        session.merge(
+            StakeholderGroup(
+                key=row.key,
+                label=row.label,
+                description=row.description,
+                display_order=row.display_order,
+                colour=row.colour,
+            )
+        )
     session.flush()
 
 
 def sync_agenda(session: Session, agenda: list[event_files.AgendaRow], warnings: list[str]) -> None:
     existing = {s.key: s for s in session.scalars(select(AgendaSession))}
     for row in agenda:
-        item = existing.get(row.key) or AgendaSession(key=row.key, title=row.title, starts_at=row.starts_at,
-                                                      ends_at=row.ends_at)
-        for name in ("title", "kind", "starts_at", "ends_at", "room", "hashtags", "speakers",
-                     "illustrative", "source_note"):
+        item = existing.get(row.key) or AgendaSession(
+            key=row.key, title=row.title, starts_at=row.starts_at, ends_at=row.ends_at
+        )
+        for name in (
+            "title",
+            "kind",
+            "starts_at",
+            "ends_at",
+            "room",
+            "hashtags",
+            "speakers",
+            "illustrative",
+            "source_note",
+        ):
             setattr(item, name, getattr(row, name))
         session.add(item)
     keep = {row.key for row in agenda}
@@ -62,11 +86,21 @@ def sync_directory(session: Session, accounts, keywords) -> None:
     session.execute(delete(DirectoryEntry))
     session.execute(delete(ClassificationRule))
     for row in accounts:
-        session.add(DirectoryEntry(handle=row.handle, platform_user_id=row.platform_user_id,
-                                   organisation=row.organisation, group_key=row.group_key, note=row.note))
+        session.add(
+            DirectoryEntry(
+                handle=row.handle,
+                platform_user_id=row.platform_user_id,
+                organisation=row.organisation,
+                group_key=row.group_key,
+                note=row.note,
+            )
+        )
     for position, row in enumerate(keywords):
-        session.add(ClassificationRule(position=position, keyword=row.keyword, group_key=row.group_key,
-                                       language=row.language, note=row.note))
+        session.add(
+            ClassificationRule(
+                position=position, keyword=row.keyword, group_key=row.group_key, language=row.language, note=row.note
+            )
+        )
     session.flush()
 
 
@@ -81,7 +115,8 @@ def sync_event(session: Session, folder: Path | None = None, *, assign: bool = T
         for speaker in item.speakers:
             if speaker["group"] and speaker["group"] not in {g.key for g in groups}:
                 raise event_files.EventConfigError(
-                    f"agenda.csv: speaker {speaker['name']!r} of {item.key!r} has unknown group {speaker['group']!r}")
+                    f"agenda.csv: speaker {speaker['name']!r} of {item.key!r} has unknown group {speaker['group']!r}"
+                )
 
     result = SyncResult(sessions=len(agenda), groups=len(groups), directory=len(accounts), keywords=len(keywords))
     db.take_turns_counting(session)  # first: what follows moves posts between sessions and authors between groups

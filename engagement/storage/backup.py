@@ -51,5 +51,10 @@ def backup(target: Path, url: str | None = None) -> dict[str, object]:
         copy.close()
         source.close()
     partial.replace(target)  # only a complete, checked copy takes the name
-    return {"file": str(target), "bytes": target.stat().st_size, "posts": posts, "questions": questions,
-            "seconds": round(time.monotonic() - started, 2)}
+    return {
+        "file": str(target),
+        "bytes": target.stat().st_size,
+        "posts": posts,
+        "questions": questions,
+        "seconds": round(time.monotonic() - started, 2),
+    }

@@ -48,9 +48,7 @@ def _make_engine(url: str, immediate: bool) -> Engine:
     database = make_url(url).database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(
-        url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False}
-    )
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -187,8 +185,9 @@ def writing(url: str | None = None) -> Iterator[Session]:
     lock = _write_lock(url)
     if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
         # As SQLite itself would say after its busy timeout (retry_locked and callers know this error).
-        raise OperationalError(None, None, Exception("database is locked: another writer of this process "
-                                                     "held it past the busy timeout"))
+        raise OperationalError(
+            None, None, Exception("database is locked: another writer of this process held it past the busy timeout")
+        )
     try:
         with Session(get_engine(url, write=True)) as session:
             with session.begin():
@@ -209,14 +208,16 @@ STEP_SECONDS = 0.25
 STEP_PAUSE_SECONDS = 0.12
 
 
-def in_steps(url: str | None, step: Callable[[Session, int, float], tuple[int, int | None]],
-             seconds: float = STEP_SECONDS) -> int:
+def in_steps(
+    url: str | None, step: Callable[[Session, int, float], tuple[int, int | None]], seconds: float = STEP_SECONDS
+) -> int:
     """Run ``step(session, after, deadline)`` in one short write transaction after another, each
     starting after the position the last one returned, until one returns ``None``; sums the counts
     they return. Readers may see the job half done between steps, never a step half done."""
     url = url or settings.database_url()
     total, after = 0, 0
     while after is not None:
+
         def run(after: int = after) -> tuple[int, int | None]:
             with writing(url) as session:
                 return step(session, after, time.monotonic() + seconds)

@@ -109,9 +109,11 @@ class ClassificationRule(SQLModel, table=True):
 
 
 class Author(SQLModel, table=True):
-    __table_args__ = (UniqueConstraint("platform", "platform_user_id"),
-                      # Mentions are matched to authors by lower-cased handle.
-                      Index("ix_author_handle_lower", text("lower(handle)")))
+    __table_args__ = (
+        UniqueConstraint("platform", "platform_user_id"),
+        # Mentions are matched to authors by lower-cased handle.
+        Index("ix_author_handle_lower", text("lower(handle)")),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     platform: str = "x"
@@ -140,8 +142,20 @@ class Post(SQLModel, table=True):
         Index("ix_post_session_created", "session_id", "created_at"),
         # Covers every aggregate of the Analyse pages, so they never read the wide rows (revision 0005);
         # also the newest collected posts (its prefix; revision 0007 dropped the index that was only that).
-        Index("ix_post_analytics", "collected", "created_at", "session_id", "author_id", "kind", "language",
-              "retweets", "likes", "impressions", "platform", "referenced_platform_id"),
+        Index(
+            "ix_post_analytics",
+            "collected",
+            "created_at",
+            "session_id",
+            "author_id",
+            "kind",
+            "language",
+            "retweets",
+            "likes",
+            "impressions",
+            "platform",
+            "referenced_platform_id",
+        ),
     )
 
     id: Optional[int] = Field(default=None, primary_key=True)
@@ -197,6 +211,7 @@ class PostEntity(SQLModel, table=True):
 # page at a million posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
 # '' is "none given"; ``minute`` is the bucket's start in whole minutes since 1970 (UTC). Only
 # engagement.analysis.rollups reads them.
+
 
 class VolumeRollup(SQLModel, table=True):
     """Posts per (session, kind, language, quarter hour)."""
@@ -276,10 +291,11 @@ class LinkRollup(SQLModel, table=True):
 
 class Question(SQLModel, table=True):
     # Every column the Q&A and report counts read (revision 0011); its first two serve the queue.
-    __table_args__ = (Index("ix_question_counts", "session_id", "status", "previous_status", "group_key", "votes",
-                            "created_at"),
-                      # Per-participant rate limits count a participant's recent questions.
-                      Index("ix_question_participant_created", "participant_hash", "created_at"))
+    __table_args__ = (
+        Index("ix_question_counts", "session_id", "status", "previous_status", "group_key", "votes", "created_at"),
+        # Per-participant rate limits count a participant's recent questions.
+        Index("ix_question_participant_created", "participant_hash", "created_at"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="agenda_session.id")
@@ -319,8 +335,10 @@ class Question(SQLModel, table=True):
 class Vote(SQLModel, table=True):
     """One participant's upvote. The unique pair makes a second vote impossible, whatever the UI does."""
 
-    __table_args__ = (UniqueConstraint("question_id", "participant_hash"),
-                      Index("ix_vote_participant_created", "participant_hash", "created_at"))
+    __table_args__ = (
+        UniqueConstraint("question_id", "participant_hash"),
+        Index("ix_vote_participant_created", "participant_hash", "created_at"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="question.id", ondelete="CASCADE")
@@ -377,8 +395,9 @@ class IngestRun(SQLModel, table=True):
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
     # Partial failures the API reported beside good data (a suspended author, a withheld post).
-    notes: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False,
-                                                                           server_default="[]"))
+    notes: list[dict[str, Any]] = Field(
+        default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")
+    )
 
 
 class Setting(SQLModel, table=True):

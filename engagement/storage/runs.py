@@ -18,8 +18,7 @@ MAX_RAW = 1_000_000  # a rejected record is kept whole up to this many character
 def start_run(session: Session, source: str, command: str) -> int:
     """Open a run. Runs of the same source still marked running never recorded an end (the process
     was killed): they are closed as abandoned, so the status pages do not show them as live."""
-    for stale in session.scalars(select(IngestRun).where(IngestRun.source == source,
-                                                         IngestRun.status == "running")):
+    for stale in session.scalars(select(IngestRun).where(IngestRun.source == source, IngestRun.status == "running")):
         stale.status = "abandoned"
         stale.last_error = "no end recorded: the process stopped without finishing (killed?)"
         session.add(stale)
@@ -29,8 +28,14 @@ def start_run(session: Session, source: str, command: str) -> int:
     return run.id
 
 
-def finish_run(session: Session, run_id: int, status: str, counts: dict[str, int], error: str | None = None,
-               notes: list[dict[str, Any]] | None = None) -> None:
+def finish_run(
+    session: Session,
+    run_id: int,
+    status: str,
+    counts: dict[str, int],
+    error: str | None = None,
+    notes: list[dict[str, Any]] | None = None,
+) -> None:
     run = session.get(IngestRun, run_id)
     run.status, run.counts, run.ended_at = status, dict(counts), utcnow()
     run.last_error = redact(error) if error else None
@@ -51,8 +56,9 @@ def save_checkpoint(session: Session, source: str, position: str) -> None:
 
 def reject(session: Session, source: str, location: str, reason: str, raw: Any) -> bool:
     """Keep a record that could not be stored; False when this location was already kept."""
-    exists = session.scalar(select(RejectedRecord.id).where(RejectedRecord.source == source,
-                                                            RejectedRecord.location == location))
+    exists = session.scalar(
+        select(RejectedRecord.id).where(RejectedRecord.source == source, RejectedRecord.location == location)
+    )
     if exists:
         return False
     text = raw if isinstance(raw, str) else json.dumps(raw, ensure_ascii=False, default=str)

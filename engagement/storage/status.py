@@ -18,12 +18,18 @@ def _count(session: Session, model, *where) -> int:
 def database_status(session: Session) -> dict[str, Any]:
     """Keys ``posts``, ``context_posts``, ``authors``, ``questions``, ``rejected`` and ``checkpoints`` are
     relied on by scripts outside the repository: keep them."""
-    checkpoints = {row.source: row.position for row in session.scalars(select(IngestCheckpoint).order_by(IngestCheckpoint.source))}
-    latest = (select(IngestRun.source, func.max(IngestRun.id).label("id")).group_by(IngestRun.source).subquery())
+    checkpoints = {
+        row.source: row.position for row in session.scalars(select(IngestCheckpoint).order_by(IngestCheckpoint.source))
+    }
+    latest = select(IngestRun.source, func.max(IngestRun.id).label("id")).group_by(IngestRun.source).subquery()
     runs = {
-        run.source: {"status": run.status, "started_at": run.started_at.isoformat(),
-                     "ended_at": run.ended_at.isoformat() if run.ended_at else None,
-                     "counts": run.counts, "last_error": run.last_error}
+        run.source: {
+            "status": run.status,
+            "started_at": run.started_at.isoformat(),
+            "ended_at": run.ended_at.isoformat() if run.ended_at else None,
+            "counts": run.counts,
+            "last_error": run.last_error,
+        }
         for run in session.scalars(select(IngestRun).join(latest, IngestRun.id == latest.c.id))
     }
     newest = session.scalar(select(func.max(Post.created_at)).where(Post.collected.is_(True)))

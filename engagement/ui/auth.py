@@ -121,13 +121,15 @@ def _demo_sign_in(wanted: str) -> None:
 def sign_in_form(key: str = "sign-in", minimum: str = "moderator") -> None:
     """The way in for staff; ``minimum``: the role the page needs (the demo offers only roles that open it)."""
     if demo_sign_in_open():
-        st.info("This is the demo database and no staff password is configured, so anyone may sign in as "
-                "staff with one click; on a real event set MODERATOR_PASSWORD / ORGANISER_PASSWORD or OIDC "
-                "(docs/deploy.md).", icon=":material/science:")
+        st.info(
+            "This is the demo database and no staff password is configured, so anyone may sign in as "
+            "staff with one click; on a real event set MODERATOR_PASSWORD / ORGANISER_PASSWORD or OIDC "
+            "(docs/deploy.md).",
+            icon=":material/science:",
+        )
         for name in ("moderator", "organiser"):
             if RANK[name] >= RANK[minimum]:
-                st.button(f"Sign in as {name} (demo)", key=f"{key}-demo-{name}", on_click=_demo_sign_in,
-                          args=(name,))
+                st.button(f"Sign in as {name} (demo)", key=f"{key}-demo-{name}", on_click=_demo_sign_in, args=(name,))
         return
     if oidc_configured():
         st.button("Sign in", on_click=st.login, key=f"{key}-oidc")

@@ -27,8 +27,9 @@ PAGES = [
     PageSpec("Analyse", "views/conversations.py", "Conversations", ":material/forum:", "conversations", "moderator"),
     PageSpec("Report", "views/summary.py", "Post-event summary", ":material/summarize:", "summary", "organiser"),
     PageSpec("Admin", "views/agenda.py", "Agenda and groups", ":material/edit_calendar:", "agenda", "organiser"),
-    PageSpec("Admin", "views/directory.py", "Directory and classification", ":material/badge:", "directory",
-             "organiser"),
+    PageSpec(
+        "Admin", "views/directory.py", "Directory and classification", ":material/badge:", "directory", "organiser"
+    ),
     PageSpec("Admin", "views/ingest.py", "Ingest status", ":material/database:", "ingest", "organiser"),
     PageSpec("Account", "views/account.py", "Account", ":material/account_circle:", "account", "participant"),
 ]

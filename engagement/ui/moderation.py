@@ -20,13 +20,33 @@ from engagement.timeutil import to_utc, utcnow
 PANEL = "queue-panel"
 ROW = 6  # buttons a row
 ERROR = "queue-error"
-STATE_NAMES = {"pending": "incoming", "follow_up": "follow up", "approved": "approved", "on_screen": "ON SCREEN",
-               "answered": "answered", "dismissed": "dismissed", "archived": "archived", "merged": "merged"}
+STATE_NAMES = {
+    "pending": "incoming",
+    "follow_up": "follow up",
+    "approved": "approved",
+    "on_screen": "ON SCREEN",
+    "answered": "answered",
+    "dismissed": "dismissed",
+    "archived": "archived",
+    "merged": "merged",
+}
 
 # (label, action) per button; an action the state does not allow is not offered.
-CLICKS = [("Claim", "claim"), ("Release", "release"), ("Approve", "approve"), ("Follow up", "follow_up"),
-          ("Star", "star"), ("Unstar", "unstar"), ("Up", "up"), ("Down", "down"), ("On screen", "show"),
-          ("Off screen", "hide"), ("Answered", "answer"), ("Archive", "archive"), ("Restore", "restore")]
+CLICKS = [
+    ("Claim", "claim"),
+    ("Release", "release"),
+    ("Approve", "approve"),
+    ("Follow up", "follow_up"),
+    ("Star", "star"),
+    ("Unstar", "unstar"),
+    ("Up", "up"),
+    ("Down", "down"),
+    ("On screen", "show"),
+    ("Off screen", "hide"),
+    ("Answered", "answer"),
+    ("Archive", "archive"),
+    ("Restore", "restore"),
+]
 PANELS = [("Edit…", "edit"), ("Dismiss…", "dismiss"), ("Merge…", "merge")]
 
 
@@ -52,8 +72,12 @@ def perform(question_id: int, action: str, actor: str, **options) -> bool:
 
 
 def _offered(item: listing.QueueItem, actor: str, now: datetime) -> list[tuple[str, str]]:
-    claimed_by_other = (item.claimed_by and item.claimed_by != actor and item.claimed_at is not None
-                        and now - to_utc(item.claimed_at) < moderation.CLAIM_LASTS)
+    claimed_by_other = (
+        item.claimed_by
+        and item.claimed_by != actor
+        and item.claimed_at is not None
+        and now - to_utc(item.claimed_at) < moderation.CLAIM_LASTS
+    )
     buttons = []
     for label, action in CLICKS:
         state_action = "move" if action in ("up", "down") else action
@@ -68,7 +92,8 @@ def _offered(item: listing.QueueItem, actor: str, now: datetime) -> list[tuple[s
         buttons.append((label, action))
     for label, action in PANELS:
         if applies("edit" if action == "edit" else action, item.status) or (
-                action == "edit" and applies("edit_approve", item.status)):
+            action == "edit" and applies("edit_approve", item.status)
+        ):
             buttons.append((label, action))
     return buttons
 
@@ -77,9 +102,14 @@ def card(item: listing.QueueItem, actor: str, group_labels: dict[str, str], now:
     now = now or utcnow()
     with st.container(border=True, key=f"question-{item.id}"):
         age = int((now - item.created_at).total_seconds() // 60)
-        meta = [f"#{item.id}", STATE_NAMES[item.status], f"{item.votes} votes",
-                display.language_name(item.language) if item.language else "language unknown",
-                group_labels.get(item.group_key or "", "group not stated"), f"{age} min ago" if age < 600 else ""]
+        meta = [
+            f"#{item.id}",
+            STATE_NAMES[item.status],
+            f"{item.votes} votes",
+            display.language_name(item.language) if item.language else "language unknown",
+            group_labels.get(item.group_key or "", "group not stated"),
+            f"{age} min ago" if age < 600 else "",
+        ]
         st.text(("★ " if item.starred else "") + " · ".join(filter(None, meta)))
         st.text(item.text)
         if item.original_text:
@@ -110,8 +140,13 @@ def card(item: listing.QueueItem, actor: str, group_labels: dict[str, str], now:
                     st.session_state[PANEL] = (action, item.id)
                     st.rerun(scope="app")
             else:
-                column.button(label, key=key, on_click=perform, args=(item.id, action, actor),
-                              type="primary" if action in ("approve", "show") else "secondary")
+                column.button(
+                    label,
+                    key=key,
+                    on_click=perform,
+                    args=(item.id, action, actor),
+                    type="primary" if action in ("approve", "show") else "secondary",
+                )
 
 
 def panel(actor: str) -> None:
@@ -129,20 +164,26 @@ def panel(actor: str) -> None:
         st.text(f"#{item.id}: {item.text}")
         options = {}
         if action == "edit":
-            options["text"] = st.text_area("Edited question (the participant's original is kept)", value=item.text,
-                                           max_chars=MAX_QUESTION_CHARS)
+            options["text"] = st.text_area(
+                "Edited question (the participant's original is kept)", value=item.text, max_chars=MAX_QUESTION_CHARS
+            )
             approve = item.status in (S.pending, S.follow_up)
         elif action == "dismiss":
-            reason = st.selectbox("Reason (counted in the report; the participant is not told)",
-                                  moderation.DISMISS_REASONS)
+            reason = st.selectbox(
+                "Reason (counted in the report; the participant is not told)", moderation.DISMISS_REASONS
+            )
             note = st.text_input("Note (optional)", max_chars=200)
             options["reason"] = f"{reason}: {note.strip()}" if note.strip() else reason
         else:
             texts = dict(candidates)
-            options["target"] = st.selectbox("Merge into (most similar first)", list(texts),
-                                             format_func=lambda i: f"#{i} {texts[i][:90]}")
-        confirm = st.form_submit_button("Edit and approve" if action == "edit" and approve else "Confirm",
-                                        type="primary", disabled=not actor or (action == "merge" and not candidates))
+            options["target"] = st.selectbox(
+                "Merge into (most similar first)", list(texts), format_func=lambda i: f"#{i} {texts[i][:90]}"
+            )
+        confirm = st.form_submit_button(
+            "Edit and approve" if action == "edit" and approve else "Confirm",
+            type="primary",
+            disabled=not actor or (action == "merge" and not candidates),
+        )
         cancel = st.form_submit_button("Cancel")
     if cancel:
         st.session_state.pop(PANEL)

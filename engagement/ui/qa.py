@@ -35,8 +35,9 @@ def moderator_name() -> str:
                 return str(st.user.get("name") or st.user.get("email") or "").split("@")[0]
         except AttributeError:
             pass
-    return st.text_input("Your name, for the audit log", key="moderator-name", max_chars=60,
-                         placeholder="e.g. Ana (hall A)").strip()
+    return st.text_input(
+        "Your name, for the audit log", key="moderator-name", max_chars=60, placeholder="e.g. Ana (hall A)"
+    ).strip()
 
 
 @st.cache_data(ttl=30, show_spinner=False)

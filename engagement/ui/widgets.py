@@ -40,15 +40,20 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
     sidebar.header("Filters")
     first = to_local(options["first"], event.time_zone).date() if options["first"] else event.start_date
     last = to_local(options["last"], event.time_zone).date() if options["last"] else event.end_date
-    chosen_period = sidebar.segmented_control("Period", list(PERIODS), format_func=PERIODS.get, default=period,
-                                              required=True, key="filter-period") or period
+    chosen_period = (
+        sidebar.segmented_control(
+            "Period", list(PERIODS), format_func=PERIODS.get, default=period, required=True, key="filter-period"
+        )
+        or period
+    )
     if chosen_period == "event":
         start_day, end_day = event.start_date, event.end_date
     else:
         start_day, end_day = min(first, event.start_date), max(last, event.end_date)
     # A key per period: switching gives that period's whole range, not the other's choice.
-    days = sidebar.date_input("Days", value=(start_day, end_day), min_value=start_day, max_value=end_day,
-                              key=f"filter-days-{chosen_period}")
+    days = sidebar.date_input(
+        "Days", value=(start_day, end_day), min_value=start_day, max_value=end_day, key=f"filter-days-{chosen_period}"
+    )
     start = end = None
     if isinstance(days, tuple) and len(days) == 2:
         start = to_utc(datetime.combine(days[0], clock_time()), event.time_zone)
@@ -57,19 +62,40 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         start = end = None  # everything collected: no bound at all
     sessions = options["sessions"]
     session_labels = {int(r.id): r.title for r in sessions.itertuples()} | {analytics.BETWEEN: "Between sessions"}
-    chosen_sessions = sidebar.multiselect("Sessions", list(session_labels), format_func=session_labels.get,
-                                          key="filter-sessions", placeholder="All sessions")
+    chosen_sessions = sidebar.multiselect(
+        "Sessions",
+        list(session_labels),
+        format_func=session_labels.get,
+        key="filter-sessions",
+        placeholder="All sessions",
+    )
     group_labels = dict(zip(options["groups"]["key"], options["groups"]["label"]))
-    chosen_groups = sidebar.multiselect("Stakeholder groups", list(group_labels), format_func=group_labels.get,
-                                        key="filter-groups", placeholder="All groups")
-    chosen_kinds = sidebar.multiselect("Post kinds", options["kinds"], format_func=KIND_LABELS.get,
-                                       key="filter-kinds", placeholder="All kinds")
+    chosen_groups = sidebar.multiselect(
+        "Stakeholder groups",
+        list(group_labels),
+        format_func=group_labels.get,
+        key="filter-groups",
+        placeholder="All groups",
+    )
+    chosen_kinds = sidebar.multiselect(
+        "Post kinds", options["kinds"], format_func=KIND_LABELS.get, key="filter-kinds", placeholder="All kinds"
+    )
     # The value stays the code the posts carry; people read the language's name.
-    chosen_languages = sidebar.multiselect("Languages", options["languages"], format_func=display.language_name,
-                                           key="filter-languages", placeholder="All languages")
-    return analytics.Filters(start=start, end=end,
-                             sessions=tuple(chosen_sessions) or None, groups=tuple(chosen_groups) or None,
-                             kinds=tuple(chosen_kinds) or None, languages=tuple(chosen_languages) or None)
+    chosen_languages = sidebar.multiselect(
+        "Languages",
+        options["languages"],
+        format_func=display.language_name,
+        key="filter-languages",
+        placeholder="All languages",
+    )
+    return analytics.Filters(
+        start=start,
+        end=end,
+        sessions=tuple(chosen_sessions) or None,
+        groups=tuple(chosen_groups) or None,
+        kinds=tuple(chosen_kinds) or None,
+        languages=tuple(chosen_languages) or None,
+    )
 
 
 def describe(f: analytics.Filters, event: EventConfig) -> str | None:
@@ -97,8 +123,14 @@ def _zone() -> str:
     return start().time_zone
 
 
-def download(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
-             label: str = "Download the data (CSV)", *, zone: str | None = None, raw: bool = False) -> None:
+def download(
+    frame: pd.DataFrame | Callable[[], pd.DataFrame],
+    name: str,
+    label: str = "Download the data (CSV)",
+    *,
+    zone: str | None = None,
+    raw: bool = False,
+) -> None:
     """A CSV download of ``frame``, or of what ``frame()`` reads: made on click (on a thread of its
     own), not on every run of the page. Human headers, times in the event's zone as sortable text
     (the header names the zone), language names; ``raw``: the columns as they are, for a file the
@@ -109,6 +141,7 @@ def download(frame: pd.DataFrame | Callable[[], pd.DataFrame], name: str,
     def data() -> bytes:
         loaded = load()
         return exports.csv_bytes(loaded if raw else display.for_export(loaded, zone))
+
     st.download_button(label, data, f"{name}.csv", "text/csv", key=f"download-{name}")
 
 
@@ -120,6 +153,7 @@ def read_later(query: Callable[..., pd.DataFrame], *args, **kwargs) -> Callable[
     def load() -> pd.DataFrame:
         with db.reading(url) as session:
             return query(session, *args, **kwargs)
+
     return load
 
 
@@ -160,20 +194,24 @@ def column_config(frame: pd.DataFrame, link_column: str | None = None) -> dict:
 def editor_config(frame: pd.DataFrame, **overrides) -> dict:
     """Column labels for a ``st.data_editor`` of ``frame``: the editor keeps the column names (the code
     saves by them), people read the labels. ``overrides``: a column's own config (give it its label)."""
-    return {column: overrides.get(column) or st.column_config.Column(display.label(column))
-            for column in frame.columns}
+    return {column: overrides.get(column) or st.column_config.Column(display.label(column)) for column in frame.columns}
 
 
-def table(frame: pd.DataFrame, name: str, link_column: str | None = None,
-          empty: str = "No posts match these filters.") -> None:
+def table(
+    frame: pd.DataFrame, name: str, link_column: str | None = None, empty: str = "No posts match these filters."
+) -> None:
     """Untrusted text in dataframe cells: shown verbatim, never rendered. Human labels, times in the
     event's zone, language names (``display.for_page``), and the same table as CSV."""
     if frame.empty:
         st.info(empty, icon=":material/filter_alt_off:")
         return
     zone = _zone()
-    st.dataframe(display.for_page(frame, zone), hide_index=True, column_config=column_config(frame, link_column),
-                 key=f"table-{name}")
+    st.dataframe(
+        display.for_page(frame, zone),
+        hide_index=True,
+        column_config=column_config(frame, link_column),
+        key=f"table-{name}",
+    )
     download(frame, name, zone=zone)
 
 
@@ -206,12 +244,13 @@ def is_demo_database(url: str) -> bool:
         return flags.is_demo(session)
 
 
-def page_header(title: str, event: EventConfig, caption: str | None = None,
-                notes: Sequence[str] | None = ()) -> None:
+def page_header(title: str, event: EventConfig, caption: str | None = None, notes: Sequence[str] | None = ()) -> None:
     """Title, the event line, and the notice area with ``notes`` (demo data added when it is);
     ``notes=None``: the page draws its notice area itself (``notices``), once it knows what to say."""
     st.title(title)
-    st.caption(caption or f"{event.name} · {event.start_date:%d %b %Y} – {event.end_date:%d %b %Y} · "
-                          f"times in {event.time_zone}")
+    st.caption(
+        caption
+        or f"{event.name} · {event.start_date:%d %b %Y} – {event.end_date:%d %b %Y} · times in {event.time_zone}"
+    )
     if notes is not None:
         notices(notes)

@@ -55,8 +55,9 @@ def pytest_runtest_makereport(item, call):
     """A failing reliability test's report names the seed its random moments and inputs came from."""
     report = (yield).get_result()
     if report.failed:
-        report.sections.append(("reliability seed",
-                                f"seed {SEED}; to run it again with the same draw:\n  {reproduce([item.nodeid])}"))
+        report.sections.append(
+            ("reliability seed", f"seed {SEED}; to run it again with the same draw:\n  {reproduce([item.nodeid])}")
+        )
 
 
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
@@ -69,14 +70,21 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     write("faults injected, and survived with nothing lost and nothing doubled:")
     for what, count in sorted(TALLY.faults.items()):
         write(f"  {count:>9,}  {what}")
-    write("inputs tried (arbitrary, hostile, oversized or abusive), each stored whole, refused, neutralised or "
-          "kept aside with its reason:")
+    write(
+        "inputs tried (arbitrary, hostile, oversized or abusive), each stored whole, refused, neutralised or "
+        "kept aside with its reason:"
+    )
     for what, count in sorted(TALLY.inputs.items()):
         write(f"  {count:>9,}  {what}")
     for text in TALLY.notes:
         write(f"  note: {text}")
     if failed:
         write(f"to reproduce the failures with the same seed: {reproduce(sorted({r.nodeid for r in failed}))}")
-    write(f"total: {sum(TALLY.faults.values()):,} faults survived, {sum(TALLY.inputs.values()):,} bad inputs handled; "
-          + (f"{len(failed)} reliability test(s) FAILED: these figures are incomplete" if failed
-             else "every reliability check held: posts lost 0, doubled 0, errors shown to a person 0"))
+    write(
+        f"total: {sum(TALLY.faults.values()):,} faults survived, {sum(TALLY.inputs.values()):,} bad inputs handled; "
+        + (
+            f"{len(failed)} reliability test(s) FAILED: these figures are incomplete"
+            if failed
+            else "every reliability check held: posts lost 0, doubled 0, errors shown to a person 0"
+        )
+    )

@@ -21,8 +21,9 @@ pytestmark = pytest.mark.both_databases
 
 def first_session(url) -> int:
     with db.reading(url) as session:
-        return session.scalar(select(AgendaSession.id).where(AgendaSession.kind != "break")
-                              .order_by(AgendaSession.starts_at).limit(1))
+        return session.scalar(
+            select(AgendaSession.id).where(AgendaSession.kind != "break").order_by(AgendaSession.starts_at).limit(1)
+        )
 
 
 def race(action, items, workers=8) -> tuple[int, list[str]]:
@@ -64,8 +65,13 @@ def test_vote_stuffing_from_many_tokens_stops_at_the_session_cap(db_url, monkeyp
 
     def stuff(token):
         with db.writing(db_url) as session:
-            asking.vote(session, question_id=question_id, participant_hash=f"stuffer-{token}",
-                        limits=Limits.from_environment(), now=datetime.now(timezone.utc))
+            asking.vote(
+                session,
+                question_id=question_id,
+                participant_hash=f"stuffer-{token}",
+                limits=Limits.from_environment(),
+                now=datetime.now(timezone.utc),
+            )
 
     tokens = range(cap + 200)
     accepted, refused = race(stuff, tokens)
@@ -84,14 +90,21 @@ def test_a_question_flood_from_many_tokens_stops_at_the_session_cap(db_url, monk
 
     def flood(token):
         with db.writing(db_url) as session:
-            asking.submit(session, session_id=session_id, text=f"Flood number {token}?",
-                          participant_hash=f"flooder-{token}", limits=Limits.from_environment(), blocklist=rules)
+            asking.submit(
+                session,
+                session_id=session_id,
+                text=f"Flood number {token}?",
+                participant_hash=f"flooder-{token}",
+                limits=Limits.from_environment(),
+                blocklist=rules,
+            )
 
     accepted, refused = race(flood, range(cap + 100))
     assert accepted == cap == count(db_url, Question, session_id=session_id)
     assert len(refused) == 100 and all("great many questions" in message for message in refused)
-    tally.bad_input(f"flooded questions from {cap + 100} tokens, capped at {cap} ({db_url.split(':')[0]})",
-                    len(refused))
+    tally.bad_input(
+        f"flooded questions from {cap + 100} tokens, capped at {cap} ({db_url.split(':')[0]})", len(refused)
+    )
 
 
 def test_one_token_is_capped_on_its_own(db_url, monkeypatch, tally):
@@ -102,8 +115,14 @@ def test_one_token_is_capped_on_its_own(db_url, monkeypatch, tally):
 
     def ask(n):
         with db.writing(db_url) as session:
-            asking.submit(session, session_id=session_id, text=f"Same person, question {n}?",
-                          participant_hash="one-token", limits=Limits.from_environment(), blocklist=rules)
+            asking.submit(
+                session,
+                session_id=session_id,
+                text=f"Same person, question {n}?",
+                participant_hash="one-token",
+                limits=Limits.from_environment(),
+                blocklist=rules,
+            )
 
     accepted, refused = race(ask, range(30))
     assert accepted == 5 and len(refused) == 25 and all("Please wait" in m for m in refused)
@@ -117,8 +136,13 @@ def test_one_token_is_capped_on_its_own(db_url, monkeypatch, tally):
 
     def upvote(question_id):
         with db.writing(db_url) as session:
-            asking.vote(session, question_id=question_id, participant_hash="one-token",
-                        limits=Limits.from_environment(), now=datetime.now(timezone.utc))
+            asking.vote(
+                session,
+                question_id=question_id,
+                participant_hash="one-token",
+                limits=Limits.from_environment(),
+                now=datetime.now(timezone.utc),
+            )
 
     accepted, refused = race(upvote, ids)
     assert accepted == 7 == count(db_url, Vote, participant_hash="one-token") and len(refused) == 13

@@ -22,17 +22,31 @@ from engagement.qa import listing
 from engagement.ui.menu import PAGES
 
 from ..conftest import ROOT
-from ..test_browser import (CHROMIUM, PIXEL, Watched, browser, every_page_as_organiser,  # noqa: F401 (fixture)
-                            serve, write_posts)
+from ..test_browser import (
+    CHROMIUM,
+    PIXEL,
+    Watched,
+    browser,
+    every_page_as_organiser,  # noqa: F401 (fixture)
+    serve,
+    write_posts,
+)
 from ..test_report import ingest
 
-MARKUP = ["<script>alert(1)</script>", "<img src=x onerror=alert(1)>", f"![p](http://{PIXEL})",
-          "[x](javascript:alert(1))", "$\\LaTeX$", ":red[colour]", "<b>bold</b>"]
+MARKUP = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    f"![p](http://{PIXEL})",
+    "[x](javascript:alert(1))",
+    "$\\LaTeX$",
+    ":red[colour]",
+    "<b>bold</b>",
+]
 FORMULAS = ['=HYPERLINK("http://127.0.0.1:9/x","click")', "+1+1", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"]
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 AGENDA_TITLE = f"Panel <img src=x onerror=alert(2)> ![t](http://{PIXEL}) $x^2$"
 TEXTS = FORMULAS + MARKUP  # posts in this order, a second apart: the markup ones are the newest
-ORGANISATION = f"=HYPERLINK(\"http://{PIXEL}\") <b>Org</b> ![o](http://{PIXEL})"
+ORGANISATION = f'=HYPERLINK("http://{PIXEL}") <b>Org</b> ![o](http://{PIXEL})'
 
 
 @pytest.fixture(scope="module")
@@ -44,10 +58,16 @@ def hostile_everywhere(demo_db, tmp_path_factory):
     shutil.copy(demo_db.removeprefix("sqlite:///"), path)
     url = f"sqlite:///{path}"
     texts = TEXTS
-    user = {"id": "31338", "username": "demo_hostile2", "name": "=cmd|' /C calc'!A0 <b>bold</b>",
-            "description": f"![p](http://{PIXEL}) <script>alert(3)</script>", "public_metrics": {"followers_count": 9}}
-    page = write_posts(folder / "hostile.jsonl", user, texts, first_id=991_000_000_000_000_000,
-                       first_at="2018-04-23T09:29:45")
+    user = {
+        "id": "31338",
+        "username": "demo_hostile2",
+        "name": "=cmd|' /C calc'!A0 <b>bold</b>",
+        "description": f"![p](http://{PIXEL}) <script>alert(3)</script>",
+        "public_metrics": {"followers_count": 9},
+    }
+    page = write_posts(
+        folder / "hostile.jsonl", user, texts, first_id=991_000_000_000_000_000, first_at="2018-04-23T09:29:45"
+    )
     import_files([page], url=url, progress=False)
     con = sqlite3.connect(path)
     panel = con.execute("SELECT id FROM agenda_session WHERE key = 'd1-panel-1'").fetchone()[0]
@@ -55,14 +75,25 @@ def hostile_everywhere(demo_db, tmp_path_factory):
     con.execute("UPDATE question SET status = 'approved' WHERE status = 'on_screen'")
     for n, text in enumerate(texts):
         status = "on_screen" if n == 0 else ("pending" if n % 2 else "approved")
-        con.execute("INSERT INTO question (session_id, text, display_name, affiliation, group_key, status, votes, "
-                    "flagged, origin, starred, forgotten, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, 0, "
-                    "'app', 0, 0, '2018-04-23 09:29:00', '2018-04-23 09:29:00')",
-                    (panel, text, FORMULAS[n % len(FORMULAS)] + " " + MARKUP[n % len(MARKUP)],
-                     MARKUP[(n + 1) % len(MARKUP)], status, 500 + n))
+        con.execute(
+            "INSERT INTO question (session_id, text, display_name, affiliation, group_key, status, votes, "
+            "flagged, origin, starred, forgotten, created_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?, ?, 0, "
+            "'app', 0, 0, '2018-04-23 09:29:00', '2018-04-23 09:29:00')",
+            (
+                panel,
+                text,
+                FORMULAS[n % len(FORMULAS)] + " " + MARKUP[n % len(MARKUP)],
+                MARKUP[(n + 1) % len(MARKUP)],
+                status,
+                500 + n,
+            ),
+        )
     group = con.execute("SELECT key FROM stakeholder_group LIMIT 1").fetchone()[0]
-    con.execute("INSERT INTO directory_entry (platform, handle, organisation, group_key, note) VALUES "
-                "('x', 'demo_hostile2', ?, ?, ?)", (ORGANISATION, group, "<script>alert(4)</script>"))
+    con.execute(
+        "INSERT INTO directory_entry (platform, handle, organisation, group_key, note) VALUES "
+        "('x', 'demo_hostile2', ?, ?, ?)",
+        (ORGANISATION, group, "<script>alert(4)</script>"),
+    )
     con.execute("UPDATE setting SET value = ? WHERE key = 'replay_clock'", ("2018-04-23T09:30:00+00:00",))
     con.commit()
     con.close()
@@ -83,8 +114,7 @@ def shown_once_drawn(watched: Watched, expected: list[str], bound: float = 30.0)
     """The page's text once its script has finished and every ``expected`` text is drawn, or when
     ``bound`` seconds have passed (a deadline, not an expected duration: the assertions then say what
     is missing). A loaded machine draws later, so a fixed pause here would test its speed."""
-    watched.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]',
-                                   timeout=bound * 1000)
+    watched.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=bound * 1000)
     deadline = time.monotonic() + bound
     while True:
         shown = visible_text(watched)
@@ -121,8 +151,11 @@ def test_hostile_text_is_literal_on_every_page(hostile_everywhere, browser, tall
         assert watched.dialogs == [], watched.dialogs
         assert not any(PIXEL in url for url in watched.requests)
         watched.close()
-    tally.bad_input("hostile strings in posts, names, bios, questions, agenda and directory, "
-                    f"looked for on {len(PAGES)} pages in Chromium", len(MARKUP + FORMULAS) + 4)
+    tally.bad_input(
+        "hostile strings in posts, names, bios, questions, agenda and directory, "
+        f"looked for on {len(PAGES)} pages in Chromium",
+        len(MARKUP + FORMULAS) + 4,
+    )
 
 
 def assert_neutral(cell: str, where: str) -> None:
@@ -159,8 +192,9 @@ def test_every_export_neutralises_formulas(hostile_everywhere, tmp_path, tally):
             for cell in row:
                 assert_neutral(cell, name)
                 cells += 1
-    exported = (out / "csv" / "top-posts.csv").read_text(encoding="utf-8") + \
-        exports.csv_bytes(frames["questions"]).decode("utf-8")
+    exported = (out / "csv" / "top-posts.csv").read_text(encoding="utf-8") + exports.csv_bytes(
+        frames["questions"]
+    ).decode("utf-8")
     assert "'=HYPERLINK" in exported  # the hostile cells were there, and went out as text
     tally.bad_input("exported CSV and XLSX cells checked for formula injection", cells)
 
@@ -169,7 +203,9 @@ def test_every_csv_leaves_through_the_neutralising_writer():
     """Pages and the report write CSV only through engagement/analysis/exports.py (to_csv anywhere else
     would be a way round it), and XLSX only through the report's workbook writer."""
     offenders = []
-    for path in list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "views").glob("*.py")) + [ROOT / "dashboard.py"]:
+    for path in (
+        list((ROOT / "engagement").rglob("*.py")) + list((ROOT / "views").glob("*.py")) + [ROOT / "dashboard.py"]
+    ):
         source = path.read_text(encoding="utf-8")
         if re.search(r"\.to_csv\(|csv\.writer\(", source) and path.name != "exports.py":
             offenders.append(str(path.relative_to(ROOT)))
@@ -191,13 +227,15 @@ def test_markup_is_only_ever_our_own_constant_text():
             if not isinstance(node, ast.Call):
                 continue
             is_html = isinstance(node.func, ast.Attribute) and node.func.attr == "html"
-            unsafe = any(k.arg == "unsafe_allow_html" and not (isinstance(k.value, ast.Constant) and not k.value.value)
-                         for k in node.keywords)
+            unsafe = any(
+                k.arg == "unsafe_allow_html" and not (isinstance(k.value, ast.Constant) and not k.value.value)
+                for k in node.keywords
+            )
             if is_html or unsafe:
                 where = f"{path.relative_to(ROOT)}:{node.lineno}"
                 markup_calls.append(where)
                 arguments = node.args + [k.value for k in node.keywords if k.arg in ("body", "body_or_text")]
-                assert arguments and all(isinstance(a, ast.Constant) and isinstance(a.value, str)
-                                         for a in arguments), f"{where}: markup built from something other than " \
-                                                               "a constant string"
+                assert arguments and all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in arguments), (
+                    f"{where}: markup built from something other than a constant string"
+                )
     assert markup_calls == ["views/screen.py:21"]  # the projector's stylesheet; a new one is looked at here

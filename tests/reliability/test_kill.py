@@ -68,7 +68,7 @@ def test_sigkill_at_20_random_moments_of_polls_during_a_live_event(tmp_path, dem
 
         # The event goes on while the worker is killed again and again: new posts keep arriving.
         url = f"sqlite:///{tmp_path / 'killed.db'}"
-        held = {t["id"]: t for t in every[len(every) // 3:]}
+        held = {t["id"]: t for t in every[len(every) // 3 :]}
         sim.posts = {t["id"]: t for t in every[: len(every) // 3]}
         sim.context.update(held)  # what is not yet collectable can still be referenced
         arriving = sorted(held.values(), key=lambda t: int(t["id"]))
@@ -77,7 +77,7 @@ def test_sigkill_at_20_random_moments_of_polls_during_a_live_event(tmp_path, dem
         killed = passes = 0
         for attempt in range(KILLS * 3):
             with sim.lock:
-                for tweet in arriving[attempt * step:(attempt + 1) * step]:
+                for tweet in arriving[attempt * step : (attempt + 1) * step]:
                     sim.posts[tweet["id"]] = tweet
             pages, linger = rng.randint(1, 5), rng.uniform(0, 0.12)
             base = sim.served
@@ -189,8 +189,10 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     assert orphans_checked > 0, "no kill landed while the reading process ran"
     assert mid_write >= IMPORT_KILLS_AFTER_A_COMMIT, f"only {mid_write} kills landed after a commit"
     tally.fault("SIGKILLs of `import-jsonl` (150,000 posts)", killed)
-    tally.note(f"{mid_write} of the {killed} import kills landed after that run had committed a batch, the rest "
-               "during start-up or before its first commit")
+    tally.note(
+        f"{mid_write} of the {killed} import kills landed after that run had committed a batch, the rest "
+        "during start-up or before its first commit"
+    )
 
 
 def children(pid: int) -> list[int]:

@@ -42,8 +42,9 @@ def ingest(*args, url: str) -> tuple[int, str, str, float]:
     """Run the worker; its exit code, output, and peak resident memory in MB (watched until it exits)."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url}
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:  # pipes could fill and block
-        process = subprocess.Popen([sys.executable, "-m", "ingest", *args], cwd=ROOT, env=env, stdout=out,
-                                   stderr=err, text=True)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "ingest", *args], cwd=ROOT, env=env, stdout=out, stderr=err, text=True
+        )
         peak, deadline = 0.0, time.monotonic() + 600  # a bound for runs of 5-60 s
         while process.poll() is None:
             peak = max(peak, peak_memory_mb(process.pid))
@@ -65,10 +66,18 @@ def test_a_10_mb_question_is_refused_with_a_clear_message(qa_url, monkeypatch, t
     ask(at, TEN_MB)
     assert [e.value for e in at.error] == ["The question is empty."]
     # Below the page, the same rule with the figures, whoever calls it.
-    with pytest.raises(asking.QuestionRefused, match="The question has 10,485,760 characters; at most 500"), \
-            db.writing(qa_url) as session:
-        asking.submit(session, session_id=panel_1(qa_url), text=TEN_MB, participant_hash="big",
-                      limits=Limits(), blocklist=blocklist.load())
+    with (
+        pytest.raises(asking.QuestionRefused, match="The question has 10,485,760 characters; at most 500"),
+        db.writing(qa_url) as session,
+    ):
+        asking.submit(
+            session,
+            session_id=panel_1(qa_url),
+            text=TEN_MB,
+            participant_hash="big",
+            limits=Limits(),
+            blocklist=blocklist.load(),
+        )
     with db.reading(qa_url) as session:
         assert session.scalar(select(func.count()).select_from(Question)) == 0
     ask(at, "A normal question afterwards?")  # the page is still usable
@@ -79,10 +88,20 @@ def test_a_10_mb_question_is_refused_with_a_clear_message(qa_url, monkeypatch, t
 
 def test_10_mb_names_and_affiliations_are_refused_too(qa_url, tally):  # noqa: F811
     for field, label in (("name", "name"), ("affiliation", "affiliation")):
-        with pytest.raises(asking.QuestionRefused, match=f"The {label} has 10,485,760 characters"), \
-                db.writing(qa_url) as session:
-            asking.submit(session, session_id=panel_1(qa_url), text="Short?", participant_hash="big", consent=True,
-                          limits=Limits(), blocklist=blocklist.load(), **{field: TEN_MB})
+        with (
+            pytest.raises(asking.QuestionRefused, match=f"The {label} has 10,485,760 characters"),
+            db.writing(qa_url) as session,
+        ):
+            asking.submit(
+                session,
+                session_id=panel_1(qa_url),
+                text="Short?",
+                participant_hash="big",
+                consent=True,
+                limits=Limits(),
+                blocklist=blocklist.load(),
+                **{field: TEN_MB},
+            )
     with db.reading(qa_url) as session:
         assert session.scalar(select(func.count()).select_from(Question)) == 0
     tally.bad_input("10 MB names and affiliations", 2)
@@ -104,8 +123,12 @@ def test_a_100_000_line_questions_csv_streams_in_batches(db_url, tmp_path, tally
     assert counts["rows"] == "100002" and counts["new"] == "75000" and counts["rejected"] == "25002", out
     with db.reading(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Question)) == 75_000
-        reasons = session.scalars(select(RejectedRecord.reason).where(RejectedRecord.source == "import-questions")
-                                  .order_by(RejectedRecord.id.desc()).limit(2)).all()
+        reasons = session.scalars(
+            select(RejectedRecord.reason)
+            .where(RejectedRecord.source == "import-questions")
+            .order_by(RejectedRecord.id.desc())
+            .limit(2)
+        ).all()
     assert "a question row has at most 1,048,576" in reasons[0] and "field larger than field limit" in reasons[1]
     assert peak_mb < MEMORY_CEILING_MB, f"{peak_mb:.0f} MB"
     # Again: idempotent, nothing doubled.
@@ -132,8 +155,9 @@ def test_a_2_gb_jsonl_is_streamed_and_its_monster_line_rejected(db_url, tmp_path
     with db.reading(db_url) as session:
         reasons = session.scalars(select(RejectedRecord.reason).where(RejectedRecord.source == "import-jsonl")).all()
         stored = session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))
-    expected = sum(len(json.loads(line)["data"]) if isinstance(json.loads(line)["data"], list) else 1
-                   for line in {first, last})
+    expected = sum(
+        len(json.loads(line)["data"]) if isinstance(json.loads(line)["data"], list) else 1 for line in {first, last}
+    )
     assert stored == expected and stored > 0
     assert reasons == ["the line has 2,147,483,649 bytes; lines over 64 MiB are not read (a corrupt file?)"]
     assert peak_mb < MEMORY_CEILING_MB, f"{peak_mb:.0f} MB"

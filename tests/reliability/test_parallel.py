@@ -39,11 +39,19 @@ def test_writers_in_parallel_while_pages_read(dialect, request, monkeypatch, tmp
     monkeypatch.setenv("DATABASE_URL", url)
     # The load runs in a process of its own: its helpers are spawned, and AppTest, running pages in
     # this process, makes the page script the __main__ that spawned children would import.
-    script = ("import json, sys; from bench import qa_load; "
-              f"result = qa_load.writes(participants=200, seconds=20, posts=20_000, pace=3.0, url={url!r}); "
-              "print('RESULT ' + json.dumps(result))")
-    loader = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    script = (
+        "import json, sys; from bench import qa_load; "
+        f"result = qa_load.writes(participants=200, seconds=20, posts=20_000, pace=3.0, url={url!r}); "
+        "print('RESULT ' + json.dumps(result))"
+    )
+    loader = subprocess.Popen(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     runs = 0
     try:
         deadline = time.monotonic() + 120  # a bound: the loader loads the event in 1-10 s
@@ -68,6 +76,9 @@ def test_writers_in_parallel_while_pages_read(dialect, request, monkeypatch, tmp
     assert result["errors"] == 0, "an error reached a participant or a moderator"
     assert runs >= len(PAGES_READ)
     writes = round((result["submissions_per_s"] + result["votes_per_s"] + result["moderator actions_per_s"]) * 20)
-    tally.fault(f"acknowledged writes racing an import and page reads ({dialect}: 200 participants, "
-                "5 moderators, 20,000 posts)", writes)
+    tally.fault(
+        f"acknowledged writes racing an import and page reads ({dialect}: 200 participants, "
+        "5 moderators, 20,000 posts)",
+        writes,
+    )
     tally.note(f"{dialect}: {runs} page runs during the load, none showed an error")

@@ -21,18 +21,69 @@ from engagement.collection.questions import RowError, import_questions
 from ..conftest import real_data
 from .conftest import SEED, TALLY
 
-HOSTILE = ["=HYPERLINK(\"http://127.0.0.1:9/x\")", "<script>alert(1)</script>", "![p](http://127.0.0.1:9/p.png)",
-           "\u202eevil", "\x00", "𝕏" * 3, "-1", "9" * 30, "NaN", "null", "2018-04-23T25:99:00Z"]
+HOSTILE = [
+    '=HYPERLINK("http://127.0.0.1:9/x")',
+    "<script>alert(1)</script>",
+    "![p](http://127.0.0.1:9/p.png)",
+    "\u202eevil",
+    "\x00",
+    "𝕏" * 3,
+    "-1",
+    "9" * 30,
+    "NaN",
+    "null",
+    "2018-04-23T25:99:00Z",
+]
 # Numbers that overflow a 64-bit or 32-bit column, and times at the ends of the calendar.
-EXTREME = [2**70, 2**63, 2**31, -1, -2**63 - 1, 1e308, "9999-12-31T23:59:59.999Z", "0001-01-01T00:00:00Z",
-           "1970-01-01T00:00:00Z", ""]
-scalars = (st.none() | st.booleans() | st.integers(min_value=-2**80, max_value=2**80)
-           | st.floats(allow_nan=False) | st.text(max_size=40) | st.sampled_from(HOSTILE))
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=12) | st.sampled_from(
-                               ["id", "data", "text", "author_id", "includes", "users", "tweets", "meta",
-                                "created_at", "referenced_tweets", "entities", "public_metrics", "errors"]),
-                               inner, max_size=5), max_leaves=25)
+EXTREME = [
+    2**70,
+    2**63,
+    2**31,
+    -1,
+    -(2**63) - 1,
+    1e308,
+    "9999-12-31T23:59:59.999Z",
+    "0001-01-01T00:00:00Z",
+    "1970-01-01T00:00:00Z",
+    "",
+]
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False)
+    | st.text(max_size=40)
+    | st.sampled_from(HOSTILE)
+)
+json_values = st.recursive(
+    scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4)
+        | st.dictionaries(
+            st.text(max_size=12)
+            | st.sampled_from(
+                [
+                    "id",
+                    "data",
+                    "text",
+                    "author_id",
+                    "includes",
+                    "users",
+                    "tweets",
+                    "meta",
+                    "created_at",
+                    "referenced_tweets",
+                    "entities",
+                    "public_metrics",
+                    "errors",
+                ]
+            ),
+            inner,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
 
 
@@ -83,8 +134,11 @@ def mutated_pages(draw):
         if action == "delete":
             del parent[place[-1]]
         else:
-            parent[place[-1]] = draw({"replace": json_values, "hostile": st.sampled_from(HOSTILE),
-                                      "extreme": st.sampled_from(EXTREME)}[action])
+            parent[place[-1]] = draw(
+                {"replace": json_values, "hostile": st.sampled_from(HOSTILE), "extreme": st.sampled_from(EXTREME)}[
+                    action
+                ]
+            )
     return page
 
 
@@ -129,8 +183,12 @@ def check_integrity(path: str) -> None:
     try:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         assert con.execute("PRAGMA foreign_key_check").fetchall() == []
-        assert con.execute("SELECT count(*) FROM (SELECT platform, platform_id FROM post GROUP BY 1, 2 "
-                           "HAVING count(*) > 1)").fetchone()[0] == 0
+        assert (
+            con.execute(
+                "SELECT count(*) FROM (SELECT platform, platform_id FROM post GROUP BY 1, 2 HAVING count(*) > 1)"
+            ).fetchone()[0]
+            == 0
+        )
     finally:
         con.close()
 
@@ -161,8 +219,9 @@ def test_mutated_api_pages_are_stored_or_rejected_with_a_reason(page_db, lines, 
     database = url.removeprefix("sqlite:///")
     con = sqlite3.connect(database)
     try:
-        kept = con.execute("SELECT count(*), min(length(reason)) FROM rejected_record WHERE location LIKE ?",
-                           (f"{path.name}:%",)).fetchone()
+        kept = con.execute(
+            "SELECT count(*), min(length(reason)) FROM rejected_record WHERE location LIKE ?", (f"{path.name}:%",)
+        ).fetchone()
         stored = {row[0] for row in con.execute("SELECT platform_id FROM post")}
     finally:
         con.close()
@@ -174,17 +233,20 @@ def test_mutated_api_pages_are_stored_or_rejected_with_a_reason(page_db, lines, 
     TALLY.bad_input("mutated real API pages and cut-off lines through import-jsonl (hypothesis)", len(text))
 
 
-question_fields = st.fixed_dictionaries({
-    "session": st.sampled_from(["opening", "panel-1", "Opening of the conference", "", "no-such-session"])
-    | st.text(max_size=20),
-    "question": st.text(max_size=300) | st.sampled_from(HOSTILE) | st.just("x" * 2500),
-    "name": st.text(max_size=30) | st.sampled_from(HOSTILE),
-    "group": st.sampled_from(["", "civil_society", "Civil society", "nonsense"]) | st.text(max_size=10),
-    "votes": st.sampled_from(["", "0", "12", "-3", "1e3", "9" * 30]) | st.text(max_size=5),
-    "status": st.sampled_from(["", "pending", "approved", "answered", "on screen", "bogus"]),
-    "created_at": st.sampled_from(["", "2018-04-23T10:15:00", "2018-04-23 10:15", "yesterday",
-                                   "2018-04-23T10:15:00+05:00", "9999-99-99"]),
-})
+question_fields = st.fixed_dictionaries(
+    {
+        "session": st.sampled_from(["opening", "panel-1", "Opening of the conference", "", "no-such-session"])
+        | st.text(max_size=20),
+        "question": st.text(max_size=300) | st.sampled_from(HOSTILE) | st.just("x" * 2500),
+        "name": st.text(max_size=30) | st.sampled_from(HOSTILE),
+        "group": st.sampled_from(["", "civil_society", "Civil society", "nonsense"]) | st.text(max_size=10),
+        "votes": st.sampled_from(["", "0", "12", "-3", "1e3", "9" * 30]) | st.text(max_size=5),
+        "status": st.sampled_from(["", "pending", "approved", "answered", "on screen", "bogus"]),
+        "created_at": st.sampled_from(
+            ["", "2018-04-23T10:15:00", "2018-04-23 10:15", "yesterday", "2018-04-23T10:15:00+05:00", "9999-99-99"]
+        ),
+    }
+)
 
 
 @pytest.fixture(scope="module")
@@ -213,8 +275,10 @@ def test_any_questions_csv_is_stored_or_rejected_row_by_row(question_db, rows, g
         return
     assert summary.rows == summary.new + summary.updated + summary.duplicates + summary.rejected
     assert summary.rows >= len(rows)
-    assert _count(database, "SELECT count(*) FROM rejected_record WHERE location LIKE ?", f"{path.name}:%") \
+    assert (
+        _count(database, "SELECT count(*) FROM rejected_record WHERE location LIKE ?", f"{path.name}:%")
         == summary.rejected
+    )
     assert _count(database, "SELECT count(*) FROM question") == before + summary.new
     check_integrity(database)
     TALLY.bad_input("generated question CSV rows through import-questions (hypothesis)", summary.rows)

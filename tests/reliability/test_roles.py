@@ -13,8 +13,15 @@ from engagement.ui.auth import RANK
 from engagement.ui.menu import PAGES
 
 from ..conftest import ROOT
-from ..test_browser import (CHROMIUM, PASSWORDS, STAFF, Watched, assert_no_staff_content,  # noqa: F401
-                            browser, serve)
+from ..test_browser import (
+    CHROMIUM,
+    PASSWORDS,
+    STAFF,
+    Watched,
+    assert_no_staff_content,  # noqa: F401
+    browser,
+    serve,
+)
 
 ROLES = ["participant", "moderator", "organiser"]
 # A page file runs on its own only for a new browser session (the first request to a fresh server),

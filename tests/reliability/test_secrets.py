@@ -34,8 +34,14 @@ def leaks(text: str | bytes) -> list[str]:
 
 def run(*args, url: str, **env) -> subprocess.CompletedProcess:
     environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, **SECRETS, **env}
-    return subprocess.run([sys.executable, "-m", "ingest", "-v", *args], cwd=ROOT, env=environment,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "ingest", "-v", *args],
+        cwd=ROOT,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -49,16 +55,22 @@ def worked_db(demo_db, demo_files, tmp_path_factory):
     said = []
     with Simulator(token=SECRETS["X_BEARER_TOKEN"]) as sim:
         sim.load_file(demo_files[0])
-        quick = {"X_API_BASE_URL": sim.base_url, "X_API_RETRY_DELAY": "0.01", "X_API_RETRY_MAX_DELAY": "0.02",
-                 "X_API_RETRIES": "4", "X_API_TIMEOUT": "0.5"}
+        quick = {
+            "X_API_BASE_URL": sim.base_url,
+            "X_API_RETRY_DELAY": "0.01",
+            "X_API_RETRY_MAX_DELAY": "0.02",
+            "X_API_RETRIES": "4",
+            "X_API_TIMEOUT": "0.5",
+        }
         sim.fail("500", times=2)
         sim.fail("truncate")
-        said.append(run("x-poll", "--once", url=url, **quick))          # retries, then collects
+        said.append(run("x-poll", "--once", url=url, **quick))  # retries, then collects
         sim.fail("503", times=4)
-        said.append(run("x-poll", "--once", url=url, **quick))          # gives up: an error message
+        said.append(run("x-poll", "--once", url=url, **quick))  # gives up: an error message
         sim.fail("403")
-        said.append(run("x-backfill", "--since", "2018-04-23T00:00:00Z", "--until", "2018-04-24T00:00:00Z",
-                        url=url, **quick))                               # refused: a fatal message
+        said.append(
+            run("x-backfill", "--since", "2018-04-23T00:00:00Z", "--until", "2018-04-24T00:00:00Z", url=url, **quick)
+        )  # refused: a fatal message
         said.append(run("x-poll", "--once", url=url, **{**quick, "X_BEARER_TOKEN": SECRETS["X_BEARER_TOKEN"] + "x"}))
     bad = folder / "bad.jsonl"
     bad.write_text('{"data": [{"id": "1", "text": "' + SECRETS["X_BEARER_TOKEN"][:6] + '"\n')
@@ -66,8 +78,13 @@ def worked_db(demo_db, demo_files, tmp_path_factory):
     said.append(run("status", "--json", url=url))
     said.append(run("report", "--out", str(folder / "report"), "--names", "--no-pdf", url=url))
     # A database that cannot be reached, its password in the URL.
-    said.append(run("status", url=f"postgresql+psycopg://engagement:{DB_PASSWORD}@127.0.0.1:9/engagement",
-                    X_API_BASE_URL="http://127.0.0.1:9"))
+    said.append(
+        run(
+            "status",
+            url=f"postgresql+psycopg://engagement:{DB_PASSWORD}@127.0.0.1:9/engagement",
+            X_API_BASE_URL="http://127.0.0.1:9",
+        )
+    )
     return url, folder, said
 
 
@@ -78,8 +95,9 @@ def test_the_worker_never_says_a_secret(worked_db, tally):
     assert "bearer token was refused" in said[3].stderr
     for process in said:
         assert leaks(process.stdout + process.stderr) == [], process.args
-    tally.bad_input("worker runs with failures, refusals and an unreachable database, output searched for "
-                    "secrets", len(said))
+    tally.bad_input(
+        "worker runs with failures, refusals and an unreachable database, output searched for secrets", len(said)
+    )
 
 
 def test_no_secret_reaches_the_database_or_the_report(worked_db, tally):

@@ -19,9 +19,16 @@ from ..test_xapi import client_for, collected
 from ..xsim import Simulator
 
 # What the log says for each fault (engagement/collection/x/retry.py).
-SAID = {"429": "rate limited (HTTP 429)", "500": "HTTP 500", "502": "HTTP 502", "503": "HTTP 503",
-        "drop": "connection failed", "truncate": "not complete JSON", "invalid": "not complete JSON",
-        "slow": "timed out"}
+SAID = {
+    "429": "rate limited (HTTP 429)",
+    "500": "HTTP 500",
+    "502": "HTTP 502",
+    "503": "HTTP 503",
+    "drop": "connection failed",
+    "truncate": "not complete JSON",
+    "invalid": "not complete JSON",
+    "slow": "timed out",
+}
 QUICK_RETRIES = {"X_API_RETRY_DELAY": "0.01", "X_API_RETRY_MAX_DELAY": "0.05", "X_API_RETRIES": "40"}
 
 
@@ -43,8 +50,10 @@ def reference(demo_files, tmp_path_factory):
     return snapshot(url)
 
 
-@pytest.mark.parametrize("kind, run", [("500", 30), ("502", 30), ("503", 30), ("drop", 30), ("truncate", 30),
-                                       ("invalid", 30), ("slow", 4), ("429", 8)])
+@pytest.mark.parametrize(
+    "kind, run",
+    [("500", 30), ("502", 30), ("503", 30), ("drop", 30), ("truncate", 30), ("invalid", 30), ("slow", 4), ("429", 8)],
+)
 def test_a_long_run_of_one_fault(db_url, demo_sim, monkeypatch, caplog, kind, run, tally):
     for name, value in QUICK_RETRIES.items():
         monkeypatch.setenv(name, value)
@@ -67,8 +76,9 @@ def test_a_mixed_storm_through_the_worker_process(tmp_path, demo_sim, reference,
     for kind in plan:
         demo_sim.fail(kind, reset_in=0, seconds=1.5)
     url = f"sqlite:///{tmp_path / 'storm.db'}"
-    code, out, err = finish(worker("x-poll", "--once", url=url, sim=demo_sim, X_API_TIMEOUT="0.5", **QUICK_RETRIES),
-                            timeout=300)
+    code, out, err = finish(
+        worker("x-poll", "--once", url=url, sim=demo_sim, X_API_TIMEOUT="0.5", **QUICK_RETRIES), timeout=300
+    )
     assert code == 0, err
     assert snapshot(url) == reference
     lines = err.splitlines()

@@ -44,8 +44,12 @@ class PassResult:
     context: tuple[Classifier, Attributor] | None = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
-        return {"pages": self.pages, **self.store.as_dict(), "rejected": self.rejected,
-                "api_errors": len(self.api_errors)}
+        return {
+            "pages": self.pages,
+            **self.store.as_dict(),
+            "rejected": self.rejected,
+            "api_errors": len(self.api_errors),
+        }
 
 
 def load_state(url: str | None, source: str) -> dict[str, Any]:
@@ -54,8 +58,9 @@ def load_state(url: str | None, source: str) -> dict[str, Any]:
     return json.loads(raw) if raw else {}
 
 
-def store_page(body: dict[str, Any], *, url: str | None, source: str, state: dict[str, Any],
-               result: PassResult) -> None:
+def store_page(
+    body: dict[str, Any], *, url: str | None, source: str, state: dict[str, Any], result: PassResult
+) -> None:
     """Normalise one API response and commit its rows, its rejects and ``state`` together."""
     batch = normalize(body)
     page_id = batch.newest_id or format_api_time(utcnow())
@@ -65,8 +70,10 @@ def store_page(body: dict[str, Any], *, url: str | None, source: str, state: dic
     def write() -> StoreCounts:
         with db.writing(url) as session:
             if result.context is None:
-                result.context = (Classifier.from_database(session),
-                                  Attributor.from_database(session, load_event().grace))
+                result.context = (
+                    Classifier.from_database(session),
+                    Attributor.from_database(session, load_event().grace),
+                )
             classifier, attributor = result.context
             counts = store_posts(session, batch.posts, batch.users, classifier=classifier, attributor=attributor)
             for item in batch.rejected:
@@ -80,9 +87,18 @@ def store_page(body: dict[str, Any], *, url: str | None, source: str, state: dic
     result.pages += 1
 
 
-def search_pass(request: Callable[..., Any], *, query: str, url: str | None, source: str, stop: Stopper,
-                what: str, page_size: int, extra: dict[str, Any] | None = None,
-                pace: float = 0.0) -> PassResult:
+def search_pass(
+    request: Callable[..., Any],
+    *,
+    query: str,
+    url: str | None,
+    source: str,
+    stop: Stopper,
+    what: str,
+    page_size: int,
+    extra: dict[str, Any] | None = None,
+    pace: float = 0.0,
+) -> PassResult:
     """Fetch every page newer than the stored ``since_id`` (or within ``extra``'s window)."""
     state = load_state(url, source)
     since_id = state.get("since_id")
@@ -92,8 +108,12 @@ def search_pass(request: Callable[..., Any], *, query: str, url: str | None, sou
         params["since_id"] = since_id
     if pending:
         params["until_id"] = pending["until_id"]
-        log.info("%s: resuming a pass cut short: posts older than %s and newer than %s", source,
-                 pending["until_id"], since_id or "the window's start")
+        log.info(
+            "%s: resuming a pass cut short: posts older than %s and newer than %s",
+            source,
+            pending["until_id"],
+            since_id or "the window's start",
+        )
     newest = pending["newest_id"] if pending else None
     result, next_token, last_request = PassResult(), None, 0.0
     while True:
@@ -119,14 +139,24 @@ def search_pass(request: Callable[..., Any], *, query: str, url: str | None, sou
             return result
 
 
-def poll_recent(client: tweepy.Client, *, query: str, url: str | None, stop: Stopper,
-                source: str = "x-poll") -> PassResult:
-    return search_pass(client.search_recent_tweets, query=query, url=url, source=source, stop=stop,
-                       what="recent search", page_size=100)
+def poll_recent(
+    client: tweepy.Client, *, query: str, url: str | None, stop: Stopper, source: str = "x-poll"
+) -> PassResult:
+    return search_pass(
+        client.search_recent_tweets, query=query, url=url, source=source, stop=stop, what="recent search", page_size=100
+    )
 
 
-def backfill(client: tweepy.Client, *, query: str, since: datetime, until: datetime, url: str | None,
-             stop: Stopper, pace: float = 1.0) -> PassResult:
+def backfill(
+    client: tweepy.Client,
+    *,
+    query: str,
+    since: datetime,
+    until: datetime,
+    url: str | None,
+    stop: Stopper,
+    pace: float = 1.0,
+) -> PassResult:
     """Full-archive search between two times; the endpoint allows one request a second, so we pace."""
     source = f"x-backfill:{format_api_time(since)}:{format_api_time(until)}"
     if load_state(url, source).get("since_id"):
@@ -134,8 +164,17 @@ def backfill(client: tweepy.Client, *, query: str, since: datetime, until: datet
         return PassResult(complete=True)
     # The window's newest post is the pass's "since": a finished backfill has nothing left to fetch.
     extra = {"start_time": since, "end_time": until}
-    return search_pass(client.search_all_tweets, query=query, url=url, source=source, stop=stop,
-                       what="full-archive search", page_size=500, extra=extra, pace=pace)
+    return search_pass(
+        client.search_all_tweets,
+        query=query,
+        url=url,
+        source=source,
+        stop=stop,
+        what="full-archive search",
+        page_size=500,
+        extra=extra,
+        pace=pace,
+    )
 
 
 def record_run(url: str | None, source: str, command: str, run: Callable[[], PassResult]) -> PassResult:
@@ -146,8 +185,13 @@ def record_run(url: str | None, source: str, command: str, run: Callable[[], Pas
         result = run()
     except BaseException as error:
         with db.writing(url) as session:
-            runs.finish_run(session, run_id, "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                            {}, f"{type(error).__name__}: {error}")
+            runs.finish_run(
+                session,
+                run_id,
+                "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                {},
+                f"{type(error).__name__}: {error}",
+            )
         raise
     status = "rejected" if result.rejected else ("ok" if result.complete else "interrupted")
     with db.writing(url) as session:

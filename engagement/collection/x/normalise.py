@@ -165,10 +165,19 @@ def normalise_post(tweet: Any, *, collected: bool = True) -> PostRecord:
 
     # A long post's entities describe its full text.
     entities = _dict(note.get("entities")) or _dict(tweet.get("entities"))
-    hashtags = [h["tag"] for h in _list(entities.get("hashtags")) if isinstance(h, dict) and isinstance(h.get("tag"), str)]
-    mentions = [m["username"] for m in _list(entities.get("mentions")) if isinstance(m, dict) and isinstance(m.get("username"), str)]
-    urls = [u.get("expanded_url") or u.get("url") for u in _list(entities.get("urls"))
-            if isinstance(u, dict) and isinstance(u.get("expanded_url") or u.get("url"), str)]
+    hashtags = [
+        h["tag"] for h in _list(entities.get("hashtags")) if isinstance(h, dict) and isinstance(h.get("tag"), str)
+    ]
+    mentions = [
+        m["username"]
+        for m in _list(entities.get("mentions"))
+        if isinstance(m, dict) and isinstance(m.get("username"), str)
+    ]
+    urls = [
+        u.get("expanded_url") or u.get("url")
+        for u in _list(entities.get("urls"))
+        if isinstance(u, dict) and isinstance(u.get("expanded_url") or u.get("url"), str)
+    ]
     metrics = _dict(tweet.get("public_metrics"))
     impressions = metrics.get("impression_count")
     author = tweet.get("author_id")
@@ -277,7 +286,8 @@ def _add_flattened(batch: Batch, obj: dict, repeated: Callable[[str, Any], bool]
     for index, ref in enumerate(_list(obj.get("referenced_tweets"))):
         if isinstance(ref, dict) and ("text" in ref or "note_tweet" in ref):
             if not (repeated and repeated("post", ref)):
-                _add(batch, lambda t: normalise_post(t, collected=False), ref, f"referenced_tweets[{index}]",
-                     batch.posts)
+                _add(
+                    batch, lambda t: normalise_post(t, collected=False), ref, f"referenced_tweets[{index}]", batch.posts
+                )
             if isinstance(ref.get("author"), dict) and not (repeated and repeated("user", ref["author"])):
                 _add(batch, normalise_user, ref["author"], f"referenced_tweets[{index}].author", batch.users)

@@ -84,17 +84,30 @@ class IncompleteBody(ValueError):
     pass
 
 
-TRANSIENT = (tweepy.TwitterServerError, requests.ConnectionError, requests.Timeout,
-             requests.exceptions.ChunkedEncodingError, IncompleteBody)
+TRANSIENT = (
+    tweepy.TwitterServerError,
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+    IncompleteBody,
+)
 
 
 def backoff(attempt: int, base: float, cap: float) -> float:
     """Full jitter: anywhere between 0 and the capped exponential step."""
-    return random.uniform(0, min(cap, base * 2 ** attempt))
+    return random.uniform(0, min(cap, base * 2**attempt))
 
 
-def call(request: Callable[[], requests.Response], what: str, stop: Stopper, *, attempts: int | None = None,
-         base: float | None = None, cap: float | None = None, now: Callable[[], float] = time.time) -> dict[str, Any]:
+def call(
+    request: Callable[[], requests.Response],
+    what: str,
+    stop: Stopper,
+    *,
+    attempts: int | None = None,
+    base: float | None = None,
+    cap: float | None = None,
+    now: Callable[[], float] = time.time,
+) -> dict[str, Any]:
     """Make ``request`` until it gives a complete JSON body; returns that body."""
     default_base, default_cap, default_attempts = settings.x_api_retry(BASE_DELAY, MAX_DELAY, MAX_ATTEMPTS)
     attempts = attempts or default_attempts

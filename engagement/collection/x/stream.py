@@ -44,8 +44,17 @@ def sync_rules(stream: tweepy.StreamingClient, query: str, stop: Stopper) -> Non
 
 
 class EventStream(tweepy.StreamingClient):
-    def __init__(self, *, query: str, client: tweepy.Client, url: str | None, stop: Stopper,
-                 base_url: str, token: str | None = None, max_retries: int = 100):
+    def __init__(
+        self,
+        *,
+        query: str,
+        client: tweepy.Client,
+        url: str | None,
+        stop: Stopper,
+        base_url: str,
+        token: str | None = None,
+        max_retries: int = 100,
+    ):
         super().__init__(token or bearer_token(), return_type=requests.Response, max_retries=max_retries)
         route(self.session, base_url, timeout=(10, 30))
         self.query, self.client, self.url, self.stop = query, client, url, stop
@@ -73,8 +82,13 @@ class EventStream(tweepy.StreamingClient):
                 raise RecordError("a stream line is not a JSON object")
         except (ValueError, RecordError) as error:
             with db.writing(self.url) as session:
-                runs.reject(session, SOURCE, f"stream message at {utcnow().isoformat()}", f"invalid JSON: {error}",
-                            raw_data.decode("utf-8", "replace"))
+                runs.reject(
+                    session,
+                    SOURCE,
+                    f"stream message at {utcnow().isoformat()}",
+                    f"invalid JSON: {error}",
+                    raw_data.decode("utf-8", "replace"),
+                )
             self.result.rejected += 1
             return
         state = load_state(self.url, SOURCE)
@@ -90,9 +104,11 @@ class EventStream(tweepy.StreamingClient):
 
     def on_request_error(self, status_code: int) -> None:
         if status_code in (401, 403):
-            self.fatal = (f"filtered stream: HTTP {status_code}, " +
-                          ("the bearer token was refused: check X_BEARER_TOKEN" if status_code == 401
-                           else "this token's X plan does not include the filtered stream"))
+            self.fatal = f"filtered stream: HTTP {status_code}, " + (
+                "the bearer token was refused: check X_BEARER_TOKEN"
+                if status_code == 401
+                else "this token's X plan does not include the filtered stream"
+            )
             self.disconnect()
         else:
             log.warning("filtered stream: HTTP %d; tweepy reconnects with backoff", status_code)
@@ -105,8 +121,9 @@ class EventStream(tweepy.StreamingClient):
         log.error(self.fatal)
 
 
-def run_stream(*, query: str, client: tweepy.Client, url: str | None, stop: Stopper, base_url: str,
-               token: str | None = None) -> PassResult:
+def run_stream(
+    *, query: str, client: tweepy.Client, url: str | None, stop: Stopper, base_url: str, token: str | None = None
+) -> PassResult:
     stream = EventStream(query=query, client=client, url=url, stop=stop, base_url=base_url, token=token)
     sync_rules(stream, query, stop)
     fields: dict[str, Any] = dict(FIELDS)

@@ -22,7 +22,7 @@ class BaseURLAdapter(HTTPAdapter):
 
     def send(self, request: requests.PreparedRequest, **kwargs):
         if request.url.startswith(TWEEPY_HOST):
-            request.url = self.base_url + request.url[len(TWEEPY_HOST):]
+            request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
         if kwargs.get("timeout") is None:
             kwargs["timeout"] = self.default_timeout
         return super().send(request, **kwargs)

@@ -16,8 +16,19 @@ down_revision = "0004"
 branch_labels = None
 depends_on = None
 
-COLUMNS = ["collected", "created_at", "session_id", "author_id", "kind", "language", "retweets", "likes",
-           "impressions", "platform", "referenced_platform_id"]
+COLUMNS = [
+    "collected",
+    "created_at",
+    "session_id",
+    "author_id",
+    "kind",
+    "language",
+    "retweets",
+    "likes",
+    "impressions",
+    "platform",
+    "referenced_platform_id",
+]
 
 
 def upgrade() -> None:

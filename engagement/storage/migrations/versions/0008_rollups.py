@@ -51,8 +51,10 @@ def _keys(dialect: str, row: str, minutes: int) -> str:
 
 
 def _key_match(dialect: str, row: str, minutes: int) -> str:
-    return (f"session_id = coalesce({row}.session_id, 0) AND kind = {row}.kind AND "
-            f"language = coalesce({row}.language, '') AND minute = {_bucket(dialect, row, minutes)}")
+    return (
+        f"session_id = coalesce({row}.session_id, 0) AND kind = {row}.kind AND "
+        f"language = coalesce({row}.language, '') AND minute = {_bucket(dialect, row, minutes)}"
+    )
 
 
 def _post_statements(dialect: str, row: str, sign: int) -> list[str]:
@@ -84,8 +86,9 @@ def _post_statements(dialect: str, row: str, sign: int) -> list[str]:
     return statements
 
 
-def _entity_statements(dialect: str, post: str, sign: int, source: str, condition: str,
-                       entity: str = "e.kind, e.value") -> list[str]:
+def _entity_statements(
+    dialect: str, post: str, sign: int, source: str, condition: str, entity: str = "e.kind, e.value"
+) -> list[str]:
     """Add or take away hashtags and mentions (``entity``: their kind and value) of one post (``post``),
     read from ``source`` where ``condition`` holds."""
     keys = _keys(dialect, post, QUARTER)
@@ -93,7 +96,8 @@ def _entity_statements(dialect: str, post: str, sign: int, source: str, conditio
         f"""INSERT INTO rollup_entity (entity, value, session_id, kind, language, minute, posts)
         SELECT {entity}, {keys}, {sign} FROM {source} WHERE {condition} AND {_counted(post)}
         ON CONFLICT (entity, value, session_id, kind, language, minute) DO UPDATE SET
-            posts = rollup_entity.posts + excluded.posts"""]
+            posts = rollup_entity.posts + excluded.posts"""
+    ]
     if sign < 0:
         statements.append(f"""DELETE FROM rollup_entity WHERE posts = 0
         AND (entity, value, session_id, kind, language, minute) IN (SELECT {entity}, {keys} FROM {source}
@@ -108,8 +112,9 @@ def _own_entities(dialect: str, row: str, sign: int) -> list[str]:
 
 def _one_entity(dialect: str, row: str, sign: int) -> list[str]:
     """One post_entity ``row`` (OLD or NEW), under its post's current values."""
-    return _entity_statements(dialect, "p", sign, "post AS p", f"p.id = {row}.post_id",
-                              entity=f"{row}.kind, {row}.value")
+    return _entity_statements(
+        dialect, "p", sign, "post AS p", f"p.id = {row}.post_id", entity=f"{row}.kind, {row}.value"
+    )
 
 
 def _changed(columns) -> str:
@@ -126,15 +131,25 @@ def _sqlite_triggers() -> list[str]:
         return f"CREATE TRIGGER {name} {when} {('WHEN ' + condition) if condition else ''} BEGIN {body}; END"
 
     return [
-        trigger("rollup_post_update", "AFTER UPDATE ON post",
-                _post_statements("sqlite", "OLD", -1) + _post_statements("sqlite", "NEW", 1),
-                _sqlite_changed(DIMENSIONS + METRICS)),
+        trigger(
+            "rollup_post_update",
+            "AFTER UPDATE ON post",
+            _post_statements("sqlite", "OLD", -1) + _post_statements("sqlite", "NEW", 1),
+            _sqlite_changed(DIMENSIONS + METRICS),
+        ),
         # The entities move with their post: taken away under the old values, added under the new.
-        trigger("rollup_post_entities_move", "AFTER UPDATE ON post",
-                _own_entities("sqlite", "OLD", -1) + _own_entities("sqlite", "NEW", 1), _sqlite_changed(DIMENSIONS)),
+        trigger(
+            "rollup_post_entities_move",
+            "AFTER UPDATE ON post",
+            _own_entities("sqlite", "OLD", -1) + _own_entities("sqlite", "NEW", 1),
+            _sqlite_changed(DIMENSIONS),
+        ),
         # Before the row goes, while its entities are still there (their cascade then finds no post).
-        trigger("rollup_post_delete", "BEFORE DELETE ON post",
-                _post_statements("sqlite", "OLD", -1) + _own_entities("sqlite", "OLD", -1)),
+        trigger(
+            "rollup_post_delete",
+            "BEFORE DELETE ON post",
+            _post_statements("sqlite", "OLD", -1) + _own_entities("sqlite", "OLD", -1),
+        ),
         trigger("rollup_entity_delete", "AFTER DELETE ON post_entity", _one_entity("sqlite", "OLD", -1)),
     ]
 
@@ -142,17 +157,23 @@ def _sqlite_triggers() -> list[str]:
 def _postgresql_triggers() -> list[str]:
     def function(name, body):
         # A BEFORE trigger that returned NULL would cancel the delete.
-        return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
-                f"IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\nEND $$")
+        return (
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
+            f"IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\nEND $$"
+        )
 
     def block(statements):
         return ";\n".join(statements) + ";"
 
     pg = "postgresql"
-    post_change = (f"{block(_post_statements(pg, 'OLD', -1))}\n"
-                   f"IF TG_OP = 'UPDATE' THEN {block(_post_statements(pg, 'NEW', 1))} END IF;")
-    entities_move = (f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {block(_own_entities(pg, 'OLD', -1))} END IF;\n"
-                     f"IF TG_OP = 'UPDATE' THEN {block(_own_entities(pg, 'NEW', 1))} END IF;")
+    post_change = (
+        f"{block(_post_statements(pg, 'OLD', -1))}\n"
+        f"IF TG_OP = 'UPDATE' THEN {block(_post_statements(pg, 'NEW', 1))} END IF;"
+    )
+    entities_move = (
+        f"IF TG_OP IN ('UPDATE', 'DELETE') THEN {block(_own_entities(pg, 'OLD', -1))} END IF;\n"
+        f"IF TG_OP = 'UPDATE' THEN {block(_own_entities(pg, 'NEW', 1))} END IF;"
+    )
     entity_change = block(_one_entity(pg, "OLD", -1))
     return [
         function("rollup_post_change", post_change),
@@ -176,50 +197,59 @@ def _fill(dialect: str) -> list[str]:
     counted = _counted("post")
     return [
         f"""INSERT INTO rollup_volume (session_id, kind, language, minute, posts, impressions, reporting)
-        SELECT {_keys(dialect, 'post', QUARTER)}, count(*), coalesce(sum(impressions), 0), count(impressions)
-        FROM post WHERE {counted} GROUP BY {_keys(dialect, 'post', QUARTER)}""",
+        SELECT {_keys(dialect, "post", QUARTER)}, count(*), coalesce(sum(impressions), 0), count(impressions)
+        FROM post WHERE {counted} GROUP BY {_keys(dialect, "post", QUARTER)}""",
         f"""INSERT INTO rollup_author (session_id, author_id, kind, language, minute, posts, retweets, likes)
-        SELECT coalesce(session_id, 0), author_id, kind, coalesce(language, ''), {_bucket(dialect, 'post', HOUR)},
+        SELECT coalesce(session_id, 0), author_id, kind, coalesce(language, ''), {_bucket(dialect, "post", HOUR)},
                count(*), sum(retweets), sum(likes)
         FROM post WHERE {counted}
-        GROUP BY coalesce(session_id, 0), author_id, kind, coalesce(language, ''), {_bucket(dialect, 'post', HOUR)}""",
+        GROUP BY coalesce(session_id, 0), author_id, kind, coalesce(language, ''), {_bucket(dialect, "post", HOUR)}""",
         f"""INSERT INTO rollup_entity (entity, value, session_id, kind, language, minute, posts)
-        SELECT e.kind, e.value, {_keys(dialect, 'post', QUARTER)}, count(*)
+        SELECT e.kind, e.value, {_keys(dialect, "post", QUARTER)}, count(*)
         FROM post_entity AS e JOIN post ON post.id = e.post_id WHERE {counted}
-        GROUP BY e.kind, e.value, {_keys(dialect, 'post', QUARTER)}""",
+        GROUP BY e.kind, e.value, {_keys(dialect, "post", QUARTER)}""",
     ]
 
 
 def _tables() -> None:
     options = {"sqlite_with_rowid": False}
-    op.create_table("rollup_volume",
-                    sa.Column("session_id", sa.Integer(), nullable=False),
-                    sa.Column("kind", sa.String(), nullable=False),
-                    sa.Column("language", sa.String(), nullable=False),
-                    sa.Column("minute", sa.Integer(), nullable=False),
-                    sa.Column("posts", sa.Integer(), nullable=False),
-                    sa.Column("impressions", sa.Integer(), nullable=False),
-                    sa.Column("reporting", sa.Integer(), nullable=False),
-                    sa.PrimaryKeyConstraint("session_id", "kind", "language", "minute"), **options)
-    op.create_table("rollup_author",
-                    sa.Column("session_id", sa.Integer(), nullable=False),
-                    sa.Column("author_id", sa.Integer(), nullable=False),
-                    sa.Column("kind", sa.String(), nullable=False),
-                    sa.Column("language", sa.String(), nullable=False),
-                    sa.Column("minute", sa.Integer(), nullable=False),
-                    sa.Column("posts", sa.Integer(), nullable=False),
-                    sa.Column("retweets", sa.Integer(), nullable=False),
-                    sa.Column("likes", sa.Integer(), nullable=False),
-                    sa.PrimaryKeyConstraint("session_id", "author_id", "kind", "language", "minute"), **options)
-    op.create_table("rollup_entity",
-                    sa.Column("entity", sa.String(), nullable=False),
-                    sa.Column("value", sa.String(), nullable=False),
-                    sa.Column("session_id", sa.Integer(), nullable=False),
-                    sa.Column("kind", sa.String(), nullable=False),
-                    sa.Column("language", sa.String(), nullable=False),
-                    sa.Column("minute", sa.Integer(), nullable=False),
-                    sa.Column("posts", sa.Integer(), nullable=False),
-                    sa.PrimaryKeyConstraint("entity", "value", "session_id", "kind", "language", "minute"), **options)
+    op.create_table(
+        "rollup_volume",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("language", sa.String(), nullable=False),
+        sa.Column("minute", sa.Integer(), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.Column("impressions", sa.Integer(), nullable=False),
+        sa.Column("reporting", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("session_id", "kind", "language", "minute"),
+        **options,
+    )
+    op.create_table(
+        "rollup_author",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("author_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("language", sa.String(), nullable=False),
+        sa.Column("minute", sa.Integer(), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.Column("retweets", sa.Integer(), nullable=False),
+        sa.Column("likes", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("session_id", "author_id", "kind", "language", "minute"),
+        **options,
+    )
+    op.create_table(
+        "rollup_entity",
+        sa.Column("entity", sa.String(), nullable=False),
+        sa.Column("value", sa.String(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("language", sa.String(), nullable=False),
+        sa.Column("minute", sa.Integer(), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("entity", "value", "session_id", "kind", "language", "minute"),
+        **options,
+    )
 
 
 def upgrade() -> None:
@@ -227,14 +257,19 @@ def upgrade() -> None:
     _tables()
     for statement in _fill(dialect):
         op.execute(statement)
-    for statement in (_sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers()):
+    for statement in _sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers():
         op.execute(statement)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for name in ("rollup_post_update", "rollup_post_delete", "rollup_post_entities_move", "rollup_post_entities_delete",
-                 "rollup_entity_delete"):
+    for name in (
+        "rollup_post_update",
+        "rollup_post_delete",
+        "rollup_post_entities_move",
+        "rollup_post_entities_delete",
+        "rollup_entity_delete",
+    ):
         table = "post_entity" if name.startswith("rollup_entity") else "post"
         op.execute(f"DROP TRIGGER IF EXISTS {name}" + ("" if dialect == "sqlite" else f" ON {table}"))
     if dialect != "sqlite":

@@ -50,27 +50,36 @@ def _bucket(dialect: str, row: str) -> str:
 
 
 def _columns(dialect: str, link: str, target: str) -> str:
-    return (f"coalesce(a.group_key, '') AS source_group, coalesce({target}.group_key, '') AS target_group, "
-            f"{link} AS link, coalesce(p.session_id, 0) AS session_id, p.kind AS kind, "
-            f"coalesce(p.language, '') AS language, {_bucket(dialect, 'p')} AS minute")
+    return (
+        f"coalesce(a.group_key, '') AS source_group, coalesce({target}.group_key, '') AS target_group, "
+        f"{link} AS link, coalesce(p.session_id, 0) AS session_id, p.kind AS kind, "
+        f"coalesce(p.language, '') AS language, {_bucket(dialect, 'p')} AS minute"
+    )
 
 
-def references(dialect: str, condition: str, sources: str = "post", targets: str = "post",
-               authors: str = "author") -> str:
+def references(
+    dialect: str, condition: str, sources: str = "post", targets: str = "post", authors: str = "author"
+) -> str:
     """The retweets, replies and quotes (posts ``p``, from ``sources``) of stored posts ``t`` (from
     ``targets``) where ``condition`` holds; ``authors`` gives both authors."""
     # The source's platform as a term no index can use: finding the replies to a post, PostgreSQL
     # would otherwise AND the reference index with the (platform, id) key's every row on the platform.
     platform = "+p.platform" if dialect == "sqlite" else "(p.platform || '')"
-    return f"""SELECT {_columns(dialect, 'p.kind', 'ta')}
+    return f"""SELECT {_columns(dialect, "p.kind", "ta")}
         FROM {sources} AS p JOIN {authors} AS a ON a.id = p.author_id
         JOIN {targets} AS t ON t.platform = {platform} AND t.platform_id = p.referenced_platform_id
         JOIN {authors} AS ta ON ta.id = t.author_id
         WHERE p.collected AND p.kind <> 'original' AND {condition}"""
 
 
-def mentions(dialect: str, condition: str, sources: str = "post", authors: str = "author",
-             entities: str | None = "post_entity", entity: str = "e") -> str:
+def mentions(
+    dialect: str,
+    condition: str,
+    sources: str = "post",
+    authors: str = "author",
+    entities: str | None = "post_entity",
+    entity: str = "e",
+) -> str:
     """The mentions (rows ``entity`` of ``entities``, or the row ``entity`` itself when ``entities``
     is None) of collected posts ``p`` (from ``sources``) where ``condition`` holds."""
     # Left to themselves, both databases read every mention through the index on kind alone (a
@@ -82,7 +91,7 @@ def mentions(dialect: str, condition: str, sources: str = "post", authors: str =
     kind = f"+{entity}.kind" if dialect == "sqlite" else f"({entity}.kind || '')"
     named = f"(SELECT min(b.id) FROM {authors} AS b WHERE lower(b.handle) = {value})"
     rows = f"{entities} AS {entity} JOIN {sources} AS p ON p.id = {entity}.post_id" if entities else f"{sources} AS p"
-    return f"""SELECT {_columns(dialect, "'mention'", 'ma')}
+    return f"""SELECT {_columns(dialect, "'mention'", "ma")}
         FROM {rows} JOIN {authors} AS a ON a.id = p.author_id
         JOIN {authors} AS ma ON ma.id = {named}
         WHERE {kind} = 'mention' AND p.collected AND {condition}"""
@@ -104,31 +113,39 @@ NEW_AUTHORS = "(SELECT * FROM author WHERE id <> NEW.id UNION ALL SELECT (NEW).*
 def _of_post(dialect: str, row: str, new: bool = False) -> str:
     """Every link post ``row`` takes part in: its own, and the references to it."""
     posts = NEW_POST if new else "post"
-    return " UNION ALL ".join([
-        references(dialect, f"p.id = {row}.id", sources=posts),
-        references(dialect, f"p.id <> {row}.id", targets=posts) if new else
-        references(dialect, f"t.id = {row}.id AND p.id <> {row}.id"),
-        mentions(dialect, f"e.post_id = {row}.id", sources=posts),
-    ])
+    return " UNION ALL ".join(
+        [
+            references(dialect, f"p.id = {row}.id", sources=posts),
+            references(dialect, f"p.id <> {row}.id", targets=posts)
+            if new
+            else references(dialect, f"t.id = {row}.id AND p.id <> {row}.id"),
+            mentions(dialect, f"e.post_id = {row}.id", sources=posts),
+        ]
+    )
 
 
 def _of_author(dialect: str, new: bool = False) -> str:
     """Every link author OLD/NEW takes part in: from their posts, to their posts, to their handles."""
     authors = NEW_AUTHORS if new else "author"
     handles = "e.kind = 'mention' AND e.value IN (lower(OLD.handle), lower(NEW.handle))"
-    return " UNION ALL ".join([
-        references(dialect, "p.author_id = OLD.id", authors=authors),
-        references(dialect, "t.author_id = OLD.id AND p.author_id <> OLD.id", authors=authors),
-        mentions(dialect, "p.author_id = OLD.id", authors=authors),
-        mentions(dialect, f"{handles} AND p.author_id <> OLD.id", authors=authors),
-    ])
+    return " UNION ALL ".join(
+        [
+            references(dialect, "p.author_id = OLD.id", authors=authors),
+            references(dialect, "t.author_id = OLD.id AND p.author_id <> OLD.id", authors=authors),
+            mentions(dialect, "p.author_id = OLD.id", authors=authors),
+            mentions(dialect, f"{handles} AND p.author_id <> OLD.id", authors=authors),
+        ]
+    )
 
 
 def _of_new_author(dialect: str) -> str:
     """The mentions a new author's handle now resolves: those of a handle no earlier author had (the
     first author with a handle keeps it; ids only grow)."""
-    return mentions(dialect, "e.kind = 'mention' AND e.value = lower(NEW.handle) AND "
-                             "NEW.id = (SELECT min(o.id) FROM author AS o WHERE lower(o.handle) = lower(NEW.handle))")
+    return mentions(
+        dialect,
+        "e.kind = 'mention' AND e.value = lower(NEW.handle) AND "
+        "NEW.id = (SELECT min(o.id) FROM author AS o WHERE lower(o.handle) = lower(NEW.handle))",
+    )
 
 
 def _of_entity(dialect: str) -> str:
@@ -144,8 +161,9 @@ def _changed(columns) -> str:
 
 
 AUTHOR_CHANGED = "OLD.group_key IS NOT NEW.group_key OR lower(OLD.handle) IS NOT lower(NEW.handle)"
-PG_AUTHOR_CHANGED = ("OLD.group_key IS DISTINCT FROM NEW.group_key OR "
-                     "lower(OLD.handle) IS DISTINCT FROM lower(NEW.handle)")
+PG_AUTHOR_CHANGED = (
+    "OLD.group_key IS DISTINCT FROM NEW.group_key OR lower(OLD.handle) IS DISTINCT FROM lower(NEW.handle)"
+)
 
 
 def _sqlite_triggers() -> list[str]:
@@ -161,10 +179,12 @@ def _sqlite_triggers() -> list[str]:
         trigger("rollup_link_post_delete", "BEFORE DELETE ON post", apply(_of_post(d, "OLD"), -1)),
         trigger("rollup_link_author_before", "BEFORE UPDATE ON author", apply(_of_author(d), -1), authors),
         trigger("rollup_link_author_after", "AFTER UPDATE ON author", apply(_of_author(d), 1), authors),
-        trigger("rollup_link_author_insert", "AFTER INSERT ON author", apply(_of_new_author(d), 1),
-                "NEW.handle IS NOT NULL"),
-        trigger("rollup_link_entity_delete", "AFTER DELETE ON post_entity", apply(_of_entity(d), -1),
-                "OLD.kind = 'mention'"),
+        trigger(
+            "rollup_link_author_insert", "AFTER INSERT ON author", apply(_of_new_author(d), 1), "NEW.handle IS NOT NULL"
+        ),
+        trigger(
+            "rollup_link_entity_delete", "AFTER DELETE ON post_entity", apply(_of_entity(d), -1), "OLD.kind = 'mention'"
+        ),
     ]
 
 
@@ -177,13 +197,18 @@ def _postgresql_triggers() -> list[str]:
     d = "postgresql"
 
     def function(name, body):
-        return (f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
-                f"IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\nEND $$")
+        return (
+            f"CREATE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\nBEGIN\n{body}\n"
+            f"IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;\nRETURN NEW;\nEND $$"
+        )
 
-    post = (f"{apply(_of_post(d, 'OLD'), -1)};\n"
-            f"IF TG_OP = 'UPDATE' THEN {apply(_of_post(d, 'NEW', new=True), 1)}; END IF;")
-    author = (f"IF TG_OP = 'INSERT' THEN {apply(_of_new_author(d), 1)};\n"
-              f"ELSE {apply(_of_author(d), -1)};\n{apply(_of_author(d, new=True), 1)}; END IF;")
+    post = (
+        f"{apply(_of_post(d, 'OLD'), -1)};\nIF TG_OP = 'UPDATE' THEN {apply(_of_post(d, 'NEW', new=True), 1)}; END IF;"
+    )
+    author = (
+        f"IF TG_OP = 'INSERT' THEN {apply(_of_new_author(d), 1)};\n"
+        f"ELSE {apply(_of_author(d), -1)};\n{apply(_of_author(d, new=True), 1)}; END IF;"
+    )
     changed = _changed(POST_COLUMNS)
     return [
         function("rollup_link_post", post),
@@ -202,26 +227,36 @@ def _postgresql_triggers() -> list[str]:
     ]
 
 
-TRIGGERS = {"rollup_link_post_before": "post", "rollup_link_post_after": "post", "rollup_link_post_update": "post",
-            "rollup_link_post_delete": "post", "rollup_link_author_before": "author",
-            "rollup_link_author_after": "author", "rollup_link_author_update": "author",
-            "rollup_link_author_insert": "author", "rollup_link_entity_delete": "post_entity"}
+TRIGGERS = {
+    "rollup_link_post_before": "post",
+    "rollup_link_post_after": "post",
+    "rollup_link_post_update": "post",
+    "rollup_link_post_delete": "post",
+    "rollup_link_author_before": "author",
+    "rollup_link_author_after": "author",
+    "rollup_link_author_update": "author",
+    "rollup_link_author_insert": "author",
+    "rollup_link_entity_delete": "post_entity",
+}
 
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    op.create_table("rollup_link",
-                    sa.Column("source_group", sa.String(), nullable=False),
-                    sa.Column("target_group", sa.String(), nullable=False),
-                    sa.Column("link", sa.String(), nullable=False),
-                    sa.Column("session_id", sa.Integer(), nullable=False),
-                    sa.Column("kind", sa.String(), nullable=False),
-                    sa.Column("language", sa.String(), nullable=False),
-                    sa.Column("minute", sa.Integer(), nullable=False),
-                    sa.Column("posts", sa.Integer(), nullable=False),
-                    sa.PrimaryKeyConstraint(*KEYS.split(", ")), sqlite_with_rowid=False)
+    op.create_table(
+        "rollup_link",
+        sa.Column("source_group", sa.String(), nullable=False),
+        sa.Column("target_group", sa.String(), nullable=False),
+        sa.Column("link", sa.String(), nullable=False),
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("language", sa.String(), nullable=False),
+        sa.Column("minute", sa.Integer(), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(*KEYS.split(", ")),
+        sqlite_with_rowid=False,
+    )
     op.execute(apply(f"{references(dialect, '1 = 1')} UNION ALL {mentions(dialect, '1 = 1')}", 1))
-    for statement in (_sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers()):
+    for statement in _sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers():
         op.execute(statement)
 
 

@@ -33,9 +33,11 @@ def _minute(dialect: str, row: str) -> str:
 def _statements(dialect: str, row: str, sign: int) -> list[str]:
     """Add (sign 1) or take away (sign -1) one post ``row`` (NEW or OLD)."""
     keys = f"coalesce({row}.session_id, 0), {row}.kind, coalesce({row}.language, ''), {_minute(dialect, row)}"
-    statements = [f"""INSERT INTO rollup_minute (session_id, kind, language, minute, posts)
+    statements = [
+        f"""INSERT INTO rollup_minute (session_id, kind, language, minute, posts)
         SELECT {keys}, {sign} WHERE {row}.collected AND {row}.author_id IS NOT NULL
-        ON CONFLICT (session_id, kind, language, minute) DO UPDATE SET posts = rollup_minute.posts + excluded.posts"""]
+        ON CONFLICT (session_id, kind, language, minute) DO UPDATE SET posts = rollup_minute.posts + excluded.posts"""
+    ]
     if sign < 0:
         statements.append(f"""DELETE FROM rollup_minute WHERE session_id = coalesce({row}.session_id, 0)
         AND kind = {row}.kind AND language = coalesce({row}.language, '') AND minute = {_minute(dialect, row)}
@@ -47,8 +49,10 @@ def _sqlite_triggers() -> list[str]:
     changed = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in DIMENSIONS)
     move = ";\n".join(_statements("sqlite", "OLD", -1) + _statements("sqlite", "NEW", 1))
     remove = ";\n".join(_statements("sqlite", "OLD", -1))
-    return [f"CREATE TRIGGER rollup_minute_update AFTER UPDATE ON post WHEN {changed} BEGIN {move}; END",
-            f"CREATE TRIGGER rollup_minute_delete BEFORE DELETE ON post BEGIN {remove}; END"]
+    return [
+        f"CREATE TRIGGER rollup_minute_update AFTER UPDATE ON post WHEN {changed} BEGIN {move}; END",
+        f"CREATE TRIGGER rollup_minute_delete BEFORE DELETE ON post BEGIN {remove}; END",
+    ]
 
 
 def _postgresql_triggers() -> list[str]:
@@ -71,17 +75,20 @@ END $$""",
 
 def upgrade() -> None:
     dialect = op.get_bind().dialect.name
-    op.create_table("rollup_minute",
-                    sa.Column("session_id", sa.Integer(), nullable=False),
-                    sa.Column("kind", sa.String(), nullable=False),
-                    sa.Column("language", sa.String(), nullable=False),
-                    sa.Column("minute", sa.Integer(), nullable=False),
-                    sa.Column("posts", sa.Integer(), nullable=False),
-                    sa.PrimaryKeyConstraint("session_id", "kind", "language", "minute"), sqlite_with_rowid=False)
+    op.create_table(
+        "rollup_minute",
+        sa.Column("session_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(), nullable=False),
+        sa.Column("language", sa.String(), nullable=False),
+        sa.Column("minute", sa.Integer(), nullable=False),
+        sa.Column("posts", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("session_id", "kind", "language", "minute"),
+        sqlite_with_rowid=False,
+    )
     keys = f"coalesce(session_id, 0), kind, coalesce(language, ''), {_minute(dialect, 'post')}"
     op.execute(f"""INSERT INTO rollup_minute (session_id, kind, language, minute, posts)
         SELECT {keys}, count(*) FROM post WHERE collected AND author_id IS NOT NULL GROUP BY {keys}""")
-    for statement in (_sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers()):
+    for statement in _sqlite_triggers() if dialect == "sqlite" else _postgresql_triggers():
         op.execute(statement)
 
 
