@@ -120,7 +120,7 @@ def run_imports(posts: int, dialects: list[str], server, folder: Path) -> tuple[
 
 def write_results(args, facts: dict) -> str:
     lines = [
-        f"# Benchmark results",
+        "# Benchmark results",
         "",
         f"`python -m bench {' '.join(sys.argv[1:])}`, {datetime.date.today():%d %B %Y}.",
         "",

@@ -24,10 +24,10 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import delete, select  # noqa: E402
 
-from engagement.storage import db  # noqa: E402
 from engagement.rules.attribution import reattribute_in_steps  # noqa: E402
 from engagement.rules.classification import reclassify_in_steps  # noqa: E402
 from engagement.rules.event import load_event  # noqa: E402
+from engagement.storage import db  # noqa: E402
 from engagement.storage.models import AgendaSession, Author, DirectoryEntry  # noqa: E402
 
 ASKER = """

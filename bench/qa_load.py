@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,9 +50,9 @@ def participant_process(
 ) -> None:
     """``count`` participants as threads of one process; reports what each was told."""
     os.environ.update(HIGH_LIMITS, DATABASE_URL=url)
-    from engagement.storage import db
     from engagement.qa import asking, blocklist
     from engagement.qa.limits import Limits
+    from engagement.storage import db
 
     limits, words = Limits.from_environment(), blocklist.load()
     results = {"asked": [], "voted": [], "ask_latency": [], "vote_latency": [], "errors": [], "refused": 0}
@@ -116,9 +117,9 @@ def participant_process(
 
 def moderator_process(url: str, moderators: int, seconds: float, session_ids: list[int], queue) -> None:
     os.environ["DATABASE_URL"] = url
-    from engagement.storage import db
     from engagement.qa import listing, moderation
     from engagement.qa.states import IllegalTransition
+    from engagement.storage import db
 
     results = {"actions": 0, "conflicts": 0, "latency": [], "errors": []}
     lock = threading.Lock()
@@ -175,9 +176,9 @@ def writes(
     new SQLite file)."""
     from sqlalchemy import func, select
 
+    from engagement.rules.sync import sync_event
     from engagement.storage import db
     from engagement.storage.models import AgendaSession, Question, Vote
-    from engagement.rules.sync import sync_event
 
     folder = Path(tempfile.mkdtemp(prefix="qa-load-"))
     url = url or f"sqlite:///{folder / 'load.db'}"
@@ -301,23 +302,21 @@ def cpu_seconds(pid: int) -> float:
 
 
 def sessions(browsers: int, budget_mib: int = 4096) -> dict:
+    from datetime import datetime
+
     from playwright.sync_api import sync_playwright
-
-    from tests.test_browser import Watched, serve
-
-    from datetime import datetime, timezone
-
     from sqlalchemy import select
 
+    from engagement.rules.sync import sync_event
     from engagement.storage import db, flags
     from engagement.storage.models import AgendaSession, Question
-    from engagement.rules.sync import sync_event
+    from tests.test_browser import Watched, serve
 
     folder = Path(tempfile.mkdtemp(prefix="qa-sessions-"))
     url = f"sqlite:///{folder / 'sessions.db'}"
     with db.writing(url) as session:
         sync_event(session)
-        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))
         panel = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-panel-1"))
         # What a participant's page holds mid-session: thirty published questions to read and vote on.
         session.add_all(

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from engagement.storage import db
 from engagement.rules.event import EventConfig, load_event
 from engagement.rules.sync import ensure_event
+from engagement.storage import db
 
 
 @lru_cache(maxsize=1)

@@ -13,14 +13,12 @@ import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engagement.storage import db
-
 from engagement import settings
-from engagement.rules.event import EventConfigError, load_event
-from engagement.storage.migrate import current_revision, upgrade
-
 from engagement.collection.x.client import MissingToken
 from engagement.collection.x.retry import FatalAPIError, GaveUp, Stopped
+from engagement.rules.event import EventConfigError, load_event
+from engagement.storage import db
+from engagement.storage.migrate import current_revision, upgrade
 
 from .stopping import StopFlag
 

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import shutil
+from datetime import UTC
 from pathlib import Path
 
 import pytest
 
-from engagement.storage import db
-from engagement.demo import write_collection
 from engagement.collection.jsonl import import_files
 from engagement.collection.questions import import_questions
+from engagement.demo import write_collection
 from engagement.rules.sync import sync_event
+from engagement.storage import db
 
 ROOT = Path(__file__).resolve().parent.parent
 # Real recorded API responses, copied in with their sources and licences (tests/data/README.md).
@@ -122,7 +123,7 @@ def demo_db(tmp_path_factory, demo_files) -> str:
 def clocked_db(demo_db, tmp_path_factory) -> str:
     """A copy of the demo database with the replay clock at 13:30 Vienna on day 1 (the side event)."""
     import shutil
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from engagement.storage import flags
 
@@ -130,6 +131,6 @@ def clocked_db(demo_db, tmp_path_factory) -> str:
     shutil.copy(demo_db.removeprefix("sqlite:///"), path)
     url = f"sqlite:///{path}"
     with db.writing(url) as session:
-        flags.set_replay_clock(session, datetime(2018, 4, 23, 11, 30, tzinfo=timezone.utc))
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 11, 30, tzinfo=UTC))
     db.dispose_engines()
     return url

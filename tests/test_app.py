@@ -5,7 +5,6 @@ import json
 import sqlite3
 
 import numpy as np
-
 import pytest
 from streamlit.testing.v1 import AppTest
 

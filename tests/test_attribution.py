@@ -1,15 +1,15 @@
 """Which session a post belongs to: edges, grace, hashtags, overlaps."""
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from sqlmodel import select
 
-from engagement.storage import db
 from engagement.rules.attribution import Attributor, Window
+from engagement.storage import db
 from engagement.storage.models import AgendaSession
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def at(hour, minute=0, second=0, day=23):

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from engagement.storage import db, flags
 from engagement.collection.jsonl import import_files
+from engagement.storage import db, flags
 from engagement.timeutil import to_utc
 from engagement.ui.menu import PAGES
 

@@ -1,12 +1,12 @@
 """Session Q&A in a real browser: a participant asks in one browser context, a moderator approves and puts the
 question on screen in a second, and the projector in a third shows it verbatim within seconds."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
-from engagement.storage import db, flags
 from engagement.rules.sync import sync_event
+from engagement.storage import db, flags
 
 from .test_browser import CHROMIUM, PASSWORDS, PIXEL, Watched, browser, go, serve, sign_in  # noqa: F401 (fixture)
 
@@ -22,7 +22,7 @@ def qa_db(tmp_path):
     url = f"sqlite:///{tmp_path / 'qa.db'}"
     with db.writing(url) as session:
         sync_event(session)
-        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))  # Panel 1 running
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))  # Panel 1 running
     db.dispose_engines()
     return url
 

@@ -2,11 +2,11 @@
 
 from sqlmodel import select
 
-from engagement.storage import db
-from engagement.rules.classification import Classifier, reclassify, set_override
 from engagement.collection.jsonl import import_files
-from engagement.storage.models import Author, Post
+from engagement.rules.classification import Classifier, reclassify, set_override
 from engagement.rules.sync import sync_event
+from engagement.storage import db
+from engagement.storage.models import Author, Post
 
 from .conftest import real_data
 

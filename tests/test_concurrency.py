@@ -7,14 +7,12 @@ import threading
 import time
 
 import pytest
-
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement.storage import db
-
 from engagement.analysis import queries
 from engagement.demo import write_collection
+from engagement.storage import db
 from engagement.storage.models import AgendaSession, Question
 
 from .conftest import ROOT
@@ -96,9 +94,8 @@ def test_writers_of_one_process_queue_and_a_stuck_writer_times_out(db_url, monke
     thread.start()
     holding.wait(5)
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 200)
-    with pytest.raises(OperationalError, match="locked"):
-        with db.writing(db_url) as session:
-            flags.put(session, "probe", "impatient")
+    with pytest.raises(OperationalError, match="locked"), db.writing(db_url) as session:
+        flags.put(session, "probe", "impatient")
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 30_000)
     release.set()
     thread.join()

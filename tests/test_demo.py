@@ -9,13 +9,13 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement.storage import db, flags
 from engagement.demo import DemoCollection, write_collection
 from engagement.demo.texts import DIRECTORY_ACCOUNTS, HOSTILE
 from engagement.rules.event import load_directory, load_groups
+from engagement.storage import db, flags
 from engagement.storage.models import AgendaSession, Author, Post, Question
 
-from .conftest import ROOT, real_data
+from .conftest import real_data
 
 API_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

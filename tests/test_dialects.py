@@ -6,14 +6,13 @@ import pandas as pd
 import pytest
 
 from engagement.analysis import analytics, live
-
-from engagement.storage import db
-from engagement.demo import write_collection
-from engagement.rules.event import load_event
 from engagement.collection.jsonl import import_files
-from engagement.qa import listing
 from engagement.collection.questions import import_questions
+from engagement.demo import write_collection
+from engagement.qa import listing
 from engagement.report import content
+from engagement.rules.event import load_event
+from engagement.storage import db
 
 
 @pytest.fixture(scope="module")

@@ -8,25 +8,23 @@ import io
 import json
 import sqlite3
 import zipfile
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import openpyxl
 import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from engagement.storage import db
-
-from engagement.analysis import display
-
 from engagement import report
-from engagement.rules.event import load_event
+from engagement.analysis import display
 from engagement.report.workbook import csv_zip, xlsx_bytes
+from engagement.rules.event import load_event
+from engagement.storage import db
 
 from .conftest import ROOT
 
 ZONE = "Europe/Vienna"
-OPENING = datetime(2018, 4, 23, 7, 30, tzinfo=timezone.utc)  # 09:30 in Vienna (summer time)
+OPENING = datetime(2018, 4, 23, 7, 30, tzinfo=UTC)  # 09:30 in Vienna (summer time)
 # The event's days, 23–24 April in Vienna, in UTC as the database stores times.
 EVENT_DAYS = ("2018-04-22 22:00:00", "2018-04-24 22:00:00")
 ANALYSE = ["views/engagement.py", "views/sessions.py", "views/groups.py", "views/conversations.py"]
@@ -75,7 +73,7 @@ def test_language_names_come_from_cldr_and_undetermined_codes_read_so():
 def test_times_are_shown_in_the_event_zone_and_exported_sortable():
     assert display.format_time(OPENING, ZONE) == "Mon 23 Apr, 09:30"
     assert display.format_time(OPENING, ZONE, display.EXPORT_TIME) == "2018-04-23 09:30"
-    assert display.format_time(datetime(2018, 1, 8, 7, 30, tzinfo=timezone.utc), ZONE) == "Mon 08 Jan, 08:30"
+    assert display.format_time(datetime(2018, 1, 8, 7, 30, tzinfo=UTC), ZONE) == "Mon 08 Jan, 08:30"
     assert display.format_time(None, ZONE) == ""
 
 

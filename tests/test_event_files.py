@@ -1,6 +1,6 @@
 """The organisers' files: the shipped ones load; broken ones say which file, which line and why."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -13,7 +13,7 @@ def test_the_shipped_event_files_load(event_dir):
     agenda = load_agenda(event, event_dir)
     opening = next(row for row in agenda if row.key == "d1-opening")
     # 09:30 in Vienna in April (CEST) is 07:30 UTC.
-    assert opening.starts_at == datetime(2018, 4, 23, 7, 30, tzinfo=timezone.utc)
+    assert opening.starts_at == datetime(2018, 4, 23, 7, 30, tzinfo=UTC)
     assert [s["name"] for s in opening.speakers][:2] == ["Vincenzo Amendola", "Amb. Madina Jarbussynova"]
     assert {s["group"] for s in opening.speakers} == {"government", "osce", "intl_org"}
     assert all(row.illustrative for row in agenda)

@@ -22,9 +22,10 @@ def test_formula_cells_become_text_whatever_the_column_type(dtype):
 
 
 def test_question_exports_are_neutralised(db_url):
+    from sqlalchemy import select
+
     from engagement.storage import db
     from engagement.storage.models import AgendaSession, Question
-    from sqlalchemy import select
 
     with db.writing(db_url) as session:
         session_id = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-panel-1"))

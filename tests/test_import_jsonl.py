@@ -1,15 +1,15 @@
 """twarc2 JSONL import on real API responses: shapes, idempotence, rejects, edits, resume."""
 
-import pytest
 import copy
 import gzip
 import json
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement.storage import db
 from engagement.collection.jsonl import import_file, import_files
+from engagement.storage import db
 from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post, PostEntity, RejectedRecord
 
 from .conftest import real_data

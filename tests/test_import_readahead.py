@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
-from engagement.storage import db
-
 from engagement.collection import jsonl
-from engagement.rules.attribution import Attributor
-from engagement.demo import write_collection
 from engagement.collection.readahead import ChildFailed, readahead
+from engagement.demo import write_collection
+from engagement.rules.attribution import Attributor
 from engagement.rules.sync import sync_event
+from engagement.storage import db
 
 from .conftest import real_data
 from .test_worker_process import snapshot
@@ -118,8 +117,8 @@ def test_a_reading_process_that_dies_is_reported():
 
 
 def test_a_shaped_row_lines_up_with_its_columns():
-    from engagement.collection.x.normalise import normalize
     from engagement.collection.store import JSON_FIELDS, SHAPED_COLUMNS, shape, time_writer
+    from engagement.collection.x.normalise import normalize
 
     page = jsonl.parse_line(next(iter(jsonl.read_lines(real_data("brexit.jsonl"))))[1])
     record = normalize(page).posts[0]

@@ -2,9 +2,9 @@
 
 import json
 import sqlite3
-import warnings
 import subprocess
 import sys
+import warnings
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext

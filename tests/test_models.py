@@ -106,21 +106,18 @@ def test_every_model_round_trips_through_the_database(db_url):
 def test_a_post_is_unique_per_platform_id(db_url):
     with db.writing(db_url) as session:
         session.add(Post(platform_id="1", current_id="1", created_at=VIENNA_NOON, text="a"))
-    with pytest.raises(IntegrityError):
-        with db.writing(db_url) as session:
-            session.add(Post(platform_id="1", current_id="1", created_at=VIENNA_NOON, text="b"))
+    with pytest.raises(IntegrityError), db.writing(db_url) as session:
+        session.add(Post(platform_id="1", current_id="1", created_at=VIENNA_NOON, text="b"))
 
 
 def test_foreign_keys_are_enforced(db_url):
-    with pytest.raises(IntegrityError):
-        with db.writing(db_url) as session:
-            session.add(Post(platform_id="2", current_id="2", created_at=VIENNA_NOON, text="a", session_id=9999))
+    with pytest.raises(IntegrityError), db.writing(db_url) as session:
+        session.add(Post(platform_id="2", current_id="2", created_at=VIENNA_NOON, text="a", session_id=9999))
 
 
 def test_naive_datetimes_are_refused_rather_than_guessed(db_url):
-    with pytest.raises(Exception, match="timezone"):
-        with db.writing(db_url) as session:
-            session.add(Post(platform_id="3", current_id="3", created_at=datetime(2018, 4, 23, 12), text="a"))
+    with pytest.raises(Exception, match="timezone"), db.writing(db_url) as session:
+        session.add(Post(platform_id="3", current_id="3", created_at=datetime(2018, 4, 23, 12), text="a"))
 
 
 def test_sqlite_runs_with_wal_busy_timeout_and_foreign_keys(db_url, dialect):

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 import itertools
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from engagement.storage import db
-from engagement.storage.models import AgendaSession, ModerationAction, Question, QuestionStatus, Vote
 from engagement.qa import asking, blocklist, language, listing, moderation, privacy, similar
 from engagement.qa.limits import Limits, RateLimited
 from engagement.qa.participants import hash_token, new_token, secret
 from engagement.qa.states import IllegalTransition
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, ModerationAction, Question, QuestionStatus, Vote
 
 pytestmark = pytest.mark.both_databases
 
-NOW = datetime(2018, 4, 23, 11, 30, tzinfo=timezone.utc)
+NOW = datetime(2018, 4, 23, 11, 30, tzinfo=UTC)
 LIMITS = Limits()
 STATES = [s.value for s in QuestionStatus]
 ACTIONS = [
@@ -384,7 +384,7 @@ def test_one_vote_per_participant_and_question_even_when_racing(db_url):
 
     def voter(participant):
         try:
-            _vote(db_url, q, participant, now=datetime.now(timezone.utc))
+            _vote(db_url, q, participant, now=datetime.now(UTC))
             outcomes.append(("ok", participant))
         except asking.VoteRefused:
             outcomes.append(("refused", participant))

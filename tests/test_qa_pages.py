@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -21,7 +21,7 @@ SEND = "FormSubmitter:ask-form-Send question"
 def qa_url(db_url):
     """The event loaded, the replay clock in the middle of Panel 1 (11:30 in Vienna)."""
     with db.writing(db_url) as session:
-        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))
     return db_url
 
 

@@ -3,9 +3,9 @@
 import pytest
 from sqlmodel import select
 
+from engagement.collection.questions import RowError, import_questions
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Question, RejectedRecord
-from engagement.collection.questions import RowError, import_questions
 
 pytestmark = pytest.mark.both_databases
 

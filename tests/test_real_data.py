@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement.storage import db
 from engagement.collection.jsonl import import_files
+from engagement.storage import db
 from engagement.storage.models import Author, Post, RejectedRecord
 
 from .conftest import real_data

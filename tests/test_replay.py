@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func
 from sqlmodel import select
 
+from engagement.collection.replay import load_messages, replay
 from engagement.storage import db, flags
 from engagement.storage.models import Post
-from engagement.collection.replay import load_messages, replay
 
 
 def test_replay_stores_posts_as_the_simulated_clock_passes_them(db_url, demo_files):

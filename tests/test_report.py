@@ -12,11 +12,10 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from engagement.storage import db
-
 from engagement import report
-from engagement.rules.event import load_event
 from engagement.report import pdf, voice
+from engagement.rules.event import load_event
+from engagement.storage import db
 
 from .test_cli import ingest
 

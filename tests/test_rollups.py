@@ -8,7 +8,7 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -18,19 +18,18 @@ from sqlalchemy import event as sa_event
 from sqlalchemy.orm import aliased
 
 from engagement.analysis import analytics, rollups
-
-from engagement.storage import db
+from engagement.collection.jsonl import import_files
+from engagement.collection.questions import import_questions
+from engagement.collection.store import store_posts
+from engagement.collection.x.normalise import normalize
+from engagement.demo import write_collection
+from engagement.report import content
 from engagement.rules.attribution import Attributor, reattribute, reattribute_in_steps
 from engagement.rules.classification import Classifier, reclassify, reclassify_in_steps, set_override
-from engagement.demo import write_collection
 from engagement.rules.event import load_event
-from engagement.collection.jsonl import import_files
+from engagement.storage import db
 from engagement.storage.migrate import alembic_config, upgrade
 from engagement.storage.models import AgendaSession, Author, DirectoryEntry, Post, PostEntity
-from engagement.collection.x.normalise import normalize
-from engagement.collection.questions import import_questions
-from engagement.report import content
-from engagement.collection.store import store_posts
 
 from .conftest import ROOT, real_data
 
@@ -192,7 +191,7 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
         session.execute(
             update(Post)
             .where(Post.id.in_(ids[3::13]))
-            .values(created_at=datetime(2018, 4, 23, 9, 59, 59, tzinfo=timezone.utc), language="xx")
+            .values(created_at=datetime(2018, 4, 23, 9, 59, 59, tzinfo=UTC), language="xx")
         )
     _check(url)
 
@@ -255,7 +254,7 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
             author_id=author,
             text="by hand",
             language="de",
-            created_at=datetime(2018, 4, 24, 7, 31, tzinfo=timezone.utc),
+            created_at=datetime(2018, 4, 24, 7, 31, tzinfo=UTC),
         )
         session.add(post)
         session.flush()
@@ -308,7 +307,7 @@ def test_the_upgrade_counts_posts_already_stored_and_the_downgrade_removes_the_r
 def _day(day: int) -> tuple[datetime, datetime]:
     from zoneinfo import ZoneInfo
 
-    start = datetime(2018, 4, day, tzinfo=ZoneInfo(VIENNA)).astimezone(timezone.utc)
+    start = datetime(2018, 4, day, tzinfo=ZoneInfo(VIENNA)).astimezone(UTC)
     return start, start + timedelta(days=1)
 
 
@@ -396,10 +395,10 @@ def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(importe
 @pytest.mark.parametrize(
     "start, answered",
     [
-        (datetime(2018, 4, 22, 22, 0, tzinfo=timezone.utc), {"volume", "by_minute", "authors", "entities"}),
-        (datetime(2018, 4, 22, 22, 15, tzinfo=timezone.utc), {"volume", "by_minute", "entities"}),
-        (datetime(2018, 4, 22, 22, 5, tzinfo=timezone.utc), {"by_minute"}),
-        (datetime(2018, 4, 22, 22, 0, 1, tzinfo=timezone.utc), set()),
+        (datetime(2018, 4, 22, 22, 0, tzinfo=UTC), {"volume", "by_minute", "authors", "entities"}),
+        (datetime(2018, 4, 22, 22, 15, tzinfo=UTC), {"volume", "by_minute", "entities"}),
+        (datetime(2018, 4, 22, 22, 5, tzinfo=UTC), {"by_minute"}),
+        (datetime(2018, 4, 22, 22, 0, 1, tzinfo=UTC), set()),
         (datetime(2018, 4, 22, 22, 0), {"volume", "by_minute", "authors", "entities"}),  # naive: UTC, as stored
     ],
 )
@@ -465,7 +464,7 @@ def test_the_busiest_minute_is_the_earliest_of_the_busiest_from_the_rollup_and_f
                 assert analytics.peak_minute(session, f) == found, "the rollup and the posts disagree"
             return found
 
-    eight = datetime(2018, 4, 23, 8, 0, tzinfo=timezone.utc)
+    eight = datetime(2018, 4, 23, 8, 0, tzinfo=UTC)
     assert peak(db_url) is None
     with db.writing(db_url) as session:
         session.add(Author(platform_user_id="steady", handle="steady"))

@@ -3,7 +3,7 @@ reaches the other's moderation queue, and a moderator's choice in the other reac
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -25,7 +25,7 @@ def shared_db(postgres_server):
 
     url = postgres_server.database(prepare=_load_event)
     with db.writing(url) as session:
-        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))  # Panel 1 running
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))  # Panel 1 running
     db.dispose_engines()
     yield url
     db.dispose_engines()

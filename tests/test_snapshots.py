@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import event, func, select, text
 from sqlmodel import Session
 
+from engagement.rules.sync import sync_event
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Question
-from engagement.rules.sync import sync_event
 
 pytestmark = pytest.mark.both_databases
 

@@ -14,9 +14,8 @@ import pytest
 from sqlmodel import select
 
 from engagement.analysis import analytics
-
-from engagement.storage import db
 from engagement.demo import write_collection
+from engagement.storage import db
 from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post, Question
 
 from .conftest import ROOT

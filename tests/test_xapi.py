@@ -3,18 +3,19 @@
 import logging
 import threading
 import time
+from datetime import UTC
 
 import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement.storage import db
-from engagement.storage.models import IngestRun, Post
 from engagement.collection.x import retry
 from engagement.collection.x.client import make_client
 from engagement.collection.x.collect import backfill, load_state, poll_recent, record_run
 from engagement.collection.x.retry import FatalAPIError, GaveUp, NeverStop
 from engagement.collection.x.stream import run_stream
+from engagement.storage import db
+from engagement.storage.models import IngestRun, Post
 
 from .conftest import real_data
 from .xsim import TOKEN, Simulator
@@ -179,9 +180,8 @@ def test_401_and_403_stop_with_a_clear_message(db_url, sim, fault, message):
 
 def test_a_wrong_token_is_refused_and_never_logged(db_url, sim, caplog):
     secret = "wrong-token-that-must-not-appear"
-    with caplog.at_level(logging.DEBUG):
-        with pytest.raises(FatalAPIError, match="401"):
-            poll_recent(client_for(sim, token=secret), query=QUERY, url=db_url, stop=NeverStop())
+    with caplog.at_level(logging.DEBUG), pytest.raises(FatalAPIError, match="401"):
+        poll_recent(client_for(sim, token=secret), query=QUERY, url=db_url, stop=NeverStop())
     assert secret not in caplog.text
 
 
@@ -212,13 +212,13 @@ def test_page_errors_are_recorded_with_the_run(db_url, sim):
 
 
 def test_backfill_walks_a_window_paced_and_resumable(db_url, sim, monkeypatch):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     client = client_for(sim)
     original = client.search_all_tweets
     monkeypatch.setattr(client, "search_all_tweets", lambda **kw: original(**{**kw, "max_results": 40}))
-    since = datetime(2021, 9, 22, 16, 0, tzinfo=timezone.utc)
-    until = datetime(2021, 9, 22, 17, 0, tzinfo=timezone.utc)
+    since = datetime(2021, 9, 22, 16, 0, tzinfo=UTC)
+    until = datetime(2021, 9, 22, 17, 0, tzinfo=UTC)
     started = time.monotonic()
     result = backfill(client, query=QUERY, since=since, until=until, url=db_url, stop=NeverStop(), pace=0.3)
     assert result.complete and result.pages == 3 and collected(db_url) == 100

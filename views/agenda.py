@@ -2,14 +2,12 @@
 
 import streamlit as st
 
-from engagement.rules import admin
-
-from engagement.storage import db
-
 from engagement.analysis import display
 from engagement.app import start
+from engagement.rules import admin
 from engagement.rules.attribution import reattribute_in_steps
 from engagement.rules.event import EventConfigError
+from engagement.storage import db
 from engagement.ui import widgets
 from engagement.ui.auth import require
 

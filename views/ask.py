@@ -6,12 +6,11 @@ Questions, names and affiliations are shown with ``st.text`` only: verbatim, nev
 import streamlit as st
 
 from engagement.analysis import analytics, display
-
-from engagement.storage import db
 from engagement.app import start
 from engagement.qa import asking, blocklist, privacy
 from engagement.qa.language import LANGUAGE_NAMES
 from engagement.qa.limits import Limits, RateLimited
+from engagement.storage import db
 from engagement.ui import widgets
 from engagement.ui.auth import require
 from engagement.ui.qa import participant_hash, session_picker

@@ -2,12 +2,10 @@
 
 import streamlit as st
 
-from engagement.analysis import analytics, charts
-
-from engagement.storage import db
-
 from engagement import settings
+from engagement.analysis import analytics, charts
 from engagement.app import start
+from engagement.storage import db
 from engagement.ui import widgets
 from engagement.ui.auth import require
 

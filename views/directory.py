@@ -2,16 +2,13 @@
 
 import streamlit as st
 
-from engagement.rules import admin
-
-from engagement.analysis import analytics, display
-
-from engagement.storage import db
-
 from engagement import settings
+from engagement.analysis import analytics, display
 from engagement.app import start
+from engagement.rules import admin
 from engagement.rules.classification import reclassify_in_steps, set_override
 from engagement.rules.event import EventConfigError
+from engagement.storage import db
 from engagement.ui import widgets
 from engagement.ui.auth import require
 

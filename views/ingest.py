@@ -3,14 +3,11 @@
 import pandas as pd
 import streamlit as st
 
-from engagement.rules import admin
-
-from engagement.storage import db
-
-from engagement.analysis import display, live
-
 from engagement import settings
+from engagement.analysis import display, live
 from engagement.app import start
+from engagement.rules import admin
+from engagement.storage import db
 from engagement.storage.status import database_status
 from engagement.ui import widgets
 from engagement.ui.auth import require

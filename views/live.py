@@ -8,9 +8,8 @@ from datetime import timedelta
 import streamlit as st
 
 from engagement.analysis import analytics, charts, live, queries
-
-from engagement.storage import db, flags
 from engagement.app import start
+from engagement.storage import db, flags
 from engagement.timeutil import to_local
 from engagement.ui import widgets
 from engagement.ui.auth import require

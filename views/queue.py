@@ -4,11 +4,10 @@ answered, archive; every state restorable; claims and other moderators' actions 
 import streamlit as st
 
 from engagement.analysis import analytics, charts, display
-
-from engagement.storage import db
 from engagement.app import start
 from engagement.qa import listing, moderation
 from engagement.qa.language import LANGUAGE_NAMES  # the languages detection knows
+from engagement.storage import db
 from engagement.ui import widgets
 from engagement.ui.auth import require
 from engagement.ui.moderation import ERROR, PANEL, card, notice, panel

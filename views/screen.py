@@ -7,9 +7,9 @@ moderators' choice every two seconds. The asker's name shows only when a moderat
 
 import streamlit as st
 
-from engagement.storage import db
 from engagement.app import start
 from engagement.qa import listing, moderation
+from engagement.storage import db
 from engagement.ui.auth import require
 from engagement.ui.qa import session_by_key
 

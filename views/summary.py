@@ -5,14 +5,13 @@ from pathlib import Path
 
 import streamlit as st
 
-from engagement.storage import db
-
 from engagement import report, settings
 from engagement.app import start
 from engagement.report.document import ORDER, TITLES
 from engagement.report.pdf import PdfUnavailable, write_pdf
 from engagement.report.voice import RegistrationsError
 from engagement.report.workbook import csv_zip, file_stem, xlsx_bytes
+from engagement.storage import db
 from engagement.ui import widgets
 from engagement.ui.auth import require
 

@@ -7,7 +7,7 @@ the other end of a retweet, reply or quote.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import BigInteger, cast, distinct, func, literal, or_, select
@@ -19,7 +19,7 @@ from engagement.storage.covering import scanned
 from engagement.storage.models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
 
 BETWEEN = 0  # the session filter's value for "between sessions"
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)

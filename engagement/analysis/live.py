@@ -10,7 +10,6 @@ from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
 from engagement.analysis import facts
-
 from engagement.storage import flags
 from engagement.storage.models import (
     AgendaSession,

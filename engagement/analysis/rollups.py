@@ -13,7 +13,7 @@ million posts, never wrong).
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import delete, func, select, text
 from sqlmodel import Session
@@ -27,7 +27,7 @@ QUARTER, HOUR = 15, 60  # bucket sizes in minutes, as the migration that made th
 def minutes(moment: datetime) -> int:
     """Whole minutes since 1970 (UTC); a naive time is taken as UTC, as stored."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp()) // 60
 
 

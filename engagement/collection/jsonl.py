@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
@@ -24,16 +24,15 @@ from pathlib import Path
 import orjson
 from sqlmodel import Session
 
-from engagement.storage import db, flags, runs
-
 from engagement.collection import fastjson
+from engagement.collection.lines import Overlong, batched, bounded_lines
+from engagement.collection.readahead import readahead
+from engagement.collection.store import StoreCounts, shape, store_posts, time_writer
+from engagement.collection.x.normalise import Batch, RecordError, normalise_user, normalize, retrieved_at
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
-from engagement.collection.lines import Overlong, batched, bounded_lines
-from engagement.collection.x.normalise import Batch, RecordError, normalize, normalise_user, retrieved_at
-from engagement.collection.readahead import readahead
-from engagement.collection.store import StoreCounts, shape, store_posts, time_writer
+from engagement.storage import db, flags, runs
 
 log = logging.getLogger(__name__)
 SOURCE = "import-jsonl"
@@ -159,7 +158,7 @@ class Shaper:
     def begin_line(self, obj: object) -> None:
         when = retrieved_at(obj)
         # The writer stores a line without a time after those with one: it counts as the latest.
-        when = when or datetime.max.replace(tzinfo=timezone.utc)
+        when = when or datetime.max.replace(tzinfo=UTC)
         if self.latest is not None and when < self.latest:
             self.in_order = False
         self.latest = max(self.latest or when, when)

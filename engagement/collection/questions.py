@@ -23,10 +23,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engagement.storage import db, runs
+from engagement.collection.lines import Overlong, batched, bounded_lines
 from engagement.demo.moderation import record_history
 from engagement.rules.event import load_event
-from engagement.collection.lines import Overlong, batched, bounded_lines
+from engagement.storage import db, runs
 from engagement.storage.models import AgendaSession, ModerationAction, Question, QuestionStatus, StakeholderGroup, Vote
 from engagement.timeutil import to_utc, utcnow
 

@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engagement.storage import db, flags
+from engagement.collection.jsonl import parse_line, read_lines
+from engagement.collection.lines import Overlong
+from engagement.collection.questions import QuestionImportSummary, read_rows, store_rows
+from engagement.collection.store import StoreCounts, store_posts
+from engagement.collection.x.normalise import RecordError, normalize
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
-from engagement.collection.jsonl import parse_line, read_lines
-from engagement.collection.lines import Overlong
-from engagement.collection.x.normalise import RecordError, normalize
-from engagement.collection.store import StoreCounts, store_posts
-from engagement.collection.questions import QuestionImportSummary, read_rows, store_rows
+from engagement.storage import db, flags
 from engagement.timeutil import UTC, parse_api_time, to_utc
 
 log = logging.getLogger(__name__)

@@ -23,15 +23,13 @@ from typing import Any
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
 
-from engagement.storage import db
-
-from engagement.collection import fastjson
-
 from engagement.analysis import rollups
+from engagement.collection import fastjson
+from engagement.collection.x.normalise import PLATFORM, PostRecord, UserRecord
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
+from engagement.storage import db
 from engagement.storage.models import Author, Post, PostEntity
-from engagement.collection.x.normalise import PLATFORM, PostRecord, UserRecord
 from engagement.timeutil import to_utc, utcnow
 
 CHUNK = 500  # stays under SQLite's bound-parameter limit in IN (...) lists

@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
 
+from engagement.demo import texts
 from engagement.rules.event import AgendaRow, EventConfig, load_agenda, load_event
 from engagement.timeutil import UTC, format_api_time, to_utc
-from engagement.demo import texts
 
 TWITTER_EPOCH_MS = 1288834974657
 ORIGINAL, RETWEET, REPLY, QUOTE = 0, 1, 2, 3

@@ -8,8 +8,9 @@ from datetime import timedelta
 
 from sqlmodel import Session
 
-from engagement.storage.models import ModerationAction, Question, QuestionStatus as S
 from engagement.qa.moderation import DISMISS_REASONS
+from engagement.storage.models import ModerationAction, Question
+from engagement.storage.models import QuestionStatus as S
 
 MODERATORS = ("Demo moderator A", "Demo moderator B")
 # The actions that lead from pending to each state.

@@ -11,11 +11,12 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
-from engagement.storage.models import AgendaSession, Question, QuestionStatus as S, SessionKind, StakeholderGroup, Vote
-from engagement.timeutil import utcnow
 from engagement.qa import language as languages
 from engagement.qa.blocklist import Blocklist
 from engagement.qa.limits import Limits, check_question, check_vote
+from engagement.storage.models import AgendaSession, Question, SessionKind, StakeholderGroup, Vote
+from engagement.storage.models import QuestionStatus as S
+from engagement.timeutil import utcnow
 
 MAX_QUESTION_CHARS = 500
 MAX_NAME_CHARS = 80

@@ -9,10 +9,11 @@ import pandas as pd
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engagement.storage.models import AgendaSession, ModerationAction, Question, QuestionStatus as S, StakeholderGroup
-from engagement.timeutil import to_utc
 from engagement.qa import similar
 from engagement.qa.moderation import CHAIR_ORDER
+from engagement.storage.models import AgendaSession, ModerationAction, Question, StakeholderGroup
+from engagement.storage.models import QuestionStatus as S
+from engagement.timeutil import to_utc
 
 TABS = {
     "incoming": (S.pending, S.follow_up),

@@ -10,11 +10,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import select, update
 from sqlmodel import Session
 
-from engagement.storage import flags
-from engagement.storage.models import ModerationAction, Question, QuestionStatus as S
-from engagement.timeutil import to_utc, utcnow
 from engagement.qa.asking import MAX_QUESTION_CHARS, QuestionRefused, clean
 from engagement.qa.states import IllegalTransition, target
+from engagement.storage import flags
+from engagement.storage.models import ModerationAction, Question
+from engagement.storage.models import QuestionStatus as S
+from engagement.timeutil import to_utc, utcnow
 
 CLAIM_LASTS = timedelta(minutes=3)
 DISMISS_REASONS = (

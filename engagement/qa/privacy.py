@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session
 
-from engagement.storage.models import Question, QuestionStatus as S, Vote
+from engagement.storage.models import Question, Vote
+from engagement.storage.models import QuestionStatus as S
 from engagement.timeutil import utcnow
 
 DEFAULT_RETENTION_DAYS = 90

@@ -20,10 +20,11 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engagement.analysis import analytics, charts, facts
-
-from engagement.storage import flags
 from engagement.analysis.analytics import ALL, Filters
+from engagement.qa import listing
+from engagement.report import voice
 from engagement.rules.event import EventConfig
+from engagement.storage import flags
 from engagement.storage.models import (
     AgendaSession,
     Author,
@@ -31,12 +32,12 @@ from engagement.storage.models import (
     IngestRun,
     Post,
     Question,
-    QuestionStatus as S,
     StakeholderGroup,
 )
-from engagement.qa import listing
+from engagement.storage.models import (
+    QuestionStatus as S,
+)
 from engagement.timeutil import to_local, utcnow
-from engagement.report import voice
 
 PUBLISHED = (S.approved, S.on_screen, S.answered)
 # Sessions to build the report with (db.reading_together): its queries are independent, and the

@@ -10,8 +10,8 @@ import pandas as pd
 import plotly.io as pio
 
 from engagement.analysis import display
-from engagement.timeutil import to_local
 from engagement.report.content import Report
+from engagement.timeutil import to_local
 
 STYLE = """
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2rem auto; max-width: 1100px;

@@ -12,7 +12,6 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
-from engagement.storage import db
 from engagement.rules.event import (
     COLOUR,
     SESSION_KINDS,
@@ -22,6 +21,8 @@ from engagement.rules.event import (
     GroupRow,
     normalise_hashtag,
 )
+from engagement.rules.sync import sync_agenda, sync_groups
+from engagement.storage import db
 from engagement.storage.models import (
     AgendaSession,
     Author,
@@ -31,7 +32,6 @@ from engagement.storage.models import (
     RejectedRecord,
     StakeholderGroup,
 )
-from engagement.rules.sync import sync_agenda, sync_groups
 from engagement.timeutil import to_local, to_utc
 
 AGENDA_COLUMNS = ["key", "title", "kind", "start", "end", "room", "hashtags", "illustrative"]

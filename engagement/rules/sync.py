@@ -8,10 +8,10 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlmodel import Session
 
-from engagement.storage import db
 from engagement.rules import event as event_files
 from engagement.rules.attribution import Attributor, reattribute, reattribute_in_steps
 from engagement.rules.classification import Classifier, reclassify, reclassify_in_steps
+from engagement.storage import db
 from engagement.storage.models import (
     AgendaSession,
     ClassificationRule,

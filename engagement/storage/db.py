@@ -189,9 +189,8 @@ def writing(url: str | None = None) -> Iterator[Session]:
             None, None, Exception("database is locked: another writer of this process held it past the busy timeout")
         )
     try:
-        with Session(get_engine(url, write=True)) as session:
-            with session.begin():
-                yield session
+        with Session(get_engine(url, write=True)) as session, session.begin():
+            yield session
     finally:
         if lock is not None:
             lock.release()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
 from sqlmodel import Field, SQLModel
@@ -66,7 +66,7 @@ class AgendaSession(SQLModel, table=True):
 
     __tablename__ = "agenda_session"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     key: str = Field(unique=True)
     title: str
     kind: str = SessionKind.panel
@@ -86,10 +86,10 @@ class DirectoryEntry(SQLModel, table=True):
     __tablename__ = "directory_entry"
     __table_args__ = (UniqueConstraint("platform", "handle"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = "x"
     handle: str  # lower-case, without "@"
-    platform_user_id: Optional[str] = None
+    platform_user_id: str | None = None
     organisation: str = ""
     group_key: str = Field(foreign_key="stakeholder_group.key")
     note: str = ""
@@ -100,7 +100,7 @@ class ClassificationRule(SQLModel, table=True):
 
     __tablename__ = "classification_rule"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     position: int  # rules are tried in this order; the first match wins
     keyword: str
     group_key: str = Field(foreign_key="stakeholder_group.key")
@@ -115,21 +115,21 @@ class Author(SQLModel, table=True):
         Index("ix_author_handle_lower", text("lower(handle)")),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = "x"
     platform_user_id: str
-    handle: Optional[str] = Field(default=None, index=True)
-    display_name: Optional[str] = None
-    bio: Optional[str] = None
-    location: Optional[str] = None
-    followers: Optional[int] = None
-    verified: Optional[bool] = None
-    organisation: Optional[str] = None
-    group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key", index=True)
+    handle: str | None = Field(default=None, index=True)
+    display_name: str | None = None
+    bio: str | None = None
+    location: str | None = None
+    followers: int | None = None
+    verified: bool | None = None
+    organisation: str | None = None
+    group_key: str | None = Field(default=None, foreign_key="stakeholder_group.key", index=True)
     group_source: str = GroupSource.unclassified
     # A moderator's decision survives every reclassification.
-    override_group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key")
-    override_organisation: Optional[str] = None
+    override_group_key: str | None = Field(default=None, foreign_key="stakeholder_group.key")
+    override_organisation: str | None = None
     # False while only the id is known (the API left the user out of ``includes``).
     profile_known: bool = False
     first_seen: datetime = Field(default_factory=utcnow)
@@ -158,24 +158,24 @@ class Post(SQLModel, table=True):
         ),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     platform: str = "x"
     # The logical post: for an edited post, the first id of its edit history.
     platform_id: str
     # The newest version seen (equal to platform_id unless edited).
     current_id: str
-    author_id: Optional[int] = Field(default=None, foreign_key="author.id", index=True)
+    author_id: int | None = Field(default=None, foreign_key="author.id", index=True)
     created_at: datetime
     text: str = Field(sa_column=Column(Text, nullable=False))
     # No indexes of their own: filtered only beside collected and a time range (ix_post_analytics).
-    language: Optional[str] = None
+    language: str | None = None
     kind: str = PostKind.original
     # [{"type": "retweeted"|"quoted"|"replied_to", "id": ...}]
     referenced: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     # The post this one retweets, quotes or replies to (by platform id), for the conversation network.
-    referenced_platform_id: Optional[str] = Field(default=None, index=True)
-    in_reply_to_user_id: Optional[str] = None
-    conversation_id: Optional[str] = None
+    referenced_platform_id: str | None = Field(default=None, index=True)
+    in_reply_to_user_id: str | None = None
+    conversation_id: str | None = None
     hashtags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     mentions: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     urls: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
@@ -184,10 +184,10 @@ class Post(SQLModel, table=True):
     replies: int = 0
     likes: int = 0
     quotes: int = 0
-    impressions: Optional[int] = None
+    impressions: int | None = None
     # When the metrics above were read, so that an older file never overwrites newer figures.
-    metrics_at: Optional[datetime] = None
-    session_id: Optional[int] = Field(default=None, foreign_key="agenda_session.id")
+    metrics_at: datetime | None = None
+    session_id: int | None = Field(default=None, foreign_key="agenda_session.id")
     # True: matched the event query. False: only referenced by a collected post (context).
     collected: bool = True
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
@@ -297,39 +297,39 @@ class Question(SQLModel, table=True):
         Index("ix_question_participant_created", "participant_hash", "created_at"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     session_id: int = Field(foreign_key="agenda_session.id")
     text: str = Field(sa_column=Column(Text, nullable=False))
     # The participant's own words when a moderator edited the question before approving it.
-    original_text: Optional[str] = Field(default=None, sa_column=Column(Text))
-    language: Optional[str] = None
-    display_name: Optional[str] = None
-    group_key: Optional[str] = Field(default=None, foreign_key="stakeholder_group.key")
-    affiliation: Optional[str] = None
+    original_text: str | None = Field(default=None, sa_column=Column(Text))
+    language: str | None = None
+    display_name: str | None = None
+    group_key: str | None = Field(default=None, foreign_key="stakeholder_group.key")
+    affiliation: str | None = None
     status: str = Field(default=QuestionStatus.pending, index=True)
     # The state before the last move out of pending/follow-up/approved, so every move can be undone.
-    previous_status: Optional[str] = None
+    previous_status: str | None = None
     votes: int = 0
     flagged: bool = False
-    flag_reason: Optional[str] = None
-    dismiss_reason: Optional[str] = None
+    flag_reason: str | None = None
+    dismiss_reason: str | None = None
     starred: bool = False
     # The chair's order among approved questions (lower first; unset ones follow by votes).
-    position: Optional[int] = None
-    claimed_by: Optional[str] = None
-    claimed_at: Optional[datetime] = None
-    merged_into_id: Optional[int] = Field(default=None, foreign_key="question.id")
+    position: int | None = None
+    claimed_by: str | None = None
+    claimed_at: datetime | None = None
+    merged_into_id: int | None = Field(default=None, foreign_key="question.id")
     # A keyed hash of the participant's browser-session token; the token itself is never stored.
-    participant_hash: Optional[str] = None
+    participant_hash: str | None = None
     # "Forget me" or a purge erased the text and the personal fields; the row stays for the counts.
     forgotten: bool = False
     # Where the question came from: "app", or an import ("csv:<file>", "slido:<file>", "demo").
     origin: str = "app"
     # The importer's stable id, so importing the same file twice changes nothing.
-    external_id: Optional[str] = Field(default=None, unique=True)
+    external_id: str | None = Field(default=None, unique=True)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
-    answered_at: Optional[datetime] = None
+    answered_at: datetime | None = None
 
 
 class Vote(SQLModel, table=True):
@@ -340,10 +340,10 @@ class Vote(SQLModel, table=True):
         Index("ix_vote_participant_created", "participant_hash", "created_at"),
     )
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="question.id", ondelete="CASCADE")
     # Cleared by "forget me" and purges (the vote still counts; NULLs never collide).
-    participant_hash: Optional[str] = None
+    participant_hash: str | None = None
     created_at: datetime = Field(default_factory=utcnow, index=True)
 
 
@@ -352,12 +352,12 @@ class ModerationAction(SQLModel, table=True):
 
     __tablename__ = "moderation_action"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     question_id: int = Field(foreign_key="question.id", index=True)
     session_id: int = Field(foreign_key="agenda_session.id", index=True)
     actor: str
     action: str = Field(index=True)
-    reason: Optional[str] = None
+    reason: str | None = None
     before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     at: datetime = Field(default_factory=utcnow, index=True)
@@ -375,7 +375,7 @@ class RejectedRecord(SQLModel, table=True):
     __tablename__ = "rejected_record"
     __table_args__ = (UniqueConstraint("source", "location"),)
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
     location: str
     reason: str
@@ -386,14 +386,14 @@ class RejectedRecord(SQLModel, table=True):
 class IngestRun(SQLModel, table=True):
     __tablename__ = "ingest_run"
 
-    id: Optional[int] = Field(default=None, primary_key=True)
+    id: int | None = Field(default=None, primary_key=True)
     source: str = Field(index=True)
     command: str = ""
     started_at: datetime = Field(default_factory=utcnow)
-    ended_at: Optional[datetime] = None
+    ended_at: datetime | None = None
     status: str = "running"  # running | ok | rejected | failed | interrupted
     counts: dict[str, int] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
-    last_error: Optional[str] = Field(default=None, sa_column=Column(Text))
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
     # Partial failures the API reported beside good data (a suspended author, a withheld post).
     notes: list[dict[str, Any]] = Field(
         default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]")

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlmodel import Session
 
-from engagement.storage.models import IngestCheckpoint, IngestRun, RejectedRecord
 from engagement.settings import redact
+from engagement.storage.models import IngestCheckpoint, IngestRun, RejectedRecord
 from engagement.timeutil import utcnow
 
 MAX_RAW = 1_000_000  # a rejected record is kept whole up to this many characters

@@ -92,8 +92,8 @@ def _passwords_configured() -> bool:
 def _demo_database(fresh: bool = False) -> bool:
     """Whether the app's database carries the demo flag: the pages' cached reader (``widgets``), or
     read now (``fresh``) for a decision that grants a role. Unreadable counts as not the demo's."""
-    from engagement.storage import db, flags
     from engagement import settings
+    from engagement.storage import db, flags
     from engagement.ui.widgets import is_demo_database
 
     url = settings.database_url()

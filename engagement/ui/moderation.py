@@ -8,13 +8,12 @@ from datetime import datetime
 
 import streamlit as st
 
-from engagement.storage import db
-
 from engagement.analysis import display
-from engagement.storage.models import QuestionStatus as S
 from engagement.qa import listing, moderation
 from engagement.qa.asking import MAX_QUESTION_CHARS, QuestionRefused
 from engagement.qa.states import IllegalTransition, applies
+from engagement.storage import db
+from engagement.storage.models import QuestionStatus as S
 from engagement.timeutil import to_utc, utcnow
 
 PANEL = "queue-panel"

@@ -5,12 +5,10 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from engagement.analysis import analytics, live
-
-from engagement.storage import db, flags
-
 from engagement import settings
+from engagement.analysis import analytics, live
 from engagement.qa import participants
+from engagement.storage import db, flags
 from engagement.ui import auth
 
 NO_SESSION = "No session takes questions yet."

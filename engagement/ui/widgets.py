@@ -4,17 +4,16 @@ into dataframe cells or ``st.text``; never markdown."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from datetime import datetime, time as clock_time, timedelta
+from datetime import datetime, timedelta
+from datetime import time as clock_time
 
 import pandas as pd
 import streamlit as st
 
-from engagement.analysis import analytics, display, exports
-
-from engagement.storage import db
-
 from engagement import settings
+from engagement.analysis import analytics, display, exports
 from engagement.rules.event import EventConfig
+from engagement.storage import db
 from engagement.timeutil import to_local, to_utc
 
 KIND_LABELS = {"original": "Originals", "retweet": "Retweets", "reply": "Replies", "quote": "Quotes"}

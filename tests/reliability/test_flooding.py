@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
 
-from engagement.storage import db
-from engagement.storage.models import AgendaSession, Question, Vote
 from engagement.qa import asking, blocklist
 from engagement.qa.limits import Limits, RateLimited
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, Question, Vote
 
 pytestmark = pytest.mark.both_databases
 
@@ -70,7 +70,7 @@ def test_vote_stuffing_from_many_tokens_stops_at_the_session_cap(db_url, monkeyp
                 question_id=question_id,
                 participant_hash=f"stuffer-{token}",
                 limits=Limits.from_environment(),
-                now=datetime.now(timezone.utc),
+                now=datetime.now(UTC),
             )
 
     tokens = range(cap + 200)
@@ -141,7 +141,7 @@ def test_one_token_is_capped_on_its_own(db_url, monkeypatch, tally):
                 question_id=question_id,
                 participant_hash="one-token",
                 limits=Limits.from_environment(),
-                now=datetime.now(timezone.utc),
+                now=datetime.now(UTC),
             )
 
     accepted, refused = race(upvote, ids)

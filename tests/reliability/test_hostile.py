@@ -10,15 +10,15 @@ import re
 import shutil
 import sqlite3
 import time
+from datetime import UTC
 
 import openpyxl
 import pytest
 
-from engagement.storage import db
-
 from engagement.analysis import exports
 from engagement.collection.jsonl import import_files
 from engagement.qa import listing
+from engagement.storage import db
 from engagement.ui.menu import PAGES
 
 from ..conftest import ROOT
@@ -26,7 +26,6 @@ from ..test_browser import (
     CHROMIUM,
     PIXEL,
     Watched,
-    browser,
     every_page_as_organiser,  # noqa: F401 (fixture)
     serve,
     write_posts,
@@ -97,11 +96,12 @@ def hostile_everywhere(demo_db, tmp_path_factory):
     con.execute("UPDATE setting SET value = ? WHERE key = 'replay_clock'", ("2018-04-23T09:30:00+00:00",))
     con.commit()
     con.close()
+    from datetime import datetime
+
     from engagement.storage import flags
-    from datetime import datetime, timezone
 
     with db.writing(url) as session:
-        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=timezone.utc))
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))
     db.dispose_engines()
     return url
 

@@ -16,10 +16,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from engagement.storage import db
-from engagement.storage.models import Post, Question, RejectedRecord
 from engagement.qa import asking, blocklist
 from engagement.qa.limits import Limits
+from engagement.storage import db
+from engagement.storage.models import Post, Question, RejectedRecord
 
 from ..conftest import ROOT, real_data
 from ..test_qa_pages import ask, page, panel_1, qa_url  # noqa: F401 (qa_url is a fixture)

@@ -12,11 +12,12 @@ import json
 import sqlite3
 
 import pytest
-from hypothesis import HealthCheck, given, seed, settings, strategies as st
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 
 from engagement.collection.jsonl import import_file
-from engagement.collection.x.normalise import RecordError, normalize
 from engagement.collection.questions import RowError, import_questions
+from engagement.collection.x.normalise import RecordError, normalize
 
 from ..conftest import real_data
 from .conftest import SEED, TALLY
@@ -160,8 +161,8 @@ def test_the_normaliser_takes_any_json(value):
 
 def event_db(tmp_path_factory, name: str) -> tuple:
     """A folder for generated files and a real SQLite database with the event loaded."""
-    from engagement.storage import db
     from engagement.rules.sync import sync_event
+    from engagement.storage import db
 
     folder = tmp_path_factory.mktemp(name)
     url = f"sqlite:///{folder / 'test.db'}"

@@ -19,7 +19,6 @@ from ..test_browser import (
     STAFF,
     Watched,
     assert_no_staff_content,  # noqa: F401
-    browser,
     serve,
 )
 

@@ -19,15 +19,15 @@ from typing import Any
 
 import tweepy
 
-from engagement.storage import db, runs
+from engagement.collection.store import StoreCounts, store_posts
+from engagement.collection.x.client import FIELDS
+from engagement.collection.x.normalise import normalize
+from engagement.collection.x.retry import Stopper, call
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
-from engagement.collection.x.normalise import normalize
-from engagement.collection.store import StoreCounts, store_posts
+from engagement.storage import db, runs
 from engagement.timeutil import format_api_time, utcnow
-from engagement.collection.x.client import FIELDS
-from engagement.collection.x.retry import Stopper, call
 
 log = logging.getLogger("ingest.x")
 MAX_NOTES = 200

@@ -13,7 +13,7 @@ import logging
 import random
 import time
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 import requests
@@ -125,7 +125,7 @@ def call(
                 header = error.response.headers.get("x-rate-limit-reset") if error.response is not None else None
                 reset = int(header) if header and header.isdigit() else None
             wait = max(1.0, reset - now() + 1) if reset else backoff(failures, base * 15, cap * 15)
-            until = datetime.fromtimestamp(now() + wait, tz=timezone.utc).strftime("%H:%M:%S UTC")
+            until = datetime.fromtimestamp(now() + wait, tz=UTC).strftime("%H:%M:%S UTC")
             log.warning("%s: rate limited (HTTP 429); waiting %.0f s until %s", what, wait, until)
             stop.wait(wait)
         except (tweepy.BadRequest, tweepy.Unauthorized, tweepy.Forbidden, tweepy.NotFound) as error:

@@ -14,13 +14,13 @@ from typing import Any
 import requests
 import tweepy
 
-from engagement.storage import db, runs
-from engagement.collection.x.normalise import RecordError
-from engagement.timeutil import utcnow
 from engagement.collection.x.client import FIELDS, bearer_token
 from engagement.collection.x.collect import PassResult, load_state, poll_recent, store_page
+from engagement.collection.x.normalise import RecordError
 from engagement.collection.x.retry import FatalAPIError, Stopped, Stopper, call, parse_json
 from engagement.collection.x.transport import route
+from engagement.storage import db, runs
+from engagement.timeutil import utcnow
 
 log = logging.getLogger("ingest.x")
 SOURCE = "x-stream"
