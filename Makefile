@@ -2,12 +2,13 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: demo test test-under-load run install clean
+.PHONY: demo test test-fast test-under-load lint run install clean
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --upgrade pip
 	$(VENV)/bin/pip install --quiet -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
 install: $(VENV)/installed
@@ -19,6 +20,12 @@ demo: install
 # Install, then run the whole test suite (pytest exits non-zero when no test ran).
 test: install
 	$(VENV)/bin/python -m pytest
+
+# The lint and type gate: ruff's rules, ruff's format, mypy over the core and the worker's CLI.
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 
 # The reliability suite and the browser tests with two CPU-burning processes beside them (a busy
 # machine); prints the total time, exits with pytest's status.

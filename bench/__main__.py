@@ -107,7 +107,7 @@ def run_imports(posts: int, dialects: list[str], server, folder: Path) -> tuple[
     results["floor: json.loads + sqlite3.executemany"] = import_compare.measure(
         [sys.executable, "-c", import_compare.FLOOR, str(collection), str(folder / "floor.db")]
     )
-    for dialect, url in filled.items():  # with its questions, the import is a page database too
+    for url in filled.values():  # with its questions, the import is a page database too
         subprocess.run(
             [sys.executable, "-m", "ingest", "import-questions", str(folder / "collection.questions.csv")],
             cwd=ROOT,

@@ -106,7 +106,9 @@ def serve(url: str, password: str):
                     break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise SystemExit(f"the app did not start: {process.stderr.read1().decode(errors='replace')}")
+                    raise SystemExit(
+                        f"the app did not start: {process.stderr.read1().decode(errors='replace')}"
+                    ) from None
                 time.sleep(0.2)
         yield base
     finally:

@@ -239,7 +239,7 @@ def test_group_page_uses_the_taxonomy_colours(demo_db, monkeypatch):
     everything(at.switch_page("views/groups.py").run())
     figure = plotly(at, 0)
     posts = trace(figure, "Posts")
-    colours = dict(zip(posts["y"], posts["marker"]["color"]))
+    colours = dict(zip(posts["y"], posts["marker"]["color"], strict=True))
     assert colours["OSCE structures"] == "#332288" and colours["General public / unclassified"] == "#BBBBBB"
     assert total(posts["x"]) == sql(demo_db, "SELECT count(*) FROM post WHERE collected")
 

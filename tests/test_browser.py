@@ -84,7 +84,9 @@ def serve(url: str, *, passwords: bool = True):
                     break
             except OSError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    raise AssertionError(f"the app did not start: {process.stderr.read1().decode(errors='replace')}")
+                    raise AssertionError(
+                        f"the app did not start: {process.stderr.read1().decode(errors='replace')}"
+                    ) from None
                 time.sleep(0.2)
         yield base
     finally:

@@ -49,7 +49,7 @@ def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
             text = f"writer {number} question {count}"
             try:
 
-                def insert():
+                def insert(text=text):
                     with db.writing(db_url) as session:
                         session.add(Question(session_id=session_id, text=text))
 

@@ -85,8 +85,7 @@ def test_repeated_copies_are_left_out(collection):
 
 
 def _numbers(count):
-    for number in range(count):
-        yield number
+    yield from range(count)
 
 
 def _fails_after(count):

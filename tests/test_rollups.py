@@ -121,12 +121,12 @@ def _stored(session) -> dict[str, Counter]:
     for row in session.execute(
         text("SELECT session_id, kind, language, minute, posts, impressions, reporting FROM rollup_volume")
     ):
-        for name, value in zip(("posts", "impressions", "reporting"), row[4:]):
+        for name, value in zip(("posts", "impressions", "reporting"), row[4:], strict=True):
             volume[tuple(row[:4]) + (name,)] = value
     for row in session.execute(
         text("SELECT session_id, author_id, kind, language, minute, posts, retweets, likes FROM rollup_author")
     ):
-        for name, value in zip(("posts", "retweets", "likes"), row[5:]):
+        for name, value in zip(("posts", "retweets", "likes"), row[5:], strict=True):
             authors[tuple(row[:5]) + (name,)] = value
     for row in session.execute(
         text("SELECT entity, value, session_id, kind, language, minute, posts FROM rollup_entity")
@@ -385,7 +385,7 @@ def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(importe
         monkeypatch.setattr(rollups, name, lambda f: None)
     with db.reading(url) as session:
         from_posts = [_aggregates(session, f) for f in cases]
-    for f, a, b in zip(cases, from_rollups, from_posts):
+    for f, a, b in zip(cases, from_rollups, from_posts, strict=True):
         try:
             _same(a, b)
         except AssertionError as error:

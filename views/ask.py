@@ -39,7 +39,7 @@ if session_id is None:
 def groups() -> dict[str, str]:
     with db.reading() as session:
         frame = analytics.groups(session)
-    return dict(zip(frame["key"], frame["label"]))
+    return dict(zip(frame["key"], frame["label"], strict=True))
 
 
 with st.form("ask-form"):

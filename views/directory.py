@@ -29,7 +29,7 @@ with db.reading() as session:
     groups = analytics.groups(session)
 columns = st.columns(5)
 columns[0].metric("Posts from classified authors", f"{coverage['share']:.1%}")
-for column, source in zip(columns[1:], ["moderator", "directory", "rule", "unclassified"]):
+for column, source in zip(columns[1:], ["moderator", "directory", "rule", "unclassified"], strict=True):
     column.metric(f"Authors: {source}", f"{coverage[f'authors_{source}']:,}")
 st.caption(
     "Order of decision: a moderator's override, then the directory of known accounts, then keyword rules "
@@ -86,7 +86,7 @@ if query.strip():
             key="override-author",
             format_func=lambda i: str(found.loc[found["id"] == i, "handle"].iloc[0]),
         )
-        labels = dict(zip(groups["key"], groups["label"]))
+        labels = dict(zip(groups["key"], groups["label"], strict=True))
         group = st.selectbox(
             "Group decided by a moderator",
             [""] + group_keys,

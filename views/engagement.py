@@ -43,6 +43,7 @@ for column, (label, key) in zip(
         ("Stakeholder groups heard", "groups"),
         ("Questions", "questions"),
     ],
+    strict=True,
 ):
     column.metric(label, f"{totals[key]:,}")
 
@@ -51,7 +52,9 @@ widgets.chart(charts.volume_over_time(volume, agenda, event.time_zone, minutes),
 
 st.subheader("Reach and impressions")
 columns = st.columns(4)
-for column, key in zip(columns, ["unique contributors", "potential reach", "potential impressions", "impressions"]):
+for column, key in zip(
+    columns, ["unique contributors", "potential reach", "potential impressions", "impressions"], strict=True
+):
     column.metric(key.capitalize(), f"{reach[key]:,}")
 for key, definition in analytics.REACH_DEFINITIONS.items():
     st.caption(f"{key.capitalize()}: {definition}")

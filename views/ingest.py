@@ -37,6 +37,7 @@ for column, (label, key) in zip(
         ("Questions", "questions"),
         ("Rejected records", "rejected"),
     ],
+    strict=True,
 ):
     column.metric(label, f"{status[key]:,}")
 st.caption("Last write by the worker: " + ("never" if age is None else f"{age:,.0f} s ago"))

@@ -61,6 +61,7 @@ def board() -> None:
                 ("Approved", "approved"),
                 ("Answered", "answered"),
             ],
+            strict=True,
         ):
             column.metric(label, f"{figures[key]:,}")
     widgets.chart(

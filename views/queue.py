@@ -39,7 +39,7 @@ if not actor:
 with db.reading() as session:
     group_frame = analytics.groups(session)
     attribution = moderation.screen_attribution(session)
-group_labels = dict(zip(group_frame["key"], group_frame["label"])) | {listing.UNSTATED: "Not stated"}
+group_labels = dict(zip(group_frame["key"], group_frame["label"], strict=True)) | {listing.UNSTATED: "Not stated"}
 
 toggle_column, link_column = st.columns([2, 1])
 shown = toggle_column.toggle(
@@ -105,7 +105,7 @@ def board() -> None:
         heard = listing.heard(session, session_id)
         recent = listing.audit_log(session, session_id, limit=8)
     columns = st.columns(len(TAB_NAMES))
-    for column, (name, states) in zip(columns, listing.TABS.items()):
+    for column, (name, states) in zip(columns, listing.TABS.items(), strict=True):
         column.metric(TAB_NAMES[name], sum(counts[s] for s in states))
     if not items:
         st.info(

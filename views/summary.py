@@ -67,7 +67,7 @@ with headline_area:
     st.subheader("Headline figures")
     figures = list(summary.headline.items())
     for start_at in range(0, len(figures), 6):
-        for column, (label, value) in zip(st.columns(6), figures[start_at : start_at + 6]):
+        for column, (label, value) in zip(st.columns(6), figures[start_at : start_at + 6], strict=False):
             column.metric(label.capitalize(), f"{value:,}" if isinstance(value, int) else str(value))
     if summary.under_heard:
         st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))

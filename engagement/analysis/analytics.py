@@ -206,9 +206,9 @@ def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     titles = {row.id: row.title for row in sessions(session).itertuples()}
     titles[BETWEEN] = BETWEEN_SESSIONS
     taxonomy = groups(session)
-    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
+    labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     # Agenda order, then the taxonomy's (posts between sessions last): the same order from every plan.
-    agenda, order = {sid: n for n, sid in enumerate(titles)}, dict(zip(taxonomy["key"], taxonomy["order"]))
+    agenda, order = {sid: n for n, sid in enumerate(titles)}, dict(zip(taxonomy["key"], taxonomy["order"], strict=True))
     counts = sorted(
         counts, key=lambda r: (r[0] == BETWEEN, agenda.get(r[0], len(agenda)), order.get(r[1], 0), str(r[1]))
     )
@@ -357,7 +357,7 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
         .order_by(rows.c.link, rows.c.source_group, rows.c.target_group)
     ).all()
     taxonomy = groups(session)
-    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
+    labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     # '' is an author with no group, as the rollup keeps it.
     named = [
         (labels.get(a or None, a or None), labels.get(b or None, b or None), kind, int(count))

@@ -99,8 +99,8 @@ class DemoCollection:
                     start + timedelta(days=rng.randrange(3000)),
                 )
             )
-        groups, weights = zip(*texts.GROUP_WEIGHTS.items())
-        languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items())
+        groups, weights = zip(*texts.GROUP_WEIGHTS.items(), strict=True)
+        languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items(), strict=True)
         for index in range(count - len(authors)):
             group = rng.choices(groups, weights)[0]
             language = rng.choices(languages, language_weights)[0]
@@ -447,14 +447,14 @@ class DemoCollection:
             missing = self.authors[self.missing_author]
             missing_needed = False
 
-            def add_user(author: DemoAuthor) -> None:
+            def add_user(author: DemoAuthor, missing=missing, users=users) -> None:
                 nonlocal missing_needed
                 if author is missing:
                     missing_needed = True
                     return
                 users.setdefault(author.user_id, self.user(author))
 
-            for i, tweet in zip(chunk, data):
+            for i, tweet in zip(chunk, data, strict=True):
                 add_user(self.authors[self.author[i]])
                 for mention in tweet.get("entities", {}).get("mentions", []):
                     if mention["username"] in by_handle:

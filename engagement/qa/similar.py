@@ -60,6 +60,7 @@ CYRILLIC = dict(
             "e",
             "g",
         ],
+        strict=True,
     )
 )
 ALL_STOPWORDS = frozenset(word for words in STOPWORDS.values() for word in map(fold, words))

@@ -381,7 +381,7 @@ def build(
     sessions = [sessions] if isinstance(sessions, Session) else list(sessions)
     session, zone = sessions[0], event.time_zone
     taxonomy = analytics.groups(session)
-    labels = dict(zip(taxonomy["key"], taxonomy["label"]))
+    labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     found = voice.read_registrations(registrations, taxonomy)
     # The slowest first (as measured at a million posts), so that the threads finish together.
     parts = _gather(

@@ -145,7 +145,7 @@ def render(report: Report) -> str:
                 + pio.to_html(
                     figure,
                     full_html=False,
-                    include_plotlyjs=True if first_chart else False,
+                    include_plotlyjs=bool(first_chart),
                     include_mathjax=False,
                     config={"displaylogo": False, "responsive": True},
                 )

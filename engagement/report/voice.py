@@ -31,7 +31,7 @@ def read_registrations(source: Path | str | None, groups: pd.DataFrame) -> tuple
         if source:
             raise RegistrationsError(f"{path}: no such file")
         return None
-    by_label = {label.lower(): key for key, label in zip(groups["key"], groups["label"])}
+    by_label = {label.lower(): key for key, label in zip(groups["key"], groups["label"], strict=True)}
     keys = set(groups["key"])
     rows, illustrative = [], False
     with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -110,7 +110,7 @@ def gap_by_session(contributions: pd.DataFrame, registrations: pd.DataFrame, lab
                 "contributions": int(merged["contributions"].sum()),
                 "under-heard groups": "; ".join(
                     f"{labels.get(k, k)} ({s:.0%} of contributions, {r:.0%} of registrations)"
-                    for k, s, r in zip(under["key"], under["share"], under["registered share"])
+                    for k, s, r in zip(under["key"], under["share"], under["registered share"], strict=True)
                 ),
                 "groups under-heard": len(under),
             }

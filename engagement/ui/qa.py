@@ -55,7 +55,7 @@ def session_picker(key: str, label: str = "Session") -> int | None:
         st.info(NO_SESSION)
         return None
     ids = [int(i) for i in agenda["id"]]
-    titles = dict(zip(ids, agenda["title"]))
+    titles = dict(zip(ids, agenda["title"], strict=True))
     keys = list(agenda["key"])
     index = keys.index(preferred) if preferred in keys else 0
     return st.selectbox(label, ids, index=index, format_func=titles.get, key=key)

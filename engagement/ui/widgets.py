@@ -68,7 +68,7 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         key="filter-sessions",
         placeholder="All sessions",
     )
-    group_labels = dict(zip(options["groups"]["key"], options["groups"]["label"]))
+    group_labels = dict(zip(options["groups"]["key"], options["groups"]["label"], strict=True))
     chosen_groups = sidebar.multiselect(
         "Stakeholder groups",
         list(group_labels),

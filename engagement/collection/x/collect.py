@@ -120,7 +120,7 @@ def search_pass(
         if pace:
             stop.wait(max(0.0, last_request + pace - time.monotonic()))
         token = next_token
-        body = call(lambda: request(**params, **({"next_token": token} if token else {})), what, stop)
+        body = call(lambda token=token: request(**params, **({"next_token": token} if token else {})), what, stop)
         last_request = time.monotonic()
         meta = body.get("meta") or {}
         newest = newest or meta.get("newest_id")

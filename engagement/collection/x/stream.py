@@ -93,9 +93,9 @@ class EventStream(tweepy.StreamingClient):
             return
         state = load_state(self.url, SOURCE)
         post_id = (body.get("data") or {}).get("id") if isinstance(body.get("data"), dict) else None
-        if post_id and str(post_id).isdigit() and not state.get("pass"):
-            if int(post_id) > int(state.get("since_id") or 0):
-                state["since_id"] = str(post_id)
+        fresh = post_id and str(post_id).isdigit() and not state.get("pass")
+        if fresh and int(post_id) > int(state.get("since_id") or 0):
+            state["since_id"] = str(post_id)
         store_page(body, url=self.url, source=SOURCE, state=state, result=self.result)
 
     def on_keep_alive(self) -> None:
