@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
-from engagement.analysis import queries
+from engagement.analysis import analytics
 from engagement.demo import write_collection
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Question
@@ -37,8 +37,8 @@ def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):
         while not done.is_set():
             try:
                 with db.reading(db_url) as session:
-                    queries.headline(session)
-                    queries.participation_by_session(session)
+                    analytics.totals(session)
+                    analytics.by_session(session)
                 reads.append(1)
             except Exception as error:  # noqa: BLE001 (any error is the failure we look for)
                 errors.append(repr(error))

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
@@ -243,14 +243,3 @@ def mine(session: Session, participant_hash: str) -> list[dict]:
         }
         for r in rows
     ]
-
-
-def count_mine(session: Session, participant_hash: str) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Question)
-            .where(Question.participant_hash == participant_hash, Question.forgotten.is_(False))
-        )
-        or 0
-    )

@@ -6,8 +6,6 @@ so no post is re-ingested.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
@@ -237,7 +235,3 @@ def ingest_overview(session: Session, limit: int = 200) -> tuple[pd.DataFrame, p
         [tuple(r) for r in rejected], columns=["source", "location", "reason", "record (start)", "kept at"]
     )
     return run_frame, rejected_frame
-
-
-def as_of(moment: datetime | None, zone: str) -> str:
-    return to_local(moment, zone).strftime("%d %b %H:%M:%S") if moment else "never"
