@@ -2,6 +2,9 @@
 
     python -m bench [--sizes 10000 100000 1000000] [--import-posts 1000000] [--no-postgres] [--quick]
 
+Run it as a module from the repository's root: it imports ``bench.*`` and the tests' throwaway
+PostgreSQL server (``tests.postgres``), which ``python -m`` finds on the path it starts from.
+
 1. import: the demo collection imported by ``python -m ingest import-jsonl`` into SQLite and into
    PostgreSQL, beside ``twarc2 csv`` and a bare floor (bench/import_compare.py);
 2. pages: every page cold and warm, and the app process's peak memory, at each size (bench/pages.py);
@@ -26,10 +29,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from bench import import_compare, pages, qa_load
 
-from bench import import_compare, pages, qa_load  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = ROOT / "bench" / "results.md"
 

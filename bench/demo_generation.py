@@ -10,9 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from engagement.demo import DemoCollection, write_collection  # noqa: E402
+from engagement.demo import DemoCollection, write_collection
 
 
 def main() -> None:

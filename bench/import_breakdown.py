@@ -24,16 +24,14 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from sqlalchemy import event
+from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
+from sqlalchemy.engine import Engine
 
-from sqlalchemy import event  # noqa: E402
-from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite  # noqa: E402
-from sqlalchemy.engine import Engine  # noqa: E402
-
-from engagement.collection.jsonl import _context, import_files, prepared_lines  # noqa: E402
-from engagement.demo import write_collection  # noqa: E402
-from engagement.rules.sync import sync_event  # noqa: E402
-from engagement.storage import db  # noqa: E402
+from engagement.collection.jsonl import _context, import_files, prepared_lines
+from engagement.demo import write_collection
+from engagement.rules.sync import sync_event
+from engagement.storage import db
 
 KINDS = (  # first match wins
     ("post rows (insert)", re.compile(r"INSERT INTO post \(")),

@@ -8,12 +8,10 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-
-from engagement.collection.jsonl import import_files  # noqa: E402
-from engagement.demo import write_collection  # noqa: E402
-from engagement.rules.sync import sync_event  # noqa: E402
-from engagement.storage import db  # noqa: E402
+from engagement.collection.jsonl import import_files
+from engagement.demo import write_collection
+from engagement.rules.sync import sync_event
+from engagement.storage import db
 
 
 def main() -> None:

@@ -19,20 +19,18 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import delete, select
+
+from engagement.rules.attribution import reattribute_in_steps
+from engagement.rules.classification import reclassify_in_steps
+from engagement.rules.event import load_event
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, Author, DirectoryEntry
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import delete, select  # noqa: E402
-
-from engagement.rules.attribution import reattribute_in_steps  # noqa: E402
-from engagement.rules.classification import reclassify_in_steps  # noqa: E402
-from engagement.rules.event import load_event  # noqa: E402
-from engagement.storage import db  # noqa: E402
-from engagement.storage.models import AgendaSession, Author, DirectoryEntry  # noqa: E402
 
 ASKER = """
 import sys, threading, time
-sys.path.insert(0, sys.argv[2])
 from sqlalchemy import select
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Question
@@ -58,7 +56,7 @@ print(len(latencies), errors, latencies[len(latencies) // 2], latencies[int(len(
 def while_asking(url: str, job) -> tuple[float, int, str]:
     """Run ``job()`` while another process asks questions; its seconds and result, and the asker's figures."""
     asker = subprocess.Popen(
-        [sys.executable, "-c", ASKER, url, str(ROOT)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", ASKER, url], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
     )
     started = time.perf_counter()
     result = job()

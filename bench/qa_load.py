@@ -1,6 +1,9 @@
 """Session Q&A under load, on SQLite, while the worker imports.
 
-    python bench/qa_load.py [writes|sessions|all] [--participants 200] [--seconds 30] [--browsers 40]
+    python -m bench.qa_load [writes|sessions|all] [--participants 200] [--seconds 30] [--browsers 40]
+
+Run it as a module from the repository's root: it imports the tests' app server (``tests.helpers``),
+which ``python -m`` finds on the path it starts from.
 
 writes: 200 participants (threads spread over 4 processes, as app processes would hold them) submit
 questions and upvote, first as fast as the database lets them (capacity), then each every 5 s on
@@ -32,7 +35,6 @@ from datetime import UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
 HIGH_LIMITS = {
     "QA_QUESTIONS_PER_MINUTE": "100000",
     "QA_VOTES_PER_MINUTE": "100000",
