@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import BigInteger, cast, distinct, func, literal, or_, select
+from sqlalchemy import distinct, func, literal, or_, select
 from sqlmodel import Session
 
 from engagement.analysis import facts, rollups
@@ -75,24 +75,6 @@ def _frame(rows, columns) -> pd.DataFrame:
     return pd.DataFrame([tuple(r) for r in rows], columns=columns)
 
 
-def _per_author(f: Filters, sums=(), by=(), among=None):
-    """A subquery of the filtered posts per author (and the fact columns named in ``by``):
-    ``author_id``, ``n`` (posts) and the sums of the fact columns named in ``sums``. Author columns
-    are joined to these rows afterwards: a few thousand authors, not a million posts. ``among``: a
-    query of author ids, to count only theirs (before grouping, which costs most)."""
-    rows = facts.by_author(f)
-    keys = [rows.c.author_id, *(rows.c[name] for name in by)]
-    query = select(*keys, _sum(rows.c.posts).label("n"), *(_sum(rows.c[name]).label(name) for name in sums))
-    if among is not None:
-        query = query.where(rows.c.author_id.in_(among))
-    return query.group_by(*keys).subquery()
-
-
-def _sum(column):
-    """A sum as a whole number on both databases (PostgreSQL sums bigints as numeric)."""
-    return cast(func.coalesce(func.sum(column), 0), BigInteger)
-
-
 def groups(session: Session) -> pd.DataFrame:
     rows = session.execute(
         select(
@@ -131,7 +113,7 @@ def _counted(session: Session, f: Filters, by_author):
 
 def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
     rows = facts.by_author(f)
-    posts = session.scalar(select(_sum(_counted(session, f, rows).c.posts)))
+    posts = session.scalar(select(facts.whole_sum(_counted(session, f, rows).c.posts)))
     voices = session.scalar(_voices(rows))
     heard = (
         session.scalar(
@@ -153,7 +135,7 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
     posts = {
         sid: (n, voices.get(sid, 0))
         for sid, n in session.execute(
-            select(counted.c.session_id, _sum(counted.c.posts)).group_by(counted.c.session_id)
+            select(counted.c.session_id, facts.whole_sum(counted.c.posts)).group_by(counted.c.session_id)
         )
     }
     questions = dict(
@@ -174,11 +156,11 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 
 def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
-    per_author = _per_author(f)
+    per_author = facts.per_author(f)
     counts = {
         key: (n, a)
         for key, n, a in session.execute(
-            select(Author.group_key, _sum(per_author.c.n), func.count())
+            select(Author.group_key, facts.whole_sum(per_author.c.n), func.count())
             .join(per_author, per_author.c.author_id == Author.id)
             .group_by(Author.group_key)
         )
@@ -197,9 +179,9 @@ def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
-    per_author = _per_author(f, by=("session_id",))
+    per_author = facts.per_author(f, by=("session_id",))
     counts = session.execute(
-        select(per_author.c.session_id, Author.group_key, _sum(per_author.c.n))
+        select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
         .join(per_author, per_author.c.author_id == Author.id)
         .group_by(per_author.c.session_id, Author.group_key)
     ).all()
@@ -221,7 +203,7 @@ def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFram
     quarters = minutes % rollups.QUARTER == 0 and rollups.volume(f) is not None
     rows = facts.by_time(session, f) if quarters else facts.by_minute(session, f)
     rows = session.execute(
-        select(rows.c.minute, rows.c.kind, _sum(rows.c.posts)).group_by(rows.c.minute, rows.c.kind)
+        select(rows.c.minute, rows.c.kind, facts.whole_sum(rows.c.posts)).group_by(rows.c.minute, rows.c.kind)
     ).all()
     frame = _frame(rows, ["minute", "kind", "posts"])
     if frame.empty:
@@ -235,7 +217,7 @@ def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFram
 def peak_minute(session: Session, f: Filters = ALL) -> tuple[int, int] | None:
     """The busiest minute (whole minutes since 1970, UTC) and its posts; the earliest of a tie."""
     per_minute = facts.by_minute(session, f)
-    posts = _sum(per_minute.c.posts)
+    posts = facts.whole_sum(per_minute.c.posts)
     peak = session.execute(
         select(per_minute.c.minute, posts)
         .group_by(per_minute.c.minute)
@@ -246,7 +228,7 @@ def peak_minute(session: Session, f: Filters = ALL) -> tuple[int, int] | None:
 
 
 def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.DataFrame:
-    per_author = _per_author(f, sums=("retweets", "likes"))
+    per_author = facts.per_author(f, sums=("retweets", "likes"))
     rows = session.execute(
         select(
             Author.handle,
@@ -267,7 +249,7 @@ def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.
 def _entity_counts(kind: str, f: Filters, limit: int, leave_out=()):
     """(value, posts) of one kind of entity over the filtered posts, the commonest first."""
     rows = facts.of_entities(kind, f)
-    posts = _sum(rows.c.posts)
+    posts = facts.whole_sum(rows.c.posts)
     query = select(rows.c.value, posts).group_by(rows.c.value).order_by(posts.desc(), rows.c.value).limit(limit)
     return query.where(rows.c.value.not_in(leave_out)) if leave_out else query
 
@@ -302,7 +284,7 @@ def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.Da
 
 def languages(session: Session, f: Filters = ALL) -> pd.DataFrame:
     rows = facts.by_time(session, f)
-    posts = _sum(rows.c.posts)
+    posts = facts.whole_sum(rows.c.posts)
     found = session.execute(
         select(rows.c.language, posts).group_by(rows.c.language).order_by(posts.desc(), rows.c.language)
     ).all()
@@ -329,14 +311,16 @@ REACH_DEFINITIONS = {
 
 
 def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
-    per_author = _per_author(f)
+    per_author = facts.per_author(f)
     contributors, potential_reach, potential_impressions = session.execute(
-        select(func.count(), _sum(Author.followers), _sum(per_author.c.n * Author.followers))
+        select(func.count(), facts.whole_sum(Author.followers), facts.whole_sum(per_author.c.n * Author.followers))
         .select_from(per_author)
         .join(Author, Author.id == per_author.c.author_id)
     ).one()
     rows = facts.by_time(session, f)
-    impressions, reporting = session.execute(select(_sum(rows.c.impressions), _sum(rows.c.reporting))).one()
+    impressions, reporting = session.execute(
+        select(facts.whole_sum(rows.c.impressions), facts.whole_sum(rows.c.reporting))
+    ).one()
     return {
         "unique contributors": contributors,
         "potential reach": int(potential_reach),
@@ -349,7 +333,7 @@ def reach(session: Session, f: Filters = ALL) -> dict[str, int]:
 def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Who mentions, replies to, quotes and retweets whom, group to group: (from, to, kind, count)."""
     rows = facts.links(f)
-    n = _sum(rows.c.posts)
+    n = facts.whole_sum(rows.c.posts)
     found = session.execute(
         select(rows.c.source_group, rows.c.target_group, rows.c.link, n)
         .group_by(rows.c.source_group, rows.c.target_group, rows.c.link)
@@ -369,9 +353,9 @@ def conversations(session: Session, f: Filters = ALL) -> pd.DataFrame:
 def coverage(session: Session) -> dict[str, float | int]:
     """Share of collected posts whose author is classified (moderator, directory or rule)."""
     rows = facts.by_author(ALL)
-    total = session.scalar(select(_sum(_counted(session, ALL, rows).c.posts)))
+    total = session.scalar(select(facts.whole_sum(_counted(session, ALL, rows).c.posts)))
     classified = session.scalar(
-        select(_sum(rows.c.posts)).where(
+        select(facts.whole_sum(rows.c.posts)).where(
             rows.c.author_id.in_(select(Author.id).where(Author.group_source != GroupSource.unclassified))
         )
     )
@@ -388,7 +372,7 @@ def filter_options(session: Session) -> dict[str, list]:
     """What the filter widgets offer: languages and kinds present, the time span (to the quarter hour
     where the rollup answers)."""
     rows = facts.by_time(session, ALL)
-    posts = _sum(rows.c.posts)
+    posts = facts.whole_sum(rows.c.posts)
     langs = [
         language
         for (language,) in session.execute(

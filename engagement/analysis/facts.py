@@ -198,3 +198,21 @@ def links(f):
         .join(named, named.id == holders.c.id)
     )
     return union_all(references, mentions).subquery("facts")
+
+
+def per_author(f, sums=(), by=(), among=None):
+    """A subquery of the filtered posts per author (and the fact columns named in ``by``):
+    ``author_id``, ``n`` (posts) and the sums of the fact columns named in ``sums``. Author columns
+    are joined to these rows afterwards: a few thousand authors, not a million posts. ``among``: a
+    query of author ids, to count only theirs (before grouping, which costs most)."""
+    rows = by_author(f)
+    keys = [rows.c.author_id, *(rows.c[name] for name in by)]
+    query = select(*keys, whole_sum(rows.c.posts).label("n"), *(whole_sum(rows.c[name]).label(name) for name in sums))
+    if among is not None:
+        query = query.where(rows.c.author_id.in_(among))
+    return query.group_by(*keys).subquery()
+
+
+def whole_sum(column):
+    """A sum as a whole number on both databases (PostgreSQL sums bigints as numeric)."""
+    return cast(func.coalesce(func.sum(column), 0), BigInteger)

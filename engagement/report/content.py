@@ -82,7 +82,7 @@ def _question_where(f: Filters) -> list:
 def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
     # Posts with a known author, as on the Analyse pages (the rollups count those).
     volume = facts.by_time(session, f)
-    kinds = dict(session.execute(select(volume.c.kind, analytics._sum(volume.c.posts)).group_by(volume.c.kind)).all())
+    kinds = dict(session.execute(select(volume.c.kind, facts.whole_sum(volume.c.posts)).group_by(volume.c.kind)).all())
     totals = analytics.totals(session, f)
     questions, answered, votes = session.execute(
         select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0)).where(
@@ -164,9 +164,9 @@ def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
 
 def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
     """Posts plus questions per (session, group key): what the voice gap compares session by session."""
-    per_author = analytics._per_author(f, by=("session_id",))
+    per_author = facts.per_author(f, by=("session_id",))
     posts = session.execute(
-        select(per_author.c.session_id, Author.group_key, analytics._sum(per_author.c.n))
+        select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
         .join(per_author, per_author.c.author_id == Author.id)
         .group_by(per_author.c.session_id, Author.group_key)
     ).all()
@@ -190,7 +190,7 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
     """Top contributors among public accounts: those the organisers' directory (or a moderator) names as
     an organisation or office. Private individuals are counted everywhere but never named."""
     public = select(Author.id).where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
-    per_author = analytics._per_author(f, sums=("retweets", "likes"), among=public)
+    per_author = facts.per_author(f, sums=("retweets", "likes"), among=public)
     rows = session.execute(
         select(
             Author.handle,
