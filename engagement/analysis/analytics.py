@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import pandas as pd
-from sqlalchemy import distinct, func, literal, or_, select
+from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
 from engagement.analysis import facts, rollups
@@ -18,7 +18,7 @@ from engagement.rules.attribution import BETWEEN_SESSIONS
 from engagement.storage.covering import scanned
 from engagement.storage.models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
 
-BETWEEN = 0  # the session filter's value for "between sessions"
+BETWEEN = rollups.BETWEEN  # the session filter's value for "between sessions"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -32,26 +32,9 @@ class Filters:
     languages: tuple[str, ...] | None = None
 
     def posts(self, post=Post) -> list:
-        """Conditions on a post for these filters (a group is matched through the small author table,
-        so that no query has to join every post to its author just to filter)."""
-        where = [post.collected.is_(True)]
-        if self.start:
-            where.append(post.created_at >= self.start)
-        if self.end:
-            where.append(post.created_at < self.end)
-        if self.sessions is not None:
-            ids = [s for s in self.sessions if s != BETWEEN]
-            options = [post.session_id.in_(ids)] if ids else []
-            if BETWEEN in self.sessions:
-                options.append(post.session_id.is_(None))
-            where.append(or_(*options) if options else literal(False))
-        if self.groups is not None:
-            where.append(post.author_id.in_(select(Author.id).where(Author.group_key.in_(self.groups))))
-        if self.kinds is not None:
-            where.append(post.kind.in_(self.kinds))
-        if self.languages is not None:
-            where.append(post.language.in_(self.languages))
-        return where
+        """Conditions on a post for these filters: collected, and ``rollups.where``'s (the one
+        mapping of the filters to SQL, for the posts and the rollups alike)."""
+        return [post.collected.is_(True), *rollups.where(post, self)]
 
     def questions(self) -> list:
         """Conditions on a question. The time is tested in the question counts index (revision 0011),

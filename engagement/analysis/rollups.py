@@ -15,13 +15,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import delete, func, select, text
+from sqlalchemy import delete, func, literal, or_, select, text
 from sqlmodel import Session
 
 from engagement.storage import db
 from engagement.storage.models import Author, AuthorRollup, EntityRollup, LinkRollup, MinuteRollup, VolumeRollup
 
 QUARTER, HOUR = 15, 60  # bucket sizes in minutes, as the migration that made the tables
+BETWEEN = 0  # the session filter's value for "between sessions", a rollup row's session then
 
 
 def minutes(moment: datetime) -> int:
@@ -61,14 +62,22 @@ def links(f) -> type[LinkRollup] | None:
 
 
 def where(table, f) -> list:
-    """Conditions on a rollup ``table`` for the filters ``f`` (session 0 is "between sessions" in both)."""
+    """Conditions on ``table`` for the filters ``f``: the one mapping of the Analyse filters to SQL,
+    for the posts (``Post`` or an alias of it) and the rollups alike, whose dimension columns have the
+    same names. A post's time is ``created_at``, a rollup row's its bucket's ``minute``; a post between
+    sessions has no session, a rollup row then has session 0 (``BETWEEN``); a stakeholder group is
+    matched through the small author table (no query joins every post to its author just to filter),
+    in the link rollup by its source group. Whether a post was collected is for the caller
+    (``Filters.posts``): the rollups count only collected posts."""
+    posts = hasattr(table, "created_at")
+    time, edge = (table.created_at, lambda moment: moment) if posts else (table.minute, minutes)
     conditions = []
     if f.start:
-        conditions.append(table.minute >= minutes(f.start))
+        conditions.append(time >= edge(f.start))
     if f.end:
-        conditions.append(table.minute < minutes(f.end))
+        conditions.append(time < edge(f.end))
     if f.sessions is not None:
-        conditions.append(table.session_id.in_(f.sessions))
+        conditions.append(_of_sessions(table.session_id, f.sessions) if posts else table.session_id.in_(f.sessions))
     if f.groups is not None and table is LinkRollup:
         conditions.append(table.source_group.in_(f.groups))
     elif f.groups is not None:
@@ -78,6 +87,15 @@ def where(table, f) -> list:
     if f.languages is not None:
         conditions.append(table.language.in_(f.languages))
     return conditions
+
+
+def _of_sessions(session_id, sessions):
+    """A post's session among ``sessions``, where ``BETWEEN`` is no session."""
+    ids = [s for s in sessions if s != BETWEEN]
+    options = [session_id.in_(ids)] if ids else []
+    if BETWEEN in sessions:
+        options.append(session_id.is_(None))
+    return or_(*options) if options else literal(False)
 
 
 # The writer's side. The same counting as the migrations that made the tables (revisions 0008 to
