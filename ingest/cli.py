@@ -235,12 +235,10 @@ def cmd_reclassify(args) -> int:
 
 
 def cmd_config(args) -> int:
-    from engagement.rules.sync import assign_in_steps, sync_event
+    from engagement.rules import admin
 
     db.get_engine()
-    with db.writing() as session:
-        result = sync_event(session, assign=False)
-    assign_in_steps(result)
+    result = admin.load_event_files()
     for warning in result.warnings:
         log.warning(warning)
     print_summary("event files loaded", {k: v for k, v in result.__dict__.items() if k != "warnings"})

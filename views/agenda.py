@@ -5,7 +5,6 @@ import streamlit as st
 from engagement.analysis import display
 from engagement.app import start
 from engagement.rules import admin
-from engagement.rules.attribution import reattribute_in_steps
 from engagement.rules.event import EventConfigError
 from engagement.storage import db
 from engagement.ui import widgets
@@ -39,13 +38,11 @@ edited = st.data_editor(
 )
 if st.button("Save the agenda", type="primary", key="save-agenda"):
     try:
-        with db.writing() as session:
-            admin.save_agenda(session, event, edited)
+        with st.spinner("Moving posts to their sessions…"):
+            moved = admin.save_agenda_and_reattribute(event, edited)
     except EventConfigError as error:
         st.error(f"Not saved: {error}")
     else:
-        with st.spinner("Moving posts to their sessions…"):
-            moved = reattribute_in_steps(event.grace)
         st.cache_data.clear()
         st.success(f"Agenda saved; {moved:,} posts moved to another session.")
 widgets.download(

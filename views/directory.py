@@ -50,13 +50,11 @@ edited = st.data_editor(
 left, right = st.columns(2)
 if left.button("Save the directory and reclassify", type="primary", key="save-directory"):
     try:
-        with db.writing() as session:
-            admin.save_directory(session, edited)
+        with st.spinner("Reclassifying authors…"):
+            changed = admin.save_directory_and_reclassify(edited)
     except EventConfigError as error:
         st.error(f"Not saved: {error}")
     else:
-        with st.spinner("Reclassifying authors…"):
-            changed = reclassify_in_steps()
         st.cache_data.clear()
         st.success(f"Directory saved; {changed:,} authors changed group.")
 if right.button("Reclassify every author", key="reclassify"):

@@ -10,6 +10,8 @@ import pandas as pd
 from sqlalchemy import delete, func, select
 from sqlmodel import Session
 
+from engagement.rules.attribution import reattribute_in_steps
+from engagement.rules.classification import reclassify_in_steps
 from engagement.rules.event import (
     COLOUR,
     SESSION_KINDS,
@@ -19,7 +21,7 @@ from engagement.rules.event import (
     GroupRow,
     normalise_hashtag,
 )
-from engagement.rules.sync import sync_agenda, sync_groups
+from engagement.rules.sync import SyncResult, assign_in_steps, sync_agenda, sync_event, sync_groups
 from engagement.storage import db
 from engagement.storage.models import (
     AgendaSession,
@@ -90,6 +92,14 @@ def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> No
     sync_agenda(session, rows, warnings)
     if warnings:
         raise EventConfigError("; ".join(warnings))
+
+
+def save_agenda_and_reattribute(event: EventConfig, frame: pd.DataFrame, url: str | None = None) -> int:
+    """Save the agenda ``frame`` in one transaction (``save_agenda``; an ``EventConfigError`` saves
+    nothing), then move stored posts to their sessions in short steps; returns how many moved."""
+    with db.writing(url) as session:
+        save_agenda(session, event, frame)
+    return reattribute_in_steps(event.grace, url)
 
 
 def groups_frame(session: Session) -> pd.DataFrame:
@@ -163,6 +173,22 @@ def save_directory(session: Session, frame: pd.DataFrame) -> None:
     session.execute(delete(DirectoryEntry))
     session.add_all(entries)
     session.flush()
+
+
+def save_directory_and_reclassify(frame: pd.DataFrame, url: str | None = None) -> int:
+    """Save the directory ``frame`` in one transaction (``save_directory``; an ``EventConfigError``
+    saves nothing), then reclassify every author in short steps; returns how many changed group."""
+    with db.writing(url) as session:
+        save_directory(session, frame)
+    return reclassify_in_steps(url)
+
+
+def load_event_files(url: str | None = None) -> SyncResult:
+    """Load the event files in one transaction, then reclassify authors and reattribute posts in
+    short steps (``sync.assign_in_steps``), as ``python -m ingest config`` does."""
+    with db.writing(url) as session:
+        result = sync_event(session, assign=False)
+    return assign_in_steps(result, url)
 
 
 def find_authors(session: Session, text: str, limit: int = 50) -> pd.DataFrame:
