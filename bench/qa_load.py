@@ -312,7 +312,7 @@ def sessions(browsers: int, budget_mib: int = 4096) -> dict:
     from engagement.rules.sync import sync_event
     from engagement.storage import db, flags
     from engagement.storage.models import AgendaSession, Question
-    from tests.test_browser import Watched, serve
+    from tests.helpers.browser import Watched, serve
 
     folder = Path(tempfile.mkdtemp(prefix="qa-sessions-"))
     url = f"sqlite:///{folder / 'sessions.db'}"

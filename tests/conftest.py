@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import shutil
-from datetime import UTC
+import textwrap
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,19 +15,9 @@ from engagement.collection.jsonl import import_files
 from engagement.collection.questions import import_questions
 from engagement.demo import write_collection
 from engagement.rules.sync import sync_event
-from engagement.storage import db
+from engagement.storage import db, flags
 
-ROOT = Path(__file__).resolve().parent.parent
-# Real recorded API responses, copied in with their sources and licences (tests/data/README.md).
-TEST_DATA = ROOT / "tests" / "data"
-
-
-def real_data(name: str, source: str = "x-api-v2") -> Path:
-    """A real recorded file from ``tests/data/<source>/``."""
-    path = TEST_DATA / source / name
-    if not path.exists():
-        pytest.fail(f"{path} is missing from the repository's test data (tests/data/README.md)")
-    return path
+from .helpers import ROOT, prepare_event
 
 
 @pytest.fixture(autouse=True)
@@ -54,6 +47,36 @@ def event_dir(tmp_path) -> Path:
     return folder
 
 
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium through Playwright, one for a module's tests."""
+    from playwright.sync_api import sync_playwright
+
+    from .helpers.browser import CHROMIUM
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--no-first-run",
+            ],
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def qa_url(db_url):
+    """The event loaded, the replay clock in the middle of Panel 1 (11:30 in Vienna)."""
+    with db.writing(db_url) as session:
+        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))
+    return db_url
+
+
 def pytest_generate_tests(metafunc):
     """Modules marked ``both_databases`` run each test that takes ``db_url`` on SQLite and on PostgreSQL."""
     if "db_url" in metafunc.fixturenames and metafunc.definition.get_closest_marker("both_databases"):
@@ -75,19 +98,13 @@ def postgres_server():
     server.stop()
 
 
-def _load_event(url: str) -> None:
-    with db.writing(url) as session:
-        sync_event(session)
-    db.dispose_engines()
-
-
 @pytest.fixture
 def db_url(tmp_path, monkeypatch, dialect, request):
     """A new, migrated database with the shipped event loaded (a SQLite file, or a PostgreSQL database
     copied from a prepared template); DATABASE_URL points at it."""
     if dialect == "postgresql":
         server = request.getfixturevalue("postgres_server")
-        url = server.database(prepare=_load_event)
+        url = server.database(prepare=prepare_event)
         monkeypatch.setenv("DATABASE_URL", url)
         yield url
         db.dispose_engines()
@@ -134,3 +151,124 @@ def clocked_db(demo_db, tmp_path_factory) -> str:
         flags.set_replay_clock(session, datetime(2018, 4, 23, 11, 30, tzinfo=UTC))
     db.dispose_engines()
     return url
+
+
+# --- Markers by folder, module and what a test starts (make test-fast leaves out the four kinds; make
+# test runs the ``serial`` tests alone, after the rest ran over two xdist workers).
+
+BROWSER_MODULES = {"test_browser.py", "test_browser_qa.py", "test_scale.py"}
+# Modules whose fixtures or helpers start the worker or the app as processes in (nearly) every test.
+PROCESS_MODULES = {"test_worker_process.py", "test_concurrent_start.py", "test_cli.py", "test_concurrency.py"}
+# Helpers that start a process: ``python -m ingest`` (``ingest``, ``worker``), the app (``serve``).
+PROCESS_CALLS = {"ingest", "worker", "serve"}
+SUBPROCESS_CALLS = {"run", "Popen", "check_output", "check_call", "call"}
+# Tests that cannot share the machine with other tests: they kill processes at observed moments, flood
+# or load the database, bound how long something takes, or run two app processes beside a browser.
+SERIAL_MODULES = {
+    "tests/reliability/test_kill.py",
+    "tests/reliability/test_flooding.py",
+    "tests/reliability/test_storms.py",
+    "tests/reliability/test_parallel.py",
+    "tests/reliability/test_roles.py",
+    "tests/test_concurrency.py",
+    "tests/test_concurrent_start.py",
+    "tests/test_worker_process.py",
+    "tests/test_scale.py",
+    "tests/test_browser_qa.py",
+}
+
+
+def _calls(function) -> set[str]:
+    """The names a test function calls (``serve(…)``, ``subprocess.run(…)`` → ``subprocess.run``)."""
+    try:
+        tree = ast.parse(textwrap.dedent(inspect.getsource(function)))
+    except (OSError, TypeError, SyntaxError):
+        return set()
+    names = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            if isinstance(node.func, ast.Name):
+                names.add(node.func.id)
+            elif isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name):
+                names.add(f"{node.func.value.id}.{node.func.attr}")
+    return names
+
+
+def pytest_collection_modifyitems(config, items):
+    root = config.rootpath
+    for item in items:
+        path = item.path.relative_to(root).as_posix()
+        fixtures = set(getattr(item, "fixturenames", ()))
+        calls = _calls(getattr(item, "function", None))
+        params = getattr(getattr(item, "callspec", None), "params", {})
+        if path.startswith("tests/reliability/"):
+            item.add_marker("reliability")
+        if item.path.name in BROWSER_MODULES or "browser" in fixtures or "sync_playwright" in calls:
+            item.add_marker("browser")
+        if params.get("dialect") == "postgresql" or "postgres_server" in fixtures:
+            item.add_marker("postgres")
+        if (
+            item.path.name in PROCESS_MODULES
+            or calls & PROCESS_CALLS
+            or {f"subprocess.{name}" for name in SUBPROCESS_CALLS} & calls
+        ):
+            item.add_marker("processes")
+        if path in SERIAL_MODULES:
+            item.add_marker("serial")
+
+
+# --- The reliability tally across xdist workers: each worker sends its counts at the end of its
+# session; the controller adds them up and tests/reliability/conftest.py prints them.
+
+
+def pytest_sessionfinish(session):
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:  # an xdist worker
+        from .helpers.tally import TALLY
+
+        output["reliability_tally"] = {"faults": dict(TALLY.faults), "inputs": dict(TALLY.inputs), "notes": TALLY.notes}
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    from .helpers.tally import TALLY
+
+    sent = getattr(node, "workeroutput", {}).get("reliability_tally")
+    if sent:
+        TALLY.faults.update(sent["faults"])
+        TALLY.inputs.update(sent["inputs"])
+        TALLY.notes.extend(sent["notes"])
+
+
+# Here rather than in tests/reliability/conftest.py: an xdist controller collects nothing, so it
+# loads only this conftest.
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    from .helpers.tally import SEED, TALLY, reproduce
+
+    failed = [r for r in terminalreporter.stats.get("failed", []) if "tests/reliability" in r.nodeid]
+    if not (TALLY.faults or TALLY.inputs or failed):
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("reliability tally")
+    write(f"seed {SEED} (RELIABILITY_SEED)")
+    write("faults injected, and survived with nothing lost and nothing doubled:")
+    for what, count in sorted(TALLY.faults.items()):
+        write(f"  {count:>9,}  {what}")
+    write(
+        "inputs tried (arbitrary, hostile, oversized or abusive), each stored whole, refused, neutralised or "
+        "kept aside with its reason:"
+    )
+    for what, count in sorted(TALLY.inputs.items()):
+        write(f"  {count:>9,}  {what}")
+    for text in TALLY.notes:
+        write(f"  note: {text}")
+    if failed:
+        write(f"to reproduce the failures with the same seed: {reproduce(sorted({r.nodeid for r in failed}))}")
+    write(
+        f"total: {sum(TALLY.faults.values()):,} faults survived, {sum(TALLY.inputs.values()):,} bad inputs handled; "
+        + (
+            f"{len(failed)} reliability test(s) FAILED: these figures are incomplete"
+            if failed
+            else "every reliability check held: posts lost 0, doubled 0, errors shown to a person 0"
+        )
+    )

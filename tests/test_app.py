@@ -10,7 +10,8 @@ from streamlit.testing.v1 import AppTest
 
 from engagement.ui.menu import PAGES, menu_for
 
-from .conftest import ROOT
+from .helpers import ROOT
+from .helpers.pages import OIDC_SECRETS
 
 STAFF_PAGES = [p for p in PAGES if p.minimum != "participant"]
 
@@ -114,18 +115,6 @@ def test_a_moderator_password_does_not_open_organiser_pages(demo_db, monkeypatch
     at = AppTest.from_file(str(ROOT / "views/agenda.py"), default_timeout=90).run()
     sign_in(at, "sign-in-organiser", "organiser-secret-2")
     assert at.session_state["role"] == "organiser" and at.title[0].value == "Agenda and groups"
-
-
-OIDC_SECRETS = {
-    "auth": {
-        "redirect_uri": "http://localhost:8501/oauth2callback",
-        "cookie_secret": "a-cookie-secret-of-some-length",
-        "client_id": "engagement",
-        "client_secret": "client-secret",
-        "server_metadata_url": "https://id.example.org/.well-known/openid-configuration",
-    },
-    "roles": {"organisers": ["Chair@Example.org"], "moderators": ["floor@example.org"]},
-}
 
 
 def signed_in(url, monkeypatch, path, user):

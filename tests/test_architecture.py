@@ -7,7 +7,7 @@ import re
 import subprocess
 import sys
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 # Built from parts so that this file does not match itself.
 OUTSIDE = re.compile(re.escape("..") + r"[/\\]" + "shared" + r"|" + "shared" + r"[/\\]real-data")
@@ -171,3 +171,13 @@ def test_only_the_store_inserts_posts():
     product = [name for name in python_files() if not name.startswith(("tests/", "bench/"))]
     assert inserts_posts(store), "the check no longer sees how the store inserts posts"
     assert [found for name in product if name != store for found in inserts_posts(name)] == []
+
+
+def test_no_test_module_imports_another():
+    # Shared helpers live in tests/helpers/, fixtures in conftest.py; a test module is never imported
+    # (its tests would be collected twice, its fixtures shadowed by import).
+    tests = [name for name in python_files() if name.startswith("tests/")]
+    modules = {module_name(name) for name in tests}
+    test_modules = {m for m in modules if m.rsplit(".", 1)[-1].startswith("test_") or m.endswith(".conftest")}
+    offending = sorted(f"{name}: {module}" for name in tests for module in imported(name) if module in test_modules)
+    assert offending == []

@@ -8,7 +8,7 @@ from engagement.rules.sync import sync_event
 from engagement.storage import db
 from engagement.storage.models import Author, Post
 
-from .conftest import real_data
+from .helpers import real_data
 
 classifier = Classifier(
     directory=[("Known_NGO", "Known NGO", "civil_society", None), ("", "By id", "media", "777")],

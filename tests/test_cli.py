@@ -5,14 +5,8 @@ import os
 import subprocess
 import sys
 
-from .conftest import ROOT, real_data
-
-
-def ingest(*args, url, cwd=ROOT, **env):
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, **env}
-    return subprocess.run(
-        [sys.executable, "-m", "ingest", *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=300
-    )
+from .helpers import ROOT, real_data
+from .helpers.worker import ingest
 
 
 def test_demo_load_then_status_json(tmp_path):

@@ -15,7 +15,7 @@ from engagement.demo import write_collection
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Question
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 
 def test_an_import_beside_readers_and_question_writers(db_url, tmp_path):

@@ -5,7 +5,7 @@ import sys
 
 from engagement.storage.migrate import current_revision, head_revision
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 START = "from engagement.storage import db; db.get_engine(); print('ok')"
 

@@ -15,7 +15,7 @@ from engagement.rules.event import load_directory, load_groups
 from engagement.storage import db, flags
 from engagement.storage.models import AgendaSession, Author, Post, Question
 
-from .conftest import real_data
+from .helpers import real_data
 
 API_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 

@@ -4,8 +4,8 @@ OIDC configured, and granted only when the same holds at the moment of the click
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .conftest import ROOT
-from .test_app import OIDC_SECRETS
+from .helpers import ROOT
+from .helpers.pages import OIDC_SECRETS
 
 MODERATOR = "Sign in as moderator (demo)"
 ORGANISER = "Sign in as organiser (demo)"

@@ -19,10 +19,10 @@ from engagement.storage import db
 def both(tmp_path_factory, postgres_server):
     folder = tmp_path_factory.mktemp("dialects")
     posts, questions = write_collection(folder / "demo.jsonl", posts=1500, seed=7)
-    from .conftest import _load_event
+    from .helpers import prepare_event
 
-    urls = {"sqlite": f"sqlite:///{folder / 'same.db'}", "postgresql": postgres_server.database(prepare=_load_event)}
-    _load_event(urls["sqlite"])
+    urls = {"sqlite": f"sqlite:///{folder / 'same.db'}", "postgresql": postgres_server.database(prepare=prepare_event)}
+    prepare_event(urls["sqlite"])
     for url in urls.values():
         assert import_files([posts], url=url, progress=False).rejected == 0
         import_questions(questions, url=url, origin="demo")

@@ -21,7 +21,7 @@ from engagement.report.workbook import csv_zip, xlsx_bytes
 from engagement.rules.event import load_event
 from engagement.storage import db
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 ZONE = "Europe/Vienna"
 OPENING = datetime(2018, 4, 23, 7, 30, tzinfo=UTC)  # 09:30 in Vienna (summer time)

@@ -29,7 +29,7 @@ import pytest
 
 from ingest.cli import build_parser
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"

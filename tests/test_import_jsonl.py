@@ -12,7 +12,7 @@ from engagement.collection.jsonl import import_file, import_files
 from engagement.storage import db
 from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post, PostEntity, RejectedRecord
 
-from .conftest import real_data
+from .helpers import real_data
 
 pytestmark = pytest.mark.both_databases
 

@@ -17,17 +17,17 @@ from engagement.rules.attribution import Attributor
 from engagement.rules.sync import sync_event
 from engagement.storage import db
 
-from .conftest import real_data
-from .test_worker_process import snapshot
+from .helpers import real_data
+from .helpers.worker import snapshot
 
 pytestmark = pytest.mark.both_databases
 
 
 def second_database(dialect, tmp_path, request):
     if dialect == "postgresql":
-        from .conftest import _load_event
+        from .helpers import prepare_event
 
-        return request.getfixturevalue("postgres_server").database(prepare=_load_event)
+        return request.getfixturevalue("postgres_server").database(prepare=prepare_event)
     url = f"sqlite:///{tmp_path / 'reference.db'}"
     with db.writing(url) as session:
         sync_event(session)

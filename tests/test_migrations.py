@@ -14,7 +14,7 @@ from sqlmodel import SQLModel
 from engagement.storage import models  # noqa: F401
 from engagement.storage.migrate import current_revision, head_revision, upgrade
 
-from .conftest import ROOT
+from .helpers import ROOT
 
 
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):

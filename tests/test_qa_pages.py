@@ -2,65 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
-import pytest
 from sqlalchemy import select
-from streamlit.testing.v1 import AppTest
 
-from engagement.storage import db, flags
-from engagement.storage.models import AgendaSession, ModerationAction, Question, Vote
+from engagement.storage import db
+from engagement.storage.models import ModerationAction, Question, Vote
 
-from .conftest import ROOT
-
-PANEL_1 = "d1-panel-1"
-SEND = "FormSubmitter:ask-form-Send question"
-
-
-@pytest.fixture
-def qa_url(db_url):
-    """The event loaded, the replay clock in the middle of Panel 1 (11:30 in Vienna)."""
-    with db.writing(db_url) as session:
-        flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))
-    return db_url
-
-
-def page(url, monkeypatch, path=None, role=None, **query):
-    monkeypatch.setenv("DATABASE_URL", url)
-    monkeypatch.setenv("MODERATOR_PASSWORD", "moderator-secret-1")
-    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=60)
-    if role:
-        at.session_state["role"] = role
-    at.run()
-    # The first run lands on the home page, which moves on with st.switch_page (dropping the query):
-    # the query belongs to the page asked for, as in a deep link.
-    at.query_params.update(query)
-    if path:
-        at.switch_page(path).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
-
-
-def questions(url):
-    with db.reading(url) as session:
-        return session.scalars(select(Question).order_by(Question.id)).all()
-
-
-def panel_1(url) -> int:
-    with db.reading(url) as session:
-        return session.scalar(select(AgendaSession.id).where(AgendaSession.key == PANEL_1))
-
-
-def ask(at, text, **personal):
-    at.text_area(key="ask-text").input(text)
-    for key, value in personal.items():
-        if key == "ask-consent":
-            at.checkbox(key=key).check()
-        else:
-            at.text_input(key=key).input(value)
-    at.button(key=SEND).click().run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+from .helpers.pages import PANEL_1, ask, page, panel_1, questions
 
 
 def texts(at) -> list[str]:

@@ -8,7 +8,7 @@ from engagement.collection.jsonl import import_files
 from engagement.storage import db
 from engagement.storage.models import Author, Post, RejectedRecord
 
-from .conftest import real_data
+from .helpers import real_data
 
 EXPECTED = {
     # file: (lines, collected posts, context posts, authors)

@@ -17,7 +17,7 @@ from engagement.report import pdf, voice
 from engagement.rules.event import load_event
 from engagement.storage import db
 
-from .test_cli import ingest
+from .helpers.worker import ingest
 
 SECTIONS = {
     "Headline",
@@ -276,7 +276,7 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
-    from .conftest import ROOT
+    from .helpers import ROOT
 
     monkeypatch.setenv("DATABASE_URL", demo_db)
     at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=90)
@@ -314,7 +314,7 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
 def test_the_summary_page_downloads_in_a_browser(hostile_url, tmp_path):
     from playwright.sync_api import sync_playwright
 
-    from .test_browser import PASSWORDS, Watched, go, serve, sign_in
+    from .helpers.browser import PASSWORDS, Watched, go, serve, sign_in
 
     with sync_playwright() as playwright, serve(hostile_url) as base:
         chromium = playwright.chromium.launch(

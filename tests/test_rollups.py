@@ -31,7 +31,7 @@ from engagement.storage import db
 from engagement.storage.migrate import alembic_config, upgrade
 from engagement.storage.models import AgendaSession, Author, DirectoryEntry, Post, PostEntity
 
-from .conftest import ROOT, real_data
+from .helpers import ROOT, real_data
 
 pytestmark = pytest.mark.both_databases
 VIENNA = load_event().time_zone

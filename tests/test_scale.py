@@ -9,8 +9,16 @@ import pytest
 
 from engagement.storage import db, flags
 
-from .test_browser import CHROMIUM, Watched, browser, serve  # noqa: F401 (fixture)
-from .test_browser_qa import FOLLOWS_WITHIN_MS, approve_and_show, ask, open_projector, wait_on_screen
+from .helpers.browser import (
+    CHROMIUM,
+    FOLLOWS_WITHIN_MS,
+    Watched,
+    approve_and_show,
+    ask,
+    open_projector,
+    serve,
+    wait_on_screen,
+)
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
@@ -21,9 +29,9 @@ QUESTION = "Who pays for shelters when a victim crosses a border? <b>not bold</b
 
 @pytest.fixture
 def shared_db(postgres_server):
-    from .conftest import _load_event
+    from .helpers import prepare_event
 
-    url = postgres_server.database(prepare=_load_event)
+    url = postgres_server.database(prepare=prepare_event)
     with db.writing(url) as session:
         flags.set_replay_clock(session, datetime(2018, 4, 23, 9, 30, tzinfo=UTC))  # Panel 1 running
     db.dispose_engines()

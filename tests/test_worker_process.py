@@ -6,86 +6,17 @@ equal the one an uninterrupted run builds.
 
 import os
 import signal
-import subprocess
-import sys
 import time
 
 import pytest
 from sqlmodel import select
 
-from engagement.analysis import analytics
 from engagement.demo import write_collection
 from engagement.storage import db
-from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post, Question
+from engagement.storage.models import IngestCheckpoint, IngestRun, Post, Question
 
-from .conftest import ROOT
+from .helpers.worker import finish, snapshot, worker
 from .xsim import TOKEN, Simulator
-
-
-def worker(*args, url, sim=None, token=TOKEN, start_new_session=False, stderr=subprocess.PIPE, **env):
-    """The worker as a process; ``stderr`` may be a file for a run that is watched, not waited for (a
-    pipe nobody reads fills at 64 KiB and stops the worker mid-import)."""
-    environment = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "DATABASE_URL": url,
-        "X_BEARER_TOKEN": token,
-        "X_API_TIMEOUT": "5",
-        **env,
-    }
-    if sim is not None:
-        environment["X_API_BASE_URL"] = sim.base_url
-    return subprocess.Popen(
-        [sys.executable, "-m", "ingest", *args],
-        cwd=ROOT,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=stderr,
-        text=True,
-        start_new_session=start_new_session,
-    )
-
-
-def finish(process, timeout=180):
-    out, err = process.communicate(timeout=timeout)
-    return process.returncode, out, err
-
-
-def snapshot(url):
-    """Everything a person could see, without row ids and bookkeeping times."""
-    with db.reading(url) as session:
-        posts = session.exec(
-            select(
-                Post.platform_id,
-                Post.current_id,
-                Post.text,
-                Post.kind,
-                Post.collected,
-                Post.session_id,
-                Post.likes,
-                Post.retweets,
-                Post.hashtags,
-                Post.created_at,
-                Author.platform_user_id,
-                Author.group_key,
-            )
-            .outerjoin(Author, Author.id == Post.author_id)
-            .order_by(Post.platform_id)
-        ).all()
-        authors = session.exec(
-            select(Author.platform_user_id, Author.handle, Author.group_key, Author.group_source).order_by(
-                Author.platform_user_id
-            )
-        ).all()
-        # The Analyse figures come from the rollups the worker counts in the same transactions.
-        figures = (
-            analytics.totals(session),
-            analytics.by_session(session).to_dict("records"),
-            analytics.by_group(session).to_dict("records"),
-            analytics.volume(session).to_dict("records"),
-            analytics.hashtags(session, [], limit=100).to_dict("records"),
-        )
-    db.dispose_engines()
-    return posts, authors, figures
 
 
 @pytest.fixture(scope="module")

@@ -6,18 +6,17 @@ import time
 from datetime import UTC
 
 import pytest
-from sqlalchemy import func
 from sqlmodel import select
 
 from engagement.collection.x import retry
-from engagement.collection.x.client import make_client
 from engagement.collection.x.collect import backfill, load_state, poll_recent, record_run
 from engagement.collection.x.retry import FatalAPIError, GaveUp, NeverStop
 from engagement.collection.x.stream import run_stream
 from engagement.storage import db
 from engagement.storage.models import IngestRun, Post
 
-from .conftest import real_data
+from .helpers import real_data
+from .helpers.worker import client_for, collected
 from .xsim import TOKEN, Simulator
 
 QUERY = "#brexit"
@@ -49,19 +48,6 @@ def sim():
 def quick_backoff(monkeypatch):
     monkeypatch.setattr(retry, "BASE_DELAY", 0.05)
     monkeypatch.setattr(retry, "MAX_DELAY", 0.2)
-
-
-def client_for(sim, token=TOKEN, timeout=30.0):
-    from engagement.collection.x.transport import route
-
-    client = make_client(token, sim.base_url)
-    route(client.session, sim.base_url, timeout=(5, timeout))
-    return client
-
-
-def collected(url):
-    with db.reading(url) as session:
-        return session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))
 
 
 def test_a_poll_fetches_every_page_and_then_only_what_is_new(db_url, sim):

@@ -21,16 +21,9 @@ from engagement.qa import listing
 from engagement.storage import db
 from engagement.ui.menu import PAGES
 
-from ..conftest import ROOT
-from ..test_browser import (
-    CHROMIUM,
-    PIXEL,
-    Watched,
-    every_page_as_organiser,  # noqa: F401 (fixture)
-    serve,
-    write_posts,
-)
-from ..test_report import ingest
+from ..helpers import ROOT
+from ..helpers.browser import CHROMIUM, PIXEL, Watched, every_page_as_organiser, serve, write_posts
+from ..helpers.worker import ingest
 
 MARKUP = [
     "<script>alert(1)</script>",

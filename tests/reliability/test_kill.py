@@ -22,7 +22,7 @@ import pytest
 
 from engagement.demo import write_collection
 
-from ..test_worker_process import finish, snapshot, worker
+from ..helpers.worker import finish, snapshot, worker
 from ..xsim import Simulator
 
 KILLS = 20

@@ -21,8 +21,8 @@ from engagement.qa.limits import Limits
 from engagement.storage import db
 from engagement.storage.models import Post, Question, RejectedRecord
 
-from ..conftest import ROOT, real_data
-from ..test_qa_pages import ask, page, panel_1, qa_url  # noqa: F401 (qa_url is a fixture)
+from ..helpers import ROOT, real_data
+from ..helpers.pages import ask, page, panel_1
 
 TEN_MB = "Why? " * (2 * 1024 * 1024 - 1) + "Why?!"  # 10 MiB of text
 MEMORY_CEILING_MB = 300

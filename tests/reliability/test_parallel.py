@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 from engagement.storage import db
 from engagement.storage.models import AgendaSession
 
-from ..conftest import ROOT
+from ..helpers import ROOT
 
 PAGES_READ = ["views/live.py", "views/queue.py", "views/engagement.py", "views/ask.py"]
 

@@ -19,8 +19,8 @@ from engagement.collection.jsonl import import_file
 from engagement.collection.questions import RowError, import_questions
 from engagement.collection.x.normalise import RecordError, normalize
 
-from ..conftest import real_data
-from .conftest import SEED, TALLY
+from ..helpers import real_data
+from ..helpers.tally import SEED, TALLY
 
 HOSTILE = [
     '=HYPERLINK("http://127.0.0.1:9/x")',

@@ -12,15 +12,8 @@ from streamlit.testing.v1 import AppTest
 from engagement.ui.auth import RANK
 from engagement.ui.menu import PAGES
 
-from ..conftest import ROOT
-from ..test_browser import (
-    CHROMIUM,
-    PASSWORDS,
-    STAFF,
-    Watched,
-    assert_no_staff_content,  # noqa: F401
-    serve,
-)
+from ..helpers import ROOT
+from ..helpers.browser import CHROMIUM, PASSWORDS, STAFF, Watched, assert_no_staff_content, serve
 
 ROLES = ["participant", "moderator", "organiser"]
 # A page file runs on its own only for a new browser session (the first request to a fresh server),

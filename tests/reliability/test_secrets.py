@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from engagement.ui.menu import PAGES
 
-from ..conftest import ROOT
+from ..helpers import ROOT
 from ..xsim import Simulator
 
 SECRETS = {

@@ -14,8 +14,7 @@ import pytest
 from engagement.collection.x.collect import poll_recent
 from engagement.collection.x.retry import NeverStop
 
-from ..test_worker_process import finish, snapshot, worker
-from ..test_xapi import client_for, collected
+from ..helpers.worker import client_for, collected, finish, snapshot, worker
 from ..xsim import Simulator
 
 # What the log says for each fault (engagement/collection/x/retry.py).
