@@ -17,9 +17,18 @@ install: $(VENV)/installed
 demo: install
 	./scripts/demo.sh
 
-# Install, then run the whole test suite (pytest exits non-zero when no test ran).
+# Install, then run the whole test suite: everything but the serial tests over two xdist workers,
+# then the serial ones (kills, floods, load, time bounds) alone. Both always run; either failing
+# fails the target (pytest exits 5 when its selection is empty, and that fails it too).
 test: install
-	$(VENV)/bin/python -m pytest
+	@status=0; \
+	$(VENV)/bin/python -m pytest -n 2 -m "not serial" || status=$$?; \
+	$(VENV)/bin/python -m pytest -m serial || status=$$?; \
+	exit $$status
+
+# Every test but the browser, PostgreSQL, process and reliability ones, over two xdist workers.
+test-fast: install
+	$(VENV)/bin/python -m pytest -n 2 -m "not browser and not postgres and not processes and not reliability"
 
 # The lint and type gate: ruff's rules, ruff's format, mypy over the core and the worker's CLI.
 lint: install
