@@ -94,3 +94,10 @@ def test_questions_arrive_on_the_same_clock(db_url, demo_files):
     replay(demo_files[0], questions=demo_files[1], speed=1e9, url=db_url, tick=0, sleep=lambda _s: None)
     with db.reading(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Question)) == len(rows) == 200
+
+
+def test_a_line_of_valid_json_that_is_no_page_is_skipped(tmp_path, demo_files):
+    """A list or a number is JSON but no page of posts: skipped like an invalid line, not a crash."""
+    path = tmp_path / "mixed.jsonl"
+    path.write_bytes(b"[1, 2]\n42\n" + demo_files[0].read_bytes())
+    assert len(load_messages(path)) == len(load_messages(demo_files[0]))

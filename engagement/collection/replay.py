@@ -64,7 +64,7 @@ def split_page(page: dict) -> Iterator[Message]:
 
 
 def load_messages(path: Path) -> list[Message]:
-    messages = []
+    messages: list[Message] = []
     for number, line in read_lines(path):
         if isinstance(line, Overlong):
             log.warning("%s:%d: skipped: a line of %d bytes is no page of posts", path.name, number, line.size)
@@ -72,7 +72,11 @@ def load_messages(path: Path) -> list[Message]:
         if not line.strip():
             continue
         try:
-            messages.extend(split_page(parse_line(line)))
+            page = parse_line(line)
+            if not isinstance(page, dict):
+                # Valid JSON that is no page (a list, a number): split_page would fail on .get().
+                raise RecordError(f"a JSON {type(page).__name__}, not an object")
+            messages.extend(split_page(page))
         except RecordError as error:
             # A replay only animates a collection; `import-jsonl` keeps such lines as rejected records.
             log.warning("%s:%d: skipped: %s", path.name, number, error)
