@@ -269,8 +269,8 @@ def cmd_report(args) -> int:
     prepare()
     event = load_event()
     try:
-        with db.reading_together(count=report.THREADS) as sessions:
-            content = report.build(sessions, event, names=args.names, registrations=args.registrations)
+        with db.reading_together(count=report.THREADS) as db_sessions:
+            content = report.build(db_sessions, event, names=args.names, registrations=args.registrations)
     except RegistrationsError as error:
         raise UsageError(str(error)) from None
     written = report.write(content, Path(args.out), pdf=not args.no_pdf)

@@ -43,8 +43,10 @@ def load(url: str, f, names: bool, registrations: bytes | None):
     if registrations is not None:
         source = Path(tempfile.mkdtemp(prefix="registrations-")) / "registrations.csv"
         source.write_bytes(registrations)
-    with db.reading_together(url, report.THREADS) as sessions:
-        return report.build(sessions, event, f, names=names, registrations=source, question_limit=report.PAGE_QUESTIONS)
+    with db.reading_together(url, report.THREADS) as db_sessions:
+        return report.build(
+            db_sessions, event, f, names=names, registrations=source, question_limit=report.PAGE_QUESTIONS
+        )
 
 
 def complete():

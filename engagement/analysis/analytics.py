@@ -67,7 +67,8 @@ def groups(session: Session) -> pd.DataFrame:
     return _frame(rows, ["key", "label", "colour", "order"])
 
 
-def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
+def sessions(db_session: Session, include_breaks: bool = False) -> pd.DataFrame:
+    """The agenda sessions (breaks only with ``include_breaks``), in agenda order."""
     query = select(
         AgendaSession.id,
         AgendaSession.key,
@@ -78,7 +79,7 @@ def sessions(session: Session, include_breaks: bool = False) -> pd.DataFrame:
     ).order_by(AgendaSession.starts_at, AgendaSession.key)
     if not include_breaks:
         query = query.where(AgendaSession.kind != SessionKind.break_)
-    return _frame(session.execute(query), ["id", "key", "title", "kind", "starts_at", "ends_at"])
+    return _frame(db_session.execute(query), ["id", "key", "title", "kind", "starts_at", "ends_at"])
 
 
 def _voices(rows, *by):

@@ -366,7 +366,7 @@ def describe_filters(f: Filters, zone: str) -> str:
 
 
 def build(
-    sessions: Session | Sequence[Session],
+    db_sessions: Session | Sequence[Session],
     event: EventConfig,
     f: Filters = ALL,
     *,
@@ -376,16 +376,16 @@ def build(
 ) -> Report:
     """Everything the summary shows. ``names``: include participants' names and affiliations;
     ``question_limit``: list only the most voted published questions when there are more (a page
-    shows those; ``with_all_questions`` reads the rest for the files). Given several sessions on one
-    snapshot (``db.reading_together``), its queries run in as many threads."""
-    sessions = [sessions] if isinstance(sessions, Session) else list(sessions)
-    session, zone = sessions[0], event.time_zone
-    taxonomy = analytics.groups(session)
+    shows those; ``with_all_questions`` reads the rest for the files). Given several database sessions
+    on one snapshot (``db.reading_together``), its queries run in as many threads."""
+    db_sessions = [db_sessions] if isinstance(db_sessions, Session) else list(db_sessions)
+    zone = event.time_zone
+    taxonomy = analytics.groups(db_sessions[0])
     labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     found = voice.read_registrations(registrations, taxonomy)
     # The slowest first (as measured at a million posts), so that the threads finish together.
     parts = _gather(
-        sessions,
+        db_sessions,
         {
             "headline": lambda s: headline(s, f, zone),
             "top posts": lambda s: public_posts(s, f),
@@ -481,21 +481,21 @@ def build(
     return report
 
 
-def _gather(sessions: list[Session], parts: dict[str, Callable[[Session], object]]) -> dict[str, object]:
-    """Each part read with a session of its own: one after another with one session, else in threads."""
-    if len(sessions) == 1:
-        return {name: read(sessions[0]) for name, read in parts.items()}
+def _gather(db_sessions: list[Session], parts: dict[str, Callable[[Session], object]]) -> dict[str, object]:
+    """Each part read with a database session of its own: one after another with one, else in threads."""
+    if len(db_sessions) == 1:
+        return {name: read(db_sessions[0]) for name, read in parts.items()}
     free: queue.SimpleQueue[Session] = queue.SimpleQueue()
-    for session in sessions:
-        free.put(session)
+    for db_session in db_sessions:
+        free.put(db_session)
 
     def run(read):
-        session = free.get()
+        db_session = free.get()
         try:
-            return read(session)
+            return read(db_session)
         finally:
-            free.put(session)
+            free.put(db_session)
 
-    with ThreadPoolExecutor(len(sessions), thread_name_prefix="report") as pool:
+    with ThreadPoolExecutor(len(db_sessions), thread_name_prefix="report") as pool:
         futures = {name: pool.submit(run, read) for name, read in parts.items()}
         return {name: future.result() for name, future in futures.items()}
