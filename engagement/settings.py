@@ -9,6 +9,17 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATA_DIR / 'engagement.db'}"
 DEFAULT_X_API_BASE_URL = "https://api.twitter.com"
+DEFAULT_QA_RETENTION_DAYS = 90
+
+# Every secret setting: read through ``secret`` and scrubbed from any message by ``redact``.
+SECRETS = ("X_BEARER_TOKEN", "MODERATOR_PASSWORD", "ORGANISER_PASSWORD", "PARTICIPANT_TOKEN_SECRET")
+
+
+def secret(name: str) -> str | None:
+    """The secret setting ``name`` (one of ``SECRETS``), or None when unset or empty."""
+    if name not in SECRETS:
+        raise ValueError(f"{name} is not listed in settings.SECRETS, so redact would not scrub it")
+    return os.environ.get(name) or None
 
 
 def database_url() -> str:
@@ -27,7 +38,12 @@ def event_hashtags() -> list[str] | None:
 
 
 def x_bearer_token() -> str | None:
-    return os.environ.get("X_BEARER_TOKEN") or None
+    return secret("X_BEARER_TOKEN")
+
+
+def participant_token_secret() -> str | None:
+    """The key participants' tokens are hashed with (``PARTICIPANT_TOKEN_SECRET``); None: the stored one."""
+    return secret("PARTICIPANT_TOKEN_SECRET")
 
 
 def x_api_base_url() -> str:
@@ -50,12 +66,37 @@ def x_api_retry(base: float, cap: float, attempts: int) -> tuple[float, float, i
     )
 
 
+def qa_retention_days() -> int:
+    """Days questions are kept after they are asked (``QA_RETENTION_DAYS``, default 90)."""
+    return int(os.environ.get("QA_RETENTION_DAYS") or DEFAULT_QA_RETENTION_DAYS)
+
+
+def _env_int(name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment; ``default`` when unset or not a number."""
+    try:
+        return max(1, int(os.environ.get(name) or default))
+    except ValueError:
+        return default
+
+
+def qa_limits(questions: int, votes: int, session_questions: int, session_votes: int) -> tuple[int, int, int, int]:
+    """The Q&A rate limits per minute: questions and votes per participant (``QA_QUESTIONS_PER_MINUTE``,
+    ``QA_VOTES_PER_MINUTE``) and per session (``QA_SESSION_QUESTIONS_PER_MINUTE``,
+    ``QA_SESSION_VOTES_PER_MINUTE``); the arguments are the defaults."""
+    return (
+        _env_int("QA_QUESTIONS_PER_MINUTE", questions),
+        _env_int("QA_VOTES_PER_MINUTE", votes),
+        _env_int("QA_SESSION_QUESTIONS_PER_MINUTE", session_questions),
+        _env_int("QA_SESSION_VOTES_PER_MINUTE", session_votes),
+    )
+
+
 def redact(text: str) -> str:
-    """Remove every configured secret from a message before it is logged or shown."""
-    for name in ("X_BEARER_TOKEN", "MODERATOR_PASSWORD", "ORGANISER_PASSWORD", "PARTICIPANT_TOKEN_SECRET"):
-        secret = os.environ.get(name)
-        if secret and len(secret) >= 4:
-            text = text.replace(secret, f"<{name} redacted>")
+    """Remove every configured secret (``SECRETS``) from a message before it is logged or shown."""
+    for name in SECRETS:
+        value = os.environ.get(name)
+        if value and len(value) >= 4:
+            text = text.replace(value, f"<{name} redacted>")
     url = os.environ.get("DATABASE_URL", "")
     if "@" in url and "://" in url:
         credentials = url.split("://", 1)[1].rsplit("@", 1)[0]

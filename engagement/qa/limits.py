@@ -7,13 +7,13 @@ Per session, whatever the tokens (a reload gives a browser a new token): ``QA_SE
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select, text
 from sqlmodel import Session
 
+from engagement import settings
 from engagement.storage.models import Question, Vote
 
 WINDOW = timedelta(minutes=1)
@@ -21,13 +21,6 @@ WINDOW = timedelta(minutes=1)
 
 class RateLimited(Exception):
     """Too many actions in the last minute; the message is fit to show to the participant."""
-
-
-def _env_int(name: str, default: int) -> int:
-    try:
-        return max(1, int(os.environ.get(name) or default))
-    except ValueError:
-        return default
 
 
 @dataclass(frozen=True)
@@ -40,10 +33,12 @@ class Limits:
     @classmethod
     def from_environment(cls) -> Limits:
         return cls(
-            _env_int("QA_QUESTIONS_PER_MINUTE", cls.questions_per_minute),
-            _env_int("QA_VOTES_PER_MINUTE", cls.votes_per_minute),
-            _env_int("QA_SESSION_QUESTIONS_PER_MINUTE", cls.session_questions_per_minute),
-            _env_int("QA_SESSION_VOTES_PER_MINUTE", cls.session_votes_per_minute),
+            *settings.qa_limits(
+                cls.questions_per_minute,
+                cls.votes_per_minute,
+                cls.session_questions_per_minute,
+                cls.session_votes_per_minute,
+            )
         )
 
 

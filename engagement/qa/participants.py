@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import secrets
 
 from sqlalchemy import select
@@ -17,6 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from engagement import settings
 from engagement.storage import flags
 from engagement.storage.models import Setting
 from engagement.timeutil import utcnow
@@ -30,7 +30,7 @@ def new_token() -> str:
 
 def secret(session: Session, configured: str | None = None) -> str:
     """The hashing key: ``configured`` (the app passes its secrets' value), the environment, or the stored one."""
-    configured = configured or os.environ.get("PARTICIPANT_TOKEN_SECRET")
+    configured = configured or settings.participant_token_secret()
     if configured:
         return configured
     stored = flags.get(session, SECRET_SETTING)

@@ -7,23 +7,23 @@ Both erase what could identify a person or what they wrote, and keep the row so 
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session
 
+from engagement import settings
 from engagement.storage.models import Question, Vote
 from engagement.storage.models import QuestionStatus as S
 from engagement.timeutil import utcnow
 
-DEFAULT_RETENTION_DAYS = 90
+DEFAULT_RETENTION_DAYS = settings.DEFAULT_QA_RETENTION_DAYS
 FORGOTTEN_TEXT = "(removed at the participant's request)"
 PURGED_TEXT = "(removed after the retention period)"
 
 
 def retention_days() -> int:
-    return int(os.environ.get("QA_RETENTION_DAYS") or DEFAULT_RETENTION_DAYS)
+    return settings.qa_retention_days()
 
 
 def forget(session: Session, participant_hash: str) -> dict[str, int]:

@@ -18,11 +18,12 @@ server runs it around the entry point) still shows nothing outside the person's 
 from __future__ import annotations
 
 import hmac
-import os
 import threading
 import time
 
 import streamlit as st
+
+from engagement import settings
 
 RANK = {"participant": 0, "moderator": 1, "organiser": 2}
 PASSWORDS = (("organiser", "ORGANISER_PASSWORD"), ("moderator", "MODERATOR_PASSWORD"))
@@ -38,7 +39,8 @@ def _secrets() -> dict:
 
 
 def setting(name: str) -> str | None:
-    return os.environ.get(name) or _secrets().get(name) or None
+    """A secret setting (``settings.SECRETS``): the environment first, then the Streamlit secrets."""
+    return settings.secret(name) or _secrets().get(name) or None
 
 
 def oidc_configured() -> bool:
