@@ -245,14 +245,7 @@ def import_file(
     summary = ImportSummary()
     resume_key = f"jsonl:{path.resolve()}"
     mark = fingerprint(path)
-    with db.writing(url) as session:
-        run_id = runs.start_run(session, SOURCE, f"import-jsonl {path.name}")
-        saved = runs.checkpoint(session, resume_key)
-    resume_after = 0
-    if saved and saved.startswith(mark + ":") and not saved.endswith(":done"):
-        resume_after = int(saved.split(":")[1])
-        log.info("%s: resuming after line %d committed by an earlier run", path.name, resume_after)
-
+    run_id, resume_after = _start_run(path, url, resume_key, mark)
     pending: list[PreparedLine] = []
     pending_posts = 0
     with db.reading(url) as session:
@@ -262,37 +255,9 @@ def import_file(
         dialect = session.get_bind().dialect.name
 
     def write(batch: list[PreparedLine], last_line: int, done: bool) -> tuple[StoreCounts, int]:
-        counts, rejected = StoreCounts(), 0
         with db.writing(url) as session:
-            # Lines carry their own retrieval time: store each time's records together, oldest
-            # first, so the newest metrics win.
-            by_time: dict[object, tuple[list, list]] = {}
-            for item in batch:
-                if item.batch:
-                    group = by_time.setdefault(item.batch.retrieved_at, ([], []))
-                    group[0].extend(item.batch.posts)
-                    group[1].extend(item.batch.users)
-            for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
-                group_posts, group_users = by_time[retrieved]
-                counts.add(
-                    store_posts(
-                        session,
-                        group_posts,
-                        group_users,
-                        classifier=classifier,
-                        attributor=attributor,
-                        metrics_at=retrieved,
-                    )
-                )
-            for item in batch:
-                where = f"{path.name}:{item.number}"
-                if item.reason is not None:
-                    runs.reject(session, SOURCE, where, item.reason, item.raw.decode("utf-8", "replace"))
-                    rejected += 1
-                elif item.batch is not None:
-                    for bad in item.batch.rejected:
-                        runs.reject(session, SOURCE, f"{where} {bad.location}".strip(), bad.reason, bad.raw)
-                        rejected += 1
+            counts = _store_batch(session, batch, classifier, attributor)
+            rejected = _reject_lines(session, path, batch)
             if any(item.demo for item in batch):
                 flags.mark_demo(session)
             runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
@@ -305,12 +270,7 @@ def import_file(
         summary.rejected += rejected
         pending, pending_posts = [], 0
 
-    # A large file is parsed in a process of its own while this one writes (see readahead).
-    reading = (
-        readahead(prepared_lines, path, resume_after, attributor, dialect)
-        if path.stat().st_size >= READAHEAD_BYTES
-        else prepared_lines(path, resume_after, attributor, dialect)
-    )
+    reading = _read(path, resume_after, attributor, dialect)
     summary.skipped_lines = resume_after  # committed by the earlier run
 
     last_line, stopped = resume_after, False
@@ -324,14 +284,7 @@ def import_file(
                     continue  # an empty line
                 summary.lines += 1
                 if item.batch is not None:
-                    summary.api_errors += len(item.batch.api_errors)
-                    for api_error in item.batch.api_errors:
-                        log.warning(
-                            "%s:%d: the API reported: %s",
-                            path.name,
-                            item.number,
-                            api_error.get("detail") or api_error.get("title") or api_error,
-                        )
+                    summary.api_errors += _log_api_errors(path, item.number, item.batch.api_errors)
                     pending_posts += len(item.batch.posts) + 1
                 pending.append(item)
                 if pending_posts >= batch_posts:
@@ -342,21 +295,92 @@ def import_file(
             else:
                 flush(last_line, done=True)
         except BaseException as error:
-            with db.writing(url) as session:
-                runs.finish_run(
-                    session,
-                    run_id,
-                    "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                    summary.as_dict(),
-                    repr(error),
-                )
+            status = "interrupted" if isinstance(error, KeyboardInterrupt) else "failed"
+            _finish_run(url, run_id, status, summary, repr(error))
             raise
         finally:
             reading.close()  # ends the reading process at once, whatever happened
-    status = "interrupted" if stopped else ("rejected" if summary.rejected else "ok")
-    with db.writing(url) as session:
-        runs.finish_run(session, run_id, status, summary.as_dict())
+    _finish_run(url, run_id, "interrupted" if stopped else ("rejected" if summary.rejected else "ok"), summary)
     return summary
+
+
+def _start_run(path: Path, url: str | None, resume_key: str, mark: str) -> tuple[int, int]:
+    """Record the run; returns its id and the last line an earlier run of this same file committed."""
+    with db.writing(url) as session:
+        run_id = runs.start_run(session, SOURCE, f"import-jsonl {path.name}")
+        saved = runs.checkpoint(session, resume_key)
+    resume_after = 0
+    if saved and saved.startswith(mark + ":") and not saved.endswith(":done"):
+        resume_after = int(saved.split(":")[1])
+        log.info("%s: resuming after line %d committed by an earlier run", path.name, resume_after)
+    return run_id, resume_after
+
+
+def _read(path: Path, resume_after: int, attributor: Attributor, dialect: str) -> Iterator[list[PreparedLine]]:
+    """The prepared lines after ``resume_after``; a large file is parsed in a process of its own
+    while this one writes (see readahead)."""
+    if path.stat().st_size >= READAHEAD_BYTES:
+        return readahead(prepared_lines, path, resume_after, attributor, dialect)
+    return prepared_lines(path, resume_after, attributor, dialect)
+
+
+def _log_api_errors(path: Path, number: int, api_errors: list) -> int:
+    """Log the partial errors the API reported on line ``number``; returns how many."""
+    for api_error in api_errors:
+        log.warning(
+            "%s:%d: the API reported: %s",
+            path.name,
+            number,
+            api_error.get("detail") or api_error.get("title") or api_error,
+        )
+    return len(api_errors)
+
+
+def _store_batch(
+    session: Session, batch: list[PreparedLine], classifier: Classifier, attributor: Attributor
+) -> StoreCounts:
+    """Store the lines' records. Lines carry their own retrieval time: each time's records are
+    stored together, oldest first, so the newest metrics win."""
+    counts = StoreCounts()
+    by_time: dict[object, tuple[list, list]] = {}
+    for item in batch:
+        if item.batch:
+            group = by_time.setdefault(item.batch.retrieved_at, ([], []))
+            group[0].extend(item.batch.posts)
+            group[1].extend(item.batch.users)
+    for retrieved in sorted(by_time, key=lambda t: (t is None, t or 0)):
+        group_posts, group_users = by_time[retrieved]
+        counts.add(
+            store_posts(
+                session,
+                group_posts,
+                group_users,
+                classifier=classifier,
+                attributor=attributor,
+                metrics_at=retrieved,
+            )
+        )
+    return counts
+
+
+def _reject_lines(session: Session, path: Path, batch: list[PreparedLine]) -> int:
+    """Keep aside the lines that could not be read and the records that could not be used; returns how many."""
+    rejected = 0
+    for item in batch:
+        where = f"{path.name}:{item.number}"
+        if item.reason is not None:
+            runs.reject(session, SOURCE, where, item.reason, item.raw.decode("utf-8", "replace"))
+            rejected += 1
+        elif item.batch is not None:
+            for bad in item.batch.rejected:
+                runs.reject(session, SOURCE, f"{where} {bad.location}".strip(), bad.reason, bad.raw)
+                rejected += 1
+    return rejected
+
+
+def _finish_run(url: str | None, run_id: int, status: str, summary: ImportSummary, error: str | None = None) -> None:
+    with db.writing(url) as session:
+        runs.finish_run(session, run_id, status, summary.as_dict(), error)
 
 
 def import_files(

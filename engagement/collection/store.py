@@ -286,12 +286,7 @@ def store_posts(
     author_ids = store_users(
         session, users, {p.author_platform_id for p in posts.values() if p.author_platform_id}, classifier, counts
     )
-
-    existing = {}
-    statement = select(*EXISTING_COLUMNS).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
-    for chunk in _chunks(list(posts)):
-        for row in session.execute(statement, {"ids": chunk}):
-            existing[row.platform_id] = row
+    existing = _find_stored(session, list(posts))
 
     now, stamp = utcnow(), _time_writer(session)
     now_text, metrics_text = stamp(now), stamp(metrics_at)
@@ -301,47 +296,86 @@ def store_posts(
         if post is None:
             row, new_entities[platform_id] = record.shaped or shape(record, attributor, stamp)
             new_rows.append(row + (author_ids.get(record.author_platform_id), metrics_text, now_text, now_text))
-            if record.collected:
-                counts.posts_new += 1
-            else:
-                counts.context_new += 1
+            _count_new(counts, record)
             continue
-
-        changes: dict[str, Any] = {}
-        if record.collected and not post.collected:
-            changes["collected"] = True
-        if int(record.current_id) > int(post.current_id):
-            changes.update({name: getattr(record, name) for name in CONTENT_FIELDS})
-            if isinstance(changes["raw"], str):
-                changes["raw"] = json.loads(changes["raw"])
-            changes["session_id"] = attributor.attribute(post.created_at, record.hashtags)
-            entity_changes.append((post.id, (record.shaped or shape(record, attributor, stamp))[1]))
-        if record.created_at < to_utc(post.created_at):
-            # An earlier version of an edited post: the logical post began then.
-            changes["created_at"] = record.created_at
-            hashtags = changes.get("hashtags") or session.scalar(select(Post.hashtags).where(Post.id == post.id))
-            changes["session_id"] = attributor.attribute(record.created_at, hashtags or ())
-        if _metrics_newer(metrics_at, post.metrics_at):
-            metric_changes = {n: getattr(record, n) for n in METRIC_FIELDS if getattr(record, n) != getattr(post, n)}
-            if record.impressions is None:
-                metric_changes.pop("impressions", None)  # an older API shape: keep what we had
-            if metric_changes:
-                changes.update(metric_changes, metrics_at=metrics_at)
-        if post.author_id is None and record.author_platform_id:
-            changes["author_id"] = author_ids.get(record.author_platform_id)
+        changes, entities = _changes(session, record, post, attributor, stamp, metrics_at, author_ids)
+        if entities is not None:
+            entity_changes.append((post.id, entities))
         if changes:
             updates.append((post.id, changes))
-            if changes.get("collected"):
-                counts.posts_new += 1  # first seen as context, collected now
-            elif record.collected or post.collected:
-                counts.posts_updated += 1
-            else:
-                counts.context_updated += 1
-        elif record.collected:
-            counts.duplicates += 1
+        _count_stored(counts, record, post, changes)
 
-    # Most updates change the same few columns (a context post now collected; new metrics): one
-    # executemany per set of columns instead of a statement per post.
+    _update_posts(session, updates, now)
+    if new_rows:
+        _insert_new_posts(session, new_rows, new_entities)
+    if entity_changes:
+        _replace_entities(session, entity_changes)
+    return counts
+
+
+def _find_stored(session: Session, platform_ids: list[str]) -> dict[str, Any]:
+    """The stored posts among ``platform_ids``, by platform id (the columns a merge compares)."""
+    existing = {}
+    statement = select(*EXISTING_COLUMNS).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
+    for chunk in _chunks(platform_ids):
+        for row in session.execute(statement, {"ids": chunk}):
+            existing[row.platform_id] = row
+    return existing
+
+
+def _count_new(counts: StoreCounts, record: PostRecord) -> None:
+    if record.collected:
+        counts.posts_new += 1
+    else:
+        counts.context_new += 1
+
+
+def _changes(
+    session: Session, record: PostRecord, post, attributor: Attributor, stamp, metrics_at: datetime, author_ids
+) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+    """What ``record`` changes in the stored ``post``, and its entities when they are to replace the
+    stored ones (a newer edit), else None."""
+    changes: dict[str, Any] = {}
+    entities = None
+    if record.collected and not post.collected:
+        changes["collected"] = True
+    if int(record.current_id) > int(post.current_id):
+        changes.update({name: getattr(record, name) for name in CONTENT_FIELDS})
+        if isinstance(changes["raw"], str):
+            changes["raw"] = json.loads(changes["raw"])
+        changes["session_id"] = attributor.attribute(post.created_at, record.hashtags)
+        entities = (record.shaped or shape(record, attributor, stamp))[1]
+    if record.created_at < to_utc(post.created_at):
+        # An earlier version of an edited post: the logical post began then.
+        changes["created_at"] = record.created_at
+        hashtags = changes.get("hashtags") or session.scalar(select(Post.hashtags).where(Post.id == post.id))
+        changes["session_id"] = attributor.attribute(record.created_at, hashtags or ())
+    if _metrics_newer(metrics_at, post.metrics_at):
+        metric_changes = {n: getattr(record, n) for n in METRIC_FIELDS if getattr(record, n) != getattr(post, n)}
+        if record.impressions is None:
+            metric_changes.pop("impressions", None)  # an older API shape: keep what we had
+        if metric_changes:
+            changes.update(metric_changes, metrics_at=metrics_at)
+    if post.author_id is None and record.author_platform_id:
+        changes["author_id"] = author_ids.get(record.author_platform_id)
+    return changes, entities
+
+
+def _count_stored(counts: StoreCounts, record: PostRecord, post, changes: dict[str, Any]) -> None:
+    if changes:
+        if changes.get("collected"):
+            counts.posts_new += 1  # first seen as context, collected now
+        elif record.collected or post.collected:
+            counts.posts_updated += 1
+        else:
+            counts.context_updated += 1
+    elif record.collected:
+        counts.duplicates += 1
+
+
+def _update_posts(session: Session, updates: list[tuple[int, dict[str, Any]]], now: datetime) -> None:
+    """Apply the ``updates`` (post id, changes). Most change the same few columns (a context post now
+    collected; new metrics): one executemany per set of columns instead of a statement per post."""
     table = Post.__table__
     by_columns: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for post_id, changes in updates:
@@ -352,24 +386,29 @@ def store_posts(
             update(table).where(table.c.id == bindparam("_id")).values({name: bindparam(name) for name in columns})
         )
         session.execute(statement, rows)
-    if new_rows:
-        ids = _insert_posts(session, new_rows)
-        _insert_many(
-            session,
-            "post_entity",
-            ENTITY_COLUMNS,
-            [row for platform_id, post_id in ids.items() for row in _entities(post_id, new_entities[platform_id])],
-        )
-        rollups.add_posts(session, list(ids.values()))
-    if entity_changes:
-        changed = [post_id for post_id, _ in entity_changes]
-        for chunk in _chunks(changed):
-            session.execute(delete(PostEntity).where(PostEntity.post_id.in_(chunk)))  # a trigger takes them away
-        _insert_many(
-            session,
-            "post_entity",
-            ENTITY_COLUMNS,
-            [row for post_id, entities in entity_changes for row in _entities(post_id, entities)],
-        )
-        rollups.add_entities(session, changed)
-    return counts
+
+
+def _insert_new_posts(session: Session, rows: list[tuple], entities: dict[str, list[tuple[str, str]]]) -> None:
+    """Insert the new posts' ``rows`` and their ``entities`` (by platform id), counted in the rollups."""
+    ids = _insert_posts(session, rows)
+    _insert_many(
+        session,
+        "post_entity",
+        ENTITY_COLUMNS,
+        [row for platform_id, post_id in ids.items() for row in _entities(post_id, entities[platform_id])],
+    )
+    rollups.add_posts(session, list(ids.values()))
+
+
+def _replace_entities(session: Session, entity_changes: list[tuple[int, list[tuple[str, str]]]]) -> None:
+    """Replace the entities of edited posts (post id, entities), and count them in the rollups again."""
+    changed = [post_id for post_id, _ in entity_changes]
+    for chunk in _chunks(changed):
+        session.execute(delete(PostEntity).where(PostEntity.post_id.in_(chunk)))  # a trigger takes them away
+    _insert_many(
+        session,
+        "post_entity",
+        ENTITY_COLUMNS,
+        [row for post_id, entities in entity_changes for row in _entities(post_id, entities)],
+    )
+    rollups.add_entities(session, changed)
