@@ -1,3 +1,6 @@
+# SQLModel column expressions: mypy types model attributes as their Python values (bool, str, int),
+# so every comparison, .in_(), .is_() and select() of them looks wrong to it.
+# mypy: disable-error-code="arg-type, attr-defined, call-overload, union-attr"
 """What the post-event summary says, computed once for the page, the HTML, the workbook and the PDF.
 
 Every figure comes from SQL over the same filters as the Analyse pages. Participants' tokens and
@@ -13,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -289,10 +293,13 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str, limit:
 
 
 def _published_count(session: Session, f: Filters) -> int:
-    return session.scalar(
-        select(func.count())
-        .select_from(Question)
-        .where(*_question_where(f), Question.forgotten.is_(False), _published())
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Question)
+            .where(*_question_where(f), Question.forgotten.is_(False), _published())
+        )
+        or 0
     )
 
 
@@ -383,45 +390,66 @@ def build(
     taxonomy = analytics.groups(db_sessions[0])
     labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     found = voice.read_registrations(registrations, taxonomy)
-    # The slowest first (as measured at a million posts), so that the threads finish together.
-    parts = _gather(
-        db_sessions,
-        {
-            "headline": lambda s: headline(s, f, zone),
-            "top posts": lambda s: public_posts(s, f),
-            "by group": lambda s: analytics.by_group(s, f),
-            "contributions": lambda s: contributions_by_session_group(s, f) if found is not None else None,
-            "heat": lambda s: analytics.session_by_group(s, f),
-            "methods": lambda s: methods(s, event, f),
-            "conversations": lambda s: analytics.conversations(s, f),
-            "by session": lambda s: analytics.by_session(s, f),
-            "top contributors": lambda s: public_contributors(s, f),
-            "questions": lambda s: questions_table(s, f, names, zone, question_limit),
-            "published": lambda s: _published_count(s, f) if question_limit is not None else None,
-            "heard": listing.heard,
-            "qa": lambda s: qa_by_session(s, f),
-            "languages": lambda s: analytics.languages(s, f),
-            "actions": listing.actions_by_kind,
-            "dismissals": listing.dismissals_by_reason,
-            "demo": flags.is_demo,
-            "illustrative": lambda s: s.scalar(
-                select(func.count()).select_from(AgendaSession).where(AgendaSession.illustrative.is_(True))
-            ),
-        },
-    )
+    parts = _gather(db_sessions, _parts(event, f, names, question_limit, registered=found is not None))
     report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=parts["headline"])
     if parts["published"] is not None and parts["published"] > len(parts["questions"]):
         report.published_questions = parts["published"]
-    by_session = parts["by session"].drop(columns=["id", "key"])
+    by_session = _by_session_table(parts["by session"], zone)
+    _add_tables(report, parts, by_session)
+    _add_figures(report, parts, by_session, list(taxonomy["label"]))
+    report.notes = dict(NOTES)
+    _add_voice_gap(report, found, parts, labels)
+    report.tables["Methods"] = parts["methods"]
+    _add_caveats(report, parts, names)
+    return report
+
+
+def _parts(
+    event: EventConfig, f: Filters, names: bool, question_limit: int | None, *, registered: bool
+) -> dict[str, Callable[[Session], Any]]:
+    """What the report reads, each part a read of one database session; the slowest first (as
+    measured at a million posts), so that the threads finish together."""
+    zone = event.time_zone
+    return {
+        "headline": lambda s: headline(s, f, zone),
+        "top posts": lambda s: public_posts(s, f),
+        "by group": lambda s: analytics.by_group(s, f),
+        "contributions": lambda s: contributions_by_session_group(s, f) if registered else None,
+        "heat": lambda s: analytics.session_by_group(s, f),
+        "methods": lambda s: methods(s, event, f),
+        "conversations": lambda s: analytics.conversations(s, f),
+        "by session": lambda s: analytics.by_session(s, f),
+        "top contributors": lambda s: public_contributors(s, f),
+        "questions": lambda s: questions_table(s, f, names, zone, question_limit),
+        "published": lambda s: _published_count(s, f) if question_limit is not None else None,
+        "heard": listing.heard,
+        "qa": lambda s: qa_by_session(s, f),
+        "languages": lambda s: analytics.languages(s, f),
+        "actions": listing.actions_by_kind,
+        "dismissals": listing.dismissals_by_reason,
+        "demo": flags.is_demo,
+        "illustrative": lambda s: s.scalar(
+            select(func.count()).select_from(AgendaSession).where(AgendaSession.illustrative.is_(True))
+        ),
+    }
+
+
+def _by_session_table(frame: pd.DataFrame, zone: str) -> pd.DataFrame:
+    """The by-session figures as the report shows them: start times in the event's zone."""
+    by_session = frame.drop(columns=["id", "key"])
     by_session["starts_at"] = by_session["starts_at"].map(
         lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) and pd.notna(t) else ""
     )
-    by_group, heat, heard = parts["by group"], parts["heat"], parts["heard"]
+    return by_session
+
+
+def _add_tables(report: Report, parts: dict[str, Any], by_session: pd.DataFrame) -> None:
+    by_group, heard = parts["by group"], parts["heard"]
     report.tables = {
         "Headline": pd.DataFrame(list(report.headline.items()), columns=["figure", "value"]).astype(str),
         "By session": by_session,
         "By group": by_group.drop(columns=["key", "colour"]),
-        "Session x group": heat,
+        "Session x group": parts["heat"],
         "Languages": parts["languages"],
         "Top posts": parts["top posts"],
         "Top contributors": parts["top contributors"],
@@ -432,43 +460,56 @@ def build(
         "Dismissal reasons": parts["dismissals"],
         "Published questions": parts["questions"],
     }
+
+
+def _add_figures(report: Report, parts: dict[str, Any], by_session: pd.DataFrame, group_labels: list[str]) -> None:
     report.figures = {
         "By session": charts.participation_by_session(by_session),
-        "By group": charts.participation_by_group(by_group),
-        "Session x group": charts.session_group_heatmap(heat, list(by_session["session"]), list(taxonomy["label"])),
-        "Questions by group": charts.heard(heard, "Questions by stakeholder group: submitted, approved, answered"),
+        "By group": charts.participation_by_group(parts["by group"]),
+        "Session x group": charts.session_group_heatmap(parts["heat"], list(by_session["session"]), group_labels),
+        "Questions by group": charts.heard(
+            parts["heard"], "Questions by stakeholder group: submitted, approved, answered"
+        ),
     }
-    report.notes = {
-        "By session": "Collected posts, unique authors and questions per agenda session (breaks left out).",
-        "Top posts": "Most retweeted posts of public accounts (the organisers' directory).",
-        "Top contributors": "Public accounts only (the organisers' directory): private individuals are counted in "
-        "every figure but never named.",
-        "Q&A by session": "Merged duplicates count once. 'Published' includes answered questions.",
-        "Conversations": "Who mentions, replies to, quotes and retweets whom, from group to group.",
-        "Moderation actions": "Every action moderators took, from the audit log.",
-        "Dismissal reasons": "Why questions were not published (the askers were not told).",
-    }
-    if found is not None:
-        counts, illustrative = found
-        gap = voice.gap_by_group(by_group, counts)
-        per_session = voice.gap_by_session(parts["contributions"], counts, labels)
-        report.tables["Voice gap"] = gap
-        report.tables["Voice gap by session"] = per_session
-        report.figures["Voice gap"] = charts.voice_gap(gap)
-        report.notes["Voice gap"] = (
-            "Each registered group's share of posts and of questions beside its share of registered participants; "
-            f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "
-            "questions with no group stated belong to no registered group and are left out of the shares."
-        )
-        report.under_heard = list(gap.loc[gap["under-heard"], "group"])
-        if illustrative:
-            report.caveats.append("The registration counts are illustrative, not the event's real registrations.")
-    else:
+
+
+NOTES = {
+    "By session": "Collected posts, unique authors and questions per agenda session (breaks left out).",
+    "Top posts": "Most retweeted posts of public accounts (the organisers' directory).",
+    "Top contributors": "Public accounts only (the organisers' directory): private individuals are counted in "
+    "every figure but never named.",
+    "Q&A by session": "Merged duplicates count once. 'Published' includes answered questions.",
+    "Conversations": "Who mentions, replies to, quotes and retweets whom, from group to group.",
+    "Moderation actions": "Every action moderators took, from the audit log.",
+    "Dismissal reasons": "Why questions were not published (the askers were not told).",
+}
+
+
+def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[str, str]) -> None:
+    """The voice gap where registration counts were ``found``, else a note saying why not."""
+    if found is None:
         report.notes["Voice gap"] = (
             "No registration counts were provided (data/registrations.csv: group,registered),"
             " so the voice gap cannot be computed."
         )
-    report.tables["Methods"] = parts["methods"]
+        return
+    counts, illustrative = found
+    gap = voice.gap_by_group(parts["by group"], counts)
+    per_session = voice.gap_by_session(parts["contributions"], counts, labels)
+    report.tables["Voice gap"] = gap
+    report.tables["Voice gap by session"] = per_session
+    report.figures["Voice gap"] = charts.voice_gap(gap)
+    report.notes["Voice gap"] = (
+        "Each registered group's share of posts and of questions beside its share of registered participants; "
+        f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "
+        "questions with no group stated belong to no registered group and are left out of the shares."
+    )
+    report.under_heard = list(gap.loc[gap["under-heard"], "group"])
+    if illustrative:
+        report.caveats.append("The registration counts are illustrative, not the event's real registrations.")
+
+
+def _add_caveats(report: Report, parts: dict[str, Any], names: bool) -> None:
     if parts["demo"]:
         report.caveats.append("Demo data: a synthetic collection; every account, post and question is invented.")
     if parts["illustrative"]:
@@ -478,10 +519,9 @@ def build(
         )
     if not names:
         report.caveats.append("Participants' names and affiliations are left out of this report.")
-    return report
 
 
-def _gather(db_sessions: list[Session], parts: dict[str, Callable[[Session], object]]) -> dict[str, object]:
+def _gather(db_sessions: list[Session], parts: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:
     """Each part read with a database session of its own: one after another with one, else in threads."""
     if len(db_sessions) == 1:
         return {name: read(db_sessions[0]) for name, read in parts.items()}
