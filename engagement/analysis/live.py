@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (for SQLModel column expressions: select() of model attributes typed as their Python values)
 """What the moderators' live view needs: the session now and next, its figures, the worker's freshness."""
 
 from __future__ import annotations
@@ -7,7 +9,7 @@ from datetime import datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import distinct, func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.analysis import facts
 from engagement.storage import flags
@@ -45,8 +47,8 @@ def now_and_next(session: Session, now: datetime) -> tuple[SessionNow | None, Se
     running = (
         session.execute(
             select(AgendaSession)
-            .where(AgendaSession.starts_at <= now, AgendaSession.ends_at > now)
-            .order_by(AgendaSession.kind == SessionKind.break_, AgendaSession.starts_at.desc())
+            .where(col(AgendaSession.starts_at) <= now, col(AgendaSession.ends_at) > now)
+            .order_by(col(AgendaSession.kind) == SessionKind.break_, col(AgendaSession.starts_at).desc())
             .limit(1)
         )
         .scalars()
@@ -55,8 +57,8 @@ def now_and_next(session: Session, now: datetime) -> tuple[SessionNow | None, Se
     upcoming = (
         session.execute(
             select(AgendaSession)
-            .where(AgendaSession.starts_at > now)
-            .order_by(AgendaSession.starts_at, AgendaSession.key)
+            .where(col(AgendaSession.starts_at) > now)
+            .order_by(col(AgendaSession.starts_at), col(AgendaSession.key))
             .limit(1)
         )
         .scalars()
@@ -69,14 +71,14 @@ def session_figures(session: Session, session_id: int, until: datetime) -> dict[
     posts, voices, heard = session.execute(
         select(
             func.count(),
-            func.count(distinct(Post.author_id)),
-            func.count(distinct(Author.group_key)).filter(Author.group_key != "public"),
+            func.count(distinct(col(Post.author_id))),
+            func.count(distinct(col(Author.group_key))).filter(col(Author.group_key) != "public"),
         )
         .select_from(Post)
-        .join(Author, Author.id == Post.author_id)
-        .where(Post.collected.is_(True), Post.session_id == session_id, Post.created_at <= until)
+        .join(Author, col(Author.id) == Post.author_id)
+        .where(col(Post.collected).is_(True), col(Post.session_id) == session_id, col(Post.created_at) <= until)
     ).one()
-    states = dict(
+    states: dict[str, int] = dict(
         session.execute(
             select(Question.status, func.count()).where(Question.session_id == session_id).group_by(Question.status)
         ).all()
@@ -95,7 +97,7 @@ def per_minute(session: Session, start: datetime, end: datetime) -> pd.DataFrame
     minute = facts.minute(session, Post.created_at).label("minute")
     rows = session.execute(
         select(minute, func.count())
-        .where(Post.collected.is_(True), Post.created_at >= start, Post.created_at <= end)
+        .where(col(Post.collected).is_(True), col(Post.created_at) >= start, col(Post.created_at) <= end)
         .group_by(minute)
     ).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["minute", "posts"])
@@ -109,13 +111,13 @@ def last_write(session: Session) -> datetime | None:
     Each is read through a key or an index, never a scan of the posts.
     """
     moments = [
-        session.scalar(select(Post.first_seen).order_by(Post.id.desc()).limit(1)),
+        session.scalar(select(Post.first_seen).order_by(col(Post.id).desc()).limit(1)),
         session.scalar(select(func.max(IngestCheckpoint.updated_at))),
-        session.scalar(select(IngestRun.ended_at).order_by(IngestRun.id.desc()).limit(1)),
+        session.scalar(select(IngestRun.ended_at).order_by(col(IngestRun.id).desc()).limit(1)),
         session.scalar(select(Setting.updated_at).where(Setting.key == flags.REPLAY_CLOCK)),
     ]
-    moments = [to_utc(m) for m in moments if m is not None]
-    return max(moments) if moments else None
+    known = [to_utc(m) for m in moments if m is not None]
+    return max(known) if known else None
 
 
 def freshness(session: Session) -> tuple[float | None, bool]:

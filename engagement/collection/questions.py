@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (for SQLModel column expressions: select() of model attributes typed as their Python values)
 """Import session questions from CSV, idempotently: our own columns, or a Slido Q&A export's.
 
 Our columns: ``session`` (a key from agenda.csv or a session's exact title), ``question``, and
@@ -21,7 +23,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.collection.lines import Overlong, batched, bounded_lines
 from engagement.demo.moderation import record_history
@@ -183,12 +185,12 @@ def _moderated(session: Session) -> set[int]:
 
 
 def _existing(session: Session, external_ids: list[str]) -> dict[str, Question]:
-    found = {}
+    found: dict[str, Question] = {}
     for start in range(0, len(external_ids), 500):
         chunk = external_ids[start : start + 500]
-        found.update(
-            (q.external_id, q) for q in session.scalars(select(Question).where(Question.external_id.in_(chunk)))
-        )
+        for q in session.scalars(select(Question).where(col(Question.external_id).in_(chunk))):
+            assert q.external_id is not None  # selected by it
+            found[q.external_id] = q
     return found
 
 
@@ -240,6 +242,11 @@ def store_rows(session: Session, rows, *, origin: str, zone: str, summary: Quest
             summary.duplicates += 1
 
 
+def _text(head: str | bytes) -> str:
+    """The start of an overlong line as text (the CSV file is read as text; bytes only by mistake)."""
+    return head if isinstance(head, str) else head.decode("utf-8", "replace")
+
+
 def _bounded(handle, overlong: dict[int, Overlong]):
     """The file's lines for the CSV reader; an overlong line is replaced by a marker and noted."""
     for number, line in enumerate(bounded_lines(handle, MAX_LINE_CHARS), start=1):
@@ -286,7 +293,7 @@ def read_rows(path: Path, default_session: str | None = None):
                     where,
                     RowError(
                         f"the line has {line.size:,} characters; a question row has at most {MAX_LINE_CHARS:,}",
-                        f"{line.head}… (the rest not kept)",
+                        f"{_text(line.head)}… (the rest not kept)",
                     ),
                 )
                 continue

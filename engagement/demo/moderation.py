@@ -14,7 +14,7 @@ from engagement.storage.models import QuestionStatus as S
 
 MODERATORS = ("Demo moderator A", "Demo moderator B")
 # The actions that lead from pending to each state.
-PATHS = {
+PATHS: dict[str, list[str]] = {
     S.follow_up: ["follow_up"],
     S.approved: ["approve"],
     S.on_screen: ["approve", "show"],
@@ -37,6 +37,7 @@ def record_history(session: Session, question: Question) -> None:
     path = PATHS.get(question.status)
     if not path:
         return
+    assert question.id is not None  # the importer flushes a demo question before its history
     digest = hashlib.sha256(question.text.encode()).digest()
     actor = MODERATORS[digest[0] % len(MODERATORS)]
     if question.status == S.dismissed:

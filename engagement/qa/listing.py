@@ -1,13 +1,17 @@
+# mypy: disable-error-code="call-overload"
+# (for SQLModel column expressions: select() of model attributes typed as their Python values)
 """What the Q&A pages read: the moderation queue, counts per state, who is being heard, the screen."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import pandas as pd
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.qa import similar
 from engagement.qa.moderation import CHAIR_ORDER
@@ -48,9 +52,15 @@ class QueueItem:
     similar: tuple[tuple[int, float], ...] = ()
 
 
+def _stored_id(q: Question) -> int:
+    """The id of a question read from the database (SQLModel types every primary key as Optional)."""
+    assert q.id is not None
+    return q.id
+
+
 def _item(q: Question, merged: dict[int, list[str]], like: dict[int, list]) -> QueueItem:
     return QueueItem(
-        q.id,
+        _stored_id(q),
         q.text,
         q.original_text,
         q.status,
@@ -67,21 +77,21 @@ def _item(q: Question, merged: dict[int, list[str]], like: dict[int, list]) -> Q
         to_utc(q.claimed_at) if q.claimed_at else None,
         q.merged_into_id,
         to_utc(q.created_at),
-        tuple(merged.get(q.id, ())),
-        tuple(like.get(q.id, ())),
+        tuple(merged.get(_stored_id(q), ())),
+        tuple(like.get(_stored_id(q), ())),
     )
 
 
 def _queue_where(
     session_id: int, tab: str, groups: tuple[str, ...], languages: tuple[str, ...], flagged_only: bool
 ) -> list:
-    where = [Question.session_id == session_id, Question.forgotten.is_(False), Question.status.in_(TABS[tab])]
+    where = [Question.session_id == session_id, col(Question.forgotten).is_(False), col(Question.status).in_(TABS[tab])]
     if groups:
         where.append(func.coalesce(Question.group_key, UNSTATED).in_(groups))
     if languages:
-        where.append(Question.language.in_(languages))
+        where.append(col(Question.language).in_(languages))
     if flagged_only:
-        where.append(Question.flagged.is_(True))
+        where.append(col(Question.flagged).is_(True))
     return where
 
 
@@ -99,20 +109,20 @@ def queue(
     """The first ``limit`` questions of one tab of the queue, each with the texts merged into it and the
     open questions of the session most like it."""
     where = _queue_where(session_id, tab, groups, languages, flagged_only)
-    orders = {
-        "votes": [Question.votes.desc(), Question.created_at],
-        "newest": [Question.created_at.desc()],
-        "oldest": [Question.created_at],
+    orders: dict[str, list[Any]] = {
+        "votes": [col(Question.votes).desc(), col(Question.created_at)],
+        "newest": [col(Question.created_at).desc()],
+        "oldest": [col(Question.created_at)],
     }
-    order = CHAIR_ORDER if tab == "approved" and sort == "chair" else orders.get(sort, orders["oldest"])
-    questions = list(session.scalars(select(Question).where(*where).order_by(*order, Question.id).limit(limit)))
+    order: Sequence[Any] = CHAIR_ORDER if tab == "approved" and sort == "chair" else orders.get(sort, orders["oldest"])
+    questions = list(session.scalars(select(Question).where(*where).order_by(*order, col(Question.id)).limit(limit)))
     merged: dict[int, list[str]] = {}
     if questions:
         for into, text in session.execute(
             select(Question.merged_into_id, Question.text).where(
-                Question.merged_into_id.in_([q.id for q in questions]),
+                col(Question.merged_into_id).in_([q.id for q in questions]),
                 Question.status == S.merged,
-                Question.forgotten.is_(False),
+                col(Question.forgotten).is_(False),
             )
         ):
             merged.setdefault(into, []).append(text)
@@ -121,11 +131,11 @@ def queue(
         pool = session.execute(
             select(Question.id, Question.text).where(
                 Question.session_id == session_id,
-                Question.forgotten.is_(False),
-                Question.status.in_(TABS["incoming"] + TABS["approved"]),
+                col(Question.forgotten).is_(False),
+                col(Question.status).in_(TABS["incoming"] + TABS["approved"]),
             )
         ).all()
-        like = similar.suggestions_for([(q.id, q.text) for q in questions], [(r.id, r.text) for r in pool])
+        like = similar.suggestions_for([(_stored_id(q), q.text) for q in questions], [(r.id, r.text) for r in pool])
     return [_item(q, merged, like) for q in questions]
 
 
@@ -150,7 +160,7 @@ def queue_size(
 
 def counts(session: Session, session_id: int) -> dict[str, int]:
     """Questions per state in the session (forgotten ones included: counts stay)."""
-    rows = dict(
+    rows: dict[str, int] = dict(
         session.execute(
             select(Question.status, func.count()).where(Question.session_id == session_id).group_by(Question.status)
         ).all()
@@ -162,25 +172,25 @@ def heard(session: Session, session_id: int | None = None) -> pd.DataFrame:
     """Per stakeholder group: questions submitted, approved (published in any way) and answered, each with
     its share, so a chair sees which groups have not been heard yet. ``None``: the whole event."""
     published = (S.approved, S.on_screen, S.answered)
-    where = [Question.status != S.merged] + ([Question.session_id == session_id] if session_id else [])
+    where = [col(Question.status) != S.merged] + ([col(Question.session_id) == session_id] if session_id else [])
     group = func.coalesce(Question.group_key, UNSTATED)
     rows = session.execute(
         select(
             group,
             func.count(),
             func.count().filter(
-                Question.status.in_(published)
-                | ((Question.status == S.archived) & Question.previous_status.in_(published))
+                col(Question.status).in_(published)
+                | ((col(Question.status) == S.archived) & col(Question.previous_status).in_(published))
             ),
             func.count().filter(
-                (Question.status == S.answered)
-                | ((Question.status == S.archived) & (Question.previous_status == S.answered))
+                (col(Question.status) == S.answered)
+                | ((col(Question.status) == S.archived) & (col(Question.previous_status) == S.answered))
             ),
         )
         .where(*where)
         .group_by(group)
     ).all()
-    labels = dict(session.execute(select(StakeholderGroup.key, StakeholderGroup.label)).all())
+    labels: dict[str, str] = dict(session.execute(select(StakeholderGroup.key, StakeholderGroup.label)).all())
     order = [k for (k,) in session.execute(select(StakeholderGroup.key).order_by(StakeholderGroup.display_order))]
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["group", "submitted", "approved", "answered"])
     frame = frame.set_index("group").reindex(order + [UNSTATED], fill_value=0).reset_index()
@@ -208,11 +218,11 @@ def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
         select(Question, AgendaSession.title, StakeholderGroup.label)
         .join(AgendaSession, AgendaSession.id == Question.session_id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
-        .where(Question.status == S.on_screen, Question.forgotten.is_(False))
+        .where(Question.status == S.on_screen, col(Question.forgotten).is_(False))
     )
     if session_id is not None:
         query = query.where(Question.session_id == session_id)
-    row = session.execute(query.order_by(Question.updated_at.desc()).limit(1)).first()
+    row = session.execute(query.order_by(col(Question.updated_at).desc()).limit(1)).first()
     if row is None:
         return None
     q, title, label = row
@@ -220,9 +230,11 @@ def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
 
 
 def audit_log(session: Session, session_id: int | None = None, limit: int = 200) -> pd.DataFrame:
-    query = select(ModerationAction).order_by(ModerationAction.at.desc(), ModerationAction.id.desc()).limit(limit)
+    query = (
+        select(ModerationAction).order_by(col(ModerationAction.at).desc(), col(ModerationAction.id).desc()).limit(limit)
+    )
     if session_id is not None:
-        query = query.where(ModerationAction.session_id == session_id)
+        query = query.where(col(ModerationAction.session_id) == session_id)
     rows = [
         {
             "at": to_utc(a.at),
@@ -262,27 +274,29 @@ def dismissals_by_reason(session: Session) -> pd.DataFrame:
 
 def export_frame(session: Session, session_id: int | None = None) -> pd.DataFrame:
     """Questions for a CSV export: no tokens, hashes or moderators' claims; forgotten ones left out."""
+    # One tuple, then select(*columns): sixteen typed arguments are past what mypy's overload check tries.
+    selected = (
+        AgendaSession.key,
+        AgendaSession.title,
+        Question.id,
+        Question.status,
+        Question.text,
+        Question.original_text,
+        Question.language,
+        Question.display_name,
+        Question.group_key,
+        Question.affiliation,
+        Question.votes,
+        Question.flagged,
+        Question.dismiss_reason,
+        Question.merged_into_id,
+        Question.created_at,
+        Question.answered_at,
+    )
     query = (
-        select(
-            AgendaSession.key,
-            AgendaSession.title,
-            Question.id,
-            Question.status,
-            Question.text,
-            Question.original_text,
-            Question.language,
-            Question.display_name,
-            Question.group_key,
-            Question.affiliation,
-            Question.votes,
-            Question.flagged,
-            Question.dismiss_reason,
-            Question.merged_into_id,
-            Question.created_at,
-            Question.answered_at,
-        )
+        select(*selected)
         .join(AgendaSession, AgendaSession.id == Question.session_id)
-        .where(Question.forgotten.is_(False))
+        .where(col(Question.forgotten).is_(False))
         .order_by(AgendaSession.starts_at, Question.created_at)
     )
     if session_id is not None:
@@ -322,8 +336,8 @@ def merge_candidates(session: Session, question_id: int) -> list[tuple[int, str]
         select(Question.id, Question.text).where(
             Question.session_id == found.session_id,
             Question.id != question_id,
-            Question.forgotten.is_(False),
-            Question.status.in_(TABS["incoming"] + TABS["approved"] + TABS["answered"]),
+            col(Question.forgotten).is_(False),
+            col(Question.status).in_(TABS["incoming"] + TABS["approved"] + TABS["answered"]),
         )
     ).all()
     return similar.ranked(found.text, [(r.id, r.text) for r in rows])

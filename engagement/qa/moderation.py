@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.qa.asking import MAX_QUESTION_CHARS, QuestionRefused, clean
 from engagement.qa.states import IllegalTransition, target
@@ -79,6 +79,7 @@ def _record(
     session: Session, question: Question, actor: str, action: str, before: dict, reason: str | None, now: datetime
 ) -> ModerationAction:
     old, new = _changes(before, snapshot(question))
+    assert question.id is not None  # a stored question: _load read it
     entry = ModerationAction(
         question_id=question.id,
         session_id=question.session_id,
@@ -121,7 +122,7 @@ def act(
     if action == "dismiss":
         if not (reason or "").strip():
             raise ValueError("a dismissal needs a reason")
-        question.dismiss_reason = reason.strip()
+        question.dismiss_reason = (reason or "").strip()
     if action in ("edit", "edit_approve"):
         edited = clean(text, MAX_QUESTION_CHARS, "question")
         if not edited:
@@ -157,7 +158,9 @@ def act(
 def _clear_screen(session: Session, question: Question, actor: str, now: datetime) -> None:
     for other in session.scalars(
         select(Question).where(
-            Question.session_id == question.session_id, Question.status == S.on_screen, Question.id != question.id
+            col(Question.session_id) == question.session_id,
+            col(Question.status) == S.on_screen,
+            col(Question.id) != question.id,
         )
     ):
         before = snapshot(other)
@@ -190,7 +193,7 @@ def _unmerge(session: Session, question: Question) -> None:
     if question.merged_into_id is not None:
         session.execute(
             update(Question)
-            .where(Question.id == question.merged_into_id)
+            .where(col(Question.id) == question.merged_into_id)
             .values(votes=Question.votes - question.votes)
             .execution_options(synchronize_session=False)
         )
@@ -199,11 +202,11 @@ def _unmerge(session: Session, question: Question) -> None:
 
 # The chair's order of approved questions: starred first, then the moderators' order, then votes, then oldest.
 CHAIR_ORDER = (
-    Question.starred.desc(),
-    Question.position.is_(None),
-    Question.position,
-    Question.votes.desc(),
-    Question.created_at,
+    col(Question.starred).desc(),
+    col(Question.position).is_(None),
+    col(Question.position),
+    col(Question.votes).desc(),
+    col(Question.created_at),
 )
 
 
@@ -213,11 +216,11 @@ def chair_order(session: Session, session_id: int) -> list[Question]:
         session.scalars(
             select(Question)
             .where(
-                Question.session_id == session_id,
-                Question.forgotten.is_(False),
-                Question.status.in_([S.approved, S.on_screen]),
+                col(Question.session_id) == session_id,
+                col(Question.forgotten).is_(False),
+                col(Question.status).in_([S.approved, S.on_screen]),
             )
-            .order_by(*CHAIR_ORDER, Question.id)
+            .order_by(*CHAIR_ORDER, col(Question.id))
         )
     )
 

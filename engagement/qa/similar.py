@@ -94,7 +94,7 @@ def glossary() -> tuple[tuple[str, str], ...]:
 def signature(text: str, terms: tuple[tuple[str, str], ...] | None = None) -> frozenset[str]:
     terms = glossary() if terms is None else terms
     folded = fold(text)
-    grams = set()
+    grams: set[str] = set()
     for stem, concept in terms:
         if " " in stem and stem in folded:
             folded = folded.replace(stem, " ")
@@ -102,9 +102,9 @@ def signature(text: str, terms: tuple[tuple[str, str], ...] | None = None) -> fr
     for word in WORD.findall(folded):
         if word in ALL_STOPWORDS:
             continue
-        concept = next((c for stem, c in terms if " " not in stem and word.startswith(stem)), None)
-        if concept:
-            grams.update(f"\x00{concept}{n}" for n in range(CONCEPT_WEIGHT))
+        prefixed = next((c for stem, c in terms if " " not in stem and word.startswith(stem)), None)
+        if prefixed:
+            grams.update(f"\x00{prefixed}{n}" for n in range(CONCEPT_WEIGHT))
             continue
         word = f" {_transliterate(word)} "
         grams.update(word[i : i + 3] for i in range(len(word) - 2))

@@ -43,7 +43,12 @@ IN_PLACE: dict[str, frozenset[str]] = {
 }
 
 # Where ``restore`` goes when the state before is unknown (a question imported in that state).
-RESTORE_DEFAULT = {S.dismissed: S.pending, S.archived: S.approved, S.answered: S.approved, S.merged: S.pending}
+RESTORE_DEFAULT: dict[str, str] = {
+    S.dismissed: S.pending,
+    S.archived: S.approved,
+    S.answered: S.approved,
+    S.merged: S.pending,
+}
 
 ACTION_LABELS = {
     "approve": "approved",
@@ -84,4 +89,6 @@ def target(action: str, status: str, previous: str | None) -> str:
         if previous in (S.on_screen, None) or previous == status:
             return S.approved if previous == S.on_screen else RESTORE_DEFAULT[status]
         return previous
-    return TRANSITIONS[action][1]
+    leads_to = TRANSITIONS[action][1]
+    assert leads_to is not None, "only restore leads back, and it returned above"
+    return leads_to

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (for SQLModel column expressions: select() of model attributes typed as their Python values)
 """Which agenda session a post belongs to.
 
 1. A session hashtag beats the clock: a post carrying one belongs to that session (when several
@@ -20,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Post, SessionKind
@@ -38,6 +40,12 @@ class Window:
     hashtags: frozenset[str]
 
 
+def _stored_id(value: int | None) -> int:
+    """The id of a row read from the database (SQLModel types every primary key as Optional)."""
+    assert value is not None
+    return value
+
+
 class Attributor:
     def __init__(self, sessions: Iterable[Window], grace: timedelta = timedelta(minutes=10)):
         self.grace = grace
@@ -50,11 +58,11 @@ class Attributor:
 
     @classmethod
     def from_database(cls, session: Session, grace: timedelta = timedelta(minutes=10)) -> Attributor:
-        rows = session.scalars(select(AgendaSession).where(AgendaSession.kind != SessionKind.break_))
+        rows = session.scalars(select(AgendaSession).where(col(AgendaSession.kind) != SessionKind.break_))
         return cls(
             (
                 Window(
-                    r.id,
+                    _stored_id(r.id),
                     r.key,
                     to_utc(r.starts_at),
                     to_utc(r.ends_at),
@@ -119,7 +127,7 @@ def _reattribute_after(
     while True:
         rows = session.execute(
             select(Post.id, Post.created_at, Post.hashtags, Post.session_id)
-            .where(Post.id > last_id)
+            .where(col(Post.id) > last_id)
             .order_by(Post.id)
             .limit(batch)
         ).all()

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (for SQLModel column expressions: select() of model attributes typed as their Python values)
 """Which stakeholder group an author speaks for, and how we know.
 
 Order: a moderator's override > the directory of known accounts > keyword rules > unclassified
@@ -16,7 +18,7 @@ from collections.abc import Iterable
 from typing import NamedTuple
 
 from sqlalchemy import select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.storage import db
 from engagement.storage.models import Author, ClassificationRule, DirectoryEntry, GroupSource
@@ -60,7 +62,7 @@ class Classifier:
     @classmethod
     def from_database(cls, session: Session) -> Classifier:
         entries = session.scalars(select(DirectoryEntry))
-        rules = session.scalars(select(ClassificationRule).order_by(ClassificationRule.position))
+        rules = session.scalars(select(ClassificationRule).order_by(col(ClassificationRule.position)))
         return cls(
             ((e.handle, e.organisation, e.group_key, e.platform_user_id) for e in entries),
             ((r.keyword, r.group_key) for r in rules),
@@ -141,7 +143,7 @@ def _reclassify_after(
         Author.organisation,
     )
     while True:
-        rows = session.execute(select(*columns).where(Author.id > last_id).order_by(Author.id).limit(batch)).all()
+        rows = session.execute(select(*columns).where(col(Author.id) > last_id).order_by(Author.id).limit(batch)).all()
         if not rows:
             return changed, None
         for row in rows:

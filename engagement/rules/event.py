@@ -215,7 +215,7 @@ def load_agenda(event: EventConfig, folder: Path | None = None) -> list[AgendaRo
 
 def load_groups(folder: Path | None = None) -> list[GroupRow]:
     path = _path("stakeholder_groups.csv", folder)
-    rows = []
+    rows: list[GroupRow] = []
     for line, row in _rows(path, {"key", "label", "colour"}):
         where = f"{path}:{line}"
         if not re.fullmatch(r"[a-z][a-z0-9_]*", row["key"]):

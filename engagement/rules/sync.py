@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import delete, func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.rules import event as event_files
 from engagement.rules.attribution import Attributor, reattribute, reattribute_in_steps
@@ -72,11 +72,11 @@ def sync_agenda(session: Session, agenda: list[event_files.AgendaRow], warnings:
     for key, item in existing.items():
         if key in keep:
             continue
-        asked = session.scalar(select(func.count()).select_from(Question).where(Question.session_id == item.id))
+        asked = session.scalar(select(func.count()).select_from(Question).where(col(Question.session_id) == item.id))
         if asked:
             warnings.append(f"session {key!r} is no longer in agenda.csv but has {asked} question(s): kept")
             continue
-        session.execute(update(Post).where(Post.session_id == item.id).values(session_id=None))
+        session.execute(update(Post).where(col(Post.session_id) == item.id).values(session_id=None))
         session.delete(item)
     session.flush()
 

@@ -214,7 +214,8 @@ def in_steps(
     starting after the position the last one returned, until one returns ``None``; sums the counts
     they return. Readers may see the job half done between steps, never a step half done."""
     url = url or settings.database_url()
-    total, after = 0, 0
+    total = 0
+    after: int | None = 0
     while after is not None:
 
         def run(after: int = after) -> tuple[int, int | None]:

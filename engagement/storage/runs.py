@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.settings import redact
 from engagement.storage.models import IngestCheckpoint, IngestRun, RejectedRecord
@@ -18,13 +18,16 @@ MAX_RAW = 1_000_000  # a rejected record is kept whole up to this many character
 def start_run(session: Session, source: str, command: str) -> int:
     """Open a run. Runs of the same source still marked running never recorded an end (the process
     was killed): they are closed as abandoned, so the status pages do not show them as live."""
-    for stale in session.scalars(select(IngestRun).where(IngestRun.source == source, IngestRun.status == "running")):
+    for stale in session.scalars(
+        select(IngestRun).where(col(IngestRun.source) == source, col(IngestRun.status) == "running")
+    ):
         stale.status = "abandoned"
         stale.last_error = "no end recorded: the process stopped without finishing (killed?)"
         session.add(stale)
     run = IngestRun(source=source, command=command)
     session.add(run)
     session.flush()
+    assert run.id is not None  # assigned by the flush
     return run.id
 
 
@@ -36,7 +39,7 @@ def finish_run(
     error: str | None = None,
     notes: list[dict[str, Any]] | None = None,
 ) -> None:
-    run = session.get(IngestRun, run_id)
+    run = session.get_one(IngestRun, run_id)  # raises NoResultFound, not AttributeError on None
     run.status, run.counts, run.ended_at = status, dict(counts), utcnow()
     run.last_error = redact(error) if error else None
     if notes:
@@ -57,7 +60,9 @@ def save_checkpoint(session: Session, source: str, position: str) -> None:
 def reject(session: Session, source: str, location: str, reason: str, raw: Any) -> bool:
     """Keep a record that could not be stored; False when this location was already kept."""
     exists = session.scalar(
-        select(RejectedRecord.id).where(RejectedRecord.source == source, RejectedRecord.location == location)
+        select(col(RejectedRecord.id)).where(
+            col(RejectedRecord.source) == source, col(RejectedRecord.location) == location
+        )
     )
     if exists:
         return False

@@ -1,3 +1,5 @@
+# mypy: disable-error-code="call-overload"
+# (for SQLModel column expressions: select() of model attributes typed as their Python values)
 """What is in the database, for ``python -m ingest status`` and the Ingest status page."""
 
 from __future__ import annotations
@@ -5,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from engagement.storage import flags
 from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post, Question, RejectedRecord
@@ -32,10 +34,10 @@ def database_status(session: Session) -> dict[str, Any]:
         }
         for run in session.scalars(select(IngestRun).join(latest, IngestRun.id == latest.c.id))
     }
-    newest = session.scalar(select(func.max(Post.created_at)).where(Post.collected.is_(True)))
+    newest = session.scalar(select(func.max(Post.created_at)).where(col(Post.collected).is_(True)))
     return {
-        "posts": _count(session, Post, Post.collected.is_(True)),
-        "context_posts": _count(session, Post, Post.collected.is_(False)),
+        "posts": _count(session, Post, col(Post.collected).is_(True)),
+        "context_posts": _count(session, Post, col(Post.collected).is_(False)),
         "authors": _count(session, Author),
         "questions": _count(session, Question),
         "rejected": _count(session, RejectedRecord),

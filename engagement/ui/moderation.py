@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import streamlit as st
 
@@ -68,6 +69,11 @@ def perform(question_id: int, action: str, actor: str, **options) -> bool:
     except (IllegalTransition, QuestionRefused, ValueError) as error:
         st.session_state[ERROR] = f"Question #{question_id}: {error}"
         return False
+
+
+def _perform_on_click(question_id: int, action: str, actor: str, **options: Any) -> None:
+    """perform as a button's callback (Streamlit ignores its result; a failure is shown via ERROR)."""
+    perform(question_id, action, actor, **options)
 
 
 def _offered(item: listing.QueueItem, actor: str, now: datetime) -> list[tuple[str, str]]:
@@ -142,7 +148,7 @@ def card(item: listing.QueueItem, actor: str, group_labels: dict[str, str], now:
                 column.button(
                     label,
                     key=key,
-                    on_click=perform,
+                    on_click=_perform_on_click,
                     args=(item.id, action, actor),
                     type="primary" if action in ("approve", "show") else "secondary",
                 )
@@ -161,7 +167,7 @@ def panel(actor: str) -> None:
     with st.form("queue-panel-form", border=True):
         st.subheader(titles[action])
         st.text(f"#{item.id}: {item.text}")
-        options = {}
+        options: dict[str, Any] = {}
         if action == "edit":
             options["text"] = st.text_area(
                 "Edited question (the participant's original is kept)", value=item.text, max_chars=MAX_QUESTION_CHARS

@@ -58,7 +58,7 @@ def session_picker(key: str, label: str = "Session") -> int | None:
     titles = dict(zip(ids, agenda["title"], strict=True))
     keys = list(agenda["key"])
     index = keys.index(preferred) if preferred in keys else 0
-    return st.selectbox(label, ids, index=index, format_func=titles.get, key=key)
+    return st.selectbox(label, ids, index=index, format_func=lambda i: titles.get(i, str(i)), key=key)
 
 
 def session_by_key(key: str | None) -> int | None:

@@ -41,7 +41,12 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
     last = to_local(options["last"], event.time_zone).date() if options["last"] else event.end_date
     chosen_period = (
         sidebar.segmented_control(
-            "Period", list(PERIODS), format_func=PERIODS.get, default=period, required=True, key="filter-period"
+            "Period",
+            list(PERIODS),
+            format_func=lambda k: PERIODS.get(k, str(k)),
+            default=period,
+            required=True,
+            key="filter-period",
         )
         or period
     )
@@ -64,7 +69,7 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
     chosen_sessions = sidebar.multiselect(
         "Sessions",
         list(session_labels),
-        format_func=session_labels.get,
+        format_func=lambda k: session_labels.get(k, str(k)),
         key="filter-sessions",
         placeholder="All sessions",
     )
@@ -72,12 +77,16 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
     chosen_groups = sidebar.multiselect(
         "Stakeholder groups",
         list(group_labels),
-        format_func=group_labels.get,
+        format_func=lambda k: group_labels.get(k, str(k)),
         key="filter-groups",
         placeholder="All groups",
     )
     chosen_kinds = sidebar.multiselect(
-        "Post kinds", options["kinds"], format_func=KIND_LABELS.get, key="filter-kinds", placeholder="All kinds"
+        "Post kinds",
+        options["kinds"],
+        format_func=lambda k: KIND_LABELS.get(k, str(k)),
+        key="filter-kinds",
+        placeholder="All kinds",
     )
     # The value stays the code the posts carry; people read the language's name.
     chosen_languages = sidebar.multiselect(

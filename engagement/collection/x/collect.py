@@ -115,12 +115,17 @@ def search_pass(
             since_id or "the window's start",
         )
     newest = pending["newest_id"] if pending else None
-    result, next_token, last_request = PassResult(), None, 0.0
+    next_token: str | None = None
+    result, last_request = PassResult(), 0.0
     while True:
         if pace:
             stop.wait(max(0.0, last_request + pace - time.monotonic()))
         token = next_token
-        body = call(lambda token=token: request(**params, **({"next_token": token} if token else {})), what, stop)
+
+        def page(token: str | None = token) -> Any:
+            return request(**params, **({"next_token": token} if token else {}))
+
+        body = call(page, what, stop)
         last_request = time.monotonic()
         meta = body.get("meta") or {}
         newest = newest or meta.get("newest_id")

@@ -174,9 +174,9 @@ def normalise_post(tweet: Any, *, collected: bool = True) -> PostRecord:
         if isinstance(m, dict) and isinstance(m.get("username"), str)
     ]
     urls = [
-        u.get("expanded_url") or u.get("url")
+        url
         for u in _list(entities.get("urls"))
-        if isinstance(u, dict) and isinstance(u.get("expanded_url") or u.get("url"), str)
+        if isinstance(u, dict) and isinstance(url := u.get("expanded_url") or u.get("url"), str)
     ]
     metrics = _dict(tweet.get("public_metrics"))
     impressions = metrics.get("impression_count")

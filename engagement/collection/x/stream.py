@@ -94,7 +94,7 @@ class EventStream(tweepy.StreamingClient):
         state = load_state(self.url, SOURCE)
         post_id = (body.get("data") or {}).get("id") if isinstance(body.get("data"), dict) else None
         fresh = post_id and str(post_id).isdigit() and not state.get("pass")
-        if fresh and int(post_id) > int(state.get("since_id") or 0):
+        if fresh and post_id is not None and int(post_id) > int(state.get("since_id") or 0):
             state["since_id"] = str(post_id)
         store_page(body, url=self.url, source=SOURCE, state=state, result=self.result)
 

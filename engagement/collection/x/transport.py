@@ -20,12 +20,21 @@ class BaseURLAdapter(HTTPAdapter):
         self.base_url = base_url.rstrip("/")
         self.default_timeout = timeout
 
-    def send(self, request: requests.PreparedRequest, **kwargs):
-        if request.url.startswith(TWEEPY_HOST):
+    # HTTPAdapter.send's own signature: a timeout passed by position is seen (and kept) too.
+    def send(
+        self,
+        request: requests.PreparedRequest,
+        stream: bool = False,
+        timeout: float | tuple[float | None, float | None] | None = None,
+        verify: bool | str = True,
+        cert: str | tuple[str, str] | None = None,
+        proxies: dict[str, str] | None = None,
+    ) -> requests.Response:
+        if request.url is not None and request.url.startswith(TWEEPY_HOST):
             request.url = self.base_url + request.url[len(TWEEPY_HOST) :]
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.default_timeout
-        return super().send(request, **kwargs)
+        if timeout is None:
+            timeout = self.default_timeout
+        return super().send(request, stream=stream, timeout=timeout, verify=verify, cert=cert, proxies=proxies)
 
 
 def route(session: requests.Session, base_url: str, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:

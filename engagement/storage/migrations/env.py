@@ -23,7 +23,7 @@ with engine.connect() as connection:
     # migrating (the pragma only works outside a transaction), checked at the end, and on again after.
     sqlite = engine.dialect.name == "sqlite"
     raw = connection.connection.driver_connection if sqlite else None
-    if sqlite:
+    if raw is not None:
         raw.execute("PRAGMA foreign_keys=OFF")
     try:
         with connection.begin():
@@ -43,5 +43,5 @@ with engine.connect() as connection:
                 if broken:
                     raise RuntimeError(f"the migration would leave broken references: {broken[:5]}")
     finally:
-        if sqlite:
+        if raw is not None:
             raw.execute("PRAGMA foreign_keys=ON")
