@@ -1,3 +1,6 @@
+# SQLModel column expressions: mypy types model attributes as their Python values (bool, str, int),
+# so every comparison, .in_(), .is_() and select() of them looks wrong to it.
+# mypy: disable-error-code="attr-defined, call-overload"
 """Aggregates the pages show, computed in SQL over indexed columns and returned as pandas frames."""
 
 from __future__ import annotations

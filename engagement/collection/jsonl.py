@@ -13,13 +13,14 @@ import hashlib
 import json
 import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
 from itertools import islice
 from pathlib import Path
+from typing import Any, cast
 
 import orjson
 from sqlmodel import Session
@@ -212,7 +213,7 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
                 PreparedLine(
                     number,
                     line.size,
-                    raw=line.head + b"...",
+                    raw=(line.head if isinstance(line.head, bytes) else line.head.encode()) + b"...",
                     reason=f"the line has {line.size:,} bytes; lines over "
                     f"{MAX_LINE_BYTES >> 20} MiB are not read (a corrupt file?)",
                 )
@@ -222,7 +223,7 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
             prepared.append(PreparedLine(number, len(line)))
             continue
         try:
-            obj = parse_line(line)
+            obj: Any = parse_line(line)
             shaper.begin_line(obj)
             batch = normalize(obj, shaper.repeated)
         except RecordError as error:
@@ -316,12 +317,16 @@ def _start_run(path: Path, url: str | None, resume_key: str, mark: str) -> tuple
     return run_id, resume_after
 
 
-def _read(path: Path, resume_after: int, attributor: Attributor, dialect: str) -> Iterator[list[PreparedLine]]:
+def _read(
+    path: Path, resume_after: int, attributor: Attributor, dialect: str
+) -> Generator[list[PreparedLine], None, None]:
     """The prepared lines after ``resume_after``; a large file is parsed in a process of its own
-    while this one writes (see readahead)."""
+    while this one writes (see readahead). Both are generators: closing one ends its reading."""
     if path.stat().st_size >= READAHEAD_BYTES:
-        return readahead(prepared_lines, path, resume_after, attributor, dialect)
-    return prepared_lines(path, resume_after, attributor, dialect)
+        reading = readahead(prepared_lines, path, resume_after, attributor, dialect)
+    else:
+        reading = prepared_lines(path, resume_after, attributor, dialect)
+    return cast("Generator[list[PreparedLine], None, None]", reading)
 
 
 def _log_api_errors(path: Path, number: int, api_errors: list) -> int:
@@ -342,7 +347,7 @@ def _store_batch(
     """Store the lines' records. Lines carry their own retrieval time: each time's records are
     stored together, oldest first, so the newest metrics win."""
     counts = StoreCounts()
-    by_time: dict[object, tuple[list, list]] = {}
+    by_time: dict[Any, tuple[list, list]] = {}
     for item in batch:
         if item.batch:
             group = by_time.setdefault(item.batch.retrieved_at, ([], []))
@@ -369,7 +374,7 @@ def _reject_lines(session: Session, path: Path, batch: list[PreparedLine]) -> in
     for item in batch:
         where = f"{path.name}:{item.number}"
         if item.reason is not None:
-            runs.reject(session, SOURCE, where, item.reason, item.raw.decode("utf-8", "replace"))
+            runs.reject(session, SOURCE, where, item.reason, (item.raw or b"").decode("utf-8", "replace"))
             rejected += 1
         elif item.batch is not None:
             for bad in item.batch.rejected:
@@ -396,7 +401,7 @@ def import_files(
     for path in paths:
         bar = None
         if progress:
-            from tqdm import tqdm
+            from tqdm import tqdm  # type: ignore[import-untyped]
 
             bar = tqdm(
                 total=Path(path).stat().st_size, unit="B", unit_scale=True, desc=Path(path).name, file=sys.stderr

@@ -1,3 +1,5 @@
+# Streamlit types st.user.get() as a union of proxies (str | bool | TokensProxy): the email is a str.
+# mypy: disable-error-code="operator, union-attr"
 """Roles: participant (no sign-in), moderator, organiser (who can do all a moderator can).
 
 With ``[auth]`` in ``.streamlit/secrets.toml``, people sign in with ``st.login`` (OIDC) and their
