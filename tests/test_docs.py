@@ -33,7 +33,9 @@ from .helpers import ROOT
 
 README = ROOT / "README.md"
 DOCS = ROOT / "docs"
-APP_SOURCES = ["engagement", "ingest", "views", "scripts", "dashboard.py"]
+APP_SOURCES = ["engagement", "ingest", "views", "scripts/demo.sh", "scripts/screenshots.py", "dashboard.py"]
+# The tests' own scripts: their settings belong in docs/reliability.md.
+TEST_SOURCES = ["tests", "scripts/test-under-load.sh"]
 SYSTEM = {"PATH", "HOME", "PWD"}  # the operating system's, passed through to child processes
 
 READ = re.compile(
@@ -164,7 +166,7 @@ def test_every_setting_in_the_configuration_table_is_read_somewhere():
 
 def test_the_tests_and_benchmarks_settings_are_in_their_docs_pages():
     documented = configuration_table()
-    tests = set(settings_read(["tests"], literals=False)) - documented
+    tests = set(settings_read(TEST_SOURCES, literals=False)) - documented
     assert {"TEST_POSTGRES_URL", "RELIABILITY_SEED"} <= tests  # the scan works
     missing = tests - table_names((DOCS / "reliability.md").read_text(encoding="utf-8"))
     assert missing == set(), "add the tests' own settings to the table in docs/reliability.md"
