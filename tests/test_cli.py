@@ -4,6 +4,7 @@ import json
 import os
 import subprocess
 import sys
+from contextlib import closing
 
 from .helpers import ROOT, real_data
 from .helpers.worker import ingest
@@ -100,6 +101,19 @@ def test_purge_questions_erases_names_after_the_retention_period(tmp_path):
     assert ingest("purge-questions", "--older-than", "-1", url=url).returncode == 2
 
 
+def _committed_posts(path) -> int:
+    """Posts a reader sees in the worker's database (0 before it exists or has its tables)."""
+    import sqlite3
+
+    if not path.exists():
+        return 0
+    try:
+        with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=5)) as con:
+            return con.execute("SELECT count(*) FROM post").fetchone()[0]
+    except sqlite3.OperationalError:  # the schema is still being created
+        return 0
+
+
 def test_backup_copies_a_live_database_while_the_worker_writes(tmp_path):
     import sqlite3
     import time
@@ -116,9 +130,11 @@ def test_backup_copies_a_live_database_while_the_worker_writes(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
     )
-    while not (tmp_path / "live.db").exists():
-        time.sleep(0.05)
-    time.sleep(1.0)
+    # The copies are taken while the worker writes: once its first batch is in, well before its last.
+    deadline = time.monotonic() + 120
+    while not _committed_posts(tmp_path / "live.db"):
+        assert time.monotonic() < deadline and worker.poll() is None, "the import committed no batch"
+        time.sleep(0.05)  # the polling interval of a bounded wait
     copies = []
     for n in range(3):
         result = ingest("backup", str(tmp_path / f"copy-{n}.db"), url=url)

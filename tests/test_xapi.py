@@ -223,17 +223,28 @@ def test_the_stream_syncs_rules_fills_gaps_on_every_connect_and_stores_messages(
     sim.rules.append({"id": "7", "value": "#old", "tag": "stale"})
     stop = Stop()
 
+    def until(condition) -> None:
+        deadline = time.monotonic() + 120  # a bound for steps of a second or two: only a stuck stream meets it
+        while not condition() and time.monotonic() < deadline:
+            time.sleep(0.05)  # the polling interval of a bounded wait
+
     def feed():
-        # While connected: five posts arrive through the stream; five more appear only in search.
-        time.sleep(0.5)
-        for post_id in late[:5]:
-            sim.posts[post_id] = held[post_id]
-        sim.push_stream(*late[:5], raw=b"{not json")
-        time.sleep(2.5)  # the simulator hangs up after 2 s; the reconnect's gap fill finds the rest
-        for post_id in late[5:]:
-            sim.posts[post_id] = held[post_id]
-        time.sleep(3.0)
-        stop.event.set()
+        # Each step waits for what the stream was seen to do, not for the clock.
+        try:
+            # While connected: five posts arrive through the stream (and one message that is no JSON)...
+            until(lambda: sim.stream_connections >= 1)
+            for post_id in late[:5]:
+                sim.posts[post_id] = held[post_id]
+            sim.push_stream(*late[:5], raw=b"{not json")
+            until(lambda: collected(db_url) >= 95)
+            # ...and five more appear only in search: the gap fill of a reconnection (the simulator
+            # hangs up every 2 s) must find them.
+            connections = sim.stream_connections
+            for post_id in late[5:]:
+                sim.posts[post_id] = held[post_id]
+            until(lambda: sim.stream_connections > connections and collected(db_url) >= 100)
+        finally:
+            stop.event.set()
 
     threading.Thread(target=feed, daemon=True).start()
     result = run_stream(query=QUERY, client=client_for(sim), url=db_url, stop=stop, base_url=sim.base_url, token=TOKEN)
