@@ -102,6 +102,9 @@ class Watched:
         return self.page
 
     def settle(self):
+        # Streamlit marks its app element with the connection and the script's state; a run may start a
+        # moment after the connection, so each pause is the gap in which the next state can appear,
+        # and every check that needs content waits for that content with a deadline of its own.
         self.page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=60_000)
         self.page.wait_for_timeout(300)
         self.page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=60_000)
