@@ -37,6 +37,24 @@ def event_hashtags() -> list[str] | None:
     return [tag if tag.startswith("#") else f"#{tag}" for tag in raw] or None
 
 
+def event_accounts() -> list[str] | None:
+    """``EVENT_ACCOUNTS`` (comma or space separated) overrides ``event.toml``'s accounts."""
+    return os.environ.get("EVENT_ACCOUNTS", "").replace(",", " ").split() or None
+
+
+def x_query_limit() -> int:
+    """The longest search query or stream rule the X plan takes (``X_QUERY_LIMIT``): 512 characters on
+    the lower plans, 1,024 on Pro and up. Longer event queries are split."""
+    raw = os.environ.get("X_QUERY_LIMIT", "512").strip()
+    try:
+        limit = int(raw)
+    except ValueError:
+        raise ValueError(f"X_QUERY_LIMIT={raw!r} is not a whole number") from None
+    if limit < 64:
+        raise ValueError(f"X_QUERY_LIMIT={limit} is too short for a query")
+    return limit
+
+
 def x_bearer_token() -> str | None:
     return secret("X_BEARER_TOKEN")
 

@@ -1,6 +1,6 @@
 """The organisers' event files in ``data/``: read and checked, with errors that name file and line.
 
-- ``event.toml``: name, hashtags, time zone, dates, languages, attribution grace.
+- ``event.toml``: name, hashtags, the organiser's accounts, time zone, dates, languages, attribution grace.
 - ``agenda.csv``: one row per session, times in the event's zone.
 - ``stakeholder_groups.csv``: the taxonomy.
 - ``stakeholder_directory.csv``: known accounts (``kind=account``) and keyword rules (``kind=keyword``).
@@ -24,6 +24,12 @@ SESSION_KINDS = {kind.value for kind in SessionKind}
 # "Name (group): role"
 SPEAKER = re.compile(r"^\s*(?P<name>[^()]+?)\s*(?:\((?P<group>[a-z_]+)\))?\s*(?::\s*(?P<role>.*))?$")
 COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
+# An account's network follows from its shape: X handles are letters, digits and '_' (at most 15);
+# a Bluesky handle is a domain name; a Mastodon account is user@host.
+X_HANDLE = re.compile(r"^[a-z0-9_]{1,15}$")
+BLUESKY_HANDLE = re.compile(r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]$")
+MASTODON_ACCOUNT = re.compile(r"^[a-z0-9_.-]+@([a-z0-9-]+\.)+[a-z0-9-]+$")
+NETWORKS = ("x", "bluesky", "mastodon")
 
 
 class EventConfigError(ValueError):
@@ -53,9 +59,38 @@ class EventConfig:
     def grace(self) -> timedelta:
         return timedelta(minutes=self.grace_minutes)
 
+    def accounts_on(self, network: str) -> list[str]:
+        """The event's own accounts on ``network`` ("x", "bluesky", "mastodon"), as ``account_network``
+        tells them apart."""
+        return [account for account in self.accounts if account_network(account) == network]
+
+    def x_terms(self) -> list[list[str]]:
+        """The X search terms, in groups kept in one query: the hashtags one by one, then for each
+        account its mentions, the replies to it and its own posts."""
+        groups = [[tag] for tag in self.hashtags]
+        groups += [[f"@{handle}", f"to:{handle}", f"from:{handle}"] for handle in self.accounts_on("x")]
+        return groups
+
+    def x_queries(self, limit: int | None = None) -> list[str]:
+        """The X search queries (also the filtered stream's rules) that together collect the event:
+        its terms joined with OR, in as few queries of at most ``limit`` characters
+        (``X_QUERY_LIMIT``) as they fit. Terms joined with OR alone need no parentheses; a query
+        that ever adds an operator (``-is:retweet``) must put the ORs in a group."""
+        limit = limit or settings.x_query_limit()
+        queries: list[list[str]] = []
+        for group in self.x_terms():
+            alone = " OR ".join(group)
+            if len(alone) > limit:
+                raise EventConfigError(f"the search terms {alone!r} alone pass the query limit of {limit} characters")
+            if queries and len(" OR ".join(queries[-1] + group)) <= limit:
+                queries[-1].extend(group)
+            else:
+                queries.append(list(group))
+        return [" OR ".join(terms) for terms in queries]
+
     def query(self) -> str:
-        """The X search query for the event: any of its hashtags, retweets included."""
-        return " OR ".join(self.hashtags)
+        """The whole X query in one line, as the report's methods state it (the worker may split it)."""
+        return " OR ".join(term for group in self.x_terms() for term in group)
 
 
 @dataclass(frozen=True)
@@ -128,6 +163,25 @@ def normalise_hashtag(tag: str) -> str:
     return (tag if tag.startswith("#") else f"#{tag}").lower()
 
 
+def account_network(account: str) -> str:
+    """The network of a normalised account: "mastodon" (user@host), "bluesky" (a domain) or "x"."""
+    if "@" in account:
+        return "mastodon"
+    return "bluesky" if "." in account else "x"
+
+
+def normalise_account(account: str, where: str) -> str:
+    """An account as stored: lower case, without a leading '@' ("@osce_cthb" -> "osce_cthb",
+    "@osce@mastodon.social" -> "osce@mastodon.social")."""
+    text = account.strip().lstrip("@").lower()
+    if not (X_HANDLE.match(text) or BLUESKY_HANDLE.match(text) or MASTODON_ACCOUNT.match(text)):
+        raise EventConfigError(
+            f"{where}: account {account!r} is not an X handle (letters, digits, '_'; at most 15), "
+            "a Bluesky handle (a domain such as osce.bsky.social) or a Mastodon account (user@host)"
+        )
+    return text
+
+
 def load_event(folder: Path | None = None) -> EventConfig:
     path = _path("event.toml", folder)
     try:
@@ -156,13 +210,27 @@ def load_event(folder: Path | None = None) -> EventConfig:
         organiser=raw.get("organiser", ""),
         venue=raw.get("venue", ""),
         hashtags=[normalise_hashtag(tag) for tag in hashtags],
-        accounts=[a.lstrip("@").lower() for a in raw.get("accounts", [])],
+        accounts=_accounts(raw, path),
         time_zone=raw["time_zone"],
         start_date=start,
         end_date=end,
         languages=list(raw.get("languages", [])),
         grace_minutes=int(raw.get("attribution", {}).get("grace_minutes", 10)),
     )
+
+
+def _accounts(raw: dict, path: Path) -> list[str]:
+    from_env = settings.event_accounts()
+    listed = from_env if from_env is not None else raw.get("accounts", [])
+    where = "EVENT_ACCOUNTS" if from_env is not None else f"{path}: accounts"
+    if not isinstance(listed, list) or not all(isinstance(a, str) for a in listed):
+        raise EventConfigError(f"{where}: expected a list of account names")
+    accounts: list[str] = []
+    for account in listed:
+        name = normalise_account(account, where)
+        if name not in accounts:
+            accounts.append(name)
+    return accounts
 
 
 def parse_speakers(text: str, where: str) -> list[dict[str, str]]:
