@@ -1,6 +1,7 @@
 """The app on real demo databases, through AppTest: roles, figures against SQL, charts against totals, filters."""
 
 import base64
+import html
 import json
 import sqlite3
 
@@ -8,6 +9,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from engagement.analysis import display
 from engagement.ui.menu import PAGES, menu_for
 
 from .helpers import ROOT
@@ -205,6 +207,16 @@ def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatc
     assert total(trace(volume, "retweets")["y"]) == sql(
         demo_db, "SELECT count(*) FROM post WHERE collected AND kind = 'retweet'"
     )
+    why = plotly(at, 2)
+    assert why["layout"]["title"]["text"] == "Why posts were collected"
+    assert total(why["data"][0]["x"]) == posts
+    own = sql(demo_db, "SELECT count(*) FROM post WHERE collected AND reason = 'own'")
+    assert (
+        dict(zip(why["data"][0]["y"], values(why["data"][0]["x"]), strict=True))[
+            html.escape(display.reason_label("own"))
+        ]
+        == own
+    )
 
 
 def test_filters_change_the_figures(demo_db, monkeypatch):
@@ -230,7 +242,12 @@ def test_group_page_uses_the_taxonomy_colours(demo_db, monkeypatch):
     posts = trace(figure, "Posts")
     colours = dict(zip(posts["y"], posts["marker"]["color"], strict=True))
     assert colours["OSCE structures"] == "#332288" and colours["General public / unclassified"] == "#BBBBBB"
-    assert total(posts["x"]) == sql(demo_db, "SELECT count(*) FROM post WHERE collected")
+    # Participants only: the organiser's own posts are shown beside the chart, not in it.
+    own = sql(demo_db, "SELECT count(*) FROM post WHERE collected AND reason = 'own'")
+    assert own > 0
+    assert total(posts["x"]) == sql(demo_db, "SELECT count(*) FROM post WHERE collected") - own
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["The organiser's own posts, not counted above"] == f"{own:,}"
 
 
 def test_the_conversation_matrix_counts_every_interaction(demo_db, monkeypatch):

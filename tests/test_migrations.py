@@ -20,7 +20,7 @@ from .helpers import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0011"
+    assert current_revision(url) == head_revision() == "0012"
     engine = create_engine(url)
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.
@@ -92,7 +92,8 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     upgrade(url, "0001")
     assert current_revision(url) == "0001"
     _fill_revision_0001(path)
-    tables = ["stakeholder_group", "agenda_session", "author", "post", "ingest_checkpoint"]
+    tables = ["stakeholder_group", "agenda_session", "author", "ingest_checkpoint"]
+    posts_before = _table_rows(path, "post")
     questions_before = _table_rows(path, "question")
     runs_before = _table_rows(path, "ingest_run")
     before = {table: _table_rows(path, table) for table in tables}
@@ -102,6 +103,11 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     assert current_revision(url) == head_revision()
     for table in tables:
         assert _table_rows(path, table) == before[table], f"{table} changed in the upgrade"
+    # Revision 0012 adds why each post was collected: before it, the query sent the hashtags alone.
+    posts = _table_rows(path, "post")
+    assert [row[:-1] for row in posts] == posts_before
+    assert {(row[-1], bool(row[-5])) for row in posts} <= {("hashtag", True), (None, False)}
+    assert any(row[-1] == "hashtag" for row in posts)
     # Revision 0006 adds moderation columns to question: the old values stay, the new ones start empty.
     questions = _table_rows(path, "question")
     assert [row[:15] for row in questions] == questions_before
@@ -123,6 +129,7 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     }
     assert {"ix_post_analytics", "ix_post_session_created", "ix_post_author_id"} <= post_indexes
     assert not post_indexes & {"ix_post_collected_created", "ix_post_kind", "ix_post_language"}
+    assert "ix_post_own" in post_indexes
 
 
 def test_one_command_upgrades_a_database(tmp_path):

@@ -1,4 +1,5 @@
-"""Engagement: headline figures, participation by session, volume over time, reach, languages, hashtags."""
+"""Engagement: headline figures, participation by session, why posts were collected, volume over time,
+reach, languages, hashtags."""
 
 import streamlit as st
 
@@ -27,10 +28,11 @@ def load(url: str, f: analytics.Filters, minutes: int, hashtags: tuple[str, ...]
             analytics.reach(session, f),
             analytics.languages(session, f),
             analytics.hashtags(session, list(hashtags), f),
+            analytics.by_reason(session, f),
         )
 
 
-totals, by_session, volume, agenda, reach, languages, tags = load(
+totals, by_session, volume, agenda, reach, languages, tags, reasons = load(
     settings.database_url(), f, minutes, tuple(event.hashtags)
 )
 
@@ -49,6 +51,23 @@ for column, (label, key) in zip(
 
 widgets.chart(charts.participation_by_session(by_session), by_session.drop(columns=["id"]), "participation-by-session")
 widgets.chart(charts.volume_over_time(volume, agenda, event.time_zone, minutes), volume, "volume-over-time")
+# Why the posts were collected: the hashtag, the organiser addressed without it, the organiser's own.
+widgets.chart(
+    charts.ranked_bars(
+        reasons.assign(reason=reasons["reason"].map(display.reason_label)),
+        "reason",
+        "posts",
+        "Why posts were collected",
+        "Posts",
+        "Reason",
+    ),
+    reasons,
+    "why-collected",
+)
+st.caption(
+    "The organiser's own posts count in the volume here, but not in who was heard (Stakeholder groups, "
+    "Sessions, the report's voice gap): the organiser speaking is not participation."
+)
 
 st.subheader("Reach and impressions")
 columns = st.columns(4)

@@ -23,15 +23,22 @@ def load(url: str, f: analytics.Filters):
             analytics.top_contributors(session, f),
             analytics.most_mentioned(session, f),
             analytics.coverage(session),
+            analytics.by_reason(session, f),
         )
 
 
-by_group, contributors, mentioned, coverage = load(settings.database_url(), f)
+by_group, contributors, mentioned, coverage, reasons = load(settings.database_url(), f)
+own = int(reasons.loc[reasons["reason"] == "own", "posts"].sum())
 st.caption(
     f"{coverage['share']:.0%} of collected posts come from classified authors; the rest count as "
     "General public / unclassified."
 )
 widgets.chart(charts.participation_by_group(by_group), by_group.drop(columns=["colour"]), "participation-by-group")
+st.metric("The organiser's own posts, not counted above", f"{own:,}")
+st.caption(
+    "Participation counts participants only: posts by the event's own accounts (event.toml's accounts) "
+    "are the organiser speaking, and are counted apart."
+)
 left, right = st.columns(2)
 with left:
     st.subheader("Top contributors")

@@ -71,6 +71,8 @@ with headline_area:
     for start_at in range(0, len(figures), 6):
         for column, (label, value) in zip(st.columns(6), figures[start_at : start_at + 6], strict=False):
             column.metric(label.capitalize(), f"{value:,}" if isinstance(value, int) else str(value))
+    if summary.collected_as:
+        st.text(summary.collected_as)
     if summary.under_heard:
         st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))
 

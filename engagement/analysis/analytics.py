@@ -4,7 +4,9 @@
 """Engagement analytics: every figure the Analyse pages show, aggregated in SQL under one set of filters.
 
 Counts are of *collected* posts (those that matched the event query); context posts only serve as
-the other end of a retweet, reply or quote.
+the other end of a retweet, reply or quote. The "who was heard" figures (``by_group``,
+``session_by_group``, and the report's voice gap built on them) leave out the organiser's own posts:
+the organiser speaking is not participation. ``by_reason`` counts them beside the others.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from sqlmodel import Session
 
 from engagement.analysis import facts, rollups
 from engagement.rules.attribution import BETWEEN_SESSIONS
+from engagement.rules.reasons import REASONS
 from engagement.storage.covering import scanned
 from engagement.storage.models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
 
@@ -34,6 +37,7 @@ class Filters:
     groups: tuple[str, ...] | None = None
     kinds: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
+    reasons: tuple[str, ...] | None = None  # why posts were collected (engagement.rules.reasons)
 
     def posts(self, post=Post) -> list:
         """Conditions on a post for these filters: collected, and ``rollups.where``'s (the one
@@ -144,7 +148,9 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 
 def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
-    per_author = facts.per_author(f)
+    """Posts, authors and questions per stakeholder group, in the taxonomy's order: participants only
+    (the organiser's own posts are counted by ``by_reason``)."""
+    per_author = facts.per_author(f, leave_out=facts.organiser_authors())
     counts = {
         key: (n, a)
         for key, n, a in session.execute(
@@ -166,8 +172,8 @@ def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 
 def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
-    """Posts per (session, group): the heatmap's cells, sessions in agenda order."""
-    per_author = facts.per_author(f, by=("session_id",))
+    """Posts per (session, group): the heatmap's cells, sessions in agenda order; participants only."""
+    per_author = facts.per_author(f, by=("session_id",), leave_out=facts.organiser_authors())
     counts = session.execute(
         select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
         .join(per_author, per_author.c.author_id == Author.id)
@@ -184,6 +190,19 @@ def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
     )
     rows = [(titles.get(sid, BETWEEN_SESSIONS), labels.get(key, key), n) for sid, key, n in counts]
     return pd.DataFrame(rows, columns=["session", "group", "posts"])
+
+
+def by_reason(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Posts per reason of collection, in ``REASONS`` order (every reason, 0 where none): how many
+    carried the hashtag, addressed the organiser without it, or were the organiser's own. From the
+    posts' covering index: the rollups do not keep the reason."""
+    rows = select(scanned(Post.reason).label("reason"), func.count().label("posts")).where(
+        scanned(Post.author_id).is_not(None), *f.posts()
+    )
+    counts = dict(session.execute(rows.group_by(scanned(Post.reason))).all())
+    return pd.DataFrame(
+        [(reason.value, int(counts.get(reason.value, 0))) for reason in REASONS], columns=["reason", "posts"]
+    )
 
 
 def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFrame:

@@ -33,6 +33,15 @@ UNDETERMINED = "Undetermined"
 # cashtags, hashtags, media links or very short text.
 NO_LANGUAGE = frozenset({"", "und", "zxx", "mul", "qam", "qct", "qht", "qme", "qst", "art"})
 
+# Why a post was collected (engagement.rules.reasons) → what people read.
+REASON_LABELS = {
+    "own": "The organiser's own posts",
+    "hashtag": "Carried the event hashtag",
+    "reply": "Replied to the organiser (no hashtag)",
+    "mention": "Mentioned the organiser (no hashtag)",
+    "other": "Matched no current term",
+}
+
 # Column name (as the core's frames have it) → what people read.
 LABELS = {
     # agenda and sessions
@@ -179,6 +188,10 @@ def label(column: str) -> str:
 def export_label(column: str, zone: str) -> str:
     """The label in an exported file: a time column names its zone ("Starts (Europe/Vienna)")."""
     return f"{label(column)} ({zone})" if str(column) in TIME_COLUMNS else label(column)
+
+
+def reason_label(reason: str | None) -> str:
+    return REASON_LABELS.get(str(reason), str(reason))
 
 
 @lru_cache(maxsize=1)

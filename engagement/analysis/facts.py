@@ -11,7 +11,7 @@ sessions" and ``language`` '' is "none given", as in the rollups.
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import BigInteger, Integer, and_, case, cast, func, literal, select, text, union_all
 from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
@@ -203,17 +203,27 @@ def links(f):
     return union_all(references, mentions).subquery("facts")
 
 
-def per_author(f, sums=(), by=(), among=None):
+def per_author(f, sums=(), by=(), among=None, leave_out=None):
     """A subquery of the filtered posts per author (and the fact columns named in ``by``):
     ``author_id``, ``n`` (posts) and the sums of the fact columns named in ``sums``. Author columns
     are joined to these rows afterwards: a few thousand authors, not a million posts. ``among``: a
-    query of author ids, to count only theirs (before grouping, which costs most)."""
+    query of author ids, to count only theirs (before grouping, which costs most); ``leave_out``, one
+    of author ids not to count."""
     rows = by_author(f)
     keys = [rows.c.author_id, *(rows.c[name] for name in by)]
     query = select(*keys, whole_sum(rows.c.posts).label("n"), *(whole_sum(rows.c[name]).label(name) for name in sums))
     if among is not None:
         query = query.where(rows.c.author_id.in_(among))
+    if leave_out is not None:
+        query = query.where(rows.c.author_id.not_in(leave_out))
     return query.group_by(*keys).subquery()
+
+
+def organiser_authors():
+    """The authors of the organiser's own posts (reason ``own``), from the small partial index of
+    those posts (revision 0012). The condition is literal text: SQLite uses a partial index only
+    for the very term it was made with, never for a bound parameter."""
+    return select(Post.author_id).where(text("post.reason = 'own'")).distinct()
 
 
 def whole_sum(column):

@@ -42,26 +42,31 @@ def _on_edges(f, bucket: int) -> bool:
     return True
 
 
+def _countable(f) -> bool:
+    """The rollups have no reason column: a filter by why posts were collected counts the posts."""
+    return f.reasons is None
+
+
 def volume(f) -> type[VolumeRollup] | None:
     """The volume rollup, if it answers ``f`` exactly."""
-    return VolumeRollup if f.groups is None and _on_edges(f, QUARTER) else None
+    return VolumeRollup if f.groups is None and _countable(f) and _on_edges(f, QUARTER) else None
 
 
 def by_minute(f) -> type[MinuteRollup] | None:
     """The volume rollup's finer twin (posts only), if it answers ``f`` exactly."""
-    return MinuteRollup if f.groups is None and _on_edges(f, 1) else None
+    return MinuteRollup if f.groups is None and _countable(f) and _on_edges(f, 1) else None
 
 
 def authors(f) -> type[AuthorRollup] | None:
-    return AuthorRollup if _on_edges(f, HOUR) else None
+    return AuthorRollup if _countable(f) and _on_edges(f, HOUR) else None
 
 
 def entities(f) -> type[EntityRollup] | None:
-    return EntityRollup if f.groups is None and _on_edges(f, QUARTER) else None
+    return EntityRollup if f.groups is None and _countable(f) and _on_edges(f, QUARTER) else None
 
 
 def links(f) -> type[LinkRollup] | None:
-    return LinkRollup if _on_edges(f, QUARTER) else None
+    return LinkRollup if _countable(f) and _on_edges(f, QUARTER) else None
 
 
 def where(table, f) -> list:
@@ -70,7 +75,7 @@ def where(table, f) -> list:
     same names. A post's time is ``created_at``, a rollup row's its bucket's ``minute``; a post between
     sessions has no session, a rollup row then has session 0 (``BETWEEN``); a stakeholder group is
     matched through the small author table (no query joins every post to its author just to filter),
-    in the link rollup by its source group. Whether a post was collected is for the caller
+    in the link rollup by its source group; why a post was collected, on the posts only. Whether a post was collected is for the caller
     (``Filters.posts``): the rollups count only collected posts."""
     posts = hasattr(table, "created_at")
     time, edge = (table.created_at, lambda moment: moment) if posts else (table.minute, minutes)
@@ -89,6 +94,8 @@ def where(table, f) -> list:
         conditions.append(table.kind.in_(f.kinds))
     if f.languages is not None:
         conditions.append(table.language.in_(f.languages))
+    if f.reasons is not None:
+        conditions.append(table.reason.in_(f.reasons))  # posts only: see _countable
     return conditions
 
 

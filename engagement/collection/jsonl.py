@@ -33,6 +33,7 @@ from engagement.collection.x.normalise import Batch, RecordError, normalise_user
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
+from engagement.rules.reasons import Reasons
 from engagement.storage import db, flags, runs
 
 log = logging.getLogger(__name__)
@@ -108,8 +109,13 @@ def few_collections() -> Iterator[None]:
         gc.set_threshold(*thresholds)
 
 
-def _context(session: Session) -> tuple[Classifier, Attributor]:
-    return Classifier.from_database(session), Attributor.from_database(session, load_event().grace)
+def _context(session: Session) -> tuple[Classifier, Attributor, Reasons]:
+    event = load_event()
+    return (
+        Classifier.from_database(session),
+        Attributor.from_database(session, event.grace),
+        Reasons.from_database(session, event),
+    )
 
 
 @dataclass
@@ -252,12 +258,12 @@ def import_file(
     with db.reading(url) as session:
         # Built once per file: the directory and the agenda do not change under an import
         # (``ingest config`` reclassifies and reattributes afterwards if they do).
-        classifier, attributor = _context(session)
+        classifier, attributor, reasons = _context(session)
         dialect = session.get_bind().dialect.name
 
     def write(batch: list[PreparedLine], last_line: int, done: bool) -> tuple[StoreCounts, int]:
         with db.writing(url) as session:
-            counts = _store_batch(session, batch, classifier, attributor)
+            counts = _store_batch(session, batch, classifier, attributor, reasons)
             rejected = _reject_lines(session, path, batch)
             if any(item.demo for item in batch):
                 flags.mark_demo(session)
@@ -342,7 +348,7 @@ def _log_api_errors(path: Path, number: int, api_errors: list) -> int:
 
 
 def _store_batch(
-    session: Session, batch: list[PreparedLine], classifier: Classifier, attributor: Attributor
+    session: Session, batch: list[PreparedLine], classifier: Classifier, attributor: Attributor, reasons: Reasons
 ) -> StoreCounts:
     """Store the lines' records. Lines carry their own retrieval time: each time's records are
     stored together, oldest first, so the newest metrics win."""
@@ -362,6 +368,7 @@ def _store_batch(
                 group_users,
                 classifier=classifier,
                 attributor=attributor,
+                reasons=reasons,
                 metrics_at=retrieved,
             )
         )

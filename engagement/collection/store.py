@@ -31,6 +31,7 @@ from engagement.collection import fastjson
 from engagement.collection.x.normalise import PLATFORM, PostRecord, UserRecord
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
+from engagement.rules.reasons import Reasons
 from engagement.storage import db
 from engagement.storage.models import Author, Post, PostEntity
 from engagement.timeutil import to_utc, utcnow
@@ -57,7 +58,7 @@ METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
 JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
 # A new post's row: what follows from the record alone (``shape``), then what the database decides.
 SHAPED_COLUMNS = ("platform", "platform_id", "created_at", "collected", "session_id") + CONTENT_FIELDS + METRIC_FIELDS
-POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "metrics_at", "first_seen", "last_updated")
+POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "reason", "metrics_at", "first_seen", "last_updated")
 AUTHOR_COLUMNS = (
     "platform",
     "platform_user_id",
@@ -269,6 +270,7 @@ EXISTING_COLUMNS = (
     Post.created_at,
     Post.metrics_at,
     Post.author_id,
+    Post.reason,
 ) + tuple(getattr(Post, f) for f in METRIC_FIELDS)
 
 
@@ -279,13 +281,18 @@ def store_posts(
     *,
     classifier: Classifier,
     attributor: Attributor,
+    reasons: Reasons | None = None,
     metrics_at: datetime | None = None,
 ) -> StoreCounts:
-    """Upsert posts and their authors in the caller's transaction."""
+    """Upsert posts and their authors in the caller's transaction. ``reasons``: the event's terms
+    (``Reasons.from_database``), built here when not given."""
     db.take_turns_counting(session)
     counts = StoreCounts()
     metrics_at = to_utc(metrics_at) if metrics_at else utcnow()
     posts = _merge_posts(records)
+    users = list(users)
+    reasons = reasons or Reasons.from_database(session)
+    reasons.learn(users)
     author_ids = store_users(
         session, users, {p.author_platform_id for p in posts.values() if p.author_platform_id}, classifier, counts
     )
@@ -301,10 +308,15 @@ def store_posts(
         post = existing.get(platform_id)
         if post is None:
             row, new_entities[platform_id] = record.shaped or shape(record, attributor, stamp)
-            new_rows.append(row + (author_ids.get(record.author_platform_id), metrics_text, now_text, now_text))
+            author = author_ids.get(record.author_platform_id)
+            new_rows.append(row + (author, reasons.of(record), metrics_text, now_text, now_text))
             _count_new(counts, record)
             continue
         changes, entities = _changes(session, record, post, attributor, stamp, metrics_at, author_ids)
+        if record.collected or post.collected:
+            reason = _reason(reasons, record, post, changes)
+            if reason != post.reason:
+                changes["reason"] = reason
         if entities is not None:
             entity_changes.append((post.id, entities))
         if changes:
@@ -365,6 +377,14 @@ def _changes(
     if post.author_id is None and record.author_platform_id:
         changes["author_id"] = author_ids.get(record.author_platform_id)
     return changes, entities
+
+
+def _reason(reasons: Reasons, record: PostRecord, post, changes: dict[str, Any]) -> str | None:
+    """A stored post's reason after ``changes``: from its newest content when this record is it (an
+    edit may add or drop the hashtag), else the stored one, decided now if it was context."""
+    if "text" in changes or (changes.get("collected") and not post.reason):
+        return reasons.decide(record.author_platform_id, record.hashtags, record.in_reply_to_user_id, record.mentions)
+    return post.reason
 
 
 def _count_stored(counts: StoreCounts, record: PostRecord, post, changes: dict[str, Any]) -> None:

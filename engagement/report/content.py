@@ -50,6 +50,37 @@ THREADS = min(4, os.cpu_count() or 1)
 # Published questions the summary page lists (the most voted); the files have them all.
 PAGE_QUESTIONS = 500
 KIND_HEADINGS = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
+REASON_HEADINGS = {
+    "hashtag": "carried the hashtag",
+    "addressed": "addressed the organiser without it",
+    "own": "the organiser's own",
+}
+
+
+def reasons_in_brief(by_reason: pd.DataFrame) -> dict[str, int]:
+    """The headline's three figures from ``analytics.by_reason``: replies to and mentions of the
+    organiser are both the organiser addressed; posts matching no current term are left out here
+    (the methods table counts them)."""
+    posts = dict(zip(by_reason["reason"], by_reason["posts"], strict=True))
+    return {
+        REASON_HEADINGS["hashtag"]: int(posts.get("hashtag", 0)),
+        REASON_HEADINGS["addressed"]: int(posts.get("reply", 0) + posts.get("mention", 0)),
+        REASON_HEADINGS["own"]: int(posts.get("own", 0)),
+    }
+
+
+def collected_as(by_reason: pd.DataFrame) -> str:
+    """'Of 3,000 posts, 2,410 carried the hashtag, 420 addressed the organiser without it, 170 were
+    the organiser's own.'"""
+    brief = reasons_in_brief(by_reason)
+    total = int(by_reason["posts"].sum())
+    hashtag, addressed, own = brief.values()
+    text = (
+        f"Of {total:,} posts, {hashtag:,} carried the hashtag, {addressed:,} addressed the organiser "
+        f"without it, {own:,} were the organiser's own"
+    )
+    other = total - hashtag - addressed - own
+    return text + (f", {other:,} matched no current term." if other else ".")
 
 
 @dataclass
@@ -67,6 +98,8 @@ class Report:
     # Published questions in all, where the table holds only the most voted of them (build's
     # question_limit); with_all_questions fills it in.
     published_questions: int | None = None
+    # "Of 3,000 posts, 2,410 carried the hashtag, …": why the posts were collected, in one sentence.
+    collected_as: str = ""
 
 
 def _published(column=Question.status):
@@ -94,6 +127,7 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
         )
     ).one()
     peak = analytics.peak_minute(session, f)
+    reasons = reasons_in_brief(analytics.by_reason(session, f))
     agenda = analytics.sessions(session)
     with_posts = set(session.scalars(select(volume.c.session_id).distinct()))
     with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
@@ -107,6 +141,7 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
     return {
         "collected posts": totals["posts"],
         **{KIND_HEADINGS[k]: kinds.get(k, 0) for k in KIND_HEADINGS},
+        **reasons,
         "unique voices": totals["voices"],
         "stakeholder groups heard": totals["groups"],
         "questions": questions,
@@ -167,8 +202,9 @@ def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
 
 
 def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
-    """Posts plus questions per (session, group key): what the voice gap compares session by session."""
-    per_author = facts.per_author(f, by=("session_id",))
+    """Posts plus questions per (session, group key): what the voice gap compares session by session
+    (participants only: the organiser's own posts are left out, as in ``analytics.by_group``)."""
+    per_author = facts.per_author(f, by=("session_id",), leave_out=facts.organiser_authors())
     posts = session.execute(
         select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
         .join(per_author, per_author.c.author_id == Author.id)
@@ -320,11 +356,18 @@ def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
         )
     ).all()
     coverage = analytics.coverage(session)
+    by_reason = analytics.by_reason(session, f)
     zone = event.time_zone
     when = lambda m: f"{to_local(m, zone):%d %b %Y %H:%M}" if m else "—"  # noqa: E731
     rows = [
         ("event", event.name),
         ("collection query", event.query()),
+        (
+            "why posts were collected",
+            "decided from each post against the event's hashtags and accounts, the first that holds: "
+            "the organiser's own (posted by an account in event.toml's accounts), carried the hashtag, "
+            "replied to the organiser, mentioned the organiser. " + collected_as(by_reason),
+        ),
         ("posts from", when(first)),
         ("posts until", when(last)),
         ("time zone", zone),
@@ -366,6 +409,7 @@ def describe_filters(f: Filters, zone: str) -> str:
         ("groups", f.groups),
         ("kinds", f.kinds),
         ("languages", f.languages),
+        ("collected as", f.reasons),
     ):
         if values is not None:
             parts.append(f"{name}: {', '.join(map(str, values))}")
@@ -392,6 +436,7 @@ def build(
     found = voice.read_registrations(registrations, taxonomy)
     parts = _gather(db_sessions, _parts(event, f, names, question_limit, registered=found is not None))
     report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=parts["headline"])
+    report.collected_as = collected_as(parts["reasons"])
     if parts["published"] is not None and parts["published"] > len(parts["questions"]):
         report.published_questions = parts["published"]
     by_session = _by_session_table(parts["by session"], zone)
@@ -414,6 +459,7 @@ def _parts(
         "headline": lambda s: headline(s, f, zone),
         "top posts": lambda s: public_posts(s, f),
         "by group": lambda s: analytics.by_group(s, f),
+        "reasons": lambda s: analytics.by_reason(s, f),
         "contributions": lambda s: contributions_by_session_group(s, f) if registered else None,
         "heat": lambda s: analytics.session_by_group(s, f),
         "methods": lambda s: methods(s, event, f),
@@ -502,7 +548,8 @@ def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[st
     report.notes["Voice gap"] = (
         "Each registered group's share of posts and of questions beside its share of registered participants; "
         f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "
-        "questions with no group stated belong to no registered group and are left out of the shares."
+        "questions with no group stated belong to no registered group and are left out of the shares, "
+        "as are the organiser's own posts: the organiser speaking is not participation."
     )
     report.under_heard = list(gap.loc[gap["under-heard"], "group"])
     if illustrative:

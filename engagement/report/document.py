@@ -125,6 +125,8 @@ def render(report: Report) -> str:
         )
         + "</div>"
     )
+    if report.collected_as:
+        parts.append(f'<p class="note">{html.escape(report.collected_as)}</p>')
     if report.under_heard:
         parts.append(
             '<p class="note">Under-heard groups over the whole event: '

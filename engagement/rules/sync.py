@@ -11,6 +11,7 @@ from sqlmodel import Session, col
 from engagement.rules import event as event_files
 from engagement.rules.attribution import Attributor, reattribute, reattribute_in_steps
 from engagement.rules.classification import Classifier, reclassify, reclassify_in_steps
+from engagement.rules.reasons import Reasons, reason_all, reason_in_steps
 from engagement.storage import db
 from engagement.storage.models import (
     AgendaSession,
@@ -32,6 +33,7 @@ class SyncResult:
     keywords: int = 0
     authors_reclassified: int = 0
     posts_reattributed: int = 0
+    posts_reasoned: int = 0  # posts whose reason of collection changed (the event's hashtags or accounts did)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -126,16 +128,19 @@ def sync_event(session: Session, folder: Path | None = None, *, assign: bool = T
     if assign:
         result.authors_reclassified = reclassify(session, Classifier.from_database(session))
         result.posts_reattributed = reattribute(session, Attributor.from_database(session, config.grace))
+        result.posts_reasoned = reason_all(session, Reasons.from_database(session, config))
     session.merge(Setting(key="event_synced_at", value=utcnow().isoformat(), updated_at=utcnow()))
     return result
 
 
 def assign_in_steps(result: SyncResult, url: str | None = None, folder: Path | None = None) -> SyncResult:
-    """Reclassify every author and reattribute every post after ``sync_event(..., assign=False)``
+    """Reclassify every author, reattribute every post and decide its reason again after ``sync_event(..., assign=False)``
     committed, a short transaction at a time (``db.in_steps``), so that the worker and participants
     keep their turns at the database while a large one is brought up to date."""
     result.authors_reclassified = reclassify_in_steps(url)
-    result.posts_reattributed = reattribute_in_steps(event_files.load_event(folder).grace, url)
+    event = event_files.load_event(folder)
+    result.posts_reattributed = reattribute_in_steps(event.grace, url)
+    result.posts_reasoned = reason_in_steps(url, event)
     return result
 
 

@@ -155,6 +155,14 @@ class Post(SQLModel, table=True):
             "impressions",
             "platform",
             "referenced_platform_id",
+            "reason",
+        ),
+        # The organiser's own posts only (revision 0012): the "who was heard" figures leave their authors out.
+        Index(
+            "ix_post_own",
+            "author_id",
+            sqlite_where=text("reason = 'own'"),
+            postgresql_where=text("reason = 'own'"),
         ),
     )
 
@@ -190,6 +198,8 @@ class Post(SQLModel, table=True):
     session_id: int | None = Field(default=None, foreign_key="agenda_session.id")
     # True: matched the event query. False: only referenced by a collected post (context).
     collected: bool = True
+    # Why it was collected (engagement.rules.reasons): own, hashtag, reply, mention, other; None for context.
+    reason: str | None = None
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     first_seen: datetime = Field(default_factory=utcnow)
     last_updated: datetime = Field(default_factory=utcnow)

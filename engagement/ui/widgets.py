@@ -13,6 +13,7 @@ import streamlit as st
 from engagement import settings
 from engagement.analysis import analytics, display, exports
 from engagement.rules.event import EventConfig
+from engagement.rules.reasons import REASONS
 from engagement.storage import db
 from engagement.timeutil import to_local, to_utc
 
@@ -31,7 +32,7 @@ def _options(url: str) -> dict:
 
 
 def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
-    """The sidebar filters: time range, sessions, groups, kinds, languages. The days offered are the
+    """The sidebar filters: time range, sessions, groups, kinds, languages, reasons of collection. The days offered are the
     event's (``period="event"``, the default) or every day with collected posts (``"all"``); the other
     is one click away."""
     options = _options(settings.database_url())
@@ -96,6 +97,15 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         key="filter-languages",
         placeholder="All languages",
     )
+    chosen_reasons = sidebar.multiselect(
+        "Why collected",
+        [reason.value for reason in REASONS],
+        format_func=display.reason_label,
+        key="filter-reasons",
+        placeholder="Every reason",
+        help="Carrying the event's hashtag, replying to or mentioning the organiser's accounts, or being "
+        "the organiser's own posts (event.toml's accounts).",
+    )
     return analytics.Filters(
         start=start,
         end=end,
@@ -103,6 +113,7 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         groups=tuple(chosen_groups) or None,
         kinds=tuple(chosen_kinds) or None,
         languages=tuple(chosen_languages) or None,
+        reasons=tuple(chosen_reasons) or None,
     )
 
 
@@ -122,6 +133,8 @@ def describe(f: analytics.Filters, event: EventConfig) -> str | None:
             parts.append(f"{len(values)} {name if len(values) > 1 else name[:-1]}")
     if f.languages:
         parts.append(", ".join(display.language_name(code) for code in f.languages))
+    if f.reasons:
+        parts.append("collected as: " + ", ".join(display.reason_label(r).lower() for r in f.reasons))
     return "Filtered: " + "; ".join(parts) + "." if parts else None
 
 

@@ -1,0 +1,138 @@
+# SQLModel column expressions: mypy types model attributes as their Python values (bool, str, int),
+# so every comparison, .in_(), .is_() and select() of them looks wrong to it.
+# mypy: disable-error-code="arg-type, attr-defined, call-overload, operator"
+"""Why a post was collected, decided from the post itself against the event's terms — not from which
+query happened to return it, so a twarc file, a replay and the live worker agree, and a post two
+queries returned has one reason. The first that holds, in this order:
+
+- ``own``: written by one of the event's accounts, whatever else it carries (the organiser speaking);
+- ``hashtag``: carries one of the event's hashtags;
+- ``reply``: replies to one of the event's accounts, without the hashtag;
+- ``mention``: mentions one of them, without the hashtag;
+- ``other``: none of these (collected under terms since changed, or from a file of another query).
+
+A context post (only referenced by a collected one) has no reason. When the event's hashtags or
+accounts change, ``reason_in_steps`` decides every stored post again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from enum import StrEnum
+
+from sqlalchemy import bindparam, func, select, update
+from sqlmodel import Session
+
+from engagement.rules.event import EventConfig, load_event
+from engagement.storage import db
+from engagement.storage.models import Author, Post
+
+PLATFORM = "x"  # the networks this module knows; Bluesky and Mastodon add theirs
+
+
+class Reason(StrEnum):
+    own = "own"
+    hashtag = "hashtag"
+    reply = "reply"
+    mention = "mention"
+    other = "other"
+
+
+# In the order the Analyse filter and the report list them.
+REASONS = tuple(Reason)
+PARTICIPANTS = tuple(r.value for r in REASONS if r is not Reason.own)
+
+
+class Reasons:
+    """The event's terms for one network, and its accounts' user ids as far as they are known."""
+
+    def __init__(self, hashtags: Iterable[str], accounts: Iterable[str], account_ids: Iterable[str] = ()):
+        self.hashtags = frozenset(tag.lstrip("#").lower() for tag in hashtags)
+        self.accounts = frozenset(handle.lower() for handle in accounts)
+        self.account_ids = set(account_ids)
+
+    @classmethod
+    def from_database(cls, session: Session, event: EventConfig | None = None) -> Reasons:
+        event = event or load_event()
+        accounts = event.accounts_on(PLATFORM)
+        ids = (
+            session.scalars(
+                select(Author.platform_user_id).where(
+                    Author.platform == PLATFORM, func.lower(Author.handle).in_(accounts)
+                )
+            ).all()
+            if accounts
+            else []
+        )
+        return cls(event.hashtags, accounts, ids)
+
+    def learn(self, users: Iterable) -> None:
+        """Note the user ids of the event's accounts among ``users`` (records with ``handle`` and
+        ``platform_user_id``): a reply names the account it answers by id only."""
+        for user in users:
+            if user.handle and user.handle.lower() in self.accounts:
+                self.account_ids.add(user.platform_user_id)
+
+    def of(self, record) -> str | None:
+        """The reason for a post record (``collected``, ``author_platform_id``, ``hashtags``,
+        ``in_reply_to_user_id``, ``mentions``); None for a context post."""
+        if not record.collected:
+            return None
+        return self.decide(record.author_platform_id, record.hashtags, record.in_reply_to_user_id, record.mentions)
+
+    def decide(self, author_id, hashtags, in_reply_to_user_id, mentions) -> str:
+        if author_id is not None and author_id in self.account_ids:
+            return Reason.own
+        if any(tag.lstrip("#").lower() in self.hashtags for tag in hashtags or ()):
+            return Reason.hashtag
+        if in_reply_to_user_id is not None and in_reply_to_user_id in self.account_ids:
+            return Reason.reply
+        if any(handle.lstrip("@").lower() in self.accounts for handle in mentions or ()):
+            return Reason.mention
+        return Reason.other
+
+
+def reason_all(session: Session, reasons: Reasons) -> int:
+    """Decide every stored post's reason again in the caller's transaction; returns how many changed.
+    (At scale, ``reason_in_steps``.)"""
+    return _reason_after(session, reasons, 0)[0]
+
+
+def reason_in_steps(url: str | None = None, event: EventConfig | None = None, seconds: float = db.STEP_SECONDS) -> int:
+    """``reason_all`` as a series of short transactions (``db.in_steps``), with the event's terms as
+    they are when it starts, so that participants' writes never wait long behind it."""
+    with db.reading(url) as session:
+        reasons = Reasons.from_database(session, event)
+    return db.in_steps(url, lambda session, after, deadline: _reason_after(session, reasons, after, deadline), seconds)
+
+
+def _reason_after(
+    session: Session, reasons: Reasons, last_id: int, deadline: float | None = None, batch: int = 5000
+) -> tuple[int, int | None]:
+    """Posts after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many changed, and
+    the last post done (``None``: all are)."""
+    author = select(Author.platform_user_id).where(Author.id == Post.author_id).scalar_subquery()
+    table = Post.__table__
+    statement = update(table).where(table.c.id == bindparam("_id")).values(reason=bindparam("reason"))
+    changed = 0
+    while True:
+        rows = session.execute(
+            select(Post.id, Post.collected, Post.reason, author, Post.hashtags, Post.in_reply_to_user_id, Post.mentions)
+            .where(Post.platform == PLATFORM, Post.id > last_id)
+            .order_by(Post.id)
+            .limit(batch)
+        ).all()
+        if not rows:
+            return changed, None
+        updates = []
+        for post_id, collected, stored, author_id, hashtags, reply_to, mentions in rows:
+            reason = reasons.decide(author_id, hashtags, reply_to, mentions) if collected else None
+            if reason != stored:
+                updates.append({"_id": post_id, "reason": reason})
+        if updates:
+            session.execute(statement, updates)
+        changed += len(updates)
+        last_id = rows[-1][0]
+        if deadline is not None and time.monotonic() >= deadline:
+            return changed, last_id
