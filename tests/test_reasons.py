@@ -16,7 +16,7 @@ from engagement.report import content
 from engagement.rules.reasons import Reasons
 from engagement.rules.sync import assign_in_steps, sync_event
 from engagement.storage import db
-from engagement.storage.models import Post
+from engagement.storage.models import AgendaSession, Post
 
 pytestmark = pytest.mark.both_databases
 
@@ -104,6 +104,11 @@ def collection(tmp_path: Path) -> list[Path]:
 def test_each_post_records_why_it_was_collected(db_url, tmp_path):
     assert import_files(collection(tmp_path), url=db_url, progress=False).rejected == 0
     assert reasons(db_url) == EXPECTED
+    # 08:00–08:59 UTC is the opening plenary in Vienna: every reason is attributed to it alike.
+    with db.reading(db_url) as session:
+        opening = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-opening"))
+        sessions = dict(session.execute(select(Post.reason, Post.session_id).where(Post.collected)).all())
+    assert sessions == dict.fromkeys(["own", "hashtag", "reply", "mention", "other"], opening)
     with db.reading(db_url) as session:
         by_reason = analytics.by_reason(session)
     assert dict(zip(by_reason["reason"], by_reason["posts"], strict=True)) == {
