@@ -135,23 +135,34 @@ def cmd_replay(args) -> int:
     return EXIT_OK
 
 
-def _event_query() -> str:
-    return load_event().query()
+def _event_queries() -> list[str]:
+    """The event's X queries: hashtags and the organiser's accounts, split past ``X_QUERY_LIMIT``."""
+    queries = load_event().x_queries()
+    for number, query in enumerate(queries, 1):
+        log.info("X query %d of %d: %s", number, len(queries), query)
+    return queries
 
 
 def cmd_x_poll(args) -> int:
     from engagement.collection.x.client import make_client
-    from engagement.collection.x.collect import poll_recent, record_run
+    from engagement.collection.x.collect import poll_queries, record_run
     from engagement.collection.x.retry import GaveUp
 
     prepare()
     stop = StopFlag().install()
-    client, query, url = make_client(), _event_query(), settings.database_url()
-    log.info("x-poll: recent search for %r%s", query, "" if args.once else f", every {args.interval:g} s")
+    client, queries, url = make_client(), _event_queries(), settings.database_url()
+    log.info(
+        "x-poll: recent search for %d quer%s%s",
+        len(queries),
+        "y" if len(queries) == 1 else "ies",
+        "" if args.once else f", every {args.interval:g} s",
+    )
     rejected = False
     while not stop():
         try:
-            result = record_run(url, "x-poll", "x-poll", lambda: poll_recent(client, query=query, url=url, stop=stop))
+            result = record_run(
+                url, "x-poll", "x-poll", lambda: poll_queries(client, queries=queries, url=url, stop=stop)
+            )
         except GaveUp as error:
             if args.once:
                 raise
@@ -178,31 +189,31 @@ def cmd_x_stream(args) -> int:
 
     prepare()
     stop = StopFlag().install()
-    client, query, url = make_client(), _event_query(), settings.database_url()
+    client, queries, url = make_client(), _event_queries(), settings.database_url()
     result = record_run(
         url,
         "x-stream",
         "x-stream",
-        lambda: run_stream(query=query, client=client, url=url, stop=stop, base_url=settings.x_api_base_url()),
+        lambda: run_stream(queries=queries, client=client, url=url, stop=stop, base_url=settings.x_api_base_url()),
     )
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
 def cmd_x_backfill(args) -> int:
     from engagement.collection.x.client import make_client
-    from engagement.collection.x.collect import backfill, record_run
+    from engagement.collection.x.collect import backfill_queries, record_run
 
     prepare()
     since, until = parse_local_time(args.since), parse_local_time(args.until)
     if until <= since:
         raise UsageError("--until must be after --since")
     stop = StopFlag().install()
-    client, query, url = make_client(), _event_query(), settings.database_url()
+    client, queries, url = make_client(), _event_queries(), settings.database_url()
     result = record_run(
         url,
         "x-backfill",
         f"x-backfill --since {args.since} --until {args.until}",
-        lambda: backfill(client, query=query, since=since, until=until, url=url, stop=stop),
+        lambda: backfill_queries(client, queries=queries, since=since, until=until, url=url, stop=stop),
     )
     print_summary("x-backfill" + ("" if result.complete else " (stopped; run again to resume)"), result.counts())
     return EXIT_REJECTED if result.rejected else EXIT_OK

@@ -159,4 +159,7 @@ def test_x_stream_runs_until_sigterm_and_exits_0(db_url, demo_sim):
     code, _, err = finish(process, timeout=60)
     assert code == 0, err
     assert "stream connected" in err and TOKEN not in err
-    assert [r["value"] for r in demo_sim.rules] == ["#cthb18"]
+    # The shipped event.toml: the hashtag and the organiser's account, one rule (under X_QUERY_LIMIT).
+    assert [(r["value"], r["tag"]) for r in demo_sim.rules] == [
+        ("#cthb18 OR @osce_cthb OR to:osce_cthb OR from:osce_cthb", "event-1")
+    ]

@@ -9,9 +9,10 @@ import pytest
 from sqlmodel import select
 
 from engagement.collection.x import retry
-from engagement.collection.x.collect import backfill, load_state, poll_recent, record_run
+from engagement.collection.x.collect import backfill, load_state, poll_queries, poll_recent, record_run
 from engagement.collection.x.retry import FatalAPIError, GaveUp, NeverStop
 from engagement.collection.x.stream import run_stream
+from engagement.rules.event import load_event
 from engagement.storage import db
 from engagement.storage.models import IngestRun, Post
 
@@ -45,6 +46,13 @@ def sim():
 
 
 @pytest.fixture(autouse=True)
+def shipped_event(monkeypatch):
+    """The shipped event's accounts and query limit, whatever a developer has exported."""
+    for name in ("EVENT_ACCOUNTS", "X_QUERY_LIMIT"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(autouse=True)
 def quick_backoff(monkeypatch):
     monkeypatch.setattr(retry, "BASE_DELAY", 0.05)
     monkeypatch.setattr(retry, "MAX_DELAY", 0.2)
@@ -58,7 +66,7 @@ def test_a_poll_fetches_every_page_and_then_only_what_is_new(db_url, sim):
     assert params["query"] == QUERY and params["max_results"] == "100"
     assert "author_id" in params["expansions"] and "note_tweet" in params["tweet.fields"]
     newest = max(sim.posts, key=int)
-    assert load_state(db_url, "x-poll") == {"since_id": newest}
+    assert load_state(db_url, "x-poll") == {"since_id": newest, "query": QUERY}
 
     second = poll_recent(client, query=QUERY, url=db_url, stop=NeverStop())
     assert sim.search_requests()[-1]["since_id"] == newest and second.store.posts_new == 0
@@ -70,18 +78,18 @@ def test_pages_follow_next_token_and_the_resume_point_waits_for_the_last_page(db
     client = client_for(sim)
     original = client.search_recent_tweets
     monkeypatch.setattr(client, "search_recent_tweets", lambda **kw: original(**{**kw, "max_results": 30}))
-    states = []
+    saved = []
     real_store = collect.store_page
 
-    def spy(body, *, url, source, state, result):
-        states.append(state)
-        real_store(body, url=url, source=source, state=state, result=result)
+    def spy(body, *, url, source, states, result):
+        saved.append(states[source])
+        real_store(body, url=url, source=source, states=states, result=result)
 
     monkeypatch.setattr(collect, "store_page", spy)
     result = poll_recent(client, query=QUERY, url=db_url, stop=NeverStop())
     assert result.pages == 4 and collected(db_url) == 100
-    assert [("pass" in s) for s in states] == [True, True, True, False]
-    assert states[0]["pass"]["newest_id"] == max(sim.posts, key=int)
+    assert [("pass" in s) for s in saved] == [True, True, True, False]
+    assert saved[0]["pass"]["newest_id"] == max(sim.posts, key=int) and {s["query"] for s in saved} == {QUERY}
 
 
 def test_a_pass_cut_short_resumes_without_gap_or_duplicate(db_url, sim, monkeypatch):
@@ -247,8 +255,11 @@ def test_the_stream_syncs_rules_fills_gaps_on_every_connect_and_stores_messages(
             stop.event.set()
 
     threading.Thread(target=feed, daemon=True).start()
-    result = run_stream(query=QUERY, client=client_for(sim), url=db_url, stop=stop, base_url=sim.base_url, token=TOKEN)
-    assert [r["value"] for r in sim.rules] == [QUERY]
+    result = run_stream(
+        queries=[QUERY], client=client_for(sim), url=db_url, stop=stop, base_url=sim.base_url, token=TOKEN
+    )
+    assert [(r["value"], r["tag"]) for r in sim.rules] == [(QUERY, "event-1")]
+    assert all(m["matching_rules"] == [{"id": sim.rules[0]["id"], "tag": "event-1"}] for m in sim.stream_sent)
     assert collected(db_url) == 100
     assert result.rejected == 1
     stream_connects = [p for p, _ in sim.requests if p == "/2/tweets/search/stream"]
@@ -259,7 +270,10 @@ def test_the_stream_syncs_rules_fills_gaps_on_every_connect_and_stores_messages(
 def test_a_poll_collects_the_demo_collection_like_the_file_import(db_url, demo_files, demo_db):
     with Simulator() as sim:
         sim.load_file(demo_files[0])
-        result = poll_recent(client_for(sim), query="#cthb18", url=db_url, stop=NeverStop())
+        # The event's whole query: the demo holds the organiser's channel too (posts without the hashtag).
+        queries = load_event().x_queries()
+        result = poll_queries(client_for(sim), queries=queries, url=db_url, stop=NeverStop())
+    assert queries == ["#cthb18 OR @osce_cthb OR to:osce_cthb OR from:osce_cthb"]
     assert result.complete and result.pages == 30 and collected(db_url) == 3000
 
     def rows(url):

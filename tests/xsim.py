@@ -8,15 +8,26 @@ that is not JSON at all, a response slower than the client's timeout; ``ok`` in 
 serves one request normally, so faults can be interleaved with successes.
 
 Tests synchronise on what it has done, not on time: ``served`` counts the search pages it has sent
-whole (``wait_served`` waits for a number of them, with a deadline; ``wait`` for any condition,
+whole (``served_posts`` lists each one's query and post ids; ``wait_served`` waits for a number of them, with a deadline; ``wait`` for any condition,
 such as ``stream_connections`` reaching a number), and ``hold_after(n)`` lets ``n`` more pages
 through and keeps the requests after them waiting until ``release()``, so a client cannot run past
 a chosen page while a test acts on it.
+
+It evaluates the query as X does, for the operators the worker sends: terms joined with ``OR``
+(parentheses around the whole or around groups are accepted), each ``#tag`` (the post's
+``entities.hashtags``), ``@user`` (``entities.mentions``), ``to:user`` (``in_reply_to_user_id`` is
+that user's id) or ``from:user`` (the author), case-insensitive. As on X, a retweet matches by the
+post it retweets too: a retweet's own text is cut at 140 characters, and 41 of the 100 posts of the
+recorded ``#brexit`` page (tests/data/x-api-v2) carry the hashtag only in the post they retweet. A
+query it cannot parse, or longer than ``query_limit`` (512 characters, as on X's lower plans), gets
+HTTP 400 with X's error body, on search and on adding a stream rule alike. The stream sends a post
+when one of its rules matches it, naming the rules that do in ``matching_rules``.
 """
 
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections import deque
@@ -26,27 +37,85 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlparse
 
 TOKEN = "sim-bearer-token-0123456789"
+QUERY_LIMIT = 512  # X's limit for a query or a rule on the lower plans (1,024 on Pro and up)
+# A query as tokens: parentheses, and runs of anything else (OR, or a term).
+TOKENS = re.compile(r"\(|\)|[^\s()]+")
+TERM = re.compile(r"^(?P<operator>#|@|to:|from:)(?P<value>\w+)$")
 
 
 def _time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
+class QueryError(ValueError):
+    """A query the simulator (like X) refuses; the message is what X's error says."""
+
+
+def parse_query(query: str, limit: int = QUERY_LIMIT) -> list[tuple[str, str]]:
+    """The terms (operator, lower-cased value) of a query of terms joined with OR, in parentheses
+    or not; QueryError for anything else."""
+    if not query.strip():
+        raise QueryError("There were errors processing your request: query must not be empty")
+    if len(query) > limit:
+        raise QueryError(
+            f"There were errors processing your request: queries and rules must be {limit} characters or less "
+            f"(this one has {len(query)})"
+        )
+    tokens = TOKENS.findall(query)
+    terms: list[tuple[str, str]] = []
+    position = 0
+
+    def fail(why: str):
+        return QueryError(f"There were errors processing your request: {why} (at token {position + 1} of {query!r})")
+
+    def group() -> None:
+        nonlocal position
+        if position < len(tokens) and tokens[position] == "(":
+            position += 1
+            expression()
+            if position >= len(tokens) or tokens[position] != ")":
+                raise fail("missing ')'")
+            position += 1
+            return
+        match = TERM.match(tokens[position]) if position < len(tokens) else None
+        if not match:
+            raise fail("expected #tag, @user, to:user or from:user")
+        terms.append((match["operator"], match["value"].lower()))
+        position += 1
+
+    def expression() -> None:
+        nonlocal position
+        group()
+        while position < len(tokens) and tokens[position] == "OR":
+            position += 1
+            group()
+
+    expression()
+    if position != len(tokens):
+        raise fail("terms must be joined with OR")
+    return terms
+
+
 class Simulator:
-    def __init__(self, token: str = TOKEN):
+    def __init__(self, token: str = TOKEN, query_limit: int = QUERY_LIMIT):
         self.token = token
+        self.query_limit = query_limit
         self.posts: dict[str, dict] = {}  # collectable posts by id
         self.users: dict[str, dict] = {}
         self.context: dict[str, dict] = {}  # posts only referenced
         self.faults: deque[tuple[str, dict]] = deque()
-        self.stream_messages: deque[bytes] = deque()
+        # What the stream is to send: a post's id (sent if a rule matches it then) or raw bytes.
+        self.stream_messages: deque[str | bytes] = deque()
+        self.stream_sent: list[dict] = []  # the stream messages sent as posts, matching_rules included
         self.rules: list[dict] = []
+        self._rule_ids = iter(range(100, 10**6))  # a deleted rule's id is never given again
         self.requests: list[tuple[str, dict]] = []
         self.page_delay = 0.0
         self.lock = threading.Lock()
         # Search pages served whole without a fault (status 200, body written), and whether each had a next.
         self.served = 0
         self.served_with_next: list[bool] = []
+        self.served_posts: list[tuple[str, list[str]]] = []  # each page served whole: its query, its posts' ids
         self.stream_connections = 0  # filtered-stream connections accepted (each hangs up after 2 s)
         self.progress = threading.Condition()
         self._admit: int | None = None  # pages still let through before a hold; None: no hold
@@ -79,15 +148,65 @@ class Simulator:
             self.faults.append((kind, options))
 
     def push_stream(self, *tweet_ids: str, raw: bytes | None = None) -> None:
+        """Queue ``raw`` bytes as they are, and posts for the stream: each goes out if the rules in
+        place when it is sent match it (a post no rule matches is not sent). A post may be in
+        ``context`` only: one the stream sends before search finds it (X's search index lags)."""
         if raw is not None:
             self.stream_messages.append(raw)
         for tweet_id in tweet_ids:
-            tweet = self.posts[tweet_id]
-            self.stream_messages.append(
-                json.dumps(
-                    {**self._expand([tweet]), "data": tweet, "matching_rules": [{"id": "1", "tag": "event-hashtags"}]}
-                ).encode()
-            )
+            if tweet_id not in self.posts and tweet_id not in self.context:
+                raise KeyError(f"push_stream: no post {tweet_id} in the simulator")
+            self.stream_messages.append(tweet_id)
+
+    def _stream_message(self, item: str | bytes) -> bytes | None:
+        if isinstance(item, bytes):
+            return item
+        with self.lock:
+            tweet, rules = self.posts.get(item) or self.context[item], list(self.rules)
+        matching = [{"id": r["id"], "tag": r.get("tag", "")} for r in rules if self.matches(tweet, self._terms(r))]
+        if not matching:
+            return None
+        message = {**self._expand([tweet]), "data": tweet, "matching_rules": matching}
+        self.stream_sent.append(message)
+        return json.dumps(message).encode()
+
+    def _terms(self, rule: dict) -> list[tuple[str, str]]:
+        """A rule's terms; none for a rule that does not parse (one a test put in place by hand)."""
+        try:
+            return parse_query(rule.get("value", ""), self.query_limit)
+        except QueryError:
+            return []
+
+    # -- the query -------------------------------------------------------------------------------
+
+    def user_id(self, username: str) -> str | None:
+        return next((u["id"] for u in self.users.values() if u.get("username", "").lower() == username), None)
+
+    def matches(self, tweet: dict, terms: list[tuple[str, str]]) -> bool:
+        """Whether any of ``terms`` matches ``tweet`` (a retweet also by the post it retweets)."""
+        retweeted = [
+            self.posts.get(ref["id"]) or self.context.get(ref["id"])
+            for ref in tweet.get("referenced_tweets", [])
+            if ref.get("type") == "retweeted"
+        ]
+        bodies = [tweet] + [body for body in retweeted if body]
+        hashtags = {
+            h.get("tag", "").lower() for body in bodies for h in (body.get("entities") or {}).get("hashtags", [])
+        }
+        mentions = {
+            m.get("username", "").lower() for body in bodies for m in (body.get("entities") or {}).get("mentions", [])
+        }
+        author = (self.users.get(tweet.get("author_id")) or {}).get("username", "").lower()
+        replied_to = tweet.get("in_reply_to_user_id")
+        for operator, value in terms:
+            if (
+                (operator == "#" and value in hashtags)
+                or (operator == "@" and value in mentions)
+                or (operator == "from:" and value == author)
+                or (operator == "to:" and replied_to and replied_to == self.user_id(value))
+            ):
+                return True
+        return False
 
     @property
     def base_url(self) -> str:
@@ -140,10 +259,11 @@ class Simulator:
                 self._admit -= 1
             return True
 
-    def _page_served(self, body: dict) -> None:
+    def _page_served(self, body: dict, query: str) -> None:
         with self.progress:
             self.served += 1
             self.served_with_next.append("next_token" in body.get("meta", {}))
+            self.served_posts.append((query, [tweet["id"] for tweet in body.get("data", [])]))
             self.progress.notify_all()
 
     def search_requests(self) -> list[dict]:
@@ -170,8 +290,11 @@ class Simulator:
         return body
 
     def search(self, params: dict[str, str]) -> dict:
+        terms = parse_query(params.get("query", ""), self.query_limit)
         with self.lock:
-            tweets = sorted(self.posts.values(), key=lambda t: int(t["id"]), reverse=True)
+            tweets = sorted(
+                (t for t in self.posts.values() if self.matches(t, terms)), key=lambda t: int(t["id"]), reverse=True
+            )
         if "since_id" in params:
             tweets = [t for t in tweets if int(t["id"]) > int(params["since_id"])]
         elif "start_time" in params:
@@ -212,6 +335,18 @@ class Simulator:
 
             def _json(self, status: int, body: dict, headers: dict | None = None) -> None:
                 self._send(status, json.dumps(body).encode(), headers)
+
+            def _invalid(self, error: QueryError, parameter: str = "query", value: str = "") -> None:
+                """HTTP 400 as X sends it for a query it refuses."""
+                self._json(
+                    400,
+                    {
+                        "errors": [{"parameters": {parameter: [value]}, "message": str(error)}],
+                        "title": "Invalid Request",
+                        "detail": "One or more parameters to your request was invalid.",
+                        "type": "https://api.twitter.com/2/problems/invalid-request",
+                    },
+                )
 
             def _authorised(self) -> bool:
                 if self.headers.get("Authorization") != f"Bearer {simulator.token}":
@@ -274,24 +409,31 @@ class Simulator:
                 if not self._authorised():
                     return
                 if path in ("/2/tweets/search/recent", "/2/tweets/search/all"):
-                    if self._fault():
+                    params = self._params()
+                    try:
+                        if self._fault():
+                            return
+                        parse_query(params.get("query", ""), simulator.query_limit)
+                    except QueryError as error:
+                        self._invalid(error, value=params.get("query", ""))
                         return
                     if not simulator._let_through():
                         self.close_connection = True
                         return
                     if simulator.page_delay:
                         time.sleep(simulator.page_delay)  # a slower API on purpose: the delay is the fault
-                    body = simulator.search(self._params())
+                    body = simulator.search(params)
                     try:
                         self._json(200, body)
                     except OSError:  # the client was killed while waiting for this page
                         self.close_connection = True
                         return
-                    simulator._page_served(body)
+                    simulator._page_served(body, params.get("query", ""))
                 elif path == "/2/tweets/search/stream/rules":
+                    rules = list(simulator.rules)
                     body = (
-                        {"data": simulator.rules, "meta": {"result_count": len(simulator.rules)}}
-                        if simulator.rules
+                        {"data": rules, "meta": {"result_count": len(rules)}}
+                        if rules
                         else {"meta": {"result_count": 0}}
                     )
                     self._json(200, body)
@@ -310,13 +452,32 @@ class Simulator:
                 if path != "/2/tweets/search/stream/rules":
                     self._json(404, {"title": "Not Found Error", "status": 404})
                     return
+                added, errors = [], []
                 if "add" in payload:
-                    for rule in payload["add"]:
-                        simulator.rules.append({"id": str(len(simulator.rules) + 100), **rule})
+                    try:
+                        for rule in payload["add"]:
+                            parse_query(rule.get("value", ""), simulator.query_limit)
+                    except QueryError as error:
+                        self._invalid(error, parameter="value", value=rule.get("value", ""))
+                        return
+                    with simulator.lock:
+                        for rule in payload["add"]:
+                            same = next((r for r in simulator.rules if r["value"] == rule["value"]), None)
+                            if same:  # X keeps one rule per value
+                                errors.append({"value": rule["value"], "id": same["id"], "title": "DuplicateRule"})
+                                continue
+                            added.append({"id": str(next(simulator._rule_ids)), **rule})
+                            simulator.rules.append(added[-1])
                 if "delete" in payload:
                     ids = set(payload["delete"]["ids"])
-                    simulator.rules[:] = [r for r in simulator.rules if r["id"] not in ids]
-                self._json(200, {"data": simulator.rules, "meta": {"sent": "now"}})
+                    with simulator.lock:
+                        simulator.rules[:] = [r for r in simulator.rules if r["id"] not in ids]
+                body = {
+                    "meta": {"sent": "now"},
+                    **({"data": added} if added else {}),
+                    **({"errors": errors} if errors else {}),
+                }
+                self._json(200, body)
 
             def _stream(self):
                 with simulator.progress:
@@ -335,7 +496,9 @@ class Simulator:
                 deadline = time.monotonic() + 2.0
                 while time.monotonic() < deadline:
                     if simulator.stream_messages:
-                        chunk(simulator.stream_messages.popleft() + b"\r\n")
+                        message = simulator._stream_message(simulator.stream_messages.popleft())
+                        if message is not None:
+                            chunk(message + b"\r\n")
                     else:
                         chunk(b"\r\n")
                         time.sleep(0.2)  # X's keep-alive interval, scaled down: the server's pace, not a wait

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 
 from sqlalchemy import func
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from engagement.analysis import analytics
 from engagement.collection.x.client import make_client
 from engagement.storage import db
-from engagement.storage.models import Author, Post
+from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post
 
 from ..xsim import TOKEN
 from . import ROOT
@@ -102,3 +104,32 @@ def client_for(sim, token=TOKEN, timeout=30.0):
 def collected(url):
     with db.reading(url) as session:
         return session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))
+
+
+def collected_ids(url) -> set[str]:
+    """The platform ids of the collected posts."""
+    with db.reading(url) as session:
+        ids = set(session.exec(select(Post.platform_id).where(Post.collected.is_(True))).all())
+    db.dispose_engines()
+    return ids
+
+
+def checkpoints(url, prefix: str = "") -> dict[str, dict]:
+    """The X resume points (JSON) by source, of the sources starting with ``prefix``; {} before the
+    worker has created the database."""
+    try:
+        with db.reading(url) as session:
+            rows = session.exec(select(IngestCheckpoint).where(IngestCheckpoint.source.startswith(prefix))).all()
+            return {row.source: json.loads(row.position) for row in rows}
+    except OperationalError:  # no database or no tables yet
+        return {}
+    finally:
+        db.dispose_engines()
+
+
+def last_run(url, source: str):
+    """The latest IngestRun of ``source``."""
+    with db.reading(url) as session:
+        run = session.exec(select(IngestRun).where(IngestRun.source == source).order_by(IngestRun.id.desc())).first()
+    db.dispose_engines()
+    return run

@@ -5,6 +5,12 @@ A search lists the newest posts first. A pass's resume point is therefore two id
 id committed so far. A pass cut short (signal, crash, ``kill -9``) restarts with
 ``since_id .. until_id`` and fetches exactly what it had not stored: no gap, nothing twice. Only
 when the last page is stored does ``since_id`` move to the pass's newest id.
+
+The event's query may be split into several (``EventConfig.x_queries``, past ``X_QUERY_LIMIT``):
+each has a resume point of its own (``x-poll``, or ``x-poll:1``, ``x-poll:2``… when there are
+several), which records the query it belongs to. A resume point written for another query (the
+organisers changed hashtags or accounts) is not used: that query starts afresh, and the store,
+keyed on platform ids, merges what is fetched again without duplicates.
 """
 
 from __future__ import annotations
@@ -42,9 +48,18 @@ class PassResult:
     complete: bool = False
     # The directory and agenda as loaded for this pass: built once, not per page.
     context: tuple[Classifier, Attributor] | None = field(default=None, repr=False)
+    queries: int = 1
+
+    def add(self, other: PassResult) -> None:
+        """Count ``other`` (another query's pass) in with this one."""
+        self.pages += other.pages
+        self.rejected += other.rejected
+        self.api_errors.extend(other.api_errors)
+        self.store.add(other.store)
 
     def counts(self) -> dict[str, int]:
         return {
+            "queries": self.queries,
             "pages": self.pages,
             **self.store.as_dict(),
             "rejected": self.rejected,
@@ -52,16 +67,38 @@ class PassResult:
         }
 
 
-def load_state(url: str | None, source: str) -> dict[str, Any]:
+def query_sources(source: str, queries: list[str]) -> list[tuple[str, str]]:
+    """(resume point's source, query) for each query: ``source`` itself when there is one query (as
+    before the query could be split), ``source:1``, ``source:2``… when there are several."""
+    if len(queries) == 1:
+        return [(source, queries[0])]
+    return [(f"{source}:{number}", query) for number, query in enumerate(queries, 1)]
+
+
+def load_state(url: str | None, source: str, query: str | None = None) -> dict[str, Any]:
+    """The resume point of ``source``; empty when there is none, or when it was written for another
+    query than ``query`` (its ids say nothing about what the new query has collected)."""
     with db.reading(url) as session:
         raw = runs.checkpoint(session, source)
-    return json.loads(raw) if raw else {}
+    state = json.loads(raw) if raw else {}
+    if query is not None and state and state.get("query") != query:
+        written_for = repr(state["query"]) if state.get("query") else "a query it did not record"
+        log.warning(
+            "%s: the resume point was written for %s, not %r (hashtags or accounts changed): "
+            "not using it, collecting this query afresh",
+            source,
+            written_for,
+            query,
+        )
+        return {}
+    return state
 
 
 def store_page(
-    body: dict[str, Any], *, url: str | None, source: str, state: dict[str, Any], result: PassResult
+    body: dict[str, Any], *, url: str | None, source: str, states: dict[str, dict[str, Any]], result: PassResult
 ) -> None:
-    """Normalise one API response and commit its rows, its rejects and ``state`` together."""
+    """Normalise one API response and commit its rows, its rejects (kept under ``source``) and the
+    resume points ``states`` (by source) together."""
     batch = normalize(body)
     page_id = batch.newest_id or format_api_time(utcnow())
     for error in batch.api_errors:
@@ -78,7 +115,8 @@ def store_page(
             counts = store_posts(session, batch.posts, batch.users, classifier=classifier, attributor=attributor)
             for item in batch.rejected:
                 runs.reject(session, source, f"page {page_id} {item.location}", item.reason, item.raw)
-            runs.save_checkpoint(session, source, json.dumps(state, sort_keys=True))
+            for checkpoint_source, state in states.items():
+                runs.save_checkpoint(session, checkpoint_source, json.dumps(state, sort_keys=True))
             return counts
 
     result.store.add(db.retry_locked(write))
@@ -100,7 +138,7 @@ def search_pass(
     pace: float = 0.0,
 ) -> PassResult:
     """Fetch every page newer than the stored ``since_id`` (or within ``extra``'s window)."""
-    state = load_state(url, source)
+    state = load_state(url, source, query)
     since_id = state.get("since_id")
     pending = state.get("pass")
     params: dict[str, Any] = {"query": query, "max_results": page_size, **FIELDS, **(extra or {})}
@@ -135,7 +173,8 @@ def search_pass(
         else:
             new_state = {"since_id": newest or since_id}
             next_token = None
-        store_page(body, url=url, source=source, state={k: v for k, v in new_state.items() if v}, result=result)
+        state = {"query": query, **{k: v for k, v in new_state.items() if v}}
+        store_page(body, url=url, source=source, states={source: state}, result=result)
         if not next_token:
             result.complete = True
             return result
@@ -152,6 +191,35 @@ def poll_recent(
     )
 
 
+def each_query(queries: list[str], source: str, stop: Stopper, run: Callable[[str, str], PassResult]) -> PassResult:
+    """``run(query, source)`` for each query in turn, under its own source, counted together;
+    complete when every query's pass is. A stop between queries leaves the rest to the next start,
+    which resumes each query from its own resume point."""
+    total = PassResult(queries=len(queries), complete=True)
+    for number, (query_source, query) in enumerate(query_sources(source, queries)):
+        if number and stop():
+            log.info("%s: stopping before query %d of %d; the next start resumes it", source, number + 1, len(queries))
+            total.complete = False
+            break
+        result = run(query, query_source)
+        total.add(result)
+        total.complete = total.complete and result.complete
+        if not result.complete:
+            break
+    return total
+
+
+def poll_queries(
+    client: tweepy.Client, *, queries: list[str], url: str | None, stop: Stopper, source: str = "x-poll"
+) -> PassResult:
+    """A recent-search pass for each of the event's queries, each from its own resume point."""
+
+    def poll(query: str, query_source: str) -> PassResult:
+        return poll_recent(client, query=query, url=url, stop=stop, source=query_source)
+
+    return each_query(queries, source, stop, poll)
+
+
 def backfill(
     client: tweepy.Client,
     *,
@@ -161,10 +229,11 @@ def backfill(
     url: str | None,
     stop: Stopper,
     pace: float = 1.0,
+    source: str | None = None,
 ) -> PassResult:
     """Full-archive search between two times; the endpoint allows one request a second, so we pace."""
-    source = f"x-backfill:{format_api_time(since)}:{format_api_time(until)}"
-    if load_state(url, source).get("since_id"):
+    source = source or backfill_source(since, until)
+    if load_state(url, source, query).get("since_id"):
         log.info("%s: already complete", source)
         return PassResult(complete=True)
     # The window's newest post is the pass's "since": a finished backfill has nothing left to fetch.
@@ -180,6 +249,36 @@ def backfill(
         extra=extra,
         pace=pace,
     )
+
+
+def backfill_source(since: datetime, until: datetime) -> str:
+    return f"x-backfill:{format_api_time(since)}:{format_api_time(until)}"
+
+
+def backfill_queries(
+    client: tweepy.Client,
+    *,
+    queries: list[str],
+    since: datetime,
+    until: datetime,
+    url: str | None,
+    stop: Stopper,
+    pace: float = 1.0,
+) -> PassResult:
+    """The window's full-archive search for each of the event's queries, each with its own resume
+    point (``x-backfill:<since>:<until>``, with ``:1``, ``:2``… when there are several)."""
+
+    started: list[str] = []
+
+    def window(query: str, query_source: str) -> PassResult:
+        if started:
+            stop.wait(pace)  # the pace holds across queries too: the previous one has just asked
+        started.append(query_source)
+        return backfill(
+            client, query=query, since=since, until=until, url=url, stop=stop, pace=pace, source=query_source
+        )
+
+    return each_query(queries, backfill_source(since, until), stop, window)
 
 
 def record_run(url: str | None, source: str, command: str, run: Callable[[], PassResult]) -> PassResult:

@@ -66,7 +66,7 @@ def fatal_message(error: tweepy.HTTPException, what: str) -> str:
     elif isinstance(error, tweepy.NotFound):
         reason = "the endpoint was not found: check X_API_BASE_URL"
     else:
-        reason = "the request was refused as malformed: check the query and EVENT_HASHTAGS"
+        reason = "the request was refused as malformed: check the query, EVENT_HASHTAGS and EVENT_ACCOUNTS (and X_QUERY_LIMIT)"
     return f"{what}: HTTP {status}, {reason}{_api_detail(error)}"
 
 
