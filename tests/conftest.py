@@ -23,7 +23,15 @@ from .helpers import ROOT, prepare_event
 @pytest.fixture(autouse=True)
 def _isolated_environment(monkeypatch):
     # Settings a developer may have exported must not leak into tests.
-    for name in ("DATABASE_URL", "EVENT_HASHTAGS", "EVENT_DATA_DIR", "X_BEARER_TOKEN", "X_API_BASE_URL"):
+    for name in (
+        "DATABASE_URL",
+        "EVENT_HASHTAGS",
+        "EVENT_ACCOUNTS",
+        "EVENT_DATA_DIR",
+        "X_BEARER_TOKEN",
+        "X_API_BASE_URL",
+        "X_QUERY_LIMIT",
+    ):
         monkeypatch.delenv(name, raising=False)
     yield
     db.dispose_engines()

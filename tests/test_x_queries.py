@@ -12,6 +12,7 @@ import time
 from datetime import date
 
 import pytest
+from sqlalchemy import select
 
 from engagement.collection.x import retry
 from engagement.collection.x.collect import poll_recent
@@ -19,6 +20,7 @@ from engagement.collection.x.retry import FatalAPIError, NeverStop
 from engagement.collection.x.stream import EventStream
 from engagement.rules.event import EventConfig, EventConfigError, load_event
 from engagement.storage import db, runs
+from engagement.storage.models import Post
 
 from .helpers.worker import checkpoints, client_for, collected_ids, finish, last_run, snapshot, worker
 from .xsim import Simulator, parse_query
@@ -330,6 +332,11 @@ def test_the_full_query_collects_the_organisers_channel_and_the_hashtag_alone_do
     assert len(collected_ids(alone)) == 40 < len(expected) == 40 + 30 + 20 + 16
     run = last_run(full, "x-poll")
     assert run.status == "ok" and run.counts["posts_new"] == len(expected) and run.counts["duplicates"] == 0
+    # Each post records why it was collected: the replies carry no @ and no hashtag, only the
+    # organiser's id in in_reply_to_user_id.
+    with db.reading(full) as session:
+        reasons = dict(session.execute(select(Post.platform_id, Post.reason).where(Post.collected)).all())
+    assert reasons == {post_id: kind for kind in EVENT_KINDS for post_id in world.ids(kind)}
 
 
 # -- (c) split queries: the union once, a resume point each ---------------------------------

@@ -32,6 +32,7 @@ from engagement.collection.x.retry import Stopper, call
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
+from engagement.rules.reasons import Reasons
 from engagement.storage import db, runs
 from engagement.timeutil import format_api_time, utcnow
 
@@ -47,7 +48,7 @@ class PassResult:
     store: StoreCounts = field(default_factory=StoreCounts)
     complete: bool = False
     # The directory and agenda as loaded for this pass: built once, not per page.
-    context: tuple[Classifier, Attributor] | None = field(default=None, repr=False)
+    context: tuple[Classifier, Attributor, Reasons] | None = field(default=None, repr=False)
     queries: int = 1
 
     def add(self, other: PassResult) -> None:
@@ -107,12 +108,16 @@ def store_page(
     def write() -> StoreCounts:
         with db.writing(url) as session:
             if result.context is None:
+                event = load_event()
                 result.context = (
                     Classifier.from_database(session),
-                    Attributor.from_database(session, load_event().grace),
+                    Attributor.from_database(session, event.grace),
+                    Reasons.from_database(session, event),
                 )
-            classifier, attributor = result.context
-            counts = store_posts(session, batch.posts, batch.users, classifier=classifier, attributor=attributor)
+            classifier, attributor, reasons = result.context
+            counts = store_posts(
+                session, batch.posts, batch.users, classifier=classifier, attributor=attributor, reasons=reasons
+            )
             for item in batch.rejected:
                 runs.reject(session, source, f"page {page_id} {item.location}", item.reason, item.raw)
             for checkpoint_source, state in states.items():
