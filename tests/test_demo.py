@@ -1,6 +1,7 @@
 """The demo collection: deterministic, shaped like the real API, and shaped like a real event."""
 
 import csv
+import dataclasses
 import json
 import re
 from collections import Counter
@@ -11,7 +12,7 @@ from sqlmodel import select
 
 from engagement.demo import DemoCollection, write_collection
 from engagement.demo.texts import DIRECTORY_ACCOUNTS, HOSTILE
-from engagement.rules.event import load_directory, load_groups
+from engagement.rules.event import load_directory, load_event, load_groups
 from engagement.storage import db, flags
 from engagement.storage.models import AgendaSession, Author, Post, Question
 
@@ -22,6 +23,21 @@ API_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 
 def pages_of(path):
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def reason_of(tweet, hashtags, accounts, account_ids):
+    """Why the worker collects a post, decided from the post alone in issue 28's order: the event's own
+    account, then the hashtag, then a reply to the account, then a mention of it."""
+    entities = tweet.get("note_tweet", {}).get("entities") or tweet.get("entities", {})
+    if tweet["author_id"] in account_ids:
+        return "own"
+    if any("#" + h["tag"].lower() in hashtags for h in entities.get("hashtags", [])):
+        return "hashtag"
+    if tweet.get("in_reply_to_user_id") in account_ids:
+        return "reply"
+    if any(m["username"].lower() in accounts for m in entities.get("mentions", [])):
+        return "mention"
+    return "other"
 
 
 def test_the_same_seed_gives_the_same_bytes(tmp_path):
@@ -43,6 +59,7 @@ def test_pages_have_the_shape_of_real_search_pages(demo_files):
     pages = pages_of(demo_files[0])
     assert set(real) <= set(pages[0]) | {"__twarc"}
     ids_seen, users_missing = set(), 0
+    organiser_handles = load_event().accounts_on("x")
     for number, page in enumerate(pages):
         data, includes, meta = page["data"], page["includes"], page["meta"]
         assert 1 <= len(data) <= 100
@@ -81,7 +98,10 @@ def test_pages_have_the_shape_of_real_search_pages(demo_files):
                 assert len(tweet["note_tweet"]["text"]) > 280
         for user in includes["users"]:
             assert {"id", "username", "name", "description", "public_metrics"} <= set(user)
-            assert user["username"].startswith("demo_")
+            # Demo handles, but the organiser's, which the event names (its profile still says demo).
+            assert user["username"].startswith("demo_") or (
+                user["username"] in organiser_handles and user["name"].endswith("(demo)")
+            )
         ids_seen.update(t["id"] for t in data)
     assert len(ids_seen) == 3000 and users_missing >= 1
 
@@ -111,6 +131,60 @@ def test_the_collection_looks_like_the_event(demo_files):
     assert opening_burst > 5 * max(lunch_only, 1)
     assert between("04-23 10:00", "04-23 10:15") > 3 * max(lunch_only, 1)  # a session is busier than a break
     assert between("04-24 02:00", "04-24 05:00") <= 3  # nights are nearly silent
+
+
+def test_the_organisers_own_channel_is_in_the_collection(demo_files):
+    """The event's X account posts, is addressed and is replied to, with and without the hashtag, in
+    issue 28's shares: its own posts 4-6 %, mentions 10-15 %, replies to its posts 4-8 %."""
+    event = load_event()
+    accounts = set(event.accounts_on("x"))
+    assert accounts == {"osce_cthb"}
+    hashtags = set(event.hashtags)
+    pages = pages_of(demo_files[0])
+    users = {u["id"]: u for page in pages for u in page["includes"]["users"]}
+    organiser = next(u for u in users.values() if u["username"] == "osce_cthb")
+    assert organiser["name"].endswith("(demo)") and "Trafficking in Human Beings" in organiser["description"]
+    account_ids = {organiser["id"]}
+    tweets = [t for page in pages for t in page["data"]]
+    collected = {t["id"]: t for t in tweets}
+    reasons = Counter(reason_of(t, hashtags, accounts, account_ids) for t in tweets)
+    assert set(reasons) == {"own", "hashtag", "reply", "mention"}, reasons
+
+    def carries_hashtag(tweet):
+        return reason_of(dict(tweet, author_id=""), hashtags, accounts, account_ids) == "hashtag"
+
+    own = [t for t in tweets if t["author_id"] == organiser["id"]]
+    without_hashtag = [t for t in own if not carries_hashtag(t)]
+    assert 0.04 <= len(own) / len(tweets) <= 0.06
+    assert 0.2 <= len(without_hashtag) / len(own) <= 0.45, "about a third without the hashtag"
+    assert any(carries_hashtag(t) for t in own)
+
+    mentions = [t for t in tweets if reason_of(t, hashtags, accounts, account_ids) == "mention"]
+    assert 0.10 <= len(mentions) / len(tweets) <= 0.15
+    assert all("@osce_cthb" in t["text"] and not t.get("in_reply_to_user_id") for t in mentions)
+    addressing = [t for t in mentions if "referenced_tweets" not in t]
+    assert len(addressing) > 0.8 * len(mentions), "mostly participants' own posts, not retweets"
+    assert len({t["lang"] for t in addressing}) >= 6
+
+    replies = [t for t in tweets if t.get("in_reply_to_user_id") == organiser["id"]]
+    assert 0.04 <= len(replies) / len(tweets) <= 0.08
+    assert sum(1 for t in replies if not carries_hashtag(t)) > 0.6 * len(replies), "most without the hashtag"
+    for reply in replies:
+        (reference,) = reply["referenced_tweets"]
+        assert reference["type"] == "replied_to"
+        assert collected[reference["id"]]["author_id"] == organiser["id"], "the replied-to post was collected"
+        assert reply["text"].startswith("@osce_cthb ")
+        assert {"start": 0, "end": 10, "username": "osce_cthb"} in reply["entities"]["mentions"]
+
+
+def test_without_an_x_account_there_is_no_organiser_channel(tmp_path):
+    event = dataclasses.replace(load_event(), accounts=[])
+    posts, _ = write_collection(tmp_path / "n.jsonl", collection=DemoCollection(posts=600, seed=4, event=event))
+    pages = pages_of(posts)
+    assert all(u["username"].startswith("demo_") for page in pages for u in page["includes"]["users"])
+    tweets = [t for page in pages for t in page["data"]]
+    assert all("osce_cthb" not in t["text"] for t in tweets)
+    assert all(reason_of(t, set(event.hashtags), set(), set()) == "hashtag" for t in tweets)
 
 
 def test_the_shipped_directory_lists_every_demo_account(event_dir):

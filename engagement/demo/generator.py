@@ -4,6 +4,12 @@ The demo enters the database through the same importer as real data. The volume 
 agenda (bursts at the opening, peaks in sessions, quiet breaks and nights); the same seed, size
 and event files give the same bytes. Plans are kept in compact arrays and each post's text is
 derived from its own seed when written, so a million posts fit comfortably in memory.
+
+When the event lists an X account (``accounts`` in event.toml), the collection also holds what the
+worker collects besides the hashtag: that account's own posts (session announcements, speakers'
+words, thank-yous; a third without the hashtag), participants addressing it without the hashtag,
+and replies to its posts, mostly without the hashtag — so the demo shows why each post was
+collected. Without such an account there are none of these, and the rest is planned as before.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import json
 import math
 import random
 import re
+import urllib.parse
 from array import array
 from bisect import bisect_right
 from collections.abc import Iterator
@@ -28,12 +35,26 @@ from engagement.timeutil import UTC, format_api_time, to_utc
 
 TWITTER_EPOCH_MS = 1288834974657
 ORIGINAL, RETWEET, REPLY, QUOTE = 0, 1, 2, 3
+MENTION = 4  # in the plan only: a participant's post addressing the organiser (an original on the wire)
 PAGE_SIZE = 100
 DEFAULT_POSTS = 3000
 DEFAULT_SEED = 18
 USER_ID_BASE = 990_000_000_000_000_000  # far above real user ids of the time; visibly made up
 LONG_POST_CHARS = 4000
 MEDIA_HOST = "https://media.example.invalid/demo"
+# The mix of kinds, as cumulative shares of all posts: retweets, then replies, then quotes; the rest
+# are originals.
+RETWEET_UPTO, REPLY_UPTO, QUOTE_UPTO = 0.45, 0.56, 0.64
+# The organiser's channel, as shares of all posts, taken from the originals and replies above so that
+# retweets stay the commonest kind. Retweets of the organiser's posts without the hashtag mention it
+# too, and ordinary replies now and then land on its posts: the mention and reply shares a reader
+# sees are a little above these.
+OWN_SHARE = 0.05
+MENTION_SHARE = 0.095
+ORGANISER_REPLY_SHARE = 0.045
+OWN_WITHOUT_HASHTAG = 1 / 3
+ORGANISER_REPLY_WITH_HASHTAG = 0.2
+ORGANISER_FOLLOWERS = 9000
 
 
 def snowflake(ms: int, sequence: int) -> int:
@@ -99,6 +120,31 @@ class DemoCollection:
                     start + timedelta(days=rng.randrange(3000)),
                 )
             )
+        # The event's own accounts come next (directory accounts keep the first indices, which the
+        # mentions and context posts pick from); a handle the demo already has is that author.
+        self.organisers: list[int] = []
+        known = {author.handle: number for number, author in enumerate(authors)}
+        for handle in self.event.accounts_on("x"):
+            if handle in known:
+                self.organisers.append(known[handle])
+                continue
+            self.organisers.append(len(authors))
+            authors.append(
+                DemoAuthor(
+                    "",
+                    handle,
+                    texts.ORGANISER_NAME,
+                    f"{self.event.organiser or texts.ORGANISER_BIO_FALLBACK} (demo)",
+                    "Vienna",
+                    ORGANISER_FOLLOWERS,
+                    True,
+                    "osce",
+                    "en",
+                    start + timedelta(days=rng.randrange(1500)),
+                )
+            )
+        self.organiser_set = frozenset(self.organisers)
+        added = set(self.organisers) - set(range(len(texts.DIRECTORY_ACCOUNTS)))
         groups, weights = zip(*texts.GROUP_WEIGHTS.items(), strict=True)
         languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items(), strict=True)
         for index in range(count - len(authors)):
@@ -126,10 +172,12 @@ class DemoCollection:
             )
         for number, author in enumerate(authors):
             author.user_id = str(USER_ID_BASE + number * 7919)
+        # An organiser account added here writes only its own channel's posts (weight 0), planned apart.
+        directory = dict(texts.DIRECTORY_ACCOUNTS)
         self.author_weights = list(
             accumulate(
-                (3.0 if a.handle in dict(texts.DIRECTORY_ACCOUNTS) else 1.0) * min(rng.paretovariate(1.3), 40)
-                for a in authors
+                0.0 if number in added else (3.0 if a.handle in directory else 1.0) * min(rng.paretovariate(1.3), 40)
+                for number, a in enumerate(authors)
             )
         )
         return authors
@@ -187,19 +235,33 @@ class DemoCollection:
         self.reply_count = array("i", [0]) * n
         self.quote_count = array("i", [0]) * n
         originals: list[int] = []
+        own_posts: list[int] = []  # the organiser's, oldest first
         lang_index = {code: i for i, code in enumerate(self.languages)}
         context_count = max(3, n // 60)
         self.context_count = context_count
+        organisers = self.organisers
+        channel = OWN_SHARE + MENTION_SHARE + ORGANISER_REPLY_SHARE if organisers else 0.0
+        retweet_upto, reply_upto, quote_upto = RETWEET_UPTO, REPLY_UPTO, QUOTE_UPTO
+        if organisers:  # the same mix over the rest of the roll, replies to the organiser counted in
+            rest = 1 - channel
+            retweet_upto = RETWEET_UPTO / rest
+            reply_upto = (REPLY_UPTO - ORGANISER_REPLY_SHARE) / rest
+            quote_upto = (QUOTE_UPTO - ORGANISER_REPLY_SHARE) / rest
         for i in range(n):
             author = bisect_right(self.author_weights, rng.random() * self.author_weights[-1])
             self.author[i] = min(author, len(self.authors) - 1)
             roll = rng.random()
+            if roll < channel:
+                self._plan_channel_post(rng, i, roll, originals, own_posts, lang_index)
+                continue
+            # Without an organiser account, channel is 0 and the mix below is exactly as it was.
+            roll = (roll - channel) / (1 - channel)
             kind = ORIGINAL
-            if originals and roll < 0.45:
+            if originals and roll < retweet_upto:
                 kind = RETWEET
-            elif originals and roll < 0.56:
+            elif originals and roll < reply_upto:
                 kind = REPLY
-            elif originals and roll < 0.64:
+            elif originals and roll < quote_upto:
                 kind = QUOTE
             self.kind[i] = kind
             if kind == ORIGINAL:
@@ -220,7 +282,10 @@ class DemoCollection:
             else:
                 (self.reply_count if kind == REPLY else self.quote_count)[target] += 1
                 self.language[i] = lang_index[self.authors[self.author[i]].language if rng.random() < 0.7 else "en"]
-        # Fixed roles for a few originals: the hostile strings, the 4,000-character post, edits.
+        # Fixed roles for a few participants' originals: the hostile strings, the 4,000-character post,
+        # edits, the suspended author (the organiser's own posts stay as the organiser wrote them).
+        if own_posts:
+            originals = [i for i in originals if self.author[i] not in self.organiser_set]
         picks = rng.sample(originals, min(len(originals), len(texts.HOSTILE) + 1 + max(1, n // 300)))
         self.hostile = {index: number for number, index in enumerate(picks[: len(texts.HOSTILE)])}
         self.very_long = set(picks[len(texts.HOSTILE) : len(texts.HOSTILE) + 1])
@@ -230,6 +295,38 @@ class DemoCollection:
         for index in rng.sample(originals, min(3, len(originals))):
             if index not in self.hostile and index not in self.very_long:
                 self.author[index] = self.missing_author
+
+    def _plan_channel_post(
+        self,
+        rng: random.Random,
+        i: int,
+        roll: float,
+        originals: list[int],
+        own_posts: list[int],
+        lang_index: dict[str, int],
+    ) -> None:
+        """Post ``i`` of the organiser's channel: its own post, a participant addressing it, or a reply
+        to one of its posts (the latest mostly). Mentions are not amplified: nothing refers to them."""
+        organisers = self.organisers
+        if roll < OWN_SHARE or self.author[i] in self.organiser_set:
+            if self.author[i] not in self.organiser_set:
+                self.author[i] = organisers[0] if len(organisers) == 1 else rng.choice(organisers)
+            self.kind[i] = ORIGINAL
+            language = "en" if rng.random() < 0.8 else rng.choice(texts.ORGANISER_LANGUAGES)
+            self.language[i] = lang_index[language]
+            originals.append(i)
+            own_posts.append(i)
+            return
+        native = self.authors[self.author[i]].language
+        if roll < OWN_SHARE + MENTION_SHARE or not own_posts:
+            self.kind[i] = MENTION
+            self.language[i] = lang_index[native if rng.random() < 0.75 else "en"]
+            return
+        target = own_posts[-1] if rng.random() < 0.6 else rng.choice(own_posts[-8:])
+        self.kind[i] = REPLY
+        self.target[i] = target
+        self.reply_count[target] += 1
+        self.language[i] = lang_index[native if rng.random() < 0.7 else "en"]
 
     def _plan_context(self, rng: random.Random) -> None:
         first = to_utc(datetime.combine(self.event.start_date, datetime.min.time()), self.event.zone)
@@ -275,6 +372,14 @@ class DemoCollection:
     def text(self, index: int) -> str:
         """The full text of an original, reply or quote (a retweet's comes from its target)."""
         rng = random.Random(self.seed * 1_000_003 + index)
+        if self.organisers:
+            kind, target = self.kind[index], self.target[index]
+            if kind == MENTION:
+                return self._addressing_text(rng, index)
+            if kind == ORIGINAL and self.author[index] in self.organiser_set:
+                return self._own_text(rng, index)
+            if kind == REPLY and target >= 0 and self.author[target] in self.organiser_set:
+                return self._reply_to_organiser_text(rng, index, target)
         language = self.languages[self.language[index]]
         topic = rng.choice(texts.TOPICS[language])
         who_index = (
@@ -293,6 +398,87 @@ class DemoCollection:
         elif rng.random() < 0.02:
             body = body + " " + " ".join(rng.choice(texts.TOPICS[language]) for _ in range(30))
         return body
+
+    def _who(self, rng: random.Random) -> str:
+        return "@" + texts.DIRECTORY_ACCOUNTS[rng.randrange(len(texts.DIRECTORY_ACCOUNTS))][0]
+
+    def _own_text(self, rng: random.Random, index: int) -> str:
+        """The organiser's own post, fitting its moment: before the event an invitation, during a
+        session a speaker's words or a thank-you, between sessions the next one, afterwards thanks."""
+        language = self.languages[self.language[index]]
+        ms = self.times[index]
+        moment = datetime.fromtimestamp(ms / 1000, tz=UTC)
+        running = self.session_at(ms)
+        upcoming = next((s for s in self.sessions if s.starts_at > moment), None)
+        ended = [s for s in self.sessions if s.ends_at <= moment]
+        pick = rng.random()
+        session: AgendaRow | None
+        if running is not None:
+            if pick < 0.55:
+                templates, session = texts.ORGANISER_QUOTE, running
+            elif pick < 0.85 or upcoming is None:
+                templates, session = texts.ORGANISER_THANKS, running
+            else:
+                templates, session = texts.ORGANISER_ANNOUNCE, upcoming
+        elif upcoming is None:
+            templates, session = texts.ORGANISER_AFTER, ended[-1] if ended else None
+        elif not ended and upcoming.starts_at - moment > timedelta(hours=3):
+            templates, session = texts.ORGANISER_BEFORE, upcoming
+        elif pick < 0.7 or not ended:
+            templates, session = texts.ORGANISER_ANNOUNCE, upcoming
+        else:
+            templates, session = texts.ORGANISER_THANKS, ended[-1]
+        body = rng.choice(templates[language]).format(
+            event=self.event.short_name or self.event.name,
+            name=self.event.name,
+            theme=self.event.theme,
+            venue=self.event.venue,
+            dates=self._dates(),
+            session=session.title if session else self.event.name,
+            short=session.title.split(":")[0].strip() if session else self.event.short_name,
+            time=session.starts_at.astimezone(self.event.zone).strftime("%H:%M") if session else "",
+            room=f" ({session.room})" if session and session.room else "",
+            topic=rng.choice(texts.TOPICS[language]),
+            who=self._who(rng),
+            quote=rng.choice(texts.ORGANISER_QUOTES[language]),
+        )
+        if rng.random() >= OWN_WITHOUT_HASHTAG:
+            return f"{body} {' '.join(self._hashtags(rng, ms))}"
+        return f"{body} {rng.choice(texts.EXTRA_HASHTAGS)}" if rng.random() < 0.3 else body
+
+    def _dates(self) -> str:
+        start, end = self.event.start_date, self.event.end_date
+        if start == end:
+            return f"{start.day} {start:%B %Y}"
+        if (start.year, start.month) == (end.year, end.month):
+            return f"{start.day}–{end.day} {end:%B %Y}"
+        return f"{start.day} {start:%B} – {end.day} {end:%B %Y}"
+
+    def _organiser_handle(self, rng: random.Random) -> str:
+        organisers = self.organisers
+        return self.authors[organisers[0] if len(organisers) == 1 else rng.choice(organisers)].handle
+
+    def _addressing_text(self, rng: random.Random, index: int) -> str:
+        """A participant's post addressing the organiser, without the event's hashtags."""
+        language = self.languages[self.language[index]]
+        body = rng.choice(texts.ADDRESSING_ORGANISER[language]).format(
+            org="@" + self._organiser_handle(rng), topic=rng.choice(texts.TOPICS[language])
+        )
+        if rng.random() < 0.15:
+            body = f"{body} {rng.choice(texts.EXTRA_HASHTAGS)}"
+        return f"{body} {rng.choice(texts.EMOJI)}" if rng.random() < 0.2 else body
+
+    def _reply_to_organiser_text(self, rng: random.Random, index: int, target: int) -> str:
+        """A reply to the organiser's post: it starts with the handle, as X writes replies; a few
+        carry the hashtags."""
+        language = self.languages[self.language[index]]
+        body = rng.choice(texts.REPLYING_TO_ORGANISER[language]).format(
+            topic=rng.choice(texts.TOPICS[language]), who=self._who(rng)
+        )
+        text = f"@{self.authors[self.author[target]].handle} {body}"
+        if rng.random() < ORGANISER_REPLY_WITH_HASHTAG:
+            return f"{text} {' '.join(self._hashtags(rng, self.times[index]))}"
+        return text
 
     def context_text(self, number: int) -> str:
         rng = random.Random(self.seed * 7_000_003 + number)
@@ -432,7 +618,7 @@ class DemoCollection:
             "created_at%2Clang%2Cpublic_metrics%2Centities%2Creferenced_tweets%2Cconversation_id%2C"
             "in_reply_to_user_id%2Cnote_tweet%2Cedit_history_tweet_ids&user.fields=name%2Cusername%2C"
             "description%2Clocation%2Cverified%2Cpublic_metrics%2Ccreated_at&max_results=100&query="
-            + "%20OR%20".join(tag.replace("#", "%23") for tag in self.event.hashtags)
+            + urllib.parse.quote(self.event.query(), safe="")
         )
         order = list(range(self.size - 1, -1, -1))
         total_pages = math.ceil(self.size / PAGE_SIZE)

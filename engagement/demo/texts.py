@@ -1,7 +1,10 @@
-"""Words for the demo collection: post and question templates in nine languages, names, bios.
+"""Words for the demo collection: post and question templates in nine languages, names, bios, and
+what the organiser's own account says and is asked.
 
 Everything here is invented. Handles start with ``demo_`` and organisations end in "(demo)" so
-nobody mistakes a demo voice for a real one.
+nobody mistakes a demo voice for a real one; the one exception is the organiser's handle, which
+comes from the event (``accounts`` in data/event.toml) because the dashboard must recognise it, and
+its name still ends in "(demo)".
 """
 
 from __future__ import annotations
@@ -286,3 +289,134 @@ DIRECTORY_ACCOUNTS = [
 ]
 
 DISMISS_REASONS = ["off topic", "duplicate", "offensive", "already answered"]
+
+# -- the organiser's own channel ------------------------------------------------------------------
+
+# The organiser's profile; the bio is the event's ``organiser`` line (or this fallback) plus "(demo)".
+ORGANISER_NAME = "OSCE Combating Trafficking (demo)"
+ORGANISER_BIO_FALLBACK = "The organiser's account"
+
+# The languages the organiser posts in besides English (OSCE official languages the templates cover).
+ORGANISER_LANGUAGES = ["fr", "de", "ru"]
+
+# What the organiser posts. Placeholders: {event} (short name), {name} (the full name), {theme},
+# {venue}, {dates}, {session} (a title), {short} (its part before the colon), {time} (local),
+# {room}, {topic}, {who} (a mention), {quote}. The hashtags, when a post carries them, are appended.
+ORGANISER_BEFORE = {
+    "en": [
+        "The {name} opens on {dates} at the {venue}. This year's theme: {theme}",
+        "Who has a role in fighting trafficking? Teachers, doctors, labour inspectors, businesses, unions, "
+        "municipalities and survivors. Join us in Vienna on {dates}",
+        "Getting ready for {event}: two days on inclusive partnerships against trafficking in human beings",
+        "Coming to {event}? Registration opens at 08:30 in the Hofburg foyer. Bring your questions on {topic}",
+    ],
+    "fr": ["La {name} s'ouvre le {dates} à Vienne : {theme}"],
+    "de": ["Die {name} beginnt am {dates} in der Wiener Hofburg: {theme}"],
+    "ru": ["{dates}: {name} в Вене. Тема: {theme}"],
+}
+ORGANISER_ANNOUNCE = {
+    "en": [
+        "Starting now{room}: {session}",
+        "Coming up at {time}: {session}. Questions from the floor are welcome",
+        "Next at {time}{room}: {session}. Send us your questions",
+        "Join us live for {short} at {time}: {topic} and who else should be at the table",
+        "{short} is about to start{room}. Everyone has a role — what is yours?",
+    ],
+    "fr": ["À {time}{room} : {session}", "{short} commence : {topic}"],
+    "de": ["Um {time}{room}: {session}", "{short} beginnt gleich: {topic}"],
+    "ru": ["В {time}: {session}", "{short} начинается: {topic}"],
+}
+ORGANISER_QUOTES = {
+    "en": [
+        "Partnerships work when roles are clear and trust is shared.",
+        "The voices of victims must shape the policies meant to protect them.",
+        "Teachers, doctors and labour inspectors are often the first to see the signs.",
+        "No single agency can prevent, detect and disrupt trafficking on its own.",
+        "Review your partnerships regularly: adapt them, widen them, bring in new actors.",
+        "Businesses, trade unions and employers all have a role in clean supply chains.",
+        "Cyber police and financial investigators belong at the anti-trafficking table.",
+        "Local authorities see what national plans miss.",
+    ],
+    "fr": ["Chacun a un rôle : les partenariats ne fonctionnent que dans la confiance."],
+    "de": ["Partnerschaft braucht klare Rollen und gegenseitiges Vertrauen."],
+    "ru": ["Партнёрство работает, когда у каждого есть своя роль."],
+}
+ORGANISER_QUOTE = {
+    "en": ['{short}: "{quote}" — {who}', '{short}, {who}: "{quote}"', '"{quote}" {who} at the {venue}'],
+    "fr": ["« {quote} » — {who}, {short}"],
+    "de": ["„{quote}“ — {who}, {short}"],
+    "ru": ["«{quote}» — {who}, {short}"],
+}
+ORGANISER_THANKS = {
+    "en": [
+        "Thank you {who} for a clear message on {topic}",
+        "{short}: thank you to every speaker for an honest discussion on {topic}",
+        "Thank you for your questions from the floor and online. Keep them coming",
+        "Thank you {who} for joining us at the {venue}",
+    ],
+    "fr": ["Merci {who} pour votre intervention sur {topic}"],
+    "de": ["Danke {who} für den Beitrag zum Thema „{topic}“"],
+    "ru": ["Спасибо {who} за выступление: {topic}"],
+}
+ORGANISER_AFTER = {
+    "en": [
+        "That's a wrap: thank you to everyone who joined the {name} in Vienna and online",
+        "Thank you for two days of partnership. The recommendations on {topic} will follow",
+        "Everyone has a role. Thank you to all who made {event} a conversation, not a lecture",
+    ],
+    "fr": ["Merci à toutes et à tous d'avoir participé à la {name}"],
+    "de": ["Danke an alle, die bei der {name} dabei waren"],
+    "ru": ["Спасибо всем участникам: {name}"],
+}
+
+# Participants addressing the organiser without the hashtag. {org} is the organiser's handle with its
+# "@"; {topic} as above.
+ADDRESSING_ORGANISER = {
+    "en": [
+        "{org} how will the recommendations on {topic} be followed up after the conference?",
+        "{org} thank you for putting {topic} on the agenda",
+        "{org} will the sessions be available to watch later?",
+        "{org} is there a written summary of the discussion on {topic}?",
+        "Thank you {org} for giving civil society a real seat at the table",
+        "{org} could next year's Alliance look at {topic} in more depth?",
+        "{org} how can smaller NGOs join the Alliance?",
+    ],
+    "ru": [
+        "{org} как будут выполняться рекомендации по теме «{topic}»?",
+        "{org} спасибо за то, что включили в повестку тему «{topic}»",
+    ],
+    "fr": [
+        "{org} comment les recommandations sur {topic} seront-elles suivies ?",
+        "Merci {org} pour ce débat sur {topic}",
+    ],
+    "de": [
+        "{org} wie geht es nach der Konferenz mit dem Thema „{topic}“ weiter?",
+        "Danke {org} für die Einladung zur Konferenz",
+    ],
+    "es": ["{org} ¿cómo se dará seguimiento a {topic}?", "Gracias {org} por incluir {topic} en la agenda"],
+    "it": ["{org} come verranno seguite le raccomandazioni sul tema «{topic}»?", "Grazie {org} per questo dibattito"],
+    "uk": ["{org} як будуть виконуватися рекомендації щодо теми «{topic}»?", "Дякую {org} за цю дискусію"],
+    "tr": ["{org} {topic} konusundaki öneriler nasıl takip edilecek?", "Teşekkürler {org}, çok önemli bir tartışma"],
+    "ar": ["{org} كيف ستتم متابعة التوصيات حول {topic}؟", "شكرا {org} على هذا النقاش"],
+}
+
+# Replies to the organiser's posts: the text the reply starts with "@handle " is put in front.
+REPLYING_TO_ORGANISER = {
+    "en": [
+        "Thank you, a really useful session",
+        "Will the slides from this session be shared?",
+        "Agreed. Without {topic}, national plans stay on paper",
+        "Could you share the recording?",
+        "So important. When will the report be out?",
+        "Great to see {who} on the panel",
+        "What about {topic} in the countries of origin?",
+    ],
+    "ru": ["Спасибо, очень полезная сессия", "Будет ли запись этой сессии?"],
+    "fr": ["Merci, une session très utile", "L'enregistrement sera-t-il disponible ?"],
+    "de": ["Danke, eine sehr hilfreiche Sitzung", "Gibt es die Folien zum Nachlesen?"],
+    "es": ["Gracias, una sesión muy útil"],
+    "it": ["Grazie, una sessione molto utile"],
+    "uk": ["Дякую, дуже корисна сесія"],
+    "tr": ["Teşekkürler, çok faydalı bir oturum"],
+    "ar": ["شكرا، جلسة مفيدة جدا"],
+}
