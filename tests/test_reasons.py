@@ -5,18 +5,19 @@ kept out of every "who was heard" figure."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from engagement.analysis import analytics
+from engagement.analysis import analytics, live
 from engagement.collection.jsonl import import_files
 from engagement.report import content
 from engagement.rules.reasons import Reasons
 from engagement.rules.sync import assign_in_steps, sync_event
 from engagement.storage import db
-from engagement.storage.models import AgendaSession, Post
+from engagement.storage.models import AgendaSession, Author, Post
 
 pytestmark = pytest.mark.both_databases
 
@@ -162,6 +163,16 @@ def test_the_organiser_is_counted_apart_from_who_was_heard(db_url, tmp_path):
     assert groups["posts"].sum() == 5
     assert "OSCE structures" not in set(heat["group"])
     assert (everything["posts"], own_only["posts"], participants["posts"]) == (7, 2, 4)
+    # Stakeholder groups heard, on the Analyse pages and live: participants' groups only.
+    with db.reading(db_url) as session:
+        heard = set(
+            session.scalars(
+                select(Author.group_key).where(Author.handle != ORGANISER["username"], Author.group_key != "public")
+            )
+        )
+        opening = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-opening"))
+        live_figures = live.session_figures(session, opening, datetime(2018, 4, 24, tzinfo=UTC))
+    assert "osce" not in heard and everything["groups"] == len(heard) == live_figures["groups"]
     gap = report.tables["Voice gap"].set_index("group")
     assert gap.loc["OSCE structures", "posts"] == 0
     assert report.headline["the organiser's own"] == 2

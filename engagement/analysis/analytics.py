@@ -110,7 +110,9 @@ def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
     heard = (
         session.scalar(
             select(func.count(distinct(Author.group_key))).where(
-                Author.group_key != "public", Author.id.in_(select(rows.c.author_id))
+                Author.group_key != "public",
+                Author.id.in_(select(rows.c.author_id)),
+                Author.id.not_in(facts.organiser_authors()),
             )
         )
         or 0

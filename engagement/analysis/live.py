@@ -12,6 +12,7 @@ from sqlalchemy import distinct, func, select
 from sqlmodel import Session, col
 
 from engagement.analysis import facts
+from engagement.rules.reasons import Reason
 from engagement.storage import flags
 from engagement.storage.models import (
     AgendaSession,
@@ -72,7 +73,10 @@ def session_figures(session: Session, session_id: int, until: datetime) -> dict[
         select(
             func.count(),
             func.count(distinct(col(Post.author_id))),
-            func.count(distinct(col(Author.group_key))).filter(col(Author.group_key) != "public"),
+            # Groups heard: participants' groups, not the organiser's own posts.
+            func.count(distinct(col(Author.group_key))).filter(
+                col(Author.group_key) != "public", func.coalesce(col(Post.reason), "") != Reason.own
+            ),
         )
         .select_from(Post)
         .join(Author, col(Author.id) == Post.author_id)
