@@ -9,77 +9,26 @@ rejection with its reason; the rest of the page still goes in.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from engagement.collection.records import Batch, PostRecord, RecordError, Rejection, UserRecord
 from engagement.storage.models import PostKind
 from engagement.timeutil import parse_api_time
 
 PLATFORM = "x"
+__all__ = [
+    "PLATFORM",
+    "Batch",
+    "PostRecord",
+    "RecordError",
+    "Rejection",
+    "UserRecord",
+    "normalise_post",
+    "normalise_user",
+]
 # When a post has several references, the kind follows the first type found in this order.
 KIND_BY_REFERENCE = (("retweeted", PostKind.retweet), ("replied_to", PostKind.reply), ("quoted", PostKind.quote))
-
-
-@dataclass
-class UserRecord:
-    platform_user_id: str
-    handle: str | None
-    display_name: str | None
-    bio: str | None
-    location: str | None
-    followers: int | None
-    verified: bool | None
-
-
-@dataclass
-class PostRecord:
-    platform_id: str  # the logical post: first id of the edit history
-    current_id: str
-    author_platform_id: str | None
-    created_at: datetime
-    text: str
-    language: str | None
-    kind: str
-    referenced: list[dict[str, str]]
-    referenced_platform_id: str | None
-    in_reply_to_user_id: str | None
-    conversation_id: str | None
-    hashtags: list[str]
-    mentions: list[str]
-    urls: list[str]
-    media_count: int
-    retweets: int
-    replies: int
-    likes: int
-    quotes: int
-    impressions: int | None
-    collected: bool
-    raw: dict[str, Any] | str  # a JSON string once an importer has serialised it
-    # Set by ``store.shape`` where the import prepares rows away from the database writer.
-    shaped: tuple | None = None
-
-
-@dataclass
-class Rejection:
-    location: str  # within the source line, e.g. "data[3]"; may be empty for the whole line
-    reason: str
-    raw: Any
-
-
-@dataclass
-class Batch:
-    posts: list[PostRecord] = field(default_factory=list)
-    users: list[UserRecord] = field(default_factory=list)
-    rejected: list[Rejection] = field(default_factory=list)
-    api_errors: list[dict[str, Any]] = field(default_factory=list)
-    newest_id: str | None = None
-    next_token: str | None = None
-    retrieved_at: datetime | None = None
-
-
-class RecordError(ValueError):
-    """A record that cannot be stored; the message is the reason kept with it."""
 
 
 def _id(value: Any, what: str) -> str:

@@ -1,0 +1,77 @@
+"""Plain records of posts and their authors, the same for every network: what each network's
+normaliser returns and the store writes. No database here.
+
+Ids are the network's own stable ones: X's numeric ids, Bluesky's at:// URIs and DIDs. ``kind`` is
+in neutral words (``PostKind``: a retweet is X's word for a repost). ``mentions`` are handles,
+``hashtags`` tags without '#', as the posts carry them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class UserRecord:
+    platform_user_id: str
+    handle: str | None
+    display_name: str | None
+    bio: str | None
+    location: str | None
+    followers: int | None
+    verified: bool | None
+    platform: str = "x"  # the network: "x", "bluesky", "mastodon"
+
+
+@dataclass
+class PostRecord:
+    # The logical post: on X the first id of the edit history, on Bluesky the at:// URI.
+    platform_id: str
+    current_id: str  # the newest version seen (X edits); equal to platform_id where posts are not edited
+    author_platform_id: str | None
+    created_at: datetime
+    text: str
+    language: str | None
+    kind: str
+    referenced: list[dict[str, str]]
+    referenced_platform_id: str | None
+    in_reply_to_user_id: str | None
+    conversation_id: str | None
+    hashtags: list[str]
+    mentions: list[str]
+    urls: list[str]
+    media_count: int
+    retweets: int
+    replies: int
+    likes: int
+    quotes: int
+    impressions: int | None
+    collected: bool
+    raw: dict[str, Any] | str  # a JSON string once an importer has serialised it
+    # Set by ``store.shape`` where the import prepares rows away from the database writer.
+    shaped: tuple | None = None
+    platform: str = "x"  # the network: "x", "bluesky", "mastodon"
+
+
+@dataclass
+class Rejection:
+    location: str  # within the source line, e.g. "data[3]"; may be empty for the whole line
+    reason: str
+    raw: Any
+
+
+@dataclass
+class Batch:
+    posts: list[PostRecord] = field(default_factory=list)
+    users: list[UserRecord] = field(default_factory=list)
+    rejected: list[Rejection] = field(default_factory=list)
+    api_errors: list[dict[str, Any]] = field(default_factory=list)
+    newest_id: str | None = None
+    next_token: str | None = None
+    retrieved_at: datetime | None = None
+
+
+class RecordError(ValueError):
+    """A record that cannot be stored; the message is the reason kept with it."""
