@@ -28,7 +28,7 @@ from sqlmodel import Session
 
 from engagement.analysis import rollups
 from engagement.collection import fastjson
-from engagement.collection.x.normalise import PLATFORM, PostRecord, UserRecord
+from engagement.collection.records import PostRecord, UserRecord
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.reasons import Reasons
@@ -132,7 +132,7 @@ def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, lis
     import does this in its reading process, so the writer only adds what the database knows."""
     r = record
     row = (
-        PLATFORM,
+        r.platform,
         r.platform_id,
         stamp(r.created_at),
         r.collected,
@@ -160,6 +160,12 @@ def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, lis
     return row, sorted(entities)
 
 
+def newer(version: str, than: str) -> bool:
+    """Whether post version id ``version`` is newer than ``than``: X numbers the versions of an edited
+    post; a network whose posts are not edited (Bluesky: the URI is the post) has one version."""
+    return version.isdigit() and than.isdigit() and int(version) > int(than)
+
+
 def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
     """One record per logical post: the newest version, collected if any copy was, dated by the first."""
     merged: dict[str, PostRecord] = {}
@@ -168,7 +174,7 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
         if seen is None:
             merged[record.platform_id] = record
             continue
-        newest = record if int(record.current_id) > int(seen.current_id) else seen
+        newest = record if newer(record.current_id, seen.current_id) else seen
         collected, created_at = seen.collected or record.collected, min(seen.created_at, record.created_at)
         if (collected, created_at) != (newest.collected, newest.created_at):
             newest.collected, newest.created_at, newest.shaped = collected, created_at, None
@@ -177,9 +183,15 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
 
 
 def store_users(
-    session: Session, users: Iterable[UserRecord], wanted_ids: set[str], classifier: Classifier, counts: StoreCounts
+    session: Session,
+    users: Iterable[UserRecord],
+    wanted_ids: set[str],
+    classifier: Classifier,
+    counts: StoreCounts,
+    platform: str = "x",
 ) -> dict[str, int]:
-    """Upsert authors; returns platform user id → author.id for every id in ``users`` and ``wanted_ids``."""
+    """Upsert the authors of ``platform``; returns platform user id → author.id for every id in
+    ``users`` and ``wanted_ids``."""
     profiles = {u.platform_user_id: u for u in users}
     ids = sorted(set(profiles) | wanted_ids)
     columns = (
@@ -190,7 +202,7 @@ def store_users(
         Author.profile_known,
     ) + tuple(getattr(Author, f) for f in PROFILE_FIELDS)
     existing: dict[str, Any] = {}
-    statement = select(*columns).where(Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS))
+    statement = select(*columns).where(Author.platform == platform, Author.platform_user_id.in_(_CHUNK_IDS))
     for chunk in _chunks(ids):
         for stored in session.execute(statement, {"ids": chunk}):
             existing[stored.platform_user_id] = stored
@@ -217,7 +229,7 @@ def store_users(
             profile_known=profile is not None,
         )
         if row is None:
-            values.update(platform=PLATFORM, platform_user_id=user_id, first_seen=now_text, last_updated=now_text)
+            values.update(platform=platform, platform_user_id=user_id, first_seen=now_text, last_updated=now_text)
             new_rows.append(tuple(values[c] for c in AUTHOR_COLUMNS))
             counts.authors_new += 1
         else:
@@ -230,14 +242,14 @@ def store_users(
         _insert_many(session, "author", AUTHOR_COLUMNS, new_rows)
         position = AUTHOR_COLUMNS.index("platform_user_id")
         statement = select(Author.platform_user_id, Author.id).where(
-            Author.platform == PLATFORM, Author.platform_user_id.in_(_CHUNK_IDS)
+            Author.platform == platform, Author.platform_user_id.in_(_CHUNK_IDS)
         )
         for chunk in _chunks([r[position] for r in new_rows]):
             ids_by_user.update(session.execute(statement, {"ids": chunk}).all())
     return ids_by_user
 
 
-def _insert_posts(session: Session, rows: list[tuple]) -> dict[str, int]:
+def _insert_posts(session: Session, rows: list[tuple], platform: str) -> dict[str, int]:
     """Insert new posts; returns platform id → post.id."""
     position = POST_COLUMNS.index("platform_id")
     if session.get_bind().dialect.name == "sqlite":
@@ -248,7 +260,7 @@ def _insert_posts(session: Session, rows: list[tuple]) -> dict[str, int]:
         return {row[position]: first + i for i, row in enumerate(rows)}
     _insert_many(session, "post", POST_COLUMNS, rows)
     ids: dict[str, int] = {}
-    statement = select(Post.platform_id, Post.id).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
+    statement = select(Post.platform_id, Post.id).where(Post.platform == platform, Post.platform_id.in_(_CHUNK_IDS))
     for chunk in _chunks([row[position] for row in rows]):
         ids.update(session.execute(statement, {"ids": chunk}).all())
     return ids
@@ -284,19 +296,52 @@ def store_posts(
     reasons: Reasons | None = None,
     metrics_at: datetime | None = None,
 ) -> StoreCounts:
-    """Upsert posts and their authors in the caller's transaction. ``reasons``: the event's terms
-    (``Reasons.from_database``), built here when not given."""
+    """Upsert posts and their authors, of any network, in the caller's transaction. ``reasons``: the
+    event's terms (``Reasons.from_database``), built here when not given."""
     db.take_turns_counting(session)
-    counts = StoreCounts()
-    metrics_at = to_utc(metrics_at) if metrics_at else utcnow()
-    posts = _merge_posts(records)
-    users = list(users)
+    records, users = list(records), list(users)
     reasons = reasons or Reasons.from_database(session)
     reasons.learn(users)
+    metrics_at = to_utc(metrics_at) if metrics_at else utcnow()
+    counts = StoreCounts()
+    # Each network's ids are its own: a network at a time (nearly every batch is of one).
+    for platform in sorted({r.platform for r in records} | {u.platform for u in users}):
+        _store_network(
+            session,
+            platform,
+            [r for r in records if r.platform == platform],
+            [u for u in users if u.platform == platform],
+            classifier=classifier,
+            attributor=attributor,
+            reasons=reasons,
+            metrics_at=metrics_at,
+            counts=counts,
+        )
+    return counts
+
+
+def _store_network(
+    session: Session,
+    platform: str,
+    records: list[PostRecord],
+    users: list[UserRecord],
+    *,
+    classifier: Classifier,
+    attributor: Attributor,
+    reasons: Reasons,
+    metrics_at: datetime,
+    counts: StoreCounts,
+) -> None:
+    posts = _merge_posts(records)
     author_ids = store_users(
-        session, users, {p.author_platform_id for p in posts.values() if p.author_platform_id}, classifier, counts
+        session,
+        users,
+        {p.author_platform_id for p in posts.values() if p.author_platform_id},
+        classifier,
+        counts,
+        platform,
     )
-    existing = _find_stored(session, list(posts))
+    existing = _find_stored(session, list(posts), platform)
 
     now, stamp = utcnow(), _time_writer(session)
     now_text, metrics_text = stamp(now), stamp(metrics_at)
@@ -325,16 +370,15 @@ def store_posts(
 
     _update_posts(session, updates, now)
     if new_rows:
-        _insert_new_posts(session, new_rows, new_entities)
+        _insert_new_posts(session, new_rows, new_entities, platform)
     if entity_changes:
         _replace_entities(session, entity_changes)
-    return counts
 
 
-def _find_stored(session: Session, platform_ids: list[str]) -> dict[str, Any]:
+def _find_stored(session: Session, platform_ids: list[str], platform: str) -> dict[str, Any]:
     """The stored posts among ``platform_ids``, by platform id (the columns a merge compares)."""
     existing: dict[str, Any] = {}
-    statement = select(*EXISTING_COLUMNS).where(Post.platform == PLATFORM, Post.platform_id.in_(_CHUNK_IDS))
+    statement = select(*EXISTING_COLUMNS).where(Post.platform == platform, Post.platform_id.in_(_CHUNK_IDS))
     for chunk in _chunks(platform_ids):
         for row in session.execute(statement, {"ids": chunk}):
             existing[row.platform_id] = row
@@ -357,7 +401,7 @@ def _changes(
     entities = None
     if record.collected and not post.collected:
         changes["collected"] = True
-    if int(record.current_id) > int(post.current_id):
+    if newer(record.current_id, post.current_id):
         changes.update({name: getattr(record, name) for name in CONTENT_FIELDS})
         if isinstance(changes["raw"], str):
             changes["raw"] = json.loads(changes["raw"])
@@ -383,7 +427,9 @@ def _reason(reasons: Reasons, record: PostRecord, post, changes: dict[str, Any])
     """A stored post's reason after ``changes``: from its newest content when this record is it (an
     edit may add or drop the hashtag), else the stored one, decided now if it was context."""
     if "text" in changes or (changes.get("collected") and not post.reason):
-        return reasons.decide(record.author_platform_id, record.hashtags, record.in_reply_to_user_id, record.mentions)
+        return reasons.decide(
+            record.author_platform_id, record.hashtags, record.in_reply_to_user_id, record.mentions, record.platform
+        )
     return post.reason
 
 
@@ -414,9 +460,11 @@ def _update_posts(session: Session, updates: list[tuple[int, dict[str, Any]]], n
         session.execute(statement, rows)
 
 
-def _insert_new_posts(session: Session, rows: list[tuple], entities: dict[str, list[tuple[str, str]]]) -> None:
+def _insert_new_posts(
+    session: Session, rows: list[tuple], entities: dict[str, list[tuple[str, str]]], platform: str
+) -> None:
     """Insert the new posts' ``rows`` and their ``entities`` (by platform id), counted in the rollups."""
-    ids = _insert_posts(session, rows)
+    ids = _insert_posts(session, rows, platform)
     _insert_many(
         session,
         "post_entity",

@@ -24,11 +24,9 @@ from enum import StrEnum
 from sqlalchemy import bindparam, func, select, update
 from sqlmodel import Session
 
-from engagement.rules.event import EventConfig, load_event
+from engagement.rules.event import NETWORKS, EventConfig, load_event
 from engagement.storage import db
 from engagement.storage.models import Author, Post
-
-PLATFORM = "x"  # the networks this module knows; Bluesky and Mastodon add theirs
 
 
 class Reason(StrEnum):
@@ -45,50 +43,62 @@ PARTICIPANTS = tuple(r.value for r in REASONS if r is not Reason.own)
 
 
 class Reasons:
-    """The event's terms for one network, and its accounts' user ids as far as they are known."""
+    """The event's terms, and its accounts' user ids on each network as far as they are known."""
 
-    def __init__(self, hashtags: Iterable[str], accounts: Iterable[str], account_ids: Iterable[str] = ()):
+    def __init__(
+        self,
+        hashtags: Iterable[str],
+        accounts: dict[str, Iterable[str]] | Iterable[str],
+        account_ids: dict[str, Iterable[str]] | Iterable[str] = (),
+    ):
+        """``accounts`` and ``account_ids`` by network; a plain list is X's."""
         self.hashtags = frozenset(tag.lstrip("#").lower() for tag in hashtags)
-        self.accounts = frozenset(handle.lower() for handle in accounts)
-        self.account_ids = set(account_ids)
+        accounts = accounts if isinstance(accounts, dict) else {"x": accounts}
+        account_ids = account_ids if isinstance(account_ids, dict) else {"x": account_ids}
+        self.accounts = {network: frozenset(h.lower() for h in handles) for network, handles in accounts.items()}
+        self.account_ids = {network: set(ids) for network, ids in account_ids.items()}
 
     @classmethod
     def from_database(cls, session: Session, event: EventConfig | None = None) -> Reasons:
         event = event or load_event()
-        accounts = event.accounts_on(PLATFORM)
-        ids = (
-            session.scalars(
-                select(Author.platform_user_id).where(
-                    Author.platform == PLATFORM, func.lower(Author.handle).in_(accounts)
+        accounts = {network: event.accounts_on(network) for network in NETWORKS}
+        ids: dict[str, list[str]] = {network: [] for network in NETWORKS}
+        every = [handle for handles in accounts.values() for handle in handles]
+        if every:
+            for network, user_id, handle in session.execute(
+                select(Author.platform, Author.platform_user_id, func.lower(Author.handle)).where(
+                    func.lower(Author.handle).in_(every)
                 )
-            ).all()
-            if accounts
-            else []
-        )
+            ):
+                if handle in accounts.get(network, ()):
+                    ids[network].append(user_id)
         return cls(event.hashtags, accounts, ids)
 
     def learn(self, users: Iterable) -> None:
-        """Note the user ids of the event's accounts among ``users`` (records with ``handle`` and
-        ``platform_user_id``): a reply names the account it answers by id only."""
+        """Note the user ids of the event's accounts among ``users`` (records with ``platform``,
+        ``handle`` and ``platform_user_id``): a reply names the account it answers by id only."""
         for user in users:
-            if user.handle and user.handle.lower() in self.accounts:
-                self.account_ids.add(user.platform_user_id)
+            if user.handle and user.handle.lower() in self.accounts.get(user.platform, ()):
+                self.account_ids.setdefault(user.platform, set()).add(user.platform_user_id)
 
     def of(self, record) -> str | None:
-        """The reason for a post record (``collected``, ``author_platform_id``, ``hashtags``,
-        ``in_reply_to_user_id``, ``mentions``); None for a context post."""
+        """The reason for a post record (``platform``, ``collected``, ``author_platform_id``,
+        ``hashtags``, ``in_reply_to_user_id``, ``mentions``); None for a context post."""
         if not record.collected:
             return None
-        return self.decide(record.author_platform_id, record.hashtags, record.in_reply_to_user_id, record.mentions)
+        return self.decide(
+            record.author_platform_id, record.hashtags, record.in_reply_to_user_id, record.mentions, record.platform
+        )
 
-    def decide(self, author_id, hashtags, in_reply_to_user_id, mentions) -> str:
-        if author_id is not None and author_id in self.account_ids:
+    def decide(self, author_id, hashtags, in_reply_to_user_id, mentions, platform: str = "x") -> str:
+        ids, accounts = self.account_ids.get(platform, set()), self.accounts.get(platform, frozenset())
+        if author_id is not None and author_id in ids:
             return Reason.own
         if any(tag.lstrip("#").lower() in self.hashtags for tag in hashtags or ()):
             return Reason.hashtag
-        if in_reply_to_user_id is not None and in_reply_to_user_id in self.account_ids:
+        if in_reply_to_user_id is not None and in_reply_to_user_id in ids:
             return Reason.reply
-        if any(handle.lstrip("@").lower() in self.accounts for handle in mentions or ()):
+        if any(handle.lstrip("@").lower() in accounts for handle in mentions or ()):
             return Reason.mention
         return Reason.other
 
@@ -118,16 +128,25 @@ def _reason_after(
     changed = 0
     while True:
         rows = session.execute(
-            select(Post.id, Post.collected, Post.reason, author, Post.hashtags, Post.in_reply_to_user_id, Post.mentions)
-            .where(Post.platform == PLATFORM, Post.id > last_id)
+            select(
+                Post.id,
+                Post.collected,
+                Post.reason,
+                author,
+                Post.hashtags,
+                Post.in_reply_to_user_id,
+                Post.mentions,
+                Post.platform,
+            )
+            .where(Post.id > last_id)
             .order_by(Post.id)
             .limit(batch)
         ).all()
         if not rows:
             return changed, None
         updates = []
-        for post_id, collected, stored, author_id, hashtags, reply_to, mentions in rows:
-            reason = reasons.decide(author_id, hashtags, reply_to, mentions) if collected else None
+        for post_id, collected, stored, author_id, hashtags, reply_to, mentions, platform in rows:
+            reason = reasons.decide(author_id, hashtags, reply_to, mentions, platform) if collected else None
             if reason != stored:
                 updates.append({"_id": post_id, "reason": reason})
         if updates:
