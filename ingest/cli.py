@@ -229,6 +229,8 @@ def cmd_status(args) -> int:
         print(json.dumps(status, ensure_ascii=False, indent=2))
         return EXIT_OK
     print_summary("database", {k: v for k, v in status.items() if not isinstance(v, dict)})
+    for platform, posts in status["posts_by_platform"].items():
+        print(f"  posts on {platform}: {posts:,}")
     for source, position in status["checkpoints"].items():
         print(f"  checkpoint {source}: {position}")
     for source, run in status["last_runs"].items():

@@ -9,10 +9,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engagement.analysis import analytics, live
 from engagement.collection.jsonl import import_files
+from engagement.collection.store import store_posts
 from engagement.report import content
 from engagement.rules.reasons import Reasons
 from engagement.rules.sync import assign_in_steps, sync_event
@@ -193,3 +194,41 @@ def _event():
     from engagement.rules.event import load_event
 
     return load_event()
+
+
+def test_networks_are_kept_apart_and_filtered(db_url, tmp_path, monkeypatch):
+    """A record of another network with the same id string is another post, by another author; the
+    network filter and breakdown count each; an account's network decides its reasons there."""
+    from dataclasses import replace
+
+    from engagement.collection.x.normalise import normalize
+    from engagement.rules.attribution import Attributor
+    from engagement.rules.classification import Classifier
+
+    monkeypatch.setenv("EVENT_ACCOUNTS", "osce_cthb osce.bsky.social")
+    first, _ = collection(tmp_path)
+    batch = normalize(json.loads(first.read_text(encoding="utf-8")))
+    # The same posts as if on Bluesky: the organiser's account there is osce.bsky.social.
+    users = [
+        replace(u, platform="bluesky", handle=u.handle.replace("OSCE_CTHB", "osce.bsky.social")) for u in batch.users
+    ]
+    posts = [
+        replace(p, platform="bluesky", mentions=[m.replace("osce_cthb", "osce.bsky.social") for m in p.mentions])
+        for p in batch.posts
+    ]
+    with db.writing(db_url) as session:
+        sync_event(session)
+        classifier, attributor = Classifier.from_database(session), Attributor.from_database(session)
+        store_posts(session, batch.posts + posts, batch.users + users, classifier=classifier, attributor=attributor)
+    with db.reading(db_url) as session:
+        stored = session.execute(select(Post.platform, Post.platform_id, Post.reason)).all()
+        networks = analytics.by_network(session).set_index("network")
+        bluesky = analytics.by_reason(session, analytics.Filters(networks=("bluesky",)))
+        options = analytics.filter_options(session)
+        authors = session.scalar(select(func.count()).select_from(Author))
+    assert len(stored) == 14 and authors == 6
+    by_network = {(platform, post_id): reason for platform, post_id, reason in stored}
+    assert all(by_network[("bluesky", post_id)] == by_network[("x", post_id)] for post_id in EXPECTED if post_id != "3")
+    assert networks.loc["x", "posts"] == networks.loc["bluesky", "posts"] == 6
+    assert dict(zip(bluesky["reason"], bluesky["posts"], strict=True))["own"] == 2
+    assert options["networks"] == ["x", "bluesky"]

@@ -29,10 +29,11 @@ def load(url: str, f: analytics.Filters, minutes: int, hashtags: tuple[str, ...]
             analytics.languages(session, f),
             analytics.hashtags(session, list(hashtags), f),
             analytics.by_reason(session, f),
+            analytics.by_network(session, f),
         )
 
 
-totals, by_session, volume, agenda, reach, languages, tags, reasons = load(
+totals, by_session, volume, agenda, reach, languages, tags, reasons, networks = load(
     settings.database_url(), f, minutes, tuple(event.hashtags)
 )
 
@@ -64,6 +65,19 @@ widgets.chart(
     reasons,
     "why-collected",
 )
+if len(networks) > 1:
+    widgets.chart(
+        charts.ranked_bars(
+            networks.assign(network=networks["network"].map(display.network_label)),
+            "network",
+            "posts",
+            "Posts by network",
+            "Posts",
+            "Network",
+        ),
+        networks,
+        "posts-by-network",
+    )
 st.caption(
     "The organiser's own posts count in the volume here, but not in who was heard (Stakeholder groups, "
     "Sessions, the report's voice gap): the organiser speaking is not participation."

@@ -21,6 +21,7 @@ from sqlmodel import Session
 
 from engagement.analysis import facts, rollups
 from engagement.rules.attribution import BETWEEN_SESSIONS
+from engagement.rules.event import NETWORKS
 from engagement.rules.reasons import REASONS
 from engagement.storage.covering import scanned
 from engagement.storage.models import AgendaSession, Author, GroupSource, Post, Question, SessionKind, StakeholderGroup
@@ -38,6 +39,7 @@ class Filters:
     kinds: tuple[str, ...] | None = None
     languages: tuple[str, ...] | None = None
     reasons: tuple[str, ...] | None = None  # why posts were collected (engagement.rules.reasons)
+    networks: tuple[str, ...] | None = None  # "x", "bluesky", "mastodon"
 
     def posts(self, post=Post) -> list:
         """Conditions on a post for these filters: collected, and ``rollups.where``'s (the one
@@ -205,6 +207,18 @@ def by_reason(session: Session, f: Filters = ALL) -> pd.DataFrame:
     return pd.DataFrame(
         [(reason.value, int(counts.get(reason.value, 0))) for reason in REASONS], columns=["reason", "posts"]
     )
+
+
+def by_network(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Posts and unique authors per network, most posts first (networks with posts only)."""
+    rows = select(
+        scanned(Post.platform).label("network"),
+        func.count().label("posts"),
+        func.count(distinct(scanned(Post.author_id))).label("authors"),
+    ).where(scanned(Post.author_id).is_not(None), *f.posts())
+    found = session.execute(rows.group_by(scanned(Post.platform))).all()
+    frame = _frame(found, ["network", "posts", "authors"])
+    return frame.sort_values(["posts", "network"], ascending=[False, True], ignore_index=True)
 
 
 def volume(session: Session, f: Filters = ALL, minutes: int = 15) -> pd.DataFrame:
@@ -396,4 +410,12 @@ def filter_options(session: Session) -> dict[str, Any]:
     ]
     first, last = session.execute(select(func.min(rows.c.minute), func.max(rows.c.minute))).one()
     first, last = (None if m is None else EPOCH + timedelta(minutes=int(m)) for m in (first, last))
-    return {"languages": langs, "kinds": ["original", "retweet", "reply", "quote"], "first": first, "last": last}
+    # From the authors (thousands of rows), not a scan of the posts: a network has authors once it has posts.
+    networks = list(session.scalars(select(Author.platform).distinct()))
+    return {
+        "languages": langs,
+        "kinds": ["original", "retweet", "reply", "quote"],
+        "networks": sorted(networks, key=lambda n: (NETWORKS.index(n) if n in NETWORKS else len(NETWORKS), n)),
+        "first": first,
+        "last": last,
+    }

@@ -42,6 +42,15 @@ REASON_LABELS = {
     "other": "Matched no current term",
 }
 
+# A network's name, and the one colour it has on every chart (Okabe–Ito, colour-blind safe).
+NETWORK_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
+NETWORK_COLOURS = {"x": "#000000", "bluesky": "#0072B2", "mastodon": "#CC79A7"}
+
+
+def network_label(network: str | None) -> str:
+    return NETWORK_LABELS.get(str(network), str(network))
+
+
 # Column name (as the core's frames have it) → what people read.
 LABELS = {
     # agenda and sessions
@@ -58,6 +67,7 @@ LABELS = {
     "room": "Room",
     "hashtags": "Hashtags",
     "illustrative": "Illustrative",
+    "network": "Network",
     # stakeholder groups
     "group": "Stakeholder group",
     "label": "Label",

@@ -43,8 +43,9 @@ def _on_edges(f, bucket: int) -> bool:
 
 
 def _countable(f) -> bool:
-    """The rollups have no reason column: a filter by why posts were collected counts the posts."""
-    return f.reasons is None
+    """The rollups keep neither the network nor the reason: a filter by either counts the posts
+    (from the covering index, which holds both)."""
+    return f.reasons is None and f.networks is None
 
 
 def volume(f) -> type[VolumeRollup] | None:
@@ -96,6 +97,8 @@ def where(table, f) -> list:
         conditions.append(table.language.in_(f.languages))
     if f.reasons is not None:
         conditions.append(table.reason.in_(f.reasons))  # posts only: see _countable
+    if f.networks is not None:
+        conditions.append(table.platform.in_(f.networks))  # posts only: see _countable
     return conditions
 
 

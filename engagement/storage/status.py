@@ -35,9 +35,15 @@ def database_status(session: Session) -> dict[str, Any]:
         for run in session.scalars(select(IngestRun).join(latest, IngestRun.id == latest.c.id))
     }
     newest = session.scalar(select(func.max(Post.created_at)).where(col(Post.collected).is_(True)))
+    by_platform: dict[str, int] = dict(
+        session.execute(
+            select(Post.platform, func.count()).where(col(Post.collected).is_(True)).group_by(Post.platform)
+        ).all()
+    )
     return {
         "posts": _count(session, Post, col(Post.collected).is_(True)),
         "context_posts": _count(session, Post, col(Post.collected).is_(False)),
+        "posts_by_platform": {platform: int(n) for platform, n in sorted(by_platform.items())},
         "authors": _count(session, Author),
         "questions": _count(session, Question),
         "rejected": _count(session, RejectedRecord),

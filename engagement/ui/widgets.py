@@ -32,7 +32,7 @@ def _options(url: str) -> dict:
 
 
 def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
-    """The sidebar filters: time range, sessions, groups, kinds, languages, reasons of collection. The days offered are the
+    """The sidebar filters: time range, sessions, groups, kinds, languages, networks, reasons of collection. The days offered are the
     event's (``period="event"``, the default) or every day with collected posts (``"all"``); the other
     is one click away."""
     options = _options(settings.database_url())
@@ -97,6 +97,13 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         key="filter-languages",
         placeholder="All languages",
     )
+    chosen_networks = sidebar.multiselect(
+        "Networks",
+        options["networks"],
+        format_func=display.network_label,
+        key="filter-networks",
+        placeholder="All networks",
+    )
     chosen_reasons = sidebar.multiselect(
         "Why collected",
         [reason.value for reason in REASONS],
@@ -114,6 +121,7 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         kinds=tuple(chosen_kinds) or None,
         languages=tuple(chosen_languages) or None,
         reasons=tuple(chosen_reasons) or None,
+        networks=tuple(chosen_networks) or None,
     )
 
 
@@ -133,6 +141,8 @@ def describe(f: analytics.Filters, event: EventConfig) -> str | None:
             parts.append(f"{len(values)} {name if len(values) > 1 else name[:-1]}")
     if f.languages:
         parts.append(", ".join(display.language_name(code) for code in f.languages))
+    if f.networks:
+        parts.append(", ".join(display.network_label(n) for n in f.networks))
     if f.reasons:
         parts.append("collected as: " + ", ".join(display.reason_label(r).lower() for r in f.reasons))
     return "Filtered: " + "; ".join(parts) + "." if parts else None
