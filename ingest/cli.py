@@ -340,7 +340,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--progress", action="store_true", default=None, help="show a progress bar")
     demo.set_defaults(run=cmd_demo)
 
-    jsonl = commands.add_parser("import-jsonl", help="import twarc2 JSONL files (.gz too)")
+    jsonl = commands.add_parser(
+        "import",
+        aliases=["import-jsonl"],
+        help="import files of posts, the format told per line: twarc2 JSONL, Bluesky AppView pages or "
+        "PostViews, Jetstream captures; JSON arrays too; .gz too",
+    )
     jsonl.add_argument("files", nargs="+", metavar="FILE")
     jsonl.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"

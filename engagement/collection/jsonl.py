@@ -26,6 +26,7 @@ import orjson
 from sqlmodel import Session
 
 from engagement.collection import fastjson
+from engagement.collection.bluesky import normalise as bluesky
 from engagement.collection.lines import Overlong, batched, bounded_lines
 from engagement.collection.readahead import readahead
 from engagement.collection.store import StoreCounts, shape, store_posts, time_writer
@@ -77,8 +78,33 @@ def fingerprint(path: Path) -> str:
 
 
 def read_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes | Overlong]]:
+    """The file's lines, numbered from 1; for a file that is one JSON document spread over lines (a
+    JSON array of posts, a pretty-printed response), its items (or the document) instead, numbered
+    from 1 in the same way."""
+    document = read_document(path)
+    if document is not None:
+        yield from enumerate((orjson.dumps(item) for item in document), start=1)
+        return
     with _open(path) as handle:
         yield from enumerate(bounded_lines(handle, limit or MAX_LINE_BYTES), start=1)
+
+
+def read_document(path: Path) -> list | None:
+    """The items of a file that is one JSON document over several lines, else None (JSON lines).
+    Told apart by the first line: "[" or "{" alone starts a document (as json.dump(indent=…) and
+    the AppView's responses saved by hand write them); a JSON line is a whole object. A document
+    that does not parse, or is larger than a line may be, is read as lines, whose errors say where."""
+    with _open(path) as handle:
+        head = handle.read(4096)
+    first = head.lstrip(b"\xef\xbb\xbf \t\r\n").split(b"\n", 1)[0].strip()
+    if first not in (b"[", b"{") or path.stat().st_size > MAX_LINE_BYTES:
+        return None
+    with _open(path) as handle:
+        try:
+            document = orjson.loads(handle.read(MAX_LINE_BYTES + 1))
+        except orjson.JSONDecodeError:
+            return None
+    return document if isinstance(document, list) else [document]
 
 
 def parse_line(line: bytes) -> object:
@@ -231,13 +257,27 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
         try:
             obj: Any = parse_line(line)
             shaper.begin_line(obj)
-            batch = normalize(obj, shaper.repeated)
+            batch = normalise_line(obj, shaper.repeated)
         except RecordError as error:
             prepared.append(PreparedLine(number, len(line), raw=line.rstrip(b"\r\n"), reason=str(error)))
             continue
         shaper(batch)
         prepared.append(PreparedLine(number, len(line), batch=batch, demo="__demo" in obj))
     return prepared
+
+
+def normalise_line(obj: Any, repeated: Callable[[str, object], bool] | None = None) -> Batch:
+    """One line (or document item) of any network, its format told by its shape: a twarc2 line
+    (X: ``data``), a Bluesky AppView page or post, a Jetstream event. A Jetstream delete or handle
+    change is not applied by a file import yet (the live stream's job); it is counted as ignored."""
+    if isinstance(obj, dict) and "data" in obj:
+        return normalize(obj, repeated)
+    shape = bluesky.shape_of(obj)
+    if shape == "jetstream":
+        return bluesky.normalise_jetstream(obj).batch
+    if shape in ("page", "post"):
+        return bluesky.normalise_page(obj)
+    return normalize(obj, repeated)  # says why it is neither
 
 
 def import_file(

@@ -1,0 +1,104 @@
+"""Real Bluesky files through the one importer (``ingest import``), on both databases: every post
+stored or rejected with its reason, a Jetstream record and its hydrated PostView one row, the
+reasons of collection decided by the event's Bluesky account and hashtag."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from sqlalchemy import func, select
+
+from engagement.collection.jsonl import import_files
+from engagement.rules.sync import sync_event
+from engagement.storage import db
+from engagement.storage.models import Author, Post, PostEntity, RejectedRecord
+
+from .helpers import real_data
+
+pytestmark = pytest.mark.both_databases
+
+CONTENT = ("platform_id", "created_at", "text", "language", "kind", "referenced_platform_id", "in_reply_to_user_id")
+
+
+def _rows(url: str, platform_ids) -> dict[str, tuple]:
+    with db.reading(url) as session:
+        rows = session.execute(
+            select(*(getattr(Post, c) for c in CONTENT), Post.hashtags, Post.mentions, Post.urls, Post.media_count)
+            .where(Post.platform_id.in_(list(platform_ids)))
+            .order_by(Post.platform_id)
+        ).all()
+    return {row[0]: tuple(row) for row in rows}
+
+
+def test_every_appview_item_is_stored_or_rejected_with_a_reason(db_url):
+    path = real_data("twitwi_bluesky-posts.json", "bluesky")
+    items = json.loads(path.read_text(encoding="utf-8"))
+    summary = import_files([path], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        rejected = session.execute(select(RejectedRecord.location, RejectedRecord.reason)).all()
+        stored = set(session.scalars(select(Post.platform_id).where(Post.collected.is_(True))))
+        platforms = set(session.scalars(select(Post.platform).distinct()))
+        authors = set(session.scalars(select(Author.platform).distinct()))
+    # An item is a PostView, a {uri, post} wrapper or a FeedViewPost {post, …}: its post's URI.
+    uris = {item.get("uri") or item["post"]["uri"] for item in items}
+    rejected_at = {int(location.rsplit(":", 1)[1]) for location, _ in rejected}
+    rejected_uris = {(items[n - 1].get("uri") or items[n - 1]["post"]["uri"]) for n in rejected_at}
+    assert summary.lines == len(items) == 123
+    assert stored | rejected_uris == uris and not stored & rejected_uris
+    assert all(reason for _, reason in rejected) and summary.rejected == len(rejected) == 1
+    assert platforms == authors == {"bluesky"}
+
+
+def test_a_jetstream_record_and_its_postview_give_one_row(db_url):
+    firehose = real_data("twitwi_bluesky-firehose-posts.json", "bluesky")
+    hydrated = real_data("twitwi_bluesky-hydrated-firehose-posts.json", "bluesky")
+    assert import_files([firehose], url=db_url, progress=False).store.posts_new == 9
+    uris = {
+        f"at://{e['did']}/{e['commit']['collection']}/{e['commit']['rkey']}"
+        for e in json.loads(firehose.read_text(encoding="utf-8"))
+    }
+    from_records = _rows(db_url, uris)
+    second = import_files([hydrated], url=db_url, progress=False)
+    assert second.store.posts_new == 0 and second.rejected == 0
+    assert _rows(db_url, uris) == from_records and len(from_records) == 9
+    with db.reading(db_url) as session:
+        # The views added what a record alone cannot know: the authors' profiles.
+        handles = session.scalar(select(func.count()).select_from(Author).where(Author.handle.is_not(None)))
+    assert handles >= 9
+
+
+def test_golden_jetstream_events_each_handled(db_url):
+    path = real_data("jetstream_v1_golden.jsonl", "bluesky")
+    summary = import_files([path], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        kinds = dict(session.execute(select(Post.kind, func.count()).group_by(Post.kind)).all())
+    # A post (a reply) and a repost; a like, a follow, a profile, a delete, a record of another
+    # application, an identity, an account event and a block are not posts.
+    assert summary.lines == 10 and summary.rejected == 0
+    assert kinds == {"reply": 1, "retweet": 1}
+
+
+def test_the_events_bluesky_account_and_hashtag_decide_the_reasons(db_url, monkeypatch):
+    monkeypatch.setenv("EVENT_HASHTAGS", "#hceres")
+    monkeypatch.setenv("EVENT_ACCOUNTS", "osce_cthb boogheta.bsky.social")
+    with db.writing(db_url) as session:
+        sync_event(session)
+    import_files([real_data("twitwi_bluesky-posts.json", "bluesky")], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        reasons = dict(session.execute(select(Post.reason, func.count()).group_by(Post.reason)).all())
+        by_account = session.scalar(
+            select(func.count())
+            .select_from(Post)
+            .join(Author, Author.id == Post.author_id)
+            .where(Post.collected.is_(True), Author.handle == "boogheta.bsky.social")
+        )
+        tagged = set(
+            session.scalars(
+                select(PostEntity.post_id).where(PostEntity.kind == "hashtag", PostEntity.value == "hceres")
+            )
+        )
+        hashtag_posts = set(session.scalars(select(Post.id).where(Post.reason == "hashtag")))
+    assert reasons["own"] == by_account == 9
+    assert hashtag_posts and hashtag_posts <= tagged
+    assert set(reasons) <= {"own", "hashtag", "reply", "mention", "other", None}
