@@ -203,7 +203,7 @@ def _tag_of(run: str) -> str | None:
     if not any(not ("0" <= c <= "9") and not _punctuation(c) for c in run):
         return None  # only digits and punctuation: "#1", "#2024!"
     tag = _without_trailing_punctuation(run)
-    return tag if 0 < len(tag.encode("utf-16-le")) // 2 <= TAG_MAX_UTF16 else None
+    return tag if 0 < len(tag.encode("utf-16-le", "surrogatepass")) // 2 <= TAG_MAX_UTF16 else None
 
 
 def find_hashtags(text: str) -> list[str]:
@@ -269,7 +269,7 @@ def _mentions(record: dict, text: str) -> list[str]:
     """Handles (lower case, no '@') of the mention facets, read from the text they cover: the facet
     itself holds only the DID, which the raw record keeps. A slice that is not a handle is left out:
     real posts carry offsets counted in other units ("eur David @chava", " un 40%? �")."""
-    encoded, handles = text.encode("utf-8"), []
+    encoded, handles = text.encode("utf-8", "surrogatepass"), []  # JSON may hold lone surrogates
     for name, feature, index in _features(record):
         if name not in MENTION_FEATURES or not isinstance(feature.get("did"), str):
             continue
@@ -579,6 +579,9 @@ class _PageBuilder:
             self.batch.posts[held] = record  # quoted earlier in the page, returned itself later
         return record
 
+    def holds(self, uri: Any) -> bool:
+        return isinstance(uri, str) and uri in self.posts
+
     def user(self, profile: Any, where: str) -> None:
         if profile is None:
             return
@@ -593,8 +596,7 @@ class _PageBuilder:
 
     def view(self, view: Any, where: str, *, collected: bool) -> None:
         """A PostView with its author and the quoted posts it carries."""
-        uri = _dict(view).get("uri")
-        if not collected and uri in self.posts:
+        if not collected and self.holds(_dict(view).get("uri")):
             return
         if self.post(lambda v: normalise_post_view(v, collected=collected), view, where):
             self.user(view["author"], f"{where}.author")
@@ -604,17 +606,22 @@ class _PageBuilder:
         """The quoted post's viewRecord (``value`` holds its record, ``embeds`` its own embeds), as
         context; a viewNotFound, viewDetached, viewBlocked, feed or list is not a post and is passed."""
         if _type(embed) == f"{EMBED_RECORD_WITH_MEDIA}#view":
+            # Its ``record`` is a record#view, written without its $type (not a union there).
             embed, where = _dict(embed.get("record")), f"{where}.record"
-        if _type(embed) != f"{EMBED_RECORD}#view":
+        elif _type(embed) != f"{EMBED_RECORD}#view":
             return
         quoted = _dict(embed.get("record"))
-        if _type(quoted) != VIEW_RECORD or depth > 2 or quoted.get("uri") in self.posts:
+        if _type(quoted) != VIEW_RECORD or depth > 2:
             return
         where = f"{where}.record"
-        if self.post(lambda v: _view_post(v, "value", collected=False), quoted, where):
+        if not self.holds(quoted.get("uri")):
+            if not self.post(lambda v: _view_post(v, "value", collected=False), quoted, where):
+                return
             self.user(quoted["author"], f"{where}.author")
-            for index, inner in enumerate(_list(quoted.get("embeds"))):
-                self.quoted(_dict(inner), f"{where}.embeds[{index}]", depth + 1)
+        # Walked even when the post is already held: a copy met deeper in another quote came
+        # without its own embeds (the AppView stops there).
+        for index, inner in enumerate(_list(quoted.get("embeds"))):
+            self.quoted(_dict(inner), f"{where}.embeds[{index}]", depth + 1)
 
     def item(self, item: Any, where: str) -> None:
         """A PostView, or a FeedViewPost / ``{uri, post}`` wrapper around one."""
