@@ -354,6 +354,7 @@ def test_an_identity_event_with_a_handle_announces_it():
         (lambda e: e.pop("kind"), "kind"),
         (lambda e: e.update(commit=[]), "commit"),
         (lambda e: e["commit"].pop("rkey"), "rkey"),
+        (lambda e: e["commit"].update(rkey="a/b"), "rkey"),
         (lambda e: e["commit"].pop("record"), "no record"),
         (lambda e: e["commit"]["record"].update(text=5), "no text"),
         (lambda e: e["commit"]["record"].update(reply={"parent": {}}), "parent"),

@@ -489,7 +489,10 @@ def _jetstream_commit(event: dict, did: str, time_us: int, result: JetstreamResu
     uri = f"at://{did}/{collection}/{rkey}"
     if collection not in (POST, REPOST):
         result.ignored += 1
-    elif operation == "delete":
+        return
+    if _uri_parts(uri) is None:
+        raise RecordError(f"commit with an unreadable rkey {rkey!r:.40}")
+    if operation == "delete":
         result.deletions.append(Deletion(uri, did, time_us))
     elif collection == POST and operation in ("create", "update"):
         # An update replaces the whole record (Bluesky has no edits); the store keys on the URI.
