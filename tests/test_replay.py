@@ -2,12 +2,15 @@
 
 from datetime import datetime, timedelta, timezone
 
+import orjson
 from sqlalchemy import func
 from sqlmodel import select
 
 from engagement.collection.replay import load_messages, replay
 from engagement.storage import db, flags
 from engagement.storage.models import Post
+
+from .helpers import real_data
 
 
 def test_replay_stores_posts_as_the_simulated_clock_passes_them(db_url, demo_files):
@@ -101,3 +104,23 @@ def test_a_line_of_valid_json_that_is_no_page_is_skipped(tmp_path, demo_files):
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b"[1, 2]\n42\n" + demo_files[0].read_bytes())
     assert len(load_messages(path)) == len(load_messages(demo_files[0]))
+
+
+def test_bluesky_lines_replay_as_their_own_posts(db_url, tmp_path):
+    """A Bluesky page splits into one message per view, a Jetstream event is one message: the replay
+    stores them on their own clock, the same rows as the import."""
+    views = orjson.loads(real_data("twitwi_bluesky-hydrated-firehose-posts.json", "bluesky").read_bytes())
+    events = real_data("jetstream_v1_golden.jsonl", "bluesky").read_bytes()
+    path = tmp_path / "bluesky.jsonl"
+    path.write_bytes(orjson.dumps({"posts": views}) + b"\n" + events)
+    assert len(load_messages(path)) == len(views) + len(events.splitlines()) == 9 + 10
+    counts = replay(path, speed=1e9, url=db_url, tick=0, sleep=lambda _s: None)
+    with db.reading(db_url) as session:
+        kinds = dict(
+            session.execute(
+                select(Post.kind, func.count()).where(Post.platform == "bluesky", Post.collected).group_by(Post.kind)
+            ).all()
+        )
+    # The nine views (originals and replies) and the golden reply and repost.
+    assert counts.posts_new == sum(kinds.values()) == 9 + 2
+    assert kinds.get("retweet") == 1

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from engagement.collection.jsonl import parse_line, read_lines
+from engagement.collection.bluesky import normalise as bluesky
+from engagement.collection.jsonl import normalise_line, parse_line, read_lines
 from engagement.collection.lines import Overlong
 from engagement.collection.questions import QuestionImportSummary, read_rows, store_rows
+from engagement.collection.records import RecordError
 from engagement.collection.store import StoreCounts, store_posts
-from engagement.collection.x.normalise import RecordError, normalize
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
@@ -63,6 +64,34 @@ def split_page(page: dict) -> Iterator[Message]:
         yield Message(created_at, message)
 
 
+def _bluesky_time(item: dict) -> datetime | None:
+    """When a Bluesky post view or Jetstream event happened, or None (the importer reports it)."""
+    if "time_us" in item and isinstance(item["time_us"], int):
+        return datetime.fromtimestamp(item["time_us"] / 1_000_000, UTC)
+    view: dict = item["post"] if isinstance(item.get("post"), dict) else item
+    try:
+        return parse_api_time(view["record"]["createdAt"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def split_line(obj: dict) -> Iterator[Message]:
+    """One message per post of a line of any network: X pages as ``split_page``; a Bluesky page one
+    message per view, a Jetstream event as it is."""
+    if "data" in obj:
+        yield from split_page(obj)
+        return
+    shape = bluesky.shape_of(obj)
+    items = [obj] if shape in ("jetstream", "post") else obj.get("posts") or obj.get("feed") or []
+    for item in items if shape != "unknown" else ():
+        created_at = _bluesky_time(item) if isinstance(item, dict) else None
+        if created_at is not None:
+            message = item if shape == "jetstream" else {"posts": [item]}
+            if "__demo" in obj:
+                message = {**message, "__demo": obj["__demo"]}
+            yield Message(created_at, message)
+
+
 def load_messages(path: Path) -> list[Message]:
     messages: list[Message] = []
     for number, line in read_lines(path):
@@ -76,7 +105,7 @@ def load_messages(path: Path) -> list[Message]:
             if not isinstance(page, dict):
                 # Valid JSON that is no page (a list, a number): split_page would fail on .get().
                 raise RecordError(f"a JSON {type(page).__name__}, not an object")
-            messages.extend(split_page(page))
+            messages.extend(split_line(page))
         except RecordError as error:
             # A replay only animates a collection; `import-jsonl` keeps such lines as rejected records.
             log.warning("%s:%d: skipped: %s", path.name, number, error)
@@ -95,7 +124,7 @@ def store_messages(messages: list[Message], url: str | None = None) -> StoreCoun
             attributor = Attributor.from_database(session, load_event().grace)
             posts, users = [], []
             for message in messages:
-                batch = normalize(message.page)
+                batch = normalise_line(message.page)
                 posts.extend(batch.posts)
                 users.extend(batch.users)
             counts = store_posts(session, posts, users, classifier=classifier, attributor=attributor)
