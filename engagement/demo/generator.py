@@ -1,4 +1,6 @@
-"""A seeded, synthetic event collection, written as X API v2 search pages in twarc2 JSONL.
+"""A seeded, synthetic event collection on two networks, written as one JSONL file: X API v2 search
+pages as twarc2 writes them, then Bluesky ``app.bsky.feed.searchPosts`` pages and Jetstream v1 repost
+events (``engagement.demo.bluesky`` writes those shapes).
 
 The demo enters the database through the same importer as real data. The volume follows the
 agenda (bursts at the opening, peaks in sessions, quiet breaks and nights); the same seed, size
@@ -10,6 +12,13 @@ worker collects besides the hashtag: that account's own posts (session announcem
 words, thank-yous; a third without the hashtag), participants addressing it without the hashtag,
 and replies to its posts, mostly without the hashtag — so the demo shows why each post was
 collected. Without such an account there are none of these, and the rest is planned as before.
+
+A share of the posts (``bluesky_share``, 27 % by default) is on Bluesky, planned the same way from a
+seed of its own (the same agenda curve, the same mix of kinds, the organiser's channel when the event
+lists a Bluesky account) by authors of their own: more NGOs and researchers, fewer governments, some
+of them the same people as on X under other accounts. Reposts are not in searchPosts: they are
+written as the Jetstream events that announce them, and the posts' repost counts also count reposts
+the collector never saw. With a share of 0 the file is byte for byte what it was before Bluesky.
 """
 
 from __future__ import annotations
@@ -26,10 +35,10 @@ from bisect import bisect_right
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from itertools import accumulate
+from itertools import accumulate, chain
 from pathlib import Path
 
-from engagement.demo import texts
+from engagement.demo import bluesky, texts
 from engagement.rules.event import AgendaRow, EventConfig, load_agenda, load_event
 from engagement.timeutil import UTC, format_api_time, to_utc
 
@@ -55,10 +64,23 @@ ORGANISER_REPLY_SHARE = 0.045
 OWN_WITHOUT_HASHTAG = 1 / 3
 ORGANISER_REPLY_WITH_HASHTAG = 0.2
 ORGANISER_FOLLOWERS = 9000
+BLUESKY_SHARE = 0.27
+# Bluesky participants who are on X too: the same person (name, language, city, bio), another account.
+BLUESKY_ON_X_TOO = 0.3
+# The Bluesky plan's seed is the collection's plus this, so its choices are its own, not X's again.
+BLUESKY_SEED_OFFSET = 1_000_000_007
+# Of Bluesky's originals: some carry images, some a link (facet) to the event's demo pages.
+BLUESKY_IMAGE_SHARE, BLUESKY_LINK_SHARE = 0.12, 0.1
+BLUESKY_LINK_HOST = "demo.example.invalid"
 
 
 def snowflake(ms: int, sequence: int) -> int:
     return ((ms - TWITTER_EPOCH_MS) << 22) | (sequence & 0x3FFFFF)
+
+
+def directory_name(handle: str) -> str:
+    """A known account's display name, from its X handle: ``demo_coe_greta`` → "Coe Greta (demo)"."""
+    return handle.removeprefix("demo_").replace("_", " ").title() + " (demo)"
 
 
 @dataclass
@@ -75,21 +97,22 @@ class DemoAuthor:
     created_at: datetime
 
 
-class DemoCollection:
-    """Plans a collection once; ``pages()`` and ``questions()`` then write it out."""
+class NetworkPlan:
+    """One network's posts, planned once from ``seed`` in compact arrays (times, authors, kinds,
+    targets, languages, counts); each post's text is derived from its own seed when written.
 
-    def __init__(
-        self,
-        posts: int = DEFAULT_POSTS,
-        seed: int = DEFAULT_SEED,
-        event: EventConfig | None = None,
-        agenda: list[AgendaRow] | None = None,
-    ):
-        if posts < 1:
-            raise ValueError("a demo collection needs at least one post")
+    A network supplies its authors (``_plan_authors``: the known accounts first, ``directory_count``
+    of them, then the organiser's accounts on it, then participants) and writes the plan in its
+    own shapes; the planning and the words are shared."""
+
+    directory_count: int
+    organisers: list[int]
+    organiser_set: frozenset[int]
+    author_weights: list[float]
+
+    def __init__(self, posts: int, seed: int, event: EventConfig, agenda: list[AgendaRow]):
         self.size, self.seed = posts, seed
-        self.event = event or load_event()
-        self.agenda = agenda if agenda is not None else load_agenda(self.event)
+        self.event, self.agenda = event, agenda
         self.sessions = [row for row in self.agenda if row.kind != "break"]
         rng = random.Random(seed)
         self.authors = self._plan_authors(rng)
@@ -101,86 +124,24 @@ class DemoCollection:
     # -- planning -------------------------------------------------------------------------------
 
     def _plan_authors(self, rng: random.Random) -> list[DemoAuthor]:
-        count = max(len(texts.DIRECTORY_ACCOUNTS) + 10, round(300 * math.sqrt(self.size / DEFAULT_POSTS)))
-        start = to_utc(datetime(2009, 1, 1))
-        authors = []
-        for handle, group in texts.DIRECTORY_ACCOUNTS:
-            name = handle.removeprefix("demo_").replace("_", " ").title() + " (demo)"
-            authors.append(
-                DemoAuthor(
-                    "",
-                    handle,
-                    name,
-                    rng.choice(texts.BIOS[group]),
-                    rng.choice(texts.CITIES),
-                    int(rng.lognormvariate(8.5, 1.0)),
-                    rng.random() < 0.6,
-                    group,
-                    "en",
-                    start + timedelta(days=rng.randrange(3000)),
-                )
-            )
-        # The event's own accounts come next (directory accounts keep the first indices, which the
-        # mentions and context posts pick from); a handle the demo already has is that author.
-        self.organisers: list[int] = []
-        known = {author.handle: number for number, author in enumerate(authors)}
-        for handle in self.event.accounts_on("x"):
-            if handle in known:
-                self.organisers.append(known[handle])
-                continue
-            self.organisers.append(len(authors))
-            authors.append(
-                DemoAuthor(
-                    "",
-                    handle,
-                    texts.ORGANISER_NAME,
-                    f"{self.event.organiser or texts.ORGANISER_BIO_FALLBACK} (demo)",
-                    "Vienna",
-                    ORGANISER_FOLLOWERS,
-                    True,
-                    "osce",
-                    "en",
-                    start + timedelta(days=rng.randrange(1500)),
-                )
-            )
-        self.organiser_set = frozenset(self.organisers)
-        added = set(self.organisers) - set(range(len(texts.DIRECTORY_ACCOUNTS)))
-        groups, weights = zip(*texts.GROUP_WEIGHTS.items(), strict=True)
-        languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items(), strict=True)
-        for index in range(count - len(authors)):
-            group = rng.choices(groups, weights)[0]
-            language = rng.choices(languages, language_weights)[0]
-            name = f"{rng.choice(texts.FIRST_NAMES[language])} {rng.choice(texts.LAST_NAMES[language])}"
-            # Most bios carry words the rules know; some leave their author for a person to classify.
-            bio = rng.choice(texts.BIOS[group] if rng.random() < 0.85 else texts.BIOS["public"])
-            if index < len(texts.HOSTILE):
-                name = f"{name} {texts.HOSTILE[index]}"
-                bio = f"{texts.HOSTILE[-1 - index]} {bio}"
-            authors.append(
-                DemoAuthor(
-                    "",
-                    f"demo_{group}_{index:05d}",
-                    name,
-                    bio,
-                    rng.choice(texts.CITIES),
-                    int(rng.lognormvariate(5.5, 1.6)),
-                    False,
-                    group,
-                    language,
-                    start + timedelta(days=rng.randrange(3300)),
-                )
-            )
-        for number, author in enumerate(authors):
-            author.user_id = str(USER_ID_BASE + number * 7919)
-        # An organiser account added here writes only its own channel's posts (weight 0), planned apart.
-        directory = dict(texts.DIRECTORY_ACCOUNTS)
+        raise NotImplementedError
+
+    def _cites_context(self, kind: int) -> bool:
+        """Whether a post of ``kind`` may refer to an older post outside the collection (on X, replies
+        and quotes; the includes carry it, or an error says it is withheld)."""
+        return kind != RETWEET
+
+    def _weigh_authors(self, rng: random.Random, count: int, added: set[int]) -> None:
+        """How often each author posts (cumulative): a heavy tail, the known accounts three times as
+        often; an organiser account added for the event writes only its own channel (weight 0)."""
         self.author_weights = list(
             accumulate(
-                0.0 if number in added else (3.0 if a.handle in directory else 1.0) * min(rng.paretovariate(1.3), 40)
-                for number, a in enumerate(authors)
+                0.0
+                if number in added
+                else (3.0 if number < self.directory_count else 1.0) * min(rng.paretovariate(1.3), 40)
+                for number in range(count)
             )
         )
-        return authors
 
     def _intensity(self, moment: datetime) -> tuple[float, int | None]:
         """Posts per minute (relative) at ``moment``, and the session running then."""
@@ -269,7 +230,7 @@ class DemoCollection:
                 native = self.authors[self.author[i]].language
                 self.language[i] = lang_index[native if rng.random() < 0.75 else "en"]
                 continue
-            if kind != RETWEET and rng.random() < 0.08:
+            if self._cites_context(kind) and rng.random() < 0.08:
                 self.target[i] = -(rng.randrange(context_count) + 2)
                 self.language[i] = lang_index["en"]
                 continue
@@ -333,22 +294,11 @@ class DemoCollection:
         self.context_ms = sorted(
             int((first - timedelta(days=rng.uniform(1, 60))).timestamp() * 1000) for _ in range(self.context_count)
         )
-        directory = len(texts.DIRECTORY_ACCOUNTS)
-        self.context_author = [rng.randrange(directory) for _ in range(self.context_count)]
+        self.context_author = [rng.randrange(self.directory_count) for _ in range(self.context_count)]
         # Two referenced posts the API will not show (protected accounts): the page reports an error.
         self.withheld_context = set(range(min(2, self.context_count)))
 
-    # -- ids and text -----------------------------------------------------------------------------
-
-    def post_id(self, index: int) -> str:
-        return str(snowflake(self.times[index], index))
-
-    def original_id(self, index: int) -> str:
-        """For an edited post, the id of its first version (a few minutes earlier)."""
-        return str(snowflake(self.times[index] - 240_000, index))
-
-    def context_id(self, number: int) -> str:
-        return str(snowflake(self.context_ms[number], 0x300000 + number))
+    # -- text -------------------------------------------------------------------------------------
 
     def session_at(self, ms: int) -> AgendaRow | None:
         moment = to_utc(datetime.fromtimestamp(ms / 1000, tz=self.event.zone))
@@ -382,9 +332,7 @@ class DemoCollection:
                 return self._reply_to_organiser_text(rng, index, target)
         language = self.languages[self.language[index]]
         topic = rng.choice(texts.TOPICS[language])
-        who_index = (
-            rng.randrange(len(texts.DIRECTORY_ACCOUNTS)) if rng.random() < 0.7 else rng.randrange(len(self.authors))
-        )
+        who_index = rng.randrange(self.directory_count) if rng.random() < 0.7 else rng.randrange(len(self.authors))
         who = "@" + self.authors[who_index].handle
         tags = " ".join(self._hashtags(rng, self.times[index]))
         body = rng.choice(texts.POST_TEMPLATES[language]).format(topic=topic, who=who, tags=tags)
@@ -400,7 +348,8 @@ class DemoCollection:
         return body
 
     def _who(self, rng: random.Random) -> str:
-        return "@" + texts.DIRECTORY_ACCOUNTS[rng.randrange(len(texts.DIRECTORY_ACCOUNTS))][0]
+        """A known account of this network, mentioned (they come first among the authors)."""
+        return "@" + self.authors[rng.randrange(self.directory_count)].handle
 
     def _own_text(self, rng: random.Random, index: int) -> str:
         """The organiser's own post, fitting its moment: before the event an invitation, during a
@@ -468,14 +417,18 @@ class DemoCollection:
             body = f"{body} {rng.choice(texts.EXTRA_HASHTAGS)}"
         return f"{body} {rng.choice(texts.EMOJI)}" if rng.random() < 0.2 else body
 
+    def _reply_prefix(self, target: int) -> str:
+        """What a reply's text starts with: on X, the handle of the author replied to."""
+        return f"@{self.authors[self.author[target]].handle} "
+
     def _reply_to_organiser_text(self, rng: random.Random, index: int, target: int) -> str:
-        """A reply to the organiser's post: it starts with the handle, as X writes replies; a few
-        carry the hashtags."""
+        """A reply to the organiser's post (on X it starts with the handle, as X writes replies); a
+        few carry the hashtags."""
         language = self.languages[self.language[index]]
         body = rng.choice(texts.REPLYING_TO_ORGANISER[language]).format(
             topic=rng.choice(texts.TOPICS[language]), who=self._who(rng)
         )
-        text = f"@{self.authors[self.author[target]].handle} {body}"
+        text = self._reply_prefix(target) + body
         if rng.random() < ORGANISER_REPLY_WITH_HASHTAG:
             return f"{text} {' '.join(self._hashtags(rng, self.times[index]))}"
         return text
@@ -483,6 +436,120 @@ class DemoCollection:
     def context_text(self, number: int) -> str:
         rng = random.Random(self.seed * 7_000_003 + number)
         return f"Report launch: {rng.choice(texts.TOPICS['en'])}. Read more in our new study."
+
+
+class DemoCollection(NetworkPlan):
+    """The whole collection, planned once: its X posts (this plan), its Bluesky posts (``bluesky``)
+    and the questions; ``pages()``, ``bluesky_lines()`` and ``questions()`` then write it out."""
+
+    def __init__(
+        self,
+        posts: int = DEFAULT_POSTS,
+        seed: int = DEFAULT_SEED,
+        event: EventConfig | None = None,
+        agenda: list[AgendaRow] | None = None,
+        bluesky_share: float = BLUESKY_SHARE,
+    ):
+        if posts < 1:
+            raise ValueError("a demo collection needs at least one post")
+        if not 0 <= bluesky_share < 1:
+            raise ValueError("the Bluesky share is a fraction from 0 up to (not including) 1")
+        event = event or load_event()
+        agenda = agenda if agenda is not None else load_agenda(event)
+        # At least one post stays on X: the questions and the demo marker ride on X's pages.
+        bluesky_posts = min(posts - 1, round(posts * bluesky_share))
+        self.total = posts
+        super().__init__(posts - bluesky_posts, seed, event, agenda)
+        self.bluesky = BlueskyPlan(bluesky_posts, self) if bluesky_posts else None
+
+    # -- planning -------------------------------------------------------------------------------
+
+    def _plan_authors(self, rng: random.Random) -> list[DemoAuthor]:
+        count = max(len(texts.DIRECTORY_ACCOUNTS) + 10, round(300 * math.sqrt(self.size / DEFAULT_POSTS)))
+        start = to_utc(datetime(2009, 1, 1))
+        authors = []
+        self.directory_count = len(texts.DIRECTORY_ACCOUNTS)
+        for handle, group in texts.DIRECTORY_ACCOUNTS:
+            authors.append(
+                DemoAuthor(
+                    "",
+                    handle,
+                    directory_name(handle),
+                    rng.choice(texts.BIOS[group]),
+                    rng.choice(texts.CITIES),
+                    int(rng.lognormvariate(8.5, 1.0)),
+                    rng.random() < 0.6,
+                    group,
+                    "en",
+                    start + timedelta(days=rng.randrange(3000)),
+                )
+            )
+        # The event's own accounts come next (directory accounts keep the first indices, which the
+        # mentions and context posts pick from); a handle the demo already has is that author.
+        self.organisers: list[int] = []
+        known = {author.handle: number for number, author in enumerate(authors)}
+        for handle in self.event.accounts_on("x"):
+            if handle in known:
+                self.organisers.append(known[handle])
+                continue
+            self.organisers.append(len(authors))
+            authors.append(
+                DemoAuthor(
+                    "",
+                    handle,
+                    texts.ORGANISER_NAME,
+                    f"{self.event.organiser or texts.ORGANISER_BIO_FALLBACK} (demo)",
+                    "Vienna",
+                    ORGANISER_FOLLOWERS,
+                    True,
+                    "osce",
+                    "en",
+                    start + timedelta(days=rng.randrange(1500)),
+                )
+            )
+        self.organiser_set = frozenset(self.organisers)
+        added = set(self.organisers) - set(range(len(texts.DIRECTORY_ACCOUNTS)))
+        groups, weights = zip(*texts.GROUP_WEIGHTS.items(), strict=True)
+        languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items(), strict=True)
+        for index in range(count - len(authors)):
+            group = rng.choices(groups, weights)[0]
+            language = rng.choices(languages, language_weights)[0]
+            name = f"{rng.choice(texts.FIRST_NAMES[language])} {rng.choice(texts.LAST_NAMES[language])}"
+            # Most bios carry words the rules know; some leave their author for a person to classify.
+            bio = rng.choice(texts.BIOS[group] if rng.random() < 0.85 else texts.BIOS["public"])
+            if index < len(texts.HOSTILE):
+                name = f"{name} {texts.HOSTILE[index]}"
+                bio = f"{texts.HOSTILE[-1 - index]} {bio}"
+            authors.append(
+                DemoAuthor(
+                    "",
+                    f"demo_{group}_{index:05d}",
+                    name,
+                    bio,
+                    rng.choice(texts.CITIES),
+                    int(rng.lognormvariate(5.5, 1.6)),
+                    False,
+                    group,
+                    language,
+                    start + timedelta(days=rng.randrange(3300)),
+                )
+            )
+        for number, author in enumerate(authors):
+            author.user_id = str(USER_ID_BASE + number * 7919)
+        self._weigh_authors(rng, len(authors), added)
+        return authors
+
+    # -- ids ------------------------------------------------------------------------------------
+
+    def post_id(self, index: int) -> str:
+        return str(snowflake(self.times[index], index))
+
+    def original_id(self, index: int) -> str:
+        """For an edited post, the id of its first version (a few minutes earlier)."""
+        return str(snowflake(self.times[index] - 240_000, index))
+
+    def context_id(self, number: int) -> str:
+        return str(snowflake(self.context_ms[number], 0x300000 + number))
 
     # -- JSON ---------------------------------------------------------------------------------------
 
@@ -605,6 +672,15 @@ class DemoCollection:
 
     # -- output -------------------------------------------------------------------------------------
 
+    def _demo_marker(self) -> dict:
+        """What every search page says of its making (``__demo``: the importer marks the database)."""
+        return {"generator": "engagement.demo", "seed": self.seed, "posts": self.total}
+
+    def bluesky_lines(self) -> Iterator[dict]:
+        """The Bluesky part: searchPosts pages, then the Jetstream repost events (none without it)."""
+        if self.bluesky is not None:
+            yield from self.bluesky.lines(self._demo_marker())
+
     def pages(self) -> Iterator[dict]:
         """Search pages as ``twarc2 search`` writes them: newest first, 100 posts a page."""
         by_handle = {a.handle: a for a in self.authors}
@@ -704,13 +780,13 @@ class DemoCollection:
                 meta["next_token"] = f"demo{self.seed}p{page_number + 1:07d}"
             page["meta"] = meta
             page["__twarc"] = {"url": url, "version": "2.14.0", "retrieved_at": retrieved.isoformat()}
-            page["__demo"] = {"generator": "engagement.demo", "seed": self.seed, "posts": self.size}
+            page["__demo"] = self._demo_marker()
             yield page
 
     def questions(self) -> Iterator[dict]:
         """About one question per 15 posts, across sessions, in every moderation state."""
         rng = random.Random(self.seed + 1)
-        count = max(len(self.sessions), self.size // 15)
+        count = max(len(self.sessions), self.total // 15)
         states = (
             ["pending"] * 20
             + ["follow_up"] * 5
@@ -753,6 +829,272 @@ class DemoCollection:
             }
 
 
+class BlueskyPlan(NetworkPlan):
+    """The collection's Bluesky posts: planned as X's are, from a seed of their own, by Bluesky
+    authors (DIDs and ``.bsky.social`` handles; the known accounts and a share of the participants
+    are people also on X, under other accounts), and written as searchPosts pages and Jetstream
+    repost events.
+
+    Differences the network makes: replies answer collected posts only (a searchPosts view names its
+    parent by URI and carries nothing of it), only quotes refer to older posts outside the collection
+    (the quote's view carries them, or says one is not found), texts fit Bluesky's 300 characters,
+    replies do not start with a handle, and there are no edits."""
+
+    def __init__(self, posts: int, collection: DemoCollection):
+        self.x_authors = collection.authors
+        self.x_directory_count = collection.directory_count
+        self.x_organisers = collection.organiser_set
+        super().__init__(posts, collection.seed + BLUESKY_SEED_OFFSET, collection.event, collection.agenda)
+        self.did_by_handle = {author.handle: author.user_id for author in self.authors}
+        self._author_views: dict[int, dict] = {}
+
+    # -- planning -------------------------------------------------------------------------------
+
+    def _plan_authors(self, rng: random.Random) -> list[DemoAuthor]:
+        count = max(len(texts.BLUESKY_ACCOUNTS) + 10, round(300 * math.sqrt(self.size / DEFAULT_POSTS)))
+        start = to_utc(datetime(2016, 6, 1))
+        groups = dict(texts.DIRECTORY_ACCOUNTS)
+        authors = []
+        self.directory_count = len(texts.BLUESKY_ACCOUNTS)
+        for x_handle in texts.BLUESKY_ACCOUNTS:
+            group = groups[x_handle]
+            authors.append(
+                DemoAuthor(
+                    "",
+                    x_handle.replace("_", "-") + bluesky.HANDLE_SUFFIX,
+                    directory_name(x_handle),
+                    rng.choice(texts.BIOS[group]),
+                    rng.choice(texts.CITIES),
+                    int(rng.lognormvariate(7.5, 1.0)),
+                    False,
+                    group,
+                    "en",
+                    start + timedelta(days=rng.randrange(600)),
+                )
+            )
+        self.organisers = []
+        for handle in self.event.accounts_on("bluesky"):
+            self.organisers.append(len(authors))
+            authors.append(
+                DemoAuthor(
+                    "",
+                    handle,
+                    texts.ORGANISER_NAME,
+                    f"{self.event.organiser or texts.ORGANISER_BIO_FALLBACK} (demo)",
+                    "Vienna",
+                    ORGANISER_FOLLOWERS // 3,
+                    False,
+                    "osce",
+                    "en",
+                    start + timedelta(days=rng.randrange(300)),
+                )
+            )
+        self.organiser_set = frozenset(self.organisers)
+        # X's participants by group, each to be mirrored once at most: the same person on both networks.
+        on_x: dict[str, list[int]] = {}
+        for number, x_author in enumerate(self.x_authors):
+            if number >= self.x_directory_count and number not in self.x_organisers:
+                on_x.setdefault(x_author.group, []).append(number)
+        mirrored: set[int] = set()
+        groups_, weights = zip(*texts.BLUESKY_GROUP_WEIGHTS.items(), strict=True)
+        languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items(), strict=True)
+        for index in range(count - len(authors)):
+            group = rng.choices(groups_, weights)[0]
+            word = texts.BLUESKY_HANDLE_WORDS[group]
+            handle = f"demo-{word}-{index}{bluesky.HANDLE_SUFFIX}"
+            created = start + timedelta(days=rng.randrange(650))
+            candidates = on_x.get(group, [])
+            twin_number = rng.choice(candidates) if candidates and rng.random() < BLUESKY_ON_X_TOO else None
+            if twin_number is not None and twin_number not in mirrored:
+                mirrored.add(twin_number)
+                twin = self.x_authors[twin_number]
+                author = DemoAuthor(
+                    "", handle, twin.name, twin.bio, twin.location, 0, False, group, twin.language, created
+                )
+            else:
+                language = rng.choices(languages, language_weights)[0]
+                name = f"{rng.choice(texts.FIRST_NAMES[language])} {rng.choice(texts.LAST_NAMES[language])}"
+                bio = rng.choice(texts.BIOS[group] if rng.random() < 0.85 else texts.BIOS["public"])
+                author = DemoAuthor("", handle, name, bio, rng.choice(texts.CITIES), 0, False, group, language, created)
+            author.followers = int(rng.lognormvariate(5.0, 1.5))
+            authors.append(author)
+        for number, author in enumerate(authors):
+            author.user_id = bluesky.did_for(self.seed, number)
+        self._weigh_authors(rng, len(authors), set(self.organisers))
+        return authors
+
+    def _cites_context(self, kind: int) -> bool:
+        return kind == QUOTE
+
+    # -- text ---------------------------------------------------------------------------------------
+
+    def _reply_prefix(self, target: int) -> str:
+        return ""  # Bluesky's replies name their parent in the record, not in the text
+
+    def text(self, index: int) -> str:
+        return bluesky.fit(super().text(index))
+
+    def context_text(self, number: int) -> str:
+        return bluesky.fit(super().context_text(number))
+
+    # -- ids ----------------------------------------------------------------------------------------
+
+    def _microseconds(self, index: int) -> int:
+        """A post's time in microseconds, unique within the collection with ``_clock``: the plan has
+        milliseconds, and a record key is made of the time and a clock id."""
+        return self.times[index] * 1000 + index % 1000
+
+    @staticmethod
+    def _clock(index: int) -> int:
+        return (index // 1000) & 0x3FF
+
+    def rkey(self, index: int) -> str:
+        return bluesky.tid(self._microseconds(index), self._clock(index))
+
+    def uri(self, index: int) -> str:
+        return bluesky.post_uri(self.authors[self.author[index]].user_id, self.rkey(index))
+
+    def context_uri(self, number: int) -> str:
+        did = self.authors[self.context_author[number]].user_id
+        return bluesky.post_uri(did, bluesky.tid(self.context_ms[number] * 1000 + 500, 0x300 + number % 0x100))
+
+    def _indexed_ms(self, index: int) -> int:
+        """When the AppView indexed the post: a moment after it was written."""
+        return self.times[index] + 150 + index * 7919 % 2000
+
+    # -- JSON ---------------------------------------------------------------------------------------
+
+    def _author_view(self, number: int) -> dict:
+        view = self._author_views.get(number)
+        if view is None:
+            author = self.authors[number]
+            created_ms = int(author.created_at.timestamp() * 1000)
+            view = bluesky.author_view(author.user_id, author.handle, author.name, author.bio, created_ms)
+            self._author_views[number] = view
+        return view
+
+    def _counts(self, index: int) -> tuple[int, int, int, int]:
+        """Replies, reposts, likes, quotes. The repost count is the reposts in the collection plus
+        some the collector never saw (Jetstream is live only): the events are a share of it."""
+        rng = random.Random(self.seed * 5_000_011 + index)
+        reposts = self.retweet_count[index]
+        unseen = int(rng.expovariate(1.5)) if reposts else int(rng.expovariate(3))
+        return (
+            self.reply_count[index],
+            reposts + unseen,
+            (reposts + unseen) * 3 + int(rng.expovariate(0.4)),
+            self.quote_count[index],
+        )
+
+    def post_record(self, index: int) -> dict:
+        """The post's ``app.bsky.feed.post`` record: the same whether it is collected or quoted."""
+        kind, target = self.kind[index], self.target[index]
+        text = self.text(index)
+        rng = random.Random(self.seed * 3_000_017 + index)
+        links: list[tuple[str, str]] = []
+        images = None
+        if kind == ORIGINAL:
+            pick = rng.random()
+            if pick < BLUESKY_IMAGE_SHARE:
+                keys = [bluesky.cid_for(f"{self.uri(index)}#image{n}") for n in range(rng.randint(1, 4))]
+                images = bluesky.images(keys, texts.BLUESKY_IMAGE_ALT)
+            elif pick < BLUESKY_IMAGE_SHARE + BLUESKY_LINK_SHARE:
+                path = f"{self.event.hashtags[0].lstrip('#').lower()}/{rng.choice(texts.BLUESKY_LINK_PATHS)}"
+                shown = f"{BLUESKY_LINK_HOST}/{path}"
+                text = bluesky.fit(text, bluesky.TEXT_LIMIT - len(shown) - 1) + " " + shown
+                links.append((shown, f"https://{shown}"))
+        reply = quote = None
+        if kind == REPLY:
+            parent = self.uri(target)
+            reply = (parent, bluesky.cid_for(parent))
+        elif kind == QUOTE:
+            quoted = self.context_uri(-target - 2) if target <= -2 else self.uri(target)
+            quote = (quoted, bluesky.cid_for(quoted))
+        return bluesky.record(
+            text,
+            self.times[index],
+            self.languages[self.language[index]],
+            self.did_by_handle,
+            links=links,
+            reply=reply,
+            quote=quote,
+            images=images,
+        )
+
+    def _context_record(self, number: int) -> dict:
+        return bluesky.record(self.context_text(number), self.context_ms[number], "en", self.did_by_handle)
+
+    def _embed_view(self, index: int, post: dict) -> dict | None:
+        """What the view shows of the record's embed: the quoted post, or the images."""
+        embed = post.get("embed")
+        if embed is None:
+            return None
+        if embed["$type"] == "app.bsky.embed.images":
+            keys = [image["image"]["ref"]["$link"] for image in embed["images"]]
+            return bluesky.images_view(keys, texts.BLUESKY_IMAGE_ALT, MEDIA_HOST)
+        target = self.target[index]
+        if target >= 0:
+            return bluesky.quoted_view(
+                self.uri(target),
+                self._author_view(self.author[target]),
+                self.post_record(target),
+                self._indexed_ms(target),
+                self._counts(target),
+            )
+        number = -target - 2
+        if number in self.withheld_context:
+            return bluesky.not_found_view(self.context_uri(number))
+        return bluesky.quoted_view(
+            self.context_uri(number),
+            self._author_view(self.context_author[number]),
+            self._context_record(number),
+            self.context_ms[number] + 400,
+            (1, 3, 9, 1),
+        )
+
+    def post_view(self, index: int) -> dict:
+        post = self.post_record(index)
+        return bluesky.post_view(
+            self.uri(index),
+            self._author_view(self.author[index]),
+            post,
+            self._indexed_ms(index),
+            self._counts(index),
+            self._embed_view(index, post),
+        )
+
+    def repost_event(self, index: int) -> dict:
+        """The Jetstream event of repost ``index``, seen by the relay a moment after it was made."""
+        did = self.authors[self.author[index]].user_id
+        seen_us = self._microseconds(index) + (200 + index * 7919 % 1500) * 1000
+        return bluesky.repost_event(
+            did,
+            self.rkey(index),
+            self.times[index],
+            seen_us,
+            self.uri(self.target[index]),
+            bluesky.tid(seen_us, self._clock(index)),
+        )
+
+    # -- output -------------------------------------------------------------------------------------
+
+    def lines(self, marker: dict) -> Iterator[dict]:
+        """searchPosts pages (``sort=latest``: newest first, 100 posts a page, a cursor on all but
+        the last), then one Jetstream event per repost, oldest first as the stream delivers them."""
+        order = [i for i in range(self.size - 1, -1, -1) if self.kind[i] != RETWEET]
+        total_pages = math.ceil(len(order) / PAGE_SIZE)
+        for page_number in range(total_pages):
+            chunk = order[page_number * PAGE_SIZE : (page_number + 1) * PAGE_SIZE]
+            page: dict = {"posts": [self.post_view(i) for i in chunk]}
+            if page_number + 1 < total_pages:
+                page["cursor"] = str((page_number + 1) * PAGE_SIZE)
+            page["__demo"] = marker
+            yield page
+        for index in range(self.size):
+            if self.kind[index] == RETWEET:
+                yield self.repost_event(index)
+
+
 QUESTION_COLUMNS = [
     "id",
     "session",
@@ -768,14 +1110,19 @@ QUESTION_COLUMNS = [
 
 
 def write_collection(
-    path: Path, posts: int = DEFAULT_POSTS, seed: int = DEFAULT_SEED, collection: DemoCollection | None = None
+    path: Path,
+    posts: int = DEFAULT_POSTS,
+    seed: int = DEFAULT_SEED,
+    collection: DemoCollection | None = None,
+    bluesky_share: float = BLUESKY_SHARE,
 ) -> tuple[Path, Path]:
-    """Write the posts (JSONL) and, beside them, the questions (``<name>.questions.csv``)."""
-    collection = collection or DemoCollection(posts, seed)
+    """Write the posts (JSONL: X's pages, then Bluesky's lines) and, beside them, the questions
+    (``<name>.questions.csv``)."""
+    collection = collection or DemoCollection(posts, seed, bluesky_share=bluesky_share)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as out:
-        for page in collection.pages():
+        for page in chain(collection.pages(), collection.bluesky_lines()):
             out.write(json.dumps(page, ensure_ascii=False, separators=(",", ":")) + "\n")
     questions = questions_path(path)
     with questions.open("w", encoding="utf-8", newline="") as out:

@@ -1,10 +1,12 @@
 """Words for the demo collection: post and question templates in nine languages, names, bios, and
-what the organiser's own account says and is asked.
+what the organiser's own account says and is asked; which known accounts are on Bluesky too, and
+who speaks there.
 
-Everything here is invented. Handles start with ``demo_`` and organisations end in "(demo)" so
-nobody mistakes a demo voice for a real one; the one exception is the organiser's handle, which
-comes from the event (``accounts`` in data/event.toml) because the dashboard must recognise it, and
-its name still ends in "(demo)".
+Everything here is invented. Handles start with ``demo_`` on X and ``demo-`` on Bluesky (ending in
+``.bsky.social``), and organisations end in "(demo)" so nobody mistakes a demo voice for a real one;
+the one exception is the organiser's handle on each network, which comes from the event
+(``accounts`` in data/event.toml) because the dashboard must recognise it, and its name still ends
+in "(demo)".
 """
 
 from __future__ import annotations
@@ -420,3 +422,73 @@ REPLYING_TO_ORGANISER = {
     "tr": ["Teşekkürler, çok faydalı bir oturum"],
     "ar": ["شكرا، جلسة مفيدة جدا"],
 }
+
+# -- Bluesky ----------------------------------------------------------------------------------------
+
+# The known accounts that are on Bluesky too (the same organisations, accounts of their own: handles
+# ``demo-…`` + ``.bsky.social``): more NGOs, researchers and survivors' groups than ministries, which
+# is why Bluesky matters for this event.
+BLUESKY_ACCOUNTS = [
+    "demo_odihr_news",
+    "demo_osce_secretariat",
+    "demo_uk_antislavery",
+    "demo_pm_germany",
+    "demo_unodc_ht",
+    "demo_iom_vienna",
+    "demo_ilo_forcedlabour",
+    "demo_coe_greta",
+    "demo_lastrada_net",
+    "demo_antitrafficking_ngo",
+    "demo_survivor_alliance",
+    "demo_space_intl",
+    "demo_univ_vienna_ht",
+    "demo_thinktank_migration",
+    "demo_newsdesk_vienna",
+    "demo_ituc_global",
+    "demo_textile_union",
+    "demo_school_network",
+    "demo_city_vienna",
+    "demo_caritas_ht",
+]
+
+# Participants' groups on Bluesky: GROUP_WEIGHTS with civil society and academia up, governments down.
+BLUESKY_GROUP_WEIGHTS = {
+    "government": 5,
+    "partner_state": 1,
+    "osce": 6,
+    "intl_org": 9,
+    "civil_society": 27,
+    "survivor": 6,
+    "academia": 17,
+    "media": 8,
+    "labour": 4,
+    "business": 2,
+    "frontline": 4,
+    "law_enforcement": 2,
+    "local": 2,
+    "faith_community": 2,
+    "public": 5,
+}
+
+# The word for each group in participants' Bluesky handles (``demo-ngo-7.bsky.social``).
+BLUESKY_HANDLE_WORDS = {
+    "government": "gov",
+    "partner_state": "partner",
+    "osce": "osce",
+    "intl_org": "io",
+    "civil_society": "ngo",
+    "survivor": "survivor",
+    "academia": "academic",
+    "media": "media",
+    "labour": "union",
+    "business": "business",
+    "frontline": "frontline",
+    "law_enforcement": "police",
+    "local": "city",
+    "faith_community": "faith",
+    "public": "public",
+}
+
+# What a Bluesky post's link card or image shows (links and images on the demo's hosts only).
+BLUESKY_LINK_PATHS = ["report", "programme", "livestream", "recommendations", "summary"]
+BLUESKY_IMAGE_ALT = "A panel on stage at the conference (demo image)"
