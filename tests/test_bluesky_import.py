@@ -102,3 +102,71 @@ def test_the_events_bluesky_account_and_hashtag_decide_the_reasons(db_url, monke
     assert reasons["own"] == by_account == 9
     assert hashtag_posts and hashtag_posts <= tagged
     assert set(reasons) <= {"own", "hashtag", "reply", "mention", "other", None}
+
+
+def _event(did: str, rkey: str, operation: str, time_us: int, text: str = "") -> dict:
+    commit = {"rev": "3m7aazmlmyy25", "operation": operation, "collection": "app.bsky.feed.post", "rkey": rkey}
+    if operation == "create":
+        commit["cid"] = "bafyreiewgdr4ccuuhbl2l4xs3i2sqzemq3jaotm33pd5mj6xx64thqe3gi"
+        commit["record"] = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": "2018-04-23T08:10:00.000Z",
+            "langs": ["en"],
+            "facets": [
+                {
+                    "index": {"byteStart": 0, "byteEnd": 7},
+                    "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": "cthb18"}],
+                }
+            ],
+        }
+    return {"did": did, "time_us": time_us, "kind": "commit", "commit": commit}
+
+
+def _counted(url: str) -> tuple[int, int, int]:
+    """Posts, the volume rollup's count of them, the entity rollup's hashtags."""
+    from engagement.storage.models import EntityRollup, VolumeRollup
+
+    with db.reading(url) as session:
+        posts = session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))
+        volume = session.scalar(select(func.coalesce(func.sum(VolumeRollup.posts), 0)))
+        tags = session.scalar(
+            select(func.coalesce(func.sum(EntityRollup.posts), 0)).where(EntityRollup.entity == "hashtag")
+        )
+    return posts, volume, tags
+
+
+def test_a_deleted_post_leaves_every_count_and_never_comes_back(db_url, tmp_path):
+    did = "did:plc:uu5mtxzumfsy5hqknfetoyft"
+    profile = {"did": did, "handle": "someone.bsky.social", "displayName": "Someone"}
+    created = [
+        _event(did, rkey, "create", 1764929823464700 + n, "#cthb18 words") for n, rkey in enumerate(("3m7a1", "3m7a2"))
+    ]
+    first = tmp_path / "created.jsonl"
+    first.write_text("".join(json.dumps(e) + "\n" for e in created), encoding="utf-8")
+    import_files([first], url=db_url, progress=False)
+    # The author (unknown to a bare record) comes with a search page, so the posts count.
+    view = {
+        "uri": f"at://{did}/app.bsky.feed.post/3m7a1",
+        "cid": created[0]["commit"]["cid"],
+        "author": profile,
+        "record": created[0]["commit"]["record"],
+        "indexedAt": "2018-04-23T08:10:01.000Z",
+    }
+    page = tmp_path / "page.json"
+    page.write_text(json.dumps({"posts": [view, {**view, "uri": f"at://{did}/app.bsky.feed.post/3m7a2"}]}))
+    import_files([page], url=db_url, progress=False)
+    assert _counted(db_url) == (2, 2, 2)
+
+    deleted = tmp_path / "deleted.jsonl"
+    deleted.write_text(json.dumps(_event(did, "3m7a1", "delete", 1764929823464800)) + "\n", encoding="utf-8")
+    summary = import_files([deleted], url=db_url, progress=False)
+    assert summary.store.posts_deleted == 1 and _counted(db_url) == (1, 1, 1)
+    with db.reading(db_url) as session:
+        texts = list(session.scalars(select(Post.text)))
+    assert texts == ["#cthb18 words"]  # the other post's; the deleted one's text is gone with its row
+
+    # The same search page again, and the creation: the deleted post stays deleted.
+    again = import_files([tmp_path / "page.json", first], url=db_url, progress=False)
+    assert again.store.deleted_skipped == 2 and again.store.posts_new == 0
+    assert _counted(db_url) == (1, 1, 1)

@@ -29,7 +29,7 @@ from engagement.collection import fastjson
 from engagement.collection.bluesky import normalise as bluesky
 from engagement.collection.lines import Overlong, batched, bounded_lines
 from engagement.collection.readahead import readahead
-from engagement.collection.store import StoreCounts, shape, store_posts, time_writer
+from engagement.collection.store import StoreCounts, forget_posts, shape, store_posts, time_writer
 from engagement.collection.x.normalise import Batch, RecordError, normalise_user, normalize, retrieved_at
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
@@ -268,15 +268,17 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
 
 def normalise_line(obj: Any, repeated: Callable[[str, object], bool] | None = None) -> Batch:
     """One line (or document item) of any network, its format told by its shape: a twarc2 line
-    (X: ``data``), a Bluesky AppView page or post, a Jetstream event. A Jetstream delete or handle
-    change is not applied by a file import yet (the live stream's job); it is counted as ignored."""
+    (X: ``data``), a Bluesky AppView page or post, a Jetstream event (whose delete of a post the
+    batch carries in ``deleted``). A handle change (``identity``) is not applied by a file import."""
     if isinstance(obj, dict) and "data" in obj:
         return normalize(obj, repeated)
     shape = bluesky.shape_of(obj)
     if isinstance(obj, list) and not all(bluesky.shape_of(item) == "post" for item in obj):
         shape = "unknown"  # a line [1, 2, 3] is one bad line, not three bad posts
     if shape == "jetstream":
-        return bluesky.normalise_jetstream(obj).batch
+        event = bluesky.normalise_jetstream(obj)
+        event.batch.deleted = [(bluesky.PLATFORM, deletion.uri) for deletion in event.deletions]
+        return event.batch
     if shape in ("page", "post"):
         return bluesky.normalise_page(obj)
     return normalize(obj, repeated)  # says why it is neither
@@ -414,6 +416,10 @@ def _store_batch(
                 metrics_at=retrieved,
             )
         )
+    # After the posts: a post created and deleted in the same batch is gone too.
+    deleted = [pair for item in batch if item.batch for pair in item.batch.deleted]
+    if deleted:
+        counts.posts_deleted += forget_posts(session, deleted)
     return counts
 
 

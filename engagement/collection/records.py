@@ -68,6 +68,8 @@ class Batch:
     users: list[UserRecord] = field(default_factory=list)
     rejected: list[Rejection] = field(default_factory=list)
     api_errors: list[dict[str, Any]] = field(default_factory=list)
+    # Posts the source says their authors deleted, (platform, platform id): the store forgets them.
+    deleted: list[tuple[str, str]] = field(default_factory=list)
     newest_id: str | None = None
     next_token: str | None = None
     retrieved_at: datetime | None = None

@@ -19,7 +19,7 @@ from engagement.collection.jsonl import normalise_line, parse_line, read_lines
 from engagement.collection.lines import Overlong
 from engagement.collection.questions import QuestionImportSummary, read_rows, store_rows
 from engagement.collection.records import RecordError
-from engagement.collection.store import StoreCounts, store_posts
+from engagement.collection.store import StoreCounts, forget_posts, store_posts
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
@@ -122,12 +122,15 @@ def store_messages(messages: list[Message], url: str | None = None) -> StoreCoun
         with db.writing(url) as session:
             classifier = Classifier.from_database(session)
             attributor = Attributor.from_database(session, load_event().grace)
-            posts, users = [], []
+            posts, users, deleted = [], [], []
             for message in messages:
                 batch = normalise_line(message.page)
                 posts.extend(batch.posts)
                 users.extend(batch.users)
+                deleted.extend(batch.deleted)
             counts = store_posts(session, posts, users, classifier=classifier, attributor=attributor)
+            if deleted:
+                counts.posts_deleted += forget_posts(session, deleted)
             if any("__demo" in m.page for m in messages):
                 flags.mark_demo(session)  # after the posts, as the import does: no row lock held while waiting
             return counts

@@ -33,7 +33,7 @@ from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.reasons import Reasons
 from engagement.storage import db
-from engagement.storage.models import Author, Post, PostEntity
+from engagement.storage.models import Author, DeletedPost, Post, PostEntity
 from engagement.timeutil import to_utc, utcnow
 
 CHUNK = 500  # stays under SQLite's bound-parameter limit in IN (...) lists
@@ -92,6 +92,8 @@ class StoreCounts:
     context_updated: int = 0
     authors_new: int = 0
     authors_updated: int = 0
+    posts_deleted: int = 0  # stored posts forgotten: their authors deleted them
+    deleted_skipped: int = 0  # posts their authors had deleted, not stored again
 
     def add(self, other: StoreCounts) -> None:
         for f in fields(self):
@@ -320,6 +322,35 @@ def store_posts(
     return counts
 
 
+def forget_posts(session: Session, deleted: Iterable[tuple[str, str]]) -> int:
+    """Forget posts their authors deleted, by (platform, platform id): the row goes, text and all,
+    and with it every count (the rollups' delete triggers); a tombstone stays, so that no later
+    import brings the post back. Returns how many stored posts went."""
+    by_platform: dict[str, set[str]] = {}
+    for platform, platform_id in deleted:
+        by_platform.setdefault(platform, set()).add(platform_id)
+    gone = 0
+    for platform, ids in sorted(by_platform.items()):
+        known = _tombstoned(session, platform, sorted(ids))
+        now = utcnow()
+        session.add_all(DeletedPost(platform=platform, platform_id=i, deleted_at=now) for i in sorted(ids - known))
+        session.flush()
+        for chunk in _chunks(sorted(ids)):
+            result = session.execute(delete(Post).where(Post.platform == platform, Post.platform_id.in_(chunk)))
+            gone += result.rowcount or 0
+    return gone
+
+
+def _tombstoned(session: Session, platform: str, platform_ids: list[str]) -> set[str]:
+    statement = select(DeletedPost.platform_id).where(
+        DeletedPost.platform == platform, DeletedPost.platform_id.in_(_CHUNK_IDS)
+    )
+    found: set[str] = set()
+    for chunk in _chunks(platform_ids):
+        found.update(session.scalars(statement, {"ids": chunk}))
+    return found
+
+
 def _store_network(
     session: Session,
     platform: str,
@@ -333,6 +364,10 @@ def _store_network(
     counts: StoreCounts,
 ) -> None:
     posts = _merge_posts(records)
+    # A post its author deleted never comes back (a tombstone: ``forget_posts``).
+    for platform_id in _tombstoned(session, platform, list(posts)):
+        del posts[platform_id]
+        counts.deleted_skipped += 1
     author_ids = store_users(
         session,
         users,

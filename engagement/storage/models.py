@@ -205,6 +205,17 @@ class Post(SQLModel, table=True):
     last_updated: datetime = Field(default_factory=utcnow)
 
 
+class DeletedPost(SQLModel, table=True):
+    """A tombstone: a post its author deleted (a Jetstream ``delete``). The post's row is gone, text
+    and all; this keeps it from coming back with a later import or search (revision 0013)."""
+
+    __tablename__ = "deleted_post"
+
+    platform: str = Field(primary_key=True)
+    platform_id: str = Field(primary_key=True)
+    deleted_at: datetime = Field(default_factory=utcnow)
+
+
 class PostEntity(SQLModel, table=True):
     """One hashtag or mention of a post, lower-cased, so aggregates can GROUP BY in SQL."""
 
