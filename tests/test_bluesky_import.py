@@ -170,3 +170,26 @@ def test_a_deleted_post_leaves_every_count_and_never_comes_back(db_url, tmp_path
     again = import_files([tmp_path / "page.json", first], url=db_url, progress=False)
     assert again.store.deleted_skipped == 2 and again.store.posts_new == 0
     assert _counted(db_url) == (1, 1, 1)
+
+
+def test_an_identity_event_renames_a_stored_author(db_url, tmp_path):
+    did = "did:plc:uu5mtxzumfsy5hqknfetoyft"
+    view = {
+        "uri": f"at://{did}/app.bsky.feed.post/3m7a1",
+        "cid": "bafyreiewgdr4ccuuhbl2l4xs3i2sqzemq3jaotm33pd5mj6xx64thqe3gi",
+        "author": {"did": did, "handle": "old-name.bsky.social", "displayName": "Someone"},
+        "record": {"$type": "app.bsky.feed.post", "text": "#cthb18", "createdAt": "2018-04-23T08:10:00.000Z"},
+        "indexedAt": "2018-04-23T08:10:01.000Z",
+    }
+    identity = {
+        "did": did,
+        "time_us": 1764929823464900,
+        "kind": "identity",
+        "identity": {"did": did, "handle": "unodc.org", "seq": 1, "time": "2025-12-05T10:17:03.464Z"},
+    }
+    path = tmp_path / "renamed.jsonl"
+    path.write_text(json.dumps({"posts": [view]}) + "\n" + json.dumps(identity) + "\n", encoding="utf-8")
+    summary = import_files([path], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        author = session.scalar(select(Author).where(Author.platform_user_id == did))
+    assert summary.store.authors_renamed == 1 and author.handle == "unodc.org"

@@ -29,7 +29,7 @@ from engagement.collection import fastjson
 from engagement.collection.bluesky import normalise as bluesky
 from engagement.collection.lines import Overlong, batched, bounded_lines
 from engagement.collection.readahead import readahead
-from engagement.collection.store import StoreCounts, forget_posts, shape, store_posts, time_writer
+from engagement.collection.store import StoreCounts, forget_posts, rename_authors, shape, store_posts, time_writer
 from engagement.collection.x.normalise import Batch, RecordError, normalise_user, normalize, retrieved_at
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
@@ -269,7 +269,7 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
 def normalise_line(obj: Any, repeated: Callable[[str, object], bool] | None = None) -> Batch:
     """One line (or document item) of any network, its format told by its shape: a twarc2 line
     (X: ``data``), a Bluesky AppView page or post, a Jetstream event (whose delete of a post the
-    batch carries in ``deleted``). A handle change (``identity``) is not applied by a file import."""
+    batch carries in ``deleted``, and its handle change in ``renamed``)."""
     if isinstance(obj, dict) and "data" in obj:
         return normalize(obj, repeated)
     shape = bluesky.shape_of(obj)
@@ -278,6 +278,7 @@ def normalise_line(obj: Any, repeated: Callable[[str, object], bool] | None = No
     if shape == "jetstream":
         event = bluesky.normalise_jetstream(obj)
         event.batch.deleted = [(bluesky.PLATFORM, deletion.uri) for deletion in event.deletions]
+        event.batch.renamed = [(bluesky.PLATFORM, u.platform_user_id, u.handle) for u in event.handles if u.handle]
         return event.batch
     if shape in ("page", "post"):
         return bluesky.normalise_page(obj)
@@ -420,6 +421,9 @@ def _store_batch(
     deleted = [pair for item in batch if item.batch for pair in item.batch.deleted]
     if deleted:
         counts.posts_deleted += forget_posts(session, deleted)
+    renamed = [change for item in batch if item.batch for change in item.batch.renamed]
+    if renamed:
+        counts.authors_renamed += rename_authors(session, renamed, classifier)
     return counts
 
 

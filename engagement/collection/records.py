@@ -70,6 +70,8 @@ class Batch:
     api_errors: list[dict[str, Any]] = field(default_factory=list)
     # Posts the source says their authors deleted, (platform, platform id): the store forgets them.
     deleted: list[tuple[str, str]] = field(default_factory=list)
+    # Handles the source says changed, (platform, user id, handle): a Bluesky identity event.
+    renamed: list[tuple[str, str, str]] = field(default_factory=list)
     newest_id: str | None = None
     next_token: str | None = None
     retrieved_at: datetime | None = None

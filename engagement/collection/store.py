@@ -93,6 +93,7 @@ class StoreCounts:
     authors_new: int = 0
     authors_updated: int = 0
     posts_deleted: int = 0  # stored posts forgotten: their authors deleted them
+    authors_renamed: int = 0  # stored authors whose handle changed (a Bluesky identity event)
     deleted_skipped: int = 0  # posts their authors had deleted, not stored again
 
     def add(self, other: StoreCounts) -> None:
@@ -339,6 +340,29 @@ def forget_posts(session: Session, deleted: Iterable[tuple[str, str]]) -> int:
             result = session.execute(delete(Post).where(Post.platform == platform, Post.platform_id.in_(chunk)))
             gone += result.rowcount or 0
     return gone
+
+
+def rename_authors(session: Session, renamed: Iterable[tuple[str, str, str]], classifier: Classifier) -> int:
+    """Give stored authors their new handles, by (platform, user id, handle), and their group again
+    (a directory row may name the new handle); an author not stored yet is left for its first post.
+    Returns how many changed."""
+    changed = 0
+    for platform, user_id, handle in renamed:
+        author = session.scalar(select(Author).where(Author.platform == platform, Author.platform_user_id == user_id))
+        if author is None or author.handle == handle:
+            continue
+        author.handle = handle
+        result = classifier.classify_author(author)
+        author.group_key, author.group_source, author.organisation = (
+            result.group_key,
+            result.source,
+            result.organisation,
+        )
+        author.last_updated = utcnow()
+        session.add(author)
+        changed += 1
+    session.flush()
+    return changed
 
 
 def _tombstoned(session: Session, platform: str, platform_ids: list[str]) -> set[str]:
