@@ -84,6 +84,34 @@ def x_api_retry(base: float, cap: float, attempts: int) -> tuple[float, float, i
     )
 
 
+def jetstream_urls() -> list[str]:
+    """The Jetstream ``…/subscribe`` endpoints to try in turn (``JETSTREAM_URL``, comma separated):
+    by default Bluesky's four public hosts, two in each US region, so a host or a region going away
+    leaves three to fail over to."""
+    raw = os.environ.get("JETSTREAM_URL", "")
+    urls = [url.strip() for url in raw.split(",") if url.strip()]
+    return urls or [
+        "wss://jetstream1.us-east.bsky.network/subscribe",
+        "wss://jetstream2.us-east.bsky.network/subscribe",
+        "wss://jetstream1.us-west.bsky.network/subscribe",
+        "wss://jetstream2.us-west.bsky.network/subscribe",
+    ]
+
+
+def jetstream_stall_seconds() -> float:
+    """Seconds without a frame before ``bsky-stream`` reconnects (``JETSTREAM_STALL_S``, default 30).
+    Posts and reposts together arrive several a second at any hour, so 30 s of silence is a stuck
+    connection, not a quiet network."""
+    raw = os.environ.get("JETSTREAM_STALL_S", "30").strip()
+    try:
+        seconds = float(raw)
+    except ValueError:
+        raise ValueError(f"JETSTREAM_STALL_S={raw!r} is not a number of seconds") from None
+    if seconds <= 0:
+        raise ValueError(f"JETSTREAM_STALL_S={seconds:g} must be more than 0")
+    return seconds
+
+
 def qa_retention_days() -> int:
     """Days questions are kept after they are asked (``QA_RETENTION_DAYS``, default 90)."""
     return int(os.environ.get("QA_RETENTION_DAYS") or DEFAULT_QA_RETENTION_DAYS)

@@ -219,6 +219,22 @@ def cmd_x_backfill(args) -> int:
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
+def cmd_bsky_stream(args) -> int:
+    from engagement.collection.bluesky.jetstream import record_stream_run, run_stream
+
+    prepare()
+    stop = StopFlag().install()
+    url, urls, stall = settings.database_url(), settings.jetstream_urls(), settings.jetstream_stall_seconds()
+    log.info("bsky-stream: Jetstream at %s; reconnecting after %g s without a frame", ", ".join(urls), stall)
+    result = record_stream_run(
+        url,
+        "bsky-stream",
+        lambda: run_stream(urls=urls, url=url, stop=stop, wait=stop.wait, stall_seconds=stall),
+    )
+    print_summary("bsky-stream (stopped)", result.counts())
+    return EXIT_REJECTED if result.rejected else EXIT_OK
+
+
 def cmd_status(args) -> int:
     from engagement.storage.status import database_status
 
@@ -384,6 +400,11 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--since", required=True, metavar="ISO", help="start (event time zone unless an offset is given)")
     back.add_argument("--until", required=True, metavar="ISO", help="end")
     back.set_defaults(run=cmd_x_backfill)
+
+    bsky = commands.add_parser(
+        "bsky-stream", help="Bluesky live from Jetstream: the event's hashtags and accounts, resumable"
+    )
+    bsky.set_defaults(run=cmd_bsky_stream)
 
     status = commands.add_parser("status", help="what the database holds")
     status.add_argument("--json", action="store_true")

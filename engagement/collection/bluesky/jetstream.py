@@ -1,0 +1,384 @@
+"""Bluesky live: the event's posts from Jetstream v1, committed in small batches with the resume point.
+
+Three parts, kept apart as twarc keeps its client, its policy and its output apart:
+
+- the client: ``subscribe_url`` and ``read_frames``, one websocket (the ``websockets`` library's
+  sync client: ping/pong, close codes and timeouts are its job);
+- the policy: ``run_stream`` connects to ``JETSTREAM_URL``'s endpoints in turn, moves to the next
+  one when a connection is refused, dropped or stalls (no frame for ``JETSTREAM_STALL_S``), and
+  backs off once every endpoint has failed in a row;
+- the storing: ``Pending`` keeps what a batch holds and ``commit_batch`` writes it in one
+  transaction with the resume point.
+
+Jetstream carries every post of the network; we keep the posts that carry one of the event's
+hashtags or whose author, mentions or reply is one of the event's Bluesky accounts, the reposts of
+stored collected posts and the deletes of stored posts. The resume point is the ``time_us`` of the
+last frame read, kept or not, so that a restart does not read the ignored traffic again; a start
+rewinds it by ``REWIND_US`` (at least once: the store is idempotent on the post's URI).
+
+Jetstream records carry no profile: authors are stored as placeholders (DID only) until a hydration
+through getPosts/getProfiles, which this module does not do.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+from sqlmodel import col, select
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
+from websockets.sync.client import ClientConnection, connect
+
+from engagement.collection.bluesky.normalise import PLATFORM, POST, REPOST, Deletion, normalise_jetstream
+from engagement.collection.records import PostRecord, UserRecord
+from engagement.collection.store import StoreCounts, forget_posts, store_posts
+from engagement.rules.attribution import Attributor
+from engagement.rules.classification import Classifier
+from engagement.rules.event import EventConfig, load_event
+from engagement.rules.reasons import Reasons
+from engagement.storage import db, runs
+from engagement.storage.models import Author, Post, PostKind
+
+log = logging.getLogger("ingest.bluesky")
+
+SOURCE = "bsky-stream"
+WANTED_COLLECTIONS = (POST, REPOST)
+# Jetstream's time_us is the time each instance received the event from the relay: two instances
+# differ by up to a few seconds for the same event, so a resume point read from one host and used on
+# another could skip what arrived in between. Rewinding 5 s rereads a few hundred posts at most
+# (posts and reposts together run at tens a second), which the idempotent store merges.
+REWIND_US = 5_000_000
+# A batch commits after this many kept events or this many seconds, whichever comes first: a second
+# keeps the live view within a second of the network, and 100 rows is one short store transaction.
+BATCH_EVENTS = 100
+BATCH_SECONDS = 1.0
+# recv() waits at most this long, so that a stop or a batch's second is seen promptly.
+POLL_SECONDS = 0.25
+# After every endpoint has failed in a row: 1, 2, 4 … seconds, at most 30 (a host restarting takes
+# tens of seconds; hammering it sooner only adds to its load).
+BACKOFF_FIRST, BACKOFF_CAP = 1.0, 30.0
+OPEN_TIMEOUT = 10.0
+
+
+class Stalled(Exception):
+    """No frame for longer than the stall limit on an open connection."""
+
+
+@dataclass
+class StreamResult:
+    """What a run did, for its IngestRun row."""
+
+    frames: int = 0
+    kept: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    connections: int = 0
+    reconnects: int = 0
+    batches: int = 0
+    store: StoreCounts = field(default_factory=StoreCounts)
+    complete: bool = False
+    last_time_us: int | None = None  # the resume point this run committed last
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "frames": self.frames,
+            "kept": self.kept,
+            "deleted": self.deleted,
+            **self.store.as_dict(),
+            "rejected": self.rejected,
+            "connections": self.connections,
+            "reconnects": self.reconnects,
+            "batches": self.batches,
+        }
+
+
+@dataclass
+class Matcher:
+    """Which posts are the event's: one of its hashtags (case folded, as Bluesky's detector found
+    them), or one of its Bluesky accounts as author, mention or reply. Records name authors by DID
+    and mentions by handle; the accounts' DIDs are learnt from stored authors and from identity
+    events (resolving a handle over the network is not done here)."""
+
+    hashtags: set[str]
+    handles: set[str]
+    dids: set[str] = field(default_factory=set)
+
+    @classmethod
+    def for_event(cls, event: EventConfig) -> Matcher:
+        return cls(
+            hashtags={tag.lstrip("#").casefold() for tag in event.hashtags},
+            handles={handle.casefold() for handle in event.accounts_on(PLATFORM)},
+        )
+
+    def learn_dids(self, session: Session) -> None:
+        if self.handles:
+            statement = select(Author.platform_user_id).where(
+                Author.platform == PLATFORM, col(Author.handle).in_(sorted(self.handles))
+            )
+            self.dids.update(session.scalars(statement))
+
+    def learn_handles(self, announced: Iterable[UserRecord]) -> None:
+        for user in announced:
+            if user.handle and user.handle.casefold() in self.handles:
+                self.dids.add(user.platform_user_id)
+
+    def matches(self, post: PostRecord) -> bool:
+        if any(tag.casefold() in self.hashtags for tag in post.hashtags):
+            return True
+        if any(handle.casefold() in self.handles for handle in post.mentions):
+            return True
+        return post.author_platform_id in self.dids or post.in_reply_to_user_id in self.dids
+
+
+@dataclass
+class Pending:
+    """What has been read since the last commit."""
+
+    posts: list[PostRecord] = field(default_factory=list)
+    reposts: list[PostRecord] = field(default_factory=list)  # of any post: the store tells which count
+    deletions: list[Deletion] = field(default_factory=list)
+    rejected: list[tuple[str, str, Any]] = field(default_factory=list)  # (location, reason, raw)
+    time_us: int | None = None  # the last frame read
+    frames: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    def due(self, now: float) -> bool:
+        if self.posts and len(self.posts) >= BATCH_EVENTS:
+            return True
+        return self.frames > 0 and now - self.started >= BATCH_SECONDS
+
+
+def subscribe_url(base: str, cursor: int | None) -> str:
+    """The endpoint's URL asking for posts and reposts, from ``cursor`` (microseconds) when given."""
+    params: list[tuple[str, str | int]] = [("wantedCollections", name) for name in WANTED_COLLECTIONS]
+    if cursor is not None:
+        params.append(("cursor", cursor))
+    return f"{base}{'&' if '?' in base else '?'}{urlencode(params)}"
+
+
+def load_cursor(url: str | None) -> int | None:
+    """The stored resume point's time_us, or None when the stream has never committed."""
+    with db.reading(url) as session:
+        raw = runs.checkpoint(session, SOURCE)
+    if not raw:
+        return None
+    value = json.loads(raw).get("time_us")
+    return value if isinstance(value, int) else None
+
+
+def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, where: str) -> None:
+    """One frame into ``pending``: kept posts, candidate reposts, deletions, or its rejection."""
+    pending.frames += 1
+    try:
+        event = json.loads(text)
+    except ValueError as error:
+        raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        pending.rejected.append((where, f"frame is not JSON: {error}", raw))
+        return
+    result = normalise_jetstream(event)
+    if result.time_us is not None:
+        pending.time_us = result.time_us
+    for rejection in result.batch.rejected:
+        pending.rejected.append((f"{where} time_us {result.time_us}", rejection.reason, rejection.raw))
+    matcher.learn_handles(result.handles)
+    for post in result.batch.posts:
+        if post.kind == PostKind.retweet:
+            pending.reposts.append(post)
+        elif matcher.matches(post):
+            pending.posts.append(post)
+    pending.deletions.extend(result.deletions)
+
+
+def stored_collected(session: Session, uris: Iterable[str]) -> set[str]:
+    wanted = sorted(set(uris))
+    if not wanted:
+        return set()
+    statement = select(Post.platform_id).where(
+        Post.platform == PLATFORM, col(Post.platform_id).in_(wanted), col(Post.collected).is_(True)
+    )
+    return set(session.scalars(statement))
+
+
+def stored(session: Session, uris: Iterable[str]) -> set[str]:
+    wanted = sorted(set(uris))
+    if not wanted:
+        return set()
+    statement = select(Post.platform_id).where(Post.platform == PLATFORM, col(Post.platform_id).in_(wanted))
+    return set(session.scalars(statement))
+
+
+def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, context: list) -> None:
+    """Store ``pending`` in one transaction with the resume point: kept posts, the reposts of stored
+    collected posts (this batch's included), the deletes of stored posts, the rejected frames."""
+    if pending.frames == 0:
+        return
+
+    def write() -> tuple[StoreCounts, int, int]:
+        with db.writing(url) as session:
+            if not context:
+                event = load_event()
+                context.extend(
+                    (
+                        Classifier.from_database(session),
+                        Attributor.from_database(session, event.grace),
+                        Reasons.from_database(session, event),
+                    )
+                )
+            classifier, attributor, reasons = context
+            known = stored_collected(session, (r.referenced_platform_id or "" for r in pending.reposts))
+            known |= {post.platform_id for post in pending.posts}
+            reposts = [r for r in pending.reposts if r.referenced_platform_id in known]
+            posts = pending.posts + reposts
+            counts = StoreCounts()
+            if posts:
+                counts = store_posts(session, posts, [], classifier=classifier, attributor=attributor, reasons=reasons)
+            gone = stored(session, (d.uri for d in pending.deletions))
+            deleted = forget_posts(session, [(PLATFORM, uri) for uri in sorted(gone)]) if gone else 0
+            for location, reason, raw in pending.rejected:
+                runs.reject(session, SOURCE, location, reason, raw)
+            if pending.time_us is not None:
+                runs.save_checkpoint(session, SOURCE, json.dumps({"time_us": pending.time_us}))
+            return counts, len(posts), deleted
+
+    counts, kept, deleted = db.retry_locked(write)
+    result.store.add(counts)
+    result.kept += kept
+    result.deleted += deleted
+    result.rejected += len(pending.rejected)
+    result.frames += pending.frames
+    result.batches += 1
+    if pending.time_us is not None:
+        result.last_time_us = pending.time_us
+
+
+def read_frames(
+    connection: ClientConnection,
+    *,
+    pending: Pending,
+    matcher: Matcher,
+    flush: Callable[[], Pending],
+    stop: Callable[[], bool],
+    stall_seconds: float,
+    where: str,
+) -> Pending:
+    """Read frames until ``stop``; raises ``Stalled`` after ``stall_seconds`` without one, and the
+    library's ``ConnectionClosed`` when the server drops the connection. Returns the pending batch."""
+    last_frame = time.monotonic()
+    while not stop():
+        try:
+            text = connection.recv(timeout=POLL_SECONDS)
+        except TimeoutError:
+            now = time.monotonic()
+            if now - last_frame > stall_seconds:
+                raise Stalled(f"no frame for {now - last_frame:.0f} s") from None
+        else:
+            last_frame = time.monotonic()
+            read_frame(text, pending, matcher, where)
+        if pending.due(time.monotonic()):
+            pending = flush()
+    return pending
+
+
+def run_stream(
+    *,
+    urls: list[str],
+    url: str | None,
+    stop: Callable[[], bool],
+    wait: Callable[[float], None],
+    stall_seconds: float,
+) -> StreamResult:
+    """Read Jetstream until ``stop``, failing over between ``urls``; commit what is read, then return."""
+    result, matcher = StreamResult(), Matcher.for_event(load_event())
+    context: list[Any] = []
+    with db.reading(url) as session:
+        matcher.learn_dids(session)
+    stored_cursor = load_cursor(url)
+    cursor = None if stored_cursor is None else max(0, stored_cursor - REWIND_US)
+    log.info(
+        "%s: hashtags %s, accounts %s; %s",
+        SOURCE,
+        ", ".join(sorted(matcher.hashtags)),
+        ", ".join(sorted(matcher.handles)) or "none",
+        f"resuming from time_us {cursor}" if cursor is not None else "from now (no resume point)",
+    )
+    pending = Pending()
+
+    def flush() -> Pending:
+        commit_batch(pending, url=url, result=result, context=context)
+        return Pending()
+
+    index, failures_in_a_row, backoff = 0, 0, BACKOFF_FIRST
+    while not stop():
+        base = urls[index % len(urls)]
+        where = f"{base} #{result.connections + 1}"
+        try:
+            with connect(subscribe_url(base, cursor), open_timeout=OPEN_TIMEOUT, close_timeout=2) as connection:
+                result.connections += 1
+                log.info("%s: connected to %s%s", SOURCE, base, f" from time_us {cursor}" if cursor else "")
+                frames_before = result.frames + pending.frames
+                try:
+                    pending = read_frames(
+                        connection,
+                        pending=pending,
+                        matcher=matcher,
+                        flush=flush,
+                        stop=stop,
+                        stall_seconds=stall_seconds,
+                        where=where,
+                    )
+                finally:
+                    if result.frames + pending.frames > frames_before:
+                        failures_in_a_row, backoff = 0, BACKOFF_FIRST
+        except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed, Stalled) as error:
+            failures_in_a_row += 1
+            result.reconnects += 1
+            log.warning("%s: %s: %s; trying the next endpoint", SOURCE, base, describe(error))
+            index += 1
+        # Resume from the last frame read (or the stored point): the next host's time_us may differ.
+        last = next((t for t in (pending.time_us, result.last_time_us, stored_cursor) if t is not None), None)
+        cursor = None if last is None else max(0, last - REWIND_US)
+        if failures_in_a_row and failures_in_a_row % len(urls) == 0 and not stop():
+            log.warning("%s: every endpoint failed; waiting %.0f s", SOURCE, backoff)
+            pending = flush()
+            wait(backoff)
+            backoff = min(BACKOFF_CAP, backoff * 2)
+    flush()
+    result.complete = True
+    log.info("%s: stopped; %s", SOURCE, json.dumps(result.counts()))
+    return result
+
+
+def describe(error: BaseException) -> str:
+    if isinstance(error, ConnectionClosed):
+        return f"the connection closed ({error})"
+    if isinstance(error, InvalidHandshake):
+        return f"the handshake was refused ({error})"
+    return f"{type(error).__name__}: {error}"
+
+
+def record_stream_run(url: str | None, command: str, run: Callable[[], StreamResult]) -> StreamResult:
+    """Run the stream inside an IngestRun row that says how it ended (as ``collect.record_run``)."""
+    with db.writing(url) as session:
+        run_id = runs.start_run(session, SOURCE, command)
+    try:
+        result = run()
+    except BaseException as error:
+        with db.writing(url) as session:
+            runs.finish_run(
+                session,
+                run_id,
+                "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                {},
+                f"{type(error).__name__}: {error}",
+            )
+        raise
+    status = "rejected" if result.rejected else ("ok" if result.complete else "interrupted")
+    with db.writing(url) as session:
+        runs.finish_run(session, run_id, status, result.counts())
+    return result
