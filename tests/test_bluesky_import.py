@@ -193,3 +193,42 @@ def test_an_identity_event_renames_a_stored_author(db_url, tmp_path):
     with db.reading(db_url) as session:
         author = session.scalar(select(Author).where(Author.platform_user_id == did))
     assert summary.store.authors_renamed == 1 and author.handle == "unodc.org"
+
+
+def _labelled(obj, found: set[str]) -> set[str]:
+    """The URIs of every view in ``obj``, nested ones too (quoted posts), that carries the label on
+    itself or its author."""
+    if isinstance(obj, list):
+        for item in obj:
+            _labelled(item, found)
+    elif isinstance(obj, dict):
+        labels = list(obj.get("labels") or []) + list((obj.get("author") or {}).get("labels") or [])
+        if "uri" in obj and any(isinstance(x, dict) and x.get("val") == "!no-unauthenticated" for x in labels):
+            found.add(obj["uri"])
+        for value in obj.values():
+            _labelled(value, found)
+    return found
+
+
+def test_posts_their_authors_keep_from_the_public_are_counted_but_never_named(db_url):
+    from sqlalchemy import update
+
+    from engagement.analysis import analytics
+    from engagement.report import content
+
+    path = real_data("twitwi_bluesky-posts.json", "bluesky")
+    labelled = _labelled(json.loads(path.read_text(encoding="utf-8")), set())
+    import_files([path], url=db_url, progress=False)
+    with db.writing(db_url) as session:
+        # Every author an organisation of the directory: the report may name any of them.
+        session.execute(update(Author).values(group_source="directory"))
+    with db.reading(db_url) as session:
+        hidden = set(session.scalars(select(Post.platform_id).where(Post.hidden.is_(True))))
+        shown = content.public_posts(session, analytics.ALL, limit=1000)
+        named = set(session.scalars(select(Post.platform_id).where(Post.text.in_(list(shown["text"])))))
+        counted = analytics.totals(session)["posts"]
+        collected = session.scalar(select(func.count()).select_from(Post).where(Post.collected.is_(True)))
+    assert hidden and hidden <= labelled
+    assert not named & hidden and len(shown) > 50
+    assert counted == collected  # hidden posts count like every other
+    assert all(link.startswith("https://bsky.app/profile/did:") for link in shown["link"])

@@ -104,10 +104,11 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     for table in tables:
         assert _table_rows(path, table) == before[table], f"{table} changed in the upgrade"
     # Revision 0012 adds why each post was collected: before it, the query sent the hashtags alone.
+    # Revision 0013 adds whether a post is hidden from the public: none of the old ones is.
     posts = _table_rows(path, "post")
-    assert [row[:-1] for row in posts] == posts_before
-    assert {(row[-1], bool(row[-5])) for row in posts} <= {("hashtag", True), (None, False)}
-    assert any(row[-1] == "hashtag" for row in posts)
+    assert [row[:-2] for row in posts] == posts_before
+    assert {(row[-2], bool(row[-6])) for row in posts} <= {("hashtag", True), (None, False)}
+    assert any(row[-2] == "hashtag" for row in posts) and {row[-1] for row in posts} == {0}
     # Revision 0006 adds moderation columns to question: the old values stay, the new ones start empty.
     questions = _table_rows(path, "question")
     assert [row[:15] for row in questions] == questions_before

@@ -51,6 +51,14 @@ def network_label(network: str | None) -> str:
     return NETWORK_LABELS.get(str(network), str(network))
 
 
+def post_link(network: str, post_id: str) -> str:
+    """The post's public address: X's status page, Bluesky's post page for an at:// URI."""
+    if network == "bluesky" and post_id.startswith("at://"):
+        did, _, rkey = post_id.removeprefix("at://").partition("/app.bsky.feed.post/")
+        return f"https://bsky.app/profile/{did}/post/{rkey}"
+    return f"https://x.com/i/web/status/{post_id}"
+
+
 # Column name (as the core's frames have it) → what people read.
 LABELS = {
     # agenda and sessions

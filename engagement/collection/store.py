@@ -58,7 +58,7 @@ METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
 JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
 # A new post's row: what follows from the record alone (``shape``), then what the database decides.
 SHAPED_COLUMNS = ("platform", "platform_id", "created_at", "collected", "session_id") + CONTENT_FIELDS + METRIC_FIELDS
-POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "reason", "metrics_at", "first_seen", "last_updated")
+POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "reason", "hidden", "metrics_at", "first_seen", "last_updated")
 AUTHOR_COLUMNS = (
     "platform",
     "platform_user_id",
@@ -286,6 +286,7 @@ EXISTING_COLUMNS = (
     Post.metrics_at,
     Post.author_id,
     Post.reason,
+    Post.hidden,
 ) + tuple(getattr(Post, f) for f in METRIC_FIELDS)
 
 
@@ -413,7 +414,7 @@ def _store_network(
         if post is None:
             row, new_entities[platform_id] = record.shaped or shape(record, attributor, stamp)
             author = author_ids.get(record.author_platform_id)
-            new_rows.append(row + (author, reasons.of(record), metrics_text, now_text, now_text))
+            new_rows.append(row + (author, reasons.of(record), record.hidden, metrics_text, now_text, now_text))
             _count_new(counts, record)
             continue
         changes, entities = _changes(session, record, post, attributor, stamp, metrics_at, author_ids)
@@ -421,6 +422,8 @@ def _store_network(
             reason = _reason(reasons, record, post, changes)
             if reason != post.reason:
                 changes["reason"] = reason
+        if record.hidden and not post.hidden:
+            changes["hidden"] = True  # once its author asked, it stays hidden (a bare record cannot say)
         if entities is not None:
             entity_changes.append((post.id, entities))
         if changes:

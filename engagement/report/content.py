@@ -23,7 +23,7 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engagement.analysis import analytics, charts, facts
+from engagement.analysis import analytics, charts, display, facts
 from engagement.analysis.analytics import ALL, Filters
 from engagement.qa import listing
 from engagement.report import voice
@@ -256,21 +256,23 @@ def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
     # The top posts' ids first (from the covering index), then their text.
     top = (
         select(Post.id)
-        .where(*f.posts(), Post.kind != "retweet", Post.author_id.in_(public))
+        .where(*f.posts(), Post.kind != "retweet", Post.author_id.in_(public), Post.hidden.is_(False))
         .order_by(*order)
         .limit(limit)
         .subquery()
     )
     rows = session.execute(
-        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
+        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id, Post.platform)
         .select_from(Post)
         .join(top, top.c.id == Post.id)
         .join(Author, Author.id == Post.author_id)
         .order_by(*order)
     ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id"])
-    frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
-    return frame.drop(columns=["id"])
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id", "network"])
+    frame["link"] = [
+        display.post_link(network, post_id) for network, post_id in zip(frame["network"], frame["id"], strict=True)
+    ]
+    return frame.drop(columns=["id", "network"])
 
 
 def questions_table(session: Session, f: Filters, names: bool, zone: str, limit: int | None = None) -> pd.DataFrame:

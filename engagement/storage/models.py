@@ -11,6 +11,7 @@ from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, text
+from sqlalchemy import false as sql_false
 from sqlmodel import Field, SQLModel
 
 from engagement.timeutil import utcnow
@@ -200,6 +201,8 @@ class Post(SQLModel, table=True):
     collected: bool = True
     # Why it was collected (engagement.rules.reasons): own, hashtag, reply, mention, other; None for context.
     reason: str | None = None
+    # Not to be shown to people who are not signed in (Bluesky's !no-unauthenticated; revision 0013).
+    hidden: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     first_seen: datetime = Field(default_factory=utcnow)
     last_updated: datetime = Field(default_factory=utcnow)

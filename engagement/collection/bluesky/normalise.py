@@ -427,7 +427,7 @@ def _view_post(view: Any, record_key: str, *, collected: bool, raw: Any = None) 
     author = _did(_dict(view.get("author")).get("did"), f"post {uri}'s author")
     if author != uri_did:
         raise RecordError(f"post {uri} names another author ({author})")
-    return _record_post(
+    post = _record_post(
         uri,
         author,
         view.get(record_key),
@@ -436,6 +436,8 @@ def _view_post(view: Any, record_key: str, *, collected: bool, raw: Any = None) 
         raw=view if raw is None else raw,
         collected=collected,
     )
+    post.hidden = hidden_from_public(view)
+    return post
 
 
 def normalise_post_view(view: Any, *, collected: bool = True) -> PostRecord:
