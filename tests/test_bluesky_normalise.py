@@ -13,7 +13,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engagement.collection.bluesky.normalise import (
-    COUNT_MAX,
     Deletion,
     find_hashtags,
     hidden_from_public,
@@ -23,7 +22,7 @@ from engagement.collection.bluesky.normalise import (
     normalise_post_view,
     shape_of,
 )
-from engagement.collection.records import RecordError
+from engagement.collection.records import COUNT_MAX, RecordError
 
 from .helpers import real_data
 

@@ -273,7 +273,7 @@ def normalise_line(obj: Any, repeated: Callable[[str, object], bool] | None = No
     if isinstance(obj, dict) and "data" in obj:
         return normalize(obj, repeated)
     shape = bluesky.shape_of(obj)
-    if isinstance(obj, list) and not all(bluesky.shape_of(item) == "post" for item in obj):
+    if isinstance(obj, list) and not (obj and all(bluesky.shape_of(item) == "post" for item in obj)):
         shape = "unknown"  # a line [1, 2, 3] is one bad line, not three bad posts
     if shape == "jetstream":
         event = bluesky.normalise_jetstream(obj)

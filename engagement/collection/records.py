@@ -82,3 +82,23 @@ class Batch:
 
 class RecordError(ValueError):
     """A record that cannot be stored; the message is the reason kept with it."""
+
+
+# Counts are stored as 32-bit integers (PostgreSQL's INTEGER); a larger one saturates there rather
+# than failing the whole page.
+COUNT_MAX = 2**31 - 1
+
+
+def count_or_none(value: Any) -> int | None:
+    """A count as stored: None for what is no count (a string, a negative number, a bool), a huge
+    one saturated at ``COUNT_MAX``."""
+    if type(value) is int and 0 <= value <= COUNT_MAX:
+        return value  # the usual case, first
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        return None
+    return min(value, COUNT_MAX)
+
+
+def count(counts: dict, name: str) -> int:
+    """``counts[name]`` as a count, 0 when missing or unusable."""
+    return count_or_none(counts.get(name, 0)) or 0

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from engagement.collection.records import Batch, PostRecord, RecordError, Rejection, UserRecord
+from engagement.collection.records import Batch, PostRecord, RecordError, Rejection, UserRecord, count, count_or_none
 from engagement.storage.models import PostKind
 
 PLATFORM = "bluesky"
@@ -57,7 +57,6 @@ HIDDEN_LABEL = "!no-unauthenticated"
 
 # Counts are stored as 32-bit integers (PostgreSQL's INTEGER), as for X: a larger one saturates there
 # rather than failing the whole page.
-COUNT_MAX = 2**31 - 1
 
 # did:plc:… and did:web:… as the DID spec writes them (method in lower case, no trailing ':').
 DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]*[A-Za-z0-9._-]")
@@ -122,18 +121,6 @@ def _list(value: Any) -> list:
 
 def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
-
-
-def _count_or_none(value: Any) -> int | None:
-    if type(value) is int and 0 <= value <= COUNT_MAX:
-        return value  # the usual case, first
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        return None
-    return min(value, COUNT_MAX)
-
-
-def _count(counts: dict, name: str) -> int:
-    return _count_or_none(counts.get(name, 0)) or 0
 
 
 def _type(obj: Any) -> str | None:
@@ -299,7 +286,7 @@ def _urls(record: dict) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-def _media_count(record: dict) -> int:
+def _mediacount(record: dict) -> int:
     """Images and videos the app shows; embeds of other types (``app.bsky.embed.videos``,
     ``app.bsky.embed.viewImages``, … seen in real posts) are not rendered, so not counted."""
     media = _media(_dict(record.get("embed")))
@@ -378,11 +365,11 @@ def _record_post(
         hashtags=_hashtags(record, text),
         mentions=_mentions(record, text),
         urls=_urls(record),
-        media_count=_media_count(record),
-        retweets=_count(counts, "repostCount"),
-        replies=_count(counts, "replyCount"),
-        likes=_count(counts, "likeCount"),
-        quotes=_count(counts, "quoteCount"),
+        media_count=_mediacount(record),
+        retweets=count(counts, "repostCount"),
+        replies=count(counts, "replyCount"),
+        likes=count(counts, "likeCount"),
+        quotes=count(counts, "quoteCount"),
         impressions=None,
         collected=collected,
         raw=raw,
@@ -457,7 +444,7 @@ def normalise_author(profile: Any) -> UserRecord:
         display_name=_str(profile.get("displayName")),
         bio=_str(profile.get("description")),
         location=None,
-        followers=_count_or_none(profile.get("followersCount")),
+        followers=count_or_none(profile.get("followersCount")),
         verified=status == "valid" if isinstance(status, str) else None,
         platform=PLATFORM,
     )

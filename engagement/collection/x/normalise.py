@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from engagement.collection.records import Batch, PostRecord, RecordError, Rejection, UserRecord
+from engagement.collection.records import Batch, PostRecord, RecordError, Rejection, UserRecord, count, count_or_none
 from engagement.storage.models import PostKind
 from engagement.timeutil import parse_api_time
 
@@ -41,23 +41,6 @@ def _id(value: Any, what: str) -> str:
     return value
 
 
-# Counts are stored as 32-bit integers (PostgreSQL's INTEGER); a larger one saturates there rather
-# than failing the whole page.
-COUNT_MAX = 2**31 - 1
-
-
-def _count_or_none(value: Any) -> int | None:
-    if type(value) is int and 0 <= value <= COUNT_MAX:
-        return value  # the usual case, first
-    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        return None
-    return min(value, COUNT_MAX)
-
-
-def _count(metrics: dict, name: str) -> int:
-    return _count_or_none(metrics.get(name, 0)) or 0
-
-
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
 
@@ -70,7 +53,7 @@ def normalise_user(user: Any) -> UserRecord:
     if not isinstance(user, dict):
         raise RecordError("user is not a JSON object")
     metrics = _dict(user.get("public_metrics"))
-    followers = _count_or_none(metrics.get("followers_count"))
+    followers = count_or_none(metrics.get("followers_count"))
     verified = user.get("verified")
     return UserRecord(
         platform_user_id=_id(user.get("id"), "user id"),
@@ -149,11 +132,11 @@ def normalise_post(tweet: Any, *, collected: bool = True) -> PostRecord:
         mentions=mentions,
         urls=urls,
         media_count=len(_list(_dict(tweet.get("attachments")).get("media_keys"))),
-        retweets=_count(metrics, "retweet_count"),
-        replies=_count(metrics, "reply_count"),
-        likes=_count(metrics, "like_count"),
-        quotes=_count(metrics, "quote_count"),
-        impressions=_count_or_none(impressions),
+        retweets=count(metrics, "retweet_count"),
+        replies=count(metrics, "reply_count"),
+        likes=count(metrics, "like_count"),
+        quotes=count(metrics, "quote_count"),
+        impressions=count_or_none(impressions),
         collected=collected,
         raw=tweet,
     )
