@@ -345,3 +345,22 @@ def test_a_download_read_later_reads_the_page_runs_database_when_clicked(demo_db
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'other.db'}")
     frame = load()
     assert len(frame) == sql(demo_db, "SELECT count(*) FROM question WHERE session_id = ?", session_id) > 0
+
+
+def test_make_demos_two_networks_show_on_engagement_and_filter_every_figure(two_network_db, monkeypatch):
+    at = app(two_network_db, monkeypatch, role="moderator")
+    everything(at.switch_page("views/engagement.py").run())
+    posts = sql(two_network_db, "SELECT count(*) FROM post WHERE collected")
+    on_bluesky = sql(two_network_db, "SELECT count(*) FROM post WHERE collected AND platform = 'bluesky'")
+    assert 0 < on_bluesky < posts
+    charts = [plotly(at, i) for i in range(len(at.get("plotly_chart")))]
+    by_network = next(c for c in charts if c["layout"]["title"]["text"] == "Posts by network")
+    shown = dict(zip(by_network["data"][0]["y"], values(by_network["data"][0]["x"]), strict=True))
+    assert shown == {"X": posts - on_bluesky, "Bluesky": on_bluesky}
+
+    at.sidebar.multiselect(key="filter-networks").set_value(["bluesky"]).run()
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Collected posts"] == f"{on_bluesky:,}"
+    voices = sql(two_network_db, "SELECT count(DISTINCT author_id) FROM post WHERE collected AND platform = 'bluesky'")
+    assert metrics["Unique voices"] == f"{voices:,}"
+    assert total(trace(plotly(at, 0), "Posts")["x"]) == on_bluesky

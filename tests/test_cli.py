@@ -21,7 +21,10 @@ def test_demo_load_then_status_json(tmp_path):
     figures = json.loads(status.stdout)
     assert {"posts", "context_posts", "authors", "questions", "rejected", "checkpoints"} <= set(figures)
     assert figures["posts"] == 600 and figures["questions"] == 40 and figures["rejected"] == 0
-    assert figures["posts_by_platform"] == {"x": 600}
+    # make demo's collection: both networks, Bluesky about a quarter.
+    by_platform = figures["posts_by_platform"]
+    assert set(by_platform) == {"x", "bluesky"} and sum(by_platform.values()) == 600
+    assert 0.15 < by_platform["bluesky"] / 600 < 0.4
     assert figures["authors"] > 50 and figures["context_posts"] > 0 and figures["demo"] is True
     assert list(figures["checkpoints"]) == [f"jsonl:{out.resolve()}"]
 

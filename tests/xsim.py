@@ -128,9 +128,12 @@ class Simulator:
     # -- data ------------------------------------------------------------------------------------
 
     def load_pages(self, pages) -> None:
-        """Take posts and users from search pages (e.g. a twarc2 file's lines)."""
+        """Take posts and users from search pages (e.g. a twarc2 file's lines); lines of another
+        network (a demo's Bluesky pages) are not X's to serve."""
         with self.lock:
             for page in pages:
+                if not isinstance(page, dict) or "data" not in page:
+                    continue
                 for user in page.get("includes", {}).get("users", []):
                     self.users[user["id"]] = user
                 for tweet in page.get("includes", {}).get("tweets", []):
