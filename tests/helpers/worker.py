@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 from sqlalchemy import func
 from sqlalchemy.exc import OperationalError
@@ -133,3 +134,24 @@ def last_run(url, source: str):
         run = session.exec(select(IngestRun).where(IngestRun.source == source).order_by(IngestRun.id.desc())).first()
     db.dispose_engines()
     return run
+
+
+def wait_for_checkpoint(url, source: str, time_us: int, process, timeout: float = 60.0) -> dict:
+    """Poll the resume point of ``source`` until its ``time_us`` reaches ``time_us`` (a bounded wait:
+    ``timeout`` is far above the second a batch takes); the worker must stay up meanwhile."""
+    deadline = time.monotonic() + timeout
+    while True:
+        state = checkpoints(url, source).get(source, {})
+        if state.get("time_us", -1) >= time_us:
+            return state
+        assert process.poll() is None, f"the worker ended ({process.returncode}) before the resume point moved"
+        assert time.monotonic() < deadline, f"{source}: resume point {state} never reached {time_us}"
+        time.sleep(0.1)  # the polling interval of a bounded wait
+
+
+def bluesky_posts(url) -> dict[str, str]:
+    """The stored Bluesky posts: their kind by URI."""
+    with db.reading(url) as session:
+        rows = session.exec(select(Post.platform_id, Post.kind).where(Post.platform == "bluesky")).all()
+    db.dispose_engines()
+    return {uri: str(kind) for uri, kind in rows}

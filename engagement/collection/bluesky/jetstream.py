@@ -144,14 +144,15 @@ class Pending:
     reposts: list[PostRecord] = field(default_factory=list)  # of any post: the store tells which count
     deletions: list[Deletion] = field(default_factory=list)
     rejected: list[tuple[str, str, Any]] = field(default_factory=list)  # (location, reason, raw)
-    time_us: int | None = None  # the last frame read
+    time_us: int | None = None  # the newest frame read (a rewound reconnect rereads older ones)
     frames: int = 0
-    started: float = field(default_factory=time.monotonic)
+    first_read: float = 0.0  # time.monotonic() of the batch's first frame
 
     def due(self, now: float) -> bool:
-        if self.posts and len(self.posts) >= BATCH_EVENTS:
+        # Reposts are counted before the store tells which to keep: they bound what is held in memory.
+        if len(self.posts) + len(self.reposts) >= BATCH_EVENTS:
             return True
-        return self.frames > 0 and now - self.started >= BATCH_SECONDS
+        return self.frames > 0 and now - self.first_read >= BATCH_SECONDS
 
 
 def subscribe_url(base: str, cursor: int | None) -> str:
@@ -174,6 +175,8 @@ def load_cursor(url: str | None) -> int | None:
 
 def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, where: str) -> None:
     """One frame into ``pending``: kept posts, candidate reposts, deletions, or its rejection."""
+    if pending.frames == 0:
+        pending.first_read = time.monotonic()
     pending.frames += 1
     try:
         event = json.loads(text)
@@ -183,7 +186,8 @@ def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, where: str
         return
     result = normalise_jetstream(event)
     if result.time_us is not None:
-        pending.time_us = result.time_us
+        # Never backwards: after a reconnect rewound by REWIND_US the frames are older than the last read.
+        pending.time_us = max(result.time_us, pending.time_us or 0)
     for rejection in result.batch.rejected:
         pending.rejected.append((f"{where} time_us {result.time_us}", rejection.reason, rejection.raw))
     matcher.learn_handles(result.handles)
@@ -218,6 +222,8 @@ def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, con
     collected posts (this batch's included), the deletes of stored posts, the rejected frames."""
     if pending.frames == 0:
         return
+    if pending.time_us is not None and result.last_time_us is not None:
+        pending.time_us = max(pending.time_us, result.last_time_us)
 
     def write() -> tuple[StoreCounts, int, int]:
         with db.writing(url) as session:
@@ -257,18 +263,38 @@ def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, con
         result.last_time_us = pending.time_us
 
 
+@dataclass
+class Batches:
+    """The batch being read and how to commit it: shared by the reading loop and the policy, so that
+    a connection that fails keeps what it read for the next one to commit."""
+
+    url: str | None
+    result: StreamResult
+    pending: Pending = field(default_factory=Pending)
+    context: list[Any] = field(default_factory=list)  # classifier, attributor, reasons: built once
+
+    def flush(self) -> None:
+        commit_batch(self.pending, url=self.url, result=self.result, context=self.context)
+        self.pending = Pending()
+
+    def resume_point(self, stored_cursor: int | None) -> int | None:
+        """The time_us of the last frame read: pending, committed by this run, or stored before it."""
+        candidates = (self.pending.time_us, self.result.last_time_us, stored_cursor)
+        return next((t for t in candidates if t is not None), None)
+
+
 def read_frames(
     connection: ClientConnection,
     *,
-    pending: Pending,
+    batches: Batches,
     matcher: Matcher,
-    flush: Callable[[], Pending],
     stop: Callable[[], bool],
     stall_seconds: float,
     where: str,
-) -> Pending:
-    """Read frames until ``stop``; raises ``Stalled`` after ``stall_seconds`` without one, and the
-    library's ``ConnectionClosed`` when the server drops the connection. Returns the pending batch."""
+) -> None:
+    """Read frames until ``stop``, committing each batch when due; raises ``Stalled`` after
+    ``stall_seconds`` without a frame, and the library's ``ConnectionClosed`` when the server drops
+    the connection."""
     last_frame = time.monotonic()
     while not stop():
         try:
@@ -279,10 +305,9 @@ def read_frames(
                 raise Stalled(f"no frame for {now - last_frame:.0f} s") from None
         else:
             last_frame = time.monotonic()
-            read_frame(text, pending, matcher, where)
-        if pending.due(time.monotonic()):
-            pending = flush()
-    return pending
+            read_frame(text, batches.pending, matcher, where)
+        if batches.pending.due(time.monotonic()):
+            batches.flush()
 
 
 def run_stream(
@@ -295,7 +320,6 @@ def run_stream(
 ) -> StreamResult:
     """Read Jetstream until ``stop``, failing over between ``urls``; commit what is read, then return."""
     result, matcher = StreamResult(), Matcher.for_event(load_event())
-    context: list[Any] = []
     with db.reading(url) as session:
         matcher.learn_dids(session)
     stored_cursor = load_cursor(url)
@@ -307,48 +331,36 @@ def run_stream(
         ", ".join(sorted(matcher.handles)) or "none",
         f"resuming from time_us {cursor}" if cursor is not None else "from now (no resume point)",
     )
-    pending = Pending()
-
-    def flush() -> Pending:
-        commit_batch(pending, url=url, result=result, context=context)
-        return Pending()
-
+    result.last_time_us = stored_cursor  # the resume point never moves back, even over the rewind
+    batches = Batches(url=url, result=result)
     index, failures_in_a_row, backoff = 0, 0, BACKOFF_FIRST
     while not stop():
         base = urls[index % len(urls)]
         where = f"{base} #{result.connections + 1}"
+        frames_before = result.frames + batches.pending.frames
         try:
             with connect(subscribe_url(base, cursor), open_timeout=OPEN_TIMEOUT, close_timeout=2) as connection:
                 result.connections += 1
                 log.info("%s: connected to %s%s", SOURCE, base, f" from time_us {cursor}" if cursor else "")
-                frames_before = result.frames + pending.frames
-                try:
-                    pending = read_frames(
-                        connection,
-                        pending=pending,
-                        matcher=matcher,
-                        flush=flush,
-                        stop=stop,
-                        stall_seconds=stall_seconds,
-                        where=where,
-                    )
-                finally:
-                    if result.frames + pending.frames > frames_before:
-                        failures_in_a_row, backoff = 0, BACKOFF_FIRST
+                read_frames(
+                    connection, batches=batches, matcher=matcher, stop=stop, stall_seconds=stall_seconds, where=where
+                )
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed, Stalled) as error:
+            if result.frames + batches.pending.frames > frames_before:
+                failures_in_a_row, backoff = 0, BACKOFF_FIRST  # this endpoint worked for a while
             failures_in_a_row += 1
             result.reconnects += 1
             log.warning("%s: %s: %s; trying the next endpoint", SOURCE, base, describe(error))
             index += 1
-        # Resume from the last frame read (or the stored point): the next host's time_us may differ.
-        last = next((t for t in (pending.time_us, result.last_time_us, stored_cursor) if t is not None), None)
+        # From the last frame read, rewound: the next host's time_us for the same event may differ.
+        last = batches.resume_point(stored_cursor)
         cursor = None if last is None else max(0, last - REWIND_US)
         if failures_in_a_row and failures_in_a_row % len(urls) == 0 and not stop():
             log.warning("%s: every endpoint failed; waiting %.0f s", SOURCE, backoff)
-            pending = flush()
+            batches.flush()
             wait(backoff)
             backoff = min(BACKOFF_CAP, backoff * 2)
-    flush()
+    batches.flush()
     result.complete = True
     log.info("%s: stopped; %s", SOURCE, json.dumps(result.counts()))
     return result

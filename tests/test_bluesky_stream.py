@@ -1,0 +1,205 @@
+"""``python -m ingest bsky-stream`` as a real process against a local Jetstream (tests/jetsim.py).
+
+What it keeps and forgets, a SIGTERM mid-stream and the restart after it, failover between
+endpoints, a stalled connection, and malformed frames. The recorded events are real Jetstream
+traffic (likes, follows, identity and account events, posts of strangers); the event's own posts
+are copies of recorded posts with the event's hashtag or account in their text.
+"""
+
+import copy
+import signal
+
+import pytest
+from sqlmodel import select
+
+from engagement.storage import db
+from engagement.storage.models import DeletedPost, RejectedRecord
+
+from .helpers.worker import bluesky_posts, checkpoints, finish, last_run, wait_for_checkpoint, worker
+from .jetsim import STEP_US, Frame, JetstreamSimulator, derived_post, recorded_events, retimed, uri_of
+
+ACCOUNT = "osce.bsky.social"
+ACCOUNT_DID = "did:plc:osceaccountxxxxxxxxxxxxx"
+REWIND_US = 5_000_000
+
+
+def mention(event: dict, handle: str, did: str) -> dict:
+    text = f"@{handle} thank you for the panel"
+    event = derived_post(event, "3cthb18ment1", text)
+    end = len(handle.encode()) + 1
+    feature = {"$type": "app.bsky.richtext.facet#mention", "did": did}
+    event["commit"]["record"]["facets"] = [{"index": {"byteStart": 0, "byteEnd": end}, "features": [feature]}]
+    return event
+
+
+def repost(of: dict, by: str, rkey: str) -> dict:
+    record = {
+        "$type": "app.bsky.feed.repost",
+        "createdAt": "2026-05-25T14:25:00.000Z",
+        "subject": {"uri": uri_of(of), "cid": "bafyreiaxf7tgbfydx3465sckitq6v564thxe2wwydbi7cwxbxvgssje3em"},
+    }
+    commit = {"rev": "3mmoojpbi5e2i", "operation": "create", "collection": "app.bsky.feed.repost", "rkey": rkey}
+    return {"did": by, "time_us": 0, "kind": "commit", "commit": {**commit, "record": record}}
+
+
+def delete(of: dict) -> dict:
+    commit = {"rev": "3mmoojpbi5e2j", "operation": "delete", "collection": of["commit"]["collection"]}
+    return {"did": of["did"], "time_us": 0, "kind": "commit", "commit": {**commit, "rkey": of["commit"]["rkey"]}}
+
+
+def scenario(malformed: bool = False) -> tuple[list[Frame], dict[str, str]]:
+    """The frames to serve and the posts an uninterrupted run must store (kind by URI)."""
+    recorded = recorded_events()
+    golden, firehose = recorded[:10], recorded[10:]
+    strangers = [e for e in firehose if e["commit"]["collection"] == "app.bsky.feed.post"]
+    tagged = derived_post(strangers[0], "3cthb18open1", "Opening plenary starts now #CTHB18")
+    mentioned = mention(strangers[1], ACCOUNT, ACCOUNT_DID)
+    deleted = derived_post(strangers[2], "3cthb18gone1", "Posted too soon #cthb18")
+    closing = derived_post(strangers[3], "3cthb18last1", "Thank you, Vienna! #cthb18")
+    shared = repost(tagged, "did:plc:eizxoqcsvvvarxeb3pjkblrp", "3cthb18rep01")
+    filler = [
+        derived_post(strangers[i % len(strangers)], f"3filler{i:05d}", "nothing for the event") for i in range(12)
+    ]
+    bad: list[dict | str] = []
+    if malformed:
+        bad = ['{"did":"did:plc:q235v55g5unth4zjjdpacfdr","time_us":17797190', '{"kind":"commit","did":"nobody"}']
+    items: list[dict | str] = [
+        *golden,
+        tagged,
+        *firehose[:3],
+        mentioned,
+        shared,
+        *bad,
+        *firehose[3:6],
+        deleted,
+        *filler[:6],
+        delete(deleted),
+        *firehose[6:],
+        *filler[6:],
+        closing,
+        *copy.deepcopy(filler[:2]),  # a post seen twice (Jetstream resends on its own reconnects)
+    ]
+    expected = {uri_of(e): "original" for e in (tagged, mentioned, closing)} | {uri_of(shared): "retweet"}
+    return retimed(items), expected
+
+
+def last_time_us(frames: list[Frame]) -> int:
+    return max(f.time_us for f in frames)
+
+
+def stream_worker(db_url, *urls: str, **env):
+    return worker("bsky-stream", url=db_url, JETSTREAM_URL=",".join(urls), EVENT_ACCOUNTS=f"osce_cthb {ACCOUNT}", **env)
+
+
+def stop(process) -> tuple[int, str]:
+    process.send_signal(signal.SIGTERM)
+    code, _, err = finish(process, timeout=60)
+    return code, err
+
+
+def run_to_the_end(db_url, sim: JetstreamSimulator, frames: list[Frame], *urls: str, **env) -> tuple[int, str]:
+    process = stream_worker(db_url, *(urls or (sim.url,)), **env)
+    wait_for_checkpoint(db_url, "bsky-stream", last_time_us(frames), process)
+    return stop(process)
+
+
+def test_the_events_posts_reposts_of_them_and_deletes_are_kept_and_nothing_else(db_url):
+    frames, expected = scenario()
+    with JetstreamSimulator(frames) as sim:
+        code, err = run_to_the_end(db_url, sim, frames)
+        assert code == 0, err
+        assert bluesky_posts(db_url) == expected
+        (connection,) = sim.connections
+        assert connection.collections == ["app.bsky.feed.post", "app.bsky.feed.repost"]
+        assert connection.cursor is None
+        # Likes, follows, profiles, blocks… are not asked for, so not sent: 6 of the 10 recorded.
+        assert connection.sent == len(frames) - 6
+    with db.reading(db_url) as session:
+        tombstones = set(session.exec(select(DeletedPost.platform_id)).all())
+    db.dispose_engines()
+    assert (
+        tombstones == {"at://did:plc:uu5mtxzumfsy5hqknfetoyft/app.bsky.feed.post/3cthb18gone1"} or len(tombstones) == 1
+    )
+    run = last_run(db_url, "bsky-stream")
+    assert run.status == "ok" and run.counts["deleted"] == 1 and run.counts["rejected"] == 0
+
+
+def test_sigterm_mid_stream_commits_what_is_read_and_the_restart_misses_nothing(db_url, tmp_path):
+    frames, expected = scenario()
+    with JetstreamSimulator(frames) as sim:
+        uninterrupted = f"sqlite:///{tmp_path / 'uninterrupted.db'}"
+        code, err = run_to_the_end(uninterrupted, sim, frames)
+        assert code == 0, err
+        whole = bluesky_posts(uninterrupted)
+        assert whole == expected
+
+        held_at = sim.sent + 14  # past the repost, before the delete and the closing post
+        sim.hold_after(14)
+        process = stream_worker(db_url, sim.url)
+        assert sim.wait(lambda: sim.sent >= held_at or process.poll() is not None)
+        code, err = stop(process)
+        assert code == 0, err
+        first = sim.connections[-1]
+        resume = checkpoints(db_url, "bsky-stream")["bsky-stream"]["time_us"]
+        assert resume in first.sent_time_us  # the time_us of a frame read, not of one kept
+        assert last_run(db_url, "bsky-stream").status == "ok"
+        before = bluesky_posts(db_url)
+        assert before and set(before) < set(expected)
+
+        sim.release()
+        code, err = run_to_the_end(db_url, sim, frames)
+        assert code == 0, err
+        again = sim.connections[-1]
+        assert again.cursor == resume - REWIND_US
+        assert again.sent_time_us[0] == resume - REWIND_US + STEP_US or again.sent_time_us[0] >= again.cursor
+    assert bluesky_posts(db_url) == whole
+
+
+def test_a_refused_endpoint_and_a_dropped_connection_fail_over_to_the_next(db_url):
+    frames, expected = scenario()
+    with JetstreamSimulator(frames, refuse_all=True) as refusing, JetstreamSimulator(frames) as serving:
+        serving.fail("drop", after=10)
+        code, err = run_to_the_end(db_url, serving, frames, refusing.url, serving.url)
+        assert code == 0, err
+        assert refusing.connections and all(c.refused for c in refusing.connections)
+        first, second = serving.accepted()[:2]
+        assert first.cursor is None and first.sent == 10
+        # After the drop: the refusing endpoint again, then back here from the last frame read, rewound.
+        assert len(refusing.connections) >= 2
+        assert second.cursor == first.sent_time_us[-1] - REWIND_US
+    assert bluesky_posts(db_url) == expected
+    assert "handshake was refused" in err and "connection closed" in err
+
+
+def test_a_stalled_connection_is_replaced_from_the_cursor(db_url):
+    frames, expected = scenario()
+    with JetstreamSimulator(frames) as sim:
+        sim.fail("stall", after=8)
+        code, err = run_to_the_end(db_url, sim, frames, JETSTREAM_STALL_S="1")
+        assert code == 0, err
+        stalled, resumed = sim.accepted()[:2]
+        assert stalled.sent == 8
+        assert resumed.cursor == stalled.sent_time_us[-1] - REWIND_US
+    assert bluesky_posts(db_url) == expected
+    assert "no frame for" in err
+
+
+def test_a_malformed_frame_is_kept_aside_and_the_stream_goes_on(db_url):
+    frames, expected = scenario(malformed=True)
+    with JetstreamSimulator(frames) as sim:
+        code, err = run_to_the_end(db_url, sim, frames)
+    assert code == 3, err  # done, with rejected records
+    assert bluesky_posts(db_url) == expected
+    with db.reading(db_url) as session:
+        rejected = session.exec(select(RejectedRecord).where(RejectedRecord.source == "bsky-stream")).all()
+        reasons = sorted(r.reason for r in rejected)
+    db.dispose_engines()
+    assert len(reasons) == 2
+    assert reasons[0].startswith("event did is not a DID") and reasons[1].startswith("frame is not JSON")
+    assert last_run(db_url, "bsky-stream").counts["rejected"] == 2
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """The worker must never reach the public Jetstream hosts from a test: every test names its URLs."""
+    monkeypatch.delenv("JETSTREAM_URL", raising=False)
