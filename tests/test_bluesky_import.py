@@ -232,3 +232,68 @@ def test_posts_their_authors_keep_from_the_public_are_counted_but_never_named(db
     assert not named & hidden and len(shown) > 50
     assert counted == collected  # hidden posts count like every other
     assert all(link.startswith("https://bsky.app/profile/did:") for link in shown["link"])
+
+
+def test_a_repost_takes_its_reason_from_the_post_it_reposts(db_url, tmp_path, monkeypatch):
+    from engagement.rules.sync import assign_in_steps
+
+    organiser, someone = "did:plc:uu5mtxzumfsy5hqknfetoyft", "did:plc:crmrddqmbqzyqd24yjlpibz2"
+    monkeypatch.setenv("EVENT_ACCOUNTS", "osce_cthb osce.bsky.social")
+
+    def view(did: str, handle: str, rkey: str, text: str, tags=()) -> dict:
+        facets = [
+            {
+                "index": {"byteStart": 0, "byteEnd": 1 + len(t)},
+                "features": [{"$type": "app.bsky.richtext.facet#tag", "tag": t}],
+            }
+            for t in tags
+        ]
+        record = {
+            "$type": "app.bsky.feed.post",
+            "text": text,
+            "createdAt": "2018-04-23T08:10:00.000Z",
+            "facets": facets,
+        }
+        return {
+            "uri": f"at://{did}/app.bsky.feed.post/{rkey}",
+            "cid": "bafyreiewgdr4ccuuhbl2l4xs3i2sqzemq3jaotm33pd5mj6xx64thqe3gi",
+            "author": {"did": did, "handle": handle},
+            "record": record,
+            "indexedAt": "2018-04-23T08:10:01.000Z",
+        }
+
+    def repost(rkey: str, subject: dict, time_us: int) -> dict:
+        record = {
+            "$type": "app.bsky.feed.repost",
+            "subject": {"uri": subject["uri"], "cid": subject["cid"]},
+            "createdAt": "2018-04-23T08:20:00.000Z",
+        }
+        commit = {"rev": "3m7b", "operation": "create", "collection": "app.bsky.feed.repost", "rkey": rkey}
+        return {
+            "did": "did:plc:jhzoul6h437y2g5xsnsr2qr5",
+            "time_us": time_us,
+            "kind": "commit",
+            "commit": {**commit, "record": record, "cid": subject["cid"]},
+        }
+
+    tagged = view(someone, "someone.bsky.social", "3m7c1", "#cthb18 now", ["cthb18"])
+    own = view(organiser, "osce.bsky.social", "3m7c2", "Panel 1 starts now")
+    plain = view(someone, "someone.bsky.social", "3m7c3", "lunch")
+    with db.writing(db_url) as session:
+        sync_event(session)
+    path = tmp_path / "reposts.jsonl"
+    lines = [{"posts": [tagged, own, plain]}] + [
+        repost(f"3m7r{n}", subject, 1764929823464700 + n) for n, subject in enumerate((tagged, own, plain))
+    ]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    import_files([path], url=db_url, progress=False)
+
+    def reposts() -> list[str | None]:
+        with db.reading(db_url) as session:
+            return list(session.scalars(select(Post.reason).where(Post.kind == "retweet").order_by(Post.platform_id)))
+
+    assert reposts() == ["hashtag", "mention", "other"]
+    with db.writing(db_url) as session:
+        result = sync_event(session, assign=False)
+    assign_in_steps(result, db_url)  # decided again: the same
+    assert reposts() == ["hashtag", "mention", "other"] and result.posts_reasoned == 0

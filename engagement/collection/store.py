@@ -31,9 +31,9 @@ from engagement.collection import fastjson
 from engagement.collection.records import PostRecord, UserRecord
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
-from engagement.rules.reasons import Reasons
+from engagement.rules.reasons import Reason, Reasons, reposted
 from engagement.storage import db
-from engagement.storage.models import Author, DeletedPost, Post, PostEntity
+from engagement.storage.models import Author, DeletedPost, Post, PostEntity, PostKind
 from engagement.timeutil import to_utc, utcnow
 
 CHUNK = 500  # stays under SQLite's bound-parameter limit in IN (...) lists
@@ -366,6 +366,25 @@ def rename_authors(session: Session, renamed: Iterable[tuple[str, str, str]], cl
     return changed
 
 
+def _reposted_reasons(
+    session: Session, platform: str, posts: dict[str, PostRecord], existing: dict[str, Any], reasons: Reasons
+) -> dict[str, str]:
+    """The reasons new reposts take from the posts they repost (``reasons.reposted``), by the
+    reposted post's platform id: from this batch, else as stored."""
+    subjects = {
+        r.referenced_platform_id
+        for r in posts.values()
+        if r.kind == PostKind.retweet and r.referenced_platform_id and r.platform_id not in existing
+    }
+    if not subjects:
+        return {}
+    found: dict[str, str | None] = {s: reasons.of(posts[s]) for s in subjects if s in posts}
+    statement = select(Post.platform_id, Post.reason).where(Post.platform == platform, Post.platform_id.in_(_CHUNK_IDS))
+    for chunk in _chunks(sorted(subjects - set(found))):
+        found.update(session.execute(statement, {"ids": chunk}).all())
+    return {s: spread for s, r in found.items() if (spread := reposted(r))}
+
+
 def _tombstoned(session: Session, platform: str, platform_ids: list[str]) -> set[str]:
     statement = select(DeletedPost.platform_id).where(
         DeletedPost.platform == platform, DeletedPost.platform_id.in_(_CHUNK_IDS)
@@ -409,12 +428,16 @@ def _store_network(
     new_entities: dict[str, list[tuple[str, str]]] = {}
     entity_changes: list[tuple[int, list[tuple[str, str]]]] = []
     updates: list[tuple[int, dict[str, Any]]] = []
+    reposted = _reposted_reasons(session, platform, posts, existing, reasons)
     for platform_id, record in posts.items():
         post = existing.get(platform_id)
         if post is None:
             row, new_entities[platform_id] = record.shaped or shape(record, attributor, stamp)
             author = author_ids.get(record.author_platform_id)
-            new_rows.append(row + (author, reasons.of(record), record.hidden, metrics_text, now_text, now_text))
+            reason = reasons.of(record)
+            if reason == Reason.other and record.kind == PostKind.retweet:
+                reason = reposted.get(record.referenced_platform_id or "", reason)
+            new_rows.append(row + (author, reason, record.hidden, metrics_text, now_text, now_text))
             _count_new(counts, record)
             continue
         changes, entities = _changes(session, record, post, attributor, stamp, metrics_at, author_ids)

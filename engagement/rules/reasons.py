@@ -22,11 +22,12 @@ from collections.abc import Iterable
 from enum import StrEnum
 
 from sqlalchemy import bindparam, func, select, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Session
 
 from engagement.rules.event import NETWORKS, EventConfig, load_event
 from engagement.storage import db
-from engagement.storage.models import Author, Post
+from engagement.storage.models import Author, Post, PostKind
 
 
 class Reason(StrEnum):
@@ -103,6 +104,16 @@ class Reasons:
         return Reason.other
 
 
+def reposted(subject_reason: str | None) -> str | None:
+    """The reason of a repost that carries nothing of its own (a Bluesky repost has no text), from
+    the post it reposts: a repost of a hashtag post spreads the hashtag as an X retweet's "RT …"
+    text does, and a repost of the organiser's own post amplifies the organiser (a mention, as
+    "RT @osce_cthb" is on X). None when the reposted post gives it no reason."""
+    if subject_reason in (None, Reason.other):
+        return None
+    return Reason.mention if subject_reason == Reason.own else subject_reason
+
+
 def reason_all(session: Session, reasons: Reasons) -> int:
     """Decide every stored post's reason again in the caller's transaction; returns how many changed.
     (At scale, ``reason_in_steps``.)"""
@@ -123,6 +134,12 @@ def _reason_after(
     """Posts after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many changed, and
     the last post done (``None``: all are)."""
     author = select(Author.platform_user_id).where(Author.id == Post.author_id).scalar_subquery()
+    subject = aliased(Post)
+    subject_reason = (
+        select(subject.reason)
+        .where(subject.platform == Post.platform, subject.platform_id == Post.referenced_platform_id)
+        .scalar_subquery()
+    )
     table = Post.__table__
     statement = update(table).where(table.c.id == bindparam("_id")).values(reason=bindparam("reason"))
     changed = 0
@@ -137,6 +154,8 @@ def _reason_after(
                 Post.in_reply_to_user_id,
                 Post.mentions,
                 Post.platform,
+                Post.kind,
+                subject_reason,
             )
             .where(Post.id > last_id)
             .order_by(Post.id)
@@ -145,8 +164,10 @@ def _reason_after(
         if not rows:
             return changed, None
         updates = []
-        for post_id, collected, stored, author_id, hashtags, reply_to, mentions, platform in rows:
+        for post_id, collected, stored, author_id, hashtags, reply_to, mentions, platform, kind, of_subject in rows:
             reason = reasons.decide(author_id, hashtags, reply_to, mentions, platform) if collected else None
+            if reason == Reason.other and kind == PostKind.retweet:
+                reason = reposted(of_subject) or reason
             if reason != stored:
                 updates.append({"_id": post_id, "reason": reason})
         if updates:
