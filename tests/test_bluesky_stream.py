@@ -215,13 +215,19 @@ def test_a_stalled_connection_is_replaced_from_the_cursor(db_url):
 def test_a_malformed_frame_is_kept_aside_and_the_stream_goes_on(db_url):
     frames, expected = scenario(malformed=True)
     with JetstreamSimulator(frames) as sim:
+        # Dropped a few frames after the bad ones: the reconnect, rewound 5 s, reads them again.
+        sim.fail("drop", after=12)
         code, err = run_to_the_end(db_url, sim, frames)
+        first, second = sim.accepted()[:2]
+        assert second.cursor is not None and second.cursor < first.sent_time_us[9]
     assert code == 3, err  # done, with rejected records
     assert bluesky_posts(db_url) == expected
     with db.reading(db_url) as session:
         rejected = session.exec(select(RejectedRecord).where(RejectedRecord.source == "bsky-stream")).all()
         reasons = sorted(r.reason for r in rejected)
+        locations = sorted(r.location for r in rejected)
     db.dispose_engines()
     assert len(reasons) == 2
     assert reasons[0].startswith("event did is not a DID") and reasons[1].startswith("frame is not JSON")
+    assert [location.rsplit(" ", 1)[-1] for location in locations] == ["+1", "+2"]  # after the same frame
     assert last_run(db_url, "bsky-stream").counts["rejected"] == 2

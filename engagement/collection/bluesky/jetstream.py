@@ -173,7 +173,26 @@ def load_cursor(url: str | None) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, where: str) -> None:
+@dataclass
+class Position:
+    """Where the stream is, for naming a rejected frame: the time_us of the frame before it and how
+    many unreadable frames have come since. A rewound reconnect rereads a bad frame under the same
+    name, which ``runs.reject`` keeps once."""
+
+    previous_time_us: int | None = None
+    unreadable_since: int = 0
+
+    def name(self, time_us: int | None) -> str:
+        if time_us is not None:
+            return f"time_us {time_us}"
+        self.unreadable_since += 1
+        return f"after time_us {self.previous_time_us} +{self.unreadable_since}"
+
+    def read(self, time_us: int) -> None:
+        self.previous_time_us, self.unreadable_since = time_us, 0
+
+
+def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, position: Position) -> None:
     """One frame into ``pending``: kept posts, candidate reposts, deletions, or its rejection."""
     if pending.frames == 0:
         pending.first_read = time.monotonic()
@@ -182,14 +201,15 @@ def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, where: str
         event = json.loads(text)
     except ValueError as error:
         raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
-        pending.rejected.append((where, f"frame is not JSON: {error}", raw))
+        pending.rejected.append((position.name(None), f"frame is not JSON: {error}", raw))
         return
     result = normalise_jetstream(event)
+    for rejection in result.batch.rejected:
+        pending.rejected.append((position.name(result.time_us), rejection.reason, rejection.raw))
     if result.time_us is not None:
+        position.read(result.time_us)
         # Never backwards: after a reconnect rewound by REWIND_US the frames are older than the last read.
         pending.time_us = max(result.time_us, pending.time_us or 0)
-    for rejection in result.batch.rejected:
-        pending.rejected.append((f"{where} time_us {result.time_us}", rejection.reason, rejection.raw))
     matcher.learn_handles(result.handles)
     for post in result.batch.posts:
         if post.kind == PostKind.retweet:
@@ -225,7 +245,7 @@ def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, con
     if pending.time_us is not None and result.last_time_us is not None:
         pending.time_us = max(pending.time_us, result.last_time_us)
 
-    def write() -> tuple[StoreCounts, int, int]:
+    def write() -> tuple[StoreCounts, int, int, int]:
         with db.writing(url) as session:
             if not context:
                 event = load_event()
@@ -246,17 +266,17 @@ def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, con
                 counts = store_posts(session, posts, [], classifier=classifier, attributor=attributor, reasons=reasons)
             gone = stored(session, (d.uri for d in pending.deletions))
             deleted = forget_posts(session, [(PLATFORM, uri) for uri in sorted(gone)]) if gone else 0
-            for location, reason, raw in pending.rejected:
-                runs.reject(session, SOURCE, location, reason, raw)
+            # A frame reread after a rewound reconnect is already kept: counted once.
+            rejected = sum(runs.reject(session, SOURCE, *item) for item in pending.rejected)
             if pending.time_us is not None:
                 runs.save_checkpoint(session, SOURCE, json.dumps({"time_us": pending.time_us}))
-            return counts, len(posts), deleted
+            return counts, len(posts), deleted, rejected
 
-    counts, kept, deleted = db.retry_locked(write)
+    counts, kept, deleted, rejected = db.retry_locked(write)
     result.store.add(counts)
     result.kept += kept
     result.deleted += deleted
-    result.rejected += len(pending.rejected)
+    result.rejected += rejected
     result.frames += pending.frames
     result.batches += 1
     if pending.time_us is not None:
@@ -271,6 +291,7 @@ class Batches:
     url: str | None
     result: StreamResult
     pending: Pending = field(default_factory=Pending)
+    position: Position = field(default_factory=Position)
     context: list[Any] = field(default_factory=list)  # classifier, attributor, reasons: built once
 
     def flush(self) -> None:
@@ -290,7 +311,6 @@ def read_frames(
     matcher: Matcher,
     stop: Callable[[], bool],
     stall_seconds: float,
-    where: str,
 ) -> None:
     """Read frames until ``stop``, committing each batch when due; raises ``Stalled`` after
     ``stall_seconds`` without a frame, and the library's ``ConnectionClosed`` when the server drops
@@ -305,7 +325,7 @@ def read_frames(
                 raise Stalled(f"no frame for {now - last_frame:.0f} s") from None
         else:
             last_frame = time.monotonic()
-            read_frame(text, batches.pending, matcher, where)
+            read_frame(text, batches.pending, matcher, batches.position)
         if batches.pending.due(time.monotonic()):
             batches.flush()
 
@@ -336,15 +356,12 @@ def run_stream(
     index, failures_in_a_row, backoff = 0, 0, BACKOFF_FIRST
     while not stop():
         base = urls[index % len(urls)]
-        where = f"{base} #{result.connections + 1}"
         frames_before = result.frames + batches.pending.frames
         try:
             with connect(subscribe_url(base, cursor), open_timeout=OPEN_TIMEOUT, close_timeout=2) as connection:
                 result.connections += 1
                 log.info("%s: connected to %s%s", SOURCE, base, f" from time_us {cursor}" if cursor else "")
-                read_frames(
-                    connection, batches=batches, matcher=matcher, stop=stop, stall_seconds=stall_seconds, where=where
-                )
+                read_frames(connection, batches=batches, matcher=matcher, stop=stop, stall_seconds=stall_seconds)
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed, Stalled) as error:
             if result.frames + batches.pending.frames > frames_before:
                 failures_in_a_row, backoff = 0, BACKOFF_FIRST  # this endpoint worked for a while
