@@ -9,6 +9,7 @@ are copies of recorded posts with the event's hashtag or account in their text.
 import copy
 import signal
 
+import pytest
 from sqlmodel import select
 
 from engagement.storage import db
@@ -231,3 +232,26 @@ def test_a_malformed_frame_is_kept_aside_and_the_stream_goes_on(db_url):
     assert reasons[0].startswith("event did is not a DID") and reasons[1].startswith("frame is not JSON")
     assert [location.rsplit(" ", 1)[-1] for location in locations] == ["+1", "+2"]  # after the same frame
     assert last_run(db_url, "bsky-stream").counts["rejected"] == 2
+
+
+def test_the_subscribe_url_asks_for_posts_and_reposts_from_the_cursor():
+    from engagement.collection.bluesky.jetstream import subscribe_url
+
+    base = "wss://jetstream1.us-east.bsky.network/subscribe"
+    wanted = "wantedCollections=app.bsky.feed.post&wantedCollections=app.bsky.feed.repost"
+    assert subscribe_url(base, None) == f"{base}?{wanted}"
+    assert subscribe_url(base, 1779719002000000) == f"{base}?{wanted}&cursor=1779719002000000"
+
+
+def test_jetstream_settings(monkeypatch):
+    from engagement import settings
+
+    monkeypatch.delenv("JETSTREAM_URL", raising=False)
+    monkeypatch.delenv("JETSTREAM_STALL_S", raising=False)
+    assert len(settings.jetstream_urls()) == 4 and settings.jetstream_stall_seconds() == 30
+    monkeypatch.setenv("JETSTREAM_URL", " ws://a/subscribe, ,ws://b/subscribe ")
+    assert settings.jetstream_urls() == ["ws://a/subscribe", "ws://b/subscribe"]
+    for wrong in ("0", "soon"):
+        monkeypatch.setenv("JETSTREAM_STALL_S", wrong)
+        with pytest.raises(ValueError, match="JETSTREAM_STALL_S"):
+            settings.jetstream_stall_seconds()

@@ -64,6 +64,10 @@ POLL_SECONDS = 0.25
 # tens of seconds; hammering it sooner only adds to its load).
 BACKOFF_FIRST, BACKOFF_CAP = 1.0, 30.0
 OPEN_TIMEOUT = 10.0
+# A record is at most 1 MiB as CBOR, a little more as JSON with its envelope; the library's default
+# limit (1 MiB) would close the connection on such a frame, and every rewound reconnect would meet
+# it again. 4 MiB leaves room without letting a broken server fill memory.
+MAX_FRAME_BYTES = 4 * 2**20
 
 
 class Stalled(Exception):
@@ -358,7 +362,8 @@ def run_stream(
         base = urls[index % len(urls)]
         frames_before = result.frames + batches.pending.frames
         try:
-            with connect(subscribe_url(base, cursor), open_timeout=OPEN_TIMEOUT, close_timeout=2) as connection:
+            endpoint = subscribe_url(base, cursor)
+            with connect(endpoint, open_timeout=OPEN_TIMEOUT, close_timeout=2, max_size=MAX_FRAME_BYTES) as connection:
                 result.connections += 1
                 log.info("%s: connected to %s%s", SOURCE, base, f" from time_us {cursor}" if cursor else "")
                 read_frames(connection, batches=batches, matcher=matcher, stop=stop, stall_seconds=stall_seconds)
