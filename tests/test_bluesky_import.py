@@ -297,3 +297,50 @@ def test_a_repost_takes_its_reason_from_the_post_it_reposts(db_url, tmp_path, mo
         result = sync_event(session, assign=False)
     assign_in_steps(result, db_url)  # decided again: the same
     assert reposts() == ["hashtag", "mention", "other"] and result.posts_reasoned == 0
+
+
+def test_a_bare_record_never_overwrites_what_a_view_said(db_url, tmp_path):
+    """A Jetstream record knows no counts and no author labels: the view's likes and its hiding stay,
+    whichever comes first, in one file or two."""
+    did = "did:plc:uu5mtxzumfsy5hqknfetoyft"
+    created = _event(did, "3m7d1", "create", 1764929823465000, "#cthb18 words")
+    view = {
+        "uri": f"at://{did}/app.bsky.feed.post/3m7d1",
+        "cid": created["commit"]["cid"],
+        "author": {"did": did, "handle": "someone.bsky.social", "labels": [{"val": "!no-unauthenticated"}]},
+        "record": created["commit"]["record"],
+        "likeCount": 50,
+        "repostCount": 7,
+        "indexedAt": "2018-04-23T08:10:01.000Z",
+    }
+    together = tmp_path / "together.jsonl"
+    together.write_text(json.dumps(created) + "\n" + json.dumps({"posts": [view]}) + "\n", encoding="utf-8")
+    import_files([together], url=db_url, progress=False)
+    later = tmp_path / "later.jsonl"
+    later.write_text(json.dumps({**created, "time_us": created["time_us"] + 1}) + "\n", encoding="utf-8")
+    import_files([later], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        likes, retweets, hidden = session.execute(select(Post.likes, Post.retweets, Post.hidden)).one()
+    assert (likes, retweets, hidden) == (50, 7, True)
+
+
+def test_an_identity_of_the_events_account_makes_its_bare_posts_its_own(db_url, tmp_path, monkeypatch):
+    did = "did:plc:uu5mtxzumfsy5hqknfetoyft"
+    monkeypatch.setenv("EVENT_ACCOUNTS", "osce_cthb osce.bsky.social")
+    with db.writing(db_url) as session:
+        sync_event(session)
+    identity = {
+        "did": did,
+        "time_us": 1764929823464600,
+        "kind": "identity",
+        "identity": {"did": did, "handle": "osce.bsky.social"},
+    }
+    path = tmp_path / "own.jsonl"
+    lines = [identity, _event(did, "3m7e1", "create", 1764929823464700, "Panel 1 starts now")]
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
+    import_files([path], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        reason, handle = session.execute(
+            select(Post.reason, Author.handle).join(Author, Author.id == Post.author_id)
+        ).one()
+    assert (reason, handle) == ("own", "osce.bsky.social")

@@ -19,7 +19,7 @@ import pandas as pd
 from sqlalchemy import distinct, func, select
 from sqlmodel import Session
 
-from engagement.analysis import facts, rollups
+from engagement.analysis import display, facts, rollups
 from engagement.rules.attribution import BETWEEN_SESSIONS
 from engagement.rules.event import NETWORKS
 from engagement.rules.reasons import REASONS
@@ -294,15 +294,14 @@ def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.Da
         .subquery()
     )
     rows = session.execute(
-        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id)
+        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id, Post.platform)
         .select_from(Post)
         .join(top, top.c.id == Post.id)
         .join(Author, Author.id == Post.author_id)
         .order_by(*order)
     ).all()
-    frame = _frame(rows, ["retweets", "likes", "handle", "text", "id"])
-    frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
-    return frame.drop(columns=["id"])
+    frame = _frame(rows, ["retweets", "likes", "handle", "text", "id", "network"])
+    return display.with_links(frame)
 
 
 def languages(session: Session, f: Filters = ALL) -> pd.DataFrame:

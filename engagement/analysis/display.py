@@ -59,6 +59,12 @@ def post_link(network: str, post_id: str) -> str:
     return f"https://x.com/i/web/status/{post_id}"
 
 
+def with_links(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame``'s posts (columns ``network`` and ``id``) with a ``link`` to each instead."""
+    links = [post_link(network, str(post_id)) for network, post_id in zip(frame["network"], frame["id"], strict=True)]
+    return frame.assign(link=links).drop(columns=["id", "network"])
+
+
 # Column name (as the core's frames have it) → what people read.
 LABELS = {
     # agenda and sessions

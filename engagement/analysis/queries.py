@@ -11,6 +11,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlmodel import Session
 
+from engagement.analysis import display
 from engagement.storage.models import Author, Post, StakeholderGroup
 
 
@@ -26,6 +27,7 @@ def newest_posts(session: Session, limit: int = 20, until: datetime | None = Non
             Post.kind,
             Post.text,
             Post.current_id,
+            Post.platform,
         )
         .outerjoin(Author, Author.id == Post.author_id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
@@ -33,6 +35,5 @@ def newest_posts(session: Session, limit: int = 20, until: datetime | None = Non
         .order_by(Post.created_at.desc())
         .limit(limit)
     ).all()
-    frame = pd.DataFrame(rows, columns=["time", "handle", "name", "group", "kind", "text", "id"])
-    frame["link"] = "https://x.com/i/web/status/" + frame["id"].astype(str)
-    return frame.drop(columns=["id"])
+    frame = pd.DataFrame(rows, columns=["time", "handle", "name", "group", "kind", "text", "id", "network"])
+    return display.with_links(frame)

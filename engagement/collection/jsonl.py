@@ -398,6 +398,10 @@ def _store_batch(
     """Store the lines' records. Lines carry their own retrieval time: each time's records are
     stored together, oldest first, so the newest metrics win."""
     counts = StoreCounts()
+    # Handles first: a post by an account the event names is then known as the event's own.
+    renamed = [change for item in batch if item.batch for change in item.batch.renamed]
+    if renamed:
+        counts.authors_renamed += rename_authors(session, renamed, classifier, reasons)
     by_time: dict[Any, tuple[list, list]] = {}
     for item in batch:
         if item.batch:
@@ -421,9 +425,9 @@ def _store_batch(
     deleted = [pair for item in batch if item.batch for pair in item.batch.deleted]
     if deleted:
         counts.posts_deleted += forget_posts(session, deleted)
-    renamed = [change for item in batch if item.batch for change in item.batch.renamed]
     if renamed:
-        counts.authors_renamed += rename_authors(session, renamed, classifier)
+        # Again after the posts: an identity event is newer than the profiles the batch's pages carried.
+        rename_authors(session, renamed, classifier)
     return counts
 
 

@@ -53,6 +53,9 @@ class PostRecord:
     # Set by ``store.shape`` where the import prepares rows away from the database writer.
     shaped: tuple | None = None
     platform: str = "x"  # the network: "x", "bluesky", "mastodon"
+    # False where the source says nothing of the counts (a Jetstream record): they must not overwrite
+    # counts read elsewhere.
+    metrics_known: bool = True
     # Its author asked that it not be shown to people who are not signed in (Bluesky's
     # !no-unauthenticated label): counted everywhere, shown on no public page or report.
     hidden: bool = False

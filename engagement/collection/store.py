@@ -178,9 +178,17 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
             merged[record.platform_id] = record
             continue
         newest = record if newer(record.current_id, seen.current_id) else seen
+        if (
+            newest is seen
+            and not seen.metrics_known
+            and record.metrics_known
+            and not newer(seen.current_id, record.current_id)
+        ):
+            newest = record  # the same version: the copy that knows the counts (a view, not a bare record)
         collected, created_at = seen.collected or record.collected, min(seen.created_at, record.created_at)
-        if (collected, created_at) != (newest.collected, newest.created_at):
-            newest.collected, newest.created_at, newest.shaped = collected, created_at, None
+        hidden = seen.hidden or record.hidden  # any copy that says so hides it
+        if (collected, created_at, hidden) != (newest.collected, newest.created_at, newest.hidden):
+            newest.collected, newest.created_at, newest.hidden, newest.shaped = collected, created_at, hidden, None
         merged[record.platform_id] = newest
     return merged
 
@@ -328,6 +336,7 @@ def forget_posts(session: Session, deleted: Iterable[tuple[str, str]]) -> int:
     """Forget posts their authors deleted, by (platform, platform id): the row goes, text and all,
     and with it every count (the rollups' delete triggers); a tombstone stays, so that no later
     import brings the post back. Returns how many stored posts went."""
+    db.take_turns_counting(session)
     by_platform: dict[str, set[str]] = {}
     for platform, platform_id in deleted:
         by_platform.setdefault(platform, set()).add(platform_id)
@@ -343,14 +352,23 @@ def forget_posts(session: Session, deleted: Iterable[tuple[str, str]]) -> int:
     return gone
 
 
-def rename_authors(session: Session, renamed: Iterable[tuple[str, str, str]], classifier: Classifier) -> int:
-    """Give stored authors their new handles, by (platform, user id, handle), and their group again
-    (a directory row may name the new handle); an author not stored yet is left for its first post.
-    Returns how many changed."""
+def rename_authors(
+    session: Session, renamed: Iterable[tuple[str, str, str]], classifier: Classifier, reasons: Reasons | None = None
+) -> int:
+    """Give authors their new handles, by (platform, user id, handle), and their group again (a
+    directory row may name the new handle); an author not stored yet is stored with its handle only,
+    so that its first post is known as the event's own when the handle is an event account's.
+    ``reasons`` learns the event's accounts among them. Returns how many were changed or added."""
+    db.take_turns_counting(session)
+    renamed = list(renamed)
+    if reasons is not None:
+        reasons.learn(UserRecord(u, h, None, None, None, None, None, platform=p) for p, u, h in renamed)
     changed = 0
     for platform, user_id, handle in renamed:
         author = session.scalar(select(Author).where(Author.platform == platform, Author.platform_user_id == user_id))
-        if author is None or author.handle == handle:
+        if author is None:
+            author = Author(platform=platform, platform_user_id=user_id)
+        elif author.handle == handle:
             continue
         author.handle = handle
         result = classifier.classify_author(author)
@@ -428,7 +446,7 @@ def _store_network(
     new_entities: dict[str, list[tuple[str, str]]] = {}
     entity_changes: list[tuple[int, list[tuple[str, str]]]] = []
     updates: list[tuple[int, dict[str, Any]]] = []
-    reposted = _reposted_reasons(session, platform, posts, existing, reasons)
+    from_reposted = _reposted_reasons(session, platform, posts, existing, reasons)
     for platform_id, record in posts.items():
         post = existing.get(platform_id)
         if post is None:
@@ -436,7 +454,7 @@ def _store_network(
             author = author_ids.get(record.author_platform_id)
             reason = reasons.of(record)
             if reason == Reason.other and record.kind == PostKind.retweet:
-                reason = reposted.get(record.referenced_platform_id or "", reason)
+                reason = from_reposted.get(record.referenced_platform_id or "", reason)
             new_rows.append(row + (author, reason, record.hidden, metrics_text, now_text, now_text))
             _count_new(counts, record)
             continue
@@ -497,7 +515,7 @@ def _changes(
         changes["created_at"] = record.created_at
         hashtags = changes.get("hashtags") or session.scalar(select(Post.hashtags).where(Post.id == post.id))
         changes["session_id"] = attributor.attribute(record.created_at, hashtags or ())
-    if _metrics_newer(metrics_at, post.metrics_at):
+    if record.metrics_known and _metrics_newer(metrics_at, post.metrics_at):
         metric_changes = {n: getattr(record, n) for n in METRIC_FIELDS if getattr(record, n) != getattr(post, n)}
         if record.impressions is None:
             metric_changes.pop("impressions", None)  # an older API shape: keep what we had

@@ -269,10 +269,7 @@ def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
         .order_by(*order)
     ).all()
     frame = pd.DataFrame([tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id", "network"])
-    frame["link"] = [
-        display.post_link(network, post_id) for network, post_id in zip(frame["network"], frame["id"], strict=True)
-    ]
-    return frame.drop(columns=["id", "network"])
+    return display.with_links(frame)
 
 
 def questions_table(session: Session, f: Filters, names: bool, zone: str, limit: int | None = None) -> pd.DataFrame:

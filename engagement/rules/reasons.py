@@ -20,6 +20,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from enum import StrEnum
+from functools import partial
 
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.orm import aliased
@@ -117,22 +118,37 @@ def reposted(subject_reason: str | None) -> str | None:
 def reason_all(session: Session, reasons: Reasons) -> int:
     """Decide every stored post's reason again in the caller's transaction; returns how many changed.
     (At scale, ``reason_in_steps``.)"""
-    return _reason_after(session, reasons, 0)[0]
+    changed = _reason_after(session, reasons, 0)[0]
+    return changed + _reason_after(session, reasons, 0, reposts_only=True)[0]
 
 
 def reason_in_steps(url: str | None = None, event: EventConfig | None = None, seconds: float = db.STEP_SECONDS) -> int:
     """``reason_all`` as a series of short transactions (``db.in_steps``), with the event's terms as
-    they are when it starts, so that participants' writes never wait long behind it."""
+    they are when it starts, so that participants' writes never wait long behind it. Reposts are
+    decided once more after every post: a repost's reason follows the post it reposts, which may be
+    stored after it or change later in the same pass."""
     with db.reading(url) as session:
         reasons = Reasons.from_database(session, event)
-    return db.in_steps(url, lambda session, after, deadline: _reason_after(session, reasons, after, deadline), seconds)
+    changed = 0
+    for reposts_only in (False, True):
+        changed += db.in_steps(url, partial(_step, reasons=reasons, reposts_only=reposts_only), seconds)
+    return changed
+
+
+def _step(session: Session, after: int, deadline: float, *, reasons: Reasons, reposts_only: bool):
+    return _reason_after(session, reasons, after, deadline, reposts_only)
 
 
 def _reason_after(
-    session: Session, reasons: Reasons, last_id: int, deadline: float | None = None, batch: int = 5000
+    session: Session,
+    reasons: Reasons,
+    last_id: int,
+    deadline: float | None = None,
+    reposts_only: bool = False,
+    batch: int = 5000,
 ) -> tuple[int, int | None]:
-    """Posts after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how many changed, and
-    the last post done (``None``: all are)."""
+    """Posts (or only reposts) after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how
+    many changed, and the last post done (``None``: all are)."""
     author = select(Author.platform_user_id).where(Author.id == Post.author_id).scalar_subquery()
     subject = aliased(Post)
     subject_reason = (
@@ -157,7 +173,7 @@ def _reason_after(
                 Post.kind,
                 subject_reason,
             )
-            .where(Post.id > last_id)
+            .where(Post.id > last_id, *([Post.kind == PostKind.retweet] if reposts_only else []))
             .order_by(Post.id)
             .limit(batch)
         ).all()

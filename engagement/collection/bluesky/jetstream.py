@@ -37,7 +37,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from engagement.collection.bluesky.normalise import PLATFORM, POST, REPOST, Deletion, normalise_jetstream
 from engagement.collection.records import PostRecord, UserRecord
-from engagement.collection.store import StoreCounts, forget_posts, store_posts
+from engagement.collection.store import StoreCounts, forget_posts, rename_authors, store_posts
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import EventConfig, load_event
@@ -147,6 +147,8 @@ class Pending:
     posts: list[PostRecord] = field(default_factory=list)
     reposts: list[PostRecord] = field(default_factory=list)  # of any post: the store tells which count
     deletions: list[Deletion] = field(default_factory=list)
+    # Handles announced for the event's own accounts: stored, so that their posts are the organiser's.
+    renamed: list[UserRecord] = field(default_factory=list)
     rejected: list[tuple[str, str, Any]] = field(default_factory=list)  # (location, reason, raw)
     time_us: int | None = None  # the newest frame read (a rewound reconnect rereads older ones)
     frames: int = 0
@@ -215,6 +217,7 @@ def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, position: 
         # Never backwards: after a reconnect rewound by REWIND_US the frames are older than the last read.
         pending.time_us = max(result.time_us, pending.time_us or 0)
     matcher.learn_handles(result.handles)
+    pending.renamed.extend(u for u in result.handles if u.handle and u.handle.casefold() in matcher.handles)
     for post in result.batch.posts:
         if post.kind == PostKind.retweet:
             pending.reposts.append(post)
@@ -261,6 +264,9 @@ def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, con
                     )
                 )
             classifier, attributor, reasons = context
+            if pending.renamed:
+                renamed = [(PLATFORM, u.platform_user_id, u.handle or "") for u in pending.renamed]
+                rename_authors(session, renamed, classifier, reasons)
             known = stored_collected(session, (r.referenced_platform_id or "" for r in pending.reposts))
             known |= {post.platform_id for post in pending.posts}
             reposts = [r for r in pending.reposts if r.referenced_platform_id in known]

@@ -486,9 +486,9 @@ def _jetstream_commit(event: dict, did: str, time_us: int, result: JetstreamResu
     elif collection == POST and operation in ("create", "update"):
         # An update replaces the whole record (Bluesky has no edits); the store keys on the URI.
         seen = _microseconds(time_us)
-        result.batch.posts.append(
-            _record_post(uri, did, commit.get("record"), seen, counts={}, raw=event, collected=True)
-        )
+        post = _record_post(uri, did, commit.get("record"), seen, counts={}, raw=event, collected=True)
+        post.metrics_known = False  # a record says nothing of likes and reposts: keep what a view said
+        result.batch.posts.append(post)
     elif collection == REPOST and operation == "create":
         record = commit.get("record")
         if not isinstance(record, dict):
@@ -496,7 +496,9 @@ def _jetstream_commit(event: dict, did: str, time_us: int, result: JetstreamResu
         created_at = _instant(record.get("createdAt")) or _microseconds(time_us)
         if created_at is None:
             raise RecordError(f"repost {uri} has no readable createdAt")
-        result.batch.posts.append(_repost(uri, did, _dict(record.get("subject")).get("uri"), created_at, event))
+        repost = _repost(uri, did, _dict(record.get("subject")).get("uri"), created_at, event)
+        repost.metrics_known = False
+        result.batch.posts.append(repost)
     else:
         result.ignored += 1  # a repost's update changes nothing we keep
 

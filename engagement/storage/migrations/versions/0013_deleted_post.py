@@ -12,6 +12,7 @@ Create Date: 2026-12-01
 """
 
 import sqlalchemy as sa
+import sqlmodel
 from alembic import op
 
 revision = "0013"
@@ -27,7 +28,7 @@ def upgrade() -> None:
         "deleted_post",
         sa.Column("platform", sa.String(), nullable=False),
         sa.Column("platform_id", sa.String(), nullable=False),
-        sa.Column("deleted_at", sa.DateTime(), nullable=False),
+        sa.Column("deleted_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
         sa.PrimaryKeyConstraint("platform", "platform_id"),
     )
 
