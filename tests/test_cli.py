@@ -33,7 +33,9 @@ def test_demo_out_writes_a_file_without_touching_the_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'untouched.db'}"
     result = ingest("demo", "--posts", "150", "--out", str(tmp_path / "d.jsonl"), url=url)
     assert result.returncode == 0, result.stderr
-    assert len((tmp_path / "d.jsonl").read_text().splitlines()) == 2
+    # 150 posts: two X pages, then the Bluesky pages and repost events.
+    lines = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
+    assert len([line for line in lines if "data" in line]) == 2 and any("posts" in line for line in lines)
     assert not (tmp_path / "untouched.db").exists()
 
 

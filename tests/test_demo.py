@@ -155,9 +155,9 @@ def test_the_size_parameter(tmp_path):
     assert on_x + on_bluesky == 250 and on_bluesky == round(250 * BLUESKY_SHARE)
 
 
-def test_pages_have_the_shape_of_real_search_pages(demo_files):
+def test_pages_have_the_shape_of_real_search_pages(bluesky_demo_files):
     real = json.loads(real_data("brexit.jsonl").read_text())
-    pages = pages_of(demo_files[0])
+    pages = pages_of(bluesky_demo_files[0])
     assert set(real) <= set(pages[0]) | {"__twarc"}
     ids_seen, users_missing = set(), 0
     organiser_handles = load_event().accounts_on("x")
@@ -207,8 +207,8 @@ def test_pages_have_the_shape_of_real_search_pages(demo_files):
     assert len(ids_seen) == X_POSTS and users_missing >= 1
 
 
-def test_the_collection_looks_like_the_event(demo_files):
-    tweets = [t for page in pages_of(demo_files[0]) for t in page["data"]]
+def test_the_collection_looks_like_the_event(bluesky_demo_files):
+    tweets = [t for page in pages_of(bluesky_demo_files[0]) for t in page["data"]]
     kinds = Counter(next((r["type"] for r in t.get("referenced_tweets", [])), "original") for t in tweets)
     assert kinds["retweeted"] > kinds["original"] > kinds["replied_to"] > 0 and kinds["quoted"] > 0
     assert {t["lang"] for t in tweets} == {"en", "ru", "fr", "de", "es", "it", "uk", "tr", "ar"}
@@ -234,14 +234,14 @@ def test_the_collection_looks_like_the_event(demo_files):
     assert between("04-24 02:00", "04-24 05:00") <= 3  # nights are nearly silent
 
 
-def test_the_organisers_own_channel_is_in_the_collection(demo_files):
+def test_the_organisers_own_channel_is_in_the_collection(bluesky_demo_files):
     """The event's X account posts, is addressed and is replied to, with and without the hashtag, in
     issue 28's shares: its own posts 4-6 %, mentions 10-15 %, replies to its posts 4-8 %."""
     event = load_event()
     accounts = set(event.accounts_on("x"))
     assert accounts == {"osce_cthb"}
     hashtags = set(event.hashtags)
-    pages = pages_of(demo_files[0])
+    pages = pages_of(bluesky_demo_files[0])
     users = {u["id"]: u for page in pages for u in page["includes"]["users"]}
     organiser = next(u for u in users.values() if u["username"] == "osce_cthb")
     assert organiser["name"].endswith("(demo)") and "Trafficking in Human Beings" in organiser["description"]
@@ -298,8 +298,8 @@ def test_the_shipped_directory_lists_every_demo_account(event_dir):
         assert listed.get(handle) == group, handle
 
 
-def test_questions_cover_sessions_and_every_moderation_state(demo_files):
-    rows = list(csv.DictReader(demo_files[1].open(encoding="utf-8")))
+def test_questions_cover_sessions_and_every_moderation_state(bluesky_demo_files):
+    rows = list(csv.DictReader(bluesky_demo_files[1].open(encoding="utf-8")))
     assert len(rows) == 200
     assert {r["status"] for r in rows} == {
         "pending",

@@ -263,7 +263,9 @@ def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.
         )
         .join(per_author, per_author.c.author_id == Author.id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
-        .order_by(per_author.c.n.desc(), Author.handle)
+        # Authors known by id only (a Bluesky reposter, before hydration) after the named, then by id:
+        # the same order on both databases, which sort NULLs at opposite ends.
+        .order_by(per_author.c.n.desc(), Author.handle.is_(None), Author.handle, Author.id)
         .limit(limit)
     ).all()
     return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
