@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import select
 from sqlmodel import Session, col
 
 from engagement.settings import redact
+from engagement.storage import db
 from engagement.storage.models import IngestCheckpoint, IngestRun, RejectedRecord
 from engagement.timeutil import utcnow
 
@@ -45,6 +47,47 @@ def finish_run(
     if notes:
         run.notes = notes
     session.add(run)
+
+
+class Outcome(Protocol):
+    """What a recorded run returns: whether it ended complete, how many records it kept aside, its counts."""
+
+    complete: bool
+    rejected: int
+
+    def counts(self) -> dict[str, int]: ...
+
+
+R = TypeVar("R", bound=Outcome)
+
+
+def record(
+    url: str | None,
+    source: str,
+    command: str,
+    run: Callable[[], R],
+    notes: Callable[[R], list[dict[str, Any]]] = lambda result: [],
+) -> R:
+    """Run ``run`` inside an IngestRun row of ``source`` that says how it ended: failed or
+    interrupted (the error kept, redacted), rejected (records kept aside), ok or interrupted."""
+    with db.writing(url) as session:
+        run_id = start_run(session, source, command)
+    try:
+        result = run()
+    except BaseException as error:
+        with db.writing(url) as session:
+            finish_run(
+                session,
+                run_id,
+                "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
+                {},
+                f"{type(error).__name__}: {error}",
+            )
+        raise
+    status = "rejected" if result.rejected else ("ok" if result.complete else "interrupted")
+    with db.writing(url) as session:
+        finish_run(session, run_id, status, result.counts(), notes=notes(result))
+    return result
 
 
 def checkpoint(session: Session, source: str) -> str | None:

@@ -403,22 +403,5 @@ def describe(error: BaseException) -> str:
 
 
 def record_stream_run(url: str | None, command: str, run: Callable[[], StreamResult]) -> StreamResult:
-    """Run the stream inside an IngestRun row that says how it ended (as ``collect.record_run``)."""
-    with db.writing(url) as session:
-        run_id = runs.start_run(session, SOURCE, command)
-    try:
-        result = run()
-    except BaseException as error:
-        with db.writing(url) as session:
-            runs.finish_run(
-                session,
-                run_id,
-                "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                {},
-                f"{type(error).__name__}: {error}",
-            )
-        raise
-    status = "rejected" if result.rejected else ("ok" if result.complete else "interrupted")
-    with db.writing(url) as session:
-        runs.finish_run(session, run_id, status, result.counts())
-    return result
+    """Run the stream inside an IngestRun row that says how it ended."""
+    return runs.record(url, SOURCE, command, run)

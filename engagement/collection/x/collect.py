@@ -287,22 +287,5 @@ def backfill_queries(
 
 
 def record_run(url: str | None, source: str, command: str, run: Callable[[], PassResult]) -> PassResult:
-    """Run a pass inside an IngestRun row that says how it ended."""
-    with db.writing(url) as session:
-        run_id = runs.start_run(session, source, command)
-    try:
-        result = run()
-    except BaseException as error:
-        with db.writing(url) as session:
-            runs.finish_run(
-                session,
-                run_id,
-                "interrupted" if isinstance(error, KeyboardInterrupt) else "failed",
-                {},
-                f"{type(error).__name__}: {error}",
-            )
-        raise
-    status = "rejected" if result.rejected else ("ok" if result.complete else "interrupted")
-    with db.writing(url) as session:
-        runs.finish_run(session, run_id, status, result.counts(), notes=result.api_errors[:MAX_NOTES])
-    return result
+    """Run a pass inside an IngestRun row that says how it ended, with the API's partial errors."""
+    return runs.record(url, source, command, run, notes=lambda result: result.api_errors[:MAX_NOTES])
