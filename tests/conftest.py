@@ -31,8 +31,18 @@ def _isolated_environment(monkeypatch):
         "X_BEARER_TOKEN",
         "X_API_BASE_URL",
         "X_QUERY_LIMIT",
+        "JETSTREAM_URL",
+        "JETSTREAM_STALL_S",
+        "BLUESKY_API_BASE_URL",
+        "BLUESKY_HANDLE",
+        "BLUESKY_APP_PASSWORD",
+        "MASTODON_INSTANCES",
+        "MASTODON_TOKENS",
     ):
         monkeypatch.delenv(name, raising=False)
+    # The stream would hydrate against the public AppView: no test may reach the network, so a test
+    # that hydrates points BLUESKY_APPVIEW_URL at tests/bskysim.py itself.
+    monkeypatch.setenv("BLUESKY_APPVIEW_URL", "off")
     yield
     db.dispose_engines()
 
