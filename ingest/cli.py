@@ -220,12 +220,14 @@ def cmd_x_backfill(args) -> int:
 
 
 def cmd_bsky_stream(args) -> int:
-    from engagement.collection.bluesky.jetstream import record_stream_run, run_stream
+    from engagement.collection.bluesky.jetstream import record_stream_run, run_stream, shown
 
     prepare()
     stop = StopFlag().install()
     url, urls, stall = settings.database_url(), settings.jetstream_urls(), settings.jetstream_stall_seconds()
-    log.info("bsky-stream: Jetstream at %s; reconnecting after %g s without a frame", ", ".join(urls), stall)
+    log.info(
+        "bsky-stream: Jetstream at %s; reconnecting after %g s without a frame", ", ".join(map(shown, urls)), stall
+    )
     result = record_stream_run(
         url,
         "bsky-stream",

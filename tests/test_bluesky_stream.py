@@ -255,3 +255,17 @@ def test_jetstream_settings(monkeypatch):
         monkeypatch.setenv("JETSTREAM_STALL_S", wrong)
         with pytest.raises(ValueError, match="JETSTREAM_STALL_S"):
             settings.jetstream_stall_seconds()
+
+
+def test_an_endpoints_credentials_never_reach_the_log(db_url):
+    # A self-hosted Jetstream behind a proxy may take a token in the URL's user info or query.
+    frames, expected = scenario()
+    with JetstreamSimulator(frames) as sim:
+        sim.fail("drop", after=5)  # a reconnect logs the endpoint again, with the error
+        host = sim.url.split("://", 1)[1]
+        secret_url = f"ws://relay:tokenvalue1@{host}?key=querysecret2"
+        code, err = run_to_the_end(db_url, sim, frames, secret_url)
+    assert code == 0, err
+    assert bluesky_posts(db_url) == expected
+    assert "connected to ws://" in err and "trying the next endpoint" in err
+    assert "tokenvalue1" not in err and "querysecret2" not in err

@@ -54,7 +54,8 @@ class Reasons:
         account_ids: dict[str, Iterable[str]] | Iterable[str] = (),
     ):
         """``accounts`` and ``account_ids`` by network; a plain list is X's."""
-        self.hashtags = frozenset(tag.lstrip("#").lower() for tag in hashtags)
+        # Case folded, as Bluesky's normaliser folds a post's tags ("Straße" and "STRASSE" are one tag).
+        self.hashtags = frozenset(tag.lstrip("#").casefold() for tag in hashtags)
         accounts = accounts if isinstance(accounts, dict) else {"x": accounts}
         account_ids = account_ids if isinstance(account_ids, dict) else {"x": account_ids}
         self.accounts = {network: frozenset(h.lower() for h in handles) for network, handles in accounts.items()}
@@ -96,7 +97,7 @@ class Reasons:
         ids, accounts = self.account_ids.get(platform, set()), self.accounts.get(platform, frozenset())
         if author_id is not None and author_id in ids:
             return Reason.own
-        if any(tag.lstrip("#").lower() in self.hashtags for tag in hashtags or ()):
+        if any(tag.lstrip("#").casefold() in self.hashtags for tag in hashtags or ()):
             return Reason.hashtag
         if in_reply_to_user_id is not None and in_reply_to_user_id in ids:
             return Reason.reply

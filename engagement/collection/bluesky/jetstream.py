@@ -28,22 +28,24 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from sqlalchemy.orm import Session
+from sqlmodel import Session as SQLModelSession
 from sqlmodel import col, select
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
+from engagement import settings
 from engagement.collection.bluesky.normalise import PLATFORM, POST, REPOST, Deletion, normalise_jetstream
 from engagement.collection.records import PostRecord, UserRecord
 from engagement.collection.store import StoreCounts, forget_posts, rename_authors, store_posts
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import EventConfig, load_event
-from engagement.rules.reasons import Reasons
+from engagement.rules.reasons import Reason, Reasons
 from engagement.storage import db, runs
-from engagement.storage.models import Author, Post, PostKind
+from engagement.storage.models import Post, PostKind
 
 log = logging.getLogger("ingest.bluesky")
 
@@ -104,40 +106,34 @@ class StreamResult:
 
 @dataclass
 class Matcher:
-    """Which posts are the event's: one of its hashtags (case folded, as Bluesky's detector found
-    them), or one of its Bluesky accounts as author, mention or reply. Records name authors by DID
-    and mentions by handle; the accounts' DIDs are learnt from stored authors and from identity
-    events (resolving a handle over the network is not done here)."""
+    """Which posts are the event's: those the event's ``Reasons`` give a reason other than ``other``
+    (one of its hashtags; one of its Bluesky accounts as author, reply or mention), so the stream
+    keeps exactly what the store will call collected. Records name authors by DID and mentions by
+    handle; the accounts' DIDs are learnt from stored authors (``Reasons.from_database``) and from
+    identity events (resolving a handle over the network is not done here)."""
 
-    hashtags: set[str]
-    handles: set[str]
-    dids: set[str] = field(default_factory=set)
+    reasons: Reasons
 
     @classmethod
-    def for_event(cls, event: EventConfig) -> Matcher:
-        return cls(
-            hashtags={tag.lstrip("#").casefold() for tag in event.hashtags},
-            handles={handle.casefold() for handle in event.accounts_on(PLATFORM)},
-        )
+    def from_database(cls, session: SQLModelSession, event: EventConfig) -> Matcher:
+        return cls(Reasons.from_database(session, event))
 
-    def learn_dids(self, session: Session) -> None:
-        if self.handles:
-            statement = select(Author.platform_user_id).where(
-                Author.platform == PLATFORM, col(Author.handle).in_(sorted(self.handles))
-            )
-            self.dids.update(session.scalars(statement))
+    @property
+    def hashtags(self) -> frozenset[str]:
+        return self.reasons.hashtags
+
+    @property
+    def handles(self) -> frozenset[str]:
+        return self.reasons.accounts.get(PLATFORM, frozenset())
+
+    def is_account(self, user: UserRecord) -> bool:
+        return user.handle is not None and user.handle.lower() in self.handles
 
     def learn_handles(self, announced: Iterable[UserRecord]) -> None:
-        for user in announced:
-            if user.handle and user.handle.casefold() in self.handles:
-                self.dids.add(user.platform_user_id)
+        self.reasons.learn(announced)
 
     def matches(self, post: PostRecord) -> bool:
-        if any(tag.casefold() in self.hashtags for tag in post.hashtags):
-            return True
-        if any(handle.casefold() in self.handles for handle in post.mentions):
-            return True
-        return post.author_platform_id in self.dids or post.in_reply_to_user_id in self.dids
+        return self.reasons.of(post) not in (None, Reason.other)
 
 
 @dataclass
@@ -217,7 +213,7 @@ def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, position: 
         # Never backwards: after a reconnect rewound by REWIND_US the frames are older than the last read.
         pending.time_us = max(result.time_us, pending.time_us or 0)
     matcher.learn_handles(result.handles)
-    pending.renamed.extend(u for u in result.handles if u.handle and u.handle.casefold() in matcher.handles)
+    pending.renamed.extend(u for u in result.handles if matcher.is_account(u))
     for post in result.batch.posts:
         if post.kind == PostKind.retweet:
             pending.reposts.append(post)
@@ -349,9 +345,9 @@ def run_stream(
     stall_seconds: float,
 ) -> StreamResult:
     """Read Jetstream until ``stop``, failing over between ``urls``; commit what is read, then return."""
-    result, matcher = StreamResult(), Matcher.for_event(load_event())
+    result = StreamResult()
     with db.reading(url) as session:
-        matcher.learn_dids(session)
+        matcher = Matcher.from_database(session, load_event())
     stored_cursor = load_cursor(url)
     cursor = None if stored_cursor is None else max(0, stored_cursor - REWIND_US)
     log.info(
@@ -371,14 +367,14 @@ def run_stream(
             endpoint = subscribe_url(base, cursor)
             with connect(endpoint, open_timeout=OPEN_TIMEOUT, close_timeout=2, max_size=MAX_FRAME_BYTES) as connection:
                 result.connections += 1
-                log.info("%s: connected to %s%s", SOURCE, base, f" from time_us {cursor}" if cursor else "")
+                log.info("%s: connected to %s%s", SOURCE, shown(base), f" from time_us {cursor}" if cursor else "")
                 read_frames(connection, batches=batches, matcher=matcher, stop=stop, stall_seconds=stall_seconds)
         except (OSError, TimeoutError, InvalidHandshake, InvalidURI, ConnectionClosed, Stalled) as error:
             if result.frames + batches.pending.frames > frames_before:
                 failures_in_a_row, backoff = 0, BACKOFF_FIRST  # this endpoint worked for a while
             failures_in_a_row += 1
             result.reconnects += 1
-            log.warning("%s: %s: %s; trying the next endpoint", SOURCE, base, describe(error))
+            log.warning("%s: %s: %s; trying the next endpoint", SOURCE, shown(base), settings.redact(describe(error)))
             index += 1
         # From the last frame read, rewound: the next host's time_us for the same event may differ.
         last = batches.resume_point(stored_cursor)
@@ -392,6 +388,16 @@ def run_stream(
     result.complete = True
     log.info("%s: stopped; %s", SOURCE, json.dumps(result.counts()))
     return result
+
+
+def shown(endpoint: str) -> str:
+    """An endpoint as logs and run rows show it: without user info or query, where a self-hosted
+    Jetstream behind a proxy may carry a token (``wss://user:token@host/subscribe?key=…``)."""
+    parts = urlsplit(endpoint)
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return urlunsplit((parts.scheme, host, parts.path, "", ""))
 
 
 def describe(error: BaseException) -> str:
