@@ -7,6 +7,7 @@ are copies of recorded posts with the event's hashtag or account in their text.
 """
 
 import copy
+import json
 import signal
 
 import pytest
@@ -269,3 +270,31 @@ def test_an_endpoints_credentials_never_reach_the_log(db_url):
     assert bluesky_posts(db_url) == expected
     assert "connected to ws://" in err and "trying the next endpoint" in err
     assert "tokenvalue1" not in err and "querysecret2" not in err
+
+
+def test_identity_events_rename_stored_authors_and_ignore_strangers(db_url, event_dir, monkeypatch):
+    from engagement.collection.bluesky.jetstream import Batches, Matcher, StreamResult, read_frame
+    from engagement.rules.event import load_event
+    from engagement.storage.models import Author
+
+    monkeypatch.setenv("EVENT_DATA_DIR", str(event_dir))
+    strangers = [e for e in recorded_events()[10:] if e["commit"]["collection"] == "app.bsky.feed.post"]
+    tagged = derived_post(strangers[0], "3cthb18open1", "Opening plenary starts now #CTHB18")
+    tagged["time_us"] = 1
+    batches = Batches(url=db_url, result=StreamResult())
+    with db.reading(db_url) as session:
+        matcher = Matcher.from_database(session, load_event())
+    read_frame(json.dumps(tagged), batches.pending, matcher, batches.position)
+    batches.flush()
+    author_did, stranger_did = tagged["did"], strangers[1]["did"]
+    assert author_did != stranger_did
+    for did, handle in ((author_did, "renamed.example.org"), (stranger_did, "stranger.example.org")):
+        frame = identity(did, handle)
+        frame["time_us"] = 2
+        read_frame(json.dumps(frame), batches.pending, matcher, batches.position)
+    batches.flush()
+    with db.reading(db_url) as session:
+        rows = session.exec(select(Author.platform_user_id, Author.handle).where(Author.platform == "bluesky"))
+        handles = {did: handle for did, handle in rows}
+    db.dispose_engines()
+    assert handles == {author_did: "renamed.example.org"}

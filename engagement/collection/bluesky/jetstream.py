@@ -45,7 +45,7 @@ from engagement.rules.classification import Classifier
 from engagement.rules.event import EventConfig, load_event
 from engagement.rules.reasons import Reason, Reasons
 from engagement.storage import db, runs
-from engagement.storage.models import Post, PostKind
+from engagement.storage.models import Author, Post, PostKind
 
 log = logging.getLogger("ingest.bluesky")
 
@@ -145,6 +145,9 @@ class Pending:
     deletions: list[Deletion] = field(default_factory=list)
     # Handles announced for the event's own accounts: stored, so that their posts are the organiser's.
     renamed: list[UserRecord] = field(default_factory=list)
+    # Every other handle announced: applied to the authors already stored, the rest ignored (the
+    # network announces a few a second, nearly all of people who never post with the hashtag).
+    identities: list[UserRecord] = field(default_factory=list)
     rejected: list[tuple[str, str, Any]] = field(default_factory=list)  # (location, reason, raw)
     time_us: int | None = None  # the newest frame read (a rewound reconnect rereads older ones)
     frames: int = 0
@@ -213,7 +216,9 @@ def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, position: 
         # Never backwards: after a reconnect rewound by REWIND_US the frames are older than the last read.
         pending.time_us = max(result.time_us, pending.time_us or 0)
     matcher.learn_handles(result.handles)
-    pending.renamed.extend(u for u in result.handles if matcher.is_account(u))
+    for user in result.handles:
+        if user.handle:
+            (pending.renamed if matcher.is_account(user) else pending.identities).append(user)
     for post in result.batch.posts:
         if post.kind == PostKind.retweet:
             pending.reposts.append(post)
@@ -228,6 +233,16 @@ def stored_collected(session: Session, uris: Iterable[str]) -> set[str]:
         return set()
     statement = select(Post.platform_id).where(
         Post.platform == PLATFORM, col(Post.platform_id).in_(wanted), col(Post.collected).is_(True)
+    )
+    return set(session.scalars(statement))
+
+
+def stored_authors(session: Session, dids: Iterable[str]) -> set[str]:
+    wanted = sorted(set(dids))
+    if not wanted:
+        return set()
+    statement = select(Author.platform_user_id).where(
+        Author.platform == PLATFORM, col(Author.platform_user_id).in_(wanted)
     )
     return set(session.scalars(statement))
 
@@ -260,8 +275,10 @@ def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, con
                     )
                 )
             classifier, attributor, reasons = context
-            if pending.renamed:
-                renamed = [(PLATFORM, u.platform_user_id, u.handle or "") for u in pending.renamed]
+            known = stored_authors(session, (u.platform_user_id for u in pending.identities))
+            announced = pending.renamed + [u for u in pending.identities if u.platform_user_id in known]
+            if announced:
+                renamed = [(PLATFORM, u.platform_user_id, u.handle or "") for u in announced]
                 rename_authors(session, renamed, classifier, reasons)
             known = stored_collected(session, (r.referenced_platform_id or "" for r in pending.reposts))
             known |= {post.platform_id for post in pending.posts}
