@@ -3,7 +3,9 @@
 It speaks what ``bsky-stream`` relies on: ``/subscribe?wantedCollections=…&cursor=…`` (commit
 events of other collections are not sent; identity and account events always are, as Jetstream
 does; with a cursor, the events with ``time_us >= cursor``), one JSON text frame per event, and the
-connection left open, quiet, after the last event, as a live stream is between posts.
+connection left open, quiet, after the last event, as a live stream is between posts. ``live=True``
+makes it a stream that goes on: ``publish`` adds frames at the end, and every open connection that
+has sent all it had sends them as they come.
 
 Faults come on demand, one per connection as they arrive (``fail``): ``refuse`` (HTTP 502 at the
 handshake), ``drop`` (the TCP connection cut after ``after`` frames), ``stall`` (no more frames after
@@ -14,6 +16,7 @@ it has done (``wait``: a Condition notified at each frame and connection), never
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import socket
@@ -102,9 +105,10 @@ def retimed(items: list[dict | str]) -> list[Frame]:
 
 
 class JetstreamSimulator:
-    def __init__(self, frames: list[Frame], *, refuse_all: bool = False):
-        self.frames = frames
+    def __init__(self, frames: list[Frame], *, refuse_all: bool = False, live: bool = False):
+        self.frames = list(frames)
         self.refuse_all = refuse_all
+        self.live = live
         self.connections: list[Connection] = []
         self.faults: deque[tuple[str, dict[str, Any]]] = deque()
         self.sent = 0  # frames sent, over every connection
@@ -126,6 +130,12 @@ class JetstreamSimulator:
         """The next connection gets this fault: ``refuse``, ``drop`` (after=K) or ``stall`` (after=K)."""
         with self.progress:
             self.faults.append((kind, options))
+
+    def publish(self, frames: list[Frame]) -> None:
+        """Frames that have just happened (``live``): appended, and sent on every open connection."""
+        with self.progress:
+            self.frames.extend(frames)
+            self.progress.notify_all()
 
     def hold_after(self, frames: int) -> None:
         """Let ``frames`` more frames through (over all connections), then hold until ``release``."""
@@ -189,15 +199,29 @@ class JetstreamSimulator:
                 self._admit -= 1
             return True
 
+    def _next(self, index: int) -> Frame | None:
+        with self.progress:
+            return self.frames[index] if index < len(self.frames) else None
+
     def _serve(self, connection: ServerConnection) -> None:
         record: Connection = connection.record  # type: ignore[attr-defined]
         with self.progress:
             fault = self.faults.popleft() if self.faults else None
-        after = fault[1].get("after", 0) if fault else None
+        after: int = fault[1].get("after", 0) if fault else 0
         try:
-            for frame in (f for f in self.frames if self._wanted(f, record)):
+            index = 0
+            while not self._closing.is_set():
                 if fault is not None and record.sent >= after:
                     break
+                frame = self._next(index)
+                if frame is None:
+                    if not self.live:
+                        break
+                    self._quiet(connection, 0.05)  # a live stream between events: wait for the next
+                    continue
+                index += 1
+                if not self._wanted(frame, record):
+                    continue
                 if not self._let_through():
                     return
                 connection.send(frame.text())
@@ -217,13 +241,16 @@ class JetstreamSimulator:
                 record.closed = True
                 self.progress.notify_all()
 
+    @staticmethod
+    def _quiet(connection: ServerConnection, seconds: float) -> None:
+        """Wait ``seconds`` on the connection: a client that has gone raises ``ConnectionClosed``."""
+        with contextlib.suppress(TimeoutError):
+            connection.recv(timeout=seconds)
+
     def _idle(self, connection: ServerConnection) -> None:
         """Keep the connection open, sending nothing, until the client closes it or the server stops."""
         while not self._closing.is_set():
-            try:
-                connection.recv(timeout=0.1)
-            except TimeoutError:
-                continue
+            self._quiet(connection, 0.1)
 
     def __enter__(self) -> JetstreamSimulator:
         self.thread.start()
