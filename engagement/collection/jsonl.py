@@ -1,4 +1,6 @@
-"""Import twarc2 JSONL files (plain or ``.gz``), read as a stream so memory stays flat.
+"""Import files of posts (plain or ``.gz``), read as a stream so memory stays flat: twarc2 JSONL
+(X), Bluesky AppView pages and Jetstream captures, Mastodon statuses (a JSON array, JSONL, or
+recorded ``*.bodies.json`` responses), the format told line by line (``normalise_line``).
 
 Every line is stored or kept aside as a RejectedRecord with ``file:line`` and the reason. Rows are
 committed in batches together with the file's resume point, so a run that is killed resumes
@@ -28,6 +30,7 @@ from sqlmodel import Session
 from engagement.collection import fastjson
 from engagement.collection.bluesky import normalise as bluesky
 from engagement.collection.lines import Overlong, batched, bounded_lines
+from engagement.collection.mastodon import normalise as mastodon
 from engagement.collection.readahead import readahead
 from engagement.collection.store import StoreCounts, forget_posts, rename_authors, shape, store_posts, time_writer
 from engagement.collection.x.normalise import Batch, RecordError, normalise_user, normalize, retrieved_at
@@ -80,9 +83,13 @@ def fingerprint(path: Path) -> str:
 def read_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes | Overlong]]:
     """The file's lines, numbered from 1; for a file that is one JSON document spread over lines (a
     JSON array of posts, a pretty-printed response), its items (or the document) instead, numbered
-    from 1 in the same way."""
+    from 1 in the same way. A JSON array of Mastodon statuses is one page, line 1: a reply names
+    its parent by an id local to the instance, known only within the page."""
     document = read_document(path)
     if document is not None:
+        if mastodon.shape_of(document) == "page":
+            yield 1, orjson.dumps(document)
+            return
         yield from enumerate((orjson.dumps(item) for item in document), start=1)
         return
     with _open(path) as handle:
@@ -268,10 +275,13 @@ def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[P
 
 def normalise_line(obj: Any, repeated: Callable[[str, object], bool] | None = None) -> Batch:
     """One line (or document item) of any network, its format told by its shape: a twarc2 line
-    (X: ``data``), a Bluesky AppView page or post, a Jetstream event (whose delete of a post the
-    batch carries in ``deleted``, and its handle change in ``renamed``)."""
+    (X: ``data``), a Mastodon status, page or recorded response (a DELETE in ``deleted``, a Bridgy
+    Fed copy's Bluesky handle in ``renamed``), a Bluesky AppView page or post, a Jetstream event
+    (whose delete of a post the batch carries in ``deleted``, and its handle change in ``renamed``)."""
     if isinstance(obj, dict) and "data" in obj:
         return normalize(obj, repeated)
+    if mastodon.shape_of(obj) != "unknown":
+        return mastodon.normalise(obj)
     shape = bluesky.shape_of(obj)
     if isinstance(obj, list) and not (obj and all(bluesky.shape_of(item) == "post" for item in obj)):
         shape = "unknown"  # a line [1, 2, 3] is one bad line, not three bad posts

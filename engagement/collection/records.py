@@ -27,9 +27,12 @@ class UserRecord:
 
 @dataclass
 class PostRecord:
-    # The logical post: on X the first id of the edit history, on Bluesky the at:// URI.
+    # The logical post: on X the first id of the edit history, on Bluesky the at:// URI, on Mastodon
+    # the status uri (its ActivityPub id, the same on every instance).
     platform_id: str
-    current_id: str  # the newest version seen (X edits); equal to platform_id where posts are not edited
+    # The newest version seen: X's edit id; on Mastodon the last edit's time in microseconds (digits,
+    # so ``store.newer`` compares them); equal to platform_id where posts are not edited (Bluesky).
+    current_id: str
     author_platform_id: str | None
     created_at: datetime
     text: str
@@ -59,6 +62,9 @@ class PostRecord:
     # Its author asked that it not be shown to people who are not signed in (Bluesky's
     # !no-unauthenticated label): counted everywhere, shown on no public page or report.
     hidden: bool = False
+    # The warning the author put before the text (Mastodon's ``spoiler_text``), as plain text; None
+    # where there is none. Kept beside the text, not in it: it is not what the post says.
+    content_warning: str | None = None
 
 
 @dataclass
