@@ -11,10 +11,15 @@ PostgreSQL server (``tests.postgres``), which ``python -m`` finds on the path it
 3. Q&A: 200 participants and 5 moderators while the worker imports, flat out and at a hall's pace
    (bench/qa_load.py writes);
 4. participant sessions one app process serves (bench/qa_load.py sessions; SQLite: the figure is
-   the app process's, whatever the database).
+   the app process's, whatever the database);
+5. the Analyse pages and the summary with the Networks filter set (one network, then both) at the
+   largest size (bench/pages.py --networks);
+6. Bluesky's stream consumer: a million Jetstream events filtered, batches, memory, and the seconds
+   from a matching event to the Live page (bench/bluesky_stream.py).
 
 PostgreSQL is a throwaway local cluster (tests/postgres.py), or ``TEST_POSTGRES_URL``.
-``--quick``: sizes 10k and 100k, 100k posts imported, 10 s of Q&A load, 10 browsers.
+``--quick``: sizes 10k and 100k, 100k posts imported, 10 s of Q&A load, 10 browsers, 100k
+Jetstream events.
 """
 
 from __future__ import annotations
@@ -22,52 +27,17 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import platform
-import sqlite3
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench import import_compare, pages, qa_load
+from bench import bluesky_stream, import_compare, pages, qa_load
+from bench.pages import machine, postgres_version
 
 ROOT = Path(__file__).resolve().parent.parent
 
 RESULTS = ROOT / "bench" / "results.md"
-
-
-def machine() -> str:
-    cpu = next(
-        (
-            line.split(":", 1)[1].strip()
-            for line in Path("/proc/cpuinfo").read_text().splitlines()
-            if line.startswith("model name")
-        ),
-        platform.processor() or "unknown CPU",
-    )
-    memory = next(
-        (
-            int(line.split()[1]) // 1024 // 1024
-            for line in Path("/proc/meminfo").read_text().splitlines()
-            if line.startswith("MemTotal")
-        ),
-        0,
-    )
-    return (
-        f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}, "
-        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
-    )
-
-
-def postgres_version(url: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    engine = create_engine(url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(text("SHOW server_version")).scalar().split()[0]
-    finally:
-        engine.dispose()
 
 
 def new_database(server, dialect: str, name: str) -> str:
@@ -202,6 +172,7 @@ def write_results(args, facts: dict) -> str:
         "of one core).",
         "",
     ]
+    lines += [pages.network_section(facts["networks"]), bluesky_stream.section(facts["bluesky"])]
     text = "\n".join(lines)
     RESULTS.write_text(text, encoding="utf-8")
     return text
@@ -213,11 +184,13 @@ def main() -> None:
     parser.add_argument("--import-posts", type=int, default=1_000_000)
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--browsers", type=int, default=40)
+    parser.add_argument("--stream-events", type=int, default=1_000_000, help="Jetstream events replayed")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.import_posts, args.seconds, args.browsers = [10_000, 100_000], 100_000, 10, 10
+        args.stream_events = 100_000
     import logging
 
     logging.basicConfig(level=logging.ERROR)
@@ -244,8 +217,19 @@ def main() -> None:
                 elif size == args.import_posts:
                     url = imported[dialect]  # the same demo collection, already in
                 else:
+                    assert server is not None  # PostgreSQL is in dialects only with its server
                     url = pages.build(size, server.empty_database())
                 facts["pages"][(dialect, size)] = pages.measure_in_process(url)
+                if size == max(args.sizes):
+                    print(f"pages with the Networks filter: {dialect}, {size:,} posts …", flush=True)
+                    networks = facts.setdefault("networks", {"posts": size, "pages": {}, "load": {}})
+                    before = os.getloadavg()
+                    networks["pages"][dialect] = pages.measure_networks_in_process(url)
+                    networks["load"][dialect] = (*before, *os.getloadavg())
+                    if dialect == "sqlite":
+                        networks["shares"] = pages.network_shares(url)
+                    else:
+                        networks["postgres"] = facts["postgres"]
         facts["qa"] = {}
         for dialect in dialects:
             for pace in (0.0, 5.0):
@@ -255,6 +239,8 @@ def main() -> None:
                 )
         print("participant sessions …", flush=True)
         facts["sessions"] = qa_load.sessions(args.browsers)
+        print("Bluesky stream …", flush=True)
+        facts["bluesky"] = bluesky_stream.run(args.stream_events, 20, 30, bluesky_stream.EVENTS_PER_SECOND, server)
     finally:
         if server is not None:
             server.stop()

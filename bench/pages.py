@@ -1,26 +1,50 @@
-"""Server-side run time of every page, cold and warm, at several collection sizes, and peak memory.
+"""Server-side run time of every page, cold and warm, at several collection sizes, and peak memory;
+and the Analyse pages and the summary with the Networks filter set.
 
     python bench/pages.py [SIZES…]          (default 10000 100000 1000000)
     python bench/pages.py --url URL         (one database; prints JSON)
+    python -m bench.pages --networks [--posts 1000000] [--no-postgres] [--no-write]
+                                            (the Networks filter: X, Bluesky, both, on SQLite and
+                                            PostgreSQL; the section of bench/results.md)
 
 For each size: a demo database is built once under bench/out/ (kept for later runs; on PostgreSQL,
 loaded and then vacuumed, as after any bulk load), then each
 page runs in AppTest as an organiser: "cold" is the first run in a fresh process state (caches
 cleared), "warm" the run right after it. Peak memory is this process's maximum resident set.
+
+With ``--networks`` the demo database (its posts about 27 % Bluesky's, the rest X's) is built once
+and kept: SQLite's under bench/out/, PostgreSQL's as a dump there (bench/out/pages-N.pgdump,
+restored into a throwaway cluster, then vacuumed), and each Analyse page and the summary runs with
+the Networks filter set to one network, then both, as a person picks them in the sidebar.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
+import json
 import logging
 import os
+import platform
 import resource
+import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
+RESULTS = ROOT / "bench" / "results.md"
+# The Networks filter as a person sets it: nothing (every network), one network, then both.
+NETWORK_FILTERS: dict[str, tuple[str, ...]] = {
+    "every network (no filter)": (),
+    "X": ("x",),
+    "Bluesky": ("bluesky",),
+    "X and Bluesky": ("x", "bluesky"),
+}
+COLD_TARGET, WARM_TARGET = 1.0, 0.2
 
 
 def build(posts: int, url: str | None = None) -> str:
@@ -98,21 +122,280 @@ def measure(url: str) -> list[tuple[str, float, float]]:
     return results
 
 
+def filtered_pages() -> list:
+    """The pages the Networks filter is on: the Analyse pages and the post-event summary."""
+    from engagement.ui.menu import PAGES
+
+    return [page for page in PAGES if page.section in ("Analyse", "Report")]
+
+
+def measure_networks(url: str) -> list[tuple[str, str, float, float]]:
+    """(filter, page, cold, warm) for each of ``NETWORK_FILTERS`` and each filtered page."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from engagement.storage import db
+
+    os.environ["DATABASE_URL"] = url
+    db.dispose_engines()
+    results = []
+    # One run first, not measured: the process imports the pages' modules (Altair, pandas' plotting)
+    # once, which is no page's own cost; every measured run then starts with the caches cleared.
+    warm_up = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+    warm_up.session_state["role"] = "organiser"
+    warm_up.run()
+    warm_up.switch_page(filtered_pages()[0].path).run()
+    for label, networks in NETWORK_FILTERS.items():
+        for page in filtered_pages():
+            st.cache_data.clear()
+            at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+            at.session_state["role"] = "organiser"
+            at.run()
+            if networks:
+                at.session_state["filter-networks"] = list(networks)  # as if picked in the sidebar
+            started = time.perf_counter()
+            at.switch_page(page.path).run()
+            cold = time.perf_counter() - started
+            if at.exception:
+                raise SystemExit(f"{page.path} ({label}): {at.exception[0].value}")
+            chosen = at.multiselect(key="filter-networks").value
+            if list(chosen) != list(networks):
+                raise SystemExit(f"{page.path}: the Networks filter is {chosen}, not {list(networks)}")
+            started = time.perf_counter()
+            at.run()
+            warm = time.perf_counter() - started
+            results.append((label, page.url_path, cold, warm))
+    return results
+
+
+def measure_networks_in_process(url: str) -> list[tuple[str, str, float, float]]:
+    """``measure_networks`` in a process of its own: a fresh process state for every database."""
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.pages", "--networks-url", url], cwd=ROOT, capture_output=True, text=True
+    )
+    if result.returncode != 0:
+        raise SystemExit(f"pages --networks-url failed:\n{result.stderr[-4000:]}")
+    return [tuple(row) for row in json.loads(result.stdout.strip().splitlines()[-1])]
+
+
+def pg_binary(name: str) -> str:
+    from tests import postgres
+
+    binaries = postgres._binaries()
+    if binaries is None:
+        raise SystemExit("PostgreSQL is not installed here (Debian: apt-get install postgresql)")
+    return str(binaries / name)
+
+
+def libpq(url: str) -> str:
+    """A SQLAlchemy URL as pg_dump and pg_restore take it."""
+    return url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def postgres_database(posts: int, server) -> str:
+    """A PostgreSQL database of the demo's ``posts`` posts on ``server``: restored from the dump kept
+    under bench/out/, or built (and dumped there for the next run), then vacuumed."""
+    dump = OUT / f"pages-{posts}.pgdump"
+    url = server.empty_database()
+    if dump.exists():
+        subprocess.run([pg_binary("pg_restore"), "--no-owner", "-d", libpq(url), str(dump)], check=True)
+        settle(url)
+        return url
+    build(posts, url)
+    partial = dump.with_suffix(".partial")
+    subprocess.run([pg_binary("pg_dump"), "-Fc", "-f", str(partial), libpq(url)], check=True)
+    partial.rename(dump)
+    return url
+
+
+def network_figures(posts: int, postgres: bool) -> dict[str, Any]:
+    """The Networks filter's figures on SQLite and (``postgres``) PostgreSQL at ``posts`` posts."""
+    facts: dict[str, Any] = {"posts": posts, "pages": {}, "load": {}}
+    started = time.perf_counter()
+    url = build(posts)
+    print(f"sqlite: {posts:,} posts ready in {time.perf_counter() - started:.0f} s", flush=True)
+    facts["shares"] = network_shares(url)
+    before = os.getloadavg()
+    facts["pages"]["sqlite"] = measure_networks_in_process(url)
+    facts["load"]["sqlite"] = (*before, *os.getloadavg())
+    if postgres:
+        from tests import postgres as pg
+
+        server = pg.start()
+        try:
+            facts["postgres"] = postgres_version(server.admin_url)
+            started = time.perf_counter()
+            pg_url = postgres_database(posts, server)
+            print(f"postgresql: {posts:,} posts ready in {time.perf_counter() - started:.0f} s", flush=True)
+            before = os.getloadavg()
+            facts["pages"]["postgresql"] = measure_networks_in_process(pg_url)
+            facts["load"]["postgresql"] = (*before, *os.getloadavg())
+        finally:
+            server.stop()
+    return facts
+
+
+def network_shares(url: str) -> dict[str, int]:
+    """Collected posts per network in the database."""
+    from engagement.analysis import analytics
+    from engagement.storage import db
+
+    with db.reading(url) as session:
+        frame = analytics.by_network(session)
+    db.dispose_engines()
+    return {str(row.network): int(row.posts) for row in frame.itertuples()}
+
+
+def network_section(facts: dict[str, Any]) -> str:
+    """The Networks filter's section of bench/results.md."""
+    dialects = list(facts["pages"])
+    shares = facts["shares"]
+    total = sum(shares.values()) or 1
+    split = ", ".join(f"{network} {posts:,} ({posts / total:.0%})" for network, posts in shares.items())
+    lines = [
+        f"## Pages with the Networks filter: {facts['posts']:,} demo posts, " + " and ".join(dialects),
+        "",
+        commit_and_machine(),
+        "",
+        f"`python -m bench.pages --networks --posts {facts['posts']}`. Collected posts by network: {split}. "
+        + (
+            f"PostgreSQL {facts['postgres']}: a local cluster, fsync off, restored from a dump and vacuumed. "
+            if "postgres" in facts
+            else ""
+        )
+        + "Each page in AppTest as an organiser: cold is its first run with the caches cleared, "
+        f"warm the run right after it (seconds). Targets: {COLD_TARGET:g} s cold, {WARM_TARGET:g} s warm; "
+        "**bold** misses one.",
+        "",
+        "| filter | page | " + " | ".join(f"{d} cold | {d} warm" for d in dialects) + " |",
+        "|---|---|" + "---:|" * (2 * len(dialects)),
+    ]
+    rows: dict[tuple[str, str], list[str]] = {}
+    for dialect in dialects:
+        for label, page, cold, warm in facts["pages"][dialect]:
+            cells = rows.setdefault((label, page), [])
+            cells += [
+                f"**{cold:.2f}**" if cold > COLD_TARGET else f"{cold:.2f}",
+                f"**{warm:.2f}**" if warm > WARM_TARGET else f"{warm:.2f}",
+            ]
+    for (label, page), cells in rows.items():
+        lines.append(f"| {label} | {page} | " + " | ".join(cells) + " |")
+    lines += ["", "Load averages (1, 5, 15 min) before → after each database's pages:", ""]
+    for dialect, load in facts["load"].items():
+        lines.append(
+            f"- {dialect}: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} → {load[3]:.2f}, {load[4]:.2f}, {load[5]:.2f}"
+        )
+    lines += [
+        "",
+        "Other work was running on the same two cores while these were measured (the load averages above).",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor() or "unknown CPU",
+    )
+    memory = next(
+        (
+            int(line.split()[1]) // 1024 // 1024
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        ),
+        0,
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory} GiB RAM, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
+
+
+def postgres_version(url: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    try:
+        with engine.connect() as connection:
+            return str(connection.execute(text("SHOW server_version")).scalar()).split()[0]
+    finally:
+        engine.dispose()
+
+
+def commit_and_machine() -> str:
+    """When, at which commit, on what machine, under what load: the line under a section's heading."""
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+
+    dirty = (
+        " (the working tree had other changes in progress)"
+        if git("status", "--porcelain", "--untracked-files=no")
+        else ""
+    )
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    now = datetime.datetime.now(datetime.UTC)
+    return (
+        f"Run {now:%d %B %Y %H:%M} UTC at commit `{git('rev-parse', '--short', 'HEAD')}`{dirty}. "
+        f"Machine: {machine()}. Load average (1, 5, 15 min) when written: {load}."
+    )
+
+
+def section_key(heading: str) -> str:
+    """A section's name without its figures: ``## Bluesky stream: 1,000,000 …`` → ``## Bluesky stream``."""
+    return heading.split(":", 1)[0].strip()
+
+
+def write_section(text: str, path: Path = RESULTS) -> None:
+    """Put a section (``## …`` and what follows) into bench/results.md: in place of the section of the
+    same name, or at the end; the other sections are kept as they are."""
+    key = section_key(text.splitlines()[0])
+    old = path.read_text(encoding="utf-8") if path.exists() else "# Benchmark results\n"
+    sections: list[list[str]] = [[]]
+    for line in old.splitlines():
+        if line.startswith("## "):
+            sections.append([])
+        sections[-1].append(line)
+    kept = ["\n".join(s).rstrip("\n") for s in sections if not (s and section_key(s[0]) == key)]
+    position = next((i for i, s in enumerate(sections) if s and section_key(s[0]) == key), len(sections))
+    kept.insert(min(position, len(kept)), text.rstrip("\n"))
+    path.write_text("\n\n".join(part for part in kept if part) + "\n", encoding="utf-8")
+
+
 def measure_in_process(url: str) -> dict:
     """Measure in a process of its own (so the peak memory is this database's), as JSON."""
-    import json
-
     result = subprocess.run(
-        [sys.executable, str(Path(__file__)), "--url", url], cwd=ROOT, capture_output=True, text=True, check=True
+        [sys.executable, "-m", "bench.pages", "--url", url], cwd=ROOT, capture_output=True, text=True, check=True
     )
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)
+    if sys.argv[1:2] == ["--networks-url"]:
+        print(json.dumps(measure_networks(sys.argv[2])))
+        return
+    if sys.argv[1:2] == ["--networks"]:
+        # The throwaway PostgreSQL server is the tests' (tests/postgres.py): importable from the root.
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        parser = argparse.ArgumentParser(prog="python -m bench.pages --networks")
+        parser.add_argument("--networks", action="store_true")
+        parser.add_argument("--posts", type=int, default=1_000_000)
+        parser.add_argument("--no-postgres", action="store_true")
+        parser.add_argument("--no-write", action="store_true", help="print the figures only")
+        args = parser.parse_args()
+        text = network_section(network_figures(args.posts, postgres=not args.no_postgres))
+        print(text)
+        if not args.no_write:
+            write_section(text)
+        return
     if sys.argv[1:2] == ["--url"]:
-        import json
-
         pages = measure(sys.argv[2])
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps({"pages": pages, "peak_mb": round(peak)}))
