@@ -12,7 +12,7 @@ DEFAULT_X_API_BASE_URL = "https://api.twitter.com"
 DEFAULT_QA_RETENTION_DAYS = 90
 
 # Every secret setting: read through ``secret`` and scrubbed from any message by ``redact``.
-SECRETS = ("X_BEARER_TOKEN", "MODERATOR_PASSWORD", "ORGANISER_PASSWORD", "PARTICIPANT_TOKEN_SECRET")
+SECRETS = ("X_BEARER_TOKEN", "MODERATOR_PASSWORD", "ORGANISER_PASSWORD", "PARTICIPANT_TOKEN_SECRET", "INDICO_TOKEN")
 
 
 def secret(name: str) -> str | None:
@@ -149,3 +149,9 @@ def redact(text: str) -> str:
         if ":" in credentials:
             text = text.replace(credentials.split(":", 1)[1], "<database password redacted>")
     return text
+
+
+def indico_token() -> str | None:
+    """An Indico API token (``INDICO_TOKEN``, ``indp_…``) for ``agenda-import`` of a timetable that
+    is not public; sent only to URLs under ``/export/``."""
+    return secret("INDICO_TOKEN")

@@ -276,6 +276,30 @@ def cmd_config(args) -> int:
     return EXIT_OK
 
 
+def cmd_agenda_import(args) -> int:
+    from engagement.programme.importing import import_programme
+    from engagement.programme.model import ProgrammeError
+
+    db.get_engine()  # migrated; the event files may not exist yet: this may write them
+    try:
+        result = import_programme(
+            args.sources, fmt=args.format, zone_name=args.timezone, url=settings.database_url(), dry_run=args.dry_run
+        )
+    except ProgrammeError as error:
+        print(settings.redact(f"error: {error}"), file=sys.stderr)
+        return EXIT_FAILED
+    for line in result.changes.lines():
+        print(line)
+    title = "agenda-import (dry run: nothing written)" if args.dry_run else "agenda-import"
+    if not result.changes.any:
+        title += ": the agenda already matches"
+    print_summary(title, {"sessions": result.sessions, **result.changes.counts()})
+    if result.loaded is not None:
+        for warning in result.loaded.warnings:
+            log.warning(warning)
+    return EXIT_OK
+
+
 def cmd_db(args) -> int:
     url = settings.database_url()
     before = current_revision(url) if args.action == "upgrade" else None
@@ -414,6 +438,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     reclassify = commands.add_parser("reclassify", help="apply the directory, rules and overrides to every author")
     reclassify.set_defaults(run=cmd_reclassify)
+
+    programme = commands.add_parser(
+        "agenda-import", help="the agenda from frab/pretalx JSON or XML, an Indico timetable or iCal (files or URLs)"
+    )
+    programme.add_argument("sources", nargs="+", metavar="FILE|URL")
+    programme.add_argument("--format", default="auto", choices=("auto", "frab-json", "frab-xml", "indico", "ics"))
+    programme.add_argument("--timezone", help="the zone of times the file gives without an offset (IANA name)")
+    programme.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
+    programme.set_defaults(run=cmd_agenda_import)
 
     config = commands.add_parser("config", help="load data/event.toml, agenda and stakeholder files into the database")
     config.set_defaults(run=cmd_config)

@@ -1,0 +1,369 @@
+"""ingest agenda-import: the real pretalx and Indico exports, re-imports, changed programmes, the
+other formats by round trip, and what it refuses."""
+
+from __future__ import annotations
+
+import copy
+import json
+import threading
+import xml.etree.ElementTree as ElementTree
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import icalendar
+import pytest
+from sqlmodel import select
+
+from engagement.collection.jsonl import import_file
+from engagement.programme import agenda, reading
+from engagement.programme.importing import import_programme
+from engagement.programme.model import ProgrammeError
+from engagement.rules.event import load_agenda, load_event
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, Post
+
+DATA = Path(__file__).parent / "data"
+PRETALX = DATA / "agenda" / "pretalx-democon.schedule.json"
+INDICO = DATA / "agenda" / "indico-timetable-export.example.json"
+TWEETS = DATA / "x-api-v2" / "two_tweets.jsonl"  # one post, 2021-05-18 19:24:56 UTC
+
+
+@pytest.fixture
+def folder(event_dir, db_url, monkeypatch) -> Path:
+    monkeypatch.setenv("EVENT_DATA_DIR", str(event_dir))
+    return event_dir
+
+
+def rows(folder: Path) -> list[dict[str, str]]:
+    return agenda.read_rows(folder / "agenda.csv")
+
+
+def sessions(url: str) -> dict[str, AgendaSession]:
+    with db.reading(url) as session:
+        found = {s.key: s for s in session.exec(select(AgendaSession)).all()}
+        for item in found.values():
+            session.expunge(item)
+    return found
+
+
+def pretalx() -> dict:
+    return json.loads(PRETALX.read_text())
+
+
+def talks(data: dict):
+    for day in data["schedule"]["conference"]["days"]:
+        for room, events in day["rooms"].items():
+            for event in events:
+                yield day, room, event
+
+
+def test_the_pretalx_export_gives_its_36_talks_over_3_days_and_2_rooms_in_their_zone(folder, db_url):
+    result = import_programme([str(PRETALX)], url=db_url)
+    assert result.sessions == 36 and len(result.changes.added) == 36
+    assert len(result.changes.removed) == 14  # the shipped, modelled agenda it replaces
+    stored = sessions(db_url)
+    assert len(stored) == 36
+    assert {s.room for s in stored.values()} == {"Gray Room", "Tan Room"}
+    assert len({s.starts_at.date() for s in stored.values()}) == 3
+    first = next(s for s in stored.values() if s.title == "Focused 5thgeneration hardware")
+    # "date": "2020-12-14T09:00:00+01:00", "duration": "00:30": the offset wins over time_zone_name "UTC".
+    assert first.starts_at.replace(tzinfo=UTC) == datetime(2020, 12, 14, 8, 0, tzinfo=UTC)
+    assert first.ends_at - first.starts_at == timedelta(minutes=30)
+    assert first.speakers == [{"name": "Brian Robinson", "group": "", "role": ""}]
+    written = {r["source_id"]: r for r in rows(folder)}
+    assert written["8079583e-8321-506c-95af-fd2903a5f075"]["start"] == "2020-12-14 09:00"  # Vienna, +01:00
+
+
+def test_the_indico_example_export_keeps_its_zone(folder, db_url):
+    result = import_programme([str(INDICO)], url=db_url)
+    assert result.sessions == 1
+    (only,) = sessions(db_url).values()
+    assert only.title == "Contrib 1" and only.room == "160-1-009"
+    # 16:00 Europe/Zurich on 29 April 2013 (summer time, +02:00).
+    assert only.starts_at.replace(tzinfo=UTC) == datetime(2013, 4, 29, 14, 0, tzinfo=UTC)
+    assert rows(folder)[0]["source_id"] == "a137346t0"
+
+
+def test_a_reimport_changes_nothing(folder, db_url):
+    import_programme([str(PRETALX)], url=db_url)
+    before = (folder / "agenda.csv").read_bytes()
+    again = import_programme([str(PRETALX)], url=db_url)
+    assert not again.changes.any and again.changes.unchanged == 36 and again.loaded is None
+    assert (folder / "agenda.csv").read_bytes() == before
+
+
+def test_a_changed_programme_changes_exactly_that_keeps_keys_and_reattributes(folder, db_url, tmp_path):
+    import_programme([str(PRETALX)], url=db_url)
+    import_file(TWEETS, url=db_url)
+    keys_before = {r["source_id"]: r["key"] for r in rows(folder)}
+    data = pretalx()
+    everything = list(talks(data))
+    _, _, moved = everything[0]
+    _, removed_room, removed = everything[1]
+    tan = sum(1 for _, _, e in everything if e["room"] == "Tan Room" and e is not removed)
+    moved["date"] = "2021-05-18T21:00:00+02:00"  # over the stored post's time
+    moved["duration"] = "01:00"
+    for day in data["schedule"]["conference"]["days"]:
+        day["rooms"][removed_room] = [e for e in day["rooms"].get(removed_room, []) if e is not removed]
+        for event in day["rooms"].get("Tan Room", []):
+            event["room"] = "Tan Hall"
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(data))
+
+    result = import_programme([str(changed)], url=db_url)
+
+    assert len(result.changes.moved) == 1 and moved["title"] in result.changes.moved[0]
+    assert [line.split(": ", 1)[1] for line in result.changes.removed] == [removed["title"]]
+    assert len(result.changes.rooms) == tan and not result.changes.added and not result.changes.renamed
+    keys_after = {r["source_id"]: r["key"] for r in rows(folder)}
+    assert keys_after == {g: k for g, k in keys_before.items() if g != removed["guid"]}
+    with db.reading(db_url) as session:
+        post = session.exec(select(Post).where(Post.platform_id == "1394735776701816833")).one()
+        attributed = session.get(AgendaSession, post.session_id)
+        assert attributed is not None and attributed.key == keys_before[moved["guid"]]
+
+
+def frab_xml(data: dict) -> bytes:
+    conference = data["schedule"]["conference"]
+    root = ElementTree.Element("schedule")
+    head = ElementTree.SubElement(root, "conference")
+    ElementTree.SubElement(head, "title").text = conference["title"]
+    ElementTree.SubElement(head, "time_zone_name").text = conference["time_zone_name"]
+    for day in conference["days"]:
+        day_element = ElementTree.SubElement(root, "day", date=day["date"], index=str(day["index"]))
+        for room, events in day["rooms"].items():
+            room_element = ElementTree.SubElement(day_element, "room", name=room)
+            for event in events:
+                item = ElementTree.SubElement(room_element, "event", guid=event["guid"], id=str(event["id"]))
+                for name in ("date", "start", "duration", "room", "title", "type", "track"):
+                    ElementTree.SubElement(item, name).text = str(event[name])
+                persons = ElementTree.SubElement(item, "persons")
+                for person in event["persons"]:
+                    ElementTree.SubElement(persons, "person", id=str(person["id"])).text = person["public_name"]
+    return ElementTree.tostring(root, encoding="utf-8", xml_declaration=True)
+
+
+def ics(data: dict) -> bytes:
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//tests//agenda-import//EN")
+    calendar.add("version", "2.0")
+    for _, _, event in talks(data):
+        start = datetime.fromisoformat(event["date"]).astimezone(UTC)
+        hours, minutes = map(int, event["duration"].split(":"))
+        item = icalendar.Event()
+        item.add("uid", event["guid"])
+        item.add("summary", event["title"])
+        item.add("dtstart", start)
+        item.add("dtend", start + timedelta(hours=hours, minutes=minutes))
+        item.add("location", event["room"])
+        names = ", ".join(p["public_name"] for p in event["persons"])
+        item.add("description", f"{event['abstract']}\n\nSpeakers: {names}")
+        calendar.add_component(item)
+    return calendar.to_ical()
+
+
+@pytest.mark.parametrize("write", [frab_xml, ics], ids=["schedule.xml", "ics"])
+def test_schedule_xml_and_ical_round_trips_give_the_same_agenda(folder, db_url, tmp_path, write):
+    import_programme([str(PRETALX)], url=db_url)
+    from_json = {
+        r["source_id"]: {k: r[k] for k in ("key", "title", "start", "end", "room", "speakers")} for r in rows(folder)
+    }
+    other = tmp_path / "programme"
+    other.write_bytes(write(pretalx()))
+    result = import_programme([str(other)], url=db_url)
+    assert not result.changes.added and not result.changes.removed
+    assert not result.changes.moved and not result.changes.rooms and not result.changes.speakers
+    again = {
+        r["source_id"]: {k: r[k] for k in ("key", "title", "start", "end", "room", "speakers")} for r in rows(folder)
+    }
+    assert again == from_json
+
+
+def test_indico_session_blocks_carry_conveners_and_presenters_with_affiliations():
+    block = {
+        "entryType": "Session",
+        "id": "s1",
+        "uniqueId": "a1s1",
+        "title": "Panel 2",
+        "slotTitle": "Civil society",
+        "room": "Neuer Saal",
+        "startDate": {"date": "2018-04-23", "time": "14:30:00", "tz": "Europe/Vienna"},
+        "endDate": {"date": "2018-04-23", "time": "16:00:00", "tz": "Europe/Vienna"},
+        "conveners": [{"firstName": "Ana", "familyName": "Moderator", "affiliation": "OSCE"}],
+        "entries": {
+            "c1": {
+                "entryType": "Contribution",
+                "presenters": [{"name": "Bo Speaker", "affiliation": "La Strada International"}],
+            },
+            "c2": {
+                "entryType": "Contribution",
+                "presenters": [{"name": "Bo Speaker", "affiliation": "La Strada International"}],
+            },
+        },
+    }
+    coffee = {
+        "entryType": "Break",
+        "id": "b1",
+        "title": "Coffee",
+        "startDate": {"date": "2018-04-23", "time": "16:00:00", "tz": "Europe/Vienna"},
+        "endDate": {"date": "2018-04-23", "time": "16:30:00", "tz": "Europe/Vienna"},
+    }
+    # A block past midnight is listed under both days: kept once.
+    data = {"results": {"1": {"20180423": {"s1": block, "b1": coffee}, "20180424": {"s1": copy.deepcopy(block)}}}}
+    programme = reading.parse(json.dumps(data).encode(), "timetable.json")
+    panel, pause = programme.entries
+    assert panel.title == "Panel 2: Civil society" and pause.kind == "break"
+    assert [(s.name, s.affiliation, s.role) for s in panel.speakers] == [
+        ("Ana Moderator", "OSCE", "convener"),
+        ("Bo Speaker", "La Strada International", "presenter"),
+    ]
+    assert (
+        agenda.speakers_text(panel.speakers, {}) == "Ana Moderator: OSCE (chair); Bo Speaker: La Strada International"
+    )
+    assert panel.starts_at == datetime(2018, 4, 23, 12, 30, tzinfo=UTC)
+
+
+def test_groups_kinds_and_hashtags_given_by_the_organisers_survive_a_reimport(folder, db_url):
+    import_programme([str(PRETALX)], url=db_url)
+    edited = rows(folder)
+    target = edited[0]
+    target["kind"] = "plenary"
+    target["hashtags"] = "#democonopen"
+    name = target["speakers"]
+    target["speakers"] = f"{name} (civil_society)"
+    (folder / "agenda.csv").write_text(agenda.render(edited), encoding="utf-8")
+    result = import_programme([str(PRETALX)], url=db_url)
+    assert not result.changes.any
+    after = {r["key"]: r for r in rows(folder)}[target["key"]]
+    assert (after["kind"], after["hashtags"], after["speakers"]) == (
+        "plenary",
+        "#democonopen",
+        f"{name} (civil_society)",
+    )
+
+
+def broken(tmp_path: Path, change) -> Path:
+    data = pretalx()
+    change(data, list(talks(data)))
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(data))
+    return path
+
+
+def _no_start(data, events):
+    del events[3][2]["date"], events[3][2]["start"]
+
+
+def _ends_first(data, events):
+    events[4][2]["duration"] = "-1:00"
+
+
+def _duplicate(data, events):
+    day, room, event = events[5]
+    twin = copy.deepcopy(event)
+    twin["guid"] = "00000000-0000-0000-0000-000000000001"
+    day["rooms"][room].append(twin)
+
+
+def _zone(data, events):
+    data["schedule"]["conference"]["time_zone_name"] = "Europe/Atlantis"
+
+
+@pytest.mark.parametrize(
+    "change, reason",
+    [
+        (_no_start, "has no start"),
+        (_ends_first, "is not HH:MM"),
+        (_duplicate, "with the same title and room"),
+        (_zone, "unknown time zone 'Europe/Atlantis'"),
+    ],
+    ids=["no start", "end before start", "overlapping duplicate", "unknown zone"],
+)
+def test_a_bad_programme_is_refused_with_the_entry_and_nothing_is_written(folder, db_url, tmp_path, change, reason):
+    before = (folder / "agenda.csv").read_bytes()
+    keys = set(sessions(db_url))
+    with pytest.raises(ProgrammeError, match=reason) as refused:
+        import_programme([str(broken(tmp_path, change))], url=db_url)
+    assert "broken.json" in str(refused.value)
+    assert (folder / "agenda.csv").read_bytes() == before and set(sessions(db_url)) == keys
+
+
+def test_an_end_before_the_start_is_refused(folder, db_url, tmp_path):
+    def ends_first(data, events):
+        events[2][2]["end"] = "2020-12-14T08:00:00+01:00"
+
+    with pytest.raises(ProgrammeError, match="ends at or before its start"):
+        import_programme([str(broken(tmp_path, ends_first))], url=db_url)
+
+
+def test_files_that_are_not_programmes_are_refused(tmp_path):
+    for name, body in (
+        ("a.json", b'{"x": 1}'),
+        ("b.xml", b"<html></html>"),
+        ("c.txt", b"hello"),
+        ("d.ics", b"BEGIN:VCALENDAR\nBROKEN"),
+    ):
+        path = tmp_path / name
+        path.write_bytes(body)
+        with pytest.raises(ProgrammeError, match=name):
+            reading.read(str(path))
+
+
+def test_without_an_event_file_one_is_written_from_the_programme(tmp_path, db_url, monkeypatch):
+    empty = tmp_path / "new-event"
+    empty.mkdir()
+    monkeypatch.setenv("EVENT_DATA_DIR", str(empty))
+    with pytest.raises(ProgrammeError, match="EVENT_HASHTAGS"):
+        import_programme([str(PRETALX)], url=db_url, zone_name="Europe/Berlin")
+    monkeypatch.setenv("EVENT_HASHTAGS", "#democon")
+    calendar = tmp_path / "programme.ics"
+    calendar.write_bytes(ics(pretalx()))
+    with pytest.raises(ProgrammeError, match="--timezone"):  # a calendar in UTC names no zone of its own
+        import_programme([str(calendar)], url=db_url)
+    for name in ("stakeholder_groups.csv", "stakeholder_directory.csv"):
+        (empty / name).write_text((Path(__file__).parents[1] / "data" / name).read_text())
+    import_programme([str(PRETALX)], url=db_url, zone_name="Europe/Berlin")
+    event = load_event(empty)
+    assert (event.name, event.time_zone, str(event.start_date), str(event.end_date)) == (
+        "DemoCon",
+        "Europe/Berlin",
+        "2020-12-14",
+        "2020-12-16",
+    )
+    assert len(load_agenda(event, empty)) == 36
+
+
+class Indico(BaseHTTPRequestHandler):
+    body = INDICO.read_bytes()
+    seen: list[str | None] = []
+
+    def do_GET(self):  # noqa: N802 (the standard library's name)
+        self.seen.append(self.headers.get("Authorization"))
+        if self.headers.get("Authorization") != "Bearer indp_testtoken123":
+            self.send_response(403)
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(self.body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_an_indico_url_is_fetched_with_the_token_and_the_token_never_shown(folder, db_url, monkeypatch):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Indico)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/export/timetable/137346.json"
+    try:
+        with pytest.raises(ProgrammeError, match="INDICO_TOKEN") as refused:
+            import_programme([url], url=db_url)
+        assert "HTTP 403" in str(refused.value)
+        monkeypatch.setenv("INDICO_TOKEN", "indp_testtoken123")
+        result = import_programme([url], url=db_url)
+    finally:
+        server.shutdown()
+    assert result.sessions == 1 and Indico.seen[-1] == "Bearer indp_testtoken123"
+    assert "indp_testtoken123" not in (folder / "agenda.csv").read_text()
