@@ -10,9 +10,19 @@ DEFAULT_DATA_DIR = ROOT / "data"
 DEFAULT_DATABASE_URL = f"sqlite:///{DEFAULT_DATA_DIR / 'engagement.db'}"
 DEFAULT_X_API_BASE_URL = "https://api.twitter.com"
 DEFAULT_QA_RETENTION_DAYS = 90
+DEFAULT_BLUESKY_API_BASE_URL = "https://bsky.social"
+DEFAULT_BLUESKY_APPVIEW_URL = "https://public.api.bsky.app"
 
 # Every secret setting: read through ``secret`` and scrubbed from any message by ``redact``.
-SECRETS = ("X_BEARER_TOKEN", "MODERATOR_PASSWORD", "ORGANISER_PASSWORD", "PARTICIPANT_TOKEN_SECRET", "INDICO_TOKEN")
+SECRETS = (
+    "X_BEARER_TOKEN",
+    "MODERATOR_PASSWORD",
+    "ORGANISER_PASSWORD",
+    "PARTICIPANT_TOKEN_SECRET",
+    "BLUESKY_HANDLE",
+    "BLUESKY_APP_PASSWORD",
+    "INDICO_TOKEN",
+)
 
 
 def secret(name: str) -> str | None:
@@ -110,6 +120,29 @@ def jetstream_stall_seconds() -> float:
     if seconds <= 0:
         raise ValueError(f"JETSTREAM_STALL_S={seconds:g} must be more than 0")
     return seconds
+
+
+def bluesky_api_base_url() -> str:
+    """The PDS ``bsky-search`` signs in to and searches through (``BLUESKY_API_BASE_URL``, default
+    ``https://bsky.social``): searchPosts refuses unauthenticated callers since January 2025."""
+    return (os.environ.get("BLUESKY_API_BASE_URL") or DEFAULT_BLUESKY_API_BASE_URL).rstrip("/")
+
+
+def bluesky_appview_url() -> str | None:
+    """The AppView posts and profiles are hydrated from (``BLUESKY_APPVIEW_URL``, default Bluesky's
+    public one, which serves getPosts and getProfiles without signing in); ``off``: no hydration."""
+    raw = (os.environ.get("BLUESKY_APPVIEW_URL") or DEFAULT_BLUESKY_APPVIEW_URL).strip()
+    return None if raw.lower() == "off" else raw.rstrip("/")
+
+
+def bluesky_handle() -> str | None:
+    """The account ``bsky-search`` signs in as (``BLUESKY_HANDLE``: its handle, or its email)."""
+    return secret("BLUESKY_HANDLE")
+
+
+def bluesky_app_password() -> str | None:
+    """An app password of that account (``BLUESKY_APP_PASSWORD``; Settings → App passwords)."""
+    return secret("BLUESKY_APP_PASSWORD")
 
 
 def qa_retention_days() -> int:
