@@ -437,3 +437,34 @@ def test_a_mutated_status_is_stored_or_rejected_never_an_exception(case):
     collected = [p for p in batch.posts if p.collected]
     assert len(collected) + len([r for r in batch.rejected if r.location == "[0]"]) == 1
     assert all(r.reason for r in batch.rejected)
+
+
+def _status(local_id: str, uri: str, **fields) -> dict:
+    account = {"id": "7", "acct": "a", "url": "https://one.example/@a", "uri": "https://one.example/users/a"}
+    status = {"id": local_id, "uri": uri, "created_at": "2026-05-04T09:00:00.000Z", "visibility": "public"}
+    return {**status, "content": "<p>x</p>", "account": account, **fields}
+
+
+def test_a_thread_and_a_shallow_quote_are_resolved_within_the_page():
+    root = _status("1", "https://one.example/users/a/statuses/1")
+    middle = _status("2", "https://one.example/users/a/statuses/2", in_reply_to_id="1", in_reply_to_account_id="7")
+    leaf = _status("3", "https://one.example/users/a/statuses/3", in_reply_to_id="2", in_reply_to_account_id="7")
+    quoting = _status(
+        "4", "https://one.example/users/a/statuses/4", quote={"state": "accepted", "quoted_status_id": "1"}
+    )
+    pending = _status("5", "https://one.example/users/a/statuses/5", quote={"state": "pending", "quoted_status": root})
+    posts = by_uri(normalise_page([leaf, quoting, pending, middle, root]))
+    assert (
+        posts[leaf["uri"]].conversation_id == root["uri"] and posts[leaf["uri"]].referenced_platform_id == middle["uri"]
+    )
+    assert posts[quoting["uri"]].kind == "quote" and posts[quoting["uri"]].referenced_platform_id == root["uri"]
+    # A quote its author has not accepted yet is no quote.
+    assert posts[pending["uri"]].kind == "original" and posts[pending["uri"]].referenced == []
+
+
+def test_statuses_nested_too_deep_are_rejected_not_a_crash():
+    status = _status("0", "https://one.example/users/a/statuses/0")
+    for number in range(1, 2000):
+        status = _status(str(number), f"https://one.example/users/a/statuses/{number}/activity", reblog=status)
+    batch = normalise_status(status)
+    assert any("nested more than" in r.reason for r in batch.rejected)

@@ -127,6 +127,9 @@ def parse_line(line: bytes) -> object:
         return fastjson.loads(text)
     except json.JSONDecodeError as error:
         raise RecordError(f"invalid JSON: {error.msg} at column {error.colno}") from None
+    except RecursionError:
+        # orjson stops at 1,024 levels; the fallback would take the whole import down with it.
+        raise RecordError("JSON nested too deep to read") from None
 
 
 @contextmanager

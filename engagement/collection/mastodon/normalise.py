@@ -366,6 +366,8 @@ class _PageBuilder:
         try:
             if not isinstance(status, dict):
                 raise RecordError("status is not a JSON object")
+            if depth > MAX_DEPTH:
+                raise RecordError(f"statuses nested more than {MAX_DEPTH} deep (a reblog of a reblog of …)")
             identity = _identity(status)
             _visible(status, identity.post)
             inner = status.get("reblog")
