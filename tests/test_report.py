@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from engagement import report
+from engagement.analysis import display
 from engagement.report import pdf, voice
 from engagement.rules.event import load_event
 from engagement.storage import db
@@ -21,6 +22,7 @@ from .helpers.worker import ingest
 
 SECTIONS = {
     "Headline",
+    "By network",
     "By session",
     "By group",
     "Session x group",
@@ -69,7 +71,9 @@ def test_headline_figures_equal_their_sql_counts(demo_db, demo_report):
     h = demo_report.headline
     collected = "FROM post WHERE collected"
     assert h["collected posts"] == one(demo_db, f"SELECT count(*) {collected}")
-    for kind, name in (("original", "originals"), ("retweet", "retweets"), ("reply", "replies"), ("quote", "quotes")):
+    # Kinds in neutral words; the demo is on X, so its reposts say "retweets" too.
+    kinds = (("original", "originals"), ("retweet", "reposts (retweets)"), ("reply", "replies"), ("quote", "quotes"))
+    for kind, name in kinds:
         assert h[name] == one(demo_db, f"SELECT count(*) {collected} AND kind = ?", kind)
     assert h["unique voices"] == one(demo_db, f"SELECT count(DISTINCT author_id) {collected}")
     assert h["questions"] == one(demo_db, "SELECT count(*) FROM question WHERE status != 'merged'")
@@ -364,3 +368,59 @@ def test_a_page_lists_the_most_voted_questions_and_the_files_all_of_them(demo_db
     pd.testing.assert_frame_equal(full.tables["Published questions"], every)
     assert full.published_questions is None
     assert short.tables["Headline"].equals(demo_report.tables["Headline"])
+
+
+@pytest.fixture(scope="module")
+def two_network_report(two_network_db):
+    with db.reading(two_network_db) as session:
+        return report.build(session, load_event())
+
+
+def test_the_report_breaks_posts_down_by_network_in_every_format(two_network_db, two_network_report):
+    import io
+    import zipfile
+
+    from engagement.report.workbook import csv_zip, xlsx_bytes
+
+    by_network = two_network_report.tables["By network"].set_index("network")
+    for network, posts, authors in sql(
+        two_network_db,
+        "SELECT platform, count(*), count(DISTINCT author_id) FROM post WHERE collected GROUP BY platform",
+    ):
+        assert (by_network.loc[network, "posts"], by_network.loc[network, "authors"]) == (posts, authors)
+    assert set(by_network.index) == {"x", "bluesky"}
+    assert two_network_report.headline["reposts (retweets)"] == one(
+        two_network_db, "SELECT count(*) FROM post WHERE collected AND kind = 'retweet'"
+    )
+    page = report.render(two_network_report)
+    assert "<h2>Posts by network</h2>" in page and "<td>Bluesky</td>" in page
+    colours = two_network_report.figures["By network"].data[0].marker.color
+    assert list(colours) == [display.NETWORK_COLOURS[n] for n in by_network.index]
+    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(two_network_report)))["By network"]
+    assert [c.value for c in sheet[1]] == ["Network", "Posts", "Unique authors"]
+    assert {row[0].value for row in sheet.iter_rows(min_row=2)} == {"X", "Bluesky"}
+    with zipfile.ZipFile(io.BytesIO(csv_zip(two_network_report))) as archive:
+        rows = archive.read("by-network.csv").decode().splitlines()
+    assert rows[0] == "Network,Posts,Unique authors" and len(rows) == 3
+    methods = dict(two_network_report.tables["Methods"].values)
+    assert f"Bluesky: {by_network.loc['bluesky', 'posts']:,} posts" in methods["networks"]
+
+
+def test_a_report_of_one_network_counts_that_network_alone(two_network_db, two_network_report):
+    from engagement.analysis.analytics import Filters
+
+    with db.reading(two_network_db) as session:
+        alone = report.build(session, load_event(), Filters(networks=("bluesky",)))
+    on_bluesky = "FROM post WHERE collected AND platform = 'bluesky'"
+    assert alone.headline["collected posts"] == one(two_network_db, f"SELECT count(*) {on_bluesky}")
+    assert alone.headline["collected posts"] < two_network_report.headline["collected posts"]
+    # Bluesky alone: "reposts", with no X word beside it.
+    assert alone.headline["reposts"] == one(two_network_db, f"SELECT count(*) {on_bluesky} AND kind = 'retweet'")
+    assert "reposts (retweets)" not in alone.headline
+    assert list(alone.tables["By network"]["network"]) == ["bluesky"]
+    assert set(alone.tables["Top contributors"]["network"]) <= {"bluesky"}
+    assert set(alone.tables["Top posts"]["network"]) <= {"bluesky"}
+    assert "networks: Bluesky" in dict(alone.tables["Methods"].values)["filters"]
+    by_group = alone.tables["By group"]["posts"].sum()
+    own = one(two_network_db, f"SELECT count(*) {on_bluesky} AND reason = 'own'")
+    assert by_group == alone.headline["collected posts"] - own

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engagement import settings
-from engagement.analysis import analytics, charts
+from engagement.analysis import analytics, charts, display
 from engagement.app import start
 from engagement.storage import db
 from engagement.ui import widgets
@@ -13,7 +13,14 @@ require("moderator")
 event = start()
 widgets.page_header("Conversations", event)
 f = widgets.filters(event)
-KINDS = {"all": "All interactions", "mention": "Mentions", "reply": "Replies", "quote": "Quotes", "retweet": "Retweets"}
+# Interactions in neutral words; "Reposts (retweets)" while X is among the networks shown.
+KINDS = {
+    "all": "All interactions",
+    "mention": "Mentions",
+    "reply": "Replies",
+    "quote": "Quotes",
+    "retweet": display.kind_label("retweet", widgets.shown_networks(f), capital=True),
+}
 kind = st.segmented_control("Interaction", list(KINDS), format_func=KINDS.get, default="all", key="interaction")
 
 

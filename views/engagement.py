@@ -51,7 +51,12 @@ for column, (label, key) in zip(
     column.metric(label, f"{totals[key]:,}")
 
 widgets.chart(charts.participation_by_session(by_session), by_session.drop(columns=["id"]), "participation-by-session")
-widgets.chart(charts.volume_over_time(volume, agenda, event.time_zone, minutes), volume, "volume-over-time")
+shown = widgets.shown_networks(f)
+widgets.chart(
+    charts.volume_over_time(volume, agenda, event.time_zone, minutes, shown),
+    volume.assign(kind=volume["kind"].map(display.kind_word)),
+    "volume-over-time",
+)
 # Why the posts were collected: the hashtag, the organiser addressed without it, the organiser's own.
 widgets.chart(
     charts.ranked_bars(
@@ -66,18 +71,7 @@ widgets.chart(
     "why-collected",
 )
 if len(networks) > 1:
-    widgets.chart(
-        charts.ranked_bars(
-            networks.assign(network=networks["network"].map(display.network_label)),
-            "network",
-            "posts",
-            "Posts by network",
-            "Posts",
-            "Network",
-        ),
-        networks,
-        "posts-by-network",
-    )
+    widgets.chart(charts.by_network(networks), networks, "posts-by-network")
 st.caption(
     "The organiser's own posts count in the volume here, but not in who was heard (Stakeholder groups, "
     "Sessions, the report's voice gap): the organiser speaking is not participation."

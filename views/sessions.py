@@ -1,4 +1,4 @@
-"""Sessions: who took part in each session, by stakeholder group, and the posts most shared."""
+"""Sessions: who took part in each session, by stakeholder group, and the posts most reposted (each with its network)."""
 
 import streamlit as st
 
@@ -32,5 +32,5 @@ by_session, heat, groups, shared = load(settings.database_url(), f)
 widgets.table(by_session.drop(columns=["id"]), "sessions")
 order = list(by_session["session"])
 widgets.chart(charts.session_group_heatmap(heat, order, list(groups["label"])), heat, "session-by-group")
-st.subheader("Most retweeted posts")
+st.subheader("Most reposted posts")
 widgets.table(shared, "most-retweeted", link_column="link")

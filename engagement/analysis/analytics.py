@@ -255,6 +255,7 @@ def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.
     rows = session.execute(
         select(
             Author.handle,
+            Author.platform,
             Author.display_name,
             StakeholderGroup.label,
             per_author.c.n,
@@ -268,7 +269,7 @@ def top_contributors(session: Session, f: Filters = ALL, limit: int = 15) -> pd.
         .order_by(per_author.c.n.desc(), Author.handle.is_(None), Author.handle, Author.id)
         .limit(limit)
     ).all()
-    return _frame(rows, ["handle", "name", "group", "posts", "retweets received", "likes"])
+    return _frame(rows, ["handle", "network", "name", "group", "posts", "retweets received", "likes"])
 
 
 def _entity_counts(kind: str, f: Filters, limit: int, leave_out=()):
@@ -397,6 +398,13 @@ def coverage(session: Session) -> dict[str, float | int]:
     }
 
 
+def networks(session: Session) -> list[str]:
+    """The networks collected, in the networks' order. From the authors (thousands of rows), not a
+    scan of the posts: a network has authors once it has posts."""
+    found = list(session.scalars(select(Author.platform).distinct()))
+    return sorted(found, key=lambda n: (NETWORKS.index(n) if n in NETWORKS else len(NETWORKS), n))
+
+
 def filter_options(session: Session) -> dict[str, Any]:
     """What the filter widgets offer: languages and kinds present, the time span (to the quarter hour
     where the rollup answers)."""
@@ -411,12 +419,10 @@ def filter_options(session: Session) -> dict[str, Any]:
     ]
     first, last = session.execute(select(func.min(rows.c.minute), func.max(rows.c.minute))).one()
     first, last = (None if m is None else EPOCH + timedelta(minutes=int(m)) for m in (first, last))
-    # From the authors (thousands of rows), not a scan of the posts: a network has authors once it has posts.
-    networks = list(session.scalars(select(Author.platform).distinct()))
     return {
         "languages": langs,
         "kinds": ["original", "retweet", "reply", "quote"],
-        "networks": sorted(networks, key=lambda n: (NETWORKS.index(n) if n in NETWORKS else len(NETWORKS), n)),
+        "networks": networks(session),
         "first": first,
         "last": last,
     }

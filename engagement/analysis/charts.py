@@ -1,5 +1,7 @@
 """Plotly figures for the pages. Every figure has a title and labelled axes; a stakeholder group has
-the same colour everywhere (the taxonomy's colour-blind-safe palette); post kinds have fixed colours.
+the same colour everywhere (the taxonomy's colour-blind-safe palette), and so has a network
+(``display.NETWORK_COLOURS``); post kinds have fixed colours and neutral names ("reposts (retweets)"
+where X is shown, ``display.kind_label``).
 
 Plotly renders a few HTML tags inside labels, so every label that comes from data (titles, handles,
 group names, hashtags) is escaped here.
@@ -8,14 +10,15 @@ group names, hashtags) is escaped here.
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from engagement.analysis import display
 from engagement.timeutil import to_local
 
 KIND_COLOURS = {"original": "#0072B2", "retweet": "#E69F00", "reply": "#009E73", "quote": "#CC79A7"}
-KIND_NAMES = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
 MEASURE_COLOURS = {"posts": "#0072B2", "authors": "#E69F00", "questions": "#009E73"}
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
 
@@ -106,12 +109,16 @@ def add_session_bands(figure: go.Figure, sessions: pd.DataFrame, zone: str) -> N
         )
 
 
-def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, minutes: int) -> go.Figure:
+def volume_over_time(
+    frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, minutes: int, networks: Iterable[str] = ("x",)
+) -> go.Figure:
+    """Posts per bucket stacked by kind; ``networks``: those shown, for the kinds' names."""
     figure = go.Figure()
+    shown = tuple(networks)
     for kind, colour in KIND_COLOURS.items():
         part = frame[frame["kind"] == kind]
         times = [to_local(t.to_pydatetime(), zone) for t in part["time"]]
-        figure.add_bar(x=times, y=part["posts"], name=KIND_NAMES[kind], marker_color=colour)
+        figure.add_bar(x=times, y=part["posts"], name=display.kind_label(kind, shown), marker_color=colour)
     add_session_bands(figure, sessions, zone)
     figure.update_layout(
         title=f"Posts per {minutes} minutes by kind (grey bands: sessions)",
@@ -125,23 +132,28 @@ def volume_over_time(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, min
 
 
 def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=None, end=None) -> go.Figure:
-    """Posts per minute; with ``start`` and ``end`` the axis shows that window and the sessions in it."""
+    """Posts per minute, stacked by network in each network's colour where ``frame`` has a ``network``
+    column; with ``start`` and ``end`` the axis shows that window and the sessions in it."""
     if start is not None and end is not None:
         sessions = sessions[(sessions["ends_at"] > start) & (sessions["starts_at"] < end)]
     figure = go.Figure()
-    figure.add_bar(
-        x=[to_local(t.to_pydatetime(), zone) for t in frame["time"]],
-        y=frame["posts"],
-        name="Posts",
-        marker_color=KIND_COLOURS["original"],
-    )
+    networks = list(dict.fromkeys(frame["network"])) if "network" in frame.columns else [None]
+    for network in sorted(networks, key=_network_order):
+        part = frame if network is None else frame[frame["network"] == network]
+        figure.add_bar(
+            x=[to_local(t.to_pydatetime(), zone) for t in part["time"]],
+            y=part["posts"],
+            name="Posts" if network is None else display.network_label(network),
+            marker_color=KIND_COLOURS["original"] if network is None else display.network_colour(network),
+        )
     add_session_bands(figure, sessions, zone)
     figure.update_layout(
         title="Posts per minute (grey bands: sessions)",
+        barmode="stack",
         xaxis_title=f"Time ({zone})",
         yaxis_title="Posts",
         height=320,
-        showlegend=False,
+        showlegend=len(networks) > 1,
         **LAYOUT,
     )
     if start is not None and end is not None:
@@ -149,8 +161,19 @@ def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=Non
     return figure
 
 
+def _network_order(network: str | None) -> tuple[int, str]:
+    order = display.NETWORK_ORDER
+    return (order.index(network), "") if network in order else (len(order), str(network))
+
+
 def ranked_bars(
-    frame: pd.DataFrame, label: str, value: str, title: str, x_title: str, y_title: str, colour: str = "#0072B2"
+    frame: pd.DataFrame,
+    label: str,
+    value: str,
+    title: str,
+    x_title: str,
+    y_title: str,
+    colour: str | list[str] = "#0072B2",
 ) -> go.Figure:
     figure = go.Figure(go.Bar(x=frame[value], y=esc(frame[label]), orientation="h", marker_color=colour))
     figure.update_layout(
@@ -163,6 +186,13 @@ def ranked_bars(
         **LAYOUT,
     )
     return figure
+
+
+def by_network(frame: pd.DataFrame, title: str = "Posts by network") -> go.Figure:
+    """Posts per network (``analytics.by_network``), each bar in its network's one colour."""
+    named = frame.assign(network=frame["network"].map(display.network_label))
+    colours = [display.network_colour(n) for n in frame["network"]]
+    return ranked_bars(named, "network", "posts", title, "Posts", "Network", colours)
 
 
 def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.Figure:

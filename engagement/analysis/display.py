@@ -9,6 +9,9 @@ One place for three things, so that no page has labels or formats of its own:
   (``PAGE_TIME``); CSV files a sortable "2018-04-23 09:30" (``EXPORT_TIME``) under a header that names
   the zone ("Starts (Europe/Vienna)"). A naive datetime is taken as already local: the report's tables
   hold local times that way (an aware one is always converted).
+- **Networks and kinds**: a network's one label and colour (``NETWORK_LABELS``, ``NETWORK_COLOURS``), a
+  ``network`` column shown as its label; a post's kind in neutral words (``kind_label``: original,
+  repost, reply, quote) with each shown network's own word beside "repost" ("reposts (retweets)").
 - **Language names** from CLDR through Babel ("ru" → "Russian"); undetermined codes ("und", "zxx",
   X's "qme"-style codes, empty) and codes CLDR does not know read "Undetermined". Filters keep the
   code as their value and show the name (``format_func=language_name``).
@@ -18,6 +21,7 @@ Nothing here imports Streamlit: ``engagement.ui.widgets`` turns these into ``st.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -47,12 +51,47 @@ NETWORK_LABELS = {"x": "X", "bluesky": "Bluesky", "mastodon": "Mastodon"}
 NETWORK_COLOURS = {"x": "#000000", "bluesky": "#0072B2", "mastodon": "#CC79A7"}
 
 
+NETWORK_ORDER = tuple(NETWORK_LABELS)
+# Kinds as stored (X's codes) -> neutral words; a network's own word for a repost goes beside it.
+KIND_WORDS = {"original": "originals", "retweet": "reposts", "reply": "replies", "quote": "quotes"}
+REPOST_WORDS = {"x": "retweets", "mastodon": "boosts"}  # Bluesky's own word is "repost"
+
+
 def network_label(network: str | None) -> str:
     return NETWORK_LABELS.get(str(network), str(network))
 
 
+def network_colour(network: str | None) -> str:
+    return NETWORK_COLOURS.get(str(network), "#999999")
+
+
+def kind_label(kind: str, networks: Iterable[str] = (), *, capital: bool = False) -> str:
+    """A kind in neutral words, plural: "originals", "reposts", "replies", "quotes"; "reposts
+    (retweets)" when X is among ``networks`` (the networks shown), "reposts (retweets, boosts)" with
+    Mastodon too, plain "reposts" for Bluesky alone. ``capital``: "Reposts (retweets)"."""
+    word = KIND_WORDS.get(str(kind), str(kind))
+    if kind == "retweet":
+        shown = set(networks)
+        own = [REPOST_WORDS[n] for n in NETWORK_ORDER if n in shown and n in REPOST_WORDS]
+        if own:
+            word += f" ({', '.join(own)})"
+    return word[:1].upper() + word[1:] if capital else word
+
+
+def kind_word(kind: str, network: str | None = None) -> str:
+    """One post's kind in a neutral word, its network's own beside a repost: "repost (retweet)" on
+    X, "repost (boost)" on Mastodon, "repost" on Bluesky; "original", "reply", "quote"."""
+    word = KIND_WORDS.get(str(kind), str(kind))
+    word = word[:-3] + "y" if word.endswith("ies") else word.removesuffix("s")
+    own = REPOST_WORDS.get(str(network)) if kind == "retweet" else None
+    return f"{word} ({own.removesuffix('s')})" if own else word
+
+
 def post_link(network: str, post_id: str) -> str:
-    """The post's public address: X's status page, Bluesky's post page for an at:// URI."""
+    """The post's public address: X's status page, Bluesky's post page for an at:// URI, a Mastodon
+    status's own https:// URI."""
+    if post_id.startswith("https://"):
+        return post_id
     if network == "bluesky" and post_id.startswith("at://"):
         did, _, rkey = post_id.removeprefix("at://").partition("/app.bsky.feed.post/")
         return f"https://bsky.app/profile/{did}/post/{rkey}"
@@ -60,9 +99,10 @@ def post_link(network: str, post_id: str) -> str:
 
 
 def with_links(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame``'s posts (columns ``network`` and ``id``) with a ``link`` to each instead."""
+    """``frame``'s posts (columns ``network`` and ``id``) with a ``link`` to each instead of the id;
+    the network stays (pages and files show its label)."""
     links = [post_link(network, str(post_id)) for network, post_id in zip(frame["network"], frame["id"], strict=True)]
-    return frame.assign(link=links).drop(columns=["id", "network"])
+    return frame.assign(link=links).drop(columns=["id"])
 
 
 # Column name (as the core's frames have it) → what people read.
@@ -81,7 +121,6 @@ LABELS = {
     "room": "Room",
     "hashtags": "Hashtags",
     "illustrative": "Illustrative",
-    "network": "Network",
     # stakeholder groups
     "group": "Stakeholder group",
     "label": "Label",
@@ -99,13 +138,14 @@ LABELS = {
     "bio": "Bio",
     "text": "Post",
     "link": "Link",
-    "retweets": "Retweets",
+    "retweets": "Reposts",
     "likes": "Likes",
-    "retweets received": "Retweets received",
+    "retweets received": "Reposts received",
     "account": "Account",
     "mentions": "Mentions",
     "language": "Language",
     "hashtag": "Hashtag",
+    "network": "Network",
     "organisation": "Organisation",
     "decided by": "Group decided by",
     "note": "Note",
@@ -166,6 +206,13 @@ LABELS = {
     "record (start)": "Record (start)",
     "kept at": "Kept at",
     "position": "Position",
+    "state": "State",
+    "started_at": "Last run started",
+    "ended_at": "Last run ended",
+    "checkpoints": "Resume points",
+    "checkpoint_at": "Resume point saved",
+    "checkpoint_age_s": "Resume point age (s)",
+    "lag_s": "Behind now (s)",
 }
 # Columns that hold times (as datetimes, or as text the core has already formatted).
 TIME_COLUMNS = frozenset(
@@ -182,6 +229,9 @@ TIME_COLUMNS = frozenset(
         "started",
         "ended",
         "kept at",
+        "started_at",
+        "ended_at",
+        "checkpoint_at",
     }
 )
 LONG_TEXT = frozenset(
@@ -297,8 +347,11 @@ def kind_of(column: str, series: pd.Series) -> str:
 
 
 def _languages(frame: pd.DataFrame) -> pd.DataFrame:
+    """Language codes as names, network codes as the networks' labels."""
     if "language" in frame.columns:
         frame["language"] = frame["language"].map(language_name)
+    if "network" in frame.columns:
+        frame["network"] = frame["network"].map(network_label)
     return frame
 
 

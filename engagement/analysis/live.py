@@ -1,9 +1,11 @@
 # mypy: disable-error-code="call-overload"
 # (for SQLModel column expressions: select() of model attributes typed as their Python values)
-"""What the moderators' live view needs: the session now and next, its figures, the worker's freshness."""
+"""What the moderators' live view needs: the session now and next, its figures (for every network or
+the ones chosen, and per network), posts per minute per network, the worker's freshness."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -12,6 +14,7 @@ from sqlalchemy import distinct, func, select
 from sqlmodel import Session, col
 
 from engagement.analysis import facts
+from engagement.analysis.display import NETWORK_ORDER
 from engagement.rules.reasons import Reason
 from engagement.storage import flags
 from engagement.storage.models import (
@@ -68,7 +71,16 @@ def now_and_next(session: Session, now: datetime) -> tuple[SessionNow | None, Se
     return (_session(running) if running else None), (_session(upcoming) if upcoming else None)
 
 
-def session_figures(session: Session, session_id: int, until: datetime) -> dict[str, int]:
+def _on(networks: Sequence[str] | None) -> list:
+    """Posts on ``networks`` (None: every network)."""
+    return [] if networks is None else [col(Post.platform).in_(list(networks))]
+
+
+def session_figures(
+    session: Session, session_id: int, until: datetime, networks: Sequence[str] | None = None
+) -> dict[str, int]:
+    """The running session's figures: posts, voices and groups heard on ``networks`` (None: all);
+    its questions (which belong to no network)."""
     posts, voices, heard = session.execute(
         select(
             func.count(),
@@ -80,7 +92,12 @@ def session_figures(session: Session, session_id: int, until: datetime) -> dict[
         )
         .select_from(Post)
         .join(Author, col(Author.id) == Post.author_id)
-        .where(col(Post.collected).is_(True), col(Post.session_id) == session_id, col(Post.created_at) <= until)
+        .where(
+            col(Post.collected).is_(True),
+            col(Post.session_id) == session_id,
+            col(Post.created_at) <= until,
+            *_on(networks),
+        )
     ).one()
     states: dict[str, int] = dict(
         session.execute(
@@ -97,16 +114,44 @@ def session_figures(session: Session, session_id: int, until: datetime) -> dict[
     }
 
 
-def per_minute(session: Session, start: datetime, end: datetime) -> pd.DataFrame:
+def session_by_network(
+    session: Session, session_id: int, until: datetime, networks: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The running session's posts and voices per network (``network``, ``posts``, ``voices``), in
+    the networks' order, those with posts only."""
+    rows = session.execute(
+        select(col(Post.platform), func.count(), func.count(distinct(col(Post.author_id))))
+        .where(
+            col(Post.collected).is_(True),
+            col(Post.author_id).is_not(None),
+            col(Post.session_id) == session_id,
+            col(Post.created_at) <= until,
+            *_on(networks),
+        )
+        .group_by(col(Post.platform))
+    ).all()
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["network", "posts", "voices"])
+    order = {network: n for n, network in enumerate(NETWORK_ORDER)}
+    return frame.sort_values("network", key=lambda c: c.map(lambda n: order.get(n, len(order))), ignore_index=True)
+
+
+def per_minute(session: Session, start: datetime, end: datetime, networks: Sequence[str] | None = None) -> pd.DataFrame:
+    """Collected posts per minute and network between ``start`` and ``end``: ``time`` (UTC), ``network``, ``posts``."""
     minute = facts.minute(session, Post.created_at).label("minute")
     rows = session.execute(
-        select(minute, func.count())
-        .where(col(Post.collected).is_(True), col(Post.created_at) >= start, col(Post.created_at) <= end)
-        .group_by(minute)
+        select(minute, col(Post.platform), func.count())
+        .where(
+            col(Post.collected).is_(True),
+            col(Post.created_at) >= start,
+            col(Post.created_at) <= end,
+            *_on(networks),
+        )
+        .group_by(minute, col(Post.platform))
+        .order_by(minute, col(Post.platform))
     ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["minute", "posts"])
+    frame = pd.DataFrame([tuple(r) for r in rows], columns=["minute", "network", "posts"])
     frame["time"] = pd.to_datetime(frame["minute"].astype("int64") * 60, unit="s", utc=True)
-    return frame[["time", "posts"]]
+    return frame[["time", "network", "posts"]]
 
 
 def last_write(session: Session) -> datetime | None:

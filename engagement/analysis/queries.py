@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 import pandas as pd
@@ -15,9 +16,15 @@ from engagement.analysis import display
 from engagement.storage.models import Author, Post, StakeholderGroup
 
 
-def newest_posts(session: Session, limit: int = 20, until: datetime | None = None) -> pd.DataFrame:
-    """The newest collected posts, up to ``until`` (the replay clock in a demo)."""
+def newest_posts(
+    session: Session, limit: int = 20, until: datetime | None = None, networks: Sequence[str] | None = None
+) -> pd.DataFrame:
+    """The newest collected posts, up to ``until`` (the replay clock in a demo), on ``networks``
+    (None: every network), each with its network and link. For signed-in staff: posts hidden from the
+    public are among them."""
     where = [Post.collected.is_(True)] + ([Post.created_at <= until] if until else [])
+    if networks is not None:
+        where.append(Post.platform.in_(list(networks)))
     rows = session.execute(
         select(
             Post.created_at,

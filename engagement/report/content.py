@@ -3,8 +3,11 @@
 # mypy: disable-error-code="arg-type, attr-defined, call-overload, union-attr"
 """What the post-event summary says, computed once for the page, the HTML, the workbook and the PDF.
 
-Every figure comes from SQL over the same filters as the Analyse pages. Participants' tokens and
-hashes never enter the report; names and affiliations only when asked for.
+Every figure comes from SQL over the same filters as the Analyse pages, the networks among them: a
+report of one network is ``build(…, Filters(networks=("bluesky",)))``. Posts are counted per network
+("By network") and kinds named in neutral words, with each network's own word where that network is
+in the report ("reposts (retweets)"). Participants' tokens and hashes never enter the report; names
+and affiliations only when asked for; posts hidden from the public are counted, never shown.
 """
 
 from __future__ import annotations
@@ -49,7 +52,7 @@ PUBLISHED = (S.approved, S.on_screen, S.answered)
 THREADS = min(4, os.cpu_count() or 1)
 # Published questions the summary page lists (the most voted); the files have them all.
 PAGE_QUESTIONS = 500
-KIND_HEADINGS = {"original": "originals", "retweet": "retweets", "reply": "replies", "quote": "quotes"}
+KIND_HEADINGS = display.KIND_WORDS  # neutral words; kind_headings adds the networks' own
 REASON_HEADINGS = {
     "hashtag": "carried the hashtag",
     "addressed": "addressed the organiser without it",
@@ -116,6 +119,17 @@ def _question_where(f: Filters) -> list:
     return f.questions() + [Question.status != S.merged]
 
 
+def kind_headings(networks: Sequence[str]) -> dict[str, str]:
+    """The headline's name for each kind, for a report of ``networks``: "reposts (retweets)" when X
+    is among them, "reposts" for Bluesky alone."""
+    return {kind: display.kind_label(kind, networks) for kind in KIND_HEADINGS}
+
+
+def report_networks(session: Session, f: Filters) -> tuple[str, ...]:
+    """The networks a report under ``f`` covers: those chosen, else every network collected."""
+    return f.networks or tuple(analytics.networks(session))
+
+
 def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
     # Posts with a known author, as on the Analyse pages (the rollups count those).
     volume = facts.by_time(session, f)
@@ -140,7 +154,7 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
         peak_text = f"{moment:%a %d %b %H:%M} ({n:,} posts)"
     return {
         "collected posts": totals["posts"],
-        **{KIND_HEADINGS[k]: kinds.get(k, 0) for k in KIND_HEADINGS},
+        **{name: kinds.get(k, 0) for k, name in kind_headings(report_networks(session, f)).items()},
         **reasons,
         "unique voices": totals["voices"],
         "stakeholder groups heard": totals["groups"],
@@ -234,6 +248,7 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
     rows = session.execute(
         select(
             Author.handle,
+            Author.platform,
             func.coalesce(Author.override_organisation, Author.organisation),
             StakeholderGroup.label,
             per_author.c.n,
@@ -246,7 +261,8 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
         .limit(limit)
     ).all()
     return pd.DataFrame(
-        [tuple(r) for r in rows], columns=["handle", "organisation", "group", "posts", "retweets received", "likes"]
+        [tuple(r) for r in rows],
+        columns=["handle", "network", "organisation", "group", "posts", "retweets received", "likes"],
     )
 
 
@@ -356,6 +372,7 @@ def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
     ).all()
     coverage = analytics.coverage(session)
     by_reason = analytics.by_reason(session, f)
+    by_network = analytics.by_network(session, f)
     zone = event.time_zone
     when = lambda m: f"{to_local(m, zone):%d %b %Y %H:%M}" if m else "—"  # noqa: E731
     rows = [
@@ -370,6 +387,7 @@ def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
         ("posts from", when(first)),
         ("posts until", when(last)),
         ("time zone", zone),
+        ("networks", networks_in_brief(by_network)),
         ("filters", describe_filters(f, zone)),
         (
             "sources",
@@ -398,6 +416,17 @@ def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
+def networks_in_brief(by_network: pd.DataFrame) -> str:
+    """'X: 2,190 posts by 410 authors; Bluesky: 810 posts by 150 authors' (``analytics.by_network``)."""
+    return (
+        "; ".join(
+            f"{display.network_label(row.network)}: {row.posts:,} posts by {row.authors:,} authors"
+            for row in by_network.itertuples()
+        )
+        or "no posts"
+    )
+
+
 def describe_filters(f: Filters, zone: str) -> str:
     parts = []
     if f.start or f.end:
@@ -409,6 +438,7 @@ def describe_filters(f: Filters, zone: str) -> str:
         ("kinds", f.kinds),
         ("languages", f.languages),
         ("collected as", f.reasons),
+        ("networks", None if f.networks is None else tuple(display.network_label(n) for n in f.networks)),
     ):
         if values is not None:
             parts.append(f"{name}: {', '.join(map(str, values))}")
@@ -458,6 +488,7 @@ def _parts(
         "headline": lambda s: headline(s, f, zone),
         "top posts": lambda s: public_posts(s, f),
         "by group": lambda s: analytics.by_group(s, f),
+        "by network": lambda s: analytics.by_network(s, f),
         "reasons": lambda s: analytics.by_reason(s, f),
         "contributions": lambda s: contributions_by_session_group(s, f) if registered else None,
         "heat": lambda s: analytics.session_by_group(s, f),
@@ -492,6 +523,7 @@ def _add_tables(report: Report, parts: dict[str, Any], by_session: pd.DataFrame)
     by_group, heard = parts["by group"], parts["heard"]
     report.tables = {
         "Headline": pd.DataFrame(list(report.headline.items()), columns=["figure", "value"]).astype(str),
+        "By network": parts["by network"],
         "By session": by_session,
         "By group": by_group.drop(columns=["key", "colour"]),
         "Session x group": parts["heat"],
@@ -509,6 +541,7 @@ def _add_tables(report: Report, parts: dict[str, Any], by_session: pd.DataFrame)
 
 def _add_figures(report: Report, parts: dict[str, Any], by_session: pd.DataFrame, group_labels: list[str]) -> None:
     report.figures = {
+        "By network": charts.by_network(parts["by network"]),
         "By session": charts.participation_by_session(by_session),
         "By group": charts.participation_by_group(parts["by group"]),
         "Session x group": charts.session_group_heatmap(parts["heat"], list(by_session["session"]), group_labels),
@@ -519,8 +552,11 @@ def _add_figures(report: Report, parts: dict[str, Any], by_session: pd.DataFrame
 
 
 NOTES = {
+    "By network": "Collected posts and unique authors per network (authors are counted on each network "
+    "they posted on: one person's accounts on two networks are two authors).",
     "By session": "Collected posts, unique authors and questions per agenda session (breaks left out).",
-    "Top posts": "Most retweeted posts of public accounts (the organisers' directory).",
+    "Top posts": "Most reposted posts of public accounts (the organisers' directory), each with its network; "
+    "posts their authors keep from the public are counted but never shown.",
     "Top contributors": "Public accounts only (the organisers' directory): private individuals are counted in "
     "every figure but never named.",
     "Q&A by session": "Merged duplicates count once. 'Published' includes answered questions.",

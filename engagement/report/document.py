@@ -35,6 +35,7 @@ th { background: #f4f4f4; } td.number { text-align: right; font-variant-numeric:
 }
 """
 ORDER = [
+    "By network",
     "By session",
     "By group",
     "Session x group",
@@ -52,6 +53,7 @@ ORDER = [
     "Methods",
 ]
 TITLES = {
+    "By network": "Posts by network",
     "By session": "Participation by session",
     "By group": "Participation by stakeholder group",
     "Session x group": "Sessions and stakeholder groups",

@@ -17,7 +17,8 @@ from engagement.rules.reasons import REASONS
 from engagement.storage import db
 from engagement.timeutil import to_local, to_utc
 
-KIND_LABELS = {"original": "Originals", "retweet": "Retweets", "reply": "Replies", "quote": "Quotes"}
+# Post kinds in neutral words; the filter adds each shown network's own word ("Reposts (retweets)").
+KIND_LABELS = {kind: display.kind_label(kind, capital=True) for kind in display.KIND_WORDS}
 PERIODS = {"event": "Event days", "all": "Everything collected"}
 DEMO_NOTICE = "Demo data: a synthetic collection. Every account, post and question is invented."
 
@@ -82,10 +83,19 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         key="filter-groups",
         placeholder="All groups",
     )
+    chosen_networks = sidebar.multiselect(
+        "Networks",
+        options["networks"],
+        format_func=display.network_label,
+        key="filter-networks",
+        placeholder="All networks",
+    )
+    # "Reposts (retweets)" while X is among the networks shown; "Reposts" for Bluesky alone.
+    shown = tuple(chosen_networks) or tuple(options["networks"])
     chosen_kinds = sidebar.multiselect(
         "Post kinds",
         options["kinds"],
-        format_func=lambda k: KIND_LABELS.get(k, str(k)),
+        format_func=lambda k: display.kind_label(k, shown, capital=True),
         key="filter-kinds",
         placeholder="All kinds",
     )
@@ -96,13 +106,6 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         format_func=display.language_name,
         key="filter-languages",
         placeholder="All languages",
-    )
-    chosen_networks = sidebar.multiselect(
-        "Networks",
-        options["networks"],
-        format_func=display.network_label,
-        key="filter-networks",
-        placeholder="All networks",
     )
     chosen_reasons = sidebar.multiselect(
         "Why collected",
@@ -123,6 +126,11 @@ def filters(event: EventConfig, period: str = "event") -> analytics.Filters:
         reasons=tuple(chosen_reasons) or None,
         networks=tuple(chosen_networks) or None,
     )
+
+
+def shown_networks(f: analytics.Filters) -> tuple[str, ...]:
+    """The networks a page shows under ``f``: those chosen, else every network collected."""
+    return f.networks or tuple(_options(settings.database_url())["networks"])
 
 
 def describe(f: analytics.Filters, event: EventConfig) -> str | None:
