@@ -300,6 +300,41 @@ def cmd_agenda_import(args) -> int:
     return EXIT_OK
 
 
+def cmd_registrations_import(args) -> int:
+    from engagement.programme.registrations import RegistrationsError, import_registrations
+
+    try:
+        result = import_registrations(
+            Path(args.file),
+            group_column=args.group_column,
+            maps=args.map or (),
+            count=args.count,
+            state_column=args.state_column,
+            checked_in_column=args.checked_in_column,
+            save_mapping=args.save_mapping,
+            dry_run=args.dry_run,
+        )
+    except RegistrationsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    for value, rows in result.unmapped.most_common():
+        # The group column's values only: nothing personal is read, so nothing personal is printed.
+        log.warning(
+            "registrations-import: %d row(s) with %r map to no group: left out (--map VALUE=GROUP)", rows, value
+        )
+    title = "registrations-import (dry run: nothing written)" if args.dry_run else "registrations-import"
+    print_summary(
+        title,
+        {
+            **{f"{args.count}: {key}": n for key, n in sorted(result.counts.items())},
+            "rows read": result.rows,
+            "rows not counted (state or check-in)": result.not_counted,
+            "rows left out (no group)": sum(result.unmapped.values()),
+        },
+    )
+    return EXIT_REJECTED if result.unmapped else EXIT_OK
+
+
 def cmd_db(args) -> int:
     url = settings.database_url()
     before = current_revision(url) if args.action == "upgrade" else None
@@ -447,6 +482,26 @@ def build_parser() -> argparse.ArgumentParser:
     programme.add_argument("--timezone", help="the zone of times the file gives without an offset (IANA name)")
     programme.add_argument("--dry-run", action="store_true", help="say what would change, write nothing")
     programme.set_defaults(run=cmd_agenda_import)
+
+    registrations = commands.add_parser(
+        "registrations-import", help="people per stakeholder group from a registrations CSV or XLSX (only counts kept)"
+    )
+    registrations.add_argument("file", metavar="FILE")
+    registrations.add_argument("--group-column", required=True, metavar="NAME", help="the column holding the group")
+    registrations.add_argument(
+        "--map",
+        action="append",
+        metavar="VALUE=GROUP",
+        help="a value of that column and the group key or label it means",
+    )
+    registrations.add_argument("--count", choices=("registered", "attended"), default="registered")
+    registrations.add_argument("--state-column", metavar="NAME", help="the row's state (default: found by its name)")
+    registrations.add_argument("--checked-in-column", metavar="NAME", help="the check-in column, for --count attended")
+    registrations.add_argument(
+        "--save-mapping", action="store_true", help="keep the --map values in registration_mapping.csv"
+    )
+    registrations.add_argument("--dry-run", action="store_true", help="count and say, write nothing")
+    registrations.set_defaults(run=cmd_registrations_import)
 
     config = commands.add_parser("config", help="load data/event.toml, agenda and stakeholder files into the database")
     config.set_defaults(run=cmd_config)
