@@ -199,12 +199,15 @@ def test_import_and_status_json_count_mastodon(tmp_path):
     assert status["posts_by_platform"] == {"mastodon": 7} and status["rejected"] == 1
 
 
-def test_a_line_nested_too_deep_is_kept_aside_and_the_rest_goes_in(db_url, tmp_path):
+def test_a_line_nested_too_deep_or_of_no_format_is_kept_aside_and_the_rest_goes_in(db_url, tmp_path):
     statuses = [r["body"] for r in load("mastodonpy_test_entity_status.bodies.json")]
     deep = '{"reblog":' * 3000 + "null" + "}" * 3000
+    no_account = json.dumps({"uri": "https://a.example/users/a/statuses/1", "content": "<p>x</p>"})
     path = tmp_path / "deep.jsonl"
-    path.write_text(json.dumps(statuses[0]) + "\n" + deep + "\n" + json.dumps(statuses[1]) + "\n", encoding="utf-8")
+    lines = [json.dumps(statuses[0]), deep, no_account, json.dumps(statuses[1])]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     summary = import_files([path], url=db_url, progress=False)
     with db.reading(db_url) as session:
-        [(location, reason)] = session.execute(select(RejectedRecord.location, RejectedRecord.reason)).all()
-    assert summary.store.posts_new == 2 and location == "deep.jsonl:2" and "nested too deep" in reason
+        rejected = dict(session.execute(select(RejectedRecord.location, RejectedRecord.reason)).all())
+    assert summary.store.posts_new == 2 and set(rejected) == {"deep.jsonl:2", "deep.jsonl:3"}
+    assert "nested too deep" in rejected["deep.jsonl:2"] and "nor a Mastodon status" in rejected["deep.jsonl:3"]

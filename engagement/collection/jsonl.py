@@ -34,6 +34,7 @@ from engagement.collection.mastodon import normalise as mastodon
 from engagement.collection.readahead import readahead
 from engagement.collection.store import StoreCounts, forget_posts, rename_authors, shape, store_posts, time_writer
 from engagement.collection.x.normalise import Batch, RecordError, normalise_user, normalize, retrieved_at
+from engagement.collection.x.normalise import shape_of as x_shape
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
 from engagement.rules.event import load_event
@@ -48,6 +49,10 @@ CHUNK_LINES = 10  # lines prepared at a time (a search page is one line)
 # (a corrupt file, or one without line ends) and is rejected without being held in memory.
 MAX_LINE_BYTES = 64 << 20
 READAHEAD_BYTES = 4 << 20  # below this, starting a reading process costs more than it saves
+UNKNOWN_LINE = (
+    "not an X API v2 page, stream message or post, a Bluesky AppView page or post, a Jetstream event, "
+    "nor a Mastodon status, page or recorded response"
+)
 
 
 @dataclass
@@ -295,7 +300,9 @@ def normalise_line(obj: Any, repeated: Callable[[str, object], bool] | None = No
         return event.batch
     if shape in ("page", "post"):
         return bluesky.normalise_page(obj)
-    return normalize(obj, repeated)  # says why it is neither
+    if x_shape(obj) == "unknown":
+        raise RecordError(UNKNOWN_LINE)
+    return normalize(obj, repeated)
 
 
 def import_file(
