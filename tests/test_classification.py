@@ -95,3 +95,88 @@ def test_a_moderator_override_wins_and_survives_reclassification(db_url):
         author = session.exec(select(Author).where(Author.handle == "BorisJohnson")).one()
         set_override(session, author.id, None)
     assert _group_of(db_url, "BorisJohnson") == ("government", "rule")
+
+
+networks = Classifier(
+    directory=[
+        ("unodc.org", "UNODC", "intl_org", None),  # a Bluesky domain handle
+        ("unodc", "UNODC on X", "intl_org", None),  # an X handle
+        ("ngo-friend.bsky.social", "A friendly NGO", "civil_society", None),  # a handle on a shared host
+        ("@EU_Commission@ec.social-network.europa.eu", "European Commission", "intl_org", None),  # Mastodon
+        ("", "By DID", "media", "did:plc:known"),
+        ("", "By X id", "academia", "777"),
+    ],
+    keywords=[("Ministry", "government")],
+)
+
+
+def test_a_domain_handle_names_its_organisation_and_every_handle_under_it():
+    assert networks.classify(handle="unodc.org") == ("intl_org", "directory", "UNODC")
+    assert networks.classify(handle="Vienna.UNODC.org", platform="bluesky") == ("intl_org", "directory", "UNODC")
+    assert networks.classify(handle="a.b.unodc.org") == ("intl_org", "directory", "UNODC")
+    # Not a handle under the domain: another domain that ends alike, or carries it inside.
+    assert networks.classify(handle="fakeunodc.org").source == "unclassified"
+    assert networks.classify(handle="unodc.org.example.com").source == "unclassified"
+    # On a shared host a row names that one handle, not handles under it.
+    assert networks.classify(handle="ngo-friend.bsky.social").source == "directory"
+    assert networks.classify(handle="x.ngo-friend.bsky.social").source == "unclassified"
+    # The keyword rules apply on every network, as for X.
+    assert networks.classify(handle="someone.bsky.social", bio="Ministry of Justice") == ("government", "rule", None)
+
+
+def test_directory_rows_name_accounts_on_their_own_network_only():
+    assert networks.classify(handle="unodc") == ("intl_org", "directory", "UNODC on X")
+    assert networks.classify(handle="unodc", platform="x").organisation == "UNODC on X"
+    # An X row never names a Bluesky or Mastodon account of the same name, nor the other way round.
+    assert networks.classify(handle="unodc.org", platform="x").source == "unclassified"
+    assert networks.classify(handle="unodc@mastodon.social").source == "unclassified"
+    mastodon = networks.classify(handle="eu_commission@EC.social-network.europa.eu", platform="mastodon")
+    assert mastodon == ("intl_org", "directory", "European Commission")
+    # Ids are looked up on their network: a DID on Bluesky, X's numeric id on X only.
+    assert networks.classify(handle=None, platform_user_id="did:plc:known") == ("media", "directory", "By DID")
+    assert networks.classify(handle="someone", platform_user_id="777").organisation == "By X id"
+    assert networks.classify(handle=None, platform_user_id="777", platform="mastodon").source == "unclassified"
+
+
+def test_stored_bluesky_authors_are_classified_by_their_domain_handles(db_url, event_dir, monkeypatch):
+    monkeypatch.setenv("EVENT_DATA_DIR", str(event_dir))
+    with db.writing(db_url) as session:
+        sync_event(session, event_dir)
+    import_files([real_data("twitwi_bluesky-posts.json", "bluesky")], url=db_url, progress=False)
+    assert _group_of(db_url, "springer.springernature.com") == ("public", "unclassified")
+    with (event_dir / "stakeholder_directory.csv").open("a", encoding="utf-8") as handle:
+        handle.write("account,springernature.com,Springer Nature,media,,A publisher's domain\n")
+        handle.write("account,up8.edu,Université Paris 8,academia,,A university's domain\n")
+        handle.write("account,pfrazee,An X account of that name,media,,\n")
+    with db.writing(db_url) as session:
+        result = sync_event(session, event_dir)
+    assert result.authors_reclassified >= 2
+    assert _group_of(db_url, "springer.springernature.com") == ("media", "directory")
+    assert _group_of(db_url, "cgt.up8.edu") == ("academia", "directory")
+    assert _group_of(db_url, "pfrazee.com")[1] != "directory"  # the X row names an X account only
+    with db.reading(db_url) as session:
+        springer = session.exec(select(Author).where(Author.handle == "springer.springernature.com")).one()
+    assert (springer.platform, springer.organisation) == ("bluesky", "Springer Nature")
+
+
+def test_an_override_is_for_one_author_on_one_network(db_url):
+    with db.writing(db_url) as session:
+        sync_event(session)
+        on_x = Author(platform="x", platform_user_id="42", handle="unodc")
+        on_bluesky = Author(platform="bluesky", platform_user_id="did:plc:unodcexample", handle="unodc.org")
+        session.add_all([on_x, on_bluesky])
+        session.flush()
+        reclassify(session)
+        set_override(session, on_bluesky.id, "media", "Overridden")
+        ids = on_x.id, on_bluesky.id
+    with db.reading(db_url) as session:
+        x, bluesky = (session.get(Author, i) for i in ids)
+        assert (bluesky.group_key, bluesky.group_source, bluesky.organisation) == ("media", "moderator", "Overridden")
+        # The shipped directory names unodc.org on Bluesky; the X account of that name stays as it was.
+        assert (x.group_key, x.group_source) == ("public", "unclassified")
+    with db.writing(db_url) as session:
+        assert reclassify(session) == 0
+        set_override(session, ids[1], None)
+    with db.reading(db_url) as session:
+        assert session.get(Author, ids[1]).group_source == "directory"
+        assert session.get(Author, ids[1]).organisation == "United Nations Office on Drugs and Crime"

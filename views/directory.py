@@ -1,4 +1,5 @@
-"""Directory and classification (organisers): known accounts, overrides, coverage, reclassification."""
+"""Directory and classification (organisers): known accounts on every network, overrides (one
+author on one network), coverage, reclassification."""
 
 import streamlit as st
 
@@ -6,7 +7,7 @@ from engagement import settings
 from engagement.analysis import analytics, display
 from engagement.app import start
 from engagement.rules import admin
-from engagement.rules.classification import reclassify_in_steps, set_override
+from engagement.rules.classification import network_of, reclassify_in_steps, set_override
 from engagement.rules.event import EventConfigError
 from engagement.storage import db
 from engagement.ui import widgets
@@ -27,6 +28,8 @@ coverage = load_coverage(settings.database_url())
 with db.reading() as session:
     directory = admin.directory_frame(session)
     groups = analytics.groups(session)
+# The network each row names an account on, from its shape (read only: the handle decides it).
+directory.insert(1, "network", [display.network_label(network_of(h)) for h in directory["handle"]])
 columns = st.columns(5)
 columns[0].metric("Posts from classified authors", f"{coverage['share']:.1%}")
 for column, source in zip(columns[1:], ["moderator", "directory", "rule", "unclassified"], strict=True):
@@ -37,6 +40,10 @@ st.caption(
 )
 
 st.subheader("Known accounts")
+st.caption(
+    "An account on X (osce_cthb), Bluesky (a domain handle such as osce.org: it also names every handle "
+    "under the domain, such as vienna.osce.org) or Mastodon (user@host). Keyword rules apply on every network."
+)
 group_keys = list(groups["key"])
 edited = st.data_editor(
     directory,
@@ -44,7 +51,9 @@ edited = st.data_editor(
     hide_index=True,
     key="directory-editor",
     column_config=widgets.editor_config(
-        directory, group=st.column_config.SelectboxColumn(display.label("group"), options=group_keys, required=True)
+        directory,
+        group=st.column_config.SelectboxColumn(display.label("group"), options=group_keys, required=True),
+        network=st.column_config.TextColumn(display.label("network"), disabled=True),
     ),
 )
 left, right = st.columns(2)

@@ -3,7 +3,14 @@
 """Which stakeholder group an author speaks for, and how we know.
 
 Order: a moderator's override > the directory of known accounts > keyword rules > unclassified
-("public"). Keyword rules are tried on the display name first, then on the bio, each in file
+("public"). Everything is per network: an author is one account on one network (overrides sit on
+that author row), and a directory row names an account on the network its ``match`` has the shape
+of (as ``event.toml``'s accounts do): ``osce_cthb`` on X, ``osce.org`` (a domain) on Bluesky,
+``user@host`` on Mastodon; a row's ``user_id`` (X's numeric id, a Bluesky DID, a Mastodon account
+URI) is looked up on that network only. A Bluesky row that is a domain of its own (not a handle on a
+shared host such as ``*.bsky.social``) also names every handle under it: only whoever holds the
+domain ``unodc.org`` can give an account the handle ``unodc.org`` or ``vienna.unodc.org`` (Bluesky
+checks it in the domain's DNS), so such a handle is the organisation's. Keyword rules are tried on the display name first, then on the bio, each in file
 order; the first match wins. A keyword written as an acronym (upper-case letters, e.g. "IOM",
 "NGO") must match as a whole word with its case, so "IOM" never matches "biomedical"; any other
 keyword matches, ignoring case, at the start of a word, so "профсоюз" also finds "профсоюза"
@@ -26,6 +33,33 @@ from engagement.timeutil import utcnow
 
 UNCLASSIFIED_GROUP = "public"
 ACRONYM = re.compile(r"^[A-ZА-ЯЁІЇЄ]{2,8}$")
+# Bluesky hosts that hand out handles under their own domain to anyone (the PDS's default, Bridgy
+# Fed's bridged accounts): a row on one of them names that one handle, never the handles under it.
+SHARED_HOSTS = ("bsky.social", "brid.gy")
+
+
+def network_of(handle: str | None, user_id: str | None = None) -> str:
+    """The network an account is on, from its shape: "mastodon" for ``user@host`` (or an https://
+    account URI), "bluesky" for a domain (or a DID), else "x" (as ``event.account_network``)."""
+    if handle:
+        text = handle.strip().lstrip("@")
+        if "@" in text:
+            return "mastodon"
+        return "bluesky" if "." in text else "x"
+    if user_id and user_id.startswith("did:"):
+        return "bluesky"
+    if user_id and user_id.startswith(("https://", "http://")):
+        return "mastodon"
+    return "x"
+
+
+def _handle_key(handle: str) -> str:
+    return handle.strip().lstrip("@").lower()
+
+
+def _own_domain(handle: str) -> bool:
+    """Whether a Bluesky handle is a domain of its own, not one handed out on a shared host."""
+    return not any(handle == host or handle.endswith("." + host) for host in SHARED_HOSTS)
 
 
 class Classification(NamedTuple):
@@ -49,15 +83,35 @@ class Classifier:
         directory: Iterable[tuple[str, str, str, str | None]] = (),
         keywords: Iterable[tuple[str, str]] = (),
     ):
-        # directory: (handle, organisation, group_key, platform_user_id)
-        self.by_handle: dict[str, tuple[str, str]] = {}
-        self.by_user_id: dict[str, tuple[str, str]] = {}
+        # directory: (handle, organisation, group_key, platform_user_id), each on the network its
+        # handle (or, without one, its id) has the shape of.
+        self.by_handle: dict[tuple[str, str], tuple[str, str]] = {}
+        self.by_user_id: dict[tuple[str, str], tuple[str, str]] = {}
         for handle, organisation, group_key, user_id in directory:
+            network = network_of(handle, user_id)
             if handle:
-                self.by_handle[handle.lstrip("@").lower()] = (organisation, group_key)
+                self.by_handle[(network, _handle_key(handle))] = (organisation, group_key)
             if user_id:
-                self.by_user_id[user_id] = (organisation, group_key)
+                self.by_user_id[(network, user_id)] = (organisation, group_key)
         self.rules = [(keyword_pattern(keyword), group_key) for keyword, group_key in keywords]
+
+    def known(self, network: str, handle: str | None, user_id: str | None) -> tuple[str, str] | None:
+        """The directory's (organisation, group) for an account on ``network``: by its id, then its
+        handle, then (Bluesky) the nearest domain of its own above its handle."""
+        if user_id and (network, user_id) in self.by_user_id:
+            return self.by_user_id[(network, user_id)]
+        if not handle:
+            return None
+        key = _handle_key(handle)
+        if (network, key) in self.by_handle:
+            return self.by_handle[(network, key)]
+        if network == "bluesky" and _own_domain(key):
+            labels = key.split(".")
+            for start in range(1, len(labels) - 1):  # the nearest first; never a bare top-level domain
+                domain = ".".join(labels[start:])
+                if (network, domain) in self.by_handle and _own_domain(domain):
+                    return self.by_handle[(network, domain)]
+        return None
 
     @classmethod
     def from_database(cls, session: Session) -> Classifier:
@@ -77,10 +131,10 @@ class Classifier:
         bio: str | None = None,
         override_group_key: str | None = None,
         override_organisation: str | None = None,
+        platform: str | None = None,
     ) -> Classification:
-        known = (self.by_user_id.get(platform_user_id) if platform_user_id else None) or (
-            self.by_handle.get(handle.lstrip("@").lower()) if handle else None
-        )
+        """``platform``: the author's network (None: told from the handle's or the id's shape)."""
+        known = self.known(platform or network_of(handle, platform_user_id), handle, platform_user_id)
         if override_group_key:
             organisation = override_organisation or (known[0] if known else None)
             return Classification(override_group_key, GroupSource.moderator, organisation)
@@ -101,6 +155,7 @@ class Classifier:
             bio=author.bio,
             override_group_key=author.override_group_key,
             override_organisation=author.override_organisation,
+            platform=author.platform,
         )
 
 
@@ -132,6 +187,7 @@ def _reclassify_after(
     changed = 0
     columns = (
         Author.id,
+        Author.platform,
         Author.handle,
         Author.platform_user_id,
         Author.display_name,
@@ -154,6 +210,7 @@ def _reclassify_after(
                 bio=row.bio,
                 override_group_key=row.override_group_key,
                 override_organisation=row.override_organisation,
+                platform=row.platform,
             )
             if (result.group_key, result.source, result.organisation) != (
                 row.group_key,
