@@ -1,4 +1,5 @@
-"""Ingest status (organisers): each source's last run, resume points, rejected records with reasons."""
+"""Ingest status (organisers): posts per network, each source's state and lag (its last run, how it
+ended, its resume point's age, how far behind now a stream is), resume points, rejected records."""
 
 import pandas as pd
 import streamlit as st
@@ -41,6 +42,21 @@ for column, (label, key) in zip(
 ):
     column.metric(label, f"{status[key]:,}")
 st.caption("Last write by the worker: " + ("never" if age is None else f"{age:,.0f} s ago"))
+by_platform = status["posts_by_platform"]
+if by_platform:
+    for column, network in zip(st.columns(max(len(by_platform), 3)), by_platform, strict=False):
+        column.metric(f"Collected on {display.network_label(network)}", f"{by_platform[network]:,}")
+
+st.subheader("Sources")
+st.caption(
+    "Each source's last run and how it ended, and how old its resume point is: a running stream whose "
+    "resume point keeps ageing has gone quiet. Behind now: how far the Jetstream resume point is behind the clock."
+)
+sources = pd.DataFrame(status["sources"])
+for column in ("started_at", "ended_at", "checkpoint_at"):
+    sources[column] = pd.to_datetime(sources[column], utc=True, format="ISO8601")
+sources["network"] = sources["network"].fillna("any")
+widgets.table(sources.drop(columns=["last_error"]), "ingest-sources", empty="No source yet.")
 
 st.subheader("Last run of each source")
 widgets.table(runs, "ingest-runs", empty="Nothing has been ingested yet.")
