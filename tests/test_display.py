@@ -250,3 +250,26 @@ def test_the_report_files_have_human_headers_local_times_and_language_names(demo
     page = report.render(demo_report)
     assert "<th>Asked at</th>" in page and "<th>asked at</th>" not in page and "+00:00" not in page
     assert "<td>Russian</td>" in page and "<th>Unique authors</th>" in page
+
+
+def test_kinds_read_in_neutral_words_with_each_shown_networks_own():
+    assert display.kind_label("retweet", ("x", "bluesky")) == "reposts (retweets)"
+    assert display.kind_label("retweet", ("bluesky",), capital=True) == "Reposts"
+    assert display.kind_label("retweet", ("mastodon", "x")) == "reposts (retweets, boosts)"
+    assert [display.kind_label(k, ("x",)) for k in ("original", "reply", "quote")] == ["originals", "replies", "quotes"]
+    assert [display.kind_word("retweet", n) for n in ("x", "bluesky", "mastodon")] == [
+        "repost (retweet)",
+        "repost",
+        "repost (boost)",
+    ]
+    assert display.kind_word("reply", "x") == "reply" and display.kind_word("original") == "original"
+
+
+def test_a_network_has_one_label_and_colour_on_pages_and_in_files():
+    frame = pd.DataFrame({"network": ["x", "bluesky", "mastodon"], "posts": [3, 2, 1]})
+    assert list(display.for_page(frame, ZONE)["Network"]) == ["X", "Bluesky", "Mastodon"]
+    assert list(display.for_export(frame, ZONE)["Network"]) == ["X", "Bluesky", "Mastodon"]
+    colours = {display.network_colour(n) for n in display.NETWORK_ORDER}
+    assert len(colours) == len(display.NETWORK_ORDER)
+    status = "https://mastodon.social/users/someone/statuses/1"
+    assert display.post_link("mastodon", status) == status

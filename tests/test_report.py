@@ -424,3 +424,13 @@ def test_a_report_of_one_network_counts_that_network_alone(two_network_db, two_n
     by_group = alone.tables["By group"]["posts"].sum()
     own = one(two_network_db, f"SELECT count(*) {on_bluesky} AND reason = 'own'")
     assert by_group == alone.headline["collected posts"] - own
+
+
+def test_the_networks_a_report_is_asked_for_are_checked():
+    from engagement.analysis.analytics import ALL
+
+    assert report.for_networks(None) is ALL and report.for_networks([]) is ALL
+    assert report.for_networks(["Bluesky"]).networks == ("bluesky",)
+    assert report.for_networks(["x,bluesky", "x"]).networks == ("x", "bluesky")
+    with pytest.raises(report.UnknownNetwork, match=r"unknown network 'twitter': choose from x, bluesky, mastodon"):
+        report.for_networks(["twitter"])

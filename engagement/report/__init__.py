@@ -6,12 +6,31 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from engagement.report.content import PAGE_QUESTIONS, THREADS, Report, build, with_all_questions
+from engagement.report.content import (
+    PAGE_QUESTIONS,
+    THREADS,
+    Report,
+    UnknownNetwork,
+    build,
+    for_networks,
+    with_all_questions,
+)
 from engagement.report.document import render
 from engagement.report.pdf import PdfUnavailable, write_pdf
 from engagement.report.workbook import write_csvs, write_xlsx
 
-__all__ = ["PAGE_QUESTIONS", "THREADS", "Report", "build", "with_all_questions", "render", "write", "Written"]
+__all__ = [
+    "PAGE_QUESTIONS",
+    "THREADS",
+    "Report",
+    "UnknownNetwork",
+    "build",
+    "for_networks",
+    "with_all_questions",
+    "render",
+    "write",
+    "Written",
+]
 
 
 @dataclass

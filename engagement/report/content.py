@@ -30,7 +30,7 @@ from engagement.analysis import analytics, charts, display, facts
 from engagement.analysis.analytics import ALL, Filters
 from engagement.qa import listing
 from engagement.report import voice
-from engagement.rules.event import EventConfig
+from engagement.rules.event import NETWORKS, EventConfig
 from engagement.storage import flags
 from engagement.storage.models import (
     AgendaSession,
@@ -117,6 +117,20 @@ def _answered():
 
 def _question_where(f: Filters) -> list:
     return f.questions() + [Question.status != S.merged]
+
+
+class UnknownNetwork(ValueError):
+    """A network name the report cannot filter by (``ingest report --network``)."""
+
+
+def for_networks(networks: Sequence[str] | None) -> Filters:
+    """The report's filters for ``networks`` ("x", "bluesky", "mastodon"; also "X", "Bluesky" and
+    comma-separated lists, as a command line gives them); None or empty: every network."""
+    names = [n.strip().lower() for item in networks or () for n in item.split(",") if n.strip()]
+    unknown = [n for n in names if n not in NETWORKS]
+    if unknown:
+        raise UnknownNetwork(f"unknown network {', '.join(map(repr, unknown))}: choose from {', '.join(NETWORKS)}")
+    return Filters(networks=tuple(dict.fromkeys(names))) if names else ALL
 
 
 def kind_headings(networks: Sequence[str]) -> dict[str, str]:
