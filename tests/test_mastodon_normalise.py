@@ -251,6 +251,8 @@ BRIDGED = "at://did:plc:abc/app.bsky.feed.post/3k"
             {"uri": "https://bsky.brid.gy/convert/ap/at://did:plc:zzz/app.bsky.feed.post/3z"},
             BRIDGED.replace("abc", "zzz").replace("3k", "3z"),
         ),
+        # A handle where the DID should be: the account's actor gives the DID.
+        ({"uri": "https://bsky.brid.gy/convert/ap/at://someone.bsky.social/app.bsky.feed.post/3k"}, BRIDGED),
         # The uri unreadable: the web address names the post…
         ({"uri": "https://bsky.brid.gy/convert/ap/nonsense"}, BRIDGED),
         # …by a handle: the account's actor gives the DID.
@@ -274,6 +276,9 @@ def test_a_bridged_copy_without_a_readable_bluesky_post_is_rejected_not_counted_
     broken = {**status, "quote": None, "uri": "https://bsky.brid.gy/convert/ap/x", "url": None}
     batch = normalise_status(broken)
     assert batch.posts == [] and "Bridgy Fed" in batch.rejected[0].reason
+    no_did = {**broken, "uri": "https://bsky.brid.gy/convert/ap/at://h.bsky.social/app.bsky.feed.post/3k"}
+    no_did["account"] = {**no_did["account"], "uri": "https://bsky.brid.gy/ap/h.bsky.social"}
+    assert "author's DID" in normalise_status(no_did).rejected[0].reason
     # A status of the fediverse is no bridged copy.
     assert bridged_uri(statuses_of("mastodonpy_test_entity_status.bodies.json")[0]) is None
 

@@ -143,23 +143,27 @@ def _bridged_account(account: dict) -> bool:
 
 
 def bridged_uri(status: Any) -> str | None:
-    """The at:// URI of the Bluesky post (or repost) a Bridgy Fed copy stands for; None for a status
-    that is not one. A copy whose URI cannot be read is a ``RecordError``: stored as a Mastodon post,
-    it would count one post on two networks."""
+    """The at:// URI of the Bluesky post (or repost) a Bridgy Fed copy stands for, its authority a
+    DID; None for a status that is not one. A copy whose URI cannot be read is a ``RecordError``:
+    stored as a Mastodon post, it would count one post on two networks."""
     status = _dict(status)
     uri, url, account = status.get("uri"), status.get("url"), _dict(status.get("account"))
-    if isinstance(uri, str) and uri.startswith(BRIDGED_URI):
-        target = uri.removeprefix(BRIDGED_URI)
-        if _at_uri(target):
-            return target
-    elif not (isinstance(url, str) and BRIDGED_URL.fullmatch(url)) and not _bridged_account(account):
+    target = uri.removeprefix(BRIDGED_URI) if isinstance(uri, str) and uri.startswith(BRIDGED_URI) else None
+    link = BRIDGED_URL.fullmatch(url) if isinstance(url, str) and len(url) <= MAX_URI else None
+    if target is None and link is None and not _bridged_account(account):
         return None
-    match = BRIDGED_URL.fullmatch(url) if isinstance(url, str) else None
-    if match:
-        did = match[1] if DID.fullmatch(match[1]) else _bridged_did(account)
-        if did:
-            return f"at://{did}/app.bsky.feed.post/{match[2]}"
-    raise RecordError(f"a Bridgy Fed copy of a Bluesky post whose at:// URI cannot be read: {uri!r:.100}")
+    parts = _at_uri(target)
+    if parts is not None:
+        authority, collection, key = parts
+    elif link is not None:
+        authority, collection, key = link[1], "app.bsky.feed.post", link[2]
+    else:
+        raise RecordError(f"a Bridgy Fed copy of a Bluesky post whose at:// URI cannot be read: {uri!r:.100}")
+    # A handle there (the web address names the profile either way): the bridge's actor id has the DID.
+    did = authority if DID.fullmatch(authority) else _bridged_did(account)
+    if did is None:
+        raise RecordError(f"a Bridgy Fed copy whose author's DID cannot be read: {uri!r:.100}")
+    return f"at://{did}/{collection}/{key}"
 
 
 def _bridged_did(account: dict) -> str | None:
@@ -221,12 +225,7 @@ class _Identity:
 def _identity(status: dict) -> _Identity:
     at_uri = bridged_uri(status)
     if at_uri is not None:
-        did = _at_uri(at_uri)
-        authority = did[0] if did else ""
-        author = authority if DID.fullmatch(authority) else _bridged_did(_dict(status.get("account")))
-        if not author:
-            raise RecordError(f"a Bridgy Fed copy whose author's DID cannot be read: {at_uri:.100}")
-        return _Identity(BLUESKY, at_uri, author)
+        return _Identity(BLUESKY, at_uri, at_uri.removeprefix("at://").split("/", 1)[0])
     uri = _web_uri(status.get("uri"))
     if uri is None:
         raise RecordError(f"status without a readable uri: {status.get('uri')!r:.80}")
