@@ -237,6 +237,55 @@ def cmd_bsky_stream(args) -> int:
     return EXIT_REJECTED if result.rejected else EXIT_OK
 
 
+def cmd_bsky_search(args) -> int:
+    from engagement.collection.bluesky.search import event_queries, record_search, search_window
+    from engagement.collection.bluesky.xrpc import sign_in
+
+    prepare()
+    since, until = parse_local_time(args.since), parse_local_time(args.until)
+    if until <= since:
+        raise UsageError("--until must be after --since")
+    stop = StopFlag().install()
+    url, queries = settings.database_url(), event_queries(load_event())
+    log.info(
+        "bsky-search: %d quer%s through %s",
+        len(queries),
+        "y" if len(queries) == 1 else "ies",
+        settings.bluesky_api_base_url(),
+    )
+    callers: list = []  # signed in once, inside the first run: a refused sign-in is that run's failure
+
+    def run():
+        if not callers:
+            callers.append(sign_in(url, stop=stop))
+        return search_window(callers[0], queries=queries, since=since, until=until, url=url, stop=stop)
+
+    command = f"bsky-search --since {args.since} --until {args.until}"
+    rejected = False
+    while not stop():
+        result = record_search(url, command, run)
+        rejected = rejected or result.rejected > 0
+        print_summary("bsky-search" + ("" if result.complete else " (stopped; run again to resume)"), result.counts())
+        if args.interval is None:
+            break
+        stop.wait(args.interval)
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
+def cmd_bsky_hydrate(args) -> int:
+    from engagement.collection.bluesky.hydrate import hydrate_pass, record_hydrate
+
+    prepare()
+    appview = settings.bluesky_appview_url()
+    if appview is None:
+        raise UsageError("BLUESKY_APPVIEW_URL is off: set it to an AppView (default https://public.api.bsky.app)")
+    stop = StopFlag().install()
+    url = settings.database_url()
+    result = record_hydrate(url, "bsky-hydrate", lambda: hydrate_pass(url, appview, stop))
+    print_summary("bsky-hydrate" + ("" if result.complete else " (stopped; run again to go on)"), result.counts())
+    return EXIT_REJECTED if result.rejected else EXIT_OK
+
+
 def cmd_status(args) -> int:
     from engagement.storage.status import database_status
 
@@ -466,6 +515,21 @@ def build_parser() -> argparse.ArgumentParser:
         "bsky-stream", help="Bluesky live from Jetstream: the event's hashtags and accounts, resumable"
     )
     bsky.set_defaults(run=cmd_bsky_stream)
+
+    search = commands.add_parser(
+        "bsky-search", help="Bluesky searchPosts over a time window: backfill, resumable; --interval to reconcile"
+    )
+    search.add_argument(
+        "--since", required=True, metavar="ISO", help="start (event time zone unless an offset is given)"
+    )
+    search.add_argument("--until", required=True, metavar="ISO", help="end (exclusive)")
+    search.add_argument("--interval", type=float, metavar="S", help="walk the window again every S seconds")
+    search.set_defaults(run=cmd_bsky_search)
+
+    hydrate = commands.add_parser(
+        "bsky-hydrate", help="fill in counts, handles and bios of Bluesky posts stored from Jetstream (one pass)"
+    )
+    hydrate.set_defaults(run=cmd_bsky_hydrate)
 
     status = commands.add_parser("status", help="what the database holds")
     status.add_argument("--json", action="store_true")

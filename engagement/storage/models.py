@@ -203,6 +203,9 @@ class Post(SQLModel, table=True):
     reason: str | None = None
     # Not to be shown to people who are not signed in (Bluesky's !no-unauthenticated; revision 0013).
     hidden: bool = Field(default=False, sa_column_kwargs={"server_default": sql_false()})
+    # When a Bluesky post's AppView view was last read, or hydration given up on it (revision 0014):
+    # NULL for a post stored from Jetstream that getPosts has still to fill in.
+    hydrated_at: datetime | None = None
     raw: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     first_seen: datetime = Field(default_factory=utcnow)
     last_updated: datetime = Field(default_factory=utcnow)
