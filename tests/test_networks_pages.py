@@ -157,6 +157,16 @@ def test_the_ingest_page_shows_each_sources_state_lag_and_posts(clocked_two, mon
     assert table.loc["bsky-stream", "Behind now (s)"] > 365 * 86400
     assert table.loc["bsky-stream", "Resume point age (s)"] >= 0
 
+    from engagement.storage.status import database_status
+
+    with db.reading(clocked_two) as session:
+        status = json.loads(json.dumps(database_status(session)))  # what status --json prints
+    assert list(status["sources"])[:3] == ["x-poll", "x-stream", "bsky-stream"]
+    assert (
+        status["sources"]["bsky-stream"]["network"] == "bluesky"
+        and status["sources"]["x-stream"]["posts"] == (status["posts_by_platform"]["x"])
+    )
+
 
 @pytest.fixture(scope="module")
 def hidden_db(two_network_db, tmp_path_factory) -> str:

@@ -52,10 +52,10 @@ st.caption(
     "Each source's last run and how it ended, and how old its resume point is: a running stream whose "
     "resume point keeps ageing has gone quiet. Behind now: how far the Jetstream resume point is behind the clock."
 )
-sources = pd.DataFrame(status["sources"])
+sources = pd.DataFrame(list(status["sources"].values()))
 for column in ("started_at", "ended_at", "checkpoint_at"):
     sources[column] = pd.to_datetime(sources[column], utc=True, format="ISO8601")
-sources["network"] = sources["network"].fillna("any")
+sources["network"] = sources["network"].fillna("any network")
 widgets.table(sources.drop(columns=["last_error"]), "ingest-sources", empty="No source yet.")
 
 st.subheader("Last run of each source")

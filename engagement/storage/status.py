@@ -61,7 +61,8 @@ def database_status(session: Session) -> dict[str, Any]:
         "demo": flags.is_demo(session),
         "newest_post_at": newest.isoformat() if newest else None,
         "last_runs": runs,
-        "sources": by_source,
+        # Keyed by source (a dict, as "checkpoints" and "last_runs"), in sources()'s order.
+        "sources": {row["source"]: row for row in by_source},
     }
 
 
