@@ -211,3 +211,25 @@ def test_a_line_nested_too_deep_or_of_no_format_is_kept_aside_and_the_rest_goes_
         rejected = dict(session.execute(select(RejectedRecord.location, RejectedRecord.reason)).all())
     assert summary.store.posts_new == 2 and set(rejected) == {"deep.jsonl:2", "deep.jsonl:3"}
     assert "nested too deep" in rejected["deep.jsonl:2"] and "nor a Mastodon status" in rejected["deep.jsonl:3"]
+
+
+def test_a_reading_process_gives_the_same_database(tmp_path, monkeypatch):
+    """Files over READAHEAD_BYTES are parsed in a process of their own: Mastodon's records, their
+    content warnings, deletions and Bridgy Fed handles cross to the writer unchanged."""
+    from engagement.collection import jsonl
+
+    from .helpers.worker import snapshot
+
+    # Every recorded response, a JSON line each: one file, one reading process.
+    path = tmp_path / "responses.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for name in RECORDINGS for r in load(name)), encoding="utf-8")
+    urls = [f"sqlite:///{tmp_path / name}" for name in ("plain.db", "readahead.db")]
+    for url, threshold in zip(urls, (1 << 62, 0), strict=True):
+        with db.writing(url) as session:
+            sync_event(session)
+        monkeypatch.setattr(jsonl, "READAHEAD_BYTES", threshold)
+        summary = import_files([path], url=url, progress=False)
+        assert summary.store.posts_new == 29 and summary.store.posts_deleted == 1 and summary.rejected == 4
+    assert snapshot(urls[0]) == snapshot(urls[1])
+    with db.reading(urls[1]) as session:
+        assert session.scalar(select(Author.handle).where(Author.platform == "bluesky")) == "h4lcy.bsky.social"

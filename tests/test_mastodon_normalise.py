@@ -79,6 +79,9 @@ def test_every_recorded_status_is_stored_or_rejected_with_a_reason(name):
         assert key in posts, key
         assert posts[key].text or status["content"] == "" or status.get("reblog"), key
     assert len(posts) == len({bridged_uri(s) or s["uri"] for s in statuses})
+    # No markup and no entity is left of the HTML (none of these posts writes "<", ">" or "&").
+    for post in posts.values():
+        assert not any(mark in post.text for mark in "<>&"), post.platform_id
     assert all(r.reason and r.location.startswith("body[") for r in rejected)
     if name.endswith("statusedit.bodies.json"):
         # Edit-history versions name no status: each one said so, nothing stored.
