@@ -9,8 +9,14 @@ PORT=${PORT:-8501}
 export DATABASE_URL="sqlite:///$PWD/data/demo.db"
 rm -f data/demo.db data/demo.db-wal data/demo.db-shm
 
+# The demo's event files: the shipped ones, with the programme brought in as an organiser's would
+# be, through agenda-import from a frab schedule.json (with speakers in every panel). data/ itself
+# stays the real event's.
+export EVENT_DATA_DIR="$PWD/data/demo-event"
+rm -rf data/demo-event && mkdir -p data/demo-event
+cp data/event.toml data/*.csv data/demo-event/
+$PY -m ingest agenda-import engagement/demo/programme.schedule.json >/dev/null
 [ -f data/demo.jsonl ] || $PY -m ingest demo --out data/demo.jsonl
-$PY -m ingest config
 # Day 1 from 10:00 (Vienna): the opening is already in; the rest, posts and questions, arrives at
 # 20x real time, skipping quiet spells longer than 30 minutes (nights).
 $PY -m ingest replay data/demo.jsonl --questions data/demo.questions.csv --speed "${REPLAY_SPEED:-20}" \

@@ -367,3 +367,17 @@ def test_an_indico_url_is_fetched_with_the_token_and_the_token_never_shown(folde
         server.shutdown()
     assert result.sessions == 1 and Indico.seen[-1] == "Bearer indp_testtoken123"
     assert "indp_testtoken123" not in (folder / "agenda.csv").read_text()
+
+
+def test_the_demo_programme_keeps_the_shipped_keys_and_puts_speakers_in_every_panel(folder, db_url):
+    shipped = {r["key"]: r for r in rows(folder)}
+    demo = Path(__file__).parents[1] / "engagement" / "demo" / "programme.schedule.json"
+    result = import_programme([str(demo)], url=db_url)
+    assert not result.changes.added and not result.changes.removed and not result.changes.moved
+    imported = {r["key"]: r for r in rows(folder)}
+    assert imported.keys() == shipped.keys()
+    assert all(imported[k]["hashtags"] == shipped[k]["hashtags"] for k in shipped)
+    panels = [r for r in imported.values() if r["kind"] in ("panel", "plenary", "side_event")]
+    assert panels and all(r["speakers"] for r in panels)
+    # A group the shipped agenda gives a speaker holds for them in every session (the closing too).
+    assert "Vincenzo Amendola (government)" in imported["d2-closing"]["speakers"]

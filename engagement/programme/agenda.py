@@ -153,6 +153,10 @@ def merge(existing: list[dict[str, str]], programme: Programme, zone: ZoneInfo) 
         (row.get("title", "").casefold(), row.get("start", "")): row for row in existing if not row.get("source_id")
     }
     used = {row.get("key", "") for row in existing}
+    # A group given to a speaker anywhere in the agenda holds for them in every session.
+    everywhere: dict[str, str] = {}
+    for row in existing:
+        everywhere.update(_groups_given(row))
     rows, kept = [], set()
     for entry in sorted(programme.entries, key=lambda e: (e.starts_at, e.room, e.title)):
         start, end = _local(entry.starts_at, zone), _local(entry.ends_at, zone)
@@ -172,7 +176,7 @@ def merge(existing: list[dict[str, str]], programme: Programme, zone: ZoneInfo) 
             "end": end,
             "room": entry.room,
             "hashtags": (old or {}).get("hashtags", ""),
-            "speakers": speakers_text(entry.speakers, _groups_given(old or {})),
+            "speakers": speakers_text(entry.speakers, everywhere | _groups_given(old or {})),
             "illustrative": "",  # from the organiser's own system: not modelled
             "source_note": f"Imported from {programme.source}",
             "source_id": entry.source_id,

@@ -65,7 +65,12 @@ def _json_event(event: Any, room: str, day: Any, in_zone, where: str) -> Entry:
         raise ProgrammeError(f"{where}: the event has neither an end nor a duration")
     persons = [p for p in event.get("persons") or [] if isinstance(p, dict)]
     speakers = [
-        Speaker(name=str(p.get("name") or p.get("public_name") or "").strip(), role="speaker")
+        # ``affiliation`` is not in the schema; some exporters add it (our demo programme does).
+        Speaker(
+            name=str(p.get("name") or p.get("public_name") or "").strip(),
+            affiliation=str(p.get("affiliation") or "").strip(),
+            role="speaker",
+        )
         for p in persons
         if (p.get("name") or p.get("public_name"))
     ]
