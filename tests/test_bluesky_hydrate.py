@@ -245,3 +245,11 @@ def test_the_command_hydrates_and_refuses_when_hydration_is_off(db_url, sim, gen
     done = ingest("bsky-hydrate", url=db_url, BLUESKY_APPVIEW_URL=sim.base_url)
     assert done.returncode == 0, done.stderr
     assert "posts hydrated" in done.stdout and post_state(db_url, views[0]["uri"]).likes == views[0]["likeCount"]
+
+
+def test_posts_stored_from_their_views_are_not_asked_for_but_their_authors_are(db_url, sim, generated):
+    views, _ = generated
+    store_views(db_url, views[:4])
+    result = hydrate_pass(db_url, sim.base_url, NeverStop(), QUICK)
+    assert result.posts_asked == 0 and sim.calls(GET_POSTS) == []
+    assert author_of(db_url, views[0]["author"]["did"]).bio == BIO

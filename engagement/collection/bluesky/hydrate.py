@@ -12,8 +12,9 @@ other source.
 
 - ``hydrate_new``: one attempt for the posts the stream has just committed (no waits, no retries:
   the stream must not stall; what fails is left to the next pass);
-- ``hydrate_pass`` (``ingest bsky-hydrate``): every post not hydrated yet, then every author whose
-  full profile has never been read, with the retry policy of the other commands.
+- ``hydrate_pass`` (``ingest bsky-hydrate``): every post stored from Jetstream and not hydrated yet,
+  then every author whose full profile has never been read, with the retry policy of the other
+  commands. Posts stored from PostViews (search, an imported capture) came with their counts.
 
 A post the AppView does not return is asked for again at most ``MAX_MISSES`` times in all (the
 AppView may lag Jetstream by seconds); then ``post.hydrated_at`` is set and it is left alone. An
@@ -35,7 +36,7 @@ from sqlalchemy import bindparam, select, update
 from sqlmodel import Session, col
 
 from engagement.collection.bluesky.normalise import PLATFORM, POST, normalise_author, normalise_post_view
-from engagement.collection.bluesky.xrpc import Caller, Policy, Stopper, make_client
+from engagement.collection.bluesky.xrpc import TIMEOUT, Caller, Policy, Stopper, make_client
 from engagement.collection.records import PostRecord, RecordError, UserRecord
 from engagement.collection.store import StoreCounts, store_posts
 from engagement.rules.attribution import Attributor
@@ -52,6 +53,9 @@ SOURCE = "bsky-hydrate"
 BATCH = 25  # getPosts and getProfiles take at most 25 each
 MAX_MISSES = 3
 MISSES_SETTING = "bluesky_hydration_misses"
+# The stream waits for its hydration: an AppView that does not answer within 5 s (getPosts of 25
+# answers in well under a second) is left for the next pass rather than held up for 30 s.
+STREAM_TIMEOUT = 5.0
 _IDS: Any = bindparam("ids", expanding=True)
 
 
@@ -316,9 +320,24 @@ class Hydrator:
         self.result.rejected += kept
 
 
-def appview_caller(appview: str, stop: Stopper | None = None, policy: Policy | None = None) -> Caller:
+def appview_caller(
+    appview: str, stop: Stopper | None = None, policy: Policy | None = None, timeout: float = TIMEOUT
+) -> Caller:
     """A caller of the AppView's public methods (no sign-in)."""
-    return Caller(make_client(appview), stop=stop, policy=policy)
+    return Caller(make_client(appview, timeout), stop=stop, policy=policy)
+
+
+# The stream calls hydrate_new every second or so: one client per AppView, so that its connection
+# (and TLS session) is reused rather than opened for each batch.
+_stream_callers: dict[str, Caller] = {}
+
+
+def _stream_caller(appview: str, stop: Stopper) -> Caller:
+    caller = _stream_callers.get(appview)
+    if caller is None:
+        caller = _stream_callers[appview] = appview_caller(appview, stop, Policy.once(), STREAM_TIMEOUT)
+    caller.stop = stop
+    return caller
 
 
 def hydrate_new(
@@ -328,9 +347,7 @@ def hydrate_new(
     stream to call after each committed batch. Never raises for a failed call, never waits: what
     fails is left for the next pass (``bsky-hydrate``). ``context``: a list the caller keeps between
     calls, for the directory and agenda built once."""
-    hydrator = Hydrator(
-        appview_caller(appview, stop, Policy.once()), url, context=context if context is not None else []
-    )
+    hydrator = Hydrator(_stream_caller(appview, stop), url, context=context if context is not None else [])
     wanted = sorted(set(uris))
     try:
         with db.reading(url) as session:
@@ -359,9 +376,16 @@ def hydrate_new(
 
 
 def _unhydrated(session: Session, after: int, limit: int) -> list[tuple[int, str]]:
+    """Posts stored from Jetstream (their ``raw`` is the event) and not hydrated since, by id."""
     statement = (
         select(Post.id, Post.platform_id)
-        .where(Post.platform == PLATFORM, col(Post.hydrated_at).is_(None), col(Post.id) > after)
+        .where(
+            Post.platform == PLATFORM,
+            col(Post.hydrated_at).is_(None),
+            col(Post.id) > after,
+            # A post stored from a PostView (search, an imported capture) came with its counts.
+            Post.raw["kind"].as_string() == "commit",
+        )
         .order_by(Post.id)
         .limit(limit)
     )
