@@ -225,13 +225,14 @@ def cmd_bsky_stream(args) -> int:
     prepare()
     stop = StopFlag().install()
     url, urls, stall = settings.database_url(), settings.jetstream_urls(), settings.jetstream_stall_seconds()
+    appview = settings.bluesky_appview_url()
     log.info(
         "bsky-stream: Jetstream at %s; reconnecting after %g s without a frame", ", ".join(map(shown, urls)), stall
     )
     result = record_stream_run(
         url,
         "bsky-stream",
-        lambda: run_stream(urls=urls, url=url, stop=stop, wait=stop.wait, stall_seconds=stall),
+        lambda: run_stream(urls=urls, url=url, stop=stop, wait=stop.wait, stall_seconds=stall, appview=appview),
     )
     print_summary("bsky-stream (stopped)", result.counts())
     return EXIT_REJECTED if result.rejected else EXIT_OK

@@ -16,8 +16,10 @@ stored collected posts and the deletes of stored posts. The resume point is the 
 last frame read, kept or not, so that a restart does not read the ignored traffic again; a start
 rewinds it by ``REWIND_US`` (at least once: the store is idempotent on the post's URI).
 
-Jetstream records carry no profile: authors are stored as placeholders (DID only) until a hydration
-through getPosts/getProfiles, which this module does not do.
+Jetstream records carry neither counts nor profiles: authors are stored as placeholders (DID
+only). After each commit the batch's posts are hydrated once through the AppView
+(``hydrate.hydrate_new``: getPosts, getProfiles; ``BLUESKY_APPVIEW_URL``, ``off`` for none); what
+that attempt misses is left to ``ingest bsky-hydrate``, so a slow AppView never stalls the stream.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 from websockets.sync.client import ClientConnection, connect
 
 from engagement import settings
+from engagement.collection.bluesky.hydrate import hydrate_new
 from engagement.collection.bluesky.normalise import PLATFORM, POST, REPOST, Deletion, normalise_jetstream
 from engagement.collection.records import PostRecord, UserRecord
 from engagement.collection.store import StoreCounts, forget_posts, rename_authors, store_posts
@@ -90,6 +93,8 @@ class StreamResult:
     store: StoreCounts = field(default_factory=StoreCounts)
     complete: bool = False
     last_time_us: int | None = None  # the resume point this run committed last
+    hydrated: int = 0  # posts given their counts and profile by the AppView after their commit
+    hydration_failures: int = 0  # AppView calls that failed: those posts wait for bsky-hydrate
 
     def counts(self) -> dict[str, int]:
         return {
@@ -101,6 +106,8 @@ class StreamResult:
             "connections": self.connections,
             "reconnects": self.reconnects,
             "batches": self.batches,
+            "hydrated": self.hydrated,
+            "hydration_failures": self.hydration_failures,
         }
 
 
@@ -255,15 +262,16 @@ def stored(session: Session, uris: Iterable[str]) -> set[str]:
     return set(session.scalars(statement))
 
 
-def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, context: list) -> None:
+def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, context: list) -> list[str]:
     """Store ``pending`` in one transaction with the resume point: kept posts, the reposts of stored
-    collected posts (this batch's included), the deletes of stored posts, the rejected frames."""
+    collected posts (this batch's included), the deletes of stored posts, the rejected frames.
+    Returns the URIs of the posts and reposts stored."""
     if pending.frames == 0:
-        return
+        return []
     if pending.time_us is not None and result.last_time_us is not None:
         pending.time_us = max(pending.time_us, result.last_time_us)
 
-    def write() -> tuple[StoreCounts, int, int, int]:
+    def write() -> tuple[StoreCounts, list[str], int, int]:
         with db.writing(url) as session:
             if not context:
                 event = load_event()
@@ -293,17 +301,29 @@ def commit_batch(pending: Pending, *, url: str | None, result: StreamResult, con
             rejected = sum(runs.reject(session, SOURCE, *item) for item in pending.rejected)
             if pending.time_us is not None:
                 runs.save_checkpoint(session, SOURCE, json.dumps({"time_us": pending.time_us}))
-            return counts, len(posts), deleted, rejected
+            return counts, [post.platform_id for post in posts], deleted, rejected
 
     counts, kept, deleted, rejected = db.retry_locked(write)
     result.store.add(counts)
-    result.kept += kept
+    result.kept += len(kept)
     result.deleted += deleted
     result.rejected += rejected
     result.frames += pending.frames
     result.batches += 1
     if pending.time_us is not None:
         result.last_time_us = pending.time_us
+    return kept
+
+
+@dataclass
+class Stopping:
+    """The stream's stop and wait as one ``Stopper`` (what the XRPC caller takes)."""
+
+    stop: Callable[[], bool]
+    wait: Callable[[float], None] = time.sleep
+
+    def __call__(self) -> bool:
+        return self.stop()
 
 
 @dataclass
@@ -316,10 +336,18 @@ class Batches:
     pending: Pending = field(default_factory=Pending)
     position: Position = field(default_factory=Position)
     context: list[Any] = field(default_factory=list)  # classifier, attributor, reasons: built once
+    appview: str | None = None  # hydrate what each commit stored; None: leave it to bsky-hydrate
+    stopping: Stopping | None = None
+    hydration_context: list[Any] = field(default_factory=list)
 
     def flush(self) -> None:
-        commit_batch(self.pending, url=self.url, result=self.result, context=self.context)
+        kept = commit_batch(self.pending, url=self.url, result=self.result, context=self.context)
         self.pending = Pending()
+        if kept and self.appview:
+            stopping = self.stopping or Stopping(lambda: False)
+            done = hydrate_new(self.url, self.appview, kept, stopping, self.hydration_context)
+            self.result.hydrated += done.posts_hydrated
+            self.result.hydration_failures += done.failed_calls
 
     def resume_point(self, stored_cursor: int | None) -> int | None:
         """The time_us of the last frame read: pending, committed by this run, or stored before it."""
@@ -360,6 +388,7 @@ def run_stream(
     stop: Callable[[], bool],
     wait: Callable[[float], None],
     stall_seconds: float,
+    appview: str | None = None,
 ) -> StreamResult:
     """Read Jetstream until ``stop``, failing over between ``urls``; commit what is read, then return."""
     result = StreamResult()
@@ -375,7 +404,7 @@ def run_stream(
         f"resuming from time_us {cursor}" if cursor is not None else "from now (no resume point)",
     )
     result.last_time_us = stored_cursor  # the resume point never moves back, even over the rewind
-    batches = Batches(url=url, result=result)
+    batches = Batches(url=url, result=result, appview=appview, stopping=Stopping(stop, wait))
     index, failures_in_a_row, backoff = 0, 0, BACKOFF_FIRST
     while not stop():
         base = urls[index % len(urls)]
