@@ -21,6 +21,11 @@ from ..xsim import TOKEN
 from . import ROOT
 
 
+# A worker process gets a fresh environment: without this, bsky-stream would hydrate against the
+# public AppView. A test that hydrates passes BLUESKY_APPVIEW_URL (the local XRPC simulator).
+NO_NETWORK = {"BLUESKY_APPVIEW_URL": "off"}
+
+
 def worker(*args, url, sim=None, token=TOKEN, start_new_session=False, stderr=subprocess.PIPE, **env):
     """The worker as a process; ``stderr`` may be a file for a run that is watched, not waited for (a
     pipe nobody reads fills at 64 KiB and stops the worker mid-import)."""
@@ -29,6 +34,7 @@ def worker(*args, url, sim=None, token=TOKEN, start_new_session=False, stderr=su
         "DATABASE_URL": url,
         "X_BEARER_TOKEN": token,
         "X_API_TIMEOUT": "5",
+        **NO_NETWORK,
         **env,
     }
     if sim is not None:
@@ -88,7 +94,7 @@ def snapshot(url):
 
 
 def ingest(*args, url, cwd=ROOT, **env):
-    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, **env}
+    environment = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DATABASE_URL": url, **NO_NETWORK, **env}
     return subprocess.run(
         [sys.executable, "-m", "ingest", *args], cwd=cwd, capture_output=True, text=True, env=environment, timeout=300
     )
