@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: demo test test-fast test-under-load lint run install clean
+.PHONY: demo test test-fast test-under-load lint run install clean i18n-extract i18n-update i18n-compile
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +11,27 @@ $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
-install: $(VENV)/installed
+install: $(VENV)/installed i18n-compile
+
+# The participant pages' catalogs (engagement/i18n, docs/accessibility.md#languages): extract the
+# marked strings of the modules babel.cfg names, merge them into each language's .po, compile the
+# .po files into the .mo files the app reads (built here, ignored by git).
+I18N := engagement/i18n
+I18N_PO := $(foreach lang,en fr de it ru es,$(I18N)/locale/$(lang)/LC_MESSAGES/messages.po)
+
+i18n-extract: $(VENV)/installed
+	$(VENV)/bin/pybabel -q extract -F $(I18N)/babel.cfg -k N_plural:1,2 --add-comments=TRANSLATORS: \
+		--no-location --sort-output --project=conference-engagement --version=0.1.0 \
+		--header-comment="# The participant pages' strings (engagement/i18n/babel.cfg); made by make i18n-extract." \
+		-o $(I18N)/messages.pot .
+
+i18n-update: i18n-extract
+	$(VENV)/bin/pybabel -q update -i $(I18N)/messages.pot -d $(I18N)/locale --no-fuzzy-matching --ignore-obsolete
+
+i18n-compile: $(I18N_PO:.po=.mo)
+
+$(I18N)/locale/%/LC_MESSAGES/messages.mo: $(I18N)/locale/%/LC_MESSAGES/messages.po | $(VENV)/installed
+	$(VENV)/bin/pybabel -q compile -l $* -i $< -o $@
 
 # Install, then start the app on the demo data with the worker replaying the demo collection.
 demo: install

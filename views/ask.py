@@ -1,23 +1,51 @@
 """Ask a question (public, made for a phone): submit to a session, upvote published questions, follow one's own.
 
-Questions, names and affiliations are shown with ``st.text`` only: verbatim, never markdown.
+Every word of ours is in the participant's language (``engagement.i18n``: EN, FR, DE, IT, RU, ES),
+chosen by ``?lang=``, the picker, the browser or the event. Questions, names and affiliations are
+shown verbatim: escaped, each in an element with the question's ``lang`` and ``dir="auto"``
+(``user_text``), never as markdown.
 """
 
 import streamlit as st
 
-from engagement.analysis import analytics, display
+from engagement.analysis import analytics
 from engagement.app import start
+from engagement.i18n import N_, explain
 from engagement.qa import asking, blocklist, privacy
 from engagement.qa.language import LANGUAGE_NAMES
 from engagement.qa.limits import Limits, RateLimited
+from engagement.settings import database_url
 from engagement.storage import db
+from engagement.timeutil import to_local
 from engagement.ui import widgets
 from engagement.ui.auth import require
-from engagement.ui.qa import participant_hash, session_picker
+from engagement.ui.qa import (
+    USER_TEXT_STYLE,
+    document_language,
+    language_picker,
+    participant_hash,
+    session_picker,
+    translator,
+    user_text,
+)
 
 require("participant")
 event = start()
-widgets.page_header("Ask a question", event, caption=f"{event.name} · questions to the session's chair")
+t = translator()
+_ = t.gettext
+document_language(t.code)
+st.html(USER_TEXT_STYLE)
+widgets.page_header(
+    _("Ask a question"),
+    event,
+    caption=_("{event} · questions to the session's chair").format(event=event.name),
+    notes=None,
+)
+language_picker(t)
+if widgets.is_demo_database(database_url()):
+    st.info(
+        _("Demo data: a synthetic collection. Every account, post and question is invented."), icon=":material/info:"
+    )
 me = participant_hash()
 FIELDS = ("ask-text", "ask-name", "ask-affiliation")
 
@@ -28,10 +56,11 @@ if st.session_state.pop("ask-clear", False):
         st.session_state[field] = ""
     st.session_state["ask-consent"] = False
     st.session_state["ask-group"] = None
+# What is kept for the next run is the English message, so that it is shown in the language of that run.
 if message := st.session_state.pop("ask-flash", None):
-    st.success(message, icon=":material/check_circle:")
+    st.success(_(message), icon=":material/check_circle:")
 
-session_id = session_picker("ask-session")
+session_id = session_picker("ask-session", _("Session"), t)
 if session_id is None:
     st.stop()
 
@@ -44,34 +73,34 @@ def groups() -> dict[str, str]:
 
 with st.form("ask-form"):
     text = st.text_area(
-        "Your question",
+        _("Your question"),
         max_chars=asking.MAX_QUESTION_CHARS,
         key="ask-text",
         height=120,
-        placeholder="Ask the panel something. Anonymous unless you add your name below.",
+        placeholder=_("Ask the panel something. Anonymous unless you add your name below."),
     )
     languages = ["auto"] + list(dict.fromkeys(event.languages + list(LANGUAGE_NAMES)))
     language = st.selectbox(
-        "Language",
+        _("Language of your question"),
         languages,
         key="ask-language",
-        format_func=lambda code: "Detect automatically" if code == "auto" else display.language_name(code),
+        format_func=lambda code: _("Detect automatically") if code == "auto" else t.language_name(code),
     )
-    with st.expander("Add your name, group or affiliation (optional)"):
-        st.text(asking.CONSENT_TEXT)
-        name = st.text_input("Name", key="ask-name", max_chars=asking.MAX_NAME_CHARS)
+    with st.expander(_("Add your name, group or affiliation (optional)")):
+        st.text(_(asking.CONSENT_TEXT))
+        name = st.text_input(_("Name"), key="ask-name", max_chars=asking.MAX_NAME_CHARS)
         group_labels = groups()
         group = st.selectbox(
-            "Stakeholder group",
+            _("Stakeholder group"),
             list(group_labels),
             index=None,
             key="ask-group",
             format_func=group_labels.get,
-            placeholder="Not stated",
+            placeholder=_("Not stated"),
         )
-        affiliation = st.text_input("Affiliation", key="ask-affiliation", max_chars=asking.MAX_AFFILIATION_CHARS)
-        consent = st.checkbox("I agree that these details are stored with my question", key="ask-consent")
-    sent = st.form_submit_button("Send question", type="primary")
+        affiliation = st.text_input(_("Affiliation"), key="ask-affiliation", max_chars=asking.MAX_AFFILIATION_CHARS)
+        consent = st.checkbox(_("I agree that these details are stored with my question"), key="ask-consent")
+    sent = st.form_submit_button(_("Send question"), type="primary")
 
 if sent:
     try:
@@ -90,12 +119,12 @@ if sent:
                 language=None if language == "auto" else language,
             )
         st.session_state["ask-clear"] = True
-        st.session_state["ask-flash"] = (
+        st.session_state["ask-flash"] = N_(
             "Thank you. Your question went to the moderators; it appears below once they publish it."
         )
         st.rerun()
     except (asking.QuestionRefused, RateLimited) as refusal:
-        st.error(str(refusal), icon=":material/error:")
+        st.error(explain(refusal, t), icon=":material/error:")
 
 
 def cast_vote(question_id: int) -> None:
@@ -103,35 +132,37 @@ def cast_vote(question_id: int) -> None:
         with db.writing() as session:
             asking.vote(session, question_id=question_id, participant_hash=me, limits=Limits.from_environment())
     except (asking.VoteRefused, RateLimited) as refusal:
-        st.session_state["vote-message"] = str(refusal)
+        st.session_state["vote-message"] = refusal.message
 
 
 @st.fragment(run_every="10s")
 def published() -> None:
-    st.subheader("Questions in this session")
+    st.subheader(_("Questions in this session"))
     order = st.segmented_control(
-        "Sort",
+        _("Sort"),
         ["votes", "newest"],
         default="votes",
         key="ask-sort",
-        format_func={"votes": "Most votes", "newest": "Newest"}.get,
+        format_func={"votes": _("Most votes"), "newest": _("Newest")}.get,
     )
     if message := st.session_state.pop("vote-message", None):
-        st.warning(message, icon=":material/info:")
+        st.warning(t.text(message), icon=":material/info:")
     with db.reading() as session:
         questions = asking.published(session, session_id, me, sort=order or "votes")
     if not questions:
-        st.info("No published questions yet. Moderators publish questions as the session goes on.")
+        st.info(_("No published questions yet. Moderators publish questions as the session goes on."))
     for question in questions:
-        with st.container(border=True):
-            st.text(question.text)
+        with st.container(border=True, key=f"ask-question-{question.id}"):
+            user_text(question.text, question.language)
             byline = ", ".join(filter(None, [question.display_name, question.affiliation]))
-            state = "answered" if question.answered else ("on screen now" if question.on_screen else "")
-            details = " · ".join(filter(None, [byline, state]))
-            if details:
-                st.text(details)
+            if byline:
+                user_text(byline, None, "user-text user-byline")
+            state = _("answered") if question.answered else (_("on screen now") if question.on_screen else "")
+            if state:
+                st.caption(state)
+            votes = t.number(question.votes)
             st.button(
-                f"{'Voted' if question.voted else 'Upvote'} · {question.votes}",
+                (_("Voted · {votes}") if question.voted else _("Upvote · {votes}")).format(votes=votes),
                 key=f"vote-{question.id}",
                 icon=":material/thumb_up:",
                 disabled=question.voted or question.answered,
@@ -146,23 +177,28 @@ published()
 @st.fragment(run_every="10s")
 def yours() -> None:
     """One's own questions and their states, kept up to date as moderators act."""
-    st.subheader("Your questions")
+    st.subheader(_("Your questions"))
     with db.reading() as session:
         mine = asking.mine(session, me)
     if not mine:
-        st.caption("Questions you send from this browser appear here with their state.")
+        st.caption(_("Questions you send from this browser appear here with their state."))
         return
     for row in mine:
-        st.text(f"{row['state']} · {row['votes']} votes · {row['session']}\n{row['question']}")
-    with st.popover("Forget me"):
+        votes = t.ngettext("{n} vote", "{n} votes", row["votes"]).format(n=t.number(row["votes"]))
+        asked_at = t.time(to_local(row["asked_at"], event.time_zone))
+        st.text(f"{_(row['state'])} · {asked_at} · {votes} · {row['session']}")
+        user_text(row["question"], row["language"])
+    with st.popover(_("Forget me")):
         st.text(
-            "This removes your questions and votes from view and from the organisers' exports. The "
-            "numbers of questions and votes stay. It cannot be undone."
+            _(
+                "This removes your questions and votes from view and from the organisers' exports. The "
+                "numbers of questions and votes stay. It cannot be undone."
+            )
         )
-        if st.button("Yes, forget my questions and votes", key="forget-me"):
+        if st.button(_("Yes, forget my questions and votes"), key="forget-me"):
             with db.writing() as session:
                 privacy.forget(session, me)
-            st.session_state["ask-flash"] = "Done: your questions and votes are forgotten."
+            st.session_state["ask-flash"] = N_("Done: your questions and votes are forgotten.")
             st.rerun(scope="app")
 
 

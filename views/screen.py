@@ -3,6 +3,11 @@
 Open ``/screen?session=<agenda key>`` on the hall's projector; without ``session``, the session
 running now (and, failing that, whichever question was put on screen last). It follows the
 moderators' choice every two seconds. The asker's name shows only when a moderator turns it on.
+
+Our words on it ("Questions will appear here.") are in the page's language (``?lang=``, else the
+browser's, else the event's); the question keeps its own: its container carries the detected
+language, which the page's script puts on it as ``lang`` with ``dir="auto"``, and the text reads in
+its own direction (``unicode-bidi: plaintext``) even before the script runs.
 """
 
 import streamlit as st
@@ -11,10 +16,12 @@ from engagement.app import start
 from engagement.qa import listing, moderation
 from engagement.storage import db
 from engagement.ui.auth import require
-from engagement.ui.qa import session_by_key
+from engagement.ui.qa import document_language, session_by_key, translator, user_language_key
 
 require("moderator")
 start()
+t = translator()
+document_language(t.code)
 
 # Our own constant stylesheet (no data in it): hide the app's chrome, make the question readable from
 # the back of a hall. The question itself stays in st.text, so it is never rendered as markup.
@@ -24,7 +31,7 @@ st.html("""<style>
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 2vh; max-width: 96vw; }
 .st-key-screen-question [data-testid="stText"] div, .st-key-screen-question [data-testid="stText"] {
   font-family: system-ui, sans-serif; font-size: clamp(28px, 4.6vw, 96px); line-height: 1.25;
-  white-space: pre-wrap; overflow-wrap: anywhere; }
+  white-space: pre-wrap; overflow-wrap: anywhere; unicode-bidi: plaintext; text-align: start; }
 [class*="st-key-screen-meta"] [data-testid="stText"] { font-family: system-ui, sans-serif; font-size: clamp(16px, 2vw, 40px);
   opacity: 0.75; }
 </style>""")
@@ -43,7 +50,11 @@ def projector() -> None:
     with st.container(key="screen-meta"):
         st.text(question.session_title if question else "")
     with st.container(key="screen-question"):
-        st.text(question.text if question else "Questions will appear here.")
+        if question:
+            with st.container(key=user_language_key(question.language)):
+                st.text(question.text)
+        else:
+            st.text(t.gettext("Questions will appear here."))
     if question and attribution:
         byline = ", ".join(filter(None, [question.display_name, question.affiliation])) or question.group_label
         if byline:

@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session
 
+from engagement.i18n import N_, Message, N_plural
 from engagement.qa import language as languages
 from engagement.qa.blocklist import Blocklist
 from engagement.qa.limits import Limits, check_question, check_vote
@@ -27,19 +28,44 @@ MAX_AFFILIATION_CHARS = 120
 # Control characters other than newline and tab have no place in a question (and can hide text).
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
 
-CONSENT_TEXT = (
+CONSENT_TEXT = N_(
     "Questions are anonymous unless you add your name, stakeholder group or affiliation. If you do, they are "
     "stored with your question, shown to the moderators, and may be shown with it in the room and in the "
     'organisers\' anonymised report. They are deleted after the retention period, or at once with "Forget me".'
 )
 
 
-class QuestionRefused(ValueError):
+class Refusal(ValueError):
+    """A refusal whose ``message`` the page shows in the participant's language; ``str()`` is the English."""
+
+    def __init__(self, message: Message | str):
+        self.message = message if isinstance(message, Message) else Message(message)
+        super().__init__(self.message.english())
+
+
+class QuestionRefused(Refusal):
     """The question cannot be taken as it is; the message says why, fit to show to the participant."""
 
 
-class VoteRefused(ValueError):
+class VoteRefused(Refusal):
     """The vote cannot be counted (already voted, or the question is not open for votes)."""
+
+
+# One sentence per field, not a noun put into one sentence: languages inflect the noun and the verb.
+TOO_LONG = {
+    "question": N_plural(
+        "The question has {n} character; at most {limit} are accepted.",
+        "The question has {n} characters; at most {limit} are accepted.",
+    ),
+    "name": N_plural(
+        "The name has {n} character; at most {limit} are accepted.",
+        "The name has {n} characters; at most {limit} are accepted.",
+    ),
+    "affiliation": N_plural(
+        "The affiliation has {n} character; at most {limit} are accepted.",
+        "The affiliation has {n} characters; at most {limit} are accepted.",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -51,7 +77,9 @@ class Asked:
 def clean(text: str | None, limit: int, what: str) -> str | None:
     value = CONTROL.sub("", text or "").strip()
     if len(value) > limit:
-        raise QuestionRefused(f"The {what} has {len(value):,} characters; at most {limit} are accepted.")
+        generic = f"The {what} has {{n}} characters; at most {{limit}} are accepted."
+        singular, plural = TOO_LONG.get(what, (generic, generic))
+        raise QuestionRefused(Message(singular, plural, len(value), {"limit": limit}))
     return value or None
 
 
@@ -74,20 +102,22 @@ def submit(
     now = now or utcnow()
     body = clean(text, MAX_QUESTION_CHARS, "question")
     if not body:
-        raise QuestionRefused("The question is empty.")
+        raise QuestionRefused(N_("The question is empty."))
     name = clean(name, MAX_NAME_CHARS, "name")
     affiliation = clean(affiliation, MAX_AFFILIATION_CHARS, "affiliation")
     group_key = group_key or None
     if (name or affiliation or group_key) and not consent:
         raise QuestionRefused(
-            "To store your name, group or affiliation, please agree to the note above; "
-            "or leave those fields empty to ask anonymously."
+            N_(
+                "To store your name, group or affiliation, please agree to the note above; "
+                "or leave those fields empty to ask anonymously."
+            )
         )
     agenda_item = session.get(AgendaSession, session_id)
     if agenda_item is None or agenda_item.kind == SessionKind.break_:
-        raise QuestionRefused("That session does not take questions.")
+        raise QuestionRefused(N_("That session does not take questions."))
     if group_key and session.get(StakeholderGroup, group_key) is None:
-        raise QuestionRefused("That stakeholder group is not one of this event's.")
+        raise QuestionRefused(N_("That stakeholder group is not one of this event's."))
     check_question(session, limits, participant_hash, session_id, now)
     reason = blocklist.check(" ".join(filter(None, [body, name, affiliation])))
     question = Question(
@@ -123,7 +153,7 @@ def vote(
     now = now or utcnow()
     question = session.get(Question, question_id)
     if question is None or question.forgotten or question.status not in (S.approved, S.on_screen):
-        raise VoteRefused("This question is not open for votes.")
+        raise VoteRefused(N_("This question is not open for votes."))
     check_vote(session, limits, participant_hash, question.session_id, now)
     # RETURNING tells whether the row went in (psycopg reports no rowcount for an ignored conflict).
     inserted = session.execute(
@@ -132,7 +162,7 @@ def vote(
         .returning(Vote.id)
     ).first()
     if inserted is None:
-        raise VoteRefused("You have already voted for this question.")
+        raise VoteRefused(N_("You have already voted for this question."))
     session.execute(
         update(Question)
         .where(Question.id == question_id)
@@ -142,14 +172,15 @@ def vote(
     return session.scalar(select(Question.votes).where(Question.id == question_id)) or 0
 
 
+# In English, marked for translation: the page shows them in the participant's language.
 PARTICIPANT_STATES = {
-    S.pending: "submitted",
-    S.follow_up: "submitted",
-    S.dismissed: "submitted",
-    S.approved: "published",
-    S.on_screen: "on screen now",
-    S.answered: "answered",
-    S.merged: "merged with a similar question",
+    S.pending: N_("submitted"),
+    S.follow_up: N_("submitted"),
+    S.dismissed: N_("submitted"),
+    S.approved: N_("published"),
+    S.on_screen: N_("on screen now"),
+    S.answered: N_("answered"),
+    S.merged: N_("merged with a similar question"),
 }
 
 
@@ -171,6 +202,7 @@ class PublicQuestion:
     on_screen: bool
     voted: bool
     created_at: datetime
+    language: str | None = None
 
 
 def published(
@@ -187,6 +219,7 @@ def published(
             Question.votes,
             Question.status,
             Question.created_at,
+            Question.language,
         )
         .where(
             Question.session_id == session_id,
@@ -216,6 +249,7 @@ def published(
             r.status == S.on_screen,
             r.id in voted,
             r.created_at,
+            r.language,
         )
         for r in rows
     ]
@@ -230,6 +264,7 @@ def mine(session: Session, participant_hash: str) -> list[dict]:
             Question.previous_status,
             Question.votes,
             Question.created_at,
+            Question.language,
             AgendaSession.title,
         )
         .join(AgendaSession, AgendaSession.id == Question.session_id)
@@ -243,6 +278,7 @@ def mine(session: Session, participant_hash: str) -> list[dict]:
             "state": participant_state(r.status, r.previous_status),
             "votes": r.votes,
             "asked_at": r.created_at,
+            "language": r.language,
         }
         for r in rows
     ]

@@ -17,13 +17,23 @@ from sqlalchemy import func, select, text
 from sqlmodel import Session
 
 from engagement import settings
+from engagement.i18n import N_, Message, N_plural
 from engagement.storage.models import Question, Vote
 
 WINDOW = timedelta(minutes=1)
+ASKED_TOO_OFTEN = N_plural(
+    "You have asked {n} question in the last minute. Please wait a moment before asking another.",
+    "You have asked {n} questions in the last minute. Please wait a moment before asking another.",
+)
 
 
 class RateLimited(Exception):
-    """Too many actions in the last minute; the message is fit to show to the participant."""
+    """Too many actions in the last minute; the message is fit to show to the participant (``message``
+    in their language through the page's translator, ``str()`` in English)."""
+
+    def __init__(self, message: Message | str):
+        self.message = message if isinstance(message, Message) else Message(message)
+        super().__init__(self.message.english())
 
 
 @dataclass(frozen=True)
@@ -69,9 +79,7 @@ def check_question(session: Session, limits: Limits, participant_hash: str, sess
         or 0
     )
     if mine >= limits.questions_per_minute:
-        raise RateLimited(
-            f"You have asked {mine} questions in the last minute. Please wait a moment before asking another."
-        )
+        raise RateLimited(Message(*ASKED_TOO_OFTEN, n=mine))
     everyone = (
         session.scalar(
             select(func.count())
@@ -81,7 +89,9 @@ def check_question(session: Session, limits: Limits, participant_hash: str, sess
         or 0
     )
     if everyone >= limits.session_questions_per_minute:
-        raise RateLimited("This session is receiving a great many questions right now. Please try again in a minute.")
+        raise RateLimited(
+            N_("This session is receiving a great many questions right now. Please try again in a minute.")
+        )
 
 
 def check_vote(session: Session, limits: Limits, participant_hash: str, session_id: int, now: datetime) -> None:
@@ -96,7 +106,7 @@ def check_vote(session: Session, limits: Limits, participant_hash: str, session_
         or 0
     )
     if mine >= limits.votes_per_minute:
-        raise RateLimited("You have voted a lot in the last minute. Please wait a moment before voting again.")
+        raise RateLimited(N_("You have voted a lot in the last minute. Please wait a moment before voting again."))
     everyone = (
         session.scalar(
             select(func.count())
@@ -107,4 +117,4 @@ def check_vote(session: Session, limits: Limits, participant_hash: str, session_
         or 0
     )
     if everyone >= limits.session_votes_per_minute:
-        raise RateLimited("Voting in this session is very busy right now. Please try again in a minute.")
+        raise RateLimited(N_("Voting in this session is very busy right now. Please try again in a minute."))

@@ -210,6 +210,7 @@ class OnScreen:
     affiliation: str | None
     group_label: str | None
     votes: int
+    language: str | None = None
 
 
 def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
@@ -226,7 +227,7 @@ def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
     if row is None:
         return None
     q, title, label = row
-    return OnScreen(q.id, title, q.text, q.display_name, q.affiliation, label, q.votes)
+    return OnScreen(q.id, title, q.text, q.display_name, q.affiliation, label, q.votes, q.language)
 
 
 def audit_log(session: Session, session_id: int | None = None, limit: int = 200) -> pd.DataFrame:

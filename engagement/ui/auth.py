@@ -15,6 +15,9 @@ again, on the server, when it is clicked; the role it grants is bound to the but
 
 Every page calls ``require`` first: a page file run directly (a deep link to a freshly started
 server runs it around the entry point) still shows nothing outside the person's role.
+
+What the sign-in says is in the person's language (``engagement.ui.qa.translator``): a participant
+who follows a staff link meets it before anyone has signed them in.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import time
 import streamlit as st
 
 from engagement import settings
+from engagement.i18n import Translator
 
 RANK = {"participant": 0, "moderator": 1, "organiser": 2}
 PASSWORDS = (("organiser", "ORGANISER_PASSWORD"), ("moderator", "MODERATOR_PASSWORD"))
@@ -122,35 +126,45 @@ def _demo_sign_in(wanted: str) -> None:
         st.session_state["failed_sign_ins"] = 0
 
 
+def _translator() -> Translator:
+    from engagement.ui.qa import translator  # qa imports this module: asked for when a form is drawn
+
+    return translator()
+
+
 def sign_in_form(key: str = "sign-in", minimum: str = "moderator") -> None:
     """The way in for staff; ``minimum``: the role the page needs (the demo offers only roles that open it)."""
+    _ = _translator().gettext
     if demo_sign_in_open():
         st.info(
-            "This is the demo database and no staff password is configured, so anyone may sign in as "
-            "staff with one click; on a real event set MODERATOR_PASSWORD / ORGANISER_PASSWORD or OIDC "
-            "(docs/deploy.md).",
+            _(
+                "This is the demo database and no staff password is configured, so anyone may sign in as "
+                "staff with one click; on a real event set MODERATOR_PASSWORD / ORGANISER_PASSWORD or OIDC "
+                "(docs/deploy.md)."
+            ),
             icon=":material/science:",
         )
+        labels = {"moderator": _("Sign in as moderator (demo)"), "organiser": _("Sign in as organiser (demo)")}
         for name in ("moderator", "organiser"):
             if RANK[name] >= RANK[minimum]:
-                st.button(f"Sign in as {name} (demo)", key=f"{key}-demo-{name}", on_click=_demo_sign_in, args=(name,))
+                st.button(labels[name], key=f"{key}-demo-{name}", on_click=_demo_sign_in, args=(name,))
         return
     if oidc_configured():
-        st.button("Sign in", on_click=st.login, key=f"{key}-oidc")
+        st.button(_("Sign in"), on_click=st.login, key=f"{key}-oidc")
         return
     if not _passwords_configured():
-        st.info("No moderator or organiser password is configured (MODERATOR_PASSWORD, ORGANISER_PASSWORD).")
+        st.info(_("No moderator or organiser password is configured (MODERATOR_PASSWORD, ORGANISER_PASSWORD)."))
         return
     with st.form(key, clear_on_submit=True):
-        password = st.text_input("Password", type="password", key=f"{key}-password")
-        if st.form_submit_button("Sign in"):
+        password = st.text_input(_("Password"), type="password", key=f"{key}-password")
+        if st.form_submit_button(_("Sign in")):
             opened = check_password(password)
             if opened:
                 st.session_state["role"] = opened
                 st.session_state["failed_sign_ins"] = 0
                 st.rerun()
             _slow_down()
-            st.error("That password opens nothing. Try again.")
+            st.error(_("That password opens nothing. Try again."))
 
 
 def sign_out() -> None:
@@ -163,7 +177,14 @@ def require(minimum: str) -> None:
     """Stop the page unless the person's role reaches ``minimum``; offer to sign in instead."""
     if allowed(minimum):
         return
-    st.title("Sign in")
-    st.write(f"This page is for {'organisers' if minimum == 'organiser' else 'moderators and organisers'}.")
+    t = _translator()
+    from engagement.ui.qa import document_language
+
+    document_language(t.code)
+    st.title(t.gettext("Sign in"))
+    if minimum == "organiser":
+        st.write(t.gettext("This page is for organisers."))
+    else:
+        st.write(t.gettext("This page is for moderators and organisers."))
     sign_in_form(f"sign-in-{minimum}", minimum)
     st.stop()

@@ -1,17 +1,173 @@
-"""What the three Q&A pages share: the participant's token, the moderator's name, the session picker."""
+"""What the three Q&A pages share: the participant's token and language, the moderator's name, the session picker.
+
+The language (``engagement.i18n.resolve``): ``?lang=`` first, then the participant's choice in the
+picker, then the browser's (``st.context.locale``), then the event's first language. A ``?lang=`` or a
+choice is remembered for the browser session and written back into the URL, so it survives a page
+change (Streamlit drops the query on one) and goes with a copied link. ``document_language`` sets
+``<html lang>``, which Streamlit hard-codes to ``en``, with a few lines of our own script.
+
+Participants' text is shown by ``user_text``: escaped here, in an element that carries its own
+``lang`` (the detected language; ``lang=""`` when none was) and ``dir="auto"``.
+"""
 
 from __future__ import annotations
+
+import html
+import json
+import re
+from functools import lru_cache
+from urllib.parse import urlencode
 
 import pandas as pd
 import streamlit as st
 
-from engagement import settings
+from engagement import i18n, settings
 from engagement.analysis import analytics, live
+from engagement.i18n import N_, Translator
 from engagement.qa import participants
 from engagement.storage import db, flags
 from engagement.ui import auth
 
-NO_SESSION = "No session takes questions yet."
+NO_SESSION = N_("No session takes questions yet.")
+LANG_PARAM = "lang"
+CHOSEN_KEY = "lang-chosen"
+PICKER_KEY = "lang-picker"
+LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
+# The menu titles a participant sees (engagement/ui/menu.py), marked here so that the catalog holds them.
+PARTICIPANT_MENU = (N_("Participate"), N_("Ask a question"), N_("Account"))
+
+
+@lru_cache(maxsize=4)
+def _event_languages(data_dir: str) -> tuple[str, ...]:
+    from engagement.rules.event import EventConfigError, load_event
+
+    try:
+        return tuple(load_event().languages)
+    except (EventConfigError, OSError):  # no event files to read: English, as for any other gap
+        return ()
+
+
+def _browser_locale() -> str | None:
+    try:
+        return st.context.locale
+    except Exception:  # outside a browser session (AppTest, a bare script run): nothing to go by
+        return None
+
+
+def language() -> str:
+    """The page's language; a valid ``?lang=`` becomes the session's choice and stays in the URL."""
+    asked = i18n.supported(st.query_params.get(LANG_PARAM))
+    if asked:
+        st.session_state[CHOSEN_KEY] = asked
+    chosen = st.session_state.get(CHOSEN_KEY)
+    if chosen and st.query_params.get(LANG_PARAM) != chosen:
+        st.query_params[LANG_PARAM] = chosen
+    return i18n.resolve(
+        query=asked,
+        chosen=chosen,
+        browser=_browser_locale(),
+        event_languages=_event_languages(str(settings.data_dir())),
+    )
+
+
+def translator() -> Translator:
+    """The ``Translator`` of the page's language (``language``)."""
+    return i18n.translator(language())
+
+
+def link(path: str, **params: str) -> str:
+    """A link the app makes (``/screen?session=…``), carrying the chosen ``?lang=`` with it."""
+    chosen = st.session_state.get(CHOSEN_KEY)
+    query = {**params, **({LANG_PARAM: chosen} if chosen else {})}
+    return f"{path}?{urlencode(query)}" if query else path
+
+
+def _choose() -> None:
+    picked = i18n.supported(st.session_state.get(PICKER_KEY))
+    if picked:
+        st.session_state[CHOSEN_KEY] = picked
+        st.query_params[LANG_PARAM] = picked
+
+
+def language_picker(t: Translator) -> None:
+    """The participant's own choice: the six languages, each by its own name (an endonym)."""
+    st.session_state[PICKER_KEY] = t.code
+    codes: list[str] = list(i18n.LANGUAGES)
+    st.selectbox(
+        t.gettext("Language"),
+        codes,
+        format_func=lambda code: i18n.ENDONYMS[code],
+        key=PICKER_KEY,
+        on_change=_choose,
+        icon=":material/translate:",
+        width=220,
+    )
+
+
+# Our own constant script (only language codes and our endonyms are put in, as JSON): the document's
+# language, and ``lang`` on the picker's options (Streamlit renders them as bare text) and on the
+# projector's question. A MutationObserver keeps them as Streamlit redraws the page.
+_SCRIPT = """<style>.st-key-document-language { display: none; }</style><script>
+(() => {
+  const doc = document;
+  window.__pageLanguage = %(code)s;
+  window.__endonyms = %(endonyms)s;
+  const tag = () => {
+    if (doc.documentElement.lang !== window.__pageLanguage) doc.documentElement.lang = window.__pageLanguage;
+    const byName = window.__endonyms;
+    doc.querySelectorAll('[role="option"], .st-key-lang-picker [data-baseweb="select"] div').forEach((el) => {
+      const code = byName[el.textContent.trim()];
+      const holdsTheName = el.getAttribute("role") === "option" || el.children.length === 0;
+      if (code && holdsTheName && el.lang !== code) el.lang = code;
+    });
+    doc.querySelectorAll('[class*="st-key-user-lang-"]').forEach((el) => {
+      const found = [...el.classList].find((c) => c.startsWith("st-key-user-lang-"));
+      const code = found.slice("st-key-user-lang-".length);
+      const wanted = code === "und" ? "" : code;
+      if (el.getAttribute("lang") !== wanted) el.setAttribute("lang", wanted);
+      if (el.getAttribute("dir") !== "auto") el.setAttribute("dir", "auto");
+    });
+  };
+  if (!window.__languageObserver) {
+    window.__languageObserver = new MutationObserver(tag);
+    window.__languageObserver.observe(doc.body, { childList: true, subtree: true });
+  }
+  tag();
+})();
+</script>"""
+
+
+def document_language(code: str) -> None:
+    """Set ``<html lang>`` to ``code`` in the browser (Streamlit serves ``lang="en"`` whatever the page says)."""
+    code = i18n.supported(code) or i18n.DEFAULT
+    endonyms = {name: language for language, name in i18n.ENDONYMS.items()}
+    with st.container(key="document-language"):
+        st.html(
+            _SCRIPT % {"code": json.dumps(code), "endonyms": json.dumps(endonyms, ensure_ascii=True)},
+            unsafe_allow_javascript=True,
+        )
+
+
+def language_tag(code: str | None) -> str:
+    """A safe ``lang`` value for a stored language code; "" (unknown) when there is none or it is malformed."""
+    return code if code and LANGUAGE_TAG.fullmatch(code) else ""
+
+
+USER_TEXT_STYLE = """<style>
+.user-text { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; unicode-bidi: plaintext;
+  font-family: "Source Sans", sans-serif; font-size: 1rem; line-height: 1.5; }
+</style>"""
+
+
+def user_language_key(code: str | None) -> str:
+    """The key of a container whose text is in ``code``: the page's script gives it ``lang`` and ``dir="auto"``
+    (for text that stays in ``st.text``, such as the projector's question)."""
+    return f"user-lang-{language_tag(code) or 'und'}"
+
+
+def user_text(text: str, language: str | None, css_class: str = "user-text") -> None:
+    """A participant's text, verbatim: escaped here, with its own ``lang`` and ``dir="auto"``."""
+    st.html(f'<p class="{css_class}" lang="{html.escape(language_tag(language))}" dir="auto">{html.escape(text)}</p>')
 
 
 def participant_hash() -> str:
@@ -48,11 +204,12 @@ def _agenda(url: str) -> tuple[pd.DataFrame, str | None]:
     return agenda, preferred
 
 
-def session_picker(key: str, label: str = "Session") -> int | None:
-    """A session select box, preselecting the session running now (else the next one)."""
+def session_picker(key: str, label: str = "Session", t: Translator | None = None) -> int | None:
+    """A session select box, preselecting the session running now (else the next one); ``t``: the
+    participant's language for the notice when no session takes questions."""
     agenda, preferred = _agenda(settings.database_url())
     if agenda.empty:
-        st.info(NO_SESSION)
+        st.info((t or i18n.translator(i18n.DEFAULT)).gettext(NO_SESSION))
         return None
     ids = [int(i) for i in agenda["id"]]
     titles = dict(zip(ids, agenda["title"], strict=True))
