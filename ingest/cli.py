@@ -264,7 +264,14 @@ def cmd_bsky_search(args) -> int:
     command = f"bsky-search --since {args.since} --until {args.until}"
     rejected = False
     while not stop():
-        result = record_search(url, command, run)
+        try:
+            result = record_search(url, command, run)
+        except GaveUp as error:
+            if args.interval is None:
+                raise
+            log.error("%s; trying again at the next interval", error)
+            stop.wait(args.interval)
+            continue
         rejected = rejected or result.rejected > 0
         print_summary("bsky-search" + ("" if result.complete else " (stopped; run again to resume)"), result.counts())
         if args.interval is None:

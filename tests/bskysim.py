@@ -32,7 +32,8 @@ whose method they name (or any): ``429`` (``ratelimit-reset`` ``reset_in`` secon
 connection closed without an answer), ``truncate`` (half the body, then the connection closed),
 ``expired`` (the access token expires now: 400 ``ExpiredToken``), ``401`` (``AuthenticationRequired``)
 and ``ok`` (no fault for that request). ``hold_after(n)``/``release()`` let ``n`` more searchPosts
-pages through and keep the next waiting, for a test that acts (kills, signals) mid-window.
+pages through and keep the next waiting (``held`` counts them), for a test that acts (kills,
+signals) mid-window: ``sim.hold_after(3); …; sim.wait(lambda: sim.held)``, act, ``release()``.
 """
 
 from __future__ import annotations
@@ -227,6 +228,7 @@ class BlueskySimulator:
         self.sessions_refreshed = 0
         self.progress = threading.Condition()
         self._admit: int | None = None
+        self.held = 0  # searchPosts requests waiting at a hold (hold_after) right now
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -302,8 +304,12 @@ class BlueskySimulator:
     def _let_through(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         with self.progress:
-            while self._admit is not None and self._admit <= 0 and time.monotonic() < deadline:
-                self.progress.wait(0.05)
+            if self._admit is not None and self._admit <= 0:
+                self.held += 1
+                self.progress.notify_all()
+                while self._admit is not None and self._admit <= 0 and time.monotonic() < deadline:
+                    self.progress.wait(0.05)
+                self.held -= 1
             if self._admit is not None:
                 self._admit -= 1
 

@@ -240,3 +240,29 @@ def test_sigterm_during_reconciliation_stops_cleanly(db_url, sim):
     code, out, err = finish(process)
     assert code == 0, err
     assert count_posts(db_url) == POSTS and sim.sessions_created == 1
+
+
+@pytest.mark.serial
+def test_a_search_killed_mid_window_resumes_to_the_rows_of_an_uninterrupted_one(db_url, sim, views, tmp_path, account):
+    sim.hold_after(3)  # three pages through, the fourth request held: the worker is mid-window
+    process = worker("bsky-search", *WINDOW, url=db_url, **command_env(sim))
+    assert sim.wait(lambda: sim.held == 1 or process.poll() is not None)
+    process.kill()
+    finish(process)
+    sim.release()
+    stored = count_posts(db_url)
+    assert 0 < stored < POSTS
+    done = ingest("bsky-search", *WINDOW, url=db_url, **command_env(sim))
+    assert done.returncode == 0, done.stderr
+    served = asked(sim)
+    assert len(served) == len(set(served)) + 1  # only the page the killed run never got is asked again
+
+    reference = f"sqlite:///{tmp_path / 'uninterrupted.db'}"
+    from engagement.rules.sync import sync_event
+
+    with db.writing(reference) as session:
+        sync_event(session)
+    with BlueskySimulator(cap=120) as fresh:
+        fresh.add_posts(views[0] + views[1])
+        assert run_window(reference, fresh).complete
+    assert rows(db_url) == rows(reference) and sim.sessions_created == 1
