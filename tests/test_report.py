@@ -260,9 +260,9 @@ def test_the_html_report_shows_its_charts_offline_in_chromium(hostile_url, tmp_p
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto((tmp_path / "r" / "report.html").as_uri())
         # Every chart drawn (bounded: a report that draws fewer fails here, or on the count below).
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 5", timeout=60_000)
+        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6", timeout=60_000)
         charts = page.locator(".js-plotly-plot")
-        assert charts.count() == 5  # sessions, groups, heatmap, questions by group, voice gap
+        assert charts.count() == 6  # networks, sessions, groups, heatmap, questions by group, voice gap
         for n in range(charts.count()):
             assert charts.nth(n).locator(".main-svg").count() >= 1
             assert charts.nth(n).bounding_box()["height"] > 200

@@ -1,4 +1,4 @@
-"""Conversations between groups: who mentions, replies to, quotes and retweets whom."""
+"""Conversations between groups: who mentions, replies to, quotes and reposts whom."""
 
 import streamlit as st
 

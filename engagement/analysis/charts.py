@@ -192,7 +192,9 @@ def by_network(frame: pd.DataFrame, title: str = "Posts by network") -> go.Figur
     """Posts per network (``analytics.by_network``), each bar in its network's one colour."""
     named = frame.assign(network=frame["network"].map(display.network_label))
     colours = [display.network_colour(n) for n in frame["network"]]
-    return ranked_bars(named, "network", "posts", title, "Posts", "Network", colours)
+    figure = ranked_bars(named, "network", "posts", title, "Posts", "Network", colours)
+    # A bar or two: taller than a ranked list would make them, so that the chart reads as one.
+    return figure.update_layout(height=max(240, 140 + 40 * len(frame)))
 
 
 def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.Figure:
@@ -211,7 +213,7 @@ def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.
     )
     figure.update_layout(
         title=title,
-        xaxis_title="To (group of the account mentioned, replied to, quoted or retweeted)",
+        xaxis_title="To (group of the account mentioned, replied to, quoted or reposted)",
         yaxis_title="From (group of the author)",
         yaxis={"autorange": "reversed"},
         height=260 + 32 * len(present),

@@ -574,7 +574,7 @@ NOTES = {
     "Top contributors": "Public accounts only (the organisers' directory): private individuals are counted in "
     "every figure but never named.",
     "Q&A by session": "Merged duplicates count once. 'Published' includes answered questions.",
-    "Conversations": "Who mentions, replies to, quotes and retweets whom, from group to group.",
+    "Conversations": "Who mentions, replies to, quotes and reposts whom, from group to group.",
     "Moderation actions": "Every action moderators took, from the audit log.",
     "Dismissal reasons": "Why questions were not published (the askers were not told).",
 }
