@@ -3,6 +3,11 @@ and the Analyse pages and the summary with the Networks filter set.
 
     python bench/pages.py [SIZES…]          (default 10000 100000 1000000)
     python bench/pages.py --url URL         (one database; prints JSON)
+    python -m bench.pages --profile URL views/PAGE.py [NETWORK…]
+                                            (where one cold run's time goes: its slowest statements
+                                            and their plans)
+    python -m bench.pages --rollup-trial URL (SQLite: the Networks filter's aggregates from the posts,
+                                            and from an author rollup keyed also by network and reason)
     python -m bench.pages --networks [--posts 1000000] [--no-postgres] [--no-write]
                                             (the Networks filter: X, Bluesky, both, on SQLite and
                                             PostgreSQL; the section of bench/results.md)
@@ -129,8 +134,10 @@ def filtered_pages() -> list:
     return [page for page in PAGES if page.section in ("Analyse", "Report")]
 
 
-def measure_networks(url: str) -> list[tuple[str, str, float, float]]:
-    """(filter, page, cold, warm) for each of ``NETWORK_FILTERS`` and each filtered page."""
+def measure_networks(url: str) -> list[tuple[str, str, float, float, float, float]]:
+    """(filter, page, cold, warm, cold CPU, warm CPU) for each of ``NETWORK_FILTERS`` and each
+    filtered page: seconds of the clock, and of this process's CPU (SQLite's work is in this process;
+    on a machine shared with other work the clock also counts the waits for a core)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -153,22 +160,175 @@ def measure_networks(url: str) -> list[tuple[str, str, float, float]]:
             at.run()
             if networks:
                 at.session_state["filter-networks"] = list(networks)  # as if picked in the sidebar
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             at.switch_page(page.path).run()
-            cold = time.perf_counter() - started
+            cold, cold_cpu = time.perf_counter() - started, time.process_time() - cpu
             if at.exception:
                 raise SystemExit(f"{page.path} ({label}): {at.exception[0].value}")
             chosen = at.multiselect(key="filter-networks").value
             if list(chosen) != list(networks):
                 raise SystemExit(f"{page.path}: the Networks filter is {chosen}, not {list(networks)}")
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             at.run()
-            warm = time.perf_counter() - started
-            results.append((label, page.url_path, cold, warm))
+            warm, warm_cpu = time.perf_counter() - started, time.process_time() - cpu
+            results.append((label, page.url_path, cold, warm, cold_cpu, warm_cpu))
     return results
 
 
-def measure_networks_in_process(url: str) -> list[tuple[str, str, float, float]]:
+def profile(url: str, page_path: str, networks: tuple[str, ...]) -> list[tuple[float, str, str]]:
+    """The statements one cold run of a page sends, slowest first: (seconds, SQL, its plan). The plan
+    is SQLite's EXPLAIN QUERY PLAN, or PostgreSQL's EXPLAIN (ANALYZE, BUFFERS) of a second run."""
+    import streamlit as st
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+    from streamlit.testing.v1 import AppTest
+
+    from engagement.storage import db
+
+    os.environ["DATABASE_URL"] = url
+    db.dispose_engines()
+    warm_up = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+    warm_up.session_state["role"] = "organiser"
+    warm_up.run()
+    sent: list[tuple[float, str, Any]] = []
+    started: list[float] = []
+
+    def before(conn, cursor, statement, parameters, context, executemany) -> None:
+        started.append(time.perf_counter())
+
+    def after(conn, cursor, statement, parameters, context, executemany) -> None:
+        sent.append((time.perf_counter() - started.pop(), statement, parameters))
+
+    st.cache_data.clear()
+    at = AppTest.from_file(str(ROOT / "dashboard.py"), default_timeout=600)
+    at.session_state["role"] = "organiser"
+    at.run()
+    if networks:
+        at.session_state["filter-networks"] = list(networks)
+    event.listen(Engine, "before_cursor_execute", before)
+    event.listen(Engine, "after_cursor_execute", after)
+    try:
+        at.switch_page(page_path).run()
+    finally:
+        event.remove(Engine, "before_cursor_execute", before)
+        event.remove(Engine, "after_cursor_execute", after)
+    sent.sort(key=lambda item: -item[0])
+    results = []
+    engine = db.get_engine(url)
+    explain = "EXPLAIN QUERY PLAN " if db.is_sqlite(url) else "EXPLAIN (ANALYZE, BUFFERS) "
+    for seconds, statement, parameters in sent[:10]:
+        with engine.connect() as connection:
+            rows = connection.exec_driver_sql(explain + statement, parameters).all()
+        plan = "\n".join(" | ".join(str(cell) for cell in row) for row in rows)
+        results.append((seconds, statement, plan))
+    return results
+
+
+# The rollup trial: the author rollup as it is, and with the network and the reason in its key (the
+# change proposed for the Networks and "Why collected" filters), built beside the database.
+TRIAL_TABLE = """CREATE TABLE trial_author (
+    session_id INTEGER, author_id INTEGER, kind TEXT, language TEXT, minute INTEGER, platform TEXT,
+    reason TEXT, posts INTEGER, retweets INTEGER, likes INTEGER,
+    PRIMARY KEY (session_id, author_id, kind, language, minute, platform, reason)) WITHOUT ROWID"""
+TRIAL_FILL = """INSERT INTO trial_author
+    SELECT coalesce(session_id, 0), author_id, kind, coalesce(language, ''),
+           CAST(strftime('%s', created_at) AS INTEGER) / 3600 * 60, platform, coalesce(reason, ''),
+           count(*), sum(retweets), sum(likes)
+    FROM m.post WHERE collected AND author_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6, 7"""
+TRIAL_VOLUME = """CREATE TABLE trial_volume (
+    session_id INTEGER, kind TEXT, language TEXT, minute INTEGER, platform TEXT, reason TEXT, posts INTEGER,
+    PRIMARY KEY (session_id, kind, language, minute, platform, reason)) WITHOUT ROWID"""
+TRIAL_VOLUME_FILL = """INSERT INTO trial_volume
+    SELECT coalesce(session_id, 0), kind, coalesce(language, ''),
+           CAST(strftime('%s', created_at) AS INTEGER) / 900 * 15, platform, coalesce(reason, ''), count(*)
+    FROM m.post WHERE collected AND author_id IS NOT NULL GROUP BY 1, 2, 3, 4, 5, 6"""
+TRIAL_QUERIES = {
+    "posts and voices, no filter (today: the author rollup)": (
+        "SELECT sum(posts), count(DISTINCT author_id) FROM m.rollup_author"
+    ),
+    "posts and voices, Bluesky (trial rollup)": (
+        "SELECT sum(posts), count(DISTINCT author_id) FROM trial_author WHERE platform IN ('bluesky')"
+    ),
+    "posts and voices, X (trial rollup)": (
+        "SELECT sum(posts), count(DISTINCT author_id) FROM trial_author WHERE platform IN ('x')"
+    ),
+    "posts and voices per session, X and Bluesky (trial rollup)": (
+        "SELECT session_id, sum(posts), count(DISTINCT author_id) FROM trial_author "
+        "WHERE platform IN ('x', 'bluesky') GROUP BY session_id"
+    ),
+    "by_network (trial rollup)": "SELECT platform, sum(posts), count(DISTINCT author_id) FROM trial_author GROUP BY 1",
+    "by_reason (trial rollup)": "SELECT reason, sum(posts) FROM trial_author GROUP BY 1",
+    "by_network's posts (trial volume rollup)": "SELECT platform, sum(posts) FROM trial_volume GROUP BY 1",
+    "by_reason (trial volume rollup)": "SELECT reason, sum(posts) FROM trial_volume GROUP BY 1",
+    "by_network's voices (trial rollup, per network)": (
+        "SELECT count(DISTINCT author_id) FROM trial_author WHERE platform = 'x' "
+        "UNION ALL SELECT count(DISTINCT author_id) FROM trial_author WHERE platform = 'bluesky'"
+    ),
+}
+
+
+def best_cpu(run, times: int = 3) -> tuple[float, float]:
+    """The lowest CPU and clock seconds of ``times`` runs (the machine is shared: the lowest is the
+    code's, the rest is waiting)."""
+    cpu, wall = [], []
+    for _ in range(times):
+        started, clock = time.process_time(), time.perf_counter()
+        run()
+        cpu.append(time.process_time() - started)
+        wall.append(time.perf_counter() - clock)
+    return min(cpu), min(wall)
+
+
+def rollup_trial(url: str) -> list[tuple[str, float, float]]:
+    """(what, CPU s, clock s): today's aggregates from the posts under the Networks filter and
+    by_network and by_reason (SQLite), then the same answers from an author rollup keyed also by
+    network and reason, built in a scratch file beside the database (the database is not changed)."""
+    from engagement.analysis import analytics
+    from engagement.storage import db
+
+    if not db.is_sqlite(url):
+        raise SystemExit("the rollup trial runs on SQLite")
+    results = []
+    for label, f in (
+        ("by_network, no filter (today: the posts' covering index)", analytics.ALL),
+        ("by_reason, no filter (today: the posts' covering index)", analytics.ALL),
+        ("totals, Bluesky (today: the posts)", analytics.Filters(networks=("bluesky",))),
+        ("totals, X (today: the posts)", analytics.Filters(networks=("x",))),
+        ("totals, no filter (today: the rollups)", analytics.ALL),
+    ):
+        call = getattr(analytics, label.split(",")[0])
+        with db.reading(url) as session:
+            cpu, wall = best_cpu(lambda call=call, f=f, session=session: call(session, f))
+        results.append((label, cpu, wall))
+    db.dispose_engines()
+    scratch = OUT / "rollup-trial.db"
+    scratch.unlink(missing_ok=True)
+    connection = sqlite3.connect(scratch)
+    connection.execute("ATTACH DATABASE ? AS m", (f"file:{url.removeprefix('sqlite:///')}?mode=ro",))
+    for statement in (TRIAL_TABLE, TRIAL_FILL, TRIAL_VOLUME, TRIAL_VOLUME_FILL):
+        connection.execute(statement)
+    connection.commit()
+    count = {
+        name: connection.execute(f"SELECT count(*) FROM {name}").fetchone()[0]  # noqa: S608 (our own names)
+        for name in ("m.rollup_author", "trial_author", "m.rollup_volume", "trial_volume")
+    }
+    results.append(
+        (
+            f"rows: author rollup {count['m.rollup_author']:,}, trial {count['trial_author']:,}; volume rollup "
+            f"{count['m.rollup_volume']:,}, trial {count['trial_volume']:,}",
+            0.0,
+            0.0,
+        )
+    )
+    for label, statement in TRIAL_QUERIES.items():
+        cpu, wall = best_cpu(lambda statement=statement: connection.execute(statement).fetchall())
+        results.append((label, cpu, wall))
+    connection.close()
+    scratch.unlink()
+    return results
+
+
+def measure_networks_in_process(url: str) -> list[tuple[str, str, float, float, float, float]]:
     """``measure_networks`` in a process of its own: a fresh process state for every database."""
     result = subprocess.run(
         [sys.executable, "-m", "bench.pages", "--networks-url", url], cwd=ROOT, capture_output=True, text=True
@@ -265,18 +425,23 @@ def network_section(facts: dict[str, Any]) -> str:
         )
         + "Each page in AppTest as an organiser: cold is its first run with the caches cleared, "
         f"warm the run right after it (seconds). Targets: {COLD_TARGET:g} s cold, {WARM_TARGET:g} s warm; "
-        "**bold** misses one.",
+        "**bold** misses one. CPU: the seconds of the app process's CPU in the same runs (SQLite's queries "
+        "run in it; PostgreSQL's run in the server, not counted), what the clock would show on an idle core.",
         "",
-        "| filter | page | " + " | ".join(f"{d} cold | {d} warm" for d in dialects) + " |",
-        "|---|---|" + "---:|" * (2 * len(dialects)),
+        "| filter | page | "
+        + " | ".join(f"{d} cold | {d} warm | {d} cold CPU | {d} warm CPU" for d in dialects)
+        + " |",
+        "|---|---|" + "---:|" * (4 * len(dialects)),
     ]
     rows: dict[tuple[str, str], list[str]] = {}
     for dialect in dialects:
-        for label, page, cold, warm in facts["pages"][dialect]:
+        for label, page, cold, warm, cold_cpu, warm_cpu in facts["pages"][dialect]:
             cells = rows.setdefault((label, page), [])
             cells += [
                 f"**{cold:.2f}**" if cold > COLD_TARGET else f"{cold:.2f}",
                 f"**{warm:.2f}**" if warm > WARM_TARGET else f"{warm:.2f}",
+                f"{cold_cpu:.2f}",
+                f"{warm_cpu:.2f}",
             ]
     for (label, page), cells in rows.items():
         lines.append(f"| {label} | {page} | " + " | ".join(cells) + " |")
@@ -377,6 +542,14 @@ def measure_in_process(url: str) -> dict:
 
 def main() -> None:
     logging.basicConfig(level=logging.ERROR)
+    if sys.argv[1:2] == ["--profile"]:  # --profile URL PAGE [NETWORK…]: where a page's time goes
+        for seconds, statement, plan in profile(sys.argv[2], sys.argv[3], tuple(sys.argv[4:])):
+            print(f"--- {seconds:.3f} s\n{statement}\n--- plan:\n{plan}\n")
+        return
+    if sys.argv[1:2] == ["--rollup-trial"]:  # --rollup-trial URL (SQLite)
+        for label, cpu, wall in rollup_trial(sys.argv[2]):
+            print(f"{cpu:8.3f} {wall:8.3f}  {label}")
+        return
     if sys.argv[1:2] == ["--networks-url"]:
         print(json.dumps(measure_networks(sys.argv[2])))
         return
