@@ -12,6 +12,9 @@ handshake), ``drop`` (the TCP connection cut after ``after`` frames), ``stall`` 
 ``after``, the socket kept open until the client goes). ``hold_after``/``release`` hold every
 connection after a number of frames sent in all, for tests that act mid-stream. Tests wait on what
 it has done (``wait``: a Condition notified at each frame and connection), never on sleeps.
+
+``afternoon`` builds a longer stream from the recorded events for the reliability suite: the event's
+posts among strangers', reposts, deletes, an identity event, the account's own posts and replies.
 """
 
 from __future__ import annotations
@@ -36,16 +39,20 @@ DATA = Path(__file__).parent / "data" / "bluesky"
 # rewind on resuming covers a handful of events, not the whole list.
 FIRST_TIME_US = 1_779_719_000_000_000
 STEP_US = 1_000_000
+POST, REPOST = "app.bsky.feed.post", "app.bsky.feed.repost"
+# The event's Bluesky account as the tests name it in EVENT_ACCOUNTS, and its DID.
+ACCOUNT = "osce.bsky.social"
+ACCOUNT_DID = "did:plc:osceaccountxxxxxxxxxxxxx"
 
 
 @dataclass
 class Frame:
-    """One frame to send: an event (sent as JSON) or raw text (a malformed frame), at ``time_us``
-    (for a raw frame: the position it is sent at, for the cursor)."""
+    """One frame to send: an event (sent as JSON) or raw text (a malformed frame; bytes go as a
+    binary frame), at ``time_us`` (for a raw frame: the position it is sent at, for the cursor)."""
 
     time_us: int
     event: dict | None = None
-    raw: str | None = None
+    raw: str | bytes | None = None
 
     @property
     def collection(self) -> str | None:
@@ -53,7 +60,7 @@ class Frame:
             return None
         return (self.event.get("commit") or {}).get("collection")
 
-    def text(self) -> str:
+    def text(self) -> str | bytes:
         return self.raw if self.raw is not None else json.dumps(self.event)
 
 
@@ -67,6 +74,7 @@ class Connection:
     sent: int = 0
     sent_time_us: list[int] = field(default_factory=list)
     closed: bool = False
+    fault: str | None = None  # the fault this connection got (refuse, drop, stall)
 
 
 def recorded_events() -> list[dict]:
@@ -90,11 +98,84 @@ def uri_of(event: dict) -> str:
     return f"at://{event['did']}/{event['commit']['collection']}/{event['commit']['rkey']}"
 
 
-def retimed(items: list[dict | str]) -> list[Frame]:
+def repost(of: dict, by: str, rkey: str) -> dict:
+    record = {
+        "$type": "app.bsky.feed.repost",
+        "createdAt": "2026-05-25T14:25:00.000Z",
+        "subject": {"uri": uri_of(of), "cid": "bafyreiaxf7tgbfydx3465sckitq6v564thxe2wwydbi7cwxbxvgssje3em"},
+    }
+    commit = {"rev": "3mmoojpbi5e2i", "operation": "create", "collection": "app.bsky.feed.repost", "rkey": rkey}
+    return {"did": by, "time_us": 0, "kind": "commit", "commit": {**commit, "record": record}}
+
+
+def delete(of: dict) -> dict:
+    commit = {"rev": "3mmoojpbi5e2j", "operation": "delete", "collection": of["commit"]["collection"]}
+    return {"did": of["did"], "time_us": 0, "kind": "commit", "commit": {**commit, "rkey": of["commit"]["rkey"]}}
+
+
+def identity(did: str, handle: str) -> dict:
+    announced = {"did": did, "handle": handle, "seq": 1, "time": "2026-05-25T14:23:00.000Z"}
+    return {"did": did, "time_us": 0, "kind": "identity", "identity": announced}
+
+
+def by(event: dict, did: str) -> dict:
+    event["did"] = did
+    return event
+
+
+def afternoon(rounds: int, malformed: bool = True) -> list[dict | str]:
+    """An event's afternoon on Jetstream: each round a tagged post by one of a dozen authors among
+    strangers' posts, likes and follows; reposts of earlier tagged posts (and of strangers' posts,
+    which are not kept); deletes of tagged posts and of a repost; the account's handle announced,
+    then its own posts and a reply to one; with ``malformed``, malformed frames, each right after a
+    post (a frame with no ``time_us`` is named by the one before it, which a resumed run has read
+    again). Events and raw texts, for ``retimed``."""
+    recorded = recorded_events()
+    golden, firehose = recorded[:10], recorded[10:]
+    strangers = [e for e in firehose if e["commit"]["collection"] == "app.bsky.feed.post"]
+    others = [e for e in golden if e["kind"] != "commit" or e["commit"]["collection"] != POST]
+    authors = [f"did:plc:cthb18author{n:02d}xxxxxxxxx" for n in range(12)]
+    items: list[dict | str] = []
+    tagged: list[dict] = []
+    own: list[dict] = []
+    for n in range(rounds):
+        text = f"Round {n} of the panel #cthb18" if n % 4 else f"Round {n}: #CTHB18 live from Vienna"
+        post = by(derived_post(strangers[n % len(strangers)], f"3cthb18p{n:04d}", text), authors[n % len(authors)])
+        items += [post, derived_post(strangers[(n + 1) % len(strangers)], f"3filler{n:05d}", "nothing for the event")]
+        tagged.append(post)
+        if malformed and n % 7 == 3:
+            items.append('{"did":"did:plc:q235v55g5unth4zjjdpacfdr","time_us":17797190')  # cut off mid-frame
+            items.append('{"kind":"commit","did":"nobody"}')
+        items.append(copy.deepcopy(others[n % len(others)]))
+        if n % 3 == 2:
+            items.append(repost(tagged[n - 2], authors[(n + 5) % len(authors)], f"3cthb18r{n:04d}"))
+            items.append(repost(strangers[n % len(strangers)], authors[(n + 6) % len(authors)], f"3strange{n:04d}"))
+        if n % 5 == 4:
+            items.append(delete(tagged[n - 3]))
+        if n == rounds // 3:
+            items.append(identity(ACCOUNT_DID, ACCOUNT))
+        if n > rounds // 3 and n % 6 == 0:
+            mine = by(derived_post(strangers[n % len(strangers)], f"3cthb18own{n:03d}", "Our programme"), ACCOUNT_DID)
+            items.append(mine)
+            own.append(mine)
+        if own and n % 6 == 3:
+            reply = derived_post(strangers[(n + 2) % len(strangers)], f"3cthb18ask{n:03d}", "Slides online?")
+            ref = {"uri": uri_of(own[-1]), "cid": "bafyreiainko5un5pbcdosvxpbisjnjzemojnry6nsgtdftdgslbu37kxai"}
+            reply["commit"]["record"]["reply"] = {"parent": ref, "root": ref}
+            items.append(reply)
+        if n == rounds - 5:
+            shared = repost(tagged[n], authors[0], "3cthb18rgone")
+            items += [shared, delete(shared)]
+        if n % 9 == 8:
+            items += [copy.deepcopy(tagged[n - 1])]  # resent, as Jetstream does on its own reconnects
+    return items
+
+
+def retimed(items: list[dict | str] | list[dict | str | bytes]) -> list[Frame]:
     """Frames from events (time_us rewritten, increasing by ``STEP_US``) and raw texts between them."""
     frames, time_us = [], FIRST_TIME_US
     for item in items:
-        if isinstance(item, str):
+        if isinstance(item, str | bytes):
             frames.append(Frame(time_us=time_us, raw=item))
             continue
         time_us += STEP_US
@@ -164,6 +245,16 @@ class JetstreamSimulator:
         with self.progress:
             return [c for c in self.connections if not c.refused]
 
+    def left_every_fault(self) -> bool:
+        """Every connection that got a fault has been closed: the fault happened and the client left."""
+        with self.progress:
+            return all(c.closed for c in self.connections if c.fault)
+
+    def serving(self) -> bool:
+        """A connection without a fault is open."""
+        with self.progress:
+            return any(not c.closed and not c.fault for c in self.connections)
+
     # -- the server --------------------------------------------------------------------------
 
     def _handshake(self, connection: ServerConnection, request) -> Any:
@@ -176,6 +267,8 @@ class JetstreamSimulator:
             if fault is not None and fault[0] == "refuse":
                 self.faults.popleft()
             record.refused = refuse
+            record.closed = refuse
+            record.fault = "refuse" if refuse else None
             self.connections.append(record)
             self.progress.notify_all()
         connection.record = record  # type: ignore[attr-defined]
@@ -207,6 +300,7 @@ class JetstreamSimulator:
         record: Connection = connection.record  # type: ignore[attr-defined]
         with self.progress:
             fault = self.faults.popleft() if self.faults else None
+            record.fault = fault[0] if fault else None
         after: int = fault[1].get("after", 0) if fault else 0
         try:
             index = 0

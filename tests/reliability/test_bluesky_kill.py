@@ -25,92 +25,13 @@ from contextlib import closing
 import pytest
 
 from ..helpers.worker import finish, snapshot, worker
-from ..jetsim import Frame, JetstreamSimulator, derived_post, recorded_events, retimed, uri_of
+from ..jetsim import ACCOUNT, POST, REPOST, Frame, JetstreamSimulator, afternoon, retimed
 
-pytestmark = pytest.mark.serial  # kills at observed moments (tests/conftest.py: SERIAL_MODULES)
+pytestmark = pytest.mark.serial  # kills at observed moments, as tests/conftest.py's SERIAL_MODULES
 
 KILLS = 20
-ROUNDS = 40  # of the scenario below: about 260 frames, 60 of them kept
-POST, REPOST = "app.bsky.feed.post", "app.bsky.feed.repost"
-ACCOUNT = "osce.bsky.social"
-ACCOUNT_DID = "did:plc:osceaccountxxxxxxxxxxxxx"
+ROUNDS = 40  # of jetsim.afternoon: about 260 frames, 60 of them kept
 BOUND = 120.0  # seconds: a deadline for progress that takes 0.1-5 s, so that only a stuck worker reaches it
-
-
-def repost(of: dict, by: str, rkey: str) -> dict:
-    record = {
-        "$type": "app.bsky.feed.repost",
-        "createdAt": "2026-05-25T14:25:00.000Z",
-        "subject": {"uri": uri_of(of), "cid": "bafyreiaxf7tgbfydx3465sckitq6v564thxe2wwydbi7cwxbxvgssje3em"},
-    }
-    commit = {"rev": "3mmoojpbi5e2i", "operation": "create", "collection": "app.bsky.feed.repost", "rkey": rkey}
-    return {"did": by, "time_us": 0, "kind": "commit", "commit": {**commit, "record": record}}
-
-
-def delete(of: dict) -> dict:
-    commit = {"rev": "3mmoojpbi5e2j", "operation": "delete", "collection": of["commit"]["collection"]}
-    return {"did": of["did"], "time_us": 0, "kind": "commit", "commit": {**commit, "rkey": of["commit"]["rkey"]}}
-
-
-def identity(did: str, handle: str) -> dict:
-    announced = {"did": did, "handle": handle, "seq": 1, "time": "2026-05-25T14:23:00.000Z"}
-    return {"did": did, "time_us": 0, "kind": "identity", "identity": announced}
-
-
-def by(event: dict, did: str) -> dict:
-    event["did"] = did
-    return event
-
-
-def scenario(rounds: int = ROUNDS) -> list[Frame]:
-    """An event's afternoon on Jetstream: each round a tagged post by one of a dozen authors among
-    strangers' posts, likes and follows; reposts of earlier tagged posts (and of strangers' posts,
-    which are not kept); deletes of tagged posts and of a repost; the account's handle announced,
-    then its own posts and a reply to one; malformed frames, each right after a post (a frame with
-    no ``time_us`` is named by the one before it, which a resumed run has read again)."""
-    recorded = recorded_events()
-    golden, firehose = recorded[:10], recorded[10:]
-    strangers = [e for e in firehose if e["commit"]["collection"] == "app.bsky.feed.post"]
-    others = [e for e in golden if e["kind"] != "commit" or e["commit"]["collection"] != POST]
-    authors = [f"did:plc:cthb18author{n:02d}xxxxxxxxx" for n in range(12)]
-    items: list[dict | str] = []
-    tagged: list[dict] = []
-    own: list[dict] = []
-    for n in range(rounds):
-        text = f"Round {n} of the panel #cthb18" if n % 4 else f"Round {n}: #CTHB18 live from Vienna"
-        post = by(derived_post(strangers[n % len(strangers)], f"3cthb18p{n:04d}", text), authors[n % len(authors)])
-        items += [post, derived_post(strangers[(n + 1) % len(strangers)], f"3filler{n:05d}", "nothing for the event")]
-        tagged.append(post)
-        if n % 7 == 3:
-            items.append('{"did":"did:plc:q235v55g5unth4zjjdpacfdr","time_us":17797190')  # cut off mid-frame
-            items.append('{"kind":"commit","did":"nobody"}')
-        items.append(copy_of(others[n % len(others)]))
-        if n % 3 == 2:
-            items.append(repost(tagged[n - 2], authors[(n + 5) % len(authors)], f"3cthb18r{n:04d}"))
-            items.append(repost(strangers[n % len(strangers)], authors[(n + 6) % len(authors)], f"3strange{n:04d}"))
-        if n % 5 == 4:
-            items.append(delete(tagged[n - 3]))
-        if n == rounds // 3:
-            items.append(identity(ACCOUNT_DID, ACCOUNT))
-        if n > rounds // 3 and n % 6 == 0:
-            mine = by(derived_post(strangers[n % len(strangers)], f"3cthb18own{n:03d}", "Our programme"), ACCOUNT_DID)
-            items.append(mine)
-            own.append(mine)
-        if own and n % 6 == 3:
-            reply = derived_post(strangers[(n + 2) % len(strangers)], f"3cthb18ask{n:03d}", "Slides online?")
-            ref = {"uri": uri_of(own[-1]), "cid": "bafyreiainko5un5pbcdosvxpbisjnjzemojnry6nsgtdftdgslbu37kxai"}
-            reply["commit"]["record"]["reply"] = {"parent": ref, "root": ref}
-            items.append(reply)
-        if n == rounds - 5:
-            shared = repost(tagged[n], authors[0], "3cthb18rgone")
-            items += [shared, delete(shared)]
-        if n % 9 == 8:
-            items += [copy_of(tagged[n - 1])]  # resent, as Jetstream does on its own reconnects
-    return retimed(items)
-
-
-def copy_of(event: dict) -> dict:
-    return json.loads(json.dumps(event))
 
 
 def stream_worker(url: str, sim: JetstreamSimulator, **options):
@@ -159,13 +80,12 @@ def stream_state(url: str):
         rejected = connection.execute(
             "SELECT source, location, reason, raw FROM rejected_record ORDER BY source, location"
         ).fetchall()
-        texts = connection.execute("SELECT platform_id, text FROM post ORDER BY 1").fetchall()
-    return snapshot(url), tombstones, rejected, texts, resume_point(url)
+    return snapshot(url), tombstones, rejected, resume_point(url)
 
 
 def test_sigkill_at_20_random_moments_of_bsky_stream_while_events_arrive(tmp_path, seed, tally):
     rng = random.Random(seed)
-    frames = scenario()
+    frames = retimed(afternoon(ROUNDS))
     last = max(f.time_us for f in frames)
 
     # The uninterrupted run, watched: how long this machine, now, takes to start and connect.
