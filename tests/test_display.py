@@ -272,4 +272,8 @@ def test_a_network_has_one_label_and_colour_on_pages_and_in_files():
     colours = {display.network_colour(n) for n in display.NETWORK_ORDER}
     assert len(colours) == len(display.NETWORK_ORDER)
     status = "https://mastodon.social/users/someone/statuses/1"
-    assert display.post_link("mastodon", status) == status
+    # A Mastodon status's version number is no address: its URI is; X links its newest edit.
+    assert display.post_link("mastodon", status, "1524480000000000") == status
+    assert display.post_link("x", "1000", "1001") == "https://x.com/i/web/status/1001"
+    posts = pd.DataFrame({"network": ["mastodon", "x"], "post": [status, "1000"], "id": ["1524480000000000", "1001"]})
+    assert list(display.with_links(posts)["link"]) == [status, "https://x.com/i/web/status/1001"]

@@ -297,13 +297,13 @@ def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.Da
         .subquery()
     )
     rows = session.execute(
-        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id, Post.platform)
+        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id, Post.platform, Post.platform_id)
         .select_from(Post)
         .join(top, top.c.id == Post.id)
         .join(Author, Author.id == Post.author_id)
         .order_by(*order)
     ).all()
-    frame = _frame(rows, ["retweets", "likes", "handle", "text", "id", "network"])
+    frame = _frame(rows, ["retweets", "likes", "handle", "text", "id", "network", "post"])
     return display.with_links(frame)
 
 

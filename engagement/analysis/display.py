@@ -87,22 +87,28 @@ def kind_word(kind: str, network: str | None = None) -> str:
     return f"{word} ({own.removesuffix('s')})" if own else word
 
 
-def post_link(network: str, post_id: str) -> str:
-    """The post's public address: X's status page, Bluesky's post page for an at:// URI, a Mastodon
-    status's own https:// URI."""
+def post_link(network: str, post_id: str, current_id: str | None = None) -> str:
+    """The post's public address from its ``post_id`` (the stored key) and ``current_id`` (its newest
+    version): X's status page for the newest edit, Bluesky's post page for an at:// URI, a Mastodon
+    status's own https:// URI (its ``current_id`` is a version number, not an address)."""
     if post_id.startswith("https://"):
         return post_id
     if network == "bluesky" and post_id.startswith("at://"):
         did, _, rkey = post_id.removeprefix("at://").partition("/app.bsky.feed.post/")
         return f"https://bsky.app/profile/{did}/post/{rkey}"
-    return f"https://x.com/i/web/status/{post_id}"
+    return f"https://x.com/i/web/status/{current_id or post_id}"
 
 
 def with_links(frame: pd.DataFrame) -> pd.DataFrame:
-    """``frame``'s posts (columns ``network`` and ``id``) with a ``link`` to each instead of the id;
-    the network stays (pages and files show its label)."""
-    links = [post_link(network, str(post_id)) for network, post_id in zip(frame["network"], frame["id"], strict=True)]
-    return frame.assign(link=links).drop(columns=["id"])
+    """``frame``'s posts (columns ``network``, ``post``: the stored key, and ``id``: the newest
+    version) with a ``link`` to each instead of the ids; the network stays (pages and files show its
+    label). Without a ``post`` column, ``id`` is the key."""
+    keys = frame["post"] if "post" in frame.columns else frame["id"]
+    links = [
+        post_link(str(network), str(key), str(current))
+        for network, key, current in zip(frame["network"], keys, frame["id"], strict=True)
+    ]
+    return frame.assign(link=links).drop(columns=[c for c in ("id", "post") if c in frame.columns])
 
 
 # Column name (as the core's frames have it) → what people read.

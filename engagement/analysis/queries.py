@@ -35,6 +35,7 @@ def newest_posts(
             Post.text,
             Post.current_id,
             Post.platform,
+            Post.platform_id,
         )
         .outerjoin(Author, Author.id == Post.author_id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
@@ -42,5 +43,5 @@ def newest_posts(
         .order_by(Post.created_at.desc())
         .limit(limit)
     ).all()
-    frame = pd.DataFrame(rows, columns=["time", "handle", "name", "group", "kind", "text", "id", "network"])
+    frame = pd.DataFrame(rows, columns=["time", "handle", "name", "group", "kind", "text", "id", "network", "post"])
     return display.with_links(frame)

@@ -292,13 +292,15 @@ def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
         .subquery()
     )
     rows = session.execute(
-        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id, Post.platform)
+        select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id, Post.platform, Post.platform_id)
         .select_from(Post)
         .join(top, top.c.id == Post.id)
         .join(Author, Author.id == Post.author_id)
         .order_by(*order)
     ).all()
-    frame = pd.DataFrame([tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id", "network"])
+    frame = pd.DataFrame(
+        [tuple(r) for r in rows], columns=["retweets", "likes", "handle", "text", "id", "network", "post"]
+    )
     return display.with_links(frame)
 
 
