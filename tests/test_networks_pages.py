@@ -216,3 +216,20 @@ def test_the_projector_needs_a_sign_in_and_staff_pages_still_count_hidden_posts(
     shown = {m.label: m.value for m in at.metric}
     on_bluesky = sql(hidden_db, "SELECT count(*) FROM post WHERE collected AND platform = 'bluesky' AND hidden")
     assert shown["Collected posts"] == f"{on_bluesky:,}" and on_bluesky > 0
+
+
+def test_the_summary_page_reports_one_network_when_filtered_to_it(two_network_db, monkeypatch):
+    at = page(two_network_db, monkeypatch, "views/summary.py", role="organiser")
+    shown = {m.label: m.value for m in at.metric}
+    assert "Reposts (retweets)" in shown and "Retweets" not in shown
+    at.sidebar.multiselect(key="filter-networks").set_value(["bluesky"]).run()
+    assert not at.exception
+    shown = {m.label: m.value for m in at.metric}
+    on_bluesky = "FROM post WHERE collected AND platform = 'bluesky'"
+    assert shown["Collected posts"] == f"{sql(two_network_db, f'SELECT count(*) {on_bluesky}'):,}"
+    assert shown["Reposts"] == f"{sql(two_network_db, f'SELECT count(*) {on_bluesky} AND kind = ?', 'retweet'):,}"
+    assert "Reposts (retweets)" not in shown
+    assert "Posts by network" in [s.value for s in at.subheader]
+    by_network = next(d.value for d in at.dataframe if list(d.value.columns) == ["Network", "Posts", "Unique authors"])
+    assert list(by_network["Network"]) == ["Bluesky"]
+    assert any("Bluesky" in i.value for i in at.info)  # the filters in effect, said once
