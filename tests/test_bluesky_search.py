@@ -22,7 +22,7 @@ from engagement.rules.event import load_event
 from engagement.storage import db
 from engagement.storage.models import Author, IngestRun, Post, RejectedRecord
 
-from .bskysim import HANDLE, PASSWORD, SEARCH, BlueskySimulator, generate_views
+from .bskysim import DATA, HANDLE, PASSWORD, SEARCH, BlueskySimulator, generate_views
 from .helpers.worker import finish, ingest, worker
 
 pytestmark = pytest.mark.both_databases
@@ -266,3 +266,25 @@ def test_a_search_killed_mid_window_resumes_to_the_rows_of_an_uninterrupted_one(
         fresh.add_posts(views[0] + views[1])
         assert run_window(reference, fresh).complete
     assert rows(db_url) == rows(reference) and sim.sessions_created == 1
+
+
+def test_the_recorded_real_posts_through_search_are_each_stored_or_kept_aside(db_url, account):
+    items = json.loads((DATA / "twitwi_bluesky-posts.json").read_text(encoding="utf-8"))
+    views: dict[str, dict] = {}
+    for item in items:
+        view = item if "record" in item else item.get("post")
+        if isinstance(view, dict) and isinstance(view.get("uri"), str):
+            views.setdefault(view["uri"], view)
+    everything = [Query("*", {"q": "*"})]  # no filter: every recorded post is in the window
+    with BlueskySimulator() as sim:
+        sim.add_posts(views.values())
+        caller = sign_in(db_url, base_url=sim.base_url, policy=QUICK)
+        since, until = datetime(1970, 1, 1, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC)
+        result = search_window(caller, queries=everything, since=since, until=until, url=db_url, stop=NeverStop())
+    assert result.complete
+    with db.reading(db_url) as session:
+        collected = set(session.exec(select(Post.platform_id).where(Post.collected.is_(True))).all())
+        kept = session.exec(select(RejectedRecord)).all()
+    rejected_posts = {json.loads(r.raw).get("uri") for r in kept if re.search(r"posts\[\d+\]$", r.location)}
+    assert all(r.reason for r in kept)
+    assert collected | rejected_posts == set(views) and not collected & rejected_posts

@@ -208,7 +208,7 @@ def store_page(
 ) -> None:
     """Normalise one page and commit its posts, its rejections (located by ``where`` and the post's
     index) and the resume points ``states`` (by source) together. Posts already stored in this pass
-    (``seen``: the slices' boundaries are fetched twice) are not written again."""
+    (``seen``, the collected ones: the slices' boundaries are fetched twice) are not written again."""
     batch = normalise_page(body)
     posts = [p for p in batch.posts if p.platform_id not in seen]
     retrieved = utcnow()
@@ -234,7 +234,8 @@ def store_page(
             return counts
 
     result.store.add(db.retry_locked(write))
-    seen.update(p.platform_id for p in posts)
+    # Only the posts returned themselves: one first met quoted (context) is stored again when returned.
+    seen.update(p.platform_id for p in posts if p.collected)
     result.rejected += len(batch.rejected)
     result.pages += 1
 
