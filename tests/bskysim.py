@@ -29,7 +29,7 @@ Use::
 ``start()``/``stop()`` do what the ``with`` block does. Faults, taken in order by the first request
 whose method they name (or any): ``429`` (``ratelimit-reset`` ``reset_in`` seconds ahead), ``500``,
 ``502`` (``UpstreamFailure``, as the AppView answers when search is overloaded), ``drop`` (the
-connection closed without an answer), ``truncate`` (half the body, then the connection closed),
+connection closed without an answer), ``truncate`` (half the body, then the connection closed), ``invalid`` (200 with an HTML page),
 ``expired`` (the access token expires now: 400 ``ExpiredToken``), ``401`` (``AuthenticationRequired``)
 and ``ok`` (no fault for that request). ``hold_after(n)``/``release()`` let ``n`` more searchPosts
 pages through and keep the next waiting (``held`` counts them), for a test that acts (kills,
@@ -523,6 +523,15 @@ class BlueskySimulator:
                     call.status = -1
                     self.close_connection = True
                     self.connection.shutdown(2)
+                    return
+                if kind == "invalid":  # what a proxy in front of the AppView sends when it is overloaded
+                    call.status = -3
+                    data = b"<html><body>502 Bad Gateway</body></html>"
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
                     return
                 if kind == "truncate":
                     call.status = -2

@@ -147,7 +147,7 @@ def test_a_429_wait_is_interruptible(db_url, sim, account):
     assert stop.waits[0] > 500 and len(sim.calls(SEARCH)) == 1
 
 
-@pytest.mark.parametrize("fault", ["502", "500", "drop", "truncate"])
+@pytest.mark.parametrize("fault", ["502", "500", "drop", "truncate", "invalid"])
 def test_transient_failures_are_retried(db_url, sim, account, fault, caplog):
     caller = xrpc.sign_in(db_url, base_url=sim.base_url, policy=QUICK)
     sim.fail(fault, times=2, method=SEARCH)
@@ -191,3 +191,10 @@ def test_no_secret_reaches_a_log_line(db_url, sim, account, caplog):
     secrets = issued_tokens(sim) | {PASSWORD, stored_session(db_url)}
     assert len(secrets) >= 5
     assert not [s for s in secrets if s in caplog.text]
+
+
+def test_a_401_at_sign_in_is_fatal_even_with_the_right_password(db_url, sim, account):
+    sim.fail("401", method="com.atproto.server.createSession")
+    with pytest.raises(FatalAPIError, match="refused the sign-in \\(HTTP 401 AuthenticationRequired\\)"):
+        xrpc.sign_in(db_url, base_url=sim.base_url, policy=QUICK)
+    assert len(sim.calls("com.atproto.server.createSession")) == 1 and stored_session(db_url) == ""
