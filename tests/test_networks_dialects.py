@@ -13,8 +13,6 @@ from engagement.report import content
 from engagement.storage import db
 from engagement.storage.status import sources
 
-from .test_dialects import _canonical
-
 BLUESKY = ("bluesky",)
 
 
@@ -31,6 +29,18 @@ def both(tmp_path_factory, postgres_server):
     yield urls
     db.dispose_engines()
     postgres_server.drop(urls["postgresql"])
+
+
+def _canonical(value):
+    """A frame in one order with one number type and UTC times (as tests/test_dialects.py compares)."""
+    if isinstance(value, pd.DataFrame):
+        frame = value.copy()
+        for column in frame.columns:
+            if isinstance(frame[column].dtype, pd.DatetimeTZDtype):
+                frame[column] = pd.to_datetime(frame[column], utc=True)
+        frame = frame.astype({c: "float64" for c in frame.select_dtypes("number").columns})
+        return frame.sort_values(list(frame.columns)).reset_index(drop=True)
+    return value
 
 
 def _busiest_session(s) -> int:
