@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from engagement.qa.language import detect
 from engagement.rules.sync import sync_event
 from engagement.storage import db, flags
 
@@ -47,7 +48,9 @@ def test_ask_moderate_and_project(qa_db, browser):  # noqa: F811 (the fixture)
         assert not projector.page.locator('[data-testid="stSidebar"]').is_visible()
 
         ask(participant, base, QUESTION)
-        assert QUESTION in shown(participant)
+        # On the Ask page a question is escaped into an element of its own, with its lang and dir="auto".
+        assert QUESTION in participant.page.locator("p.user-text").all_inner_texts()
+        assert participant.page.locator('p.user-text[dir="auto"]').count() >= 1
 
         card = approve_and_show(moderator, base, "Ana")
         assert QUESTION in card and "contains a link" in card
@@ -55,6 +58,11 @@ def test_ask_moderate_and_project(qa_db, browser):  # noqa: F811 (the fixture)
         # The projector follows within seconds, verbatim, with no markup rendered and nothing fetched.
         wait_on_screen(projector, QUESTION)
         assert projector.page.locator(".st-key-screen-question img, .st-key-screen-question a, .katex").count() == 0
+        # The question keeps its own language and direction on the projector (set by the page's script).
+        own = projector.page.locator('.st-key-screen-question [lang][dir="auto"]')
+        own.wait_for(timeout=FOLLOWS_WITHIN_MS)
+        assert own.get_attribute("lang") == (detect(QUESTION) or "") and QUESTION in own.inner_text()
+        assert projector.page.evaluate("document.documentElement.lang") == "en"
         assert "Ana" not in shown(projector)
         # The participant's page shows it published and on screen.
         participant.page.wait_for_selector("text=on screen now", timeout=FOLLOWS_WITHIN_MS)

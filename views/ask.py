@@ -84,6 +84,7 @@ with st.form("ask-form"):
         _("Language of your question"),
         languages,
         key="ask-language",
+        placeholder=_("Choose an option"),
         format_func=lambda code: _("Detect automatically") if code == "auto" else t.language_name(code),
     )
     with st.expander(_("Add your name, group or affiliation (optional)")):

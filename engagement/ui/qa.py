@@ -100,6 +100,7 @@ def language_picker(t: Translator) -> None:
         key=PICKER_KEY,
         on_change=_choose,
         icon=":material/translate:",
+        placeholder=t.gettext("Choose an option"),
         width=220,
     )
 
@@ -119,6 +120,9 @@ _SCRIPT = """<style>.st-key-document-language { display: none; }</style><script>
       const code = byName[el.textContent.trim()];
       const holdsTheName = el.getAttribute("role") === "option" || el.children.length === 0;
       if (code && holdsTheName && el.lang !== code) el.lang = code;
+    });
+    doc.querySelectorAll('.st-key-lang-picker input').forEach((el) => {
+      if (el.lang !== window.__pageLanguage) el.lang = window.__pageLanguage;
     });
     doc.querySelectorAll('[class*="st-key-user-lang-"]').forEach((el) => {
       const found = [...el.classList].find((c) => c.startsWith("st-key-user-lang-"));
@@ -215,7 +219,10 @@ def session_picker(key: str, label: str = "Session", t: Translator | None = None
     titles = dict(zip(ids, agenda["title"], strict=True))
     keys = list(agenda["key"])
     index = keys.index(preferred) if preferred in keys else 0
-    return st.selectbox(label, ids, index=index, format_func=lambda i: titles.get(i, str(i)), key=key)
+    placeholder = (t or i18n.translator(i18n.DEFAULT)).gettext("Choose an option")
+    return st.selectbox(
+        label, ids, index=index, format_func=lambda i: titles.get(i, str(i)), key=key, placeholder=placeholder
+    )
 
 
 def session_by_key(key: str | None) -> int | None:

@@ -1,0 +1,194 @@
+"""The participant's six languages: every string the participant modules mark is translated in every
+catalog (and no catalog keeps one the code dropped), the language is resolved in its order, and numbers,
+dates and plurals follow the chosen language."""
+
+from __future__ import annotations
+
+import ast
+import shutil
+from datetime import UTC, date, datetime
+
+import pytest
+from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_file
+from babel.messages.frontend import parse_mapping_cfg
+from babel.messages.plurals import get_plural
+from babel.messages.pofile import read_po
+
+from engagement import i18n
+from engagement.i18n import LANGUAGES, Message, resolve, supported, translator
+from engagement.qa.asking import PARTICIPANT_STATES, QuestionRefused, clean
+from engagement.qa.limits import ASKED_TOO_OFTEN, RateLimited
+
+from .helpers import ROOT
+from .helpers.pages import page
+
+CONFIG = i18n.HERE / "babel.cfg"
+
+
+def participant_modules() -> list[str]:
+    with CONFIG.open() as config:
+        method_map, _ = parse_mapping_cfg(config, str(CONFIG))
+    found = sorted({str(p.relative_to(ROOT)) for pattern, _ in method_map for p in ROOT.glob(pattern)})
+    assert "views/ask.py" in found and "engagement/qa/limits.py" in found  # the mapping is read
+    return found
+
+
+def extracted() -> dict[str, str | None]:
+    """A fresh extraction, as `make i18n-extract` makes it: each message id with its plural id (or None)."""
+    keywords = {**DEFAULT_KEYWORDS, **i18n.KEYWORDS}
+    messages: dict[str, str | None] = {}
+    for name in participant_modules():
+        for _, message, _, _ in extract_from_file("python", str(ROOT / name), keywords=keywords):
+            if isinstance(message, tuple):
+                messages[message[0]] = message[1]
+            else:
+                messages[message] = None
+    return messages
+
+
+def catalog(path):
+    with path.open("rb") as source:
+        return read_po(source)
+
+
+@pytest.fixture(scope="module")
+def fresh():
+    return extracted()
+
+
+def test_the_template_is_a_fresh_extraction(fresh):
+    template = {m.id[0] if isinstance(m.id, tuple) else m.id for m in catalog(i18n.HERE / "messages.pot") if m.id}
+    assert len(fresh) > 50  # the extraction finds the pages' strings
+    assert sorted(set(fresh) - template) == [], "run `make i18n-update` (new strings in the code)"
+    assert sorted(template - set(fresh)) == [], "run `make i18n-update` (strings the code no longer has)"
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_every_catalog_translates_every_string_the_code_marks_and_no_other(fresh, code):
+    po = catalog(i18n.LOCALE_DIR / code / "LC_MESSAGES" / "messages.po")
+    entries = {(m.id[0] if isinstance(m.id, tuple) else m.id): m for m in po if m.id}
+    assert sorted(set(fresh) - set(entries)) == [], f"run `make i18n-update`, then translate into {code}"
+    assert sorted(set(entries) - set(fresh)) == [], f"the {code} catalog keeps strings no code uses"
+    for key, entry in entries.items():
+        assert not entry.fuzzy, f"{code}: {key!r} is marked fuzzy"
+        forms = entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        assert all(form.strip() for form in forms), f"{code}: {key!r} has no translation"
+        if fresh[key] is not None:
+            assert isinstance(entry.id, tuple) and entry.id[1] == fresh[key], f"{code}: {key!r} lost its plural"
+            # As many forms as gettext's rule for the language has (ru: one, few, many; de: one, other).
+            assert len(forms) == po.num_plurals == get_plural(code).num_plurals, f"{code}: {key!r}"
+        for form in forms:
+            assert i18n.placeholders(form) == i18n.placeholders(key), f"{code}: {key!r} changes its {{names}}"
+
+
+# The participant pages' widgets and messages take their words from the catalog: a literal with words in
+# it, given straight to Streamlit, would stay English in every language.
+SHOWN = {"label", "placeholder", "help", "body"}
+
+
+@pytest.mark.parametrize("name", ["views/ask.py", "views/screen.py"])
+def test_the_participant_pages_give_streamlit_no_untranslated_words(name):
+    tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+    bare = []
+    for node in ast.walk(tree):
+        if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+            continue
+        if node.func.attr in ("gettext", "ngettext", "html", "get", "pop", "format", "join", "form", "container"):
+            continue  # the translation itself, our stylesheet, dictionaries, string building, keys
+        candidates = node.args[:1] + [k.value for k in node.keywords if k.arg in SHOWN]
+        for value in candidates:
+            parts = value.values if isinstance(value, ast.JoinedStr) else [value]
+            for part in parts:
+                words = isinstance(part, ast.Constant) and isinstance(part.value, str)
+                if words and sum(c.isalpha() for c in part.value) >= 2:
+                    bare.append(f"{name}:{node.lineno} {part.value!r}")
+    assert bare == []
+
+
+def test_the_language_is_the_query_then_the_choice_then_the_browser_then_the_event():
+    assert resolve(query="ru", chosen="fr", browser="de-DE", event_languages=["it"]) == "ru"
+    assert resolve(query=None, chosen="fr", browser="de-DE", event_languages=["it"]) == "fr"
+    assert resolve(query="xx", chosen=None, browser="de-AT", event_languages=["it"]) == "de"
+    assert resolve(query=None, chosen=None, browser="ja-JP", event_languages=["it", "en"]) == "it"
+    assert resolve(query=None, chosen=None, browser=None, event_languages=["uk", "ru"]) == "en"
+    assert resolve(query=None, chosen=None, browser=None) == "en"
+
+
+@pytest.mark.parametrize(
+    ("tag", "code"), [("ru-RU", "ru"), ("fr_CH", "fr"), ("DE", "de"), (" es-419 ", "es"), ("uk", None), ("", None)]
+)
+def test_a_browser_tag_names_a_supported_language_or_none(tag, code):
+    assert supported(tag) == code
+
+
+def test_the_picker_names_each_language_in_itself():
+    assert list(i18n.ENDONYMS) == list(LANGUAGES)
+    assert i18n.ENDONYMS["ru"] == "Русский" and i18n.ENDONYMS["fr"] == "Français" and i18n.ENDONYMS["de"] == "Deutsch"
+
+
+def test_numbers_and_dates_follow_the_language():
+    # Grouping: a comma in English, a dot in German, Italian and Spanish, a (narrow) no-break space in
+    # French and Russian; month names in the language.
+    assert translator("en").number(12345) == "12,345"
+    assert translator("de").number(12345) == translator("it").number(12345) == "12.345"
+    assert translator("ru").number(12345).replace("\u00a0", " ").replace("\u202f", " ") == "12 345"
+    day = date(2018, 4, 23)
+    assert "avr." in translator("fr").date(day) and "апр." in translator("ru").date(day)
+    assert "Apr" in translator("en").date(day) and "abr" in translator("es").date(day)
+    at = datetime(2018, 4, 23, 9, 5, tzinfo=UTC)
+    assert translator("de").time(at, "Europe/Vienna") == "11:05"
+    assert translator("en").time(at, "Europe/Vienna").replace("\u202f", " ") == "11:05 AM"
+
+
+def test_russian_counts_take_their_three_forms():
+    t = translator("ru")
+    said = [t.text(Message(*ASKED_TOO_OFTEN, n=n)) for n in (1, 3, 5, 21)]
+    assert [s.split(" вопрос")[1][:1] for s in said] == [".", "а", "о", "."]
+    assert [t.ngettext("{n} vote", "{n} votes", n).format(n=n) for n in (1, 2, 11)] == [
+        "1 голос",
+        "2 голоса",
+        "11 голосов",
+    ]
+
+
+def test_a_refusal_is_english_in_the_core_and_translated_on_the_page():
+    with pytest.raises(QuestionRefused) as refused:
+        clean("x" * 1234, 500, "question")
+    assert str(refused.value) == "The question has 1,234 characters; at most 500 are accepted."
+    french = i18n.explain(refused.value, translator("fr"))
+    assert french != str(refused.value) and "1\u202f234" in french.replace("\u00a0", "\u202f") and "500" in french
+    limited = RateLimited(Message(*ASKED_TOO_OFTEN, n=3))
+    assert str(limited).startswith("You have asked 3 questions")
+    assert i18n.explain(limited, translator("de")).startswith("Sie haben in der letzten Minute 3 Fragen")
+    assert i18n.explain(ValueError("plain"), translator("de")) == "plain"
+
+
+def test_the_states_a_participant_sees_are_translated():
+    for code in LANGUAGES[1:]:
+        t = translator(code)
+        assert all(t.gettext(state) != state for state in set(PARTICIPANT_STATES.values())), code
+
+
+def test_a_checkout_without_compiled_catalogs_reads_the_po_files(tmp_path, monkeypatch):
+    shutil.copytree(i18n.LOCALE_DIR, tmp_path / "locale", ignore=shutil.ignore_patterns("*.mo"))
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path / "locale")
+    po = catalog(tmp_path / "locale" / "ru" / "LC_MESSAGES" / "messages.po")
+    assert translator("ru").gettext("Send question") == po.get("Send question").string
+    assert not list((tmp_path / "locale").rglob("*.mo"))
+
+
+def test_the_ask_page_in_french_by_the_query(qa_url, monkeypatch):
+    at = page(qa_url, monkeypatch, "views/ask.py", lang="fr")
+    t = translator("fr")
+    assert [title.value for title in at.title] == [t.gettext("Ask a question")]
+    assert at.session_state["lang-chosen"] == "fr" and at.query_params["lang"] == "fr"
+    assert at.selectbox(key="lang-picker").value == "fr"
+    send = f"FormSubmitter:ask-form-{t.gettext('Send question')}"
+    for n in range(4):
+        at.text_area(key="ask-text").input(f"Question numéro {n} ?")
+        at.button(key=send).click().run()
+    assert at.error[0].value == t.text(Message(*ASKED_TOO_OFTEN, n=3))
+    # The participant picks German: the page follows, and the URL carries the choice.
+    at.selectbox(key="lang-picker").set_value("de").run()
+    assert [title.value for title in at.title] == [translator("de").gettext("Ask a question")]
+    assert at.query_params["lang"] == "de" and at.session_state["lang-chosen"] == "de"
