@@ -402,6 +402,8 @@ def test_the_report_breaks_posts_down_by_network_in_every_format(two_network_db,
     with zipfile.ZipFile(io.BytesIO(csv_zip(two_network_report))) as archive:
         rows = archive.read("by-network.csv").decode().splitlines()
     assert rows[0] == "Network,Posts,Unique authors" and len(rows) == 3
+    kinds = set(two_network_report.tables["Conversations"]["kind"])
+    assert "repost" in kinds and kinds <= {"mention", "repost", "reply", "quote"}
     methods = dict(two_network_report.tables["Methods"].values)
     assert f"Bluesky: {by_network.loc['bluesky', 'posts']:,} posts" in methods["networks"]
 

@@ -33,4 +33,9 @@ def load(url: str, f: analytics.Filters):
 pairs, groups = load(settings.database_url(), f)
 chosen = pairs if kind in (None, "all") else pairs[pairs["kind"] == kind]
 title = f"{KINDS.get(kind or 'all')} between stakeholder groups"
-widgets.chart(charts.group_matrix(chosen, list(groups["label"]), title), chosen, f"conversations-{kind or 'all'}")
+# The download names each interaction in neutral words ("repost", not X's "retweet").
+widgets.chart(
+    charts.group_matrix(chosen, list(groups["label"]), title),
+    chosen.assign(kind=chosen["kind"].map(display.kind_word)),
+    f"conversations-{kind or 'all'}",
+)

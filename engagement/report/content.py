@@ -548,7 +548,8 @@ def _add_tables(report: Report, parts: dict[str, Any], by_session: pd.DataFrame)
         "Top contributors": parts["top contributors"],
         "Q&A by session": parts["qa"],
         "Questions by group": heard.drop(columns=["group"]).rename(columns={"label": "group"}),
-        "Conversations": parts["conversations"],
+        # Interactions in neutral words ("repost", not X's "retweet"), as every kind the report names.
+        "Conversations": parts["conversations"].assign(kind=parts["conversations"]["kind"].map(display.kind_word)),
         "Moderation actions": parts["actions"],
         "Dismissal reasons": parts["dismissals"],
         "Published questions": parts["questions"],
