@@ -413,11 +413,15 @@ def cmd_report(args) -> int:
     from engagement import report
     from engagement.report.voice import RegistrationsError
 
+    try:
+        f = report.for_networks(args.network)
+    except report.UnknownNetwork as error:
+        raise UsageError(str(error)) from None
     prepare()
     event = load_event()
     try:
         with db.reading_together(count=report.THREADS) as db_sessions:
-            content = report.build(db_sessions, event, names=args.names, registrations=args.registrations)
+            content = report.build(db_sessions, event, f, names=args.names, registrations=args.registrations)
     except RegistrationsError as error:
         raise UsageError(str(error)) from None
     written = report.write(content, Path(args.out), pdf=not args.no_pdf)
@@ -589,6 +593,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="registered participants per group (default: data/registrations.csv if present)",
     )
     summary.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    summary.add_argument(
+        "--network",
+        action="append",
+        metavar="NETWORK",
+        help="only this network's posts: x, bluesky, mastodon (repeat, or separate with commas)",
+    )
     summary.set_defaults(run=cmd_report)
 
     copy = commands.add_parser("backup", help="copy the live SQLite database safely (the app and worker keep running)")

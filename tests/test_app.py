@@ -203,8 +203,8 @@ def test_engagement_figures_equal_sql_and_charts_sum_to_them(demo_db, monkeypatc
     assert by_session["layout"]["xaxis"]["title"]["text"] and by_session["layout"]["yaxis"]["title"]["text"]
     volume = plotly(at, 1)
     assert sum(total(t["y"]) for t in volume["data"]) == posts
-    assert {t["name"] for t in volume["data"]} == {"originals", "retweets", "replies", "quotes"}
-    assert total(trace(volume, "retweets")["y"]) == sql(
+    assert {t["name"] for t in volume["data"]} == {"originals", "reposts (retweets)", "replies", "quotes"}
+    assert total(trace(volume, "reposts (retweets)")["y"]) == sql(
         demo_db, "SELECT count(*) FROM post WHERE collected AND kind = 'retweet'"
     )
     why = plotly(at, 2)

@@ -65,6 +65,9 @@ class PostRecord:
     # The warning the author put before the text (Mastodon's ``spoiler_text``), as plain text; None
     # where there is none. Kept beside the text, not in it: it is not what the post says.
     content_warning: str | None = None
+    # The instance a Mastodon copy was read on (its domain), where a poll knows it; None for an
+    # import. Counts read away from the post's origin only ever raise the stored ones (store.py).
+    instance: str | None = None
 
 
 @dataclass

@@ -10,6 +10,12 @@ the same data changes nothing, and overlapping pages merge.
 - A context post (only referenced) becomes collected when it later matches the event query; a
   collected post never falls back to context.
 - An author missing from ``includes`` gets a placeholder row, filled in when the profile arrives.
+- Mastodon: the same post read on several instances is one row (its status ``uri``). Its counts
+  are its origin instance's (the one whose domain is the uri's host) when read there: such a
+  reading replaces the stored counts as any other does. A copy read on another instance
+  (``PostRecord.instance``) only ever raises them: each instance counts only what reached it, so
+  the highest copy is the nearest to the truth, and a smaller instance's later reading never
+  lowers it. (``mastodon-poll`` sends a copy without counts when its origin is read too.)
 
 This is the hot path of every import, so it works on plain rows through SQLAlchemy Core: one
 SELECT of the keys already stored, then ``executemany`` inserts of prepared values.
@@ -22,6 +28,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlmodel import Session
@@ -53,6 +60,7 @@ CONTENT_FIELDS = (
     "urls",
     "media_count",
     "raw",
+    "content_warning",
 )
 METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
 JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
@@ -153,6 +161,7 @@ def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, lis
         _json(r.urls),
         r.media_count,
         _json(r.raw),
+        r.content_warning,
         r.retweets,
         r.replies,
         r.likes,
@@ -169,6 +178,27 @@ def newer(version: str, than: str) -> bool:
     return version.isdigit() and than.isdigit() and int(version) > int(than)
 
 
+def read_elsewhere(record: PostRecord) -> bool:
+    """A Mastodon copy read on an instance other than its origin: its counts are that instance's
+    share of the real ones."""
+    if record.instance is None or record.platform != "mastodon":
+        return False
+    try:
+        origin = urlsplit(record.platform_id).hostname
+    except ValueError:
+        return True
+    return (origin or "").lower() != record.instance.lower()
+
+
+def _highest_counts(newest: PostRecord, other: PostRecord) -> None:
+    """Give ``newest`` (a copy read elsewhere) the highest counts of it and ``other``."""
+    for name in METRIC_FIELDS:
+        theirs = getattr(other, name)
+        if theirs is not None and theirs > (getattr(newest, name) or 0):
+            setattr(newest, name, theirs)
+            newest.shaped = None
+
+
 def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
     """One record per logical post: the newest version, collected if any copy was, dated by the first."""
     merged: dict[str, PostRecord] = {}
@@ -178,6 +208,17 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
             merged[record.platform_id] = record
             continue
         newest = record if newer(record.current_id, seen.current_id) else seen
+        other = seen if newest is record else record
+        if other.metrics_known and newest.metrics_known and read_elsewhere(newest) and read_elsewhere(other):
+            _highest_counts(newest, other)  # two instances' copies: the highest of their counts
+        elif other.metrics_known and not read_elsewhere(other) and other.instance and read_elsewhere(newest):
+            newest.retweets, newest.replies, newest.likes, newest.quotes = (
+                other.retweets,
+                other.replies,
+                other.likes,
+                other.quotes,
+            )  # the origin's counts, with the newest text
+            newest.metrics_known, newest.instance, newest.shaped = True, other.instance, None
         if (
             newest is seen
             and not seen.metrics_known
@@ -515,7 +556,12 @@ def _changes(
         changes["created_at"] = record.created_at
         hashtags = changes.get("hashtags") or session.scalar(select(Post.hashtags).where(Post.id == post.id))
         changes["session_id"] = attributor.attribute(record.created_at, hashtags or ())
-    if record.metrics_known and _metrics_newer(metrics_at, post.metrics_at):
+    if record.metrics_known and read_elsewhere(record):
+        # A copy read away from the origin: counts only rise, whenever it was read.
+        raised = {n: getattr(record, n) for n in METRIC_FIELDS if (getattr(record, n) or 0) > (getattr(post, n) or 0)}
+        if raised:
+            changes.update(raised, metrics_at=metrics_at)
+    elif record.metrics_known and _metrics_newer(metrics_at, post.metrics_at):
         metric_changes = {n: getattr(record, n) for n in METRIC_FIELDS if getattr(record, n) != getattr(post, n)}
         if record.impressions is None:
             metric_changes.pop("impressions", None)  # an older API shape: keep what we had

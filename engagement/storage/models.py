@@ -176,6 +176,9 @@ class Post(SQLModel, table=True):
     author_id: int | None = Field(default=None, foreign_key="author.id", index=True)
     created_at: datetime
     text: str = Field(sa_column=Column(Text, nullable=False))
+    # The warning its author put before the text (Mastodon's spoiler_text), as plain text; NULL where
+    # there is none (revision 0015). Not part of the text: it is not what the post says.
+    content_warning: str | None = Field(default=None, sa_column=Column(Text, nullable=True))
     # No indexes of their own: filtered only beside collected and a time range (ix_post_analytics).
     language: str | None = None
     kind: str = PostKind.original
