@@ -12,6 +12,17 @@ DEFAULT_X_API_BASE_URL = "https://api.twitter.com"
 DEFAULT_QA_RETENTION_DAYS = 90
 DEFAULT_BLUESKY_API_BASE_URL = "https://bsky.social"
 DEFAULT_BLUESKY_APPVIEW_URL = "https://public.api.bsky.app"
+# Each instance sees only the posts that federated to it: the largest general ones (whose users
+# follow the most remote accounts, so the most posts federate to them) and the EU's and the EU
+# policy community's own, for an OSCE event. Organisers add the instances their community is on.
+DEFAULT_MASTODON_INSTANCES = (
+    "https://mastodon.social",
+    "https://mastodon.online",
+    "https://mstdn.social",
+    "https://eupolicy.social",
+    "https://social.network.europa.eu",
+)
+DEFAULT_MASTODON_RESCAN_MINUTES = 60
 
 # Every secret setting: read through ``secret`` and scrubbed from any message by ``redact``.
 SECRETS = (
@@ -22,6 +33,7 @@ SECRETS = (
     "BLUESKY_HANDLE",
     "BLUESKY_APP_PASSWORD",
     "INDICO_TOKEN",
+    "MASTODON_TOKENS",
 )
 
 
@@ -176,6 +188,9 @@ def redact(text: str) -> str:
         value = os.environ.get(name)
         if value and len(value) >= 4:
             text = text.replace(value, f"<{name} redacted>")
+    for instance, token in _mastodon_token_pairs():  # each token alone, as a request would carry it
+        if len(token) >= 4:
+            text = text.replace(token, f"<MASTODON_TOKENS for {instance} redacted>")
     url = os.environ.get("DATABASE_URL", "")
     if "@" in url and "://" in url:
         credentials = url.split("://", 1)[1].rsplit("@", 1)[0]
@@ -188,3 +203,53 @@ def indico_token() -> str | None:
     """An Indico API token (``INDICO_TOKEN``, ``indp_…``) for ``agenda-import`` of a timetable that
     is not public; sent only to URLs under ``/export/``."""
     return secret("INDICO_TOKEN")
+
+
+def mastodon_instances() -> list[str]:
+    """The Mastodon instances ``mastodon-poll`` reads (``MASTODON_INSTANCES``: base URLs, comma
+    separated; ``https://`` is assumed where no scheme is given), by default
+    ``DEFAULT_MASTODON_INSTANCES``."""
+    raw = os.environ.get("MASTODON_INSTANCES", "")
+    urls = [url.strip().rstrip("/") for url in raw.split(",") if url.strip().rstrip("/")]
+    urls = [url if url.startswith(("http://", "https://")) else f"https://{url}" for url in urls]
+    return list(dict.fromkeys(urls or DEFAULT_MASTODON_INSTANCES))
+
+
+def mastodon_instance_key(base_url: str) -> str:
+    """How ``MASTODON_TOKENS`` and the resume points name an instance: its base URL without the
+    scheme, lower-cased (``mastodon.social``)."""
+    return base_url.split("://", 1)[-1].rstrip("/").lower()
+
+
+def _mastodon_token_pairs() -> list[tuple[str, str]]:
+    raw = os.environ.get("MASTODON_TOKENS") or ""
+    pairs = []
+    for item in raw.split(","):
+        instance, equals, token = item.strip().partition("=")
+        if equals and instance.strip() and token.strip():
+            pairs.append((mastodon_instance_key(instance.strip()), token.strip()))
+    return pairs
+
+
+def mastodon_tokens() -> dict[str, str]:
+    """Access tokens for instances that do not serve hashtag timelines anonymously
+    (``MASTODON_TOKENS``, secret: ``instance=token,…``, the instance as in ``MASTODON_INSTANCES``,
+    with or without ``https://``), by ``mastodon_instance_key``. A token needs only the ``read:statuses``
+    scope (Preferences → Development → New application on that instance)."""
+    if secret("MASTODON_TOKENS") is None:
+        return {}
+    return dict(_mastodon_token_pairs())
+
+
+def mastodon_rescan_minutes() -> float:
+    """How far back every ``mastodon-poll`` pass reads again (``MASTODON_RESCAN_MINUTES``, default
+    60): a post that federates late gets an id dated to its creation, below ids already read, and is
+    caught only by reading that far back again."""
+    raw = os.environ.get("MASTODON_RESCAN_MINUTES", str(DEFAULT_MASTODON_RESCAN_MINUTES)).strip()
+    try:
+        minutes = float(raw)
+    except ValueError:
+        raise ValueError(f"MASTODON_RESCAN_MINUTES={raw!r} is not a number of minutes") from None
+    if minutes < 0:
+        raise ValueError(f"MASTODON_RESCAN_MINUTES={minutes:g} must not be negative")
+    return minutes

@@ -280,6 +280,53 @@ def cmd_bsky_search(args) -> int:
     return EXIT_REJECTED if rejected else EXIT_OK
 
 
+def cmd_mastodon_poll(args) -> int:
+    from engagement.collection.mastodon.poll import (
+        CACHE_SECONDS,
+        configured_instances,
+        make_callers,
+        poll_pass,
+        record_poll,
+        tag_groups,
+    )
+
+    prepare()
+    window = None
+    if args.since or args.until:
+        if not (args.since and args.until):
+            raise UsageError("--since and --until go together: the window to backfill")
+        window = (parse_local_time(args.since), parse_local_time(args.until))
+        if window[1] <= window[0]:
+            raise UsageError("--until must be after --since")
+    interval = args.interval
+    if interval < CACHE_SECONDS:
+        log.warning("mastodon-poll: --interval %g s is under the 15 s anonymous answers are cached for", interval)
+        interval = CACHE_SECONDS
+    stop = StopFlag().install()
+    url, groups, instances = settings.database_url(), tag_groups(load_event().hashtags), configured_instances()
+    rescan = timedelta(minutes=settings.mastodon_rescan_minutes())
+    callers = make_callers(instances, stop=stop)
+    log.info(
+        "mastodon-poll: %d hashtag(s) on %d instance(s): %s%s",
+        sum(len(g) for g in groups),
+        len(instances),
+        ", ".join(i.key + (" (with its token)" if i.token else "") for i in instances),
+        f"; the window {args.since} to {args.until}" if window else f"; each pass reads back {rescan}",
+    )
+    command = "mastodon-poll" + (f" --since {args.since} --until {args.until}" if window else "")
+    rejected = False
+    while not stop():
+        result = record_poll(
+            url, command, lambda: poll_pass(callers, groups, url=url, stop=stop, rescan=rescan, window=window)
+        )
+        rejected = rejected or result.rejected > 0
+        print_summary("mastodon-poll" + ("" if result.complete else " (stopped; run again to resume)"), result.counts())
+        if args.once or window is not None:
+            break
+        stop.wait(interval)
+    return EXIT_REJECTED if rejected else EXIT_OK
+
+
 def cmd_bsky_hydrate(args) -> int:
     from engagement.collection.bluesky.hydrate import hydrate_pass, record_hydrate
 
@@ -542,6 +589,15 @@ def build_parser() -> argparse.ArgumentParser:
         "bsky-hydrate", help="fill in counts, handles and bios of Bluesky posts stored from Jetstream (one pass)"
     )
     hydrate.set_defaults(run=cmd_bsky_hydrate)
+
+    mastodon = commands.add_parser(
+        "mastodon-poll", help="Mastodon hashtag timelines of MASTODON_INSTANCES, one row per post; resumable"
+    )
+    mastodon.add_argument("--once", action="store_true", help="one pass over every instance, then exit")
+    mastodon.add_argument("--interval", type=float, default=30.0, help="seconds between passes (default 30, min 15)")
+    mastodon.add_argument("--since", metavar="ISO", help="backfill a window from here (event time zone)")
+    mastodon.add_argument("--until", metavar="ISO", help="the window's end (exclusive)")
+    mastodon.set_defaults(run=cmd_mastodon_poll)
 
     status = commands.add_parser("status", help="what the database holds")
     status.add_argument("--json", action="store_true")
