@@ -165,3 +165,21 @@ def test_backup_copies_a_live_database_while_the_worker_writes(tmp_path):
 def test_backup_refuses_postgresql(tmp_path):
     result = ingest("backup", str(tmp_path / "x.db"), url="postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert result.returncode == 2 and "pg_dump" in result.stderr
+
+
+def test_report_network_writes_one_networks_report_and_refuses_unknown_names(two_network_db, tmp_path):
+    import csv
+
+    wrong = ingest("report", "--out", str(tmp_path / "wrong"), "--network", "x,myspace", "--no-pdf", url=two_network_db)
+    assert wrong.returncode == 2 and "myspace" in wrong.stderr and not (tmp_path / "wrong").exists()
+    counts = {}
+    for network in ("bluesky", "x"):
+        done = ingest("report", "--out", str(tmp_path / network), "--network", network, "--no-pdf", url=two_network_db)
+        assert done.returncode == 0, done.stderr
+        folder = tmp_path / network / "csv"
+        table = next(p for p in folder.iterdir() if "network" in p.name)
+        with table.open(encoding="utf-8") as handle:
+            counts[network] = [row for row in csv.DictReader(handle)]
+    # Each report's by-network table holds its own network alone.
+    assert [len(rows) for rows in counts.values()] == [1, 1]
+    assert counts["bluesky"][0] != counts["x"][0]
