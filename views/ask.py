@@ -138,7 +138,7 @@ def cast_vote(question_id: int) -> None:
 
 @st.fragment(run_every="10s")
 def published() -> None:
-    st.subheader(_("Questions in this session"))
+    st.subheader(_("Questions in this session"), anchor=False)
     order = st.segmented_control(
         _("Sort"),
         ["votes", "newest"],
@@ -178,7 +178,7 @@ published()
 @st.fragment(run_every="10s")
 def yours() -> None:
     """One's own questions and their states, kept up to date as moderators act."""
-    st.subheader(_("Your questions"))
+    st.subheader(_("Your questions"), anchor=False)
     with db.reading() as session:
         mine = asking.mine(session, me)
     if not mine:
