@@ -364,7 +364,9 @@ class MastodonSimulator:
         )
         return status
 
-    def timeline(self, site: Site, tag: str, params: dict[str, list[str]]) -> tuple[list[dict], list[int]]:
+    def timeline(
+        self, site: Site, tag: str, params: dict[str, list[str]], only_local: bool = False
+    ) -> tuple[list[dict], list[int]]:
         wanted = {tag.casefold()} | {t.casefold() for t in params.get("any[]", [])}
         limit = max(1, min(40, int((params.get("limit") or ["20"])[-1])))
 
@@ -376,7 +378,7 @@ class MastodonSimulator:
         found = []
         for uri, held in site.copies.items():
             toot = self.toots[uri]
-            if not wanted & {t.casefold() for t in toot.tags}:
+            if not wanted & {t.casefold() for t in toot.tags} or (only_local and toot.origin != site.name):
                 continue
             if (max_id is not None and held.id >= max_id) or (since_id is not None and held.id <= since_id):
                 continue
@@ -441,14 +443,15 @@ class MastodonSimulator:
         prefix = "/api/v1/timelines/tag/"
         if path.startswith(prefix):
             tag = unquote(path[len(prefix) :])
-            access = site.access if site.local_access is None else {site.access, site.local_access}
-            if site.access == "disabled" or access == {"disabled"}:
+            if site.access == "disabled" and site.local_access in (None, "disabled"):
                 return [], {}
-            if site.access == "authenticated" and not signed_in:
+            # Remote posts for signed-in readers only, local ones for anyone: the local posts alone.
+            only_local = site.access != "public" and not signed_in and site.local_access == "public"
+            if site.access == "authenticated" and not signed_in and not only_local:
                 raise HttpError(401, "This API requires an authenticated user")
             self._let_through()
             with self.progress:
-                statuses, ids = self.timeline(site, tag, params)
+                statuses, ids = self.timeline(site, tag, params, only_local=only_local)
             headers = {}
             if ids:
                 base = f"https://{site.domain}{prefix}{quote(tag)}"

@@ -296,6 +296,18 @@ def test_an_instance_refusing_anonymous_readers_is_skipped_with_one_message_a_pa
     assert {row[0] for row in rows(db_url)} == {u for u in sim.toots if u.startswith("https://alpha.example/")}
 
 
+def test_an_instance_showing_anonymous_readers_only_its_own_posts_is_read_and_said_so(db_url, sim, caplog):
+    fill(sim)
+    sim.access("beta", "authenticated", local="public")
+    with caplog.at_level(logging.INFO, logger="ingest.mastodon"):
+        result = run_pass(db_url, sim, "beta")
+    assert result.complete and result.read == 1 and result.skipped == 0
+    # Only bea's post is beta's own: the 30 that federated there from alpha stay hidden without a token.
+    assert [row[0] for row in rows(db_url)] == [u for u in sim.toots if u.startswith("https://beta.example/")]
+    said = [r.getMessage() for r in caplog.records if sim.key("beta") in r.getMessage()]
+    assert len(said) == 1 and "only its local posts" in said[0] and "MASTODON_TOKENS" in said[0]
+
+
 @pytest.mark.parametrize("refusal", ["authenticated", "closed"])
 def test_with_its_token_an_instance_is_read_and_the_token_never_shown(db_url, sim, caplog, monkeypatch, refusal):
     fill(sim)
@@ -401,8 +413,9 @@ def test_the_command_reads_every_instance_and_shows_no_token(db_url, sim):
     sim.access("gamma", "authenticated")
     sim.grant("gamma", TOKEN)
     env = command_env(sim, "alpha", "beta", "gamma", MASTODON_TOKENS=f"{sim.key('gamma')}={TOKEN}")
-    done = ingest("mastodon-poll", "--once", url=db_url, **env)
+    done = ingest("mastodon-poll", "--once", "--interval", "5", url=db_url, **env)
     assert done.returncode == 0, done.stderr
+    assert "--interval 5 s is under the 15 s" in done.stderr  # anonymous answers are cached 15 s
     assert count_posts(db_url) == len(uris)
     status = ingest("status", "--json", url=db_url)
     assert json.loads(status.stdout)["posts_by_platform"]["mastodon"] == len(uris)
@@ -453,3 +466,22 @@ def test_copies_from_two_instances_in_one_batch_merge_to_the_origins_counts_or_t
     assert counts_of(db_url, uri) == (9, 6, 4)
     store([copy_on("gamma"), copy_on("alpha"), copy_on("beta")])  # the origin's, whatever the order
     assert counts_of(db_url, uri) == (3, 2, 1)
+
+
+def test_the_settings_name_instances_their_tokens_and_the_rescan(monkeypatch):
+    assert settings.mastodon_instances() == list(settings.DEFAULT_MASTODON_INSTANCES)
+    assert settings.mastodon_tokens() == {} and settings.mastodon_rescan_minutes() == 60
+    monkeypatch.setenv("MASTODON_INSTANCES", "chaos.social, https://Mastodon.Social/ ,")
+    monkeypatch.setenv("MASTODON_TOKENS", f"https://chaos.social={TOKEN}, broken, mastodon.social=other-token-1")
+    monkeypatch.setenv("MASTODON_RESCAN_MINUTES", "30")
+    configured = poll.configured_instances()
+    assert [(i.base_url, i.key, i.token) for i in configured] == [
+        ("https://chaos.social", "chaos.social", TOKEN),
+        ("https://Mastodon.Social", "mastodon.social", "other-token-1"),
+    ]
+    assert settings.mastodon_rescan_minutes() == 30
+    shown = settings.redact(f"Authorization: Bearer {TOKEN}; other-token-1")
+    assert TOKEN not in shown and "other-token-1" not in shown
+    monkeypatch.setenv("MASTODON_RESCAN_MINUTES", "soon")
+    with pytest.raises(ValueError, match="MASTODON_RESCAN_MINUTES"):
+        settings.mastodon_rescan_minutes()

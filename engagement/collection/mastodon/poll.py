@@ -221,11 +221,13 @@ def probe(caller: Caller, instance: Instance) -> str | None:
     if caller.authenticated or values == {"public"}:
         return None
     if "public" in values:
-        hidden = "remote" if feeds.get("local") == "public" else "local"
+        shown, hidden = ("local", "remote") if feeds.get("local") == "public" else ("remote", "local")
         log.warning(
-            "%s shows anonymous readers only its %s posts of a hashtag: a token in MASTODON_TOKENS (%s=…) reads its %s ones too",
+            "%s: %s shows anonymous readers only its %s posts of a hashtag: a token in MASTODON_TOKENS (%s=…) "
+            "reads the %s ones too",
+            SOURCE,
             instance.key,
-            "local" if hidden == "remote" else "remote",
+            shown,
             instance.key,
             hidden,
         )
