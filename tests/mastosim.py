@@ -36,8 +36,8 @@ Faults, taken in order by the first request they match (instance, and a path fra
 ``429`` (``reset_in`` seconds), ``500``, ``502``, ``503``, ``drop`` (the connection closed without
 an answer), ``truncate`` (half the body, then the connection closed), ``short`` (half the body with
 a Content-Length that says so: a 200 whose JSON is cut), ``401``, ``ok``. ``hold_after(n)`` /
-``release()`` let ``n`` more timeline pages through and keep the next waiting, for a test that acts
-mid-pass.
+``release()`` let ``n`` more timeline pages through and keep the next waiting (``held`` counts
+them), for a test that acts mid-pass: ``sim.hold_after(3); …; sim.wait(lambda: sim.held)``.
 """
 
 from __future__ import annotations
@@ -146,6 +146,7 @@ class MastodonSimulator:
         self.log: list[Call] = []
         self.progress = threading.Condition()
         self._admit: int | None = None
+        self.held = 0  # timeline requests waiting at a hold (hold_after) right now
         self._sequence = 0
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.server.daemon_threads = True
@@ -299,8 +300,12 @@ class MastodonSimulator:
     def _let_through(self, timeout: float = 120.0) -> None:
         deadline = time.monotonic() + timeout
         with self.progress:
-            while self._admit is not None and self._admit <= 0 and time.monotonic() < deadline:
-                self.progress.wait(0.05)
+            if self._admit is not None and self._admit <= 0:
+                self.held += 1
+                self.progress.notify_all()
+                while self._admit is not None and self._admit <= 0 and time.monotonic() < deadline:
+                    self.progress.wait(0.05)
+                self.held -= 1
             if self._admit is not None:
                 self._admit -= 1
 

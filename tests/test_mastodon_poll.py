@@ -485,3 +485,31 @@ def test_the_settings_name_instances_their_tokens_and_the_rescan(monkeypatch):
     monkeypatch.setenv("MASTODON_RESCAN_MINUTES", "soon")
     with pytest.raises(ValueError, match="MASTODON_RESCAN_MINUTES"):
         settings.mastodon_rescan_minutes()
+
+
+@pytest.mark.serial
+def test_a_poll_killed_mid_pass_resumes_to_the_rows_of_an_uninterrupted_one(db_url, sim, tmp_path):
+    uris = fill(sim, count=100, start=55)
+    sim.hold_after(3)  # three pages through, the fourth request held: the worker is mid-pass
+    process = worker("mastodon-poll", "--once", url=db_url, **command_env(sim, "alpha", "beta"))
+    assert sim.wait(lambda: sim.held == 1 or process.poll() is not None)
+    process.kill()
+    finish(process)
+    sim.release()
+    stored = count_posts(db_url)
+    assert 0 < stored < len(uris)
+    done = ingest("mastodon-poll", "--once", url=db_url, **command_env(sim, "alpha", "beta"))
+    assert done.returncode == 0, done.stderr
+    asked = [(c.instance, c.params.get("max_id", [None])[0]) for c in timeline_calls(sim)]
+    assert len(asked) == len(set(asked)) + 1  # only the page the killed run never got is asked again
+    with db.reading(db_url) as session:
+        states = [r.status for r in session.exec(select(IngestRun).order_by(IngestRun.id))]
+    assert states == ["abandoned", "ok"]
+
+    reference = f"sqlite:///{tmp_path / 'uninterrupted.db'}"
+    from engagement.rules.sync import sync_event
+
+    with db.writing(reference) as session:
+        sync_event(session)
+    assert run_pass(reference, sim, "alpha", "beta", tags=[("cthb18", "alliance18")]).complete
+    assert rows(db_url) == rows(reference) and count_posts(db_url) == len(uris)
