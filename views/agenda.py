@@ -34,6 +34,9 @@ edited = st.data_editor(
         ),
         start=st.column_config.DatetimeColumn(display.label("start"), format="YYYY-MM-DD HH:mm", required=True),
         end=st.column_config.DatetimeColumn(display.label("end"), format="YYYY-MM-DD HH:mm", required=True),
+        speakers=st.column_config.TextColumn(
+            display.label("speakers"), disabled=True, help="From the programme; set their groups below"
+        ),
     ),
 )
 if st.button("Save the agenda", type="primary", key="save-agenda"):
@@ -51,6 +54,42 @@ widgets.download(
     "Download as agenda.csv",
     raw=True,
 )  # the event file's own columns: read back
+
+st.subheader("Speakers")
+with db.reading() as session:
+    speakers = admin.speakers_frame(session)
+unmatched = int(speakers["group"].isna().sum())
+st.caption(
+    "Each speaker's group: the one agenda.csv gives (Name (group)), else the one their affiliation names "
+    "(the directory's organisations, then its keyword rules). "
+    + (f"{unmatched} speaker(s) have none yet: choose one. " if unmatched else "Every speaker has a group. ")
+    + "Saved groups go into the agenda download above, to keep in data/agenda.csv."
+)
+if speakers.empty:
+    st.info("No speakers in the agenda. They come with the programme (ingest agenda-import) or agenda.csv.")
+else:
+    chosen = st.data_editor(
+        speakers,
+        hide_index=True,
+        disabled=["name", "affiliation", "sessions", "decided by"],
+        key="speakers-editor",
+        column_config=widgets.editor_config(
+            speakers,
+            group=st.column_config.SelectboxColumn(
+                display.label("group"), options=list(groups["key"]), help="The stakeholder group they speak for"
+            ),
+        ),
+    )
+    if st.button("Save the speakers' groups", key="save-speakers"):
+        choices = admin.speaker_choices(speakers, chosen)
+        try:
+            with db.writing() as session:
+                changed = admin.set_speaker_groups(session, choices)
+        except EventConfigError as error:
+            st.error(f"Not saved: {error}")
+        else:
+            st.cache_data.clear()
+            st.success(f"Saved: {changed} speaker entr{'y' if changed == 1 else 'ies'} changed.")
 
 st.subheader("Stakeholder groups")
 st.caption(

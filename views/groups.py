@@ -3,8 +3,9 @@
 import streamlit as st
 
 from engagement import settings
-from engagement.analysis import analytics, charts
+from engagement.analysis import analytics, charts, layers
 from engagement.app import start
+from engagement.report import voice
 from engagement.storage import db
 from engagement.ui import widgets
 from engagement.ui.auth import require
@@ -24,10 +25,21 @@ def load(url: str, f: analytics.Filters):
             analytics.most_mentioned(session, f),
             analytics.coverage(session),
             analytics.by_reason(session, f),
+            layers.by_group(session, f, registered(analytics.groups(session))),
+            layers.by_session(session, f),
         )
 
 
-by_group, contributors, mentioned, coverage, reasons = load(settings.database_url(), f)
+def registered(taxonomy):
+    """data/registrations.csv's counts (key, registered), or None when the event has none."""
+    try:
+        found = voice.read_registrations(None, taxonomy)
+    except voice.RegistrationsError:
+        return None
+    return found[0] if found else None
+
+
+by_group, contributors, mentioned, coverage, reasons, heard, heard_by_session = load(settings.database_url(), f)
 own = int(reasons.loc[reasons["reason"] == "own", "posts"].sum())
 st.caption(
     f"{coverage['share']:.0%} of collected posts come from classified authors; the rest count as "
@@ -39,6 +51,15 @@ st.caption(
     "Participation counts participants only: posts by the event's own accounts (event.toml's accounts) "
     "are the organiser speaking, and are counted apart."
 )
+st.subheader("On stage, from the floor, online")
+st.caption(
+    "Each group's share of the speakers (from the programme), of the questions asked, and of the posts, "
+    "beside its share of the registrations (data/registrations.csv)."
+)
+widgets.chart(charts.layers(heard), heard.drop(columns=["colour"]), "who-was-heard-layers")
+observed = layers.observations(heard, heard_by_session)
+if observed:
+    st.text("\n".join(f"• {sentence}" for sentence in observed))  # st.text: titles shown verbatim
 left, right = st.columns(2)
 with left:
     st.subheader("Top contributors")

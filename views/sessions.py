@@ -3,7 +3,7 @@
 import streamlit as st
 
 from engagement import settings
-from engagement.analysis import analytics, charts
+from engagement.analysis import analytics, charts, layers
 from engagement.app import start
 from engagement.storage import db
 from engagement.ui import widgets
@@ -25,12 +25,19 @@ def load(url: str, f: analytics.Filters):
             analytics.session_by_group(session, f),
             analytics.groups(session),
             analytics.most_retweeted(session, f),
+            layers.by_session(session, f),
         )
 
 
-by_session, heat, groups, shared = load(settings.database_url(), f)
+by_session, heat, groups, shared, heard = load(settings.database_url(), f)
 widgets.table(by_session.drop(columns=["id"]), "sessions")
 order = list(by_session["session"])
 widgets.chart(charts.session_group_heatmap(heat, order, list(groups["label"])), heat, "session-by-group")
+st.subheader("On stage, from the floor, online: each session by group")
+st.caption(
+    "Per session and group: speakers on the panel (from the programme), questions asked in the session, "
+    "posts during it. The Stakeholder groups page sets them beside the registrations."
+)
+widgets.table(heard.drop(columns=["session_id", "key"]), "sessions-who-was-heard")
 st.subheader("Most reposted posts")
 widgets.table(shared, "most-retweeted", link_column="link")

@@ -282,3 +282,40 @@ def voice_gap(frame: pd.DataFrame) -> go.Figure:
         **LAYOUT,
     )
     return figure
+
+
+LAYER_MEASURES = (
+    ("registered_share", "Registrations (in the room)", "#BBBBBB"),
+    ("speakers_share", "Speakers (on stage)", "#CC79A7"),
+    ("questions_share", "Questions (from the floor)", "#0072B2"),
+    ("posts_share", "Posts (online)", "#E69F00"),
+)
+
+
+def layers(frame: pd.DataFrame, title: str = "Who was heard: on stage, from the floor and online") -> go.Figure:
+    """Per group (``layers.by_group``), its share of each layer beside its share of registrations;
+    groups with nothing in any layer are left out. The colours are the Okabe–Ito palette's, which
+    stay apart for colour-blind readers and in greyscale by their order."""
+    shown = frame[frame[["speakers", "questions", "posts", "registered"]].sum(axis=1) > 0]
+    measures = [m for m in LAYER_MEASURES if m[0] != "registered_share" or shown["registered"].sum()]
+    figure = go.Figure()
+    for column, name, colour in measures:
+        figure.add_bar(
+            x=shown[column],
+            y=esc(shown["group"]),
+            name=name,
+            orientation="h",
+            marker_color=colour,
+            hovertemplate="%{y}: %{x:.0%}<extra></extra>",
+        )
+    figure.update_layout(
+        title=title,
+        barmode="group",
+        height=160 + 22 * len(measures) * max(len(shown), 1),
+        xaxis_title="Share of the layer",
+        xaxis_tickformat=".0%",
+        yaxis_title="Stakeholder group",
+        yaxis={"autorange": "reversed"},
+        **LAYOUT,
+    )
+    return figure

@@ -37,7 +37,9 @@ from engagement.storage.models import (
 )
 from engagement.timeutil import to_local, to_utc
 
-AGENDA_COLUMNS = ["key", "title", "kind", "start", "end", "room", "hashtags", "illustrative"]
+AGENDA_COLUMNS = ["key", "title", "kind", "start", "end", "room", "hashtags", "illustrative", "speakers"]
+# Where a speaker's group came from: the ones an organiser set are written back to agenda.csv.
+GIVEN = ("agenda", "organiser")
 
 
 def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
@@ -53,9 +55,77 @@ def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
                 "room": item.room,
                 "hashtags": " ".join(item.hashtags),
                 "illustrative": item.illustrative,
+                "speakers": speakers_text(item.speakers),
             }
         )
     return pd.DataFrame(rows, columns=AGENDA_COLUMNS)
+
+
+def speakers_text(speakers: list[dict[str, str]]) -> str:
+    """agenda.csv's speakers column: ``Name (group): role``, with the groups organisers gave (the
+    ones found from an affiliation are found again at every load)."""
+    parts = []
+    for speaker in speakers:
+        group = speaker.get("group") if speaker.get("group_source") in GIVEN else ""
+        role = speaker.get("role") or ""
+        parts.append(f"{speaker['name']}{f' ({group})' if group else ''}{f': {role}' if role else ''}")
+    return "; ".join(parts)
+
+
+def speakers_frame(session: Session) -> pd.DataFrame:
+    """Every speaker once (by name), with their affiliation, sessions, group and where it came from;
+    the ones without a group first, for an organiser to choose."""
+    found: dict[str, dict] = {}
+    for item in session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at, AgendaSession.key)):
+        for speaker in item.speakers:
+            row = found.setdefault(
+                speaker["name"],
+                {
+                    "name": speaker["name"],
+                    "affiliation": speaker.get("role") or "",
+                    "sessions": [],
+                    "group": speaker.get("group") or None,
+                    "decided by": speaker.get("group_source") or "unclassified",
+                },
+            )
+            row["sessions"].append(item.title)
+    rows = [{**row, "sessions": "; ".join(row["sessions"])} for row in found.values()]
+    frame = pd.DataFrame(rows, columns=["name", "affiliation", "sessions", "group", "decided by"])
+    return frame.sort_values(["group", "name"], na_position="first", kind="stable").reset_index(drop=True)
+
+
+def speaker_choices(before: pd.DataFrame, after: pd.DataFrame) -> dict[str, str | None]:
+    """The groups an organiser changed in the speakers table (``speakers_frame`` edited), by name."""
+
+    def group(value) -> str | None:
+        return value if isinstance(value, str) and value else None
+
+    was = {name: group(g) for name, g in zip(before["name"], before["group"], strict=True)}
+    return {name: group(g) for name, g in zip(after["name"], after["group"], strict=True) if group(g) != was.get(name)}
+
+
+def set_speaker_groups(session: Session, choices: dict[str, str | None]) -> int:
+    """An organiser's groups for speakers, by name, in every session they speak in; None: back to
+    what the affiliation gives at the next load. Returns how many speaker entries changed."""
+    known = set(session.scalars(select(StakeholderGroup.key)))
+    unknown = sorted({g for g in choices.values() if g and g not in known})
+    if unknown:
+        raise EventConfigError(f"unknown stakeholder group(s): {', '.join(unknown)}")
+    changed = 0
+    for item in session.scalars(select(AgendaSession)):
+        speakers, here = [], 0
+        for speaker in item.speakers:
+            choice = choices.get(speaker["name"], speaker.get("group") or None)
+            if speaker["name"] in choices and choice != (speaker.get("group") or None):
+                speaker = {**speaker, "group": choice or "", "group_source": "organiser" if choice else "unclassified"}
+                here += 1
+            speakers.append(speaker)
+        if here:
+            item.speakers = speakers  # a new list: the JSON column sees the change
+            session.add(item)
+            changed += here
+    session.flush()
+    return changed
 
 
 def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> None:

@@ -87,13 +87,23 @@ class Classifier:
         # handle (or, without one, its id) has the shape of.
         self.by_handle: dict[tuple[str, str], tuple[str, str]] = {}
         self.by_user_id: dict[tuple[str, str], tuple[str, str]] = {}
-        for handle, organisation, group_key, user_id in directory:
+        self._directory = list(directory)
+        for handle, organisation, group_key, user_id in self._directory:
             network = network_of(handle, user_id)
             if handle:
                 self.by_handle[(network, _handle_key(handle))] = (organisation, group_key)
             if user_id:
                 self.by_user_id[(network, user_id)] = (organisation, group_key)
         self.rules = [(keyword_pattern(keyword), group_key) for keyword, group_key in keywords]
+        # Organisations the directory names, longest first, so "OSCE ODIHR" wins over "OSCE".
+        organisations: dict[str, tuple[str, str]] = {}
+        for _, organisation, group_key, _ in self._directory:
+            if organisation and organisation.casefold() not in organisations:
+                organisations[organisation.casefold()] = (organisation, group_key)
+        self.organisations = sorted(
+            ((keyword_pattern(name), name, group) for name, group in organisations.values()),
+            key=lambda item: -len(item[1]),
+        )
 
     def known(self, network: str, handle: str | None, user_id: str | None) -> tuple[str, str] | None:
         """The directory's (organisation, group) for an account on ``network``: by its id, then its
@@ -146,6 +156,18 @@ class Classifier:
                     if pattern.search(text):
                         return Classification(group_key, GroupSource.rule, override_organisation)
         return Classification(UNCLASSIFIED_GROUP, GroupSource.unclassified, override_organisation)
+
+    def classify_affiliation(self, affiliation: str | None) -> Classification:
+        """A speaker's group from the affiliation the programme gives: an organisation the directory
+        names (the longest that appears in it), then the keyword rules, as for an author's bio."""
+        if affiliation:
+            for pattern, organisation, group_key in self.organisations:
+                if pattern.search(affiliation):
+                    return Classification(group_key, GroupSource.directory, organisation)
+            for pattern, group_key in self.rules:
+                if pattern.search(affiliation):
+                    return Classification(group_key, GroupSource.rule, None)
+        return Classification(UNCLASSIFIED_GROUP, GroupSource.unclassified, None)
 
     def classify_author(self, author: Author) -> Classification:
         return self.classify(

@@ -17,6 +17,7 @@ from engagement.storage.models import (
     AgendaSession,
     ClassificationRule,
     DirectoryEntry,
+    GroupSource,
     Post,
     Question,
     Setting,
@@ -34,6 +35,7 @@ class SyncResult:
     authors_reclassified: int = 0
     posts_reattributed: int = 0
     posts_reasoned: int = 0  # posts whose reason of collection changed (the event's hashtags or accounts did)
+    speakers_unmatched: int = 0  # speakers whose group neither agenda.csv nor their affiliation gives
     warnings: list[str] = field(default_factory=list)
 
 
@@ -106,6 +108,34 @@ def sync_directory(session: Session, accounts, keywords) -> None:
     session.flush()
 
 
+def classify_speakers(session: Session, classifier: Classifier) -> int:
+    """Give each speaker without a group in agenda.csv the one their affiliation names (directory,
+    then keyword rules), keeping where it came from (``group_source``: agenda, directory, rule or
+    unclassified); returns how many are left without one (the Agenda page lists them)."""
+    unmatched = 0
+    for item in session.scalars(select(AgendaSession)):
+        speakers = []
+        for speaker in item.speakers:
+            speaker = {k: v for k, v in speaker.items() if k not in ("group_source", "organisation")}
+            if speaker.get("group"):
+                speaker["group_source"] = "agenda"
+            else:
+                found = classifier.classify_affiliation(speaker.get("role"))
+                if found.source == GroupSource.unclassified:
+                    unmatched += 1
+                    speaker["group_source"] = str(found.source)
+                else:
+                    speaker |= {"group": found.group_key, "group_source": str(found.source)}
+                    if found.organisation:
+                        speaker["organisation"] = found.organisation
+            speakers.append(speaker)
+        if speakers != item.speakers:
+            item.speakers = speakers  # a new list: the JSON column sees the change
+            session.add(item)
+    session.flush()
+    return unmatched
+
+
 def sync_event(session: Session, folder: Path | None = None, *, assign: bool = True) -> SyncResult:
     """Load every event file (all are checked before anything is written), then reclassify and
     reattribute (``assign=False``: the caller does, in steps of their own; see ``assign_in_steps``)."""
@@ -125,6 +155,7 @@ def sync_event(session: Session, folder: Path | None = None, *, assign: bool = T
     sync_groups(session, groups)
     sync_agenda(session, agenda, result.warnings)
     sync_directory(session, accounts, keywords)
+    result.speakers_unmatched = classify_speakers(session, Classifier.from_database(session))
     if assign:
         result.authors_reclassified = reclassify(session, Classifier.from_database(session))
         result.posts_reattributed = reattribute(session, Attributor.from_database(session, config.grace))

@@ -1,0 +1,146 @@
+# SQLModel column expressions: mypy types model attributes as their Python values (bool, str, int),
+# so every comparison, .in_(), .is_() and select() of them looks wrong to it.
+# mypy: disable-error-code="arg-type, attr-defined, call-overload, union-attr"
+"""Who was heard, in four layers: each stakeholder group's share of the **speakers** (on stage), of
+the **questions** asked and answered (in the room), of the **posts** and unique voices (online),
+beside its share of the **registrations** (who came). For the whole event and per session.
+
+Shares are within each layer, over the participants' groups: the organiser's own posts are left
+out as in ``analytics.by_group``, and so are speakers, questions and posts without a group (an
+unclassified author is counted in the "public" group, as everywhere else). A session's speakers are
+its panel; its questions are those asked in it; its posts those attributed to it.
+
+``observations`` turns the figures into sentences an organiser can act on, each with its counts
+beside it and each computed only from the rows it is given:
+
+- a session with no speaker from a group that is at least a quarter of the registrations;
+- a group on stage (speakers) but silent online (no post in the event);
+- a group asking questions but never on stage.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pandas as pd
+from sqlalchemy import case, func, select
+from sqlmodel import Session
+
+from engagement.analysis import analytics, facts
+from engagement.analysis.analytics import ALL, Filters
+from engagement.storage.models import AgendaSession, Author, Question, QuestionStatus
+
+LAYERS = ("speakers", "questions", "posts", "registered")
+# A group this share of the room (or more) is expected on a session's panel.
+ROOM_SHARE = 0.25
+# Folded into another question: counted there, not twice.
+NOT_ASKED = (QuestionStatus.merged,)
+
+
+def _speakers(session: Session, f: Filters) -> list[tuple[int | None, str, str]]:
+    """(session id, session title, group) per speaker entry of the sessions these filters cover."""
+    rows = []
+    for item in session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at, AgendaSession.key)):
+        if f.sessions is not None and item.id not in f.sessions:
+            continue
+        if (f.start and item.ends_at.replace(tzinfo=f.start.tzinfo) <= f.start) or (
+            f.end and item.starts_at.replace(tzinfo=f.end.tzinfo) >= f.end
+        ):
+            continue
+        for speaker in item.speakers:
+            if speaker.get("group"):
+                rows.append((item.id, item.title, speaker["group"]))
+    return rows
+
+
+def _questions(session: Session, f: Filters, by_session: bool):
+    by = (Question.session_id,) if by_session else ()
+    answered = func.sum(case((Question.status == QuestionStatus.answered, 1), else_=0))
+    return session.execute(
+        select(*by, Question.group_key, func.count(), answered)
+        .where(*f.questions(), Question.group_key.is_not(None), Question.status.not_in(NOT_ASKED))
+        .group_by(*by, Question.group_key)
+    ).all()
+
+
+def _share(frame: pd.DataFrame, column: str) -> pd.Series:
+    total = frame[column].sum()
+    return frame[column] / total if total else frame[column] * 0.0
+
+
+def by_group(session: Session, f: Filters = ALL, registrations: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per group, in the taxonomy's order: speakers, questions (and answered), posts (and voices),
+    registered, and each layer's share. ``registrations``: (key, registered), e.g. the report's
+    ``voice.read_registrations``; None: no registrations layer (zeros)."""
+    groups = analytics.groups(session)
+    speakers = Counter(group for _, _, group in _speakers(session, f))
+    questions = {key: (n, int(answered or 0)) for key, n, answered in _questions(session, f, by_session=False)}
+    online = analytics.by_group(session, f).set_index("key")
+    registered = (
+        dict(zip(registrations["key"], registrations["registered"], strict=True)) if registrations is not None else {}
+    )
+    rows = []
+    for g in groups.itertuples():
+        asked, answered = questions.get(g.key, (0, 0))
+        posts = int(online.at[g.key, "posts"]) if g.key in online.index else 0
+        voices = int(online.at[g.key, "authors"]) if g.key in online.index else 0
+        rows.append(
+            (g.key, g.label, g.colour, speakers.get(g.key, 0), asked, answered, posts, voices, registered.get(g.key, 0))
+        )
+    frame = pd.DataFrame(
+        rows,
+        columns=["key", "group", "colour", "speakers", "questions", "answered", "posts", "voices", "registered"],
+    )
+    for layer in LAYERS:
+        frame[f"{layer}_share"] = _share(frame, layer)
+    return frame
+
+
+def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Per (session, group) with any of the layers: speakers, questions, posts. Sessions in agenda
+    order, groups in the taxonomy's; breaks and posts between sessions left out."""
+    titles = {row.id: row.title for row in analytics.sessions(session).itertuples()}
+    order = {key: n for n, key in enumerate(analytics.groups(session)["key"])}
+    labels = dict(zip(analytics.groups(session)["key"], analytics.groups(session)["label"], strict=True))
+    cells: dict[tuple[int, str], list[int]] = {}
+    for session_id, _, group in _speakers(session, f):
+        cells.setdefault((session_id, group), [0, 0, 0])[0] += 1
+    for session_id, group, n, _ in _questions(session, f, by_session=True):
+        cells.setdefault((session_id, group), [0, 0, 0])[1] += n
+    per_author = facts.per_author(f, by=("session_id",), leave_out=facts.organiser_authors())
+    for session_id, group, n in session.execute(
+        select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
+        .join(per_author, per_author.c.author_id == Author.id)
+        .group_by(per_author.c.session_id, Author.group_key)
+    ):
+        if session_id in titles:
+            cells.setdefault((session_id, group), [0, 0, 0])[2] += int(n)
+    agenda = {sid: n for n, sid in enumerate(titles)}
+    rows = [
+        (sid, titles[sid], key, labels.get(key, key), *counts)
+        for (sid, key), counts in sorted(cells.items(), key=lambda c: (agenda.get(c[0][0], 0), order.get(c[0][1], 0)))
+        if sid in titles
+    ]
+    return pd.DataFrame(rows, columns=["session_id", "session", "key", "group", "speakers", "questions", "posts"])
+
+
+def observations(groups: pd.DataFrame, sessions: pd.DataFrame) -> list[str]:
+    """Sentences an organiser can act on, each with its counts, from ``by_group`` and ``by_session``."""
+    found = []
+    if groups["registered"].sum():
+        large = groups[groups["registered_share"] >= ROOM_SHARE]
+        for g in large.itertuples():
+            for sid, title in sessions.drop_duplicates("session_id")[["session_id", "session"]].itertuples(index=False):
+                panel = sessions[(sessions["session_id"] == sid) & (sessions["speakers"] > 0)]
+                if panel.empty:
+                    continue  # no panel known: nothing to say of it
+                if g.key not in set(panel["key"]):
+                    found.append(
+                        f"{title}: no speaker from {g.group}, {g.registered_share:.0%} of registrations "
+                        f"({int(panel['speakers'].sum())} speakers)."
+                    )
+    for g in groups[(groups["speakers"] > 0) & (groups["posts"] == 0)].itertuples():
+        found.append(f"{g.group}: {g.speakers} on stage, no post online.")
+    for g in groups[(groups["questions"] > 0) & (groups["speakers"] == 0)].itertuples():
+        found.append(f"{g.group}: {g.questions} question(s) asked, never on stage.")
+    return found
