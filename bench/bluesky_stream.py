@@ -103,6 +103,7 @@ class Traffic:
         self.others = {kind: json.dumps(event) for kind, event in others.items()}
         self.matching: deque[tuple[str, str]] = deque(maxlen=500)  # (did, rkey) of recent matching posts
         self.tally: Counter[str] = Counter()
+        self.variant = ""  # how the last matching post carries the tag
         self.clock = 0
 
     def _author(self) -> str:
@@ -130,6 +131,7 @@ class Traffic:
     def _tag(self, record: dict) -> None:
         variant = self.random.choices(list(VARIANTS), weights=list(VARIANTS.values()))[0]
         self.tally[f"matching {variant}"] += 1
+        self.variant = variant
         tag = self.hashtag.upper() if self.random.random() < 0.5 else self.hashtag
         if variant == "tags":
             record["tags"] = [tag]
@@ -261,7 +263,14 @@ def replay(path: Path, url: str) -> dict[str, Any]:
     with db.reading(url) as session:
         matcher = Matcher.from_database(session, load_event())
     batches = Batches(url=url, result=StreamResult())
-    memory = [(0, round(resident_mb()))]
+    # Beside each sample, the SQLite file's size: the writer's page cache (64 MiB at most,
+    # db.WRITER_CACHE_KIB) holds the pages it has written, so that much of the growth is the file's.
+    file = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+
+    def sample(number: int) -> tuple[int, int, int | None]:
+        return number, round(resident_mb()), round(file.stat().st_size / 2**20) if file else None
+
+    memory = [sample(0)]
     reading = committing = 0.0
     load = os.getloadavg()
     wall, cpu = time.perf_counter(), time.process_time()
@@ -276,7 +285,7 @@ def replay(path: Path, url: str) -> dict[str, Any]:
                 batches.flush()
                 committing += time.perf_counter() - started
             if number % SAMPLE_EVERY == 0:
-                memory.append((number, round(resident_mb())))
+                memory.append(sample(number))
     started = time.perf_counter()
     batches.flush()
     committing += time.perf_counter() - started
@@ -318,13 +327,13 @@ class LiveJetstream:
     def url(self) -> str:
         return f"ws://127.0.0.1:{self.server.socket.getsockname()[1]}/subscribe"
 
-    def send(self) -> str:
-        """Queue a matching post (created now) for the next frame; its URI."""
+    def send(self) -> tuple[str, str]:
+        """Queue a matching post (created now) for the next frame; its URI and how it carries the tag."""
         now_us = time.time_ns() // 1000
         event = self.traffic.post(now_us, matching=True)
         event["commit"]["record"]["createdAt"] = instant(now_us - 10_000)
         self.asked.put(event)
-        return f"at://{event['did']}/app.bsky.feed.post/{event['commit']['rkey']}"
+        return f"at://{event['did']}/app.bsky.feed.post/{event['commit']['rkey']}", self.traffic.variant
 
     def _serve(self, connection) -> None:
         from websockets.exceptions import ConnectionClosed
@@ -407,15 +416,18 @@ def latency(url: str, *, samples: int, rate: float, seed: int) -> dict[str, Any]
         try:
             if not wait_for(ready, 120):
                 raise SystemExit(f"bsky-stream did not connect; its log: {log.name}")
-            seconds, missed = [], 0
+            seconds: list[float] = []
+            missed = 0
             load = os.getloadavg()
+            missed_variants: Counter[str] = Counter()
             for _ in range(samples):
                 before = live_count(url)
-                uri = server.send()
+                uri, variant = server.send()
                 if wait_for(lambda before=before: live_count(url) > before, 30, every=0.01):
                     seconds.append(time.time() - server.sent_at[uri])
                 else:
                     missed += 1
+                    missed_variants[variant] += 1
                 time.sleep(pause.uniform(0.2, 2.0))  # a new phase against the worker's one-second batches
         finally:
             worker.send_signal(signal.SIGTERM)
@@ -425,6 +437,7 @@ def latency(url: str, *, samples: int, rate: float, seed: int) -> dict[str, Any]
     return {
         "samples": len(seconds),
         "missed": missed,
+        "missed_variants": dict(missed_variants),
         "median_s": seconds[len(seconds) // 2] if seconds else None,
         "p95_s": seconds[min(len(seconds) - 1, int(len(seconds) * 0.95))] if seconds else None,
         "max_s": seconds[-1] if seconds else None,
@@ -493,10 +506,21 @@ def section(facts: dict[str, Any]) -> str:
             f"{counts['deleted']:,} | {counts['rejected']:,} | {load[0]}, {load[1]}, {load[2]} → "
             f"{load[3]}, {load[4]}, {load[5]} |"
         )
-    lines += ["", "Resident memory of the consumer (MB) after every 100,000 events:", ""]
+    lines += [
+        "",
+        "Resident memory of the consumer (MB) at the start and after every 100,000 events (SQLite: the "
+        "database file's size in brackets; the writer's page cache, up to 64 MiB, holds what it wrote):",
+        "",
+    ]
     for dialect, r in facts["throughput"].items():
         series = r["memory_mb"]
-        lines.append(f"- {dialect}: " + " → ".join(f"{mb}" for _, mb in series))
+        lines.append(
+            f"- {dialect}: "
+            + " → ".join(
+                f"{sample[1]}" + (f" ({sample[2]})" if sample[2:] and sample[2] is not None else "")
+                for sample in series
+            )
+        )
     refresh = facts["refresh_s"]
     lines += [
         "",
@@ -513,7 +537,13 @@ def section(facts: dict[str, Any]) -> str:
         load = r["load"]
         lines.append(
             f"| {dialect} | {r['samples']} | {r['median_s']:.2f} | {r['p95_s']:.2f} | {r['max_s']:.2f} | "
-            f"{r['max_s'] + refresh:.2f} | {r['missed']} | {load[0]}, {load[1]}, {load[2]} → "
+            f"{r['max_s'] + refresh:.2f} | {r['missed']}"
+            + (
+                f" ({', '.join(f'{n} {v}' for v, n in r['missed_variants'].items())})"
+                if r.get("missed_variants")
+                else ""
+            )
+            + f" | {load[0]}, {load[1]}, {load[2]} → "
             f"{load[3]}, {load[4]}, {load[5]} |"
         )
     lines += [

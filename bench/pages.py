@@ -378,6 +378,8 @@ def network_figures(posts: int, postgres: bool) -> dict[str, Any]:
     before = os.getloadavg()
     facts["pages"]["sqlite"] = measure_networks_in_process(url)
     facts["load"]["sqlite"] = (*before, *os.getloadavg())
+    print("rollup trial …", flush=True)
+    facts["trial"] = rollup_trial(url)
     if postgres:
         from tests import postgres as pg
 
@@ -450,6 +452,26 @@ def network_section(facts: dict[str, Any]) -> str:
         lines.append(
             f"- {dialect}: {load[0]:.2f}, {load[1]:.2f}, {load[2]:.2f} → {load[3]:.2f}, {load[4]:.2f}, {load[5]:.2f}"
         )
+    if facts.get("trial"):
+        lines += [
+            "",
+            "### Why the filtered pages miss, and what would bring them back",
+            "",
+            "The rollups (`rollup_author`, `rollup_volume`, `rollup_minute`, `rollup_entity`, `rollup_link`) keep "
+            "neither the network nor the reason (`engagement/analysis/rollups.py`, `_countable`): with the Networks "
+            "filter set, every aggregate of a page falls back to the posts' covering index (`ix_post_analytics`, "
+            "`SEARCH post USING COVERING INDEX ix_post_analytics (collected=? AND created_at>? AND created_at<?)`: "
+            "the network is tested on each of the million entries). And `analytics.by_network` and "
+            "`analytics.by_reason` read that index on every cold Engagement render (and the summary's), filter or "
+            "not. `python -m bench.pages --rollup-trial URL` times today's answers and the same answers from an "
+            "author rollup and a volume rollup with `platform` and `reason` added to their keys (built in a scratch "
+            "file beside the database; SQLite, best of 3, this process's CPU seconds, then the clock's):",
+            "",
+            "| what | CPU s | clock s |",
+            "|---|---:|---:|",
+        ]
+        for label, cpu, wall in facts["trial"]:
+            lines.append(f"| {label} | | |" if label.startswith("rows:") else f"| {label} | {cpu:.3f} | {wall:.3f} |")
     lines += [
         "",
         "Other work was running on the same two cores while these were measured (the load averages above).",
