@@ -18,7 +18,7 @@ from engagement.timeutil import to_utc, utcnow
 
 # The collecting sources, always listed (with "never run" until they have); the others (bsky-search,
 # bsky-hydrate, imports, replays) once they have a run or a resume point.
-COLLECTORS = ("x-poll", "x-stream", "bsky-stream")
+COLLECTORS = ("x-poll", "x-stream", "bsky-stream", "mastodon-poll")
 NETWORK_OF_SOURCE = {"x": "x", "bsky": "bluesky", "mastodon": "mastodon"}
 
 
