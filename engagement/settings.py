@@ -64,6 +64,15 @@ def event_accounts() -> list[str] | None:
     return os.environ.get("EVENT_ACCOUNTS", "").replace(",", " ").split() or None
 
 
+def public_url() -> str | None:
+    """The address people reach the app at (``PUBLIC_URL``, e.g. ``https://ask.example.org``), for the
+    projector's join link and QR code; None: the address the screen's own browser used."""
+    raw = (os.environ.get("PUBLIC_URL") or "").strip().rstrip("/")
+    if raw and not raw.startswith(("http://", "https://")):
+        raw = f"https://{raw}"
+    return raw or None
+
+
 def x_query_limit() -> int:
     """The longest search query or stream rule the X plan takes (``X_QUERY_LIMIT``): 512 characters on
     the lower plans, 1,024 on Pro and up. Longer event queries are split."""

@@ -436,3 +436,69 @@ class Setting(SQLModel, table=True):
     key: str = Field(primary_key=True)
     value: str
     updated_at: datetime = Field(default_factory=utcnow)
+
+
+# The social wall (issue 24, revision 0016): moderators' decisions on posts, authors kept off it,
+# announcements between posts, and the audit log of all three. Only engagement.wall reads them.
+
+
+class WallStatus(StrEnum):
+    # Waiting for a moderator (pre-moderated), or shown after the delay unless held (post-moderated).
+    pending = "pending"
+    approved = "approved"
+    # Kept off the wall by a moderator: refused from the queue, or pulled after it appeared.
+    pulled = "pulled"
+
+
+class WallPost(SQLModel, table=True):
+    """A moderator's decision on one post. A post with no row is pending. The row goes with its post
+    when the author deletes it (ON DELETE CASCADE): a deleted post has nothing left to show."""
+
+    __tablename__ = "wall_post"
+
+    post_id: int = Field(foreign_key="post.id", primary_key=True, ondelete="CASCADE")
+    status: str = Field(default=WallStatus.pending, index=True)
+    decided_by: str
+    decided_at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class WallAuthorBlock(SQLModel, table=True):
+    """An author none of whose posts may appear on the wall, whatever their state."""
+
+    __tablename__ = "wall_author_block"
+
+    author_id: int = Field(foreign_key="author.id", primary_key=True, ondelete="CASCADE")
+    blocked_by: str
+    reason: str = ""
+    blocked_at: datetime = Field(default_factory=utcnow)
+
+
+class WallAnnouncement(SQLModel, table=True):
+    """A moderator's words shown between posts, on every wall or on one room's."""
+
+    __tablename__ = "wall_announcement"
+
+    id: int | None = Field(default=None, primary_key=True)
+    text: str = Field(sa_column=Column(Text, nullable=False))
+    room: str = ""  # "" : every wall
+    created_by: str
+    created_at: datetime = Field(default_factory=utcnow)
+    withdrawn_at: datetime | None = None
+
+
+class WallAction(SQLModel, table=True):
+    """The wall's audit log: who did what to which post, author or announcement, when, before and after.
+    No foreign keys: an entry outlives the post its author deleted."""
+
+    __tablename__ = "wall_action"
+
+    id: int | None = Field(default=None, primary_key=True)
+    post_id: int | None = Field(default=None, index=True)
+    author_id: int | None = None
+    announcement_id: int | None = None
+    actor: str
+    action: str = Field(index=True)
+    reason: str | None = None
+    before: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    after: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    at: datetime = Field(default_factory=utcnow, index=True)
