@@ -1,16 +1,20 @@
 """Hostile text through every surface — posts, names, bios, questions, display names, affiliations,
-agenda titles, directory entries — shown literally in the browser, and neutralised against formula
-injection in every CSV and XLSX that leaves the app."""
+agenda titles, directory entries, on X and on Bluesky (a post, its author's handle, display name and
+bio) — shown literally in the browser, and neutralised against formula injection in every CSV and
+XLSX that leaves the app."""
 
 from __future__ import annotations
 
+import copy
 import csv
 import io
+import json
 import re
 import shutil
 import sqlite3
 import time
 from datetime import UTC
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -21,7 +25,7 @@ from engagement.qa import listing
 from engagement.storage import db
 from engagement.ui.menu import PAGES
 
-from ..helpers import ROOT
+from ..helpers import ROOT, real_data
 from ..helpers.browser import CHROMIUM, PIXEL, Watched, every_page_as_organiser, serve, write_posts
 from ..helpers.worker import ingest
 
@@ -39,6 +43,42 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 AGENDA_TITLE = f"Panel <img src=x onerror=alert(2)> ![t](http://{PIXEL}) $x^2$"
 TEXTS = FORMULAS + MARKUP  # posts in this order, a second apart: the markup ones are the newest
 ORGANISATION = f'=HYPERLINK("http://{PIXEL}") <b>Org</b> ![o](http://{PIXEL})'
+# A Bluesky post whose every line is hostile in its own way, by an author whose handle, display name
+# and bio are too; the newest post of all, so that the Live page shows it first as text.
+BLUESKY_LINES = [
+    "<script>alert(5)</script>",
+    "[click](javascript:alert(5))",
+    f"![remote](http://{PIXEL})",
+    "<b>bold</b> **strong** _em_",
+    "zero\u200bwidth\u200djoined\u2060here",
+    "\u202eRTL override\u202c and \u2067isolate\u2069",
+    "$x^2$ :red[colour]",
+    "W" * 20_000,  # a huge word: no break, no truncation of what a person reads
+]
+BLUESKY_HANDLE = "<img src=x onerror=alert(6)>[h](javascript:alert(6)).hostile3.bsky.social"
+BLUESKY_AUTHOR = {
+    "did": "did:plc:hostile3xxxxxxxxxxxxxxxx",
+    "handle": BLUESKY_HANDLE,
+    "displayName": f"**Name** <b>b</b> ![n](http://{PIXEL}) \u202eeman",
+    "description": f"![p](http://{PIXEL}) <script>alert(7)</script> [x](javascript:alert(7)) \u200b",
+}
+
+
+def write_bluesky_post(path: Path) -> Path:
+    """A searchPosts page holding one recorded PostView, made hostile: its text, its author."""
+    view = copy.deepcopy(json.loads(real_data("twitwi_bluesky-posts.json", "bluesky").read_text(encoding="utf-8"))[0])
+    view["uri"] = f"at://{BLUESKY_AUTHOR['did']}/app.bsky.feed.post/3cthb18hostile"
+    view["author"] = {**BLUESKY_AUTHOR, "labels": []}
+    view["record"] = {
+        "$type": "app.bsky.feed.post",
+        "text": "\n".join(BLUESKY_LINES) + "\n#cthb18",
+        "createdAt": "2018-04-23T09:29:59.000Z",
+        "langs": ["en"],
+    }
+    view.pop("embed", None)
+    view["indexedAt"] = "2018-04-23T09:29:59.000Z"
+    path.write_text(json.dumps({"posts": [view]}) + "\n", encoding="utf-8")
+    return path
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +100,8 @@ def hostile_everywhere(demo_db, tmp_path_factory):
     page = write_posts(
         folder / "hostile.jsonl", user, texts, first_id=991_000_000_000_000_000, first_at="2018-04-23T09:29:45"
     )
-    import_files([page], url=url, progress=False)
+    summary = import_files([page, write_bluesky_post(folder / "hostile-bluesky.jsonl")], url=url, progress=False)
+    assert summary.rejected == 0
     con = sqlite3.connect(path)
     panel = con.execute("SELECT id FROM agenda_session WHERE key = 'd1-panel-1'").fetchone()[0]
     con.execute("UPDATE agenda_session SET title = ? WHERE id = ?", (AGENDA_TITLE, panel))
@@ -119,7 +160,7 @@ def shown_once_drawn(watched: Watched, expected: list[str], bound: float = 30.0)
 # Where each surface is shown as text (tables are drawn on a canvas and hold no markup at all).
 # Questions: the first on screen, odd ones pending (the queue's first tab), even ones published.
 EXPECTED = {
-    "live": MARKUP + [AGENDA_TITLE],  # the newest posts
+    "live": MARKUP + [AGENDA_TITLE] + BLUESKY_LINES + [f"@{BLUESKY_HANDLE}"],  # the newest posts
     "queue": [t for n, t in enumerate(TEXTS) if n % 2],
     "screen": [TEXTS[0]],
     "ask": [t for n, t in enumerate(TEXTS) if n and not n % 2],
@@ -134,8 +175,10 @@ def test_hostile_text_is_literal_on_every_page(hostile_everywhere, browser, tall
         for spec in every_page_as_organiser(watched, base):
             shown = shown_once_drawn(watched, EXPECTED.get(spec.url_path, []))
             for text in EXPECTED.get(spec.url_path, []):
-                assert text.strip() in shown, (spec.url_path, text)
+                assert text.strip() in shown, (spec.url_path, text[:80])
             page = watched.page
+            if spec.url_path == "directory":
+                assert_found_literally(watched, "hostile3", BLUESKY_HANDLE)
             assert watched.count("stException") == 0, spec.url_path
             assert page.locator(f'img[src*="{PIXEL}"], img[src="x"]').count() == 0, spec.url_path
             assert page.locator('[data-testid="stMarkdownContainer"] b, [data-testid="stText"] b').count() == 0
@@ -145,10 +188,22 @@ def test_hostile_text_is_literal_on_every_page(hostile_everywhere, browser, tall
         assert not any(PIXEL in url for url in watched.requests)
         watched.close()
     tally.bad_input(
-        "hostile strings in posts, names, bios, questions, agenda and directory, "
+        "hostile strings in X and Bluesky posts, names, handles, bios, questions, agenda and directory, "
         f"looked for on {len(PAGES)} pages in Chromium",
-        len(MARKUP + FORMULAS) + 4,
+        len(MARKUP + FORMULAS) + 4 + len(BLUESKY_LINES) + 3,
     )
+
+
+def assert_found_literally(watched: Watched, query: str, handle: str) -> None:
+    """The directory's author search finds the author, and its choice of author holds the handle as
+    the text it is (a combo box's value is plain text, as every cell of the table is)."""
+    page = watched.page
+    page.get_by_label("Find an author by handle or name").fill(query)
+    page.keyboard.press("Enter")
+    watched.settle()
+    choice = page.get_by_role("combobox", name="Author", exact=True)
+    choice.wait_for(timeout=30_000)
+    assert choice.input_value() == handle
 
 
 def assert_neutral(cell: str, where: str) -> None:
