@@ -344,3 +344,30 @@ def test_an_identity_of_the_events_account_makes_its_bare_posts_its_own(db_url, 
             select(Post.reason, Author.handle).join(Author, Author.id == Post.author_id)
         ).one()
     assert (reason, handle) == ("own", "osce.bsky.social")
+
+
+def test_a_postviews_author_keeps_the_bio_and_group_a_fuller_profile_gave(db_url, tmp_path):
+    """A PostView's author (ProfileViewBasic) has no bio or follower count: importing one after a
+    getProfiles answer must not empty the bio, nor lose the group the bio gave."""
+    did = "did:plc:uu5mtxzumfsy5hqknfetoyft"
+    created = _event(did, "3m7d1", "create", 1764929823465000, "#cthb18 words")
+    author = {"did": did, "handle": "someone.bsky.social", "displayName": "Someone"}
+    view = {
+        "uri": f"at://{did}/app.bsky.feed.post/3m7d1",
+        "cid": created["commit"]["cid"],
+        "author": author,
+        "record": created["commit"]["record"],
+        "likeCount": 1,
+        "indexedAt": "2018-04-23T08:10:01.000Z",
+    }
+    full = {**author, "description": "Programme officer at UNODC", "followersCount": 120}
+    first = tmp_path / "profile.jsonl"
+    first.write_text(json.dumps({"posts": [{**view, "author": full}]}) + "\n", encoding="utf-8")
+    import_files([first], url=db_url, progress=False)
+    later = tmp_path / "view.jsonl"
+    later.write_text(json.dumps({"posts": [{**view, "likeCount": 2}]}) + "\n", encoding="utf-8")
+    import_files([later], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        bio, followers, group = session.execute(select(Author.bio, Author.followers, Author.group_key)).one()
+        likes = session.scalar(select(Post.likes))
+    assert (bio, followers, group, likes) == ("Programme officer at UNODC", 120, "intl_org", 2)

@@ -263,9 +263,16 @@ def store_users(
     new_rows: list[tuple] = []
     for user_id in ids:
         profile, row = profiles.get(user_id), existing.get(user_id)
-        if row is not None and (profile is None or all(getattr(row, f) == getattr(profile, f) for f in PROFILE_FIELDS)):
+        if row is not None and profile is None:
             continue
-        values = {f: getattr(profile, f) if profile else None for f in PROFILE_FIELDS}
+        # None is "not in this payload" (a Bluesky PostView's author has no bio or follower count),
+        # not "emptied": the value stored from a fuller profile stays. An emptied bio comes as "".
+        values = {
+            f: (getattr(profile, f) if profile and getattr(profile, f) is not None else getattr(row, f, None))
+            for f in PROFILE_FIELDS
+        }
+        if row is not None and all(getattr(row, f) == values[f] for f in PROFILE_FIELDS):
+            continue
         result = classifier.classify(
             handle=values["handle"],
             platform_user_id=user_id,
