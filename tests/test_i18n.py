@@ -192,3 +192,25 @@ def test_the_ask_page_in_french_by_the_query(qa_url, monkeypatch):
     at.selectbox(key="lang-picker").set_value("de").run()
     assert [title.value for title in at.title] == [translator("de").gettext("Ask a question")]
     assert at.query_params["lang"] == "de" and at.session_state["lang-chosen"] == "de"
+
+
+def _link_page():
+    import streamlit as st
+
+    from engagement.ui import qa
+
+    qa.language()
+    st.text(qa.link("/screen", session="d1-panel-1"))
+
+
+@pytest.mark.parametrize(
+    ("query", "link"), [("it", "/screen?session=d1-panel-1&lang=it"), (None, "/screen?session=d1-panel-1")]
+)
+def test_the_links_the_app_makes_carry_the_chosen_language(query, link):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_link_page, default_timeout=60)
+    if query:
+        at.query_params["lang"] = query
+    at.run()
+    assert not at.exception and at.text[0].value == link
