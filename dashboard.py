@@ -30,5 +30,10 @@ def home() -> None:
 
 # The default page is served at "/" only, so a real page made default would lose its own path
 # (/ask or /live would answer "page not found"). A hidden default that moves on keeps every path.
-menu[""] = [st.Page(home, title="Home", url_path="home", default=True, visibility="hidden")]
+menu[""] = [
+    st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"),
+    # The social wall is public (it checks nothing: it shows only what moderators let through) and
+    # made for a screen, not a person: reached by its link from the Live page, never in the menu.
+    st.Page("views/wall.py", title="Social wall", url_path="wall", visibility="hidden"),
+]
 st.navigation(menu).run()

@@ -93,6 +93,8 @@ class QueueItem:
 class Slot:
     """A session of the agenda as the wall's "now / next" names it."""
 
+    key: str
+    kind: str
     title: str
     room: str
     starts_at: datetime
@@ -333,7 +335,7 @@ def now_and_next(session: Session, now: datetime, scope: Scope = Scope()) -> tup
     ).first()
 
     def slot(row: AgendaSession | None) -> Slot | None:
-        return Slot(row.title, row.room, to_utc(row.starts_at), to_utc(row.ends_at)) if row else None
+        return Slot(row.key, row.kind, row.title, row.room, to_utc(row.starts_at), to_utc(row.ends_at)) if row else None
 
     return slot(running), slot(upcoming)
 

@@ -1,0 +1,119 @@
+"""The social wall's pages through AppTest: the public /wall shows what moderators let through and
+nothing else; the Live page's wall queue approves, pulls, blocks and announces, audited."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from engagement.storage import db, flags
+from engagement.storage.models import AgendaSession, Author, Post, WallAction
+from engagement.wall import moderation
+
+from .helpers.browser import HOSTILE
+from .helpers.pages import page
+
+NOW = datetime(2018, 4, 23, 9, 30, tzinfo=UTC)  # Panel 1 running
+
+
+@pytest.fixture
+def wall_url(db_url):
+    """Panel 1's posts in every state a wall knows, by text; the replay clock at 11:30 Vienna."""
+    with db.writing(db_url) as session:
+        flags.set_replay_clock(session, NOW)
+        panel = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-panel-1"))
+        authors = []
+        for n, (handle, name) in enumerate([("open_voice", "Open Voice"), ("secret_spammer", "Secret Spammer")]):
+            author = Author(platform="bluesky", platform_user_id=f"did:plc:{n}", handle=handle, display_name=name)
+            session.add(author)
+            session.flush()
+            authors.append(author.id)
+        texts = {
+            "approved": " ".join(HOSTILE) + " approved-post",
+            "held": "held-post, never approved",
+            "pulled": "pulled-post",
+            "hidden": "hidden-post",
+            "blocked": "blocked-author-post",
+        }
+        ids = {}
+        for n, (state, text) in enumerate(texts.items()):
+            post = Post(
+                platform="bluesky",
+                platform_id=f"at://did:plc:{n}/app.bsky.feed.post/{n}",
+                current_id=str(n),
+                author_id=authors[1] if state == "blocked" else authors[0],
+                created_at=NOW - timedelta(minutes=10 - n),
+                text=text,
+                session_id=panel,
+                media_count=2 if state == "approved" else 0,
+                hidden=state == "hidden",
+            )
+            session.add(post)
+            session.flush()
+            ids[state] = post.id
+        for state in ("approved", "pulled", "blocked"):
+            moderation.act(session, ids[state], "approve", "Moderator Margot")
+        moderation.act(session, ids["pulled"], "pull", "Moderator Margot", reason="staff-only reason")
+        moderation.block_author(session, authors[1], "Moderator Margot", "staff-only block note")
+        moderation.announce(session, "Lunch is served <b>now</b>", "Moderator Margot")
+        gone = moderation.announce(session, "withdrawn-announcement", "Moderator Margot")
+        moderation.withdraw(session, gone.id, "Moderator Margot")
+    return db_url, texts
+
+
+def _html(at) -> str:
+    return "\n".join(element.proto.body for element in at.get("html"))
+
+
+def test_the_public_wall_shows_only_what_moderators_let_through(wall_url, monkeypatch):
+    url, texts = wall_url
+    at = page(url, monkeypatch, "views/wall.py")  # no role: a participant, not signed in
+    shown = _html(at)
+    # The approved post, escaped: its hostile text is literal, never markup.
+    assert html.escape(texts["approved"]) in shown
+    assert "<script>" not in shown and "onerror=alert" in shown
+    # The one image is the join panel's QR code, drawn here as a data URI: nothing is fetched.
+    assert shown.count("<img") == shown.count('<img class="hall-qr"') == 1
+    assert re.search(r'<img class="hall-qr"[^>]*src="data:image/svg\+xml', shown)
+    assert 'data-url="http://localhost:8501/ask?session=d1-panel-1"' in shown  # the session running now
+    assert "2 images (not shown)" in shown and "Open Voice" in shown and "@open_voice" in shown and "Bluesky" in shown
+    assert html.escape("Lunch is served <b>now</b>") in shown
+    # Nothing else: no other post, no blocked author, no staff data (names, reasons, notes, states).
+    for hidden in (
+        texts["held"],
+        texts["pulled"],
+        texts["hidden"],
+        texts["blocked"],
+        "Secret Spammer",
+        "secret_spammer",
+        "Moderator Margot",
+        "staff-only",
+        "withdrawn-announcement",
+        "pending",
+    ):
+        assert hidden not in shown, hidden
+    # And no widget at all: nothing to click, type or download.
+    for kind in ("button", "text_input", "text_area", "checkbox", "dataframe", "metric", "text", "markdown"):
+        assert len(at.get(kind)) == 0, kind
+
+
+def test_the_live_page_moderates_the_wall_with_an_audit(wall_url, monkeypatch):
+    url, texts = wall_url
+    at = page(url, monkeypatch, "views/live.py", role="moderator")
+    assert texts["held"] in [e.value for e in at.text]  # verbatim, in st.text
+    assert not [b for b in at.button if str(b.key).startswith("wall-approve-")]  # no name typed yet: no actions
+    at.text_input(key="moderator-name").input("Ana").run()
+    with db.reading(url) as session:
+        held_id = session.scalar(select(Post.id).where(Post.text == texts["held"]))
+    at.button(key=f"wall-approve-{held_id}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with db.reading(url) as session:
+        assert moderation.status(session, held_id) == "approved"
+        last = session.scalars(select(WallAction).order_by(WallAction.id.desc())).first()
+    assert (last.actor, last.action, last.post_id) == ("Ana", "approve", held_id)
+    after = page(url, monkeypatch, "views/wall.py")
+    assert texts["held"] in _html(after)

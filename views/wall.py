@@ -1,0 +1,53 @@
+"""The social wall (public, for the hall's screens): moderated posts from every collected network.
+
+Open ``/wall`` on a screen, no sign-in needed; ``?room=<room>`` or ``?session=<agenda key>`` keep it to
+one room's or one session's posts; ``?order=rotate`` pages through the latest posts instead of
+showing the newest; ``?contrast=1`` is the high-contrast theme; ``?join=0`` leaves out the join panel (the QR code and
+short address of the Ask page for the wall's session, or the one running in its room). It shows only what the moderators let
+through (``engagement.wall.listing.wall``: nothing held, pulled, hidden, deleted or blocked, and no
+staff data), with their announcements between posts and the agenda's "now / next", and follows them
+every two seconds. Every text on it is escaped (``engagement.ui.hall``): posts are shown verbatim.
+"""
+
+import time
+
+import streamlit as st
+
+from engagement.app import start
+from engagement.qa import blocklist
+from engagement.storage import db, flags
+from engagement.ui import hall
+from engagement.ui.auth import require
+from engagement.wall import listing
+
+require("participant")  # public: everyone has that role
+event = start()
+params = st.query_params
+scope = listing.Scope(room=params.get("room") or None, session_key=params.get("session") or None)
+rotating = params.get("order") == "rotate"
+joining = params.get("join") not in ("0", "false", "no")
+hall.wall_style(contrast=params.get("contrast") in ("1", "true", "yes"))
+SHOWN = 9  # posts at a time: three rows of three on a 16:9 screen
+ROTATE_SECONDS = 12  # a rotating wall's page stays this long: time to read three posts
+
+
+@st.fragment(run_every="2s")
+def board() -> None:
+    with db.reading() as session:
+        now = flags.now(session)
+        items = listing.wall(session, scope, now, blocklist.load(), limit=SHOWN * (4 if rotating else 1))
+        words = listing.announcements(session, scope)
+        current, upcoming = listing.now_and_next(session, now, scope)
+    tick = int(time.time() // ROTATE_SECONDS)
+    shown = hall.rotation(items, SHOWN, tick) if rotating else items
+    posts, side = st.columns([4, 1], gap="large") if joining else (st.container(), None)
+    with posts.container(key="wall-board"):
+        hall.wall_board(shown, words, current, upcoming, event.time_zone, turn=tick)
+    if side is not None:
+        # The wall's own session, else the one running in its room (a break takes no questions).
+        key = scope.session_key or (current.key if current and current.kind != "break" else None)
+        with side.container(key="wall-join"):
+            hall.join_panel(key)
+
+
+board()
