@@ -108,22 +108,6 @@ def mark_hydrated(session: Session, uris: Iterable[str], at: datetime | None = N
         )
 
 
-def keep_known_profiles(session: Session, users: list[UserRecord]) -> None:
-    """Fill in what a partial profile view leaves out from the author as stored: a PostView's
-    author (ProfileViewBasic) has no bio nor follower count, and storing it as it is would clear
-    those read earlier from getProfiles (and the group the bio gave)."""
-    partial = {u.platform_user_id: u for u in users if u.platform == PLATFORM and u.bio is None and u.followers is None}
-    if not partial:
-        return
-    statement = select(Author.platform_user_id, Author.bio, Author.followers, Author.location).where(
-        Author.platform == PLATFORM, Author.platform_user_id.in_(_IDS)
-    )
-    for chunk in _chunks(sorted(partial), 500):
-        for did, bio, followers, location in session.execute(statement, {"ids": chunk}):
-            user = partial[did]
-            user.bio, user.followers, user.location = bio, followers, user.location or location
-
-
 def _load_misses(session: Session) -> dict[str, int]:
     raw = flags.get(session, MISSES_SETTING)
     try:
@@ -281,7 +265,6 @@ class Hydrator:
         def write() -> tuple[StoreCounts, int, int]:
             with db.writing(self.url) as session:
                 classifier, attributor, reasons = _context(session, self.context)
-                keep_known_profiles(session, users)
                 counts = StoreCounts()
                 if records or users:
                     counts = store_posts(

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from engagement.collection.bluesky.hydrate import keep_known_profiles, mark_hydrated
+from engagement.collection.bluesky.hydrate import mark_hydrated
 from engagement.collection.bluesky.normalise import PLATFORM, normalise_page
 from engagement.collection.bluesky.xrpc import Caller, Stopped, Stopper
 from engagement.collection.store import StoreCounts, store_posts
@@ -216,7 +216,6 @@ def store_page(
     def write() -> StoreCounts:
         with db.writing(url) as session:
             classifier, attributor, reasons = _context(session, result)
-            keep_known_profiles(session, batch.users)
             counts = store_posts(
                 session,
                 posts,
