@@ -16,6 +16,7 @@ import html
 import json
 import re
 from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlencode
 
 import pandas as pd
@@ -25,6 +26,7 @@ from engagement import i18n, settings
 from engagement.analysis import analytics, live
 from engagement.i18n import N_, Translator
 from engagement.qa import participants
+from engagement.rules.event import EventConfigError, load_event
 from engagement.storage import db, flags
 from engagement.ui import auth
 
@@ -37,12 +39,11 @@ LANGUAGE_TAG = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*")
 PARTICIPANT_MENU = (N_("Participate"), N_("Ask a question"), N_("Account"))
 
 
+# Read once per event folder: the event's languages change with a restart, like the rest of event.toml.
 @lru_cache(maxsize=4)
 def _event_languages(data_dir: str) -> tuple[str, ...]:
-    from engagement.rules.event import EventConfigError, load_event
-
     try:
-        return tuple(load_event().languages)
+        return tuple(load_event(Path(data_dir)).languages)
     except (EventConfigError, OSError):  # no event files to read: English, as for any other gap
         return ()
 
