@@ -170,6 +170,7 @@ def test_the_browsers_language_then_the_picker_choose(qa_db, browser):
         watched.settle()
         page.wait_for_selector('h1:has-text("Poser une question")', timeout=30_000)
         assert page.evaluate("document.documentElement.lang") == "fr" and "lang=fr" in page.url
+        assert picker.get_by_role("combobox").get_attribute("lang") == "fr"  # the shown "Français" too
 
         # The link the page now holds opens in French in a new browser session, whatever its browser says.
         other = phone(browser, locale="ru-RU")
