@@ -86,8 +86,9 @@ def _wait_wall(watched: Watched, text: str, present: bool = True) -> None:
     )
 
 
-def test_the_wall_follows_approvals_and_shows_nothing_else(wall_db, browser):
+def test_the_wall_follows_approvals_and_shows_nothing_else(wall_db, browser, monkeypatch):
     url, ids = wall_db
+    monkeypatch.delenv("PUBLIC_URL", raising=False)  # the join link then names the address the screen used
     with serve(url) as base:
         wall, moderator = Watched(browser), Watched(browser)
         wall.page.set_viewport_size({"width": 1920, "height": 1080})

@@ -237,3 +237,52 @@ def test_the_delay_and_mode_are_checked(db_url):
         )
         flags.put(session, moderation.MODE, "bogus")
         assert moderation.mode(session) == "pre"
+
+
+def test_the_join_link_is_the_ask_page_of_the_session_on_the_public_host(monkeypatch):
+    from engagement import settings
+    from engagement.ui import hall
+
+    monkeypatch.delenv("PUBLIC_URL", raising=False)
+    assert settings.public_url() is None
+    monkeypatch.setenv("PUBLIC_URL", "ask.example.org/")
+    assert settings.public_url() == "https://ask.example.org"
+    assert hall.ask_url("d1-panel-1") == "https://ask.example.org/ask?session=d1-panel-1"
+    assert hall.ask_url("d1 panel&1", "fr") == "https://ask.example.org/ask?session=d1+panel%261&lang=fr"
+    assert hall.ask_url(None) == "https://ask.example.org/ask"
+    assert hall.short_url(hall.ask_url("d1-panel-1")) == "ask.example.org/ask?session=d1-panel-1"
+    assert hall.qr_data_uri("https://ask.example.org/ask").startswith("data:image/svg+xml")
+
+
+def test_a_rotating_wall_pages_through_its_posts():
+    from engagement.ui import hall
+
+    items = list(range(10))
+    assert hall.rotation(items, 4, 0) == [0, 1, 2, 3]
+    assert hall.rotation(items, 4, 1) == [4, 5, 6, 7]
+    assert hall.rotation(items, 4, 2) == [8, 9]
+    assert hall.rotation(items, 4, 3) == [0, 1, 2, 3]
+    assert hall.rotation(items[:3], 4, 7) == [0, 1, 2]
+
+
+def test_the_projector_lists_the_top_approved_questions_by_votes(db_url):
+    from engagement.qa.projector import top_questions
+    from engagement.storage.models import Question
+
+    with db.writing(db_url) as session:
+        panel = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-panel-1"))
+        other = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-panel-2"))
+        rows = [
+            ("few", "approved", 1, panel, False),
+            ("most", "on_screen", 9, panel, False),
+            ("pending", "pending", 50, panel, False),
+            ("dismissed", "dismissed", 40, panel, False),
+            ("forgotten", "approved", 30, panel, True),
+            ("elsewhere", "approved", 20, other, False),
+            ("some", "approved", 5, panel, False),
+        ]
+        for text, status, votes, session_id, forgotten in rows:
+            session.add(Question(session_id=session_id, text=text, status=status, votes=votes, forgotten=forgotten))
+    with db.reading(db_url) as session:
+        assert [q.text for q in top_questions(session, panel)] == ["most", "some", "few"]
+        assert [q.text for q in top_questions(session, panel, limit=1)] == ["most"]

@@ -117,3 +117,41 @@ def test_the_live_page_moderates_the_wall_with_an_audit(wall_url, monkeypatch):
     assert (last.actor, last.action, last.post_id) == ("Ana", "approve", held_id)
     after = page(url, monkeypatch, "views/wall.py")
     assert texts["held"] in _html(after)
+
+
+def _projector_pieces(aspect: str, contrast: bool, texts: list[str]) -> None:
+    """The projector's pieces as views/screen.py draws them (AppTest runs this function as a page)."""
+    from engagement.qa.projector import TopQuestion
+    from engagement.ui import hall
+
+    hall.projector_style(aspect, contrast)
+    main, side = hall.projector_layout(aspect)
+    with main:
+        hall.top_questions_panel([TopQuestion(n, text, 10 - n, "en") for n, text in enumerate(texts)])
+    with side:
+        hall.join_panel("d1-panel-1", "fr")
+
+
+@pytest.mark.parametrize("aspect, contrast", [("16:9", False), ("4:3", True)])
+def test_the_projector_pieces_show_top_questions_verbatim_and_how_to_join(monkeypatch, aspect, contrast):
+    from streamlit.testing.v1 import AppTest
+
+    monkeypatch.setenv("PUBLIC_URL", "https://ask.example.org")
+    at = AppTest.from_function(_projector_pieces, args=(aspect, contrast, HOSTILE), default_timeout=30).run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = _html(at)
+    for text in HOSTILE:
+        assert html.escape(text) in shown
+    assert "<script>" not in shown and shown.count("<img") == 1
+    assert shown.index(html.escape(HOSTILE[0])) < shown.index(html.escape(HOSTILE[1]))  # most votes first
+    assert 'data-url="https://ask.example.org/ask?session=d1-panel-1&amp;lang=fr"' in shown
+    assert "ask.example.org/ask?session=d1-panel-1&amp;lang=fr</p>" in shown  # the short URL, to type
+    assert ("#000000; color: #ffffff" in shown) == contrast  # the high-contrast theme: white on black
+    assert (len(at.columns) == 2) == (aspect == "16:9")  # 4:3: the join panel under the questions
+
+
+def test_no_top_questions_yet_says_where_they_will_appear(monkeypatch):
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_function(_projector_pieces, args=("16:9", False, []), default_timeout=30).run()
+    assert "Questions will appear here." in _html(at)
