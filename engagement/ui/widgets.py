@@ -286,7 +286,7 @@ def is_demo_database(url: str) -> bool:
 def page_header(title: str, event: EventConfig, caption: str | None = None, notes: Sequence[str] | None = ()) -> None:
     """Title, the event line, and the notice area with ``notes`` (demo data added when it is);
     ``notes=None``: the page draws its notice area itself (``notices``), once it knows what to say."""
-    st.title(title)
+    st.title(title, anchor=False)  # no anchor: its "Link to heading" label is Streamlit's English
     st.caption(
         caption
         or f"{event.name} · {event.start_date:%d %b %Y} – {event.end_date:%d %b %Y} · times in {event.time_zone}"
