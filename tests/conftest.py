@@ -140,25 +140,40 @@ def demo_files(tmp_path_factory) -> tuple[Path, Path]:
     """The default demo collection, X only: the X worker's tests serve it through the X simulator and
     count its pages (``bluesky_demo_files`` has both networks)."""
     folder = tmp_path_factory.mktemp("demo")
-    return write_collection(folder / "demo.jsonl", bluesky_share=0)
+    return write_collection(folder / "demo.jsonl", bluesky_share=0, mastodon_share=0)
 
 
 @pytest.fixture(scope="session")
 def bluesky_demo_files(tmp_path_factory) -> tuple[Path, Path]:
-    """The demo collection as ``make demo`` writes it: X and Bluesky."""
+    """The demo collection on X and Bluesky (``make demo``'s before Mastodon)."""
     folder = tmp_path_factory.mktemp("demo-two-networks")
-    return write_collection(folder / "demo.jsonl")
+    return write_collection(folder / "demo.jsonl", mastodon_share=0)
 
 
 @pytest.fixture(scope="session")
 def two_network_db(tmp_path_factory, bluesky_demo_files) -> str:
-    """``make demo``'s collection imported once; tests must only read it."""
+    """The two-network demo collection imported once; tests must only read it."""
     url = f"sqlite:///{tmp_path_factory.mktemp('two-network-db') / 'demo.db'}"
     with db.writing(url) as session:
         sync_event(session)
     summary = import_files([bluesky_demo_files[0]], url=url, progress=False)
     assert summary.rejected == 0
     import_questions(bluesky_demo_files[1], url=url, origin="demo")
+    return url
+
+
+@pytest.fixture(scope="session")
+def three_network_db(tmp_path_factory) -> str:
+    """``make demo``'s collection (X, Bluesky and two Mastodon instances) imported once; tests must
+    only read it."""
+    folder = tmp_path_factory.mktemp("three-network-db")
+    posts, questions = write_collection(folder / "demo.jsonl")
+    url = f"sqlite:///{folder / 'demo.db'}"
+    with db.writing(url) as session:
+        sync_event(session)
+    summary = import_files([posts], url=url, progress=False)
+    assert summary.rejected == 0
+    import_questions(questions, url=url, origin="demo")
     return url
 
 

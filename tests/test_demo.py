@@ -1,5 +1,5 @@
-"""The demo collection: deterministic, shaped like the real APIs (X's and Bluesky's), and shaped like
-a real event."""
+"""The demo collection: deterministic, shaped like the real APIs (X's, Bluesky's and Mastodon's), and
+shaped like a real event."""
 
 import csv
 import dataclasses
@@ -15,13 +15,14 @@ from sqlalchemy import func
 from sqlmodel import select
 
 from engagement.collection.jsonl import import_files
+from engagement.collection.mastodon.plaintext import to_text
 from engagement.demo import DemoCollection, write_collection
-from engagement.demo.generator import BLUESKY_SHARE
+from engagement.demo.generator import BLUESKY_SHARE, MASTODON_INSTANCES, MASTODON_SHARE
 from engagement.demo.texts import DIRECTORY_ACCOUNTS, HOSTILE
 from engagement.rules.event import load_agenda, load_directory, load_event, load_groups
 from engagement.rules.sync import sync_event
 from engagement.storage import db, flags
-from engagement.storage.models import AgendaSession, Author, Post, Question
+from engagement.storage.models import AgendaSession, Author, Post, PostKind, Question
 
 from .helpers import ROOT, real_data
 
@@ -32,8 +33,11 @@ DEMO_DID = re.compile(r"^did:plc:demo[a-z2-7]{20}$")
 POST_URI = re.compile(r"^at://(did:plc:demo[a-z2-7]{20})/app\.bsky\.feed\.post/([2-7a-z]{13})$")
 CID = re.compile(r"^bafyrei[a-z2-7]{52}$")
 BLUESKY_ORGANISER = "osce.bsky.social"
-# The default demo (3,000 posts, seed 18) split between the networks.
+# The default demo (3,000 posts, seed 18) split between the networks: X and Bluesky alone (the
+# two-network fixtures), and the three networks of ``make demo``.
 X_POSTS = 3000 - round(3000 * BLUESKY_SHARE)
+BLUESKY_POSTS, MASTODON_POSTS = round(3000 * BLUESKY_SHARE), round(3000 * MASTODON_SHARE)
+X_POSTS_OF_THREE = 3000 - BLUESKY_POSTS - MASTODON_POSTS
 # HEAD's output before Bluesky (commit e7ac525): 600 posts, seed 5, the shipped event files. A share
 # of 0 must give these bytes; if the shipped event files change, regenerate at the parent of the
 # Bluesky commit (848594d) and paste the new digests.
@@ -63,6 +67,21 @@ def bluesky_of(path):
     """(searchPosts pages, Jetstream events) of a demo file."""
     lines = lines_of(path)
     return [line for line in lines if "posts" in line], [line for line in lines if line.get("kind") == "commit"]
+
+
+def mastodon_of(path):
+    """The Mastodon lines of a demo file: recorded responses of the instances' hashtag timelines."""
+    return [line for line in lines_of(path) if "method" in line]
+
+
+def statuses_of(path, instance=None):
+    """The statuses of a demo file's Mastodon pages (of one instance), as served."""
+    return [
+        status
+        for line in mastodon_of(path)
+        if instance is None or line["uri"].startswith(f"https://{instance}/")
+        for status in line["body"]
+    ]
 
 
 def tid_microseconds(rkey):
@@ -138,21 +157,24 @@ def test_a_share_of_0_gives_the_bytes_of_before_bluesky(tmp_path, event_dir):
     Bluesky account: nothing of Bluesky is planned, nothing of X's plan moves."""
     with_bluesky_account(event_dir)
     posts, questions = write_collection(
-        tmp_path / "zero.jsonl", collection=collection_for(event_dir, 600, 5, bluesky_share=0)
+        tmp_path / "zero.jsonl", collection=collection_for(event_dir, 600, 5, bluesky_share=0, mastodon_share=0)
     )
     assert hashlib.sha256(posts.read_bytes()).hexdigest() == BEFORE_BLUESKY_POSTS
     assert hashlib.sha256(questions.read_bytes()).hexdigest() == BEFORE_BLUESKY_QUESTIONS
 
 
 def test_the_size_parameter(tmp_path):
-    posts, _ = write_collection(tmp_path / "s.jsonl", posts=250, seed=1, bluesky_share=0)
+    posts, _ = write_collection(tmp_path / "s.jsonl", posts=250, seed=1, bluesky_share=0, mastodon_share=0)
     pages = pages_of(posts)
     assert sum(len(p["data"]) for p in pages) == 250 and len(pages) == 3 and not bluesky_of(posts)[0]
+    assert not mastodon_of(posts)
     posts, _ = write_collection(tmp_path / "b.jsonl", posts=250, seed=1)
     searched, reposts = bluesky_of(posts)
     on_x = sum(len(p["data"]) for p in pages_of(posts))
     on_bluesky = sum(len(p["posts"]) for p in searched) + len(reposts)
-    assert on_x + on_bluesky == 250 and on_bluesky == round(250 * BLUESKY_SHARE)
+    on_mastodon = len({s["uri"] for s in statuses_of(posts)})
+    assert on_x + on_bluesky + on_mastodon == 250 and on_bluesky == round(250 * BLUESKY_SHARE)
+    assert on_mastodon == round(250 * MASTODON_SHARE)
 
 
 def test_pages_have_the_shape_of_real_search_pages(bluesky_demo_files):
@@ -318,9 +340,10 @@ def test_questions_cover_sessions_and_every_moderation_state(bluesky_demo_files)
 
 def test_a_million_post_plan_stays_compact():
     collection = DemoCollection(posts=20_000, seed=3)
-    on_bluesky = collection.bluesky
+    on_bluesky, on_mastodon = collection.bluesky, collection.mastodon
     assert on_bluesky is not None and len(on_bluesky.times) == round(20_000 * BLUESKY_SHARE)
-    assert len(collection.times) + len(on_bluesky.times) == 20_000
+    assert on_mastodon is not None and len(on_mastodon.times) == round(20_000 * MASTODON_SHARE)
+    assert len(collection.times) + len(on_bluesky.times) + len(on_mastodon.times) == 20_000
     for plan in (collection, on_bluesky):
         assert plan.times.itemsize == 8 and isinstance(plan.kind, bytearray) and plan.author.itemsize == 4
         assert len(plan.authors) == round(300 * (len(plan.times) / 3000) ** 0.5)
@@ -361,8 +384,9 @@ def test_a_share_of_the_collected_posts_is_on_bluesky(tmp_path, bluesky_files):
     searched, reposts = bluesky_of(bluesky_files[0])
     on_x = [t for page in pages_of(bluesky_files[0]) for t in page["data"]]
     on_bluesky = [p for page in searched for p in page["posts"]]
-    share = (len(on_bluesky) + len(reposts)) / (len(on_x) + len(on_bluesky) + len(reposts))
-    assert 0.25 <= share <= 0.30 and len(on_x) + len(on_bluesky) + len(reposts) == 3000
+    on_mastodon = {s["uri"] for s in statuses_of(bluesky_files[0])}
+    share = (len(on_bluesky) + len(reposts)) / 3000
+    assert 0.25 <= share <= 0.30 and len(on_x) + len(on_bluesky) + len(reposts) + len(on_mastodon) == 3000
     assert len(reposts) > 0.3 * (len(on_bluesky) + len(reposts)), "reposts are common, as retweets are"
 
     def busiest_hours(times):
@@ -553,6 +577,122 @@ def test_the_demo_with_bluesky_imports_with_no_rejects(bluesky_files, bluesky_ev
         )
         bluesky_groups = set(session.exec(select(Author.group_key).where(Author.platform == "bluesky")).all())
         assert flags.is_demo(session)
-    assert platforms == {"x": X_POSTS, "bluesky": 3000 - X_POSTS}
+    assert platforms == {"x": X_POSTS_OF_THREE, "bluesky": BLUESKY_POSTS, "mastodon": MASTODON_POSTS}
     assert {"own", "hashtag", "reply", "mention"} <= set(reasons)
     assert {"civil_society", "academia", "government"} <= bluesky_groups
+
+
+# -- Mastodon ----------------------------------------------------------------------------------------
+
+
+def test_mastodon_lines_have_mastodon_shapes_on_two_overlapping_instances(bluesky_files):
+    """Each instance's hashtag timeline as Mastodon serves it (tests/data/mastodon): pages of at most
+    40, newest local id first, each next one asked for below the last id; local ids of each
+    instance's own for the same post (its uri), the author's acct short at home and with the domain
+    elsewhere; HTML content whose hashtags and mentions are tags[] and mentions[]."""
+    real = json.loads(real_data("rtoot_get_timeline_hashtag_anonymous.bodies.json", "mastodon").read_text())
+    real_status = real[0]["body"][1]
+    lines = mastodon_of(bluesky_files[0])
+    assert {line["uri"].split("/")[2] for line in lines} == set(MASTODON_INSTANCES)
+    copies: dict[str, dict[str, dict]] = {}
+    for instance in MASTODON_INSTANCES:
+        pages = [line for line in lines if line["uri"].startswith(f"https://{instance}/")]
+        previous = None
+        for page in pages:
+            assert set(page) == {"method", "uri", "status", "link", "recorded_at", "body", "__demo"}
+            assert page["status"] == 200 and 1 <= len(page["body"]) <= 40
+            assert "/api/v1/timelines/tag/cthb18?limit=40" in page["uri"]
+            assert (f"max_id={previous}" in page["uri"]) if previous else "max_id" not in page["uri"]
+            ids = [int(s["id"]) for s in page["body"]]
+            assert ids == sorted(ids, reverse=True)
+            previous = page["body"][-1]["id"]
+            for status in page["body"]:
+                assert set(real_status) <= set(status) and API_TIME.fullmatch(status["created_at"])
+                assert int(status["id"]) >> 16 == bluesky_ms(status["created_at"]), "an id is its time << 16"
+                copies.setdefault(status["uri"], {})[instance] = status
+    both = {uri: held for uri, held in copies.items() if len(held) == 2}
+    assert len(copies) == MASTODON_POSTS and 0.3 * len(copies) < len(both) < 0.9 * len(copies)
+    for uri, held in copies.items():
+        home = uri.split("/")[2]
+        assert home in MASTODON_INSTANCES and home in held, "a post is on its author's instance"
+        for instance, status in held.items():
+            account = status["account"]
+            assert account["uri"] == uri.split("/statuses/")[0] and account["username"].startswith("demo_")
+            assert account["acct"] == (account["username"] if instance == home else f"{account['username']}@{home}")
+            assert status["uri"] == uri and status["url"].startswith(f"https://{home}/@")
+            tags = {t["name"] for t in status["tags"]}
+            assert "cthb18" in tags and all(f"/tags/{t}" in status["content"] for t in tags)
+            for mention in status["mentions"]:
+                assert f'href="{mention["url"]}" class="u-url mention"' in status["content"]
+            assert "<script" not in status["content"] and status["content"].startswith("<p>")
+            assert len(status["content"]) < 8000
+    for held in both.values():
+        first, second = held.values()
+        assert first["id"] != second["id"] and first["account"]["acct"] != second["account"]["acct"]
+        assert to_text(first["content"]) == to_text(second["content"]), "the same post, read on each instance"
+    statuses = [s for held in copies.values() for s in held.values()]
+    assert any(s["spoiler_text"] for s in statuses) and any(s["edited_at"] for s in statuses)
+    assert any(s["in_reply_to_id"] for s in statuses) and any(s.get("quote") for s in statuses)
+    for held in copies.values():
+        for instance, status in held.items():
+            if status["in_reply_to_id"]:  # the parent's id on that instance: the parent is there too
+                assert any(s["id"] == status["in_reply_to_id"] for s in statuses_of(bluesky_files[0], instance))
+
+
+def test_the_three_network_demo_keeps_one_row_per_mastodon_post(three_network_db):
+    """Through the importer: the posts seen on both instances are one row each (their uri), the
+    authors one each (their account uri), with plain text, the warning beside it, and the replies
+    and quotes found."""
+    with db.reading(three_network_db) as session:
+        platforms = dict(
+            session.exec(
+                select(Post.platform, func.count()).where(Post.collected.is_(True)).group_by(Post.platform)
+            ).all()
+        )
+        posts = session.exec(select(Post).where(Post.platform == "mastodon", Post.collected.is_(True))).all()
+        authors = session.exec(select(Author).where(Author.platform == "mastodon")).all()
+        assert flags.is_demo(session)
+    assert platforms == {"x": X_POSTS_OF_THREE, "bluesky": BLUESKY_POSTS, "mastodon": MASTODON_POSTS}
+    assert all(p.platform_id.startswith(tuple(f"https://{i}/users/demo_" for i in MASTODON_INSTANCES)) for p in posts)
+    assert not [p.text for p in posts if re.search(r"<(p|a|span)\b|&amp;|&lt;", p.text)], "no markup is left"
+    assert any("<script>" in p.text for p in posts), "hostile text kept as the literal text it is"
+    assert any(p.content_warning for p in posts) and all(
+        p.content_warning not in p.text for p in posts if p.content_warning
+    )
+    assert {p.kind for p in posts} == {PostKind.original, PostKind.reply, PostKind.quote}  # no boosts on a tag timeline
+    assert len({a.platform_user_id for a in authors}) == len(authors)
+    assert all(re.fullmatch(r"demo_[a-z0-9_]+@(social|fedi)\.demo\.example", a.handle) for a in authors)
+    assert {a.group_key for a in authors} >= {"civil_society", "academia"}
+
+
+def test_the_replay_paces_mastodon_statuses_and_ends_with_the_rows_the_import_gives(tmp_path):
+    """``make demo`` replays the file: each status arrives at its own time, with the thread its page
+    holds above it, and the replay ends with the import's Mastodon rows, replies resolved alike."""
+    from engagement.collection.replay import load_messages, replay
+
+    posts, _ = write_collection(tmp_path / "three.jsonl", posts=600, seed=5)
+    messages = [m for m in load_messages(posts) if isinstance(m.page, dict) and "method" in m.page]
+    assert len(messages) == len(statuses_of(posts)), "one message per status served"
+    assert all(m.created_at.isoformat()[:19] == m.page["body"][0]["created_at"][:19] for m in messages)
+
+    def mastodon_rows(url):
+        with db.reading(url) as session:
+            found = session.exec(
+                select(Post.platform_id, Post.kind, Post.text, Post.referenced_platform_id, Post.conversation_id)
+                .where(Post.platform == "mastodon")
+                .order_by(Post.platform_id)
+            ).all()
+        db.dispose_engines()
+        return [tuple(row) for row in found]
+
+    urls = []
+    for name in ("imported", "replayed"):
+        url = f"sqlite:///{tmp_path / name}.db"
+        with db.writing(url) as session:
+            sync_event(session)
+        urls.append(url)
+    import_files([posts], url=urls[0], progress=False)
+    replay(posts, speed=1e9, url=urls[1], tick=0, sleep=lambda _s: None)
+    imported = mastodon_rows(urls[0])
+    assert len(imported) == round(600 * MASTODON_SHARE) and any(row[3] for row in imported)
+    assert mastodon_rows(urls[1]) == imported

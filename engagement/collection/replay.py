@@ -1,7 +1,7 @@
 """Feed a collection into the database in simulated real time, so the live view moves in a demo.
 
-The file's pages are split into one message per post (as the filtered stream would deliver them),
-sorted by time, and stored when the simulated clock passes them. The clock itself is kept in the
+The file's pages are split into one message per post (as the filtered stream would deliver them;
+a Mastodon status with the thread its page holds above it), sorted by time, and stored when the simulated clock passes them. The clock itself is kept in the
 database (``flags.REPLAY_CLOCK``) so the app shows the agenda as it stood at that moment.
 """
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from engagement.collection.bluesky import normalise as bluesky
 from engagement.collection.jsonl import normalise_line, parse_line, read_lines
 from engagement.collection.lines import Overlong
+from engagement.collection.mastodon import normalise as mastodon
 from engagement.collection.questions import QuestionImportSummary, read_rows, store_rows
 from engagement.collection.records import RecordError
 from engagement.collection.store import StoreCounts, forget_posts, store_posts
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class Message:
     created_at: datetime
-    page: dict
+    page: dict | list
 
 
 def split_page(page: dict) -> Iterator[Message]:
@@ -75,9 +76,63 @@ def _bluesky_time(item: dict) -> datetime | None:
         return None
 
 
+def _mastodon_time(status: object) -> datetime | None:
+    """When a Mastodon status was written, or None (the importer reports it)."""
+    try:
+        return parse_api_time(status["created_at"])  # type: ignore[index]
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _with_parents(statuses: list) -> Iterator[tuple[datetime, list]]:
+    """Each status of a page with the thread above it as far as the page holds it: the normaliser
+    resolves a reply's local ``in_reply_to_id`` only within its page (ids are the instance's own),
+    so a status alone would lose its parent. The parents, stored already, come in as duplicates."""
+    by_id = {s["id"]: s for s in statuses if isinstance(s, dict) and isinstance(s.get("id"), str)}
+    for status in statuses:
+        created_at = _mastodon_time(status)
+        if created_at is None:
+            continue
+        thread, seen = [status], {id(status)}
+        parent = by_id.get(status.get("in_reply_to_id"))
+        while parent is not None and id(parent) not in seen:
+            thread.append(parent)
+            seen.add(id(parent))
+            parent = by_id.get(parent.get("in_reply_to_id"))
+        yield created_at, thread
+
+
+def split_mastodon(obj: dict | list) -> Iterator[Message]:
+    """One message per status of a Mastodon line: a page (a list of statuses) gives pages of one
+    (with its thread: ``_with_parents``), a recorded response (``{method, uri, status, body, …}``)
+    responses of one, keeping its request, its time and the demo's marker; a status is one message
+    as it is."""
+    shape = mastodon.shape_of(obj)
+    if shape == "status":
+        created_at = _mastodon_time(obj)
+        if created_at is not None:
+            yield Message(created_at, obj)
+    elif shape == "page" and isinstance(obj, list):
+        for created_at, thread in _with_parents(obj):
+            yield Message(created_at, thread)
+    elif shape == "responses":
+        for response in obj:
+            yield from split_mastodon(response)
+    elif shape == "response" and isinstance(obj, dict):
+        body = obj.get("body")
+        statuses = [body] if mastodon.shape_of(body) == "status" else body if isinstance(body, list) else []
+        if not statuses or str(obj.get("method", "GET")).upper() != "GET":
+            return  # an error, a description, a deletion: nothing to pace
+        for created_at, thread in _with_parents(statuses):
+            yield Message(created_at, {**obj, "body": thread})
+
+
 def split_line(obj: dict) -> Iterator[Message]:
     """One message per post of a line of any network: X pages as ``split_page``; a Bluesky page one
-    message per view, a Jetstream event as it is."""
+    message per view, a Jetstream event as it is; Mastodon's as ``split_mastodon``."""
+    if mastodon.shape_of(obj) != "unknown":
+        yield from split_mastodon(obj)
+        return
     if "data" in obj:
         yield from split_page(obj)
         return
@@ -102,6 +157,9 @@ def load_messages(path: Path) -> list[Message]:
             continue
         try:
             page = parse_line(line)
+            if isinstance(page, list) and mastodon.shape_of(page) != "unknown":
+                messages.extend(split_mastodon(page))
+                continue
             if not isinstance(page, dict):
                 # Valid JSON that is no page (a list, a number): split_page would fail on .get().
                 raise RecordError(f"a JSON {type(page).__name__}, not an object")
@@ -131,7 +189,7 @@ def store_messages(messages: list[Message], url: str | None = None) -> StoreCoun
             counts = store_posts(session, posts, users, classifier=classifier, attributor=attributor)
             if deleted:
                 counts.posts_deleted += forget_posts(session, deleted)
-            if any("__demo" in m.page for m in messages):
+            if any(isinstance(m.page, dict) and "__demo" in m.page for m in messages):
                 flags.mark_demo(session)  # after the posts, as the import does: no row lock held while waiting
             return counts
 

@@ -1,6 +1,7 @@
-"""A seeded, synthetic event collection on two networks, written as one JSONL file: X API v2 search
+"""A seeded, synthetic event collection on three networks, written as one JSONL file: X API v2 search
 pages as twarc2 writes them, then Bluesky ``app.bsky.feed.searchPosts`` pages and Jetstream v1 repost
-events (``engagement.demo.bluesky`` writes those shapes).
+events (``engagement.demo.bluesky`` writes those shapes), then two Mastodon instances' hashtag
+timeline pages as recorded responses (``engagement.demo.mastodon``).
 
 The demo enters the database through the same importer as real data. The volume follows the
 agenda (bursts at the opening, peaks in sessions, quiet breaks and nights); the same seed, size
@@ -19,6 +20,11 @@ lists a Bluesky account) by authors of their own: more NGOs and researchers, few
 of them the same people as on X under other accounts. Reposts are not in searchPosts: they are
 written as the Jetstream events that announce them, and the posts' repost counts also count reposts
 the collector never saw. With a share of 0 the file is byte for byte what it was before Bluesky.
+
+Another share (``mastodon_share``, 15 % by default) is on Mastodon (``MastodonPlan``), on two
+simulated instances whose timelines overlap: the same post seen on both, with a local id of each
+and the author's acct in each one's form, so the demo shows one row per post across instances.
+With both shares 0 the file is X's alone, as before.
 """
 
 from __future__ import annotations
@@ -38,7 +44,7 @@ from datetime import datetime, timedelta
 from itertools import accumulate, chain
 from pathlib import Path
 
-from engagement.demo import bluesky, texts
+from engagement.demo import bluesky, mastodon, texts
 from engagement.rules.event import AgendaRow, EventConfig, load_agenda, load_event
 from engagement.timeutil import UTC, format_api_time, to_utc
 
@@ -72,6 +78,20 @@ BLUESKY_SEED_OFFSET = 1_000_000_007
 # Of Bluesky's originals: some carry images, some a link (facet) to the event's demo pages.
 BLUESKY_IMAGE_SHARE, BLUESKY_LINK_SHARE = 0.12, 0.1
 BLUESKY_LINK_HOST = "demo.example.invalid"
+# Mastodon (issue 21): 15 % of the posts, on two simulated instances; the first is the larger.
+MASTODON_SHARE = 0.15
+MASTODON_INSTANCES = ("social.demo.example", "fedi.demo.example")
+MASTODON_HOME_WEIGHTS = (0.6, 0.4)
+# The share of a post's copies that reach the other instance too (its author has followers there):
+# the same post seen on both, with another local id and acct form on each. The known accounts'
+# posts reach both.
+MASTODON_FEDERATED_SHARE = 0.45
+MASTODON_SEED_OFFSET = 2_000_000_011
+# Hashtag timelines show no boosts: the mix is originals, replies (a quarter) and quotes (4.4+).
+MASTODON_KINDS = (0.0, 0.25, 0.34)
+# Some posts carry a content warning (spoiler_text), kept beside the text; a few are edited.
+MASTODON_WARNING_SHARE = 0.05
+MASTODON_WARNING = "Trafficking, exploitation"
 
 
 def snowflake(ms: int, sequence: int) -> int:
@@ -107,6 +127,8 @@ class NetworkPlan:
 
     directory_count: int
     organisers: list[int]
+    # The mix of kinds (cumulative: retweets, replies, quotes; the rest originals).
+    kind_shares: tuple[float, float, float] = (RETWEET_UPTO, REPLY_UPTO, QUOTE_UPTO)
     organiser_set: frozenset[int]
     author_weights: list[float]
 
@@ -202,12 +224,13 @@ class NetworkPlan:
         self.context_count = context_count
         organisers = self.organisers
         channel = OWN_SHARE + MENTION_SHARE + ORGANISER_REPLY_SHARE if organisers else 0.0
-        retweet_upto, reply_upto, quote_upto = RETWEET_UPTO, REPLY_UPTO, QUOTE_UPTO
+        shares = self.kind_shares
+        retweet_upto, reply_upto, quote_upto = shares
         if organisers:  # the same mix over the rest of the roll, replies to the organiser counted in
             rest = 1 - channel
-            retweet_upto = RETWEET_UPTO / rest
-            reply_upto = (REPLY_UPTO - ORGANISER_REPLY_SHARE) / rest
-            quote_upto = (QUOTE_UPTO - ORGANISER_REPLY_SHARE) / rest
+            retweet_upto = shares[0] / rest
+            reply_upto = (shares[1] - ORGANISER_REPLY_SHARE) / rest
+            quote_upto = (shares[2] - ORGANISER_REPLY_SHARE) / rest
         for i in range(n):
             author = bisect_right(self.author_weights, rng.random() * self.author_weights[-1])
             self.author[i] = min(author, len(self.authors) - 1)
@@ -449,18 +472,23 @@ class DemoCollection(NetworkPlan):
         event: EventConfig | None = None,
         agenda: list[AgendaRow] | None = None,
         bluesky_share: float = BLUESKY_SHARE,
+        mastodon_share: float = MASTODON_SHARE,
     ):
         if posts < 1:
             raise ValueError("a demo collection needs at least one post")
         if not 0 <= bluesky_share < 1:
             raise ValueError("the Bluesky share is a fraction from 0 up to (not including) 1")
+        if not 0 <= mastodon_share < 1 or bluesky_share + mastodon_share >= 1:
+            raise ValueError("the Mastodon share is a fraction from 0, and with Bluesky's under 1")
         event = event or load_event()
         agenda = agenda if agenda is not None else load_agenda(event)
         # At least one post stays on X: the questions and the demo marker ride on X's pages.
         bluesky_posts = min(posts - 1, round(posts * bluesky_share))
+        mastodon_posts = min(posts - 1 - bluesky_posts, round(posts * mastodon_share))
         self.total = posts
-        super().__init__(posts - bluesky_posts, seed, event, agenda)
+        super().__init__(posts - bluesky_posts - mastodon_posts, seed, event, agenda)
         self.bluesky = BlueskyPlan(bluesky_posts, self) if bluesky_posts else None
+        self.mastodon = MastodonPlan(mastodon_posts, self) if mastodon_posts else None
 
     # -- planning -------------------------------------------------------------------------------
 
@@ -680,6 +708,11 @@ class DemoCollection(NetworkPlan):
         """The Bluesky part: searchPosts pages, then the Jetstream repost events (none without it)."""
         if self.bluesky is not None:
             yield from self.bluesky.lines(self._demo_marker())
+
+    def mastodon_lines(self) -> Iterator[dict]:
+        """The Mastodon part: each instance's hashtag timeline pages (none without it)."""
+        if self.mastodon is not None:
+            yield from self.mastodon.lines(self._demo_marker())
 
     def pages(self) -> Iterator[dict]:
         """Search pages as ``twarc2 search`` writes them: newest first, 100 posts a page."""
@@ -1095,6 +1128,251 @@ class BlueskyPlan(NetworkPlan):
                 yield self.repost_event(index)
 
 
+class MastodonPlan(NetworkPlan):
+    """The collection's Mastodon posts: planned as X's are, from a seed of their own, by accounts on
+    two simulated instances (``MASTODON_INSTANCES``; usernames ``demo_…``, the known accounts'
+    the same as on X), and written as each instance's hashtag timeline pages.
+
+    Each post is written on its author's instance and reaches the other one too for
+    ``MASTODON_FEDERATED_SHARE`` of them (all of the known accounts'; a reply or quote brings its
+    parent along): the same post then appears on both, with a local id of each instance's and the
+    author's ``acct`` in each instance's form, and the importer keeps one row per status ``uri``.
+
+    Differences the network makes: no boosts (hashtag timelines leave them out; ``reblogs_count``
+    still counts them), replies start with the ``@acct`` Mastodon's composer puts there and answer
+    collected posts, only quotes refer to older posts outside the collection, texts fit 500
+    characters, some posts carry a content warning, a few are edited (``edited_at``). The copies of
+    a post show the same counts on both instances: an import cannot tell which instance served a
+    line (a poll can, and takes the origin's)."""
+
+    kind_shares = MASTODON_KINDS
+
+    def __init__(self, posts: int, collection: DemoCollection):
+        super().__init__(posts, collection.seed + MASTODON_SEED_OFFSET, collection.event, collection.agenda)
+        self.homes_by_name = {self.username(n): MASTODON_INSTANCES[self.home[n]] for n in range(len(self.authors))}
+        self._plan_instances(random.Random(self.seed + 1))
+
+    # -- planning -------------------------------------------------------------------------------
+
+    def _plan_authors(self, rng: random.Random) -> list[DemoAuthor]:
+        count = max(len(texts.BLUESKY_ACCOUNTS) + 10, round(200 * math.sqrt(self.size / DEFAULT_POSTS)))
+        start = to_utc(datetime(2017, 1, 1))
+        groups = dict(texts.DIRECTORY_ACCOUNTS)
+        authors = []
+        self.home = bytearray()
+        # The known accounts that are in the fediverse are the same as on Bluesky, on the first instance.
+        self.directory_count = len(texts.BLUESKY_ACCOUNTS)
+        for handle in texts.BLUESKY_ACCOUNTS:
+            group = groups[handle]
+            bio = rng.choice(texts.BIOS[group])
+            followers = int(rng.lognormvariate(6.5, 1.0))
+            created = start + timedelta(days=rng.randrange(1500))
+            authors.append(
+                DemoAuthor("", handle, directory_name(handle), bio, "", followers, False, group, "en", created)
+            )
+            self.home.append(0)
+        self.organisers = []  # the demo's event lists no Mastodon account: no organiser channel here
+        self.organiser_set = frozenset()
+        groups_, weights = zip(*texts.BLUESKY_GROUP_WEIGHTS.items(), strict=True)
+        languages, language_weights = zip(*texts.LANGUAGE_WEIGHTS.items(), strict=True)
+        for index in range(count - len(authors)):
+            group = rng.choices(groups_, weights)[0]
+            language = rng.choices(languages, language_weights)[0]
+            name = f"{rng.choice(texts.FIRST_NAMES[language])} {rng.choice(texts.LAST_NAMES[language])}"
+            bio = rng.choice(texts.BIOS[group] if rng.random() < 0.85 else texts.BIOS["public"])
+            if index < 3:  # hostile text in a name and a bio, shown literally on every page
+                name = f"{name} {texts.HOSTILE[index]}"
+                bio = f"{texts.HOSTILE[-1 - index]} {bio}"
+            username = f"demo_{texts.BLUESKY_HANDLE_WORDS[group]}_{index}"
+            created = start + timedelta(days=rng.randrange(2500))
+            followers = int(rng.lognormvariate(4.5, 1.5))
+            authors.append(DemoAuthor("", username, name, bio, "", followers, False, group, language, created))
+            self.home.append(0 if rng.random() < MASTODON_HOME_WEIGHTS[0] else 1)
+        for number, author in enumerate(authors):
+            home = MASTODON_INSTANCES[self.home[number]]
+            author.user_id = mastodon.account_uri(author.handle, home)
+            author.handle = f"{author.handle}@{home}"
+        self._weigh_authors(rng, len(authors), set())
+        return authors
+
+    def _cites_context(self, kind: int) -> bool:
+        return kind == QUOTE
+
+    def _plan_instances(self, rng: random.Random) -> None:
+        """Which instances hold each post (bit 0: the first, bit 1: the second)."""
+        self.on = bytearray(self.size)
+        self.warned = bytearray(self.size)
+        for index in range(self.size):
+            author = self.author[index]
+            own = 1 << self.home[author]
+            other = 3 - own
+            known = author < self.directory_count
+            self.on[index] = own | (other if known or rng.random() < MASTODON_FEDERATED_SHARE else 0)
+            self.warned[index] = self.kind[index] == ORIGINAL and rng.random() < MASTODON_WARNING_SHARE
+        # An instance that receives a reply or a quote fetches what it answers: newest first, so that
+        # a thread's parents reach wherever its last reply went.
+        for index in range(self.size - 1, -1, -1):
+            target = self.target[index]
+            if target >= 0:
+                self.on[target] |= self.on[index]
+
+    # -- text ---------------------------------------------------------------------------------------
+
+    def username(self, number: int) -> str:
+        return self.authors[number].handle.split("@", 1)[0]
+
+    def _reply_prefix(self, target: int) -> str:
+        return ""  # written by post_text: the acct depends on where the reply is written
+
+    def text(self, index: int) -> str:
+        return mastodon.fit(super().text(index))
+
+    def context_text(self, number: int) -> str:
+        return mastodon.fit(super().context_text(number))
+
+    def post_text(self, index: int) -> str:
+        """What the author wrote: a reply starts with the ``@acct`` of the author replied to, as
+        Mastodon's composer writes it on the replier's instance."""
+        text = self.text(index)
+        target = self.target[index]
+        if self.kind[index] == REPLY and target >= 0:
+            parent = self.author[target]
+            home = MASTODON_INSTANCES[self.home[self.author[index]]]
+            prefix = "@" + mastodon.acct(self.username(parent), MASTODON_INSTANCES[self.home[parent]], home) + " "
+            text = mastodon.fit(prefix + text)
+        return text
+
+    # -- JSON ---------------------------------------------------------------------------------------
+
+    def _origin(self, number: int) -> str:
+        return MASTODON_INSTANCES[self.home[number]]
+
+    def origin_id(self, index: int) -> int:
+        return mastodon.local_id(self.times[index], self._origin(self.author[index]), f"p{index}")
+
+    def uri(self, index: int) -> str:
+        return f"{self.authors[self.author[index]].user_id}/statuses/{self.origin_id(index)}"
+
+    def local(self, index: int, instance: str) -> int:
+        """The post's id on ``instance`` (its origin's id there)."""
+        if instance == self._origin(self.author[index]):
+            return self.origin_id(index)
+        return mastodon.local_id(self.times[index], instance, f"p{index}")
+
+    def _account(self, number: int, instance: str) -> dict:
+        author = self.authors[number]
+        created_ms = int(author.created_at.timestamp() * 1000)
+        name, home = self.username(number), self._origin(number)
+        return mastodon.account(name, home, instance, author.name, author.bio, author.followers, created_ms)
+
+    def _counts(self, index: int) -> tuple[int, int, int, int]:
+        """Replies, reblogs, favourites, quotes; boosts are not on the hashtag timeline: only counted."""
+        rng = random.Random(self.seed * 5_000_011 + index)
+        reblogs = int(rng.expovariate(0.6))
+        return self.reply_count[index], reblogs, reblogs * 2 + int(rng.expovariate(0.4)), self.quote_count[index]
+
+    def _render(
+        self,
+        instance: str,
+        *,
+        text: str,
+        local: int,
+        uri: str,
+        number: int,
+        created_ms: int,
+        language: str,
+        counts: tuple[int, int, int, int],
+        **extra,
+    ) -> dict:
+        html, tags, mentions = mastodon.content(text, instance, self.homes_by_name)
+        name, home = self.username(number), self._origin(number)
+        return mastodon.status(
+            local=local,
+            uri=uri,
+            url=f"{mastodon.profile_url(name, home)}/{uri.rsplit('/', 1)[1]}",
+            created_ms=created_ms,
+            language=language,
+            html_content=html,
+            author=self._account(number, instance),
+            tags=tags,
+            mentions=mentions,
+            counts=counts,
+            **extra,
+        )
+
+    def _context_status(self, number: int, instance: str) -> dict:
+        author = self.context_author[number]
+        home = self._origin(author)
+        created = self.context_ms[number]
+        origin = mastodon.local_id(created, home, f"c{number}")
+        return self._render(
+            instance,
+            text=self.context_text(number),
+            local=origin if instance == home else mastodon.local_id(created, instance, f"c{number}"),
+            uri=f"{self.authors[author].user_id}/statuses/{origin}",
+            number=author,
+            created_ms=created,
+            language="en",
+            counts=(1, 3, 9, 1),
+        )
+
+    def status(self, index: int, instance: str, depth: int = 0) -> dict:
+        """Post ``index`` as ``instance`` serves it."""
+        kind, target = self.kind[index], self.target[index]
+        extra: dict = {}
+        if self.warned[index]:
+            extra["spoiler_text"] = MASTODON_WARNING
+        if index in self.edited:
+            extra["edited_ms"] = self.times[index] + 240_000
+        if kind == REPLY and target >= 0:
+            parent = self.author[target]
+            extra["in_reply_to"] = (str(self.local(target, instance)), self._account(parent, instance)["id"])
+        elif kind == QUOTE:
+            if target >= 0:
+                extra["quote"] = (
+                    mastodon.accepted_quote(self.status(target, instance, depth + 1)) if depth < 2 else None
+                )
+            elif -target - 2 in self.withheld_context:
+                extra["quote"] = mastodon.deleted_quote()
+            else:
+                extra["quote"] = mastodon.accepted_quote(self._context_status(-target - 2, instance))
+            if extra["quote"] is None:
+                del extra["quote"]
+        return self._render(
+            instance,
+            text=self.post_text(index),
+            local=self.local(index, instance),
+            uri=self.uri(index),
+            number=self.author[index],
+            created_ms=self.times[index],
+            language=self.languages[self.language[index]],
+            counts=self._counts(index),
+            **extra,
+        )
+
+    # -- output -------------------------------------------------------------------------------------
+
+    def lines(self, marker: dict) -> Iterator[dict]:
+        """Each instance's hashtag timeline (the event's hashtags: the first in the path, the rest in
+        ``any[]``) as recorded responses, newest local id first, 40 statuses a page, each next page
+        asked for with ``max_id``."""
+        retrieved = to_utc(
+            datetime.combine(self.event.end_date + timedelta(days=1), datetime.min.time()).replace(hour=8),
+            self.event.zone,
+        )
+        for bit, instance in enumerate(MASTODON_INSTANCES):
+            held = sorted(
+                ((self.local(i, instance), i) for i in range(self.size) if self.on[i] >> bit & 1), reverse=True
+            )
+            max_id: str | None = None
+            for start in range(0, len(held), mastodon.PAGE_SIZE):
+                body = [self.status(index, instance) for _, index in held[start : start + mastodon.PAGE_SIZE]]
+                line = mastodon.timeline_response(instance, self.event.hashtags[:5], body, max_id, retrieved)
+                line["__demo"] = marker
+                yield line
+                max_id = body[-1]["id"]
+
+
 QUESTION_COLUMNS = [
     "id",
     "session",
@@ -1115,14 +1393,15 @@ def write_collection(
     seed: int = DEFAULT_SEED,
     collection: DemoCollection | None = None,
     bluesky_share: float = BLUESKY_SHARE,
+    mastodon_share: float = MASTODON_SHARE,
 ) -> tuple[Path, Path]:
-    """Write the posts (JSONL: X's pages, then Bluesky's lines) and, beside them, the questions
-    (``<name>.questions.csv``)."""
-    collection = collection or DemoCollection(posts, seed, bluesky_share=bluesky_share)
+    """Write the posts (JSONL: X's pages, then Bluesky's lines, then Mastodon's) and, beside them,
+    the questions (``<name>.questions.csv``)."""
+    collection = collection or DemoCollection(posts, seed, bluesky_share=bluesky_share, mastodon_share=mastodon_share)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="\n") as out:
-        for page in chain(collection.pages(), collection.bluesky_lines()):
+        for page in chain(collection.pages(), collection.bluesky_lines(), collection.mastodon_lines()):
             out.write(json.dumps(page, ensure_ascii=False, separators=(",", ":")) + "\n")
     questions = questions_path(path)
     with questions.open("w", encoding="utf-8", newline="") as out:
