@@ -85,6 +85,14 @@ def test_pre_moderated_shows_only_approved_posts_latest_approved_first(db_url):
     assert _wall(db_url) == ["two"]
     with db.reading(db_url) as session:
         assert listing.counts(session, NOW) == {"incoming": 2, "approved": 1, "pulled": 0}
+        assert listing.counts(session, NOW, Scope(session_key="d1-panel-2"))["incoming"] == 0
+
+
+def test_incoming_posts_are_counted_up_to_a_cap(db_url, monkeypatch):
+    _posts(db_url, {"one": {}, "two": {}, "three": {}})
+    monkeypatch.setattr(listing, "COUNT_CAP", 2)
+    with db.reading(db_url) as session:
+        assert listing.counts(session, NOW)["incoming"] == 2
 
 
 def test_post_moderated_shows_posts_after_the_delay_unless_held_or_pulled(db_url):

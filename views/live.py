@@ -195,6 +195,7 @@ with st.expander("Mode, announcements and blocked authors"):
         )
         if st.form_submit_button("Save", disabled=not wall_actor):
             wall_do(wall_moderation.configure, wall_actor, new_mode=chosen_mode, delay=int(chosen_delay))
+            st.rerun()  # the queue's caption and markers follow the new mode
     with st.form("wall-announce", clear_on_submit=True):
         words = st.text_area("Announcement (shown between posts)", max_chars=wall_moderation.MAX_ANNOUNCEMENT_CHARS)
         room = st.text_input("Only on the wall of room (empty: every wall)", max_chars=80)
@@ -230,7 +231,7 @@ wall_tab = (
 )
 
 
-def wall_card(item, actor: str, first: bool) -> None:
+def wall_card(item, actor: str, first: bool, shown_after) -> None:
     """One post of the queue: verbatim text (st.text), its flags, and the actions its state allows."""
     with st.container(border=True, key=f"wall-post-{item.post_id}"):
         pick, body = st.columns([1, 12])
@@ -251,6 +252,10 @@ def wall_card(item, actor: str, first: bool) -> None:
             body.text(f"⚑ Held when post-moderated: {item.held}")
         if item.author_blocked:
             body.text("⛔ Its author is blocked from the wall")
+        elif item.status == "approved" or (
+            wall_mode == "post" and item.status == "pending" and not item.held and item.created_at <= shown_after
+        ):
+            body.text("● On the wall now")
         if not actor:
             return
         actions = [a for a, (states, _) in wall_moderation.TRANSITIONS.items() if item.status in states]
@@ -285,7 +290,8 @@ def wall_queue() -> None:
         items = wall_listing.queue(session, now, blocklist.load(), wall_tab, limit=WALL_PAGE)
         recent = wall_listing.audit_log(session, limit=8)
     for column, (tab, label) in zip(st.columns(len(WALL_TABS)), WALL_TABS.items(), strict=True):
-        column.metric(label, f"{counts[tab]:,}")
+        capped = tab == "incoming" and counts[tab] >= wall_listing.COUNT_CAP
+        column.metric(label, f"{counts[tab]:,}" + ("+" if capped else ""))
     st.caption(
         f"Mode: {'pre' if wall_mode == 'pre' else 'post'}-moderated"
         + (f", {wall_delay} s delay" if wall_mode == "post" else "")
@@ -310,7 +316,7 @@ def wall_queue() -> None:
     if not items:
         st.info(f"No posts {WALL_TABS[wall_tab].lower()}.", icon=":material/inbox:")
     for n, item in enumerate(items):
-        wall_card(item, wall_actor, n == 0)
+        wall_card(item, wall_actor, n == 0, now - timedelta(seconds=wall_delay))
     st.subheader("Recent wall moderation")
     if not recent.empty:
         recent["at"] = recent["at"].dt.tz_convert(event.time_zone).dt.strftime("%H:%M:%S")

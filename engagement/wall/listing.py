@@ -43,6 +43,7 @@ from engagement.wall import moderation
 COLOUR = re.compile(r"#[0-9A-Fa-f]{3}([0-9A-Fa-f]{3})?")
 SCAN_BATCH = 200  # post-moderated: rows read at a time while the blocklist holds some back
 SCAN_LIMIT = 2_000  # and at most this many, so a wall of held posts stays quick
+COUNT_CAP = 1_000
 QUEUE_TABS = {"incoming": (W.pending,), "approved": (W.approved,), "pulled": (W.pulled,)}
 
 
@@ -216,16 +217,7 @@ def queue(
 ) -> list[QueueItem]:
     """The moderators' view of one tab (incoming, approved, pulled), newest first, each post with
     what the blocklist says of it. Posts hidden from the public are not offered at all."""
-    where = [
-        col(Post.collected).is_(True),
-        col(Post.hidden).is_(False),
-        Post.kind != PostKind.retweet,
-        Post.created_at <= now,
-        Post.author_id.is_not(None),
-    ]
-    ids = _session_ids(session, scope)
-    if ids is not None:
-        where.append(Post.session_id.in_(ids))
+    where = _queue_where(session, now, scope)
     states = QUEUE_TABS[tab]
     if W.pending in states:
         where.append(or_(WallPost.status.is_(None), WallPost.status.in_(states)))
@@ -254,8 +246,7 @@ def queue(
     ]
 
 
-def counts(session: Session, now: datetime, scope: Scope = Scope()) -> dict[str, int]:
-    """Posts per tab of the queue."""
+def _queue_where(session: Session, now: datetime, scope: Scope) -> list:
     where = [
         col(Post.collected).is_(True),
         col(Post.hidden).is_(False),
@@ -266,17 +257,25 @@ def counts(session: Session, now: datetime, scope: Scope = Scope()) -> dict[str,
     ids = _session_ids(session, scope)
     if ids is not None:
         where.append(Post.session_id.in_(ids))
-    state = func.coalesce(WallPost.status, W.pending)
-    rows: dict[str, int] = dict(
+    return where
+
+
+def counts(session: Session, now: datetime, scope: Scope = Scope()) -> dict[str, int]:
+    """Posts per tab of the queue; incoming ones counted up to ``COUNT_CAP`` (the page says "1,000+"):
+    they are most of the collection, and the Live page asks every few seconds."""
+    where = _queue_where(session, now, scope)
+    decided: dict[str, int] = dict(
         session.execute(
-            select(state, func.count())
-            .select_from(Post)
-            .outerjoin(WallPost, WallPost.post_id == Post.id)
-            .where(*where)
-            .group_by(state)
+            select(WallPost.status, func.count())
+            .join(Post, Post.id == WallPost.post_id)
+            .where(*where, WallPost.status.in_([W.approved, W.pulled]))
+            .group_by(WallPost.status)
         ).all()
     )
-    return {tab: sum(rows.get(s, 0) for s in states) for tab, states in QUEUE_TABS.items()}
+    waiting = select(Post.id).outerjoin(WallPost, WallPost.post_id == Post.id)
+    waiting = waiting.where(*where, or_(WallPost.status.is_(None), WallPost.status == W.pending)).limit(COUNT_CAP)
+    incoming = session.scalar(select(func.count()).select_from(waiting.subquery())) or 0
+    return {"incoming": incoming, "approved": decided.get(W.approved, 0), "pulled": decided.get(W.pulled, 0)}
 
 
 def announcements(session: Session, scope: Scope = Scope()) -> list[str]:
