@@ -75,6 +75,7 @@ class Connection:
     sent_time_us: list[int] = field(default_factory=list)
     closed: bool = False
     fault: str | None = None  # the fault this connection got (refuse, drop, stall)
+    after: int = 0  # frames sent before a drop or a stall
 
 
 def recorded_events() -> list[dict]:
@@ -262,13 +263,13 @@ class JetstreamSimulator:
         cursor = int(query["cursor"][0]) if query.get("cursor") else None
         record = Connection(collections=query.get("wantedCollections", []), cursor=cursor)
         with self.progress:
-            fault = self.faults[0] if self.faults else None
+            # Taken here, not once serving starts: a test that looks between the two sees the fault.
+            fault = self.faults.popleft() if self.faults and not self.refuse_all else None
             refuse = self.refuse_all or (fault is not None and fault[0] == "refuse")
-            if fault is not None and fault[0] == "refuse":
-                self.faults.popleft()
             record.refused = refuse
             record.closed = refuse
-            record.fault = "refuse" if refuse else None
+            record.fault = "refuse" if refuse else fault[0] if fault else None
+            record.after = fault[1].get("after", 0) if fault else 0
             self.connections.append(record)
             self.progress.notify_all()
         connection.record = record  # type: ignore[attr-defined]
@@ -298,10 +299,7 @@ class JetstreamSimulator:
 
     def _serve(self, connection: ServerConnection) -> None:
         record: Connection = connection.record  # type: ignore[attr-defined]
-        with self.progress:
-            fault = self.faults.popleft() if self.faults else None
-            record.fault = fault[0] if fault else None
-        after: int = fault[1].get("after", 0) if fault else 0
+        fault, after = record.fault, record.after
         try:
             index = 0
             while not self._closing.is_set():
@@ -324,7 +322,7 @@ class JetstreamSimulator:
                     record.sent_time_us.append(frame.time_us)
                     self.sent += 1
                     self.progress.notify_all()
-            if fault is not None and fault[0] == "drop":
+            if fault == "drop":
                 connection.socket.shutdown(socket.SHUT_RDWR)  # no close frame: a cut, as a host going away
                 return
             self._idle(connection)  # the end of the list, or a stall: open and quiet
