@@ -155,3 +155,27 @@ def test_no_top_questions_yet_says_where_they_will_appear(monkeypatch):
 
     at = AppTest.from_function(_projector_pieces, args=("16:9", False, []), default_timeout=30).run()
     assert "Questions will appear here." in _html(at)
+
+
+def test_bulk_approval_and_an_author_block_from_the_live_page(wall_url, monkeypatch):
+    url, texts = wall_url
+    with db.writing(url) as session:
+        ids = {state: session.scalar(select(Post.id).where(Post.text == text)) for state, text in texts.items()}
+        moderation.act(session, ids["pulled"], "restore", "Setup")  # back to incoming
+    at = page(url, monkeypatch, "views/live.py", role="moderator")
+    at.text_input(key="moderator-name").input("Ana").run()
+    for state in ("held", "pulled"):
+        at.checkbox(key=f"wall-pick-{ids[state]}").check()
+    at.button(key="wall-bulk-approve").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    with db.reading(url) as session:
+        assert [moderation.status(session, ids[s]) for s in ("held", "pulled")] == ["approved", "approved"]
+    at.segmented_control(key="wall-tab").set_value("approved").run()
+    at.button(key=f"wall-block-{ids['held']}").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    after = page(url, monkeypatch, "views/wall.py")
+    shown = _html(after)
+    assert texts["held"] not in shown and texts["pulled"] not in shown  # one author wrote both
+    with db.reading(url) as session:
+        actions = [a.action for a in session.scalars(select(WallAction).where(WallAction.actor == "Ana"))]
+    assert actions == ["approve", "approve", "block_author"]
