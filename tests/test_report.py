@@ -176,7 +176,8 @@ def test_the_cli_writes_html_xlsx_csv_and_reads_back(hostile_url, tmp_path):
     assert result.returncode == 0, result.stderr
     assert {p.name for p in out.iterdir()} == {"report.html", "report.xlsx", "csv"}
     workbook = openpyxl.load_workbook(out / "report.xlsx")
-    assert set(workbook.sheetnames) == SECTIONS | {"Caveats"}
+    assert set(workbook.sheetnames) == SECTIONS | {"README", "Findings", "Caveats"}
+    assert workbook.sheetnames[:2] == ["README", "Findings"]
     headline = {row[0]: row[1] for row in workbook["Headline"].iter_rows(min_row=2, values_only=True)}
     assert headline["collected posts"] == str(one(hostile_url, "SELECT count(*) FROM post WHERE collected"))
     rows = list(workbook["By session"].iter_rows(values_only=True))
@@ -260,13 +261,23 @@ def test_the_html_report_shows_its_charts_offline_in_chromium(hostile_url, tmp_p
         page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
         page.goto((tmp_path / "r" / "report.html").as_uri())
         # Every chart drawn (bounded: a report that draws fewer fails here, or on the count below).
-        page.wait_for_function("document.querySelectorAll('.js-plotly-plot .main-svg').length >= 6", timeout=60_000)
+        # Every chart drawn: each plot has its SVG and its laid-out size (a plot has two SVGs, so a count
+        # of SVGs alone can be reached while the last chart is still being drawn).
+        page.wait_for_function(
+            "(() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];"
+            " return plots.length >= 7 && plots.every(p => p._fullLayout && p.querySelector('.main-svg')); })()",
+            timeout=60_000,
+        )
         charts = page.locator(".js-plotly-plot")
-        assert charts.count() == 6  # networks, sessions, groups, heatmap, questions by group, voice gap
+        # networks, sessions, groups, sessions x groups, voice gap, group to group, questions by group
+        assert charts.count() == 7
         for n in range(charts.count()):
             assert charts.nth(n).locator(".main-svg").count() >= 1
-            assert charts.nth(n).bounding_box()["height"] > 200
-        assert page.locator("h2").count() >= 15
+            assert charts.nth(n).bounding_box()["height"] > 200, charts.nth(n).evaluate(
+                "e => e.closest('.part').dataset.part"
+            )
+        # Contents and findings, then the six questions and the methods.
+        assert page.locator("h2").count() >= 9
         assert "Zxq <b>Hostile</b> Name" in page.inner_text("body")
         assert page.locator("td b, td script, td img").count() == 0
         assert problems == [] and dialogs == []
@@ -393,7 +404,7 @@ def test_the_report_breaks_posts_down_by_network_in_every_format(two_network_db,
         two_network_db, "SELECT count(*) FROM post WHERE collected AND kind = 'retweet'"
     )
     page = report.render(two_network_report)
-    assert "<h2>Posts by network</h2>" in page and "<td>Bluesky</td>" in page
+    assert "<h3>Posts by network</h3>" in page and "<td>Bluesky</td>" in page
     colours = two_network_report.figures["By network"].data[0].marker.color
     assert list(colours) == [display.NETWORK_COLOURS[n] for n in by_network.index]
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx_bytes(two_network_report)))["By network"]

@@ -1,5 +1,7 @@
-"""Post-event summary (organisers): who took part and who was heard, with the report's downloads."""
+"""Post-event summary (organisers): the findings first, then who took part and who was heard, with
+the report's downloads."""
 
+import re
 import tempfile
 from pathlib import Path
 
@@ -37,6 +39,14 @@ upload = right.file_uploader(
 )
 
 
+BRACKETED = re.compile(r"(.+?) \((.+)\)")
+
+
+def plain(text: str) -> str:
+    """``text`` shown as it is in Markdown: its markup characters escaped (a "$" would start LaTeX)."""
+    return re.sub(r"([\\`*_\[\]#$~<>|])", r"\\\1", text)
+
+
 @st.cache_data(ttl=60, show_spinner="Computing the summary…")
 def load(url: str, f, names: bool, registrations: bytes | None):
     source = None
@@ -66,11 +76,19 @@ with notice_area:
     widgets.notices([*summary.caveats, widgets.describe(f, event)])
 
 with headline_area:
+    st.subheader("Findings")
+    if summary.findings:
+        st.markdown("\n".join(f"{n}. {plain(f.text)}" for n, f in enumerate(summary.findings, start=1)))
+        st.caption("Each sentence is computed from the tables below by the rules in Methods.")
     st.subheader("Headline figures")
     figures = list(summary.headline.items())
-    for start_at in range(0, len(figures), 6):
-        for column, (label, value) in zip(st.columns(6), figures[start_at : start_at + 6], strict=False):
-            column.metric(label.capitalize(), f"{value:,}" if isinstance(value, int) else str(value))
+    # Three to a row, and a figure's count in brackets beside its value ("Mon 23 Apr 09:42 (16
+    # posts)") goes under it: a metric's large value is cut where it is wider than its column.
+    for start_at in range(0, len(figures), 3):
+        for column, (label, value) in zip(st.columns(3), figures[start_at : start_at + 3], strict=False):
+            text = f"{value:,}" if isinstance(value, int) else str(value)
+            main, detail = found.groups() if (found := BRACKETED.fullmatch(text)) else (text, None)
+            column.metric(label.capitalize(), main, detail, delta_color="off", delta_arrow="off", border=True)
     if summary.collected_as:
         st.text(summary.collected_as)
     if summary.under_heard:

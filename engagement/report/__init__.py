@@ -1,5 +1,6 @@
-"""The post-event summary: ``content`` computes it, ``document`` renders HTML, ``workbook`` writes XLSX and
-CSV, ``pdf`` prints the HTML with headless Chromium; ``write`` does all of it into one folder."""
+"""The post-event report: ``content`` computes it, ``findings`` says what its figures mean, ``figures``
+draws its charts for print, ``document`` renders HTML, ``workbook`` writes XLSX and CSV, ``pdf``
+prints the HTML with headless Chromium; ``write`` does all of it into one folder."""
 
 from __future__ import annotations
 
@@ -43,10 +44,12 @@ class Written:
     files: list[Path] = field(default_factory=list)
 
 
-def write(report: Report, folder: Path, *, pdf: bool = True) -> Written:
+def write(report: Report, folder: Path, *, pdf: bool = True, questions_in_pdf: bool | None = None) -> Written:
+    """Every format into ``folder``; ``questions_in_pdf`` (default: the report's own, from ``build``)
+    adds every published question to the HTML and PDF as an appendix (the files always have them)."""
     folder.mkdir(parents=True, exist_ok=True)
     html_path = folder / "report.html"
-    html_path.write_text(render(report), encoding="utf-8")
+    html_path.write_text(render(report, questions_in_pdf=questions_in_pdf), encoding="utf-8")
     written = Written(
         html=html_path, xlsx=write_xlsx(report, folder / "report.xlsx"), csvs=write_csvs(report, folder / "csv")
     )

@@ -26,10 +26,11 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engagement.analysis import analytics, charts, display, facts
+from engagement.analysis import analytics, display, facts
 from engagement.analysis.analytics import ALL, Filters
 from engagement.qa import listing
-from engagement.report import voice
+from engagement.report import figures, voice
+from engagement.report import findings as findings_rules
 from engagement.rules.event import NETWORKS, EventConfig
 from engagement.storage import flags
 from engagement.storage.models import (
@@ -103,6 +104,12 @@ class Report:
     published_questions: int | None = None
     # "Of 3,000 posts, 2,410 carried the hashtag, …": why the posts were collected, in one sentence.
     collected_as: str = ""
+    # The five to eight sentences the report opens with (``findings.findings``, from its tables).
+    findings: list[findings_rules.Finding] = field(default_factory=list)
+    # The full list of published questions as an appendix of the HTML and PDF (always in the files).
+    questions_in_pdf: bool = False
+    # Full session title -> the short one the charts use ("Panel 1"); the documents print the key.
+    short_titles: dict[str, str] = field(default_factory=dict)
 
 
 def _published(column=Question.status):
@@ -469,10 +476,12 @@ def build(
     names: bool = False,
     registrations: Path | str | None = None,
     question_limit: int | None = None,
+    questions_in_pdf: bool = False,
 ) -> Report:
     """Everything the summary shows. ``names``: include participants' names and affiliations;
     ``question_limit``: list only the most voted published questions when there are more (a page
-    shows those; ``with_all_questions`` reads the rest for the files). Given several database sessions
+    shows those; ``with_all_questions`` reads the rest for the files); ``questions_in_pdf``: every
+    published question in an appendix of the HTML and PDF too. Given several database sessions
     on one snapshot (``db.reading_together``), its queries run in as many threads."""
     db_sessions = [db_sessions] if isinstance(db_sessions, Session) else list(db_sessions)
     zone = event.time_zone
@@ -480,7 +489,14 @@ def build(
     labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     found = voice.read_registrations(registrations, taxonomy)
     parts = _gather(db_sessions, _parts(event, f, names, question_limit, registered=found is not None))
-    report = Report(event=event, filters=f, generated_at=utcnow(), names=names, headline=parts["headline"])
+    report = Report(
+        event=event,
+        filters=f,
+        generated_at=utcnow(),
+        names=names,
+        headline=parts["headline"],
+        questions_in_pdf=questions_in_pdf,
+    )
     report.collected_as = collected_as(parts["reasons"])
     if parts["published"] is not None and parts["published"] > len(parts["questions"]):
         report.published_questions = parts["published"]
@@ -489,8 +505,12 @@ def build(
     _add_figures(report, parts, by_session, list(taxonomy["label"]))
     report.notes = dict(NOTES)
     _add_voice_gap(report, found, parts, labels)
-    report.tables["Methods"] = parts["methods"]
     _add_caveats(report, parts, names)
+    report.findings = findings_rules.findings(report.tables)
+    report.tables["Methods"] = pd.concat(
+        [parts["methods"], pd.DataFrame([("findings", findings_rules.rules_in_brief())], columns=["item", "value"])],
+        ignore_index=True,
+    )
     return report
 
 
@@ -527,10 +547,13 @@ def _parts(
 
 
 def _by_session_table(frame: pd.DataFrame, zone: str) -> pd.DataFrame:
-    """The by-session figures as the report shows them: start times in the event's zone."""
+    """The by-session figures as the report shows them: start times in the event's zone, as times
+    (the page and the HTML write them "Mon 23 Apr, 09:30", the workbook holds date cells)."""
     by_session = frame.drop(columns=["id", "key"])
-    by_session["starts_at"] = by_session["starts_at"].map(
-        lambda t: f"{to_local(t, zone):%a %d %b %H:%M}" if isinstance(t, datetime) and pd.notna(t) else ""
+    by_session["starts_at"] = pd.to_datetime(
+        by_session["starts_at"].map(
+            lambda t: to_local(t, zone).replace(tzinfo=None) if isinstance(t, datetime) and pd.notna(t) else None
+        )
     )
     return by_session
 
@@ -557,14 +580,22 @@ def _add_tables(report: Report, parts: dict[str, Any], by_session: pd.DataFrame)
 
 
 def _add_figures(report: Report, parts: dict[str, Any], by_session: pd.DataFrame, group_labels: list[str]) -> None:
+    report.short_titles = figures.short_titles(list(by_session["session"]))
+    heard = parts["heard"][parts["heard"]["submitted"] > 0]
     report.figures = {
-        "By network": charts.by_network(parts["by network"]),
-        "By session": charts.participation_by_session(by_session),
-        "By group": charts.participation_by_group(parts["by group"]),
-        "Session x group": charts.session_group_heatmap(parts["heat"], list(by_session["session"]), group_labels),
-        "Questions by group": charts.heard(
-            parts["heard"], "Questions by stakeholder group: submitted, approved, answered"
+        "By network": figures.by_network(parts["by network"]),
+        "By session": figures.by_session(by_session, report.short_titles),
+        "By group": figures.by_group(parts["by group"]),
+        "Session x group": figures.session_group(
+            parts["heat"], list(by_session["session"]), group_labels, report.short_titles
         ),
+        "Questions by group": figures.shares(
+            heard,
+            "label",
+            ("submitted_share", "approved_share", "answered_share"),
+            "Questions by stakeholder group: submitted, approved, answered",
+        ),
+        "Conversations": figures.conversations(parts["conversations"], group_labels),
     }
 
 
@@ -596,7 +627,15 @@ def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[st
     per_session = voice.gap_by_session(parts["contributions"], counts, labels)
     report.tables["Voice gap"] = gap
     report.tables["Voice gap by session"] = per_session
-    report.figures["Voice gap"] = charts.voice_gap(gap)
+    report.figures["Voice gap"] = figures.shares(
+        gap,
+        "group",
+        ("registered share", "posts share", "questions share"),
+        "Voice gap: contributions beside registrations",
+    )
+    # The voice gap in its layers (speakers, questions, posts beside registrations) goes here, as
+    # report.tables / report.figures["Voice gap by layer"]: the document shows that section between
+    # "Voice gap" and "Voice gap by session" once it is filled (document.SECTIONS).
     report.notes["Voice gap"] = (
         "Each registered group's share of posts and of questions beside its share of registered participants; "
         f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "

@@ -1,4 +1,11 @@
-"""The report's tables as an XLSX workbook (one sheet a table) and as CSV files, formula cells neutralised."""
+"""The report's tables as an XLSX workbook and as CSV files, formula cells neutralised.
+
+The workbook opens on a README sheet (what each sheet holds, the caveats, the time zone), then the
+findings, then one sheet a table: human headers in a frozen first row, columns as wide as their
+content (up to ``MAX_WIDTH``, long text wrapped), times as date cells in the event's zone. The CSV
+files hold the same tables under the same headers (docs/guide-organisers.md lists them), and
+``findings.csv`` the findings with the rule behind each.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pandas as pd
+from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
 from engagement.analysis import display
@@ -16,6 +24,9 @@ from engagement.report.content import Report
 
 INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 XLSX_TIME = "yyyy-mm-dd hh:mm"
+MAX_WIDTH = 60  # characters: a wider column (a question, a post) wraps instead
+README = "README"
+FINDINGS = "Findings"
 
 
 def sheet_name(name: str) -> str:
@@ -34,21 +45,67 @@ def tables(report: Report, times: str = "text") -> dict[str, pd.DataFrame]:
     return {name: display.for_export(frame, zone, times) for name, frame in report.tables.items()}
 
 
+def _width(frame: pd.DataFrame, column) -> int:
+    """Characters a column needs: its header's and its longest value's (a time: 16), at most MAX_WIDTH."""
+    if pd.api.types.is_datetime64_any_dtype(frame[column].dtype):
+        longest = 16
+    else:
+        lengths = frame[column].map(lambda v: len(str(v)) if v is not None and v == v else 0)
+        longest = int(lengths.max()) if len(lengths) else 0
+    return min(max(len(str(column)), longest, 6) + 2, MAX_WIDTH)
+
+
 def _format_sheet(sheet, frame: pd.DataFrame) -> None:
-    """Date cells shown as "2018-04-23 09:30", columns wide enough for their headers."""
+    """A frozen header row in bold, date cells shown as "2018-04-23 09:30", each column as wide as its
+    content; text wider than ``MAX_WIDTH`` wraps."""
+    sheet.freeze_panes = "A2"
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
     for index, column in enumerate(frame.columns, start=1):
         letter = get_column_letter(index)
-        sheet.column_dimensions[letter].width = min(max(12, len(str(column)) + 2), 50)
+        width = _width(frame, column)
+        sheet.column_dimensions[letter].width = width
         if pd.api.types.is_datetime64_any_dtype(frame[column].dtype):
             for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
                 cell.number_format = XLSX_TIME
+        elif width == MAX_WIDTH:
+            for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+                cell.alignment = Alignment(wrap_text=True, vertical="top")
+
+
+def findings_table(report: Report) -> pd.DataFrame:
+    """The findings as a table: the sentence and the rule that chose it."""
+    return pd.DataFrame(
+        [(n, f.text, f.rule) for n, f in enumerate(report.findings, start=1)], columns=["Number", "Finding", "Rule"]
+    )
+
+
+def readme(report: Report, sheets: list[str]) -> pd.DataFrame:
+    """What each sheet holds, the caveats and how times are written: the workbook's first sheet."""
+    from engagement.report.document import TITLES
+
+    zone = report.event.time_zone
+    rows = [
+        ("Report", f"{report.event.name}: post-event report"),
+        ("Times", f"in {zone}, as date cells (a header names the zone)"),
+        *(("Caveat", c) for c in report.caveats),
+        (FINDINGS, "The findings the report opens with, each with the rule that chose it (see Methods)"),
+    ]
+    for name in sheets:
+        what = TITLES.get(name, name)
+        note = report.notes.get(name)
+        rows.append((sheet_name(name), f"{what}: {note}" if note else what))
+    rows.append(("Caveats", "The caveats above, one a row"))
+    return pd.DataFrame(rows, columns=["Sheet or item", "What it holds"])
 
 
 def write_xlsx(report: Report, path):
     """Write to ``path`` (a file name or a binary buffer) and return it."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
         caveats = display.for_export(pd.DataFrame({"caveat": report.caveats or ["none"]}), report.event.time_zone)
-        for name, frame in {**tables(report, times="datetime"), "Caveats": caveats}.items():
+        data = tables(report, times="datetime")
+        sheets = {README: readme(report, list(data)), FINDINGS: findings_table(report), **data, "Caveats": caveats}
+        for name, frame in sheets.items():
             neutralise(frame).to_excel(writer, sheet_name=sheet_name(name), index=False)
             _format_sheet(writer.sheets[sheet_name(name)], frame)
     return path
@@ -57,7 +114,7 @@ def write_xlsx(report: Report, path):
 def write_csvs(report: Report, folder: Path) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for name, frame in tables(report).items():
+    for name, frame in {FINDINGS: findings_table(report), **tables(report)}.items():
         path = folder / f"{file_stem(name)}.csv"
         path.write_bytes(csv_bytes(frame))
         written.append(path)
@@ -68,7 +125,7 @@ def csv_zip(report: Report) -> bytes:
     """Every table as CSV, in one zip archive (for a download)."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, frame in tables(report).items():
+        for name, frame in {FINDINGS: findings_table(report), **tables(report)}.items():
             archive.writestr(f"{file_stem(name)}.csv", csv_bytes(frame))
     return buffer.getvalue()
 

@@ -1,0 +1,204 @@
+"""The report's charts, drawn for a printed A4 page as well as a screen.
+
+Each chart is as wide as the page's text (``WIDTH``) so that Chromium prints it as drawn, with its
+legend just above the plot, under the title (never floating away from it); session titles are
+shortened (``short_titles``: "Panel 1", with the full titles in a key beside the chart) so that the
+bars, not the labels, take the width. Stakeholder groups keep their colours; measures that share a
+colour differ by fill pattern, so that every chart reads in greyscale too. Plotly renders a few HTML
+tags inside labels, so labels from data are escaped (``charts.esc``).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from engagement.analysis import charts
+from engagement.analysis.charts import esc
+
+# A4 portrait less 12 mm margins is 186 mm, 703 CSS pixels; a little less leaves the border room.
+WIDTH = 680
+SHORT = 26  # a session title longer than this is shortened for the axis
+FONT = {"family": "Helvetica, Arial, sans-serif", "size": 12, "color": "#222"}
+LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "title": None}
+# (measure, legend name, colour, pattern): distinct in colour, lightness and fill.
+MEASURES = {
+    "posts": ("Posts", "#0072B2", ""),
+    "authors": ("Unique authors", "#E69F00", "/"),
+    "questions": ("Questions", "#009E73", "x"),
+}
+SHARES = {
+    "registered share": ("Share of registered participants", "#BBBBBB", ""),
+    "posts share": ("Share of posts", "#0072B2", "/"),
+    "questions share": ("Share of questions", "#009E73", "x"),
+    "submitted_share": ("Share of questions submitted", "#BBBBBB", ""),
+    "approved_share": ("Share of questions approved", "#0072B2", "/"),
+    "answered_share": ("Share of questions answered", "#009E73", "x"),
+}
+
+
+def short_titles(titles: list[str]) -> dict[str, str]:
+    """Full title → a label short enough for a chart's axis: the part before a colon ("Panel 1: …" →
+    "Panel 1"), else the first words up to ``SHORT`` characters; numbered where two would be equal."""
+    shorts: dict[str, str] = {}
+    for title in titles:
+        head = title.split(":", 1)[0].strip() if ":" in title else title
+        if len(head) > SHORT:
+            words, head = re.split(r"\s+", head), ""
+            for word in words:
+                if len(head) + len(word) + 1 > SHORT - 1:
+                    break
+                head = f"{head} {word}".strip()
+            head = (head or title[: SHORT - 1]) + "…"
+        shorts[title] = head
+    seen: dict[str, int] = {}
+    for head in shorts.values():
+        seen[head] = seen.get(head, 0) + 1
+    for number, (title, head) in enumerate(shorts.items(), start=1):
+        if seen[head] > 1:
+            shorts[title] = f"{head} ({number})"
+    return shorts
+
+
+def _layout(figure: go.Figure, title: str, height: int, **more) -> go.Figure:
+    figure.update_layout(
+        title={"text": title, "x": 0, "xanchor": "left", "y": 1, "yanchor": "top", "pad": {"t": 8}},
+        width=WIDTH,
+        height=height,
+        autosize=False,
+        font=FONT,
+        legend=LEGEND,
+        margin={"l": 10, "r": 10, "t": 80, "b": 10},
+        plot_bgcolor="white",
+        **more,
+    )
+    figure.update_xaxes(showgrid=True, gridcolor="#DDDDDD", zeroline=True, zerolinecolor="#999999", automargin=True)
+    figure.update_yaxes(automargin=True)
+    return figure
+
+
+def _bars(frame: pd.DataFrame, label: str, measures: dict[str, tuple[str, str, str]], **bar) -> go.Figure:
+    figure = go.Figure()
+    for column, (name, colour, pattern) in measures.items():
+        figure.add_bar(
+            x=frame[column],
+            y=esc(frame[label]),
+            name=name,
+            orientation="h",
+            marker={"color": colour, "line": {"color": "#333", "width": 0.5}, "pattern": {"shape": pattern}},
+            **bar,
+        )
+    return figure
+
+
+def by_session(frame: pd.DataFrame, shorts: dict[str, str]) -> go.Figure:
+    """Posts, unique authors and questions per session, sessions by their short titles."""
+    named = frame.assign(session=frame["session"].map(lambda t: shorts.get(t, t)))
+    figure = _bars(named, "session", {k: MEASURES[k] for k in ("posts", "authors", "questions")})
+    return _layout(
+        figure,
+        "Participation by session",
+        100 + 34 * len(frame),
+        barmode="group",
+        xaxis_title="Count",
+        yaxis={"autorange": "reversed", "title": None},
+    )
+
+
+def by_group(frame: pd.DataFrame) -> go.Figure:
+    """Posts (solid) and unique authors (hatched) per group, each in the group's colour."""
+    figure = go.Figure()
+    for column, pattern, opacity in (("posts", "", 1.0), ("authors", "/", 0.75)):
+        figure.add_bar(
+            x=frame[column],
+            y=esc(frame["group"]),
+            orientation="h",
+            name=MEASURES[column][0],
+            opacity=opacity,
+            marker={
+                "color": list(frame["colour"]),
+                "line": {"color": "#333", "width": 0.5},
+                "pattern": {"shape": pattern, "fgcolor": "#333"},
+            },
+        )
+    return _layout(
+        figure,
+        "Participation by stakeholder group",
+        110 + 28 * len(frame),
+        barmode="group",
+        xaxis_title="Count",
+        yaxis={"autorange": "reversed", "title": None},
+    )
+
+
+def shares(frame: pd.DataFrame, label: str, columns: tuple[str, ...], title: str) -> go.Figure:
+    """Shares side by side per group (the voice gap, questions by group), patterned for greyscale."""
+    figure = _bars(frame, label, {c: SHARES[c] for c in columns}, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
+    return _layout(
+        figure,
+        title,
+        max(240, 110 + 11 * len(columns) * len(frame)),
+        barmode="group",
+        xaxis={"tickformat": ".0%", "title": "Share"},
+        yaxis={"autorange": "reversed", "title": None},
+    )
+
+
+def _heatmap(table: pd.DataFrame, title: str, scale: str, legend: str, x_title: str, y_title: str | None) -> go.Figure:
+    """Counts as shaded cells with the count written in each (greyscale reads the numbers)."""
+    figure = go.Figure(
+        go.Heatmap(
+            z=table.values,
+            x=esc(table.columns),
+            y=esc(table.index),
+            colorscale=scale,
+            colorbar={"title": {"text": legend}, "thickness": 12},
+            text=table.values,
+            texttemplate="%{text}",
+            textfont={"size": 10},
+            hovertemplate="%{y} · %{x}: %{z}<extra></extra>",
+            xgap=1,
+            ygap=1,
+        )
+    )
+    return _layout(
+        figure,
+        title,
+        190 + 22 * len(table.index),
+        xaxis={"title": x_title, "tickangle": -45, "side": "bottom"},
+        yaxis={"title": y_title, "autorange": "reversed"},
+    )
+
+
+def session_group(frame: pd.DataFrame, sessions: list[str], groups: list[str], shorts: dict[str, str]) -> go.Figure:
+    """Posts per group (rows) and session (columns, short titles)."""
+    table = frame.pivot_table(index="group", columns="session", values="posts", aggfunc="sum", fill_value=0)
+    table = table.reindex(
+        index=[g for g in groups if g in table.index], columns=[s for s in sessions if s in table.columns], fill_value=0
+    )
+    table.columns = [shorts.get(s, s) for s in table.columns]
+    return _heatmap(table, "Posts by stakeholder group and session", "Blues", "Posts", "Session", None)
+
+
+def conversations(frame: pd.DataFrame, groups: list[str]) -> go.Figure:
+    """Interactions of every kind from each group (rows) to each group (columns)."""
+    named = frame.dropna(subset=["from", "to"])
+    table = named.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
+    present = [g for g in groups if g in table.index or g in table.columns]
+    table = table.reindex(index=present, columns=present, fill_value=0)
+    return _heatmap(
+        table,
+        "Interactions from group to group",
+        "Oranges",
+        "Interactions",
+        "To the group of the account mentioned, replied to, quoted or reposted",
+        "From the author's group",
+    )
+
+
+def by_network(frame: pd.DataFrame) -> go.Figure:
+    figure = charts.by_network(frame)
+    figure.update_traces(marker_line={"color": "#333", "width": 0.5})
+    return _layout(figure, "Posts by network", max(240, 140 + 40 * len(frame)), showlegend=False)
