@@ -133,6 +133,15 @@ def test_the_wall_follows_approvals_and_shows_nothing_else(wall_db, browser, mon
             assert TEXTS[name] not in body, name
         assert "Spam Account" not in body and "Ana" not in body and "Ben" not in body
 
+        # The event moves on without a reload: at 15:00 in Vienna, Panel 2 is now and Panel 3 next.
+        assert "Panel 1" in wall.page.locator(".wall-agenda").inner_text()
+        with db.writing(url) as session:
+            flags.set_replay_clock(session, NOW + timedelta(hours=3, minutes=30))
+        wall.page.wait_for_function(
+            "() => /Now.*Panel 2[\\s\\S]*Next.*Panel 3/.test(document.querySelector('.wall-agenda').innerText)",
+            timeout=FOLLOWS_WITHIN_MS,
+        )
+
         for watched in (wall, moderator):
             assert watched.count("stException") == 0
             assert watched.dialogs == []
