@@ -20,7 +20,6 @@ from engagement.storage.models import Author, IngestCheckpoint, IngestRun, Post
 from ..xsim import TOKEN
 from . import ROOT
 
-
 # A worker process gets a fresh environment: without this, bsky-stream would hydrate against the
 # public AppView. A test that hydrates passes BLUESKY_APPVIEW_URL (the local XRPC simulator).
 NO_NETWORK = {"BLUESKY_APPVIEW_URL": "off"}
