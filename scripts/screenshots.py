@@ -1,6 +1,7 @@
-"""The README's screenshots: the Engagement page and the Q&A queue on the demo data.
+"""The docs' pictures: the Engagement page, the Q&A queue and the post-event report's first pages on
+the demo data.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/images]
+    .venv/bin/python scripts/screenshots.py [--out docs/images] [--only pages|report]
 
 Builds a demo database in a temporary folder (``python -m ingest demo --load``, as ``make demo``
 does, never touching data/), sets its replay clock inside the demo session with the most open
@@ -8,7 +9,8 @@ questions (so the queue preselects a session that has some), starts the app head
 port with an organiser password of its own, signs in through the Account page in Debian's
 Chromium at 1400×900, and writes ``engagement.png`` and ``queue.png``. Each picture is taken once
 the page's script has finished and its charts are drawn, then reduced to a 256-colour palette to
-stay small.
+stay small. The report's first ``REPORT_PAGES`` pages are its PDF (``python -m ingest report``, as an
+organiser would run it) turned into ``report-1.png`` … by pdftoppm (Debian's poppler-utils).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import argparse
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -31,6 +34,8 @@ sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 900}
 MODERATOR = "Ana (hall A)"
+REPORT_PAGES = 3
+REPORT_DPI = 60  # an A4 page 496 × 702 pixels: its headings and charts read, its file stays small
 
 
 def build_demo(folder: Path) -> str:
@@ -144,6 +149,35 @@ def shoot(page, path: Path) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring
     page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover label over a chart
     page.screenshot(path=str(path))
+    shrink(path)
+
+
+def report_pages(url: str, folder: Path, out: Path) -> None:
+    """The demo's report as ``python -m ingest report`` writes it, its first pages as PNGs."""
+    if not shutil.which("pdftoppm"):
+        raise SystemExit("pdftoppm not found: install poppler-utils (Debian: apt-get install poppler-utils)")
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "report", "--out", str(folder / "report")],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url},
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    pdf = folder / "report" / "report.pdf"
+    if not pdf.exists():
+        raise SystemExit("the report has no PDF: Chromium is needed (Debian: apt-get install chromium)")
+    prefix = folder / "page"
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", str(REPORT_DPI), "-f", "1", "-l", str(REPORT_PAGES), str(pdf), str(prefix)],
+        check=True,
+    )
+    for number, page in enumerate(sorted(folder.glob("page-*.png")), start=1):
+        path = out / f"report-{number}.png"
+        shutil.move(page, path)
+        shrink(path)
+
+
+def shrink(path: Path) -> None:
     from PIL import Image
 
     with Image.open(path) as picture:
@@ -155,6 +189,9 @@ def shoot(page, path: Path) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="folder for the PNGs")
+    parser.add_argument(
+        "--only", choices=("pages", "report"), help="only the app's pages, or only the report's first pages"
+    )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     from playwright.sync_api import sync_playwright
@@ -162,6 +199,10 @@ def main(argv: list[str] | None = None) -> int:
     password = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as folder:
         url = build_demo(Path(folder))
+        if args.only != "pages":
+            report_pages(url, Path(folder), args.out)
+        if args.only == "report":
+            return 0
         with serve(url, password) as base, sync_playwright() as playwright:
             browser = playwright.chromium.launch(
                 executable_path=CHROMIUM,

@@ -299,7 +299,14 @@ def test_the_summary_page_matches_the_report(demo_db, monkeypatch, demo_report):
     at.run()
     at.switch_page("views/summary.py").run()
     assert not at.exception, [e.value for e in at.exception]
+    # The findings first: the report's sentences, in its order, above the headline figures.
+    said = [m.value for m in at.markdown if m.value.startswith("1. ")]
+    assert said == ["\n".join(f"{n}. {f.text}" for n, f in enumerate(demo_report.findings, start=1))]
+    assert [s.value for s in at.subheader][:2] == ["Findings", "Headline figures"]
     metrics = {m.label: m.value for m in at.metric}
+    # The peak minute whole, its count under it ("Mon 23 Apr 09:42", "16 posts"): never cut.
+    peak = next(m for m in at.metric if m.label == "Peak minute")
+    assert f"{peak.value} ({peak.delta})" == demo_report.headline["peak minute"]
     assert metrics["Collected posts"] == f"{demo_report.headline['collected posts']:,}"
     assert metrics["Questions"] == f"{demo_report.headline['questions']:,}"
     assert metrics["Answered share"] == demo_report.headline["answered share"]
@@ -341,6 +348,16 @@ def test_the_summary_page_downloads_in_a_browser(hostile_url, tmp_path):
         sign_in(watched, PASSWORDS["ORGANISER_PASSWORD"])
         go(watched, "Post-event summary")
         watched.page.wait_for_selector('h1:has-text("Post-event summary")', timeout=60_000)
+        watched.page.wait_for_selector('[data-testid="stMetricValue"]', timeout=60_000)
+        # No headline figure is cut: every value fits its box (a cut one is wider than it shows).
+        values = watched.page.locator('[data-testid="stMetricValue"]')
+        assert values.count() >= 12
+        cut = values.evaluate_all(
+            "els => els.filter(e => [e, ...e.querySelectorAll('*')].some(n => n.scrollWidth > n.clientWidth + 1))"
+            ".map(e => e.innerText)"
+        )
+        assert cut == []
+        assert "Findings" in watched.page.locator("h3").all_inner_texts()
         with watched.page.expect_download(timeout=60_000) as download:
             watched.page.get_by_role("button", name="Workbook (XLSX)").click()
         download.value.save_as(tmp_path / "report.xlsx")
