@@ -220,6 +220,9 @@ SUBPROCESS_CALLS = {"run", "Popen", "check_output", "check_call", "call"}
 # or load the database, bound how long something takes, or run two app processes beside a browser.
 SERIAL_MODULES = {
     "tests/reliability/test_kill.py",
+    "tests/reliability/test_bluesky_kill.py",
+    "tests/reliability/test_bluesky_storms.py",
+    "tests/reliability/test_bluesky_search_kill.py",
     "tests/reliability/test_flooding.py",
     "tests/reliability/test_storms.py",
     "tests/reliability/test_parallel.py",

@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
@@ -119,6 +120,10 @@ def read_document(path: Path) -> list | None:
     return document if isinstance(document, list) else [document]
 
 
+# A JSON escape of a UTF-16 surrogate: orjson refuses a lone one, the fallback parser keeps it.
+LONE_SURROGATE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
 def parse_line(line: bytes) -> object:
     try:
         return orjson.loads(line)
@@ -129,12 +134,20 @@ def parse_line(line: bytes) -> object:
     except UnicodeDecodeError as error:
         raise RecordError(f"not UTF-8 ({error.reason} at byte {error.start})") from None
     try:
-        return fastjson.loads(text)
+        obj = fastjson.loads(text)
     except json.JSONDecodeError as error:
         raise RecordError(f"invalid JSON: {error.msg} at column {error.colno}") from None
     except RecursionError:
         # orjson stops at 1,024 levels; the fallback would take the whole import down with it.
         raise RecordError("JSON nested too deep to read") from None
+    if LONE_SURROGATE.search(text):
+        # "\ud800" alone is valid JSON but no character: no database can store it, and kept it
+        # would stop the whole import (or a stream, at every restart) at the first write.
+        try:
+            json.dumps(obj, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError as error:
+            raise RecordError(f"a lone surrogate ({error.object[error.start]!r}) is not a character") from None
+    return obj
 
 
 @contextmanager

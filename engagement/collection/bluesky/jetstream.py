@@ -41,7 +41,8 @@ from websockets.sync.client import ClientConnection, connect
 from engagement import settings
 from engagement.collection.bluesky.hydrate import hydrate_new
 from engagement.collection.bluesky.normalise import PLATFORM, POST, REPOST, Deletion, normalise_jetstream
-from engagement.collection.records import PostRecord, UserRecord
+from engagement.collection.jsonl import parse_line
+from engagement.collection.records import PostRecord, RecordError, UserRecord
 from engagement.collection.store import StoreCounts, forget_posts, rename_authors, store_posts
 from engagement.rules.attribution import Attributor
 from engagement.rules.classification import Classifier
@@ -210,10 +211,13 @@ def read_frame(text: str | bytes, pending: Pending, matcher: Matcher, position: 
         pending.first_read = time.monotonic()
     pending.frames += 1
     try:
-        event = json.loads(text)
-    except ValueError as error:
+        # The importers' parser: orjson first (the stream's hot path), and what it refuses told
+        # apart, so a lone surrogate is kept aside instead of failing every commit from here on.
+        event = parse_line(text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text)
+    except RecordError as error:
         raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
-        pending.rejected.append((position.name(None), f"frame is not JSON: {error}", raw))
+        reason = str(error) if "surrogate" in str(error) else f"frame is not JSON: {error}"
+        pending.rejected.append((position.name(None), reason, raw))
         return
     result = normalise_jetstream(event)
     for rejection in result.batch.rejected:
