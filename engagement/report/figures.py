@@ -23,19 +23,20 @@ WIDTH = 680
 SHORT = 26  # a session title longer than this is shortened for the axis
 FONT = {"family": "Helvetica, Arial, sans-serif", "size": 12, "color": "#222"}
 LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "bottom", "title": None}
-# (measure, legend name, colour, pattern): distinct in colour, lightness and fill.
+# (measure, legend name, colour, pattern): distinct in colour, lightness and fill (Okabe–Ito colours;
+# light grey, dark blue and orange are three lightnesses apart in greyscale).
 MEASURES = {
     "posts": ("Posts", "#0072B2", ""),
     "authors": ("Unique authors", "#E69F00", "/"),
-    "questions": ("Questions", "#009E73", "x"),
+    "questions": ("Questions", "#56B4E9", "x"),
 }
 SHARES = {
-    "registered share": ("Share of registered participants", "#BBBBBB", ""),
-    "posts share": ("Share of posts", "#0072B2", "/"),
-    "questions share": ("Share of questions", "#009E73", "x"),
-    "submitted_share": ("Share of questions submitted", "#BBBBBB", ""),
-    "approved_share": ("Share of questions approved", "#0072B2", "/"),
-    "answered_share": ("Share of questions answered", "#009E73", "x"),
+    "registered share": ("Share of registered participants", "#CCCCCC", ""),
+    "posts share": ("Share of posts", "#0072B2", ""),
+    "questions share": ("Share of questions", "#E69F00", "x"),
+    "submitted_share": ("Share of questions submitted", "#CCCCCC", ""),
+    "approved_share": ("Share of questions approved", "#0072B2", ""),
+    "answered_share": ("Share of questions answered", "#E69F00", "x"),
 }
 
 
@@ -79,6 +80,12 @@ def _layout(figure: go.Figure, title: str, height: int, **more) -> go.Figure:
     return figure
 
 
+def _pattern(shape: str) -> dict:
+    """Dark lines over the bar's own colour: in greyscale, hatched and cross-hatched bars stay apart from
+    solid ones of the same lightness."""
+    return {"shape": shape, "fillmode": "overlay", "fgcolor": "#222", "size": 6, "solidity": 0.25} if shape else {}
+
+
 def _bars(frame: pd.DataFrame, label: str, measures: dict[str, tuple[str, str, str]], **bar) -> go.Figure:
     figure = go.Figure()
     for column, (name, colour, pattern) in measures.items():
@@ -87,7 +94,7 @@ def _bars(frame: pd.DataFrame, label: str, measures: dict[str, tuple[str, str, s
             y=esc(frame[label]),
             name=name,
             orientation="h",
-            marker={"color": colour, "line": {"color": "#333", "width": 0.5}, "pattern": {"shape": pattern}},
+            marker={"color": colour, "line": {"color": "#333", "width": 0.5}, "pattern": _pattern(pattern)},
             **bar,
         )
     return figure
@@ -120,7 +127,7 @@ def by_group(frame: pd.DataFrame) -> go.Figure:
             marker={
                 "color": list(frame["colour"]),
                 "line": {"color": "#333", "width": 0.5},
-                "pattern": {"shape": pattern, "fgcolor": "#333"},
+                "pattern": _pattern(pattern),
             },
         )
     return _layout(
