@@ -17,7 +17,7 @@ from sqlalchemy import select
 from engagement.collection.store import forget_posts
 from engagement.rules.sync import sync_event
 from engagement.storage import db, flags
-from engagement.storage.models import AgendaSession, Author, Post
+from engagement.storage.models import AgendaSession, Author, Post, WallAction
 from engagement.wall import moderation
 
 from .helpers.browser import CHROMIUM, FOLLOWS_WITHIN_MS, HOSTILE, PASSWORDS, PIXEL, Watched, go, serve, sign_in
@@ -118,10 +118,16 @@ def test_the_wall_follows_approvals_and_shows_nothing_else(wall_db, browser, mon
         _wait_wall(wall, TEXTS["hostile"])
         assert wall.page.locator(".wall-board img, .wall-board a, .wall-board .katex, .wall-board strong").count() == 0
 
-        # Approved and then deleted by its author while the wall is open: it goes.
-        with db.writing(url) as session:
-            moderation.act(session, ids["later"], "approve", "Ben")
+        # The keyboard: "A" approves the first post of the queue (the newest incoming: "later"); then its
+        # author deletes it while the wall is open, and it goes.
+        first = moderator.page.locator(f".st-key-wall-post-{ids['later']}").get_by_role("button", name="Approve (A)")
+        first.wait_for(timeout=FOLLOWS_WITHIN_MS)
+        moderator.page.locator("h2", has_text="Social wall").click()  # focus out of the name field
+        moderator.page.keyboard.press("a")
         _wait_wall(wall, TEXTS["later"])
+        with db.reading(url) as session:
+            audited = session.scalars(select(WallAction).where(WallAction.post_id == ids["later"])).all()
+        assert [(a.actor, a.action) for a in audited] == [("Ana", "approve")]
         with db.writing(url) as session:
             forget_posts(session, [("mastodon", "https://eupolicy.social/users/x/statuses/5")])
         _wait_wall(wall, TEXTS["later"], present=False)
@@ -131,7 +137,7 @@ def test_the_wall_follows_approvals_and_shows_nothing_else(wall_db, browser, mon
         body = wall.page.inner_text("body")
         for name in ("held", "hidden", "blocked", "deleted"):
             assert TEXTS[name] not in body, name
-        assert "Spam Account" not in body and "Ana" not in body and "Ben" not in body
+        assert "Spam Account" not in body and "Ana" not in body and "Setup" not in body
 
         # The event moves on without a reload: at 15:00 in Vienna, Panel 2 is now and Panel 3 next.
         assert "Panel 1" in wall.page.locator(".wall-agenda").inner_text()
