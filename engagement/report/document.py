@@ -14,6 +14,7 @@ from __future__ import annotations
 import html
 import itertools
 import numbers
+import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -129,7 +130,7 @@ HALF = frozenset({"Moderation actions", "Dismissal reasons"})
 WIDE = frozenset({"Voice gap", "Voice gap by layer", "Questions by group", "Q&A by session"})
 
 
-_TABLES = itertools.count(1)  # ids for the tables' own style rules
+_TABLES = itertools.count(1)  # ids for the style rules of tables with no name
 
 
 def number_text(value, column: str = "") -> str:
@@ -183,7 +184,7 @@ def table_html(frame: pd.DataFrame, limit: int = 500, zone: str = "UTC", name: s
     # Plain <th>s (the tests and readers look for "<th>Posts</th>"); numeric ones right-aligned by a
     # rule for this table's columns.
     head = "".join(f"<th>{_header(str(c))}</th>" for c in shown.columns)
-    ident = f"t{next(_TABLES)}"
+    ident = "table-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-") if name else f"table{next(_TABLES)}"
     right = ", ".join(f"#{ident} th:nth-child({n})" for n, is_number in enumerate(numeric, start=1) if is_number)
     style = f"<style>{right} {{ text-align: right; }}</style>" if right else ""
     rows = []
