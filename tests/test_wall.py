@@ -294,3 +294,36 @@ def test_the_projector_lists_the_top_approved_questions_by_votes(db_url):
     with db.reading(db_url) as session:
         assert [q.text for q in top_questions(session, panel)] == ["most", "some", "few"]
         assert [q.text for q in top_questions(session, panel, limit=1)] == ["most"]
+
+
+def test_moderators_racing_on_one_post_decide_it_once(db_url):
+    import threading
+
+    ids = _posts(db_url, {"contested": {}})
+    outcomes = []
+
+    def moderator(name: str, action: str) -> None:
+        try:
+            _act(db_url, ids["contested"], action, name)
+            outcomes.append((name, action))
+        except IllegalTransition:
+            outcomes.append((name, "refused"))
+
+    def race(actions: list[str]) -> None:
+        threads = [threading.Thread(target=moderator, args=(f"m{n}", a)) for n, a in enumerate(actions)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+
+    race(["approve"] * 8)  # eight moderators approve at once: one does, seven are told it is approved
+    assert len([o for o in outcomes if o[1] == "approve"]) == 1 and len(outcomes) == 8
+    race(["pull", "restore"] * 4)  # mixed moves: each starts where the one before it left the post
+    decided = [(name, action) for name, action in outcomes if action != "refused"]
+    with db.reading(db_url) as session:
+        entries = session.scalars(select(WallAction).order_by(WallAction.id)).all()
+        final = moderation.status(session, ids["contested"])
+    assert sorted((e.actor, e.action) for e in entries) == sorted(decided)  # each success audited once
+    assert entries[0].before == {"status": "pending"} and entries[-1].after == {"status": final}
+    for earlier, later in zip(entries, entries[1:], strict=False):
+        assert later.before == earlier.after
