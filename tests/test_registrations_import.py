@@ -166,3 +166,14 @@ def test_no_name_email_or_other_column_is_kept_or_printed(folder, tmp_path, db_u
             for place, text in (("output", out + err), ("files", kept + mapping), ("database", stored)):
                 assert personal not in text, f"{personal!r} in the {place}"
     assert io.StringIO(kept).readline().startswith("# Written by ingest registrations-import")
+
+
+def test_a_mapping_value_that_looks_like_a_formula_is_saved_neutralised_and_read_back(folder, tmp_path):
+    rows = [{"Type": "=HYPERLINK(1)", "Status": ""}, {"Type": "=HYPERLINK(1)", "Status": ""}]
+    path = write_csv(tmp_path / "r.csv", rows)
+    import_registrations(path, group_column="Type", maps=["=HYPERLINK(1)=academia"], save_mapping=True)
+    saved = (folder / "registration_mapping.csv").read_text(encoding="utf-8")
+    assert "'=hyperlink(1)" in saved  # a spreadsheet opening it shows text, runs nothing (values are kept case-folded)
+    (folder / "registrations.csv").unlink()
+    import_registrations(path, group_column="Type")  # the saved mapping, read back as it was given
+    assert written(folder) == {"academia": 2}

@@ -6,6 +6,10 @@ and LibreOffice (``=HYPERLINK(…)`` is the classic). Prefixing a ``'`` makes it
 
 from __future__ import annotations
 
+import csv
+import io
+from collections.abc import Iterable, Sequence
+
 import pandas as pd
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -26,3 +30,20 @@ def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
 def csv_bytes(frame: pd.DataFrame) -> bytes:
     # CRLF line ends (RFC 4180) also make the writer quote any cell holding a bare carriage return.
     return neutralise(frame).to_csv(index=False, lineterminator="\r\n").encode("utf-8")
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]], comments: Iterable[str] = ()) -> str:
+    """Rows as CSV text (``# `` comment lines first), every text cell neutralised: for the small
+    files the importers write for organisers to open (registrations, mappings)."""
+    out = io.StringIO()
+    for line in comments:
+        out.write(f"# {line}\n")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows([neutralise_cell(cell) for cell in row] for row in rows)
+    return out.getvalue()
+
+
+def plain_cell(value: str) -> str:
+    """A cell as it was before ``neutralise_cell``, for a file read back."""
+    return value[1:] if value.startswith("'") and value[1:2] and value[1:2] in FORMULA_STARTS else value

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from engagement.analysis.exports import csv_text, plain_cell
 from engagement.programme.model import ProgrammeError
 
 MAPPING_FILE = "registration_mapping.csv"
@@ -122,7 +123,7 @@ def read_mapping(path: Path) -> dict[str, str]:
         reader = csv.DictReader(line for line in handle if not line.lstrip().startswith("#"))
         if not reader.fieldnames or not {"value", "group"} <= set(reader.fieldnames):
             raise RegistrationsError(f"{path}: expected the columns value,group")
-        return {row["value"].strip().casefold(): row["group"].strip() for row in reader if row.get("value")}
+        return {plain_cell(row["value"].strip()).casefold(): row["group"].strip() for row in reader if row.get("value")}
 
 
 def parse_maps(items: Iterable[str]) -> dict[str, str]:
@@ -198,24 +199,18 @@ def tally(
 
 
 def render(result: Tally, source: str, count: str, groups: dict[str, str]) -> str:
-    out = io.StringIO()
-    out.write(f"# Written by ingest registrations-import from {source} on {date.today().isoformat()}:\n")
-    out.write(f"# {count} people per stakeholder group; nothing else of the file is kept.\n")
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["group", "registered", "illustrative"])
-    for key in groups:
-        if result.counts.get(key):
-            writer.writerow([key, result.counts[key], "false"])
-    return out.getvalue()
+    return csv_text(
+        ["group", "registered", "illustrative"],
+        ([key, result.counts[key], "false"] for key in groups if result.counts.get(key)),
+        comments=[
+            f"Written by ingest registrations-import from {source} on {date.today().isoformat()}:",
+            f"{count} people per stakeholder group; nothing else of the file is kept.",
+        ],
+    )
 
 
 def write_mapping(path: Path, mapping: dict[str, str]) -> None:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(["value", "group"])
-    for value, group in sorted(mapping.items()):
-        writer.writerow([value, group])
-    path.write_text(out.getvalue(), encoding="utf-8")
+    path.write_text(csv_text(["value", "group"], sorted(mapping.items())), encoding="utf-8")
 
 
 def import_registrations(

@@ -12,8 +12,6 @@ Participants' text is shown by ``user_text``: escaped here, in an element that c
 
 from __future__ import annotations
 
-import html
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -28,7 +26,7 @@ from engagement.i18n import N_, Translator
 from engagement.qa import participants
 from engagement.rules.event import EventConfigError, load_event
 from engagement.storage import db, flags
-from engagement.ui import auth
+from engagement.ui import auth, markup
 
 NO_SESSION = N_("No session takes questions yet.")
 LANG_PARAM = "lang"
@@ -147,10 +145,7 @@ def document_language(code: str) -> None:
     code = i18n.supported(code) or i18n.DEFAULT
     endonyms = {name: language for language, name in i18n.ENDONYMS.items()}
     with st.container(key="document-language"):
-        st.html(
-            _SCRIPT % {"code": json.dumps(code), "endonyms": json.dumps(endonyms, ensure_ascii=True)},
-            unsafe_allow_javascript=True,
-        )
+        st.html(markup.script(_SCRIPT, code=code, endonyms=endonyms), unsafe_allow_javascript=True)
 
 
 def language_tag(code: str | None) -> str:
@@ -170,9 +165,12 @@ def user_language_key(code: str | None) -> str:
     return f"user-lang-{language_tag(code) or 'und'}"
 
 
+USER_TEXT = '<p class="%(css_class)s" lang="%(lang)s" dir="auto">%(text)s</p>'
+
+
 def user_text(text: str, language: str | None, css_class: str = "user-text") -> None:
     """A participant's text, verbatim: escaped here, with its own ``lang`` and ``dir="auto"``."""
-    st.html(f'<p class="{css_class}" lang="{html.escape(language_tag(language))}" dir="auto">{html.escape(text)}</p>')
+    st.html(markup.html(USER_TEXT, css_class=css_class, lang=language_tag(language), text=text))
 
 
 def participant_hash() -> str:
