@@ -129,7 +129,7 @@ board()
 
 WALL_ERROR = "wall-error"
 WALL_PAGE = 20  # posts drawn at a time in the wall's queue
-WALL_TABS = {"incoming": "Incoming", "approved": "On the wall", "pulled": "Pulled"}
+WALL_TABS = {"incoming": "Incoming", "approved": "Approved", "pulled": "Pulled"}
 WALL_LABELS = {"approve": "Approve", "pull": "Pull", "restore": "Back to incoming"}
 
 st.divider()
@@ -262,8 +262,7 @@ def wall_card(item, actor: str, first: bool, shown_after) -> None:
         columns = body.columns(len(actions) + 1)
         for column, action in zip(columns, actions, strict=False):
             column.button(
-                WALL_LABELS[action]
-                + (" (A)" if first and action == "approve" else " (X)" if first and action == "pull" else ""),
+                WALL_LABELS[action],  # Streamlit shows a button's shortcut on the button itself
                 key=f"wall-{action}-{item.post_id}",
                 type="primary" if action == "approve" else "secondary",
                 shortcut=("A" if action == "approve" else "X" if action == "pull" else None) if first else None,
@@ -298,16 +297,16 @@ def wall_queue() -> None:
         + ". Keys: A approves the first post, X pulls it; Shift+A / Shift+X act on the ticked ones."
     )
     if wall_actor and items:
-        bulk_approve, bulk_pull, _ = st.columns([1, 1, 3])
+        bulk_approve, bulk_pull, _ = st.columns([1, 1, 2])
         bulk_approve.button(
-            "Approve ticked (Shift+A)",
+            "Approve ticked",
             key="wall-bulk-approve",
             shortcut="Shift+A",
             on_click=wall_bulk,
             args=("approve", wall_actor),
         )
         bulk_pull.button(
-            "Pull ticked (Shift+X)",
+            "Pull ticked",
             key="wall-bulk-pull",
             shortcut="Shift+X",
             on_click=wall_bulk,
