@@ -13,6 +13,7 @@ import time
 
 import streamlit as st
 
+from engagement import settings
 from engagement.app import start
 from engagement.qa import blocklist
 from engagement.storage import db, flags
@@ -31,13 +32,22 @@ SHOWN = 9  # posts at a time: three rows of three on a 16:9 screen
 ROTATE_SECONDS = 12  # a rotating wall's page stays this long: time to read three posts
 
 
+# One read a second for every screen showing the same wall: a post-moderated read of the demo took
+# 20-30 ms (its blocklist pass included), so twenty screens each reading every 2 s would keep a
+# quarter of a core busy; shared, they cost one read a second. A change shows within 1 + 2 s.
+@st.cache_data(ttl=1, show_spinner=False, max_entries=64)
+def read(url: str, wanted: listing.Scope, limit: int):
+    with db.reading(url) as session:
+        now = flags.now(session)
+        items = listing.wall(session, wanted, now, blocklist.load(), limit=limit)
+        words = listing.announcements(session, wanted)
+        current, upcoming = listing.now_and_next(session, now, wanted)
+    return items, words, current, upcoming
+
+
 @st.fragment(run_every="2s")
 def board() -> None:
-    with db.reading() as session:
-        now = flags.now(session)
-        items = listing.wall(session, scope, now, blocklist.load(), limit=SHOWN * (4 if rotating else 1))
-        words = listing.announcements(session, scope)
-        current, upcoming = listing.now_and_next(session, now, scope)
+    items, words, current, upcoming = read(settings.database_url(), scope, SHOWN * (4 if rotating else 1))
     tick = int(time.time() // ROTATE_SECONDS)
     shown = hall.rotation(items, SHOWN, tick) if rotating else items
     posts, side = st.columns([4, 1], gap="large") if joining else (st.container(), None)
