@@ -15,11 +15,13 @@ PostgreSQL server (``tests.postgres``), which ``python -m`` finds on the path it
 5. the Analyse pages and the summary with the Networks filter set (one network, then both) at the
    largest size (bench/pages.py --networks);
 6. Bluesky's stream consumer: a million Jetstream events filtered, batches, memory, and the seconds
-   from a matching event to the Live page (bench/bluesky_stream.py).
+   from a matching event to the Live page (bench/bluesky_stream.py);
+7. Mastodon: statuses/s through conversion and storage on one core, and a poll of 10 simulated
+   instances × 4 hashtags, requests per 5 minutes per instance (bench/mastodon.py).
 
 PostgreSQL is a throwaway local cluster (tests/postgres.py), or ``TEST_POSTGRES_URL``.
 ``--quick``: sizes 10k and 100k, 100k posts imported, 10 s of Q&A load, 10 browsers, 100k
-Jetstream events.
+Jetstream events, 10k Mastodon statuses and 5 simulated minutes of polling.
 """
 
 from __future__ import annotations
@@ -32,7 +34,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import bluesky_stream, import_compare, pages, qa_load
+from bench import bluesky_stream, import_compare, mastodon, pages, qa_load
 from bench.pages import machine, postgres_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,7 +174,11 @@ def write_results(args, facts: dict) -> str:
         "of one core).",
         "",
     ]
-    lines += [pages.network_section(facts["networks"]), bluesky_stream.section(facts["bluesky"])]
+    lines += [
+        pages.network_section(facts["networks"]),
+        bluesky_stream.section(facts["bluesky"]),
+        mastodon.section(facts["mastodon"]),
+    ]
     text = "\n".join(lines)
     RESULTS.write_text(text, encoding="utf-8")
     return text
@@ -185,12 +191,15 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30)
     parser.add_argument("--browsers", type=int, default=40)
     parser.add_argument("--stream-events", type=int, default=1_000_000, help="Jetstream events replayed")
+    parser.add_argument("--mastodon-statuses", type=int, default=50_000, help="Mastodon statuses stored")
+    parser.add_argument("--mastodon-minutes", type=float, default=10.0, help="simulated minutes of polling")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     if args.quick:
         args.sizes, args.import_posts, args.seconds, args.browsers = [10_000, 100_000], 100_000, 10, 10
         args.stream_events = 100_000
+        args.mastodon_statuses, args.mastodon_minutes = 10_000, 5.0
     import logging
 
     logging.basicConfig(level=logging.ERROR)
@@ -241,6 +250,7 @@ def main() -> None:
         facts["sessions"] = qa_load.sessions(args.browsers)
         print("Bluesky stream …", flush=True)
         facts["bluesky"] = bluesky_stream.run(args.stream_events, 20, 30, bluesky_stream.EVENTS_PER_SECOND, server)
+        facts["mastodon"] = mastodon.run(args.mastodon_statuses, 10, args.mastodon_minutes)
     finally:
         if server is not None:
             server.stop()
