@@ -1,8 +1,9 @@
 """The screens in the hall: the projector's pieces (the join panel, the top questions, 16:9 and 4:3
 layouts, a high-contrast theme) and the social wall's board.
 
-Everything here that came from a person (a question, a post, a name, a handle, an announcement) is
-escaped with ``html.escape`` before it goes into ``st.html``: shown verbatim, never as markup. A
+Every ``st.html`` here takes a constant template with each value put in by ``markup.html``: whatever
+came from a person (a question, a post, a name, a handle, an announcement) is escaped, shown
+verbatim, never as markup. A
 group's colour goes into a style only when it is a ``#rrggbb`` value (``wall.listing.safe_colour``).
 No image is ever loaded from elsewhere: the QR code is drawn here by ``segno`` as an SVG data URI,
 and a post's images are only counted.
@@ -18,7 +19,6 @@ with secondary text at 10:1 or more (Pigeonhole's projector guidance).
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
@@ -30,6 +30,7 @@ from engagement import settings
 from engagement.analysis import display
 from engagement.qa.projector import TopQuestion
 from engagement.timeutil import to_local
+from engagement.ui import markup
 from engagement.ui.qa import language_tag
 from engagement.wall.listing import Slot, WallItem
 
@@ -74,65 +75,106 @@ def short_url(url: str) -> str:
     return url.split("://", 1)[-1]
 
 
+JOIN = """<div class="hall-join">
+  <img class="hall-qr" alt="%(alt)s" src="%(src)s" data-url="%(url)s">
+  <div class="hall-join-words">
+    <p class="hall-join-title">%(title)s</p>
+    <p class="hall-join-hint">%(hint)s</p>
+    <p class="hall-join-url">%(short)s</p>
+  </div>
+</div>"""
+
+
 def join_panel(session_key: str | None, language: str | None = None, gettext: Gettext = _same) -> str:
     """Draw how to join: the QR code and the short URL of the Ask page for the session. Returns the URL."""
     url = ask_url(session_key, language)
     st.html(
-        f"""<div class="hall-join">
-  <img class="hall-qr" alt="{html.escape(gettext("QR code of the link to ask a question"))}"
-       src="{qr_data_uri(url)}" data-url="{html.escape(url)}">
-  <div class="hall-join-words">
-    <p class="hall-join-title">{html.escape(gettext("Ask a question"))}</p>
-    <p class="hall-join-hint">{html.escape(gettext("Scan the code, or go to"))}</p>
-    <p class="hall-join-url">{html.escape(short_url(url))}</p>
-  </div>
-</div>"""
+        markup.html(
+            JOIN,
+            alt=gettext("QR code of the link to ask a question"),
+            src=qr_data_uri(url),
+            url=url,
+            title=gettext("Ask a question"),
+            hint=gettext("Scan the code, or go to"),
+            short=short_url(url),
+        )
     )
     return url
 
 
 # --- The projector's layout and theme ----------------------------------------------------------
 
-_CHROME = """[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
+# Our own constant stylesheets. The themed ones take only our colours and sizes (``_THEMES``, no
+# quote or bracket in any: put in by markup.html, they reach the CSS unchanged).
+CHROME = """<style>
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stHeader"],
 [data-testid="stToolbar"], [data-testid="stDecoration"], [data-testid="stStatusWidget"] { display: none; }
-.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2vh; padding-bottom: 1vh; max-width: 98vw; }"""
+.block-container, [data-testid="stMainBlockContainer"] { padding-top: 2vh; padding-bottom: 1vh; max-width: 98vw; }
+</style>"""
+
+THEME = """<style>
+.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] { background: %(background)s; color: %(text)s; }
+.stApp [data-testid="stText"], .stApp p { color: %(text)s; }
+.hall-join { display: flex; flex-direction: %(direction)s; align-items: center; gap: 2vh 2vw;
+  font-family: system-ui, sans-serif; }
+.hall-qr { width: %(qr)s; height: %(qr)s; image-rendering: pixelated; background: #ffffff; }
+.hall-join-words p { margin: 0; color: %(text)s; text-align: center; }
+.hall-join-title { font-size: clamp(24px, 2.6vw, 64px); font-weight: 700; }
+.hall-join-hint { font-size: clamp(18px, 1.6vw, 40px); color: %(secondary)s !important; }
+.hall-join-url { font-size: clamp(22px, 2.2vw, 56px); font-weight: 700; color: %(accent)s !important;
+  overflow-wrap: anywhere; }
+.hall-top { display: flex; gap: 1.5vw; align-items: baseline; padding: 1.2vh 0; margin: 0;
+  border-bottom: 2px solid %(secondary)s; font-family: system-ui, sans-serif; }
+.hall-top .votes { min-width: 4ch; text-align: end; font-weight: 700; color: %(accent)s;
+  font-size: clamp(22px, 2.4vw, 60px); }
+.hall-top .text { font-size: clamp(22px, 2.4vw, 60px); line-height: 1.25; white-space: pre-wrap;
+  overflow-wrap: anywhere; unicode-bidi: plaintext; color: %(text)s; }
+.wall-card { background: %(card)s; border: 2px solid %(border)s; border-left-width: 12px; border-radius: 8px;
+  padding: 1.5vh 1.2vw; color: %(text)s; font-family: system-ui, sans-serif; }
+.wall-card p { margin: 0; color: %(text)s; }
+.wall-card p:empty { display: none; }
+.wall-who { font-size: clamp(18px, 1.5vw, 36px); font-weight: 700; overflow-wrap: anywhere; }
+.wall-meta { font-size: clamp(16px, 1.2vw, 30px); color: %(secondary)s !important; overflow-wrap: anywhere; }
+.wall-text { font-size: clamp(28px, 2.4vw, 60px); line-height: 1.3; white-space: pre-wrap; overflow-wrap: anywhere;
+  unicode-bidi: plaintext; margin-top: 1vh !important; }
+.wall-cw { font-size: clamp(18px, 1.4vw, 34px); font-style: italic; color: %(secondary)s !important; }
+.wall-images { font-size: clamp(16px, 1.2vw, 30px); color: %(secondary)s !important; margin-top: 1vh !important; }
+.wall-announcement { border-color: %(accent)s; }
+.wall-announcement .wall-text { font-weight: 700; }
+.wall-agenda { font-family: system-ui, sans-serif; margin: 0; font-size: clamp(20px, 1.8vw, 44px); color: %(text)s; }
+.wall-agenda b { color: %(accent)s; }
+.wall-empty { font-size: clamp(24px, 2.2vw, 56px); color: %(secondary)s; font-family: system-ui, sans-serif; }
+</style>"""
 
 _THEMES = {
-    # (background, text, secondary text, card, accent); secondary on background ≥ 10:1
-    "default": ("#ffffff", "#111111", "#333333", "#f3f3f3", "#0b5394"),
-    "contrast": ("#000000", "#ffffff", "#e6e6e6", "#000000", "#ffd500"),
+    # background, text, secondary text (on the background at 10:1 or more), card, border, accent
+    "default": ("#ffffff", "#111111", "#333333", "#f3f3f3", "#cccccc", "#0b5394"),
+    "contrast": ("#000000", "#ffffff", "#e6e6e6", "#000000", "#ffffff", "#ffd500"),
 }
 
 
-def _join_css(aspect: str, text: str, secondary: str, accent: str) -> str:
-    qr = "min(34vh, 26vw)" if aspect == "16:9" else "min(26vh, 34vw)"
-    return f"""
-.hall-join {{ display: flex; flex-direction: {"column" if aspect == "16:9" else "row"}; align-items: center;
-  gap: 2vh 2vw; font-family: system-ui, sans-serif; }}
-.hall-qr {{ width: {qr}; height: {qr}; image-rendering: pixelated; background: #ffffff; }}
-.hall-join-words p {{ margin: 0; color: {text}; text-align: center; }}
-.hall-join-title {{ font-size: clamp(24px, 2.6vw, 64px); font-weight: 700; }}
-.hall-join-hint {{ font-size: clamp(18px, 1.6vw, 40px); color: {secondary} !important; }}
-.hall-join-url {{ font-size: clamp(22px, 2.2vw, 56px); font-weight: 700; color: {accent} !important;
-  overflow-wrap: anywhere; }}"""
+def _style(aspect: str, contrast: bool) -> None:
+    background, text, secondary, card, border, accent = _THEMES["contrast" if contrast else "default"]
+    st.html(CHROME)
+    st.html(
+        markup.html(
+            THEME,
+            background=background,
+            text=text,
+            secondary=secondary,
+            card=card,
+            border=border,
+            accent=accent,
+            # 16:9: the panel is a column beside the questions, its code above its words; 4:3: under them.
+            direction="column" if aspect == "16:9" else "row",
+            qr="min(34vh, 26vw)" if aspect == "16:9" else "min(26vh, 34vw)",
+        )
+    )
 
 
 def projector_style(aspect: str = "16:9", contrast: bool = False) -> None:
-    """The projector's constant stylesheet: no menu or controls, the theme, sizes for the layout."""
-    background, text, secondary, card, accent = _THEMES["contrast" if contrast else "default"]
-    st.html(f"""<style>
-{_CHROME}
-.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{ background: {background}; color: {text}; }}
-.stApp [data-testid="stText"], .stApp p {{ color: {text}; }}
-{_join_css(aspect, text, secondary, accent)}
-.hall-top {{ list-style: none; margin: 0; padding: 0; font-family: system-ui, sans-serif; }}
-.hall-top li {{ display: flex; gap: 1.5vw; align-items: baseline; padding: 1.2vh 0;
-  border-bottom: 2px solid {secondary}; }}
-.hall-top .votes {{ min-width: 4ch; text-align: end; font-weight: 700; color: {accent};
-  font-size: clamp(22px, 2.4vw, 60px); }}
-.hall-top .text {{ font-size: clamp(22px, 2.4vw, 60px); line-height: 1.25; white-space: pre-wrap;
-  overflow-wrap: anywhere; unicode-bidi: plaintext; color: {text}; }}
-</style>""")
+    """The projector's stylesheets: no menu or controls, the theme, sizes for the layout."""
+    _style(aspect, contrast)
 
 
 def projector_layout(aspect: str = "16:9"):
@@ -144,85 +186,62 @@ def projector_layout(aspect: str = "16:9"):
     return main.container(key="hall-main"), side.container(key="hall-side")
 
 
+TOP_QUESTION = """<p class="hall-top"><span class="votes">▲ %(votes)s</span>
+<span class="text" lang="%(lang)s" dir="auto">%(text)s</span></p>"""
+HINT = """<p class="hall-join-hint">%(text)s</p>"""
+
+
 def top_questions_panel(questions: list[TopQuestion], gettext: Gettext = _same) -> None:
     """The session's top approved questions with their votes (when none is on screen), verbatim."""
     if not questions:
-        st.html(f'<p class="hall-join-hint">{html.escape(gettext("Questions will appear here."))}</p>')
-        return
-    items = "".join(
-        f'<li><span class="votes">▲ {q.votes}</span>'
-        f'<span class="text" lang="{html.escape(language_tag(q.language))}" dir="auto">{html.escape(q.text)}</span></li>'
-        for q in questions
-    )
-    st.html(f'<ol class="hall-top">{items}</ol>')
+        st.html(markup.html(HINT, text=gettext("Questions will appear here.")))
+    for q in questions:
+        st.html(markup.html(TOP_QUESTION, votes=q.votes, lang=language_tag(q.language), text=q.text))
 
 
 # --- The social wall ---------------------------------------------------------------------------
 
 
 def wall_style(contrast: bool = False) -> None:
-    """The wall's constant stylesheet."""
-    background, text, secondary, card, accent = _THEMES["contrast" if contrast else "default"]
-    border = "#ffffff" if contrast else "#cccccc"
-    st.html(f"""<style>
-{_CHROME}
-.stApp, [data-testid="stAppViewContainer"], [data-testid="stMain"] {{ background: {background}; color: {text}; }}
-.wall {{ display: grid; grid-template-columns: repeat(auto-fill, minmax(max(28vw, 360px), 1fr)); gap: 2vh 1.5vw;
-  font-family: system-ui, sans-serif; }}
-.wall-card {{ background: {card}; border: 2px solid {border}; border-left-width: 12px; border-radius: 8px;
-  padding: 1.5vh 1.2vw; color: {text}; }}
-.wall-card p {{ margin: 0; color: {text}; }}
-.wall-who {{ font-size: clamp(18px, 1.5vw, 36px); font-weight: 700; overflow-wrap: anywhere; }}
-.wall-meta {{ font-size: clamp(16px, 1.2vw, 30px); color: {secondary} !important; overflow-wrap: anywhere; }}
-.wall-text {{ font-size: clamp(28px, 2.4vw, 60px); line-height: 1.3; white-space: pre-wrap; overflow-wrap: anywhere;
-  unicode-bidi: plaintext; margin-top: 1vh !important; }}
-.wall-cw {{ font-size: clamp(18px, 1.4vw, 34px); font-style: italic; color: {secondary} !important; }}
-.wall-images {{ font-size: clamp(16px, 1.2vw, 30px); color: {secondary} !important; margin-top: 1vh !important; }}
-.wall-announcement {{ border-color: {accent}; border-left-color: {accent}; }}
-.wall-announcement .wall-text {{ font-weight: 700; }}
-.wall-agenda {{ display: flex; gap: 3vw; flex-wrap: wrap; font-family: system-ui, sans-serif; margin-bottom: 2vh;
-  font-size: clamp(20px, 1.8vw, 44px); color: {text}; }}
-.wall-agenda b {{ color: {accent}; }}
-.wall-empty {{ font-size: clamp(24px, 2.2vw, 56px); color: {secondary}; font-family: system-ui, sans-serif; }}
-{_join_css("16:9", text, secondary, accent)}
-</style>""")
+    """The wall's stylesheets (its join panel as on a 16:9 projector)."""
+    _style("16:9", contrast)
 
 
-def _post_card(item: WallItem, zone: str) -> str:
-    colour = item.group_colour or "#888888"
-    meta = " · ".join(
-        filter(
-            None,
-            [
-                f"@{item.handle}" if item.handle else "",
-                display.network_label(item.network),
-                item.group_label or "",
-                to_local(item.created_at, zone).strftime("%H:%M"),
-            ],
+POST = """<div class="wall-card wall-post" data-post="%(post)s" style="border-left-color: %(colour)s">
+<p class="wall-who" dir="auto">%(who)s</p><p class="wall-meta" dir="auto">%(meta)s</p>
+<p class="wall-cw" dir="auto">%(warning)s</p><p class="wall-text" dir="auto">%(text)s</p>
+<p class="wall-images">%(images)s</p></div>"""
+ANNOUNCEMENT = """<div class="wall-card wall-announcement"><p class="wall-text" dir="auto">%(text)s</p></div>"""
+AGENDA_NOW = """<p class="wall-agenda"><b>Now</b> %(slot)s</p>"""
+AGENDA_NEXT = """<p class="wall-agenda"><b>Next</b> %(slot)s</p>"""
+WALL_EMPTY = """<p class="wall-empty">Posts will appear here.</p>"""
+COLUMNS = 3  # posts a row: three rows of three on a 16:9 screen
+
+
+def _post(item: WallItem, zone: str) -> None:
+    meta = [
+        f"@{item.handle}" if item.handle else "",
+        display.network_label(item.network),
+        item.group_label or "",
+        to_local(item.created_at, zone).strftime("%H:%M"),
+    ]
+    st.html(
+        markup.html(
+            POST,
+            post=item.post_id,
+            colour=item.group_colour or "#888888",
+            who=item.name or item.handle,
+            meta=" · ".join(filter(None, meta)),
+            warning=f"CW: {item.content_warning}" if item.content_warning else "",
+            text=item.text,
+            images=f"▧ {item.images} image{'s' if item.images != 1 else ''} (not shown)" if item.images else "",
         )
     )
-    warning = f'<p class="wall-cw">CW: {html.escape(item.content_warning)}</p>' if item.content_warning else ""
-    images = ""
-    if item.images:
-        images = f'<p class="wall-images">▧ {item.images} image{"s" if item.images != 1 else ""} (not shown)</p>'
-    return (
-        f'<div class="wall-card wall-post" data-post="{item.post_id}" style="border-left-color: {colour}">'
-        f'<p class="wall-who" dir="auto">{html.escape(item.name or item.handle)}</p>'
-        f'<p class="wall-meta" dir="auto">{html.escape(meta)}</p>{warning}'
-        f'<p class="wall-text" dir="auto">{html.escape(item.text)}</p>{images}</div>'
-    )
 
 
-def _announcement_card(text: str) -> str:
-    return f'<div class="wall-card wall-announcement"><p class="wall-text" dir="auto">{html.escape(text)}</p></div>'
-
-
-def _slot(label: str, slot: Slot | None, zone: str) -> str:
-    if slot is None:
-        return ""
-    when = f"{to_local(slot.starts_at, zone):%H:%M}–{to_local(slot.ends_at, zone):%H:%M}"
+def _slot(slot: Slot, zone: str) -> str:
     room = f" · {slot.room}" if slot.room else ""
-    return f"<span><b>{html.escape(label)}</b> {html.escape(f'{when}  {slot.title}{room}')}</span>"
+    return f"{to_local(slot.starts_at, zone):%H:%M}–{to_local(slot.ends_at, zone):%H:%M}  {slot.title}{room}"
 
 
 def wall_board(
@@ -232,21 +251,26 @@ def wall_board(
     upcoming: Slot | None,
     zone: str,
     *,
-    every: int = 3,
+    every: int = COLUMNS,
     turn: int = 0,
 ) -> None:
-    """Draw the wall: "now / next" from the agenda, then the posts with an announcement after every
-    ``every`` posts (a different one each ``turn``, so each gets its time on a busy wall)."""
-    agenda = _slot("Now", current, zone) + _slot("Next", upcoming, zone)
-    cards = []
-    for n, item in enumerate(items):
-        cards.append(_post_card(item, zone))
-        if announcements and (n + 1) % every == 0:
-            cards.append(_announcement_card(announcements[(turn + n // every) % len(announcements)]))
+    """Draw the wall: "now / next" from the agenda, then the posts a row at a time with an announcement
+    after every ``every`` posts (a different one each ``turn``, so each gets its time on a busy wall)."""
+    if current is not None:
+        st.html(markup.html(AGENDA_NOW, slot=_slot(current, zone)))
+    if upcoming is not None:
+        st.html(markup.html(AGENDA_NEXT, slot=_slot(upcoming, zone)))
+    if not items:
+        st.html(WALL_EMPTY)
+    for first in range(0, len(items), COLUMNS):
+        for column, item in zip(st.columns(COLUMNS), items[first : first + COLUMNS], strict=False):
+            with column:
+                _post(item, zone)
+        if announcements and (first + COLUMNS) % every == 0:
+            st.html(markup.html(ANNOUNCEMENT, text=announcements[(turn + first // every) % len(announcements)]))
     if announcements and len(items) < every:
-        cards.extend(_announcement_card(text) for text in announcements)
-    body = "".join(cards) or '<p class="wall-empty">Posts will appear here.</p>'
-    st.html(f'<div class="wall-agenda">{agenda}</div><div class="wall">{body}</div>')
+        for text in announcements:
+            st.html(markup.html(ANNOUNCEMENT, text=text))
 
 
 def rotation(items: list[WallItem], size: int, tick: int) -> list[WallItem]:
