@@ -468,13 +468,20 @@ def cmd_report(args) -> int:
     event = load_event()
     try:
         with db.reading_together(count=report.THREADS) as db_sessions:
-            content = report.build(db_sessions, event, f, names=args.names, registrations=args.registrations)
+            content = report.build(
+                db_sessions,
+                event,
+                f,
+                names=args.names,
+                registrations=args.registrations,
+                questions_in_pdf=args.questions_in_pdf,
+            )
     except RegistrationsError as error:
         raise UsageError(str(error)) from None
     written = report.write(content, Path(args.out), pdf=not args.no_pdf)
     print(f"post-event summary written to {Path(args.out).resolve()}")
     print(f"  {written.html.name}   self-contained, opens offline, prints well")
-    print(f"  {written.xlsx.name}   {len(content.tables) + 1} sheets")
+    print(f"  {written.xlsx.name}   {len(content.tables) + 3} sheets (README, Findings and Caveats first)")
     print(f"  csv/          {len(written.csvs)} tables")
     if written.pdf:
         print(f"  {written.pdf.name}")
@@ -649,6 +656,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="registered participants per group (default: data/registrations.csv if present)",
     )
     summary.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    summary.add_argument(
+        "--questions-in-pdf",
+        action="store_true",
+        help="add every published question to the HTML and PDF as an appendix (the XLSX and CSV always have them)",
+    )
     summary.add_argument(
         "--network",
         action="append",

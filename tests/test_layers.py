@@ -184,3 +184,25 @@ def test_the_groups_and_sessions_pages_show_the_layers(fixture_db, monkeypatch, 
     assert "Academia and think-tanks: 1 question(s) asked, never on stage." in shown
     at = page(fixture_db, monkeypatch, "views/sessions.py", role="organiser")
     assert any("speakers" in frame.value.columns.str.lower() for frame in at.dataframe), "no layers table"
+
+
+def test_the_report_carries_the_layers_beside_the_voice_gap(fixture_db, event_dir, monkeypatch, tmp_path):
+    from engagement import report
+    from engagement.rules.event import load_event
+
+    (event_dir / "registrations.csv").write_text(
+        "group,registered\n" + "".join(f"{k},{n}\n" for k, n in REGISTRATIONS.values)
+    )
+    monkeypatch.setenv("EVENT_DATA_DIR", str(event_dir))
+    with db.reading(fixture_db) as session:
+        content = report.build(session, load_event())
+    table = content.tables["Voice gap by layer"].set_index("group")
+    assert table.loc["Participating State (government)", ["speakers", "questions", "posts", "registered"]].tolist() == [
+        2,
+        1,
+        1,
+        50,
+    ]
+    assert table["speakers share"].sum() == pytest.approx(1)
+    assert "Voice gap by layer" in content.figures
+    assert "Academia and think-tanks: 1 question(s) asked, never on stage." in content.notes["Voice gap by layer"]

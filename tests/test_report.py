@@ -36,6 +36,7 @@ SECTIONS = {
     "Dismissal reasons",
     "Published questions",
     "Voice gap",
+    "Voice gap by layer",
     "Voice gap by session",
     "Methods",
 }
@@ -265,12 +266,13 @@ def test_the_html_report_shows_its_charts_offline_in_chromium(hostile_url, tmp_p
         # of SVGs alone can be reached while the last chart is still being drawn).
         page.wait_for_function(
             "(() => { const plots = [...document.querySelectorAll('.js-plotly-plot')];"
-            " return plots.length >= 7 && plots.every(p => p._fullLayout && p.querySelector('.main-svg')); })()",
+            " return plots.length >= 8 && plots.every(p => p._fullLayout && p.querySelector('.main-svg')); })()",
             timeout=60_000,
         )
         charts = page.locator(".js-plotly-plot")
-        # networks, sessions, groups, sessions x groups, voice gap, group to group, questions by group
-        assert charts.count() == 7
+        # networks, sessions, groups, sessions x groups, voice gap and its layers, group to group,
+        # questions by group
+        assert charts.count() == 8
         for n in range(charts.count()):
             assert charts.nth(n).locator(".main-svg").count() >= 1
             assert charts.nth(n).bounding_box()["height"] > 200, charts.nth(n).evaluate(

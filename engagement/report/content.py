@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 from sqlalchemy import func, select
 from sqlmodel import Session
 
-from engagement.analysis import analytics, display, facts
+from engagement.analysis import analytics, display, facts, layers
 from engagement.analysis.analytics import ALL, Filters
 from engagement.qa import listing
 from engagement.report import figures, voice
@@ -489,6 +489,8 @@ def build(
     labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     found = voice.read_registrations(registrations, taxonomy)
     parts = _gather(db_sessions, _parts(event, f, names, question_limit, registered=found is not None))
+    parts["layers"] = layers.by_group(db_sessions[0], f, found[0] if found else None)
+    parts["layers by session"] = layers.by_session(db_sessions[0], f)
     report = Report(
         event=event,
         filters=f,
@@ -614,6 +616,41 @@ NOTES = {
 }
 
 
+def _add_layers(report: Report, parts: dict[str, Any]) -> None:
+    """The voice gap in its layers (``analysis.layers``): on stage, from the floor, online, beside
+    the registrations; shown only when the programme names speakers with groups."""
+    found = parts["layers"]
+    if not found["speakers"].sum():
+        return
+    shown = found[found[list(layers.LAYERS)].sum(axis=1) > 0]
+    table = pd.DataFrame(
+        {
+            "group": shown["group"],
+            "speakers": shown["speakers"],
+            "questions": shown["questions"],
+            "posts": shown["posts"],
+            "registered": shown["registered"],
+            "speakers share": shown["speakers_share"],
+            "questions share": shown["questions_share"],
+            "posts share": shown["posts_share"],
+            "registered share": shown["registered_share"],
+        }
+    ).reset_index(drop=True)
+    report.tables["Voice gap by layer"] = table
+    report.figures["Voice gap by layer"] = figures.shares(
+        table,
+        "group",
+        ("registered share", "speakers share", "questions share", "posts share"),
+        "Who was heard: on stage, from the floor, online",
+    )
+    observed = layers.observations(found, parts["layers by session"])
+    report.notes["Voice gap by layer"] = (
+        "Each group's share of the speakers (the programme's panels), of the questions asked and of the "
+        "posts, beside its share of the registrations. "
+        + (" ".join(observed) if observed else "No session lacks a group that is a quarter of the room.")
+    )
+
+
 def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[str, str]) -> None:
     """The voice gap where registration counts were ``found``, else a note saying why not."""
     if found is None:
@@ -633,9 +670,7 @@ def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[st
         ("registered share", "posts share", "questions share"),
         "Voice gap: contributions beside registrations",
     )
-    # The voice gap in its layers (speakers, questions, posts beside registrations) goes here, as
-    # report.tables / report.figures["Voice gap by layer"]: the document shows that section between
-    # "Voice gap" and "Voice gap by session" once it is filled (document.SECTIONS).
+    _add_layers(report, parts)
     report.notes["Voice gap"] = (
         "Each registered group's share of posts and of questions beside its share of registered participants; "
         f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "

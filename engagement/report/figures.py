@@ -34,6 +34,7 @@ SHARES = {
     "registered share": ("Share of registered participants", "#CCCCCC", ""),
     "posts share": ("Share of posts", "#0072B2", ""),
     "questions share": ("Share of questions", "#E69F00", "x"),
+    "speakers share": ("Share of speakers", "#CC79A7", "/"),
     "submitted_share": ("Share of questions submitted", "#CCCCCC", ""),
     "approved_share": ("Share of questions approved", "#0072B2", ""),
     "answered_share": ("Share of questions answered", "#E69F00", "x"),
