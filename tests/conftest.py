@@ -38,6 +38,8 @@ def _isolated_environment(monkeypatch):
         "BLUESKY_APP_PASSWORD",
         "MASTODON_INSTANCES",
         "MASTODON_TOKENS",
+        "PUBLIC_URL",
+        "INDICO_TOKEN",
     ):
         monkeypatch.delenv(name, raising=False)
     # The stream would hydrate against the public AppView: no test may reach the network, so a test
@@ -210,7 +212,13 @@ def clocked_db(demo_db, tmp_path_factory) -> str:
 # --- Markers by folder, module and what a test starts (make test-fast leaves out the four kinds; make
 # test runs the ``serial`` tests alone, after the rest ran over two xdist workers).
 
-BROWSER_MODULES = {"test_browser.py", "test_browser_qa.py", "test_scale.py"}
+BROWSER_MODULES = {
+    "test_browser.py",
+    "test_browser_qa.py",
+    "test_browser_wall.py",
+    "test_browser_i18n.py",
+    "test_scale.py",
+}
 # Modules whose fixtures or helpers start the worker or the app as processes in (nearly) every test.
 PROCESS_MODULES = {"test_worker_process.py", "test_concurrent_start.py", "test_cli.py", "test_concurrency.py"}
 # Helpers that start a process: ``python -m ingest`` (``ingest``, ``worker``), the app (``serve``).
@@ -232,6 +240,7 @@ SERIAL_MODULES = {
     "tests/test_worker_process.py",
     "tests/test_scale.py",
     "tests/test_browser_qa.py",
+    "tests/test_browser_wall.py",
 }
 
 

@@ -20,7 +20,7 @@ from .helpers import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0013"
+    assert current_revision(url) == head_revision() == "0016"
     engine = create_engine(url)
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.
@@ -104,11 +104,13 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     for table in tables:
         assert _table_rows(path, table) == before[table], f"{table} changed in the upgrade"
     # Revision 0012 adds why each post was collected: before it, the query sent the hashtags alone.
-    # Revision 0013 adds whether a post is hidden from the public: none of the old ones is.
+    # Revision 0013 adds whether a post is hidden from the public: none of the old ones is. 0014
+    # (when a Bluesky post was hydrated) and 0015 (a Mastodon content warning) start empty.
     posts = _table_rows(path, "post")
-    assert [row[:-2] for row in posts] == posts_before
-    assert {(row[-2], bool(row[-6])) for row in posts} <= {("hashtag", True), (None, False)}
-    assert any(row[-2] == "hashtag" for row in posts) and {row[-1] for row in posts} == {0}
+    assert [row[:-4] for row in posts] == posts_before
+    assert {(row[-4], bool(row[-8])) for row in posts} <= {("hashtag", True), (None, False)}
+    assert any(row[-4] == "hashtag" for row in posts) and {row[-3] for row in posts} == {0}
+    assert {row[-2:] for row in posts} == {(None, None)}
     # Revision 0006 adds moderation columns to question: the old values stay, the new ones start empty.
     questions = _table_rows(path, "question")
     assert [row[:15] for row in questions] == questions_before

@@ -43,6 +43,28 @@ def test_a_participant_submits_to_the_running_session_anonymously(qa_url, monkey
     assert "Wie finanzieren die Staaten Schutzunterkünfte für Opfer?" in user_texts(at)
 
 
+def test_a_link_naming_a_session_preselects_it(qa_url, monkeypatch):
+    """The projector's QR code links to /ask?session=<key>: that session, not the one running now."""
+    from sqlalchemy import select as sql_select
+
+    from engagement.storage.models import AgendaSession
+
+    with db.reading(qa_url) as session:
+        other = session.scalar(sql_select(AgendaSession.id).where(AgendaSession.key == "d2-panel-4"))
+    assert other != panel_1(qa_url)
+    from streamlit.testing.v1 import AppTest
+
+    from .helpers import ROOT
+
+    monkeypatch.setenv("DATABASE_URL", qa_url)
+    for linked, expected in (("d2-panel-4", other), ("no-such-session", panel_1(qa_url))):
+        at = AppTest.from_file(str(ROOT / "views" / "ask.py"), default_timeout=60)  # opened from the link
+        at.query_params["session"] = linked
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        assert at.selectbox(key="ask-session").value == expected, linked
+
+
 def test_personal_details_need_consent_and_a_refusal_keeps_the_text(qa_url, monkeypatch):
     at = ask(page(qa_url, monkeypatch), "Who funds the shelters?", **{"ask-name": "Ana Example"})
     assert questions(qa_url) == []

@@ -232,3 +232,12 @@ def test_networks_are_kept_apart_and_filtered(db_url, tmp_path, monkeypatch):
     assert networks.loc["x", "posts"] == networks.loc["bluesky", "posts"] == 6
     assert dict(zip(bluesky["reason"], bluesky["posts"], strict=True))["own"] == 2
     assert options["networks"] == ["x", "bluesky"]
+
+
+def test_full_width_and_case_folded_hashtags_are_the_events():
+    from engagement.rules.reasons import Reasons
+
+    reasons = Reasons(["#cthb18", "Straße"], {"x": []})
+    for tag in ("ＣＴＨＢ18", "#CTHB18", "＃cthb18", "STRASSE"):
+        assert reasons.decide(None, [tag], None, [], "bluesky") == "hashtag", tag
+    assert reasons.decide(None, ["cthb19"], None, [], "bluesky") == "other"

@@ -12,11 +12,14 @@ its own direction (``unicode-bidi: plaintext``) even before the script runs.
 
 import streamlit as st
 
+from engagement import i18n
 from engagement.app import start
 from engagement.qa import listing, moderation
+from engagement.qa.projector import top_questions
 from engagement.storage import db
+from engagement.ui import hall
 from engagement.ui.auth import require
-from engagement.ui.qa import document_language, session_by_key, translator, user_language_key
+from engagement.ui.qa import document_language, session_by_key, session_key, translator, user_language_key
 
 require("moderator")
 start()
@@ -38,6 +41,11 @@ st.html("""<style>
 
 wanted = st.query_params.get("session")
 session_id = session_by_key(wanted)
+# ?aspect=4:3 for an older projector (default 16:9), ?contrast=1 for the high-contrast theme.
+aspect = st.query_params.get("aspect") if st.query_params.get("aspect") in hall.ASPECTS else "16:9"
+hall.projector_style(aspect, contrast=st.query_params.get("contrast") in ("1", "true", "yes"))
+join_key = session_key(session_id) if session_id is not None else None
+join_language = i18n.supported(st.query_params.get("lang"))  # the screen's ?lang=, else none
 
 
 @st.fragment(run_every="2s")
@@ -47,19 +55,28 @@ def projector() -> None:
         if question is None and not wanted:
             question = listing.on_screen(session, None)
         attribution = moderation.screen_attribution(session)
-    with st.container(key="screen-meta"):
-        st.text(question.session_title if question else "")
-    with st.container(key="screen-question"):
-        if question:
-            with st.container(key=user_language_key(question.language)):
-                st.text(question.text)
-        else:
-            st.text(t.gettext("Questions will appear here."))
-    if question and attribution:
-        byline = ", ".join(filter(None, [question.display_name, question.affiliation])) or question.group_label
-        if byline:
-            with st.container(key="screen-meta-byline"):
-                st.text(f"— {byline}")
+        # None on screen: the session's top approved questions by votes, following the votes.
+        top = top_questions(session, session_id) if question is None and session_id is not None else []
+    main, side = hall.projector_layout(aspect)
+    with main:
+        with st.container(key="screen-meta"):
+            st.text(question.session_title if question else "")
+        with st.container(key="screen-question"):
+            if question:
+                with st.container(key=user_language_key(question.language)):
+                    st.text(question.text)
+            elif not top:
+                st.text(t.gettext("Questions will appear here."))
+        if top:
+            with st.container(key="screen-top"):
+                hall.top_questions_panel(top, t.gettext)
+        if question and attribution:
+            byline = ", ".join(filter(None, [question.display_name, question.affiliation])) or question.group_label
+            if byline:
+                with st.container(key="screen-meta-byline"):
+                    st.text(f"— {byline}")
+    with side, st.container(key="screen-join"):
+        hall.join_panel(join_key, join_language, t.gettext)
 
 
 projector()

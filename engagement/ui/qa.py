@@ -208,7 +208,8 @@ def _agenda(url: str) -> tuple[pd.DataFrame, str | None]:
 
 
 def session_picker(key: str, label: str = "Session", t: Translator | None = None) -> int | None:
-    """A session select box, preselecting the session running now (else the next one); ``t``: the
+    """A session select box, preselecting the link's ``?session=`` key, else the session running now
+    (else the next one); ``t``: the
     participant's language for the notice when no session takes questions."""
     agenda, preferred = _agenda(settings.database_url())
     if agenda.empty:
@@ -217,7 +218,10 @@ def session_picker(key: str, label: str = "Session", t: Translator | None = None
     ids = [int(i) for i in agenda["id"]]
     titles = dict(zip(ids, agenda["title"], strict=True))
     keys = list(agenda["key"])
-    index = keys.index(preferred) if preferred in keys else 0
+    # A link may name the session (?session=<key>: the projector's QR code does); else the one now.
+    linked = st.query_params.get("session")
+    chosen = linked if linked in keys else preferred
+    index = keys.index(chosen) if chosen in keys else 0
     placeholder = (t or i18n.translator(i18n.DEFAULT)).gettext("Choose an option")
     return st.selectbox(
         label, ids, index=index, format_func=lambda i: titles.get(i, str(i)), key=key, placeholder=placeholder
