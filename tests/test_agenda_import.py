@@ -70,7 +70,7 @@ def test_the_pretalx_export_gives_its_36_talks_over_3_days_and_2_rooms_in_their_
     # "date": "2020-12-14T09:00:00+01:00", "duration": "00:30": the offset wins over time_zone_name "UTC".
     assert first.starts_at.replace(tzinfo=UTC) == datetime(2020, 12, 14, 8, 0, tzinfo=UTC)
     assert first.ends_at - first.starts_at == timedelta(minutes=30)
-    assert first.speakers == [{"name": "Brian Robinson", "group": "", "role": ""}]
+    assert first.speakers == [{"name": "Brian Robinson", "group": "", "role": "", "group_source": "unclassified"}]
     written = {r["source_id"]: r for r in rows(folder)}
     assert written["8079583e-8321-506c-95af-fd2903a5f075"]["start"] == "2020-12-14 09:00"  # Vienna, +01:00
 

@@ -40,6 +40,15 @@ def collection(tmp_path_factory):
     return path
 
 
+@pytest.fixture(scope="module")
+def x_collection(tmp_path_factory):
+    """X only: twarc2 pages repeat their authors' profiles (the other networks' lines do not)."""
+    path, _ = write_collection(
+        tmp_path_factory.mktemp("readahead-x") / "posts.jsonl", posts=2_000, seed=5, bluesky_share=0, mastodon_share=0
+    )
+    return path
+
+
 def test_reading_process_and_left_out_copies_change_nothing(
     db_url, dialect, tmp_path, request, monkeypatch, collection
 ):
@@ -63,7 +72,7 @@ def test_reading_process_and_left_out_copies_change_nothing(
         request.getfixturevalue("postgres_server").drop(reference)
 
 
-def test_repeated_copies_are_left_out(collection):
+def test_repeated_copies_are_left_out(x_collection):
 
     shaper = jsonl.Shaper(Attributor([]), "sqlite")
     stored = {"post": 0, "user": 0}
@@ -76,7 +85,7 @@ def test_repeated_copies_are_left_out(collection):
         return result
 
     shaper.repeated = counting
-    lines = list(jsonl.read_lines(collection))
+    lines = list(jsonl.read_lines(x_collection))
     for start in range(0, len(lines), 10):
         jsonl.prepare(lines[start : start + 10], shaper)
     # Every page repeats its authors' profiles: most are left out, each author's first is kept.
