@@ -233,3 +233,18 @@ def test_a_reading_process_gives_the_same_database(tmp_path, monkeypatch):
     assert snapshot(urls[0]) == snapshot(urls[1])
     with db.reading(urls[1]) as session:
         assert session.scalar(select(Author.handle).where(Author.platform == "bluesky")) == "h4lcy.bsky.social"
+
+
+def test_a_content_warning_is_kept_and_shown_before_the_text_on_live(db_url, monkeypatch, dialect):
+    from .helpers.pages import page
+
+    import_files([real_data("mastodonpy_test_entity_status.bodies.json", FOLDER)], url=db_url, progress=False)
+    with db.reading(db_url) as session:
+        warnings = set(session.scalars(select(Post.content_warning).where(Post.content_warning.is_not(None))))
+    db.dispose_engines()
+    assert "test post for mastodon.py stuff" in warnings
+    if dialect != "sqlite":
+        return  # the page reads the same query on both
+    at = page(db_url, monkeypatch, "views/live.py", role="moderator")
+    shown = "\n".join(t.value for t in at.text)
+    assert "CW: test post for mastodon.py stuff\n" in shown

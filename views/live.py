@@ -115,8 +115,13 @@ def board() -> None:
     ]
     for post in newest.head(FEED).itertuples():
         where = display.network_label(post.network)
+        # A Mastodon content warning is shown before the text, as the author asked readers to see it.
+        warning = (
+            f"CW: {post.content_warning}\n" if isinstance(post.content_warning, str) and post.content_warning else ""
+        )
         st.text(
-            f"{post.time}  {where}  @{post.handle or '?'}  ({post.group or 'unclassified'}, {post.kind})\n{post.text}"
+            f"{post.time}  {where}  @{post.handle or '?'}  ({post.group or 'unclassified'}, {post.kind})\n"
+            f"{warning}{post.text}"
         )
     widgets.table(newest, "live-newest", link_column="link")
 

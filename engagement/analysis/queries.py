@@ -36,6 +36,7 @@ def newest_posts(
             Post.current_id,
             Post.platform,
             Post.platform_id,
+            Post.content_warning,
         )
         .outerjoin(Author, Author.id == Post.author_id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Author.group_key)
@@ -43,5 +44,6 @@ def newest_posts(
         .order_by(Post.created_at.desc())
         .limit(limit)
     ).all()
-    frame = pd.DataFrame(rows, columns=["time", "handle", "name", "group", "kind", "text", "id", "network", "post"])
+    columns = ["time", "handle", "name", "group", "kind", "text", "id", "network", "post", "content_warning"]
+    frame = pd.DataFrame(rows, columns=columns)
     return display.with_links(frame)
