@@ -177,3 +177,29 @@ def test_a_mapping_value_that_looks_like_a_formula_is_saved_neutralised_and_read
     (folder / "registrations.csv").unlink()
     import_registrations(path, group_column="Type")  # the saved mapping, read back as it was given
     assert written(folder) == {"academia": 2}
+
+
+def test_the_summary_pages_upload_is_counted_through_the_same_mapping(folder, tmp_path):
+    """The report page takes an export as the command does: its columns, the saved mapping, the
+    counts (the page's own widgets are Streamlit's; these are the steps they call)."""
+    from engagement.programme import registrations
+
+    rows = people(seed=11)
+    raw = write_csv(tmp_path / "export.csv", rows).read_bytes()
+    path = registrations.keep_upload(raw, "Registrants (Indico).CSV")
+    assert path.suffix == ".csv" and "Delegation type" in registrations.columns_of(path)
+    groups = registrations.event_groups()
+    first = registrations.tally(
+        path, group_column="Delegation type", groups=groups, mapping=registrations.saved_mapping()
+    )
+    assert set(first.unmapped) >= {"NGO", "Participating State"}
+    registrations.save_mapping(dict(item.split("=") for item in MAPS))
+    counted = registrations.tally(
+        path, group_column="Delegation type", groups=groups, mapping=registrations.saved_mapping()
+    )
+    assert dict(counted.counts) == expected(rows)
+    with pytest.raises(RegistrationsError, match="not stakeholder groups: Embassy"):
+        registrations.save_mapping({"Press": "Embassy"})
+    text = registrations.render(counted, "export.csv", "registered", groups)
+    (folder / "registrations.csv").write_text(text, encoding="utf-8")
+    assert written(folder) == expected(rows)

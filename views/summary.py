@@ -5,10 +5,12 @@ import re
 import tempfile
 from pathlib import Path
 
+import pandas as pd
 import streamlit as st
 
 from engagement import report, settings
 from engagement.app import start
+from engagement.programme import registrations
 from engagement.report.document import ORDER, TITLES
 from engagement.report.pdf import PdfUnavailable, write_pdf
 from engagement.report.voice import RegistrationsError
@@ -35,8 +37,48 @@ names = left.toggle(
     help="Left out by default. Tokens and hashes never leave the database.",
 )
 upload = right.file_uploader(
-    "Registrations per group (CSV: group,registered), for the voice gap", type=["csv"], key="summary-registrations"
+    "Registrations, for the voice gap: a group,registered CSV, or the registration tool's export (CSV or XLSX)",
+    type=["csv", "xlsx"],
+    key="summary-registrations",
+    help="An export is counted per group through a column and a mapping (registration_mapping.csv); "
+    "only the counts are used, never a name or an e-mail.",
 )
+
+
+def registrations_counts(upload) -> bytes | None:
+    """The uploaded file as group,registered counts: as it is, or counted from an export through the
+    column and the mapping chosen here (the same as ``ingest registrations-import``)."""
+    if upload is None:
+        return None
+    path = registrations.keep_upload(upload.getvalue(), upload.name)
+    header = registrations.columns_of(path)
+    if {"group", "registered"} <= set(header):
+        return upload.getvalue()
+    column = right.selectbox("The column holding the group", header, key="summary-group-column")
+    count = right.segmented_control(
+        "Count", list(registrations.COUNTS), default="registered", required=True, key="summary-count"
+    )
+    groups = registrations.event_groups()
+    tally = registrations.tally(
+        path, group_column=column, groups=groups, mapping=registrations.saved_mapping(), count=count or "registered"
+    )
+    if tally.unmapped:
+        right.caption(f"{sum(tally.unmapped.values())} row(s) have values no mapping names: give each a group.")
+        unmapped = pd.DataFrame(
+            [(value, rows, None) for value, rows in tally.unmapped.most_common()], columns=["value", "rows", "group"]
+        )
+        chosen = right.data_editor(
+            unmapped,
+            hide_index=True,
+            disabled=["value", "rows"],
+            key="summary-mapping",
+            column_config={"group": st.column_config.SelectboxColumn("Group", options=list(groups))},
+        )
+        added = {str(v): str(g) for v, g in zip(chosen["value"], chosen["group"], strict=True) if isinstance(g, str)}
+        if added and right.button("Save the mapping", key="summary-save-mapping"):
+            registrations.save_mapping(added)
+            st.rerun()
+    return registrations.render(tally, upload.name, count or "registered", groups).encode("utf-8")
 
 
 BRACKETED = re.compile(r"(.+?) \((.+)\)")
@@ -67,8 +109,8 @@ def complete():
 
 
 try:
-    summary = load(settings.database_url(), f, names, upload.getvalue() if upload else None)
-except RegistrationsError as problem:
+    summary = load(settings.database_url(), f, names, registrations_counts(upload))
+except (RegistrationsError, registrations.RegistrationsError) as problem:
     st.error(f"The registrations file cannot be used: {problem}", icon=":material/error:")
     st.stop()
 

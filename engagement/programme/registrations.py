@@ -254,3 +254,48 @@ def import_registrations(
     if save_mapping and given:
         write_mapping(folder / MAPPING_FILE, saved | given)
     return result
+
+
+def keep_upload(raw: bytes, name: str) -> Path:
+    """An uploaded file in a temporary folder of its own, under its suffix (CSV or XLSX), so that
+    ``tally`` reads it as any file; nothing of it is kept beyond the counts."""
+    import tempfile
+
+    suffix = Path(name).suffix.lower() if Path(name).suffix.lower() in (".csv", ".xlsx", ".xlsm") else ".csv"
+    path = Path(tempfile.mkdtemp(prefix="registrations-")) / f"upload{suffix}"
+    path.write_bytes(raw)
+    return path
+
+
+def columns_of(path: Path) -> list[str]:
+    header, rows = open_table(path)
+    close = getattr(rows, "close", None)
+    if close:
+        close()  # an XLSX's workbook is closed by its row generator
+    return header
+
+
+def event_groups() -> dict[str, str]:
+    """The event's groups (key → label), from the event files."""
+    from engagement import settings
+    from engagement.rules.event import load_groups
+
+    return {row.key: row.label for row in load_groups(settings.data_dir())}
+
+
+def saved_mapping() -> dict[str, str]:
+    from engagement import settings
+
+    return read_mapping(settings.data_dir() / MAPPING_FILE)
+
+
+def save_mapping(added: dict[str, str]) -> None:
+    """Add ``added`` (value → group) to the event's registration_mapping.csv."""
+    from engagement import settings
+
+    groups = event_groups()
+    by_name = {label.casefold(): key for key, label in groups.items()} | {key.casefold(): key for key in groups}
+    unknown = sorted({g for g in added.values() if g.casefold() not in by_name})
+    if unknown:
+        raise RegistrationsError(f"not stakeholder groups: {', '.join(unknown)}")
+    write_mapping(settings.data_dir() / MAPPING_FILE, saved_mapping() | {v.casefold(): g for v, g in added.items()})
