@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import sys
 import tempfile
@@ -146,7 +147,7 @@ def busiest(moments: list[float], window: float = WINDOW) -> int:
 
 def fixed_windows(moments: list[float], start: float, span: float) -> list[int]:
     """Requests in each 5 minutes from the start, one after the other (as Mastodon counts them)."""
-    counts = [0] * max(1, int(span // WINDOW) + 1)
+    counts = [0] * max(1, math.ceil(span / WINDOW))
     for at in moments:
         counts[min(len(counts) - 1, int((at - start) // WINDOW))] += 1
     return counts
