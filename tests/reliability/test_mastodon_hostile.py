@@ -145,8 +145,9 @@ def shown_once_drawn(watched: Watched, expected: list[str], bound: float = 30.0)
         watched.page.wait_for_timeout(100)  # the polling interval of a bounded wait
 
 
-# The Live page shows the newest posts as text: the hostile status is the newest.
-EXPECTED = {"live": TEXT_LINES + [f"@{HANDLE}"]}
+# The Live page shows the newest posts as text: the hostile status is the newest, its warning
+# written before its text.
+EXPECTED = {"live": TEXT_LINES + [f"@{HANDLE}", f"CW: {WARNING}"]}
 
 
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium")
