@@ -287,7 +287,7 @@ ATTRIBUTES = [
     'href="javascript:alert(1)"',
     'href="JaVaScRiPt:alert(1)"',
     'href=" javascript:alert(1)"',
-    'href="data:text/html,<script>alert(1)</script>"',
+    'href="data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg=="',  # <script>alert(1)</script>
     'href="https://example.org/ok"',
     "onclick=alert(1)",
     'style="background:url(javascript:alert(1))"',
