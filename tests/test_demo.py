@@ -43,6 +43,9 @@ X_POSTS_OF_THREE = 3000 - BLUESKY_POSTS - MASTODON_POSTS
 # Bluesky commit (848594d) and paste the new digests.
 BEFORE_BLUESKY_POSTS = "40388d84b2bebecfb738f22f002fffef992f52e965cf5c7359189882f63a3440"
 BEFORE_BLUESKY_QUESTIONS = "beb8f9ffe4e248b74757b21056a8e89b3e4bdbce07fb97b5faa2ca5771a6f52a"
+# The output before Mastodon (the parent of commit 3fa7301): 600 posts, seed 5, X and Bluesky at their
+# default shares, the shipped event files. A Mastodon share of 0 must give these bytes.
+BEFORE_MASTODON_POSTS = "b73eff86d86896dc9c4e58aec85d090030db09b2ef42a715d5d65f7654f8fa14"
 EVENT_FILES = (
     "event.toml",
     "agenda.csv",
@@ -160,6 +163,16 @@ def test_a_share_of_0_gives_the_bytes_of_before_bluesky(tmp_path, event_dir):
         tmp_path / "zero.jsonl", collection=collection_for(event_dir, 600, 5, bluesky_share=0, mastodon_share=0)
     )
     assert hashlib.sha256(posts.read_bytes()).hexdigest() == BEFORE_BLUESKY_POSTS
+    assert hashlib.sha256(questions.read_bytes()).hexdigest() == BEFORE_BLUESKY_QUESTIONS
+
+
+def test_a_mastodon_share_of_0_gives_the_bytes_of_before_mastodon(tmp_path, event_dir):
+    """The X pages, Bluesky's lines and the questions as they were before Mastodon: nothing of
+    Mastodon is planned, nothing of the other networks' plans moves."""
+    posts, questions = write_collection(
+        tmp_path / "zero.jsonl", collection=collection_for(event_dir, 600, 5, mastodon_share=0)
+    )
+    assert hashlib.sha256(posts.read_bytes()).hexdigest() == BEFORE_MASTODON_POSTS
     assert hashlib.sha256(questions.read_bytes()).hexdigest() == BEFORE_BLUESKY_QUESTIONS
 
 
