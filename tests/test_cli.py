@@ -21,10 +21,10 @@ def test_demo_load_then_status_json(tmp_path):
     figures = json.loads(status.stdout)
     assert {"posts", "context_posts", "authors", "questions", "rejected", "checkpoints"} <= set(figures)
     assert figures["posts"] == 600 and figures["questions"] == 40 and figures["rejected"] == 0
-    # make demo's collection: both networks, Bluesky about a quarter.
+    # make demo's collection: three networks, Bluesky about a quarter, Mastodon about a seventh.
     by_platform = figures["posts_by_platform"]
-    assert set(by_platform) == {"x", "bluesky"} and sum(by_platform.values()) == 600
-    assert 0.15 < by_platform["bluesky"] / 600 < 0.4
+    assert set(by_platform) == {"x", "bluesky", "mastodon"} and sum(by_platform.values()) == 600
+    assert 0.15 < by_platform["bluesky"] / 600 < 0.4 and 0.05 < by_platform["mastodon"] / 600 < 0.3
     assert figures["authors"] > 50 and figures["context_posts"] > 0 and figures["demo"] is True
     assert list(figures["checkpoints"]) == [f"jsonl:{out.resolve()}"]
 
@@ -33,9 +33,10 @@ def test_demo_out_writes_a_file_without_touching_the_database(tmp_path):
     url = f"sqlite:///{tmp_path / 'untouched.db'}"
     result = ingest("demo", "--posts", "150", "--out", str(tmp_path / "d.jsonl"), url=url)
     assert result.returncode == 0, result.stderr
-    # 150 posts: two X pages, then the Bluesky pages and repost events.
+    # 150 posts: X pages, then the Bluesky pages and repost events, then the Mastodon pages.
     lines = [json.loads(line) for line in (tmp_path / "d.jsonl").read_text().splitlines()]
-    assert len([line for line in lines if "data" in line]) == 2 and any("posts" in line for line in lines)
+    assert [line for line in lines if "data" in line] and any("posts" in line for line in lines)
+    assert any({"method", "uri", "status"} <= set(line) for line in lines)  # recorded Mastodon responses
     assert not (tmp_path / "untouched.db").exists()
 
 

@@ -81,4 +81,4 @@ def test_a_per_network_figure_is_the_same_on_both_databases(both, name):
     else:
         assert results["sqlite"] == results["postgresql"]
     if name == "by_network":
-        assert set(results["sqlite"]["network"]) == {"x", "bluesky"}
+        assert set(results["sqlite"]["network"]) == {"x", "bluesky", "mastodon"}

@@ -84,7 +84,9 @@ class _Reader(HTMLParser):
             return
         if tag in VOID:
             return
-        values = {name: value or "" for name, value in attrs}
+        values: dict[str, str] = {}
+        for name, value in attrs:  # HTML's tokenizer keeps an element's first attribute of a name
+            values.setdefault(name, value or "")
         classes = set(values.get("class", "").split())
         if not self.hidden:
             if tag in BLOCKS:
