@@ -42,8 +42,8 @@ demo: install
 # fails the target (pytest exits 5 when its selection is empty, and that fails it too).
 test: install
 	@status=0; \
-	$(VENV)/bin/python -m pytest -n 2 -m "not serial" || status=$$?; \
-	$(VENV)/bin/python -m pytest -m serial || status=$$?; \
+	$(VENV)/bin/python -m pytest -n 2 -m "not serial" --durations=25 || status=$$?; \
+	$(VENV)/bin/python -m pytest -m serial --durations=25 || status=$$?; \
 	exit $$status
 
 # Every test but the browser, PostgreSQL, process and reliability ones, over two xdist workers.
