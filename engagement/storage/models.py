@@ -237,14 +237,14 @@ class PostEntity(SQLModel, table=True):
 
 
 # Rollups: collected posts with a known author, counted by the dimensions the Analyse pages filter on
-# (revisions 0008–0010: the worker counts what it inserts, triggers follow every change after), so that a
-# page at a million posts reads thousands of rows, not a million. ``session_id`` 0 is "between sessions", ``language``
-# '' is "none given"; ``minute`` is the bucket's start in whole minutes since 1970 (UTC). Only
-# engagement.analysis.rollups reads them.
+# (revisions 0008–0010, keyed also by network and reason since 0017: the worker counts what it inserts, triggers
+# follow every change after), so that a page at a million posts reads thousands of rows, not a million. ``session_id``
+# 0 is "between sessions", ``language`` '' is "none given", ``reason`` '' none decided; ``minute`` is the bucket's
+# start in whole minutes since 1970 (UTC); ``platform`` the post's network. Only engagement.analysis.rollups reads them.
 
 
 class VolumeRollup(SQLModel, table=True):
-    """Posts per (session, kind, language, quarter hour)."""
+    """Posts per (session, kind, language, quarter hour, network, reason)."""
 
     __tablename__ = "rollup_volume"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -253,13 +253,16 @@ class VolumeRollup(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     language: str = Field(primary_key=True)
     minute: int = Field(primary_key=True)
+    platform: str = Field(primary_key=True)  # the post's network
+    reason: str = Field(primary_key=True)  # why the post was collected ('' none decided)
     posts: int
     impressions: int  # summed over the posts that report it
     reporting: int  # posts reporting impressions
 
 
 class MinuteRollup(SQLModel, table=True):
-    """Posts per (session, kind, language, minute) — revision 0010: the busiest minute, fine buckets."""
+    """Posts per (session, kind, language, minute, network, reason) — revision 0010: the busiest minute,
+    fine buckets."""
 
     __tablename__ = "rollup_minute"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -268,11 +271,13 @@ class MinuteRollup(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     language: str = Field(primary_key=True)
     minute: int = Field(primary_key=True)
+    platform: str = Field(primary_key=True)  # the post's network
+    reason: str = Field(primary_key=True)  # why the post was collected ('' none decided)
     posts: int
 
 
 class AuthorRollup(SQLModel, table=True):
-    """Posts per (author, session, kind, language, hour): unique voices under any filter."""
+    """Posts per (author, session, kind, language, hour, network, reason): unique voices under any filter."""
 
     __tablename__ = "rollup_author"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -282,13 +287,15 @@ class AuthorRollup(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     language: str = Field(primary_key=True)
     minute: int = Field(primary_key=True)
+    platform: str = Field(primary_key=True)  # the post's network
+    reason: str = Field(primary_key=True)  # why the post was collected ('' none decided)
     posts: int
     retweets: int
     likes: int
 
 
 class EntityRollup(SQLModel, table=True):
-    """Posts per (hashtag or mention, session, kind, language, quarter hour)."""
+    """Posts per (hashtag or mention, session, kind, language, quarter hour, network, reason)."""
 
     __tablename__ = "rollup_entity"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -299,12 +306,15 @@ class EntityRollup(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     language: str = Field(primary_key=True)
     minute: int = Field(primary_key=True)
+    platform: str = Field(primary_key=True)  # the post's network
+    reason: str = Field(primary_key=True)  # why the post was collected ('' none decided)
     posts: int
 
 
 class LinkRollup(SQLModel, table=True):
     """Links (retweets, replies, quotes of a stored post; mentions of a known handle) per (source group,
-    target group, link, session, kind, language, quarter hour) — revision 0009. A row may hold 0."""
+    target group, link, session, kind, language, quarter hour, the source post's network and reason) —
+    revision 0009. A row may hold 0."""
 
     __tablename__ = "rollup_link"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -316,6 +326,8 @@ class LinkRollup(SQLModel, table=True):
     kind: str = Field(primary_key=True)
     language: str = Field(primary_key=True)
     minute: int = Field(primary_key=True)
+    platform: str = Field(primary_key=True)  # the post's network
+    reason: str = Field(primary_key=True)  # why the post was collected ('' none decided)
     posts: int
 
 
