@@ -8,7 +8,8 @@ It answers, in the shapes the recorded responses have (tests/data/bluesky):
   is ``access_seconds`` away, so atproto's own early refresh stays quiet unless a test shortens it;
   ``expire()`` makes the server refuse the current access token with 400 ``ExpiredToken``, as the
   PDS does when a token's time is up;
-- ``app.bsky.feed.searchPosts`` (signed in only: 401 otherwise): ``q`` (required), ``tag`` (each
+- ``app.bsky.feed.searchPosts`` (signed in only: 401 otherwise): ``q`` (required; its ``#tag``,
+  ``from:handle`` and ``mentions:handle`` words filter, other words are ignored), ``tag`` (each
   must be among the post's tags), ``author``, ``mentions``, ``since`` (inclusive) and ``until``
   (exclusive) against ``sortAt`` = min(createdAt, indexedAt), ``sort=latest`` (newest first),
   ``limit`` 1–100, ``cursor`` (opaque); the cursor stops after ``cap`` results of one query, as the
@@ -390,6 +391,8 @@ class BlueskySimulator:
                 tags.add(word[1:].casefold())
             elif word.startswith("from:"):
                 authors.add(self._did_of(word[5:]) or word[5:])
+            elif word.startswith("mentions:"):
+                mentions.add(self._did_of(word[9:]) or word[9:])
         authors |= {self._did_of(a) or a for a in params.get("author", [])}
         mentions |= {self._did_of(m) or m for m in params.get("mentions", [])}
         since = instant((params.get("since") or [None])[-1])

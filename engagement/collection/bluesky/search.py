@@ -60,8 +60,10 @@ def event_queries(event: EventConfig) -> list[Query]:
         tag = hashtag.lstrip("#")
         queries.append(Query(f"#{tag}", {"q": f"#{tag}", "tag": [tag]}))
     for handle in event.accounts_on(PLATFORM):
-        # q is required; the structured filters do the matching (a handle in q is matched as text).
-        queries.append(Query(f"mentions:{handle}", {"q": handle, "mentions": handle}))
+        # q is required. A bare handle in q would also require the handle as a word of the text; the
+        # search syntax's own `mentions:` and `from:` (as typed in Bluesky's search box) match what the
+        # structured filters beside them match, so the two agree.
+        queries.append(Query(f"mentions:{handle}", {"q": f"mentions:{handle}", "mentions": handle}))
         queries.append(Query(f"from:{handle}", {"q": f"from:{handle}", "author": handle}))
     return queries
 
