@@ -4,6 +4,7 @@ other formats by round trip, and what it refuses."""
 from __future__ import annotations
 
 import copy
+import csv
 import json
 import threading
 import xml.etree.ElementTree as ElementTree
@@ -19,7 +20,7 @@ from engagement.collection.jsonl import import_file
 from engagement.programme import agenda, reading
 from engagement.programme.importing import import_programme
 from engagement.programme.model import ProgrammeError
-from engagement.rules.event import load_agenda, load_event
+from engagement.rules.event import load_agenda, load_event, parse_speakers
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Post
 
@@ -70,7 +71,10 @@ def test_the_pretalx_export_gives_its_36_talks_over_3_days_and_2_rooms_in_their_
     # "date": "2020-12-14T09:00:00+01:00", "duration": "00:30": the offset wins over time_zone_name "UTC".
     assert first.starts_at.replace(tzinfo=UTC) == datetime(2020, 12, 14, 8, 0, tzinfo=UTC)
     assert first.ends_at - first.starts_at == timedelta(minutes=30)
-    assert first.speakers == [{"name": "Brian Robinson", "group": "", "role": "", "group_source": "unclassified"}]
+    # frab persons carry no affiliation; every one of them is a speaker.
+    assert first.speakers == [
+        {"name": "Brian Robinson", "group": "", "affiliation": "", "role": "speaker", "group_source": "unclassified"}
+    ]
     written = {r["source_id"]: r for r in rows(folder)}
     assert written["8079583e-8321-506c-95af-fd2903a5f075"]["start"] == "2020-12-14 09:00"  # Vienna, +01:00
 
@@ -122,6 +126,76 @@ def test_a_changed_programme_changes_exactly_that_keeps_keys_and_reattributes(fo
         post = session.exec(select(Post).where(Post.platform_id == "1394735776701816833")).one()
         attributed = session.get(AgendaSession, post.session_id)
         assert attributed is not None and attributed.key == keys_before[moved["guid"]]
+
+
+def test_titles_a_spreadsheet_would_run_are_written_as_text_and_read_back_as_they_were(folder, db_url, tmp_path):
+    data = pretalx()
+    everything = list(talks(data))
+    titles = ['=HYPERLINK("http://example.org","x")', "+1 more", "-minus", "@handle", "'=quoted"]
+    for (_, _, event), title in zip(everything, titles, strict=False):
+        event["title"] = title
+    everything[0][2]["persons"] = [{"public_name": "=Evil(1)", "affiliation": "+Org"}]
+    changed = tmp_path / "formulas.json"
+    changed.write_text(json.dumps(data))
+    import_programme([str(changed)], url=db_url)
+
+    with (folder / "agenda.csv").open(newline="", encoding="utf-8") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    assert not [cell for cell in cells if cell[:1] in ("=", "+", "-", "@")]
+    assert '\'=HYPERLINK("http://example.org","x")' in cells and "''=quoted" in cells
+    stored = {s.title for s in sessions(db_url).values()}
+    assert set(titles) <= stored
+    (first,) = [s for s in sessions(db_url).values() if s.title == titles[0]]
+    assert [(p["name"], p["affiliation"]) for p in first.speakers] == [("=Evil 1", "+Org")]
+    assert not import_programme([str(changed)], url=db_url).changes.any  # read back losslessly
+
+
+def indico() -> dict:
+    return json.loads(INDICO.read_text())
+
+
+def test_the_indico_export_reimported_changes_nothing_and_a_changed_copy_exactly_that(folder, db_url, tmp_path):
+    import_programme([str(INDICO)], url=db_url)
+    import_file(TWEETS, url=db_url)  # one post, 2021-05-18 19:24:56 UTC: between sessions
+    before = (folder / "agenda.csv").read_bytes()
+    again = import_programme([str(INDICO)], url=db_url)
+    assert not again.changes.any and again.loaded is None and (folder / "agenda.csv").read_bytes() == before
+    (key,) = sessions(db_url)
+
+    data = indico()
+    day = data["results"]["137346"].pop("20130429")
+    contribution = day["c0"]
+    # Moved over the stored post (21:00–21:30 in Zurich, 19:00–19:30 UTC), its room renamed, and a second talk.
+    contribution["startDate"] = {"date": "2021-05-18", "tz": "Europe/Zurich", "time": "21:00:00"}
+    contribution["endDate"] = {"date": "2021-05-18", "tz": "Europe/Zurich", "time": "21:30:00"}
+    contribution["room"] = "160-1-010"
+    second = {**copy.deepcopy(contribution), "id": "c1", "uniqueId": "a137346t1", "title": "Contrib 2"}
+    second["presenters"] = [{"firstName": "Ana", "familyName": "Lopez", "affiliation": "CERN"}]
+    second["startDate"] = {"date": "2021-05-18", "tz": "Europe/Zurich", "time": "22:00:00"}
+    second["endDate"] = {"date": "2021-05-18", "tz": "Europe/Zurich", "time": "22:30:00"}
+    data["results"]["137346"]["20210518"] = {"c0": contribution, "c1": second}
+    changed = tmp_path / "changed.json"
+    changed.write_text(json.dumps(data))
+
+    result = import_programme([str(changed)], url=db_url)
+    assert (len(result.changes.moved), len(result.changes.rooms), len(result.changes.added)) == (1, 1, 1)
+    assert not result.changes.removed and not result.changes.renamed
+    stored = sessions(db_url)
+    assert key in stored and stored[key].room == "160-1-010"
+    added = next(s for s in stored.values() if s.title == "Contrib 2")
+    assert [(p["name"], p["affiliation"], p["role"]) for p in added.speakers] == [("Ana Lopez", "CERN", "presenter")]
+
+    def attributed() -> str | None:
+        with db.reading(db_url) as session:
+            post = session.exec(select(Post).where(Post.platform_id == "1394735776701816833")).one()
+            return session.get(AgendaSession, post.session_id).key if post.session_id else None
+
+    assert attributed() == key
+    back = import_programme([str(INDICO)], url=db_url)  # the real export again: Contrib 2 removed, c0 back
+    assert [line.split(": ", 1)[1] for line in back.changes.removed] == ["Contrib 2"]
+    assert len(back.changes.moved) == 1 and len(back.changes.rooms) == 1
+    assert set(sessions(db_url)) == {key} and attributed() is None
+    assert (folder / "agenda.csv").read_bytes() == before
 
 
 def frab_xml(data: dict) -> bytes:
@@ -218,9 +292,12 @@ def test_indico_session_blocks_carry_conveners_and_presenters_with_affiliations(
         ("Ana Moderator", "OSCE", "convener"),
         ("Bo Speaker", "La Strada International", "presenter"),
     ]
-    assert (
-        agenda.speakers_text(panel.speakers, {}) == "Ana Moderator: OSCE (chair); Bo Speaker: La Strada International"
-    )
+    written = agenda.speakers_text(panel.speakers, {})
+    assert written == "Ana Moderator: OSCE [convener]; Bo Speaker: La Strada International [presenter]"
+    assert [(s["name"], s["affiliation"], s["role"]) for s in parse_speakers(written, "agenda.csv")] == [
+        ("Ana Moderator", "OSCE", "convener"),
+        ("Bo Speaker", "La Strada International", "presenter"),
+    ]
     assert panel.starts_at == datetime(2018, 4, 23, 12, 30, tzinfo=UTC)
 
 
@@ -270,15 +347,51 @@ def _zone(data, events):
     data["schedule"]["conference"]["time_zone_name"] = "Europe/Atlantis"
 
 
+def _end_first(data, events):
+    events[2][2]["end"] = "2020-12-14T08:00:00+01:00"
+
+
+def _no_title(data, events):
+    events[1][2]["title"] = " "
+
+
+def _no_id(data, events):
+    del events[1][2]["guid"]
+
+
+def _same_id(data, events):
+    events[7][2]["guid"] = events[6][2]["guid"]
+
+
+def _not_a_programme(data, events):
+    data.clear()
+    data["talks"] = []
+
+
 @pytest.mark.parametrize(
     "change, reason",
     [
         (_no_start, "has no start"),
         (_ends_first, "is not HH:MM"),
+        (_end_first, "ends at or before its start"),
         (_duplicate, "with the same title and room"),
         (_zone, "unknown time zone 'Europe/Atlantis'"),
+        (_no_title, "has no title"),
+        (_no_id, "has no guid"),
+        (_same_id, "is also"),
+        (_not_a_programme, "not a"),
     ],
-    ids=["no start", "end before start", "overlapping duplicate", "unknown zone"],
+    ids=[
+        "no start",
+        "negative duration",
+        "end before start",
+        "overlapping duplicate",
+        "unknown zone",
+        "no title",
+        "no id",
+        "id twice",
+        "not a programme",
+    ],
 )
 def test_a_bad_programme_is_refused_with_the_entry_and_nothing_is_written(folder, db_url, tmp_path, change, reason):
     before = (folder / "agenda.csv").read_bytes()
@@ -289,12 +402,17 @@ def test_a_bad_programme_is_refused_with_the_entry_and_nothing_is_written(folder
     assert (folder / "agenda.csv").read_bytes() == before and set(sessions(db_url)) == keys
 
 
-def test_an_end_before_the_start_is_refused(folder, db_url, tmp_path):
-    def ends_first(data, events):
-        events[2][2]["end"] = "2020-12-14T08:00:00+01:00"
-
-    with pytest.raises(ProgrammeError, match="ends at or before its start"):
-        import_programme([str(broken(tmp_path, ends_first))], url=db_url)
+def test_event_files_the_loader_refuses_undo_the_import_whole(folder, db_url, tmp_path):
+    # The programme is good; the directory beside it names a group that does not exist: ingest config
+    # would refuse it, so the import is refused and agenda.csv and the database stay as they were.
+    before = (folder / "agenda.csv").read_bytes()
+    keys = set(sessions(db_url))
+    directory = folder / "stakeholder_directory.csv"
+    directory.write_text(directory.read_text() + "account,someone_new,Nowhere,no_such_group,,\n")
+    with pytest.raises(ProgrammeError, match="no_such_group"):
+        import_programme([str(PRETALX)], url=db_url)
+    assert (folder / "agenda.csv").read_bytes() == before and set(sessions(db_url)) == keys
+    assert not list(folder.glob(".agenda-*"))  # no scratch file left either
 
 
 def test_files_that_are_not_programmes_are_refused(tmp_path):
@@ -321,6 +439,9 @@ def test_without_an_event_file_one_is_written_from_the_programme(tmp_path, db_ur
     calendar.write_bytes(ics(pretalx()))
     with pytest.raises(ProgrammeError, match="--timezone"):  # a calendar in UTC names no zone of its own
         import_programme([str(calendar)], url=db_url)
+    with pytest.raises(ProgrammeError, match="stakeholder_groups.csv"):  # refused whole: no file of it left
+        import_programme([str(PRETALX)], url=db_url, zone_name="Europe/Berlin")
+    assert not list(empty.iterdir())
     for name in ("stakeholder_groups.csv", "stakeholder_directory.csv"):
         (empty / name).write_text((Path(__file__).parents[1] / "data" / name).read_text())
     import_programme([str(PRETALX)], url=db_url, zone_name="Europe/Berlin")

@@ -4,7 +4,18 @@ from datetime import UTC, datetime
 
 import pytest
 
-from engagement.rules.event import EventConfigError, load_agenda, load_directory, load_event, load_groups
+from engagement.rules.event import (
+    EventConfigError,
+    load_agenda,
+    load_directory,
+    load_event,
+    load_groups,
+    needs_neutralising,
+    parse_speakers,
+    plain_agenda_cell,
+    speaker_fields,
+    speaker_text,
+)
 
 
 def test_the_shipped_event_files_load(event_dir):
@@ -61,3 +72,35 @@ def test_an_unknown_time_zone_is_refused(event_dir):
     path.write_text(path.read_text().replace("Europe/Vienna", "Europe/Atlantis"))
     with pytest.raises(EventConfigError, match="unknown time zone"):
         load_event(event_dir)
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("Ana (osce): OSCE Secretariat [moderator]", ("Ana", "osce", "OSCE Secretariat", "moderator")),
+        ("Bo: La Strada International", ("Bo", "", "La Strada International", "speaker")),
+        ("Cy [presenter]", ("Cy", "", "", "presenter")),
+        # As the importer wrote a convener before affiliation and role were apart.
+        ("Di: ODIHR (chair)", ("Di", "", "ODIHR", "chair")),
+        ("Ed: chair", ("Ed", "", "", "chair")),
+        ("Flo: UNESCO Chair on migration", ("Flo", "", "UNESCO Chair on migration", "speaker")),
+    ],
+)
+def test_a_speaker_is_name_group_affiliation_and_role(text, expected):
+    (speaker,) = parse_speakers(text, "agenda.csv")
+    assert (speaker["name"], speaker["group"], speaker["affiliation"], speaker["role"]) == expected
+    assert parse_speakers(speaker_text(*expected), "agenda.csv") == [speaker]  # written back, read the same
+
+
+def test_a_speaker_stored_in_the_shape_of_before_reads_as_affiliation_and_role():
+    assert speaker_fields({"name": "Di", "group": "", "role": "ODIHR (chair)"}) == ("Di", "ODIHR", "chair")
+    assert speaker_fields({"name": "Bo", "group": "", "role": "NGO"}) == ("Bo", "NGO", "speaker")
+    stored = {"name": "Ana", "group": "osce", "affiliation": "OSCE", "role": "convener"}
+    assert speaker_fields(stored) == ("Ana", "OSCE", "convener")
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+x", "-x", "@x", "'=x", "''@x", "'plain", "plain", ""])
+def test_an_agenda_cell_neutralised_reads_back_as_it_was(text):
+    written = "'" + text if needs_neutralising(text) else text
+    assert written[:1] not in ("=", "+", "-", "@")
+    assert plain_agenda_cell(written) == text

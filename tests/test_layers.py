@@ -77,14 +77,15 @@ def fixture_db(db_url):
         for item in sessions.values():
             item.speakers = []  # the shipped opening's and closing's: only this fixture's panels count
         one, two = sessions["d1-panel-1"], sessions["d1-panel-2"]
+        # Panel 1 in the shape stored before affiliation and role were apart (the role held both).
         one.speakers = [
-            {"name": "A", "group": "government", "role": ""},
+            {"name": "A", "group": "government", "role": "Ministry of Justice (chair)"},
             {"name": "B", "group": "government", "role": ""},
-            {"name": "C", "group": "osce", "role": ""},
+            {"name": "C", "group": "osce", "role": "OSCE Secretariat"},
         ]
         two.speakers = [
-            {"name": "D", "group": "civil_society", "role": ""},
-            {"name": "E", "group": "survivor", "role": ""},
+            {"name": "D", "group": "civil_society", "affiliation": "La Strada International", "role": "presenter"},
+            {"name": "E", "group": "survivor", "affiliation": "", "role": "speaker"},
         ]
         asked = [
             (one, "civil_society", QuestionStatus.answered),
@@ -159,6 +160,20 @@ def test_per_session_and_the_observations(fixture_db):
     assert len(found) == 5
 
 
+def test_speakers_are_listed_with_affiliation_and_role_from_either_stored_shape(fixture_db):
+    with db.reading(fixture_db) as session:
+        found = layers.speakers(session)
+    assert found[["name", "affiliation", "role"]].values.tolist() == [
+        ["A", "Ministry of Justice", "chair"],
+        ["B", "", "speaker"],
+        ["C", "OSCE Secretariat", "speaker"],
+        ["D", "La Strada International", "presenter"],
+        ["E", "", "speaker"],
+    ]
+    assert found["sessions"].str.startswith("Panel 1:").tolist() == [True, True, True, False, False]
+    assert found["group"].tolist()[3] == "NGO / civil society"
+
+
 def test_the_groups_and_sessions_pages_show_the_layers(fixture_db, monkeypatch, event_dir, dialect):
     import json
 
@@ -205,4 +220,10 @@ def test_the_report_carries_the_layers_beside_the_voice_gap(fixture_db, event_di
     ]
     assert table["speakers share"].sum() == pytest.approx(1)
     assert "Voice gap by layer" in content.figures
+    speakers = content.tables["Speakers"].set_index("name")
+    assert speakers.loc["A", ["affiliation", "role", "group"]].tolist() == [
+        "Ministry of Justice",
+        "chair",
+        "Participating State (government)",
+    ]
     assert "Academia and think-tanks: 1 question(s) asked, never on stage." in content.notes["Voice gap by layer"]

@@ -37,6 +37,7 @@ SECTIONS = {
     "Published questions",
     "Voice gap",
     "Voice gap by layer",
+    "Speakers",
     "Voice gap by session",
     "Methods",
 }

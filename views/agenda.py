@@ -71,7 +71,7 @@ else:
     chosen = st.data_editor(
         speakers,
         hide_index=True,
-        disabled=["name", "affiliation", "sessions", "decided by"],
+        disabled=["name", "affiliation", "role", "sessions", "decided by"],
         key="speakers-editor",
         column_config=widgets.editor_config(
             speakers,

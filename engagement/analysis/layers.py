@@ -28,6 +28,7 @@ from sqlmodel import Session
 
 from engagement.analysis import analytics, facts
 from engagement.analysis.analytics import ALL, Filters
+from engagement.rules.event import speaker_fields
 from engagement.storage.models import AgendaSession, Author, Question, QuestionStatus
 
 LAYERS = ("speakers", "questions", "posts", "registered")
@@ -40,6 +41,16 @@ NOT_ASKED = (QuestionStatus.merged,)
 def _speakers(session: Session, f: Filters) -> list[tuple[int | None, str, str]]:
     """(session id, session title, group) per speaker entry of the sessions these filters cover."""
     rows = []
+    for item in _covered(session, f):
+        for speaker in item.speakers:
+            if speaker.get("group"):
+                rows.append((item.id, item.title, speaker["group"]))
+    return rows
+
+
+def _covered(session: Session, f: Filters) -> list[AgendaSession]:
+    """The agenda sessions these filters cover, in agenda order."""
+    covered = []
     for item in session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at, AgendaSession.key)):
         if f.sessions is not None and item.id not in f.sessions:
             continue
@@ -47,10 +58,33 @@ def _speakers(session: Session, f: Filters) -> list[tuple[int | None, str, str]]
             f.end and item.starts_at.replace(tzinfo=f.end.tzinfo) >= f.end
         ):
             continue
-        for speaker in item.speakers:
-            if speaker.get("group"):
-                rows.append((item.id, item.title, speaker["group"]))
-    return rows
+        covered.append(item)
+    return covered
+
+
+def speakers(session: Session, f: Filters = ALL) -> pd.DataFrame:
+    """Every speaker of the sessions these filters cover, once by name: affiliation and role as the
+    programme gives them (either stored shape, ``event.speaker_fields``), group label and sessions,
+    in agenda order. Speakers are public figures of the programme: shown by name."""
+    labels = dict(zip(analytics.groups(session)["key"], analytics.groups(session)["label"], strict=True))
+    found: dict[str, dict] = {}
+    for item in _covered(session, f):
+        for stored in item.speakers:
+            name, affiliation, role = speaker_fields(stored)
+            row = found.setdefault(
+                name.casefold(),
+                {
+                    "name": name,
+                    "affiliation": affiliation,
+                    "role": role,
+                    "group": labels.get(stored.get("group") or "", "") if stored.get("group") else "",
+                    "sessions": [],
+                },
+            )
+            if item.title not in row["sessions"]:
+                row["sessions"].append(item.title)
+    rows = [{**row, "sessions": "; ".join(row["sessions"])} for row in found.values()]
+    return pd.DataFrame(rows, columns=["name", "affiliation", "role", "group", "sessions"])
 
 
 def _questions(session: Session, f: Filters, by_session: bool):

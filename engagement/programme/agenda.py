@@ -106,7 +106,10 @@ def read_rows(path: Path) -> list[dict[str, str]]:
     if not path.exists():
         return []
     with path.open(newline="", encoding="utf-8-sig") as handle:
-        return [{k: (v or "") for k, v in row.items() if k is not None} for row in csv.DictReader(handle)]
+        return [
+            {k: event_files.plain_agenda_cell(v or "") for k, v in row.items() if k is not None}
+            for row in csv.DictReader(handle)
+        ]
 
 
 def slug(title: str) -> str:
@@ -119,21 +122,15 @@ def _local(moment: datetime, zone: ZoneInfo) -> str:
     return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
 
 
-def _clean(text: str) -> str:
-    # The agenda's speakers column is "Name (group): role; …": these characters would end a field.
-    return re.sub(r"\s+", " ", text.replace(";", ",")).strip()
-
-
 def speakers_text(speakers: list[Speaker], groups: dict[str, str]) -> str:
-    """The speakers column: "Name (group): affiliation", the group an organiser gave them kept."""
+    """The speakers column: ``Name (group): affiliation [role]``, the group an organiser gave them kept."""
     parts = []
     for speaker in speakers:
-        name = _clean(speaker.name.replace("(", " ").replace(")", " ").replace(":", " "))
-        group = groups.get(name.casefold(), "")
-        role = _clean(speaker.affiliation)
-        if speaker.role == "convener":
-            role = f"{role} (chair)" if role else "chair"
-        parts.append(f"{name}{f' ({group})' if group else ''}{f': {role}' if role else ''}")
+        text = event_files.speaker_text(speaker.name, "", speaker.affiliation, speaker.role)
+        name = event_files.parse_speakers(text, "")[0]["name"]  # as the loader will read it back
+        parts.append(
+            event_files.speaker_text(speaker.name, groups.get(name.casefold(), ""), speaker.affiliation, speaker.role)
+        )
     return "; ".join(parts)
 
 
@@ -224,8 +221,14 @@ def render(rows: list[dict[str, str]]) -> str:
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=header, lineterminator="\n")
     writer.writeheader()
-    writer.writerows(rows)
+    # A title such as "=HYPERLINK(…)" would run as a formula when organisers open the file: a "'"
+    # before it keeps it text, as exports do; read_rows and the agenda loader take it off again.
+    writer.writerows({name: neutral(value) for name, value in row.items()} for row in rows)
     return out.getvalue()
+
+
+def neutral(value: str) -> str:
+    return "'" + value if isinstance(value, str) and event_files.needs_neutralising(value) else value
 
 
 def write(folder: Path, rows: list[dict[str, str]], event: event_files.EventConfig) -> None:

@@ -65,11 +65,11 @@ def _json_event(event: Any, room: str, day: Any, in_zone, where: str) -> Entry:
         raise ProgrammeError(f"{where}: the event has neither an end nor a duration")
     persons = [p for p in event.get("persons") or [] if isinstance(p, dict)]
     speakers = [
-        # ``affiliation`` is not in the schema; some exporters add it (our demo programme does).
+        # ``affiliation`` and ``role`` are not in the schema; some exporters add them (our demo programme does).
         Speaker(
             name=str(p.get("name") or p.get("public_name") or "").strip(),
             affiliation=str(p.get("affiliation") or "").strip(),
-            role="speaker",
+            role=str(p.get("role") or "").strip() or "speaker",
         )
         for p in persons
         if (p.get("name") or p.get("public_name"))

@@ -3,15 +3,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from engagement import settings
 from engagement.programme import agenda, reading
 from engagement.programme.model import Programme, ProgrammeError
-from engagement.rules import admin
 from engagement.rules import event as event_files
-from engagement.rules.sync import SyncResult
+from engagement.rules.sync import SyncResult, assign_in_steps, sync_event
+from engagement.storage import db
 
 
 @dataclass
@@ -82,12 +84,41 @@ def import_programme(
     folder = settings.data_dir()
     programme = read_all(sources, fmt, zone_name)
     agenda.check(programme)
-    if not (folder / "event.toml").exists() and not dry_run:
+    event_file = folder / "event.toml"
+    first = not event_file.exists() and not dry_run
+    if first:
         write_event_file(folder, programme)
-    event = event_files.load_event(folder)
-    existing = agenda.read_rows(folder / "agenda.csv")
-    rows, changes = agenda.merge(existing, programme, event.zone)
-    if dry_run or not changes.any:
-        return ImportResult(changes, len(rows), None)
-    agenda.write(folder, rows, event)
-    return ImportResult(changes, len(rows), admin.load_event_files(url))
+    previous = (folder / "agenda.csv").read_bytes() if (folder / "agenda.csv").exists() else None
+    try:
+        event = event_files.load_event(folder)
+        existing = agenda.read_rows(folder / "agenda.csv")
+        rows, changes = agenda.merge(existing, programme, event.zone)
+        if dry_run or not changes.any:
+            if first:
+                event_file.unlink()  # nothing imported: no event file of ours left behind
+            return ImportResult(changes, len(rows), None)
+        agenda.write(folder, rows, event)
+        # The event files in one transaction: refused (a directory naming an unknown group, a file
+        # missing), the database keeps what it had and the files go back to what they were.
+        with db.writing(url) as session:
+            loaded = sync_event(session, assign=False)
+    except BaseException as error:
+        _put_back(folder / "agenda.csv", previous)
+        if first:
+            event_file.unlink(missing_ok=True)
+        if isinstance(error, event_files.EventConfigError):
+            raise ProgrammeError(f"the programme was not imported, nothing written: {error}") from None
+        raise
+    return ImportResult(changes, len(rows), assign_in_steps(loaded, url))
+
+
+def _put_back(path: Path, previous: bytes | None) -> None:
+    """``path`` as it was before this import: its old bytes (written whole, then renamed), or none."""
+    if previous is None:
+        path.unlink(missing_ok=True)
+        return
+    if path.exists() and path.read_bytes() == previous:
+        return
+    with tempfile.NamedTemporaryFile(dir=path.parent, prefix=".agenda-restore-", delete=False) as scratch:
+        scratch.write(previous)
+    os.replace(scratch.name, path)

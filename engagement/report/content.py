@@ -491,6 +491,7 @@ def build(
     parts = _gather(db_sessions, _parts(event, f, names, question_limit, registered=found is not None))
     parts["layers"] = layers.by_group(db_sessions[0], f, found[0] if found else None)
     parts["layers by session"] = layers.by_session(db_sessions[0], f)
+    parts["speakers"] = layers.speakers(db_sessions[0], f)
     report = Report(
         event=event,
         filters=f,
@@ -637,6 +638,7 @@ def _add_layers(report: Report, parts: dict[str, Any]) -> None:
         }
     ).reset_index(drop=True)
     report.tables["Voice gap by layer"] = table
+    report.tables["Speakers"] = parts["speakers"]
     report.figures["Voice gap by layer"] = figures.shares(
         table,
         "group",

@@ -78,7 +78,7 @@ SECTIONS = (
     Section("sessions", "Participation by session", ("By session",)),
     Section("groups", "Participation by stakeholder group", ("By group", "Session x group")),
     # "Voice gap by layer" (speakers, questions, posts beside registrations) is shown when the report has it.
-    Section("voice-gap", "The voice gap", ("Voice gap", "Voice gap by layer", "Voice gap by session")),
+    Section("voice-gap", "The voice gap", ("Voice gap", "Voice gap by layer", "Speakers", "Voice gap by session")),
     Section("conversations", "Conversations between groups", ("Conversations",)),
     Section(
         "qa",
@@ -107,6 +107,7 @@ TITLES = {
     "Conversations": "Conversations between groups",
     "Voice gap": "Voice gap",
     "Voice gap by layer": "Voice gap in its layers",
+    "Speakers": "Speakers of the programme, with their affiliations",
     "Voice gap by session": "Under-heard groups, session by session",
     "Moderation actions": "Moderation transparency: actions",
     "Dismissal reasons": "Moderation transparency: dismissals by reason",

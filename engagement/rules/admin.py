@@ -23,6 +23,8 @@ from engagement.rules.event import (
     EventConfigError,
     GroupRow,
     normalise_hashtag,
+    speaker_fields,
+    speaker_text,
 )
 from engagement.rules.sync import SyncResult, assign_in_steps, sync_agenda, sync_event, sync_groups
 from engagement.storage import db
@@ -62,13 +64,13 @@ def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
 
 
 def speakers_text(speakers: list[dict[str, str]]) -> str:
-    """agenda.csv's speakers column: ``Name (group): role``, with the groups organisers gave (the
+    """agenda.csv's speakers column: ``Name (group): affiliation [role]``, with the groups organisers gave (the
     ones found from an affiliation are found again at every load)."""
     parts = []
     for speaker in speakers:
         group = speaker.get("group") if speaker.get("group_source") in GIVEN else ""
-        role = speaker.get("role") or ""
-        parts.append(f"{speaker['name']}{f' ({group})' if group else ''}{f': {role}' if role else ''}")
+        name, affiliation, role = speaker_fields(speaker)
+        parts.append(speaker_text(name, group or "", affiliation, role))
     return "; ".join(parts)
 
 
@@ -82,7 +84,8 @@ def speakers_frame(session: Session) -> pd.DataFrame:
                 speaker["name"],
                 {
                     "name": speaker["name"],
-                    "affiliation": speaker.get("role") or "",
+                    "affiliation": speaker_fields(speaker)[1],
+                    "role": speaker_fields(speaker)[2],
                     "sessions": [],
                     "group": speaker.get("group") or None,
                     "decided by": speaker.get("group_source") or "unclassified",
@@ -90,7 +93,7 @@ def speakers_frame(session: Session) -> pd.DataFrame:
             )
             row["sessions"].append(item.title)
     rows = [{**row, "sessions": "; ".join(row["sessions"])} for row in found.values()]
-    frame = pd.DataFrame(rows, columns=["name", "affiliation", "sessions", "group", "decided by"])
+    frame = pd.DataFrame(rows, columns=["name", "affiliation", "role", "sessions", "group", "decided by"])
     return frame.sort_values(["group", "name"], na_position="first", kind="stable").reset_index(drop=True)
 
 

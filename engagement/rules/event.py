@@ -17,12 +17,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engagement import settings
+from engagement.analysis.exports import FORMULA_STARTS
 from engagement.storage.models import SessionKind
 from engagement.timeutil import to_utc
 
 SESSION_KINDS = {kind.value for kind in SessionKind}
-# "Name (group): role"
-SPEAKER = re.compile(r"^\s*(?P<name>[^()]+?)\s*(?:\((?P<group>[a-z_]+)\))?\s*(?::\s*(?P<role>.*))?$")
+# "Name (group): affiliation [role]", each part but the name optional.
+SPEAKER = re.compile(
+    r"^\s*(?P<name>[^()\[\]:]+?)\s*(?:\((?P<group>[a-z_]+)\))?\s*"
+    r"(?::\s*(?P<affiliation>[^\[\]]*?))?\s*(?:\[(?P<role>[^\[\]]*)\])?\s*$"
+)
+# What a speaker is when the agenda names no role (frab persons are all speakers).
+DEFAULT_ROLE = "speaker"
+# The importer of before wrote a convener as "Name: Affiliation (chair)".
+OLD_CHAIR = re.compile(r"^(?:(?P<affiliation>.*?)\s*\(chair\)|chair)$", re.IGNORECASE)
 COLOUR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 # An account's network follows from its shape: X handles are letters, digits and '_' (at most 15);
 # a Bluesky handle is a domain name; a Mastodon account is user@host.
@@ -234,19 +242,72 @@ def _accounts(raw: dict, path: Path) -> list[str]:
 
 
 def parse_speakers(text: str, where: str) -> list[dict[str, str]]:
+    """agenda.csv's speakers column, ``Name (group): affiliation [role]; …``, as the stored shape:
+    ``{"name", "group", "affiliation", "role"}`` (the role ``speaker`` where none is given)."""
     speakers = []
     for part in filter(None, (p.strip() for p in text.split(";"))):
         match = SPEAKER.match(part)
         if not match:
-            raise EventConfigError(f"{where}: speaker {part!r} is not 'Name (group): role'")
-        speakers.append({"name": match["name"], "group": match["group"] or "", "role": match["role"] or ""})
+            raise EventConfigError(f"{where}: speaker {part!r} is not 'Name (group): affiliation [role]'")
+        affiliation, role = (match["affiliation"] or "").strip(), (match["role"] or "").strip()
+        old_chair = OLD_CHAIR.match(affiliation) if not role else None
+        if old_chair:
+            affiliation, role = (old_chair["affiliation"] or "").strip(), "chair"
+        speakers.append(
+            {
+                "name": match["name"],
+                "group": match["group"] or "",
+                "affiliation": affiliation,
+                "role": role or DEFAULT_ROLE,
+            }
+        )
     return speakers
+
+
+def speaker_fields(stored: dict[str, str]) -> tuple[str, str, str]:
+    """(name, affiliation, role) of a stored speaker, in either shape: today's, with ``affiliation``
+    beside ``role``, or the one before, whose ``role`` held the affiliation ("OSCE (chair)")."""
+    name = str(stored.get("name") or "")
+    if "affiliation" in stored:
+        return name, str(stored.get("affiliation") or ""), str(stored.get("role") or DEFAULT_ROLE)
+    text = str(stored.get("role") or "").strip()
+    old_chair = OLD_CHAIR.match(text)
+    if old_chair:
+        return name, (old_chair["affiliation"] or "").strip(), "chair"
+    return name, text, DEFAULT_ROLE
+
+
+def speaker_text(name: str, group: str, affiliation: str, role: str) -> str:
+    """One speaker as agenda.csv writes it, ``Name (group): affiliation [role]``; the characters that
+    would end a part (``;``, parentheses and ``:`` in a name, brackets) replaced, the default role left out."""
+    name = _speaker_part(re.sub(r"[()\[\]:]", " ", name))
+    affiliation = _speaker_part(affiliation.replace("[", "(").replace("]", ")"))
+    role = _speaker_part(re.sub(r"[\[\]]", " ", role))
+    text = name + (f" ({group})" if group else "") + (f": {affiliation}" if affiliation else "")
+    return text + (f" [{role}]" if role and role != DEFAULT_ROLE else "")
+
+
+def _speaker_part(text: str) -> str:
+    return re.sub(r"\s+", " ", text.replace(";", ",")).strip()
+
+
+def needs_neutralising(text: str) -> bool:
+    """Whether a spreadsheet would take ``text`` for a formula (``exports.FORMULA_STARTS``), or it
+    starts with the ``'`` that says it is not one: either way ``agenda.csv`` writes a ``'`` before it."""
+    return text[:1] in FORMULA_STARTS or (text[:1] == "'" and needs_neutralising(text[1:]))
+
+
+def plain_agenda_cell(text: str) -> str:
+    """A cell of ``agenda.csv`` as it was before ``agenda-import`` neutralised it ("'=x" → "=x",
+    "''=x" → "'=x"); a cell typed by hand with a ``'`` before a formula reads as a spreadsheet shows it."""
+    return text[1:] if text[:1] == "'" and needs_neutralising(text[1:]) else text
 
 
 def load_agenda(event: EventConfig, folder: Path | None = None) -> list[AgendaRow]:
     path = _path("agenda.csv", folder)
     rows, seen = [], set()
-    for line, row in _rows(path, {"key", "title", "kind", "start", "end"}):
+    for line, cells in _rows(path, {"key", "title", "kind", "start", "end"}):
+        row = {name: plain_agenda_cell(value) for name, value in cells.items()}
         where = f"{path}:{line}"
         key = row["key"]
         if not key or not row["title"]:

@@ -120,7 +120,7 @@ def classify_speakers(session: Session, classifier: Classifier) -> int:
             if speaker.get("group"):
                 speaker["group_source"] = "agenda"
             else:
-                found = classifier.classify_affiliation(speaker.get("role"))
+                found = classifier.classify_affiliation(event_files.speaker_fields(speaker)[1])
                 if found.source == GroupSource.unclassified:
                     unmatched += 1
                     speaker["group_source"] = str(found.source)
