@@ -62,6 +62,8 @@ CONTENT_FIELDS = (
     "raw",
     "content_warning",
 )
+# What names the post a reply or quote refers to: filled in later where a first reading lacked it.
+LINK_FIELDS = ("referenced", "referenced_platform_id", "in_reply_to_user_id", "conversation_id")
 METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
 JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
 # A new post's row: what follows from the record alone (``shape``), then what the database decides.
@@ -226,6 +228,12 @@ def _merge_posts(records: Iterable[PostRecord]) -> dict[str, PostRecord]:
             and not newer(seen.current_id, record.current_id)
         ):
             newest = record  # the same version: the copy that knows the counts (a view, not a bare record)
+        donor = seen if newest is record else record
+        if newest.referenced_platform_id is None and donor.referenced_platform_id:
+            # One copy knows the post it replies to and the other not (mastodon/threads.py).
+            for name in LINK_FIELDS:
+                setattr(newest, name, getattr(donor, name))
+            newest.shaped = None
         collected, created_at = seen.collected or record.collected, min(seen.created_at, record.created_at)
         hidden = seen.hidden or record.hidden  # any copy that says so hides it
         if (collected, created_at, hidden) != (newest.collected, newest.created_at, newest.hidden):
@@ -343,6 +351,7 @@ EXISTING_COLUMNS = (
     Post.author_id,
     Post.reason,
     Post.hidden,
+    Post.referenced_platform_id,
 ) + tuple(getattr(Post, f) for f in METRIC_FIELDS)
 
 
@@ -558,6 +567,10 @@ def _changes(
             changes["raw"] = json.loads(changes["raw"])
         changes["session_id"] = attributor.attribute(post.created_at, record.hashtags)
         entities = (record.shaped or shape(record, attributor, stamp))[1]
+    elif record.referenced_platform_id and post.referenced_platform_id is None:
+        # A reply stored before its parent was known (Mastodon names it by an id local to an
+        # instance: mastodon/threads.py), read again with it: the same version, now linked.
+        changes.update({name: getattr(record, name) for name in LINK_FIELDS})
     if record.created_at < to_utc(post.created_at):
         # An earlier version of an edited post: the logical post began then.
         changes["created_at"] = record.created_at
@@ -582,7 +595,7 @@ def _changes(
 def _reason(reasons: Reasons, record: PostRecord, post, changes: dict[str, Any]) -> str | None:
     """A stored post's reason after ``changes``: from its newest content when this record is it (an
     edit may add or drop the hashtag), else the stored one, decided now if it was context."""
-    if "text" in changes or (changes.get("collected") and not post.reason):
+    if "text" in changes or "in_reply_to_user_id" in changes or (changes.get("collected") and not post.reason):
         return reasons.decide(
             record.author_platform_id, record.hashtags, record.in_reply_to_user_id, record.mentions, record.platform
         )
