@@ -13,25 +13,34 @@ $(VENV)/installed: requirements.txt requirements-dev.txt
 
 install: $(VENV)/installed i18n-compile
 
-# The participant pages' catalogs (engagement/i18n, docs/accessibility.md#languages): extract the
-# marked strings of the modules babel.cfg names, merge them into each language's .po, compile the
-# .po files into the .mo files the app reads (built here, ignored by git).
+# The catalogs (engagement/i18n, docs/accessibility.md#languages): the participant pages' (messages,
+# modules in babel.cfg, complete in all six languages) and the staff pages' (staff, staff.cfg, complete
+# in English). Extract the marked strings, merge them into each language's .po (the English entries
+# take their text from the code), compile the .po files into the .mo files the app reads (built here,
+# ignored by git).
 I18N := engagement/i18n
-I18N_PO := $(foreach lang,en fr de it ru es,$(I18N)/locale/$(lang)/LC_MESSAGES/messages.po)
+I18N_LANGS := en fr de it ru es
+I18N_PO := $(foreach domain,messages staff,$(foreach lang,$(I18N_LANGS),$(I18N)/locale/$(lang)/LC_MESSAGES/$(domain).po))
+PYBABEL_EXTRACT := $(VENV)/bin/pybabel -q extract -k N_plural:1,2 --add-comments=TRANSLATORS: \
+	--no-location --sort-output --project=conference-engagement --version=0.1.0
 
 i18n-extract: $(VENV)/installed
-	$(VENV)/bin/pybabel -q extract -F $(I18N)/babel.cfg -k N_plural:1,2 --add-comments=TRANSLATORS: \
-		--no-location --sort-output --project=conference-engagement --version=0.1.0 \
-		--header-comment="# The participant pages' strings (engagement/i18n/babel.cfg); made by make i18n-extract." \
-		-o $(I18N)/messages.pot .
+	$(PYBABEL_EXTRACT) -F $(I18N)/babel.cfg -o $(I18N)/messages.pot \
+		--header-comment="# The participant pages' strings (engagement/i18n/babel.cfg); made by make i18n-extract." .
+	$(PYBABEL_EXTRACT) -F $(I18N)/staff.cfg -o $(I18N)/staff.pot \
+		--header-comment="# The staff pages' strings (engagement/i18n/staff.cfg); made by make i18n-extract." .
 
 i18n-update: i18n-extract
-	$(VENV)/bin/pybabel -q update -i $(I18N)/messages.pot -d $(I18N)/locale --no-fuzzy-matching --ignore-obsolete
+	for domain in messages staff; do \
+		$(VENV)/bin/pybabel -q update -D $$domain -i $(I18N)/$$domain.pot -d $(I18N)/locale \
+			--no-fuzzy-matching --ignore-obsolete || exit 1; \
+	done
+	$(VENV)/bin/python -m engagement.i18n.english
 
 i18n-compile: $(I18N_PO:.po=.mo)
 
-$(I18N)/locale/%/LC_MESSAGES/messages.mo: $(I18N)/locale/%/LC_MESSAGES/messages.po | $(VENV)/installed
-	$(VENV)/bin/pybabel -q compile -l $* -i $< -o $@
+$(I18N)/locale/%.mo: $(I18N)/locale/%.po | $(VENV)/installed
+	$(VENV)/bin/pybabel -q compile -l $(firstword $(subst /, ,$*)) -i $< -o $@
 
 # Install, then start the app on the demo data with the worker replaying the demo collection.
 demo: install

@@ -5,35 +5,48 @@ folder beside the entry point puts a freshly started Streamlit server in its leg
 response lists every file of that folder in the sidebar, staff pages included, to whoever comes first.
 Each page also checks the role itself (``require``), so a page stays closed even when its file runs
 without this entry point.
+
+The menu's sections and page names, and the browser tab's title, are in the page's language
+(``engagement.ui.qa.language``: ``?lang=``, the choice, the browser, the event); the staff catalog
+holds the staff pages' names and falls back to the participant's for the others. The move from ``/``
+to the first page keeps the query (``/?lang=fr`` lands on ``/ask?lang=fr``).
 """
 
 import streamlit as st
 
+from engagement import i18n
 from engagement.app import start
-from engagement.ui import auth
+from engagement.i18n import N_
+from engagement.ui import auth, qa
 from engagement.ui.menu import landing, menu_for
 
-st.set_page_config(page_title="Conference engagement", page_icon=":material/forum:", layout="wide")
+APP_TITLE = N_("Conference engagement")
+t = i18n.translator(qa.language(), i18n.STAFF)
+st.set_page_config(page_title=t.gettext(APP_TITLE), page_icon=":material/forum:", layout="wide")
 start()
 
 role = auth.role()
 menu = {
-    section: [st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in pages]
+    t.gettext(section): [st.Page(p.path, title=t.gettext(p.title), icon=p.icon, url_path=p.url_path) for p in pages]
     for section, pages in menu_for(role).items()
 }
 first = next(page for pages in menu.values() for page in pages if page.url_path == landing(role))
 
 
 def home() -> None:
-    st.switch_page(first)
+    # st.switch_page drops the query unless it is passed on: /?lang=fr would land on an English /ask.
+    st.switch_page(first, query_params=st.query_params.to_dict())
 
 
 # The default page is served at "/" only, so a real page made default would lose its own path
 # (/ask or /live would answer "page not found"). A hidden default that moves on keeps every path.
 menu[""] = [
-    st.Page(home, title="Home", url_path="home", default=True, visibility="hidden"),
+    st.Page(home, title=t.gettext(N_("Home")), url_path="home", default=True, visibility="hidden"),
     # The social wall is public (it checks nothing: it shows only what moderators let through) and
     # made for a screen, not a person: reached by its link from the Live page, never in the menu.
-    st.Page("views/wall.py", title="Social wall", url_path="wall", visibility="hidden"),
+    st.Page("views/wall.py", title=t.gettext(N_("Social wall")), url_path="wall", visibility="hidden"),
 ]
-st.navigation(menu).run()
+page = st.navigation(menu)
+# The tab names the page, then the app (the page's own title alone would lose which app it is).
+st.set_page_config(page_title=f"{page.title} · {t.gettext(APP_TITLE)}")
+page.run()

@@ -6,22 +6,25 @@ from engagement import settings
 from engagement.analysis import analytics, charts, display
 from engagement.app import start
 from engagement.storage import db
-from engagement.ui import widgets
+from engagement.ui import staff, widgets
 from engagement.ui.auth import require
 
 require("moderator")
 event = start()
-widgets.page_header("Conversations", event)
+t = staff.translator()
+_ = t.gettext
+staff.header(_("Conversations"), event, t)
 f = widgets.filters(event)
 # Interactions in neutral words; "Reposts (retweets)" while X is among the networks shown.
 KINDS = {
-    "all": "All interactions",
-    "mention": "Mentions",
-    "reply": "Replies",
-    "quote": "Quotes",
+    "all": _("All interactions"),
+    "mention": _("Mentions"),
+    "reply": _("Replies"),
+    "quote": _("Quotes"),
+    # The networks' own words for a repost ("retweets", "boosts") come from display, in English.
     "retweet": display.kind_label("retweet", widgets.shown_networks(f), capital=True),
 }
-kind = st.segmented_control("Interaction", list(KINDS), format_func=KINDS.get, default="all", key="interaction")
+kind = st.segmented_control(_("Interaction"), list(KINDS), format_func=KINDS.get, default="all", key="interaction")
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -32,7 +35,7 @@ def load(url: str, f: analytics.Filters):
 
 pairs, groups = load(settings.database_url(), f)
 chosen = pairs if kind in (None, "all") else pairs[pairs["kind"] == kind]
-title = f"{KINDS.get(kind or 'all')} between stakeholder groups"
+title = _("{interactions} between stakeholder groups").format(interactions=KINDS.get(kind or "all"))
 # The download names each interaction in neutral words ("repost", not X's "retweet").
 widgets.chart(
     charts.group_matrix(chosen, list(groups["label"]), title),

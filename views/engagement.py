@@ -7,14 +7,16 @@ from engagement import settings
 from engagement.analysis import analytics, charts, display
 from engagement.app import start
 from engagement.storage import db
-from engagement.ui import widgets
+from engagement.ui import staff, widgets
 from engagement.ui.auth import require
 
 require("moderator")
 event = start()
-widgets.page_header("Engagement", event)
+t = staff.translator()
+_ = t.gettext
+staff.header(_("Engagement"), event, t)
 f = widgets.filters(event)
-minutes = st.sidebar.select_slider("Time buckets (minutes)", [5, 15, 30, 60], value=15, key="bucket")
+minutes = st.sidebar.select_slider(_("Time buckets (minutes)"), [5, 15, 30, 60], value=15, key="bucket")
 
 
 @st.cache_data(ttl=15, show_spinner=False)
@@ -41,14 +43,14 @@ columns = st.columns(4)
 for column, (label, key) in zip(
     columns,
     [
-        ("Collected posts", "posts"),
-        ("Unique voices", "voices"),
-        ("Stakeholder groups heard", "groups"),
-        ("Questions", "questions"),
+        (_("Collected posts"), "posts"),
+        (_("Unique voices"), "voices"),
+        (_("Stakeholder groups heard"), "groups"),
+        (_("Questions"), "questions"),
     ],
     strict=True,
 ):
-    column.metric(label, f"{totals[key]:,}")
+    column.metric(label, t.number(totals[key]))
 
 widgets.chart(charts.participation_by_session(by_session), by_session.drop(columns=["id"]), "participation-by-session")
 shown = widgets.shown_networks(f)
@@ -63,9 +65,9 @@ widgets.chart(
         reasons.assign(reason=reasons["reason"].map(display.reason_label)),
         "reason",
         "posts",
-        "Why posts were collected",
-        "Posts",
-        "Reason",
+        _("Why posts were collected"),
+        _("Posts"),
+        _("Reason"),
     ),
     reasons,
     "why-collected",
@@ -73,35 +75,65 @@ widgets.chart(
 if len(networks) > 1:
     widgets.chart(charts.by_network(networks), networks, "posts-by-network")
 st.caption(
-    "The organiser's own posts count in the volume here, but not in who was heard (Stakeholder groups, "
-    "Sessions, the report's voice gap): the organiser speaking is not participation."
+    _(
+        "The organiser's own posts count in the volume here, but not in who was heard (Stakeholder groups, "
+        "Sessions, the report's voice gap): the organiser speaking is not participation."
+    )
 )
 
-st.subheader("Reach and impressions")
+# The figures' names and definitions (analytics.REACH_DEFINITIONS holds the English, for the report).
+REACH = {
+    "unique contributors": (_("Unique contributors"), _("Accounts with at least one collected post.")),
+    "potential reach": (
+        _("Potential reach"),
+        _(
+            "The sum of the followers of the unique contributors: how many accounts could have seen "
+            "at least one post. An upper bound; audiences overlap."
+        ),
+    ),
+    "potential impressions": (
+        _("Potential impressions"),
+        _(
+            "The sum, over every post, of its author's followers: how many times posts could "
+            "have appeared in timelines. An upper bound."
+        ),
+    ),
+    "impressions": (
+        _("Impressions"),
+        _("The X API's own count (impression_count), summed over the posts that report it."),
+    ),
+}
+st.subheader(_("Reach and impressions"))
 columns = st.columns(4)
-for column, key in zip(
-    columns, ["unique contributors", "potential reach", "potential impressions", "impressions"], strict=True
-):
-    column.metric(key.capitalize(), f"{reach[key]:,}")
-for key, definition in analytics.REACH_DEFINITIONS.items():
-    st.caption(f"{key.capitalize()}: {definition}")
-st.caption(f"Posts reporting impressions: {reach['posts reporting impressions']:,} of {totals['posts']:,}.")
+for column, (key, (name, _definition)) in zip(columns, REACH.items(), strict=True):
+    column.metric(name, t.number(reach[key]))
+for name, definition in REACH.values():
+    st.caption(_("{name}: {definition}").format(name=name, definition=definition))
+st.caption(
+    _("Posts reporting impressions: {reporting} of {posts}.").format(
+        reporting=t.number(reach["posts reporting impressions"]), posts=t.number(totals["posts"])
+    )
+)
 
 left, right = st.columns(2)
 with left:
     # Codes with no language ("und", "zxx", …) share one name: one bar.
     named = (
-        languages.assign(language=languages["language"].map(display.language_name))
+        languages.assign(language=languages["language"].map(display.language_name))  # English names, for the CSV
         .groupby("language", as_index=False, sort=False)["posts"]
         .sum()
         .sort_values("posts", ascending=False)
     )
     widgets.chart(
-        charts.ranked_bars(named, "language", "posts", "Languages", "Posts", "Language"), languages, "languages"
+        charts.ranked_bars(named, "language", "posts", _("Languages"), _("Posts"), _("Language")),
+        languages,
+        "languages",
     )
 with right:
     widgets.chart(
-        charts.ranked_bars(tags, "hashtag", "posts", "Hashtags used beside the event's", "Posts", "Hashtag", "#E69F00"),
+        charts.ranked_bars(
+            tags, "hashtag", "posts", _("Hashtags used beside the event's"), _("Posts"), _("Hashtag"), "#E69F00"
+        ),
         tags,
         "hashtags",
     )

@@ -1,18 +1,21 @@
 """Stakeholder groups: who was heard, the most active accounts and the most mentioned."""
 
 import streamlit as st
+from babel.numbers import format_percent
 
 from engagement import settings
 from engagement.analysis import analytics, charts, layers
 from engagement.app import start
 from engagement.report import voice
 from engagement.storage import db
-from engagement.ui import widgets
+from engagement.ui import staff, widgets
 from engagement.ui.auth import require
 
 require("moderator")
 event = start()
-widgets.page_header("Stakeholder groups", event)
+t = staff.translator()
+_ = t.gettext
+staff.header(_("Stakeholder groups"), event, t)
 f = widgets.filters(event)
 
 
@@ -42,19 +45,24 @@ def registered(taxonomy):
 by_group, contributors, mentioned, coverage, reasons, heard, heard_by_session = load(settings.database_url(), f)
 own = int(reasons.loc[reasons["reason"] == "own", "posts"].sum())
 st.caption(
-    f"{coverage['share']:.0%} of collected posts come from classified authors; the rest count as "
-    "General public / unclassified."
+    _(
+        "{share} of collected posts come from classified authors; the rest count as General public / unclassified."
+    ).format(share=format_percent(coverage["share"], locale=t.locale))
 )
 widgets.chart(charts.participation_by_group(by_group), by_group.drop(columns=["colour"]), "participation-by-group")
-st.metric("The organiser's own posts, not counted above", f"{own:,}")
+st.metric(_("The organiser's own posts, not counted above"), t.number(own))
 st.caption(
-    "Participation counts participants only: posts by the event's own accounts (event.toml's accounts) "
-    "are the organiser speaking, and are counted apart."
+    _(
+        "Participation counts participants only: posts by the event's own accounts (event.toml's accounts) "
+        "are the organiser speaking, and are counted apart."
+    )
 )
-st.subheader("On stage, from the floor, online")
+st.subheader(_("On stage, from the floor, online"))
 st.caption(
-    "Each group's share of the speakers (from the programme), of the questions asked, and of the posts, "
-    "beside its share of the registrations (data/registrations.csv)."
+    _(
+        "Each group's share of the speakers (from the programme), of the questions asked, and of the posts, "
+        "beside its share of the registrations (data/registrations.csv)."
+    )
 )
 widgets.chart(charts.layers(heard), heard.drop(columns=["colour"]), "who-was-heard-layers")
 observed = layers.observations(heard, heard_by_session)
@@ -62,11 +70,11 @@ if observed:
     st.text("\n".join(f"• {sentence}" for sentence in observed))  # st.text: titles shown verbatim
 left, right = st.columns(2)
 with left:
-    st.subheader("Top contributors")
+    st.subheader(_("Top contributors"))
     widgets.table(contributors, "top-contributors")
 with right:
     widgets.chart(
-        charts.ranked_bars(mentioned, "account", "mentions", "Most mentioned accounts", "Mentions", "Account"),
+        charts.ranked_bars(mentioned, "account", "mentions", _("Most mentioned accounts"), _("Mentions"), _("Account")),
         mentioned,
         "most-mentioned",
     )

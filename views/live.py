@@ -17,7 +17,7 @@ from engagement.qa.asking import QuestionRefused
 from engagement.qa.states import IllegalTransition
 from engagement.storage import db, flags
 from engagement.timeutil import to_local
-from engagement.ui import widgets
+from engagement.ui import staff, widgets
 from engagement.ui.auth import require
 from engagement.ui.qa import moderator_name
 from engagement.wall import listing as wall_listing
@@ -25,7 +25,9 @@ from engagement.wall import moderation as wall_moderation
 
 require("moderator")
 event = start()
-widgets.page_header("Live", event)
+t = staff.translator()
+_ = t.gettext
+staff.header(_("Live"), event, t)
 REFRESH = "5s"
 FEED = 8
 
@@ -34,18 +36,19 @@ with db.reading() as reading:
 chosen_networks: list[str] = []
 if len(collected_networks) > 1:
     chosen_networks = st.multiselect(
-        "Networks",
+        _("Networks"),
         collected_networks,
         format_func=display.network_label,
         key="live-networks",
-        placeholder="All networks",
+        placeholder=_("All networks"),
     )
 networks = tuple(chosen_networks) or None
 shown_networks = list(networks or collected_networks)
 
 
 def describe(item, zone: str) -> str:
-    return f"{to_local(item.starts_at, zone):%a %H:%M}–{to_local(item.ends_at, zone):%H:%M}  {item.title}"
+    # The weekday in the page's language (babel's "EEE"), the times in 24-hour form as before.
+    return f"{t.datetime(item.starts_at, zone, 'EEE HH:mm')}–{t.time(item.ends_at, zone, 'HH:mm')}  {item.title}"
 
 
 @st.fragment(run_every=REFRESH)
@@ -63,51 +66,58 @@ def board() -> None:
         replaying = flags.get(session, flags.REPLAY_CLOCK) is not None
 
     zone = event.time_zone
-    badge = "no data yet" if age is None else f"data {age:,.0f} s old"
-    clock = f"Event time {to_local(now, zone):%a %d %b %H:%M}" + (" (replay clock)" if replaying else "")
+    badge = _("no data yet") if age is None else _("data {seconds} s old").format(seconds=t.number(round(age)))
+    clock = (_("Event time {time} (replay clock)") if replaying else _("Event time {time}")).format(
+        time=t.datetime(now, zone, "EEE dd MMM HH:mm")
+    )
     if quiet:
-        st.warning(f"{badge}: the worker has gone quiet. {clock}", icon=":material/sync_problem:")
+        st.warning(
+            _("{badge}: the worker has gone quiet. {clock}").format(badge=badge, clock=clock),
+            icon=":material/sync_problem:",
+        )
     else:
-        st.success(f"{badge}. {clock}", icon=":material/sync:")
+        st.success(_("{badge}. {clock}").format(badge=badge, clock=clock), icon=":material/sync:")
 
     left, right = st.columns(2)
-    left.text("Now:  " + (describe(current, zone) if current else "no session"))
-    right.text("Next: " + (describe(upcoming, zone) if upcoming else "no more sessions"))
+    left.text(_("Now:  {session}").format(session=describe(current, zone) if current else _("no session")))
+    right.text(_("Next: {session}").format(session=describe(upcoming, zone) if upcoming else _("no more sessions")))
     if figures:
         columns = st.columns(6)
         for column, (label, key) in zip(
             columns,
             [
-                ("Posts", "posts"),
-                ("Unique voices", "voices"),
-                ("Groups heard", "groups"),
-                ("Questions pending", "pending"),
-                ("Approved", "approved"),
-                ("Answered", "answered"),
+                (_("Posts"), "posts"),
+                (_("Unique voices"), "voices"),
+                (_("Groups heard"), "groups"),
+                (_("Questions pending"), "pending"),
+                (_("Approved"), "approved"),
+                (_("Answered"), "answered"),
             ],
             strict=True,
         ):
-            column.metric(label, f"{figures[key]:,}")
+            column.metric(label, t.number(figures[key]))
     if per_network is not None and len(shown_networks) > 1:
         # The session's posts and voices per network, in the networks' order, 0 where none yet.
         found = {row.network: row for row in per_network.itertuples()}
         for column, network in zip(st.columns(len(shown_networks)), shown_networks, strict=True):
             row = found.get(network)
             column.metric(
-                f"Posts on {display.network_label(network)}",
-                f"{row.posts if row else 0:,}",
-                help=f"{row.voices if row else 0:,} unique voices on {display.network_label(network)} this session",
+                _("Posts on {network}").format(network=display.network_label(network)),
+                t.number(row.posts if row else 0),
+                help=_("{voices} unique voices on {network} this session").format(
+                    voices=t.number(row.voices if row else 0), network=display.network_label(network)
+                ),
             )
     widgets.chart(
         charts.per_minute(minutes, agenda, zone, window_start, now),
         minutes,
         "live-per-minute",
-        empty="No posts in the last two hours.",
+        empty=_("No posts in the last two hours."),
     )
-    st.subheader("Newest posts")
-    newest["time"] = newest["time"].map(lambda t: to_local(t, zone).strftime("%H:%M:%S"))
+    st.subheader(_("Newest posts"))
+    newest["time"] = newest["time"].map(lambda at: to_local(at, zone).strftime("%H:%M:%S"))
     if newest.empty:
-        st.info("No posts yet.")
+        st.info(_("No posts yet."))
         return
     # The latest few as plain text blocks (verbatim: st.text renders no markdown), then all as a table.
     newest["kind"] = [
@@ -117,10 +127,12 @@ def board() -> None:
         where = display.network_label(post.network)
         # A Mastodon content warning is shown before the text, as the author asked readers to see it.
         warning = (
-            f"CW: {post.content_warning}\n" if isinstance(post.content_warning, str) and post.content_warning else ""
+            _("CW: {warning}").format(warning=post.content_warning) + "\n"
+            if isinstance(post.content_warning, str) and post.content_warning
+            else ""
         )
         st.text(
-            f"{post.time}  {where}  @{post.handle or '?'}  ({post.group or 'unclassified'}, {post.kind})\n"
+            f"{post.time}  {where}  @{post.handle or '?'}  ({post.group or _('unclassified')}, {post.kind})\n"
             f"{warning}{post.text}"
         )
     widgets.table(newest, "live-newest", link_column="link")
@@ -134,15 +146,18 @@ board()
 
 WALL_ERROR = "wall-error"
 WALL_PAGE = 20  # posts drawn at a time in the wall's queue
-WALL_TABS = {"incoming": "Incoming", "approved": "Approved", "pulled": "Pulled"}
-WALL_LABELS = {"approve": "Approve", "pull": "Pull", "restore": "Back to incoming"}
+WALL_TABS = {"incoming": _("Incoming"), "approved": _("Approved"), "pulled": _("Pulled")}
+WALL_LABELS = {"approve": _("Approve"), "pull": _("Pull"), "restore": _("Back to incoming")}
+WALL_EMPTY = {"incoming": _("No posts incoming."), "approved": _("No posts approved."), "pulled": _("No posts pulled.")}
 
 st.divider()
-st.header("Social wall")
+st.header(_("Social wall"))
 st.caption(
-    "Posts from every network reach the public wall (/wall, ?room= or ?session= for one room or session) "
-    "only as set here. Pre-moderated: each post needs an approval. Post-moderated: a post appears after "
-    "the delay unless the blocklist holds it; pull any post to take it off."
+    _(
+        "Posts from every network reach the public wall (/wall, ?room= or ?session= for one room or session) "
+        "only as set here. Pre-moderated: each post needs an approval. Post-moderated: a post appears after "
+        "the delay unless the blocklist holds it; pull any post to take it off."
+    )
 )
 wall_left, wall_right = st.columns([2, 1])
 with wall_right:
@@ -151,9 +166,9 @@ with db.reading() as reading:
     wall_mode = wall_moderation.mode(reading)
     wall_delay = wall_moderation.delay_seconds(reading)
 with wall_left:
-    st.page_link("views/wall.py", label="Open the social wall (for a screen)", icon=":material/dashboard:")
+    st.page_link("views/wall.py", label=_("Open the social wall (for a screen)"), icon=":material/dashboard:")
 if not wall_actor:
-    st.info("Type your name to act on the wall: the audit log records who did what.", icon=":material/badge:")
+    st.info(_("Type your name to act on the wall: the audit log records who did what."), icon=":material/badge:")
 
 
 def wall_do(what, *args, **options) -> None:
@@ -172,48 +187,53 @@ def wall_bulk(action: str, actor: str) -> None:
         if str(key).startswith("wall-pick-") and on
     ]
     if not picked:
-        st.session_state[WALL_ERROR] = "Tick the posts to act on first."
+        st.session_state[WALL_ERROR] = _("Tick the posts to act on first.")
         return
     with db.writing() as session:
         done, refused = wall_moderation.act_many(session, picked, action, actor)
     for post_id in done:
         st.session_state.pop(f"wall-pick-{post_id}", None)
     if refused:
-        st.session_state[WALL_ERROR] = "; ".join(f"post {post_id}: {why}" for post_id, why in refused)
+        st.session_state[WALL_ERROR] = "; ".join(
+            _("post {id}: {reason}").format(id=post_id, reason=why) for post_id, why in refused
+        )
 
 
-with st.expander("Mode, announcements and blocked authors"):
+with st.expander(_("Mode, announcements and blocked authors")):
     with st.form("wall-settings"):
         chosen_mode = st.radio(
-            "Moderation",
+            _("Moderation"),
             wall_moderation.MODES,
             index=wall_moderation.MODES.index(wall_mode),
-            format_func={"pre": "Pre-moderated (approve each post)", "post": "Post-moderated (pull after)"}.get,
+            format_func={
+                "pre": _("Pre-moderated (approve each post)"),
+                "post": _("Post-moderated (pull after)"),
+            }.get,
             horizontal=True,
         )
         chosen_delay = st.number_input(
-            "Delay before a post appears when post-moderated (seconds)",
+            _("Delay before a post appears when post-moderated (seconds)"),
             min_value=0,
             max_value=wall_moderation.MAX_DELAY_SECONDS,
             value=wall_delay,
             step=15,
         )
-        if st.form_submit_button("Save", disabled=not wall_actor):
+        if st.form_submit_button(_("Save"), key="wall-settings-save", disabled=not wall_actor):
             wall_do(wall_moderation.configure, wall_actor, new_mode=chosen_mode, delay=int(chosen_delay))
             st.rerun()  # the queue's caption and markers follow the new mode
     with st.form("wall-announce", clear_on_submit=True):
-        words = st.text_area("Announcement (shown between posts)", max_chars=wall_moderation.MAX_ANNOUNCEMENT_CHARS)
-        room = st.text_input("Only on the wall of room (empty: every wall)", max_chars=80)
-        if st.form_submit_button("Announce", disabled=not wall_actor):
+        words = st.text_area(_("Announcement (shown between posts)"), max_chars=wall_moderation.MAX_ANNOUNCEMENT_CHARS)
+        room = st.text_input(_("Only on the wall of room (empty: every wall)"), max_chars=80)
+        if st.form_submit_button(_("Announce"), key="wall-announce-send", disabled=not wall_actor):
             wall_do(wall_moderation.announce, words, wall_actor, room=room)
     with db.reading() as reading:
         announced = wall_listing.active_announcements(reading)
         blocked_authors = wall_listing.blocked(reading)
     for row in announced.itertuples():
         text_column, button_column = st.columns([5, 1])
-        text_column.text(f"{row.text}  ({row.room or 'every wall'}; {row.by})")
+        text_column.text(f"{row.text}  ({row.room or _('every wall')}; {row.by})")
         button_column.button(
-            "Withdraw",
+            _("Withdraw"),
             key=f"wall-withdraw-{row.id}",
             disabled=not wall_actor,
             on_click=wall_do,
@@ -221,9 +241,13 @@ with st.expander("Mode, announcements and blocked authors"):
         )
     for row in blocked_authors.itertuples():
         text_column, button_column = st.columns([5, 1])
-        text_column.text(f"Blocked: @{row.handle or '?'} ({display.network_label(row.network)}; {row.by}) {row.reason}")
+        text_column.text(
+            _("Blocked: @{handle} ({network}; {by}) {reason}").format(
+                handle=row.handle or "?", network=display.network_label(row.network), by=row.by, reason=row.reason
+            )
+        )
         button_column.button(
-            "Unblock",
+            _("Unblock"),
             key=f"wall-unblock-{row.author}",
             disabled=not wall_actor,
             on_click=wall_do,
@@ -231,7 +255,9 @@ with st.expander("Mode, announcements and blocked authors"):
         )
 
 wall_tab = (
-    st.segmented_control("Wall queue", list(WALL_TABS), format_func=WALL_TABS.get, default="incoming", key="wall-tab")
+    st.segmented_control(
+        _("Wall queue"), list(WALL_TABS), format_func=WALL_TABS.get, default="incoming", key="wall-tab"
+    )
     or "incoming"
 )
 
@@ -240,30 +266,34 @@ def wall_card(item, actor: str, first: bool, shown_after) -> None:
     """One post of the queue: verbatim text (st.text), its flags, and the actions its state allows."""
     with st.container(border=True, key=f"wall-post-{item.post_id}"):
         pick, body = st.columns([1, 12])
-        pick.checkbox("Select", key=f"wall-pick-{item.post_id}", label_visibility="collapsed", disabled=not actor)
+        pick.checkbox(_("Select"), key=f"wall-pick-{item.post_id}", label_visibility="collapsed", disabled=not actor)
         meta = [
             f"#{item.post_id}",
             display.network_label(item.network),
             f"{item.name} @{item.handle}" if item.handle else item.name,
-            item.group_label or "unclassified",
+            item.group_label or _("unclassified"),
             to_local(item.created_at, event.time_zone).strftime("%H:%M:%S"),
-            f"{item.images} image(s), not shown on the wall" if item.images else "",
+            t.ngettext("{n} image, not shown on the wall", "{n} images, not shown on the wall", item.images).format(
+                n=t.number(item.images)
+            )
+            if item.images
+            else "",
         ]
         body.text(" · ".join(filter(None, meta)))
         if item.content_warning:
-            body.text(f"CW: {item.content_warning}")
+            body.text(_("CW: {warning}").format(warning=item.content_warning))
         body.text(item.text)
         if item.held:
-            body.text(f"⚑ Held when post-moderated: {item.held}")
+            body.text("⚑ " + _("Held when post-moderated: {reason}").format(reason=item.held))
         if item.author_blocked:
-            body.text("⛔ Its author is blocked from the wall")
+            body.text("⛔ " + _("Its author is blocked from the wall"))
         elif item.status == "approved" or (
             wall_mode == "post" and item.status == "pending" and not item.held and item.created_at <= shown_after
         ):
-            body.text("● On the wall now")
+            body.text("● " + _("On the wall now"))
         if not actor:
             return
-        actions = [a for a, (states, _) in wall_moderation.TRANSITIONS.items() if item.status in states]
+        actions = [a for a, (states, _target) in wall_moderation.TRANSITIONS.items() if item.status in states]
         columns = body.columns(len(actions) + 1)
         for column, action in zip(columns, actions, strict=False):
             column.button(
@@ -276,7 +306,7 @@ def wall_card(item, actor: str, first: bool, shown_after) -> None:
             )
         if item.author_id is not None and not item.author_blocked:
             columns[-1].button(
-                "Block author",
+                _("Block author"),
                 key=f"wall-block-{item.post_id}",
                 on_click=wall_do,
                 args=(wall_moderation.block_author, item.author_id, actor),
@@ -297,34 +327,38 @@ def wall_queue() -> None:
         capped = tab == "incoming" and counts[tab] >= wall_listing.COUNT_CAP
         column.metric(label, f"{counts[tab]:,}" + ("+" if capped else ""))
     st.caption(
-        f"Mode: {'pre' if wall_mode == 'pre' else 'post'}-moderated"
-        + (f", {wall_delay} s delay" if wall_mode == "post" else "")
-        + ". Keys: A approves the first post, X pulls it; Shift+A / Shift+X act on the ticked ones."
+        (
+            _("Mode: pre-moderated.")
+            if wall_mode == "pre"
+            else _("Mode: post-moderated, {seconds} s delay.").format(seconds=t.number(wall_delay))
+        )
+        + " "
+        + _("Keys: A approves the first post, X pulls it; Shift+A / Shift+X act on the ticked ones.")
     )
     if wall_actor and items:
-        bulk_approve, bulk_pull, _ = st.columns([1, 1, 2])
+        bulk_approve, bulk_pull, _rest = st.columns([1, 1, 2])
         bulk_approve.button(
-            "Approve ticked",
+            _("Approve ticked"),
             key="wall-bulk-approve",
             shortcut="Shift+A",
             on_click=wall_bulk,
             args=("approve", wall_actor),
         )
         bulk_pull.button(
-            "Pull ticked",
+            _("Pull ticked"),
             key="wall-bulk-pull",
             shortcut="Shift+X",
             on_click=wall_bulk,
             args=("pull", wall_actor),
         )
     if not items:
-        st.info(f"No posts {WALL_TABS[wall_tab].lower()}.", icon=":material/inbox:")
+        st.info(WALL_EMPTY[wall_tab], icon=":material/inbox:")
     for n, item in enumerate(items):
         wall_card(item, wall_actor, n == 0, now - timedelta(seconds=wall_delay))
-    st.subheader("Recent wall moderation")
+    st.subheader(_("Recent wall moderation"))
     if not recent.empty:
         recent["at"] = recent["at"].dt.tz_convert(event.time_zone).dt.strftime("%H:%M:%S")
-    widgets.table(recent, "wall-audit-recent", empty="No wall moderation yet.")
+    widgets.table(recent, "wall-audit-recent", empty=_("No wall moderation yet."))
 
 
 wall_queue()

@@ -3,52 +3,65 @@ answered, archive; every state restorable; claims and other moderators' actions 
 
 import streamlit as st
 
-from engagement.analysis import analytics, charts, display
+from engagement.analysis import analytics, charts
 from engagement.app import start
 from engagement.qa import listing, moderation
 from engagement.qa.language import LANGUAGE_NAMES  # the languages detection knows
 from engagement.storage import db
-from engagement.ui import widgets
+from engagement.ui import staff, widgets
 from engagement.ui.auth import require
 from engagement.ui.moderation import ERROR, PANEL, card, notice, panel
 from engagement.ui.qa import moderator_name, session_key, session_picker
 
 require("moderator")
 event = start()
-widgets.page_header("Q&A queue", event)
+t = staff.translator()
+_ = t.gettext
+staff.header(_("Q&A queue"), event, t)
 REFRESH = "3s"
 PAGE = 40  # cards drawn at a time: a queue of thousands stays quick
 TAB_NAMES = {
-    "incoming": "Incoming",
-    "approved": "Approved",
-    "answered": "Answered",
-    "dismissed": "Dismissed",
-    "archived": "Archived and merged",
+    "incoming": _("Incoming"),
+    "approved": _("Approved"),
+    "answered": _("Answered"),
+    "dismissed": _("Dismissed"),
+    "archived": _("Archived and merged"),
+}
+# What an empty tab says: in this session, or under the filters.
+EMPTY = {
+    "incoming": (_("No incoming questions in this session."), _("No incoming questions match the filters.")),
+    "approved": (_("No approved questions in this session."), _("No approved questions match the filters.")),
+    "answered": (_("No answered questions in this session."), _("No answered questions match the filters.")),
+    "dismissed": (_("No dismissed questions in this session."), _("No dismissed questions match the filters.")),
+    "archived": (
+        _("No archived or merged questions in this session."),
+        _("No archived or merged questions match the filters."),
+    ),
 }
 
 left, right = st.columns([2, 1])
 with left:
-    session_id = session_picker("queue-session")
+    session_id = session_picker("queue-session", _("Session"), t)
 with right:
     actor = moderator_name()
 if session_id is None:
     st.stop()
 if not actor:
-    st.info("Type your name above to act on questions: the audit log records who did what.", icon=":material/badge:")
+    st.info(_("Type your name above to act on questions: the audit log records who did what."), icon=":material/badge:")
 
 with db.reading() as session:
     group_frame = analytics.groups(session)
     attribution = moderation.screen_attribution(session)
-group_labels = dict(zip(group_frame["key"], group_frame["label"], strict=True)) | {listing.UNSTATED: "Not stated"}
+group_labels = dict(zip(group_frame["key"], group_frame["label"], strict=True)) | {listing.UNSTATED: _("Not stated")}
 
 toggle_column, link_column = st.columns([2, 1])
 shown = toggle_column.toggle(
-    "Show the asker's name on the projector", value=attribution, key="screen-attribution", disabled=not actor
+    _("Show the asker's name on the projector"), value=attribution, key="screen-attribution", disabled=not actor
 )
 # In this tab, so the sign-in carries over; the projector view then follows this session.
 link_column.page_link(
     "views/screen.py",
-    label="Projector view of this session",
+    label=_("Projector view of this session"),
     icon=":material/tv:",
     query_params={"session": session_key(session_id)},
 )
@@ -57,34 +70,34 @@ if shown != attribution:
         moderation.set_screen_attribution(session, shown)
 
 tab = (
-    st.segmented_control("Queue", list(TAB_NAMES), format_func=TAB_NAMES.get, default="incoming", key="queue-tab")
+    st.segmented_control(_("Queue"), list(TAB_NAMES), format_func=TAB_NAMES.get, default="incoming", key="queue-tab")
     or "incoming"
 )
-with st.expander("Filters"):
+with st.expander(_("Filters")):
     chosen_groups = st.multiselect(
-        "Stakeholder groups",
+        _("Stakeholder groups"),
         list(group_labels),
         format_func=group_labels.get,
         key="queue-groups",
-        placeholder="All groups",
+        placeholder=_("All groups"),
     )
     chosen_languages = st.multiselect(
-        "Languages",
+        _("Languages"),
         list(LANGUAGE_NAMES),
-        format_func=display.language_name,
+        format_func=t.language_name,
         key="queue-languages",
-        placeholder="All languages",
+        placeholder=_("All languages"),
     )
-    flagged_only = st.toggle("Only questions held by the blocklist", key="queue-flagged")
+    flagged_only = st.toggle(_("Only questions held by the blocklist"), key="queue-flagged")
     sort = st.selectbox(
-        "Order",
+        _("Order"),
         ["chair", "votes", "newest", "oldest"],
         key="queue-sort",
         format_func={
-            "chair": "Chair's order (approved: starred, then moved, then votes)",
-            "votes": "Most votes",
-            "newest": "Newest first",
-            "oldest": "Oldest first",
+            "chair": _("Chair's order (approved: starred, then moved, then votes)"),
+            "votes": _("Most votes"),
+            "newest": _("Newest first"),
+            "oldest": _("Oldest first"),
         }.get,
     )
 
@@ -106,51 +119,50 @@ def board() -> None:
         recent = listing.audit_log(session, session_id, limit=8)
     columns = st.columns(len(TAB_NAMES))
     for column, (name, states) in zip(columns, listing.TABS.items(), strict=True):
-        column.metric(TAB_NAMES[name], sum(counts[s] for s in states))
+        column.metric(TAB_NAMES[name], t.number(sum(counts[s] for s in states)))
     if not items:
-        st.info(
-            f"No {TAB_NAMES[tab].lower()} questions"
-            + (" match the filters." if chosen_groups or chosen_languages or flagged_only else " in this session."),
-            icon=":material/inbox:",
-        )
+        filtered = bool(chosen_groups or chosen_languages or flagged_only)
+        st.info(EMPTY[tab][filtered], icon=":material/inbox:")
     for item in items:
         card(item, actor, group_labels)
     if total > len(items):
-        st.caption(f"Showing {len(items)} of {total:,}.")
+        st.caption(_("Showing {shown} of {total}.").format(shown=t.number(len(items)), total=t.number(total)))
         st.button(
-            f"Show {PAGE} more",
+            _("Show {n} more").format(n=t.number(PAGE)),
             key="queue-more",
             on_click=lambda: st.session_state.__setitem__("queue-shown", shown + PAGE),
         )
 
-    st.subheader("Who is being heard")
+    st.subheader(_("Who is being heard"))
     st.caption(
-        "Each stakeholder group's share of the questions submitted in this session, beside its share of "
-        "those approved and answered: a group far below its submitted share has not been heard yet."
+        _(
+            "Each stakeholder group's share of the questions submitted in this session, beside its share of "
+            "those approved and answered: a group far below its submitted share has not been heard yet."
+        )
     )
     # Its CSV: the group's name, not its key.
     widgets.chart(
         charts.heard(heard),
         heard.drop(columns=["group"]).rename(columns={"label": "group"}),
         f"heard-{session_id}",
-        empty="No questions in this session yet.",
+        empty=_("No questions in this session yet."),
     )
-    st.subheader("Recent moderation")
+    st.subheader(_("Recent moderation"))
     recent["at"] = recent["at"].dt.tz_convert(event.time_zone).dt.strftime("%H:%M:%S") if not recent.empty else []
-    widgets.table(recent, f"audit-recent-{session_id}", empty="No moderation actions yet in this session.")
+    widgets.table(recent, f"audit-recent-{session_id}", empty=_("No moderation actions yet in this session."))
 
 
 board()
 
-with st.expander("Exports and the full audit log"):
+with st.expander(_("Exports and the full audit log")):
     # Read when clicked, not on every refresh of the queue.
     widgets.download(
         widgets.read_later(listing.export_frame, session_id),
         f"questions-{session_id}",
-        "Download this session's questions (CSV)",
+        _("Download this session's questions (CSV)"),
     )
     widgets.download(
         widgets.read_later(listing.audit_log, session_id, limit=10_000),
         f"audit-{session_id}",
-        "Download this session's audit log (CSV)",
+        _("Download this session's audit log (CSV)"),
     )

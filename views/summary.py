@@ -16,12 +16,16 @@ from engagement.report.pdf import PdfUnavailable, write_pdf
 from engagement.report.voice import RegistrationsError
 from engagement.report.workbook import csv_zip, file_stem, xlsx_bytes
 from engagement.storage import db
-from engagement.ui import widgets
+from engagement.ui import staff, widgets
 from engagement.ui.auth import require
 
 require("organiser")
 event = start()
-widgets.page_header("Post-event summary", event, notes=None)
+t = staff.translator()
+_ = t.gettext
+# The page's own words are in the page's language; the report's text (findings, figures, tables, notes:
+# engagement/report) is the report's, in English, as the files it downloads are.
+staff.header(_("Post-event summary"), event, t, notes=None)
 # The report covers everything collected, as the files `python -m ingest report` writes do; the
 # event's days are one click away in the sidebar.
 f = widgets.filters(event, period="all")
@@ -31,17 +35,19 @@ notice_area, headline_area = st.container(), st.container()
 
 left, right = st.columns(2)
 names = left.toggle(
-    "Include participants' names and affiliations",
+    _("Include participants' names and affiliations"),
     value=False,
     key="summary-names",
-    help="Left out by default. Tokens and hashes never leave the database.",
+    help=_("Left out by default. Tokens and hashes never leave the database."),
 )
 upload = right.file_uploader(
-    "Registrations, for the voice gap: a group,registered CSV, or the registration tool's export (CSV or XLSX)",
+    _("Registrations, for the voice gap: a group,registered CSV, or the registration tool's export (CSV or XLSX)"),
     type=["csv", "xlsx"],
     key="summary-registrations",
-    help="An export is counted per group through a column and a mapping (registration_mapping.csv); "
-    "only the counts are used, never a name or an e-mail.",
+    help=_(
+        "An export is counted per group through a column and a mapping (registration_mapping.csv); "
+        "only the counts are used, never a name or an e-mail."
+    ),
 )
 
 
@@ -54,16 +60,23 @@ def registrations_counts(upload) -> bytes | None:
     header = registrations.columns_of(path)
     if {"group", "registered"} <= set(header):
         return upload.getvalue()
-    column = right.selectbox("The column holding the group", header, key="summary-group-column")
+    column = right.selectbox(_("The column holding the group"), header, key="summary-group-column")
     count = right.segmented_control(
-        "Count", list(registrations.COUNTS), default="registered", required=True, key="summary-count"
+        _("Count"), list(registrations.COUNTS), default="registered", required=True, key="summary-count"
     )
     groups = registrations.event_groups()
     tally = registrations.tally(
         path, group_column=column, groups=groups, mapping=registrations.saved_mapping(), count=count or "registered"
     )
     if tally.unmapped:
-        right.caption(f"{sum(tally.unmapped.values())} row(s) have values no mapping names: give each a group.")
+        rows = sum(tally.unmapped.values())
+        right.caption(
+            t.ngettext(
+                "{n} row has a value no mapping names: give it a group.",
+                "{n} rows have values no mapping names: give each a group.",
+                rows,
+            ).format(n=t.number(rows))
+        )
         unmapped = pd.DataFrame(
             [(value, rows, None) for value, rows in tally.unmapped.most_common()], columns=["value", "rows", "group"]
         )
@@ -72,10 +85,10 @@ def registrations_counts(upload) -> bytes | None:
             hide_index=True,
             disabled=["value", "rows"],
             key="summary-mapping",
-            column_config={"group": st.column_config.SelectboxColumn("Group", options=list(groups))},
+            column_config={"group": st.column_config.SelectboxColumn(_("Group"), options=list(groups))},
         )
         added = {str(v): str(g) for v, g in zip(chosen["value"], chosen["group"], strict=True) if isinstance(g, str)}
-        if added and right.button("Save the mapping", key="summary-save-mapping"):
+        if added and right.button(_("Save the mapping"), key="summary-save-mapping"):
             registrations.save_mapping(added)
             st.rerun()
     return registrations.render(tally, upload.name, count or "registered", groups).encode("utf-8")
@@ -89,7 +102,7 @@ def plain(text: str) -> str:
     return re.sub(r"([\\`*_\[\]#$~<>|])", r"\\\1", text)
 
 
-@st.cache_data(ttl=60, show_spinner="Computing the summary…")
+@st.cache_data(ttl=60, show_spinner=_("Computing the summary…"))
 def load(url: str, f, names: bool, registrations: bytes | None):
     source = None
     if registrations is not None:
@@ -111,18 +124,18 @@ def complete():
 try:
     summary = load(settings.database_url(), f, names, registrations_counts(upload))
 except (RegistrationsError, registrations.RegistrationsError) as problem:
-    st.error(f"The registrations file cannot be used: {problem}", icon=":material/error:")
+    st.error(_("The registrations file cannot be used: {reason}").format(reason=problem), icon=":material/error:")
     st.stop()
 
 with notice_area:
     widgets.notices([*summary.caveats, widgets.describe(f, event)])
 
 with headline_area:
-    st.subheader("Findings")
+    st.subheader(_("Findings"))
     if summary.findings:
         st.markdown("\n".join(f"{n}. {plain(f.text)}" for n, f in enumerate(summary.findings, start=1)))
-        st.caption("Each sentence is computed from the tables below by the rules in Methods.")
-    st.subheader("Headline figures")
+        st.caption(_("Each sentence is computed from the tables below by the rules in Methods."))
+    st.subheader(_("Headline figures"))
     figures = list(summary.headline.items())
     # Three to a row, and a figure's count in brackets beside its value ("Mon 23 Apr 09:42 (16
     # posts)") goes under it: a metric's large value is cut where it is wider than its column.
@@ -134,12 +147,12 @@ with headline_area:
     if summary.collected_as:
         st.text(summary.collected_as)
     if summary.under_heard:
-        st.text("Under-heard groups over the whole event: " + ", ".join(summary.under_heard))
+        st.text(_("Under-heard groups over the whole event: {groups}").format(groups=", ".join(summary.under_heard)))
 
 downloads = st.columns(4)
 # Each file is made when its button is clicked, not on every run of the page.
 downloads[0].download_button(
-    "Report (HTML)",
+    _("Report (HTML)"),
     lambda: report.render(complete()),
     "report.html",
     "text/html",
@@ -147,7 +160,7 @@ downloads[0].download_button(
     icon=":material/description:",
 )
 downloads[1].download_button(
-    "Workbook (XLSX)",
+    _("Workbook (XLSX)"),
     lambda: xlsx_bytes(complete()),
     "report.xlsx",
     "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
@@ -155,14 +168,14 @@ downloads[1].download_button(
     icon=":material/table:",
 )
 downloads[2].download_button(
-    "Tables (CSV, zip)",
+    _("Tables (CSV, zip)"),
     lambda: csv_zip(complete()),
     "report-csv.zip",
     "application/zip",
     key="summary-csv",
     icon=":material/folder_zip:",
 )
-if downloads[3].button("Prepare a PDF", key="summary-pdf", icon=":material/picture_as_pdf:"):
+if downloads[3].button(_("Prepare a PDF"), key="summary-pdf", icon=":material/picture_as_pdf:"):
     folder = Path(tempfile.mkdtemp(prefix="report-"))
     page = folder / "report.html"
     page.write_text(report.render(complete()), encoding="utf-8")
@@ -173,7 +186,7 @@ if downloads[3].button("Prepare a PDF", key="summary-pdf", icon=":material/pictu
         downloads[3].error(str(problem))
 if "summary-pdf-bytes" in st.session_state:
     downloads[3].download_button(
-        "Download the PDF",
+        _("Download the PDF"),
         st.session_state["summary-pdf-bytes"],
         "report.pdf",
         "application/pdf",
@@ -188,8 +201,9 @@ for name in ORDER:
         st.caption(summary.notes[name])
     if name == "Published questions" and summary.published_questions is not None:
         st.caption(
-            f"The {len(summary.tables[name]):,} most voted of {summary.published_questions:,} published "
-            "questions; the downloads above list them all."
+            _("The {shown} most voted of {published} published questions; the downloads above list them all.").format(
+                shown=t.number(len(summary.tables[name])), published=t.number(summary.published_questions)
+            )
         )
     if name in summary.figures and name in summary.tables and not summary.tables[name].empty:
         st.plotly_chart(summary.figures[name], config={"displayModeBar": False}, key=f"summary-chart-{file_stem(name)}")
@@ -197,6 +211,6 @@ for name in ORDER:
         widgets.table(
             summary.tables[name],
             f"summary-{file_stem(name)}",
-            empty="Nothing to show for these filters.",
+            empty=_("Nothing to show for these filters."),
             link_column="link" if "link" in summary.tables[name].columns else None,
         )

@@ -11,6 +11,12 @@ numbers and dates (``babel.numbers``, ``babel.dates``). The library core stays f
 of any language: what it says to a participant is a ``Message`` (the English text, marked with
 ``N_`` for extraction, and its parameters), which the page puts in the participant's language.
 
+The staff pages have a catalog of their own, the ``staff`` domain (``staff.cfg`` → ``staff.pot`` →
+``locale/<code>/LC_MESSAGES/staff.po``): complete in English, translated as far as each language has
+got (an empty entry shows the English), and never able to leave a participant's page half translated,
+which the participant catalog's test forbids. A staff ``Translator`` falls back to the participant
+catalog for a word both share.
+
 Which language: ``resolve`` (``?lang=``, then the participant's own choice, then the browser's, then
 the event's first language, else English). This package decides; ``engagement.ui.qa`` applies it.
 """
@@ -36,6 +42,9 @@ from babel.numbers import format_decimal
 HERE = Path(__file__).resolve().parent
 LOCALE_DIR = HERE / "locale"
 DOMAIN = "messages"
+# The staff pages' words (staff.cfg): complete in English, the other languages as far as they have got.
+STAFF = "staff"
+DOMAINS = (DOMAIN, STAFF)
 # What extraction looks for besides Babel's own keywords (_, gettext, ngettext, N_): Makefile, test_i18n.
 KEYWORDS = {"N_plural": (1, 2)}
 # The OSCE's official languages, in the order the picker lists them.
@@ -86,13 +95,18 @@ def _zone(zone: tzinfo | str | None) -> tzinfo | None:
     return ZoneInfo(zone) if isinstance(zone, str) else zone
 
 
-def _catalog_path(code: str) -> Path:
-    return LOCALE_DIR / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+def _catalog_path(code: str, domain: str = DOMAIN) -> Path:
+    return LOCALE_DIR / code / "LC_MESSAGES" / f"{domain}.po"
 
 
-@lru_cache(maxsize=len(LANGUAGES))
-def _translations(code: str, po_mtime: float, mo_mtime: float) -> gettext.NullTranslations:
-    po, mo = _catalog_path(code), _catalog_path(code).with_suffix(".mo")
+def _stamps(code: str, domain: str) -> tuple[float, float]:
+    po = _catalog_path(code, domain)
+    mo = po.with_suffix(".mo")
+    return po.stat().st_mtime if po.exists() else 0, mo.stat().st_mtime if mo.exists() else -1
+
+
+def _load(code: str, domain: str, po_mtime: float, mo_mtime: float) -> gettext.NullTranslations:
+    po, mo = _catalog_path(code, domain), _catalog_path(code, domain).with_suffix(".mo")
     if mo_mtime >= po_mtime > 0:
         with mo.open("rb") as compiled:
             return gettext.GNUTranslations(compiled)
@@ -107,11 +121,23 @@ def _translations(code: str, po_mtime: float, mo_mtime: float) -> gettext.NullTr
     return gettext.GNUTranslations(buffer)
 
 
-def translations(code: str) -> gettext.NullTranslations:
-    """The gettext translations of ``code``, read again whenever its catalog changes."""
-    po = _catalog_path(code)
-    mo = po.with_suffix(".mo")
-    return _translations(code, po.stat().st_mtime if po.exists() else 0, mo.stat().st_mtime if mo.exists() else -1)
+@lru_cache(maxsize=len(LANGUAGES) * len(DOMAINS))
+def _translations(code: str, domain: str, stamp: tuple[float, ...]) -> gettext.NullTranslations:
+    found = _load(code, domain, *stamp[:2])
+    if domain != DOMAIN:
+        # A word the staff catalog lacks (or has not translated yet) is looked up in the participant's.
+        # A fresh object, not the cached one: add_fallback chains onto whatever it is given.
+        found.add_fallback(_load(code, DOMAIN, *stamp[2:]))
+    return found
+
+
+def _stamp(code: str, domain: str) -> tuple[float, ...]:
+    return _stamps(code, domain) + (_stamps(code, DOMAIN) if domain != DOMAIN else ())
+
+
+def translations(code: str, domain: str = DOMAIN) -> gettext.NullTranslations:
+    """The gettext translations of ``code`` in ``domain``, read again whenever its catalog changes."""
+    return _translations(code, domain, _stamp(code, domain))
 
 
 @dataclass(frozen=True)
@@ -133,10 +159,11 @@ class Message:
 class Translator:
     """One language's words, numbers and dates."""
 
-    def __init__(self, code: str):
+    def __init__(self, code: str, domain: str = DOMAIN):
         self.code = supported(code) or DEFAULT
+        self.domain = domain
         self.locale = Locale.parse(self.code)
-        self._translations = translations(self.code)
+        self._translations = translations(self.code, domain)
 
     def gettext(self, message: str) -> str:
         return self._translations.gettext(message)
@@ -182,18 +209,18 @@ class Translator:
         return pattern.format(**shown)
 
 
-@lru_cache(maxsize=len(LANGUAGES) * 4)
-def _translator(code: str, stamp: tuple[float, ...]) -> Translator:
-    return Translator(code)
+@lru_cache(maxsize=len(LANGUAGES) * len(DOMAINS) * 4)
+def _translator(code: str, domain: str, stamp: tuple[float, ...]) -> Translator:
+    return Translator(code, domain)
 
 
-def translator(code: str | None) -> Translator:
-    """The ``Translator`` of ``code`` (an unsupported code gives English), cached until its catalog changes."""
+def translator(code: str | None, domain: str = DOMAIN) -> Translator:
+    """The ``Translator`` of ``code`` (an unsupported code gives English) in ``domain`` (the participant's
+    catalog, or ``STAFF``), cached until its catalog changes."""
     chosen = supported(code) or DEFAULT
-    po = _catalog_path(chosen)
-    mo = po.with_suffix(".mo")
-    stamp = (po.stat().st_mtime if po.exists() else 0, mo.stat().st_mtime if mo.exists() else -1)
-    return _translator(chosen, stamp)
+    if domain not in DOMAINS:
+        raise ValueError(f"unknown catalog {domain!r}; one of {DOMAINS}")
+    return _translator(chosen, domain, _stamp(chosen, domain))
 
 
 def explain(error: BaseException, t: Translator) -> str:
