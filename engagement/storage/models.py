@@ -60,6 +60,8 @@ class StakeholderGroup(SQLModel, table=True):
     description: str = ""
     display_order: int = 0
     colour: str
+    # {"fr": ..., "ru": ...}: the label in other languages (stakeholder_groups.csv's label_<lang>), 0018
+    labels: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class AgendaSession(SQLModel, table=True):
@@ -75,10 +77,13 @@ class AgendaSession(SQLModel, table=True):
     ends_at: datetime
     room: str = ""
     hashtags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
-    # [{"name": ..., "group": <stakeholder_group.key or "">, "role": ...}]
+    # [{"name", "group": <stakeholder_group.key or "">, "affiliation", "role", "group_source"}]; rows
+    # stored before affiliation and role were apart hold the affiliation in "role" (event.speaker_fields)
     speakers: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     illustrative: bool = False
     source_note: str = ""
+    # {"fr": ..., "ru": ...}: the title in other languages (agenda.csv's title_<lang>), 0018
+    titles: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False, server_default="{}"))
 
 
 class DirectoryEntry(SQLModel, table=True):
