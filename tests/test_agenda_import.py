@@ -20,6 +20,7 @@ from engagement.collection.jsonl import import_file
 from engagement.programme import agenda, reading
 from engagement.programme.importing import import_programme
 from engagement.programme.model import ProgrammeError
+from engagement.rules.admin import load_event_files
 from engagement.rules.event import load_agenda, load_event, parse_speakers
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Post
@@ -148,6 +149,30 @@ def test_titles_a_spreadsheet_would_run_are_written_as_text_and_read_back_as_the
     (first,) = [s for s in sessions(db_url).values() if s.title == titles[0]]
     assert [(p["name"], p["affiliation"]) for p in first.speakers] == [("=Evil 1", "+Org")]
     assert not import_programme([str(changed)], url=db_url).changes.any  # read back losslessly
+
+
+def test_titles_per_language_come_in_and_the_organisers_own_stay(folder, db_url, tmp_path):
+    data = pretalx()
+    (_, _, first), (_, _, second) = list(talks(data))[:2]
+    english = first["title"]
+    first["title"] = {"en": english, "de": "Fokussierte Hardware", "fr": ""}  # pretalx's API form
+    path = tmp_path / "languages.json"
+    path.write_text(json.dumps(data))
+    import_programme([str(path)], url=db_url)
+    written = {r["source_id"]: r for r in rows(folder)}
+    assert (written[first["guid"]]["title"], written[first["guid"]]["title_de"]) == (english, "Fokussierte Hardware")
+    assert "title_fr" not in written[first["guid"]]  # an empty translation is none
+
+    edited = rows(folder)  # an organiser adds French titles of their own
+    for row in edited:
+        row["title_fr"] = "Deuxième" if row["source_id"] == second["guid"] else ""
+    (folder / "agenda.csv").write_text(agenda.render(edited), encoding="utf-8")
+    assert not import_programme([str(path)], url=db_url).changes.any
+    assert {r["source_id"]: r for r in rows(folder)}[second["guid"]]["title_fr"] == "Deuxième"
+    load_event_files(db_url)  # ingest config, after the hand edit
+    with db.reading(db_url) as session:
+        titles = {s.title: s.titles for s in session.exec(select(AgendaSession)).all()}
+    assert titles[english] == {"de": "Fokussierte Hardware"} and titles[second["title"]] == {"fr": "Deuxième"}
 
 
 def indico() -> dict:

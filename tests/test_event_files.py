@@ -3,7 +3,9 @@
 from datetime import UTC, datetime
 
 import pytest
+from sqlmodel import select
 
+from engagement.rules import admin
 from engagement.rules.event import (
     EventConfigError,
     load_agenda,
@@ -16,6 +18,10 @@ from engagement.rules.event import (
     speaker_fields,
     speaker_text,
 )
+from engagement.rules.sync import sync_event
+from engagement.rules.translations import label_in, labels_in, title_in, titles_in
+from engagement.storage import db
+from engagement.storage.models import AgendaSession, StakeholderGroup
 
 
 def test_the_shipped_event_files_load(event_dir):
@@ -104,3 +110,71 @@ def test_an_agenda_cell_neutralised_reads_back_as_it_was(text):
     written = "'" + text if needs_neutralising(text) else text
     assert written[:1] not in ("=", "+", "-", "@")
     assert plain_agenda_cell(written) == text
+
+
+def _with_translations(event_dir):
+    """The shipped agenda and groups with a French and a Russian column, as organisers would add them."""
+    agenda = (event_dir / "agenda.csv").read_text().splitlines()
+    rows = [agenda[0] + ",title_fr,title_RU"] + [
+        line + (",Ouverture de haut niveau,Открытие" if line.startswith("d1-opening,") else ",,") for line in agenda[1:]
+    ]
+    (event_dir / "agenda.csv").write_text("\n".join(rows) + "\n")
+    groups = (event_dir / "stakeholder_groups.csv").read_text().splitlines()
+    rows = [groups[0] + ",label_fr"] + [
+        line + (",Société civile" if line.startswith("civil_society,") else ",") for line in groups[1:]
+    ]
+    (event_dir / "stakeholder_groups.csv").write_text("\n".join(rows) + "\n")
+
+
+def test_titles_and_labels_in_other_languages_load_and_fall_back_to_the_default(event_dir, db_url):
+    _with_translations(event_dir)
+    event = load_event(event_dir)
+    opening = next(row for row in load_agenda(event, event_dir) if row.key == "d1-opening")
+    assert opening.titles == {"fr": "Ouverture de haut niveau", "ru": "Открытие"}
+    with db.writing(db_url) as session:
+        sync_event(session, event_dir)
+    with db.reading(db_url) as session:
+        stored = session.exec(select(AgendaSession).where(AgendaSession.key == "d1-opening")).one()
+        group = session.get(StakeholderGroup, "civil_society")
+        assert title_in(stored, "fr") == "Ouverture de haut niveau" and title_in(stored, "fr-CH") == title_in(
+            stored, "fr"
+        )
+        assert title_in(stored, "ru") == "Открытие"
+        assert title_in(stored, "de") == title_in(stored, None) == "High-level opening session"
+        assert label_in(group, "fr") == "Société civile" and label_in(group, "es") == group.label
+        by_id = titles_in(session, "ru")
+        assert by_id[stored.id] == "Открытие" and len(set(by_id.values())) > 1
+        labels = labels_in(session, "fr")
+        assert (
+            labels["civil_society"] == "Société civile"
+            and labels["public"] == session.get(StakeholderGroup, "public").label
+        )
+
+
+def test_a_translation_column_that_names_no_language_is_refused(event_dir):
+    agenda = (event_dir / "agenda.csv").read_text().splitlines()
+    (event_dir / "agenda.csv").write_text("\n".join([agenda[0] + ",title_old"] + [f"{line}," for line in agenda[1:]]))
+    with pytest.raises(EventConfigError, match=r"agenda.csv:2: column 'title_old' is not title_<language>"):
+        load_agenda(load_event(event_dir), event_dir)
+
+
+def test_the_agenda_page_keeps_the_translations_it_does_not_show_and_saves_those_it_does(event_dir, db_url):
+    _with_translations(event_dir)
+    with db.writing(db_url) as session:
+        sync_event(session, event_dir)
+    event = load_event(event_dir)
+    with db.reading(db_url) as session:
+        frame = admin.agenda_frame(session, event)
+        groups = admin.groups_frame(session)
+    assert {"title_fr", "title_ru"} <= set(frame.columns) and "label_fr" in groups.columns
+    edited = frame.copy()
+    edited.loc[edited["key"] == "d1-opening", "title_fr"] = "Séance d'ouverture"
+    with db.writing(db_url) as session:
+        admin.save_agenda(session, event, edited)
+    with db.writing(db_url) as session:  # a table without the columns (an older download) keeps them
+        admin.save_agenda(session, event, frame.drop(columns=["title_fr", "title_ru"]))
+        admin.save_groups(session, groups.drop(columns=["label_fr"]))
+    with db.reading(db_url) as session:
+        stored = session.exec(select(AgendaSession).where(AgendaSession.key == "d1-opening")).one()
+        assert stored.titles == {"fr": "Séance d'ouverture", "ru": "Открытие"}
+        assert session.get(StakeholderGroup, "civil_society").labels == {"fr": "Société civile"}

@@ -177,6 +177,8 @@ def merge(existing: list[dict[str, str]], programme: Programme, zone: ZoneInfo) 
             "illustrative": "",  # from the organiser's own system: not modelled
             "source_note": f"Imported from {programme.source}",
             "source_id": entry.source_id,
+            # The programme's own titles in other languages; the ones organisers added stay.
+            **{f"title_{code}": text for code, text in entry.titles.items()},
         }
         rows.append(row)
         _note(changes, old, row)
@@ -205,6 +207,9 @@ def _note(changes: Changes, old: dict[str, str] | None, row: dict[str, str]) -> 
         changed = True
     if old.get("title") != row["title"]:
         changes.renamed.append(f"{row['key']}: {old.get('title')!r} → {row['title']!r}")
+        changed = True
+    for column in sorted(name for name in row if name.startswith("title_") and row[name] != old.get(name, "")):
+        changes.renamed.append(f"{row['key']}: {column} {old.get(column, '')!r} → {row[column]!r}")
         changed = True
     if old.get("room", "") != row["room"]:
         changes.rooms.append(f"{label}: {old.get('room') or 'no room'} → {row['room'] or 'no room'}")

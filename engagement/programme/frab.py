@@ -13,6 +13,7 @@ from typing import Any
 
 from engagement.programme.model import Entry, Programme, ProgrammeError, Speaker
 from engagement.programme.times import duration, instant, kind_of, on_day, zone
+from engagement.rules import translations
 
 
 def read_json(data: Any, where: str, zone_name: str | None = None) -> Programme:
@@ -49,7 +50,7 @@ def _date(text: Any) -> date | None:
 def _json_event(event: Any, room: str, day: Any, in_zone, where: str) -> Entry:
     if not isinstance(event, dict):
         raise ProgrammeError(f"{where}: an event must be an object")
-    title = str(event.get("title") or "").strip()
+    title, titles = _titles(event.get("title"), event.get("language"))
     if not title:
         raise ProgrammeError(f"{where}: the event has no title")
     where = f"{where} ({title[:60]!r})"
@@ -84,7 +85,25 @@ def _json_event(event: Any, room: str, day: Any, in_zone, where: str) -> Entry:
         track=str(event.get("track") or ""),
         speakers=speakers,
         where=where,
+        titles=titles,
     )
+
+
+def _titles(value: Any, language: Any) -> tuple[str, dict[str, str]]:
+    """The title, and the title in other languages when the file gives one per language (pretalx's
+    own API writes ``{"en": …, "de": …}``): the talk's language first, else English, else the first."""
+    if not isinstance(value, dict):
+        return str(value or "").strip(), {}
+    given = {}
+    for code, text in value.items():
+        key = translations.language_key(str(code))
+        if key and str(text or "").strip():
+            given[key] = str(text).strip()
+    if not given:
+        return "", {}
+    first = next(iter(given))
+    default = next((c for c in (str(language or "").lower(), "en") if c in given), first)
+    return given.pop(default), given
 
 
 def _start(iso: Any, clock: Any, day: Any, in_zone, where: str):

@@ -31,6 +31,7 @@ class Entry:
     track: str = ""
     speakers: list[Speaker] = field(default_factory=list)
     where: str = ""  # the entry's place in its file, for messages
+    titles: dict[str, str] = field(default_factory=dict)  # the title in other languages, when the file has them
 
 
 @dataclass

@@ -25,6 +25,7 @@ from engagement.rules.event import (
     normalise_hashtag,
     speaker_fields,
     speaker_text,
+    translated,
 )
 from engagement.rules.sync import SyncResult, assign_in_steps, sync_agenda, sync_event, sync_groups
 from engagement.storage import db
@@ -45,10 +46,14 @@ GIVEN = ("agenda", "organiser")
 
 
 def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
+    """The agenda as agenda.csv's columns, a ``title_<lang>`` column for each language a title is in."""
     rows = []
-    for item in session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at, AgendaSession.key)):
+    items = list(session.scalars(select(AgendaSession).order_by(AgendaSession.starts_at, AgendaSession.key)))
+    languages = sorted({code for item in items for code in item.titles or {}})
+    for item in items:
         rows.append(
             {
+                **{f"title_{code}": (item.titles or {}).get(code, "") for code in languages},
                 "key": item.key,
                 "title": item.title,
                 "kind": item.kind,
@@ -60,7 +65,17 @@ def agenda_frame(session: Session, event: EventConfig) -> pd.DataFrame:
                 "speakers": speakers_text(item.speakers),
             }
         )
-    return pd.DataFrame(rows, columns=AGENDA_COLUMNS)
+    return pd.DataFrame(rows, columns=AGENDA_COLUMNS + [f"title_{code}" for code in languages])
+
+
+def _translations(item: dict, prefix: str, where: str) -> dict[str, str] | None:
+    """An edited row's ``<prefix>_<lang>`` cells (None: the table has no such column, keep the stored)."""
+    cells = {
+        str(column): "" if value is None or (isinstance(value, float) and pd.isna(value)) else str(value).strip()
+        for column, value in item.items()
+        if str(column).startswith(f"{prefix}_")
+    }
+    return translated(cells, prefix, where) if cells else None
 
 
 def speakers_text(speakers: list[dict[str, str]]) -> str:
@@ -161,6 +176,7 @@ def save_agenda(session: Session, event: EventConfig, frame: pd.DataFrame) -> No
                 speakers=old_speakers,
                 illustrative=bool(item.get("illustrative")),
                 source_note=note,
+                titles=_translations(item, "title", f"row {number}"),
             )
         )
     warnings: list[str] = []
@@ -179,16 +195,15 @@ def save_agenda_and_reattribute(event: EventConfig, frame: pd.DataFrame, url: st
 
 
 def groups_frame(session: Session) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            StakeholderGroup.key,
-            StakeholderGroup.label,
-            StakeholderGroup.description,
-            StakeholderGroup.display_order,
-            StakeholderGroup.colour,
-        ).order_by(StakeholderGroup.display_order)
-    ).all()
-    return pd.DataFrame([tuple(r) for r in rows], columns=["key", "label", "description", "display_order", "colour"])
+    """The groups as stakeholder_groups.csv's columns, a ``label_<lang>`` column for each language."""
+    groups = list(session.scalars(select(StakeholderGroup).order_by(StakeholderGroup.display_order)))
+    languages = sorted({code for group in groups for code in group.labels or {}})
+    rows = [
+        (g.key, g.label, g.description, g.display_order, g.colour, *((g.labels or {}).get(c, "") for c in languages))
+        for g in groups
+    ]
+    columns = ["key", "label", "description", "display_order", "colour", *(f"label_{c}" for c in languages)]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def save_groups(session: Session, frame: pd.DataFrame) -> None:
@@ -210,6 +225,7 @@ def save_groups(session: Session, frame: pd.DataFrame) -> None:
                 str(item.get("description") or ""),
                 int(item["display_order"]),
                 str(item["colour"]),
+                _translations(item, "label", f"row {number}"),
             )
         )
     sync_groups(session, rows)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engagement import settings
 from engagement.analysis.exports import FORMULA_STARTS
+from engagement.rules import translations
 from engagement.storage.models import SessionKind
 from engagement.timeutil import to_utc
 
@@ -113,6 +114,9 @@ class AgendaRow:
     speakers: list[dict[str, str]] = field(default_factory=list)
     illustrative: bool = False
     source_note: str = ""
+    # The title in other languages (title_<lang> columns); None: keep what the database has
+    # (the Agenda page's saves, which do not edit them).
+    titles: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -122,6 +126,7 @@ class GroupRow:
     description: str
     display_order: int
     colour: str
+    labels: dict[str, str] | None = None  # the label_<lang> columns; None: keep the stored ones
 
 
 @dataclass(frozen=True)
@@ -241,6 +246,23 @@ def _accounts(raw: dict, path: Path) -> list[str]:
     return accounts
 
 
+def translated(row: dict[str, str], prefix: str, where: str) -> dict[str, str]:
+    """The ``<prefix>_<lang>`` cells of ``row`` that are filled, by language (``title_fr`` → ``fr``);
+    a ``<prefix>_…`` column that names no language is refused (a typo would drop a translation)."""
+    found = {}
+    for column, value in row.items():
+        if not column.startswith(f"{prefix}_"):
+            continue
+        code = translations.language_key(column[len(prefix) + 1 :])
+        if code is None:
+            raise EventConfigError(
+                f"{where}: column {column!r} is not {prefix}_<language> (a language code such as {prefix}_fr)"
+            )
+        if value:
+            found[code] = value
+    return found
+
+
 def parse_speakers(text: str, where: str) -> list[dict[str, str]]:
     """agenda.csv's speakers column, ``Name (group): affiliation [role]; …``, as the stored shape:
     ``{"name", "group", "affiliation", "role"}`` (the role ``speaker`` where none is given)."""
@@ -337,6 +359,7 @@ def load_agenda(event: EventConfig, folder: Path | None = None) -> list[AgendaRo
                 speakers=parse_speakers(row.get("speakers", ""), where),
                 illustrative=_truthy(row.get("illustrative", "")),
                 source_note=row.get("source_note", ""),
+                titles=translated(row, "title", where),
             )
         )
     return rows
@@ -354,7 +377,16 @@ def load_groups(folder: Path | None = None) -> list[GroupRow]:
         order = row.get("display_order") or str(len(rows) + 1)
         if not order.isdigit():
             raise EventConfigError(f"{where}: display_order {order!r} is not a whole number")
-        rows.append(GroupRow(row["key"], row["label"], row.get("description", ""), int(order), row["colour"]))
+        rows.append(
+            GroupRow(
+                row["key"],
+                row["label"],
+                row.get("description", ""),
+                int(order),
+                row["colour"],
+                translated(row, "label", where),
+            )
+        )
     if "public" not in {row.key for row in rows}:
         raise EventConfigError(f"{path}: the taxonomy needs a 'public' group for unmatched authors")
     return rows

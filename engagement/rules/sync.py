@@ -41,15 +41,14 @@ class SyncResult:
 
 def sync_groups(session: Session, groups: list[event_files.GroupRow]) -> None:
     for row in groups:
-        session.merge(
-            StakeholderGroup(
-                key=row.key,
-                label=row.label,
-                description=row.description,
-                display_order=row.display_order,
-                colour=row.colour,
-            )
+        item = session.get(StakeholderGroup, row.key) or StakeholderGroup(
+            key=row.key, label=row.label, colour=row.colour
         )
+        item.label, item.description = row.label, row.description
+        item.display_order, item.colour = row.display_order, row.colour
+        if row.labels is not None:
+            item.labels = dict(row.labels)  # a new dict: the JSON column sees the change
+        session.add(item)
     session.flush()
 
 
@@ -71,6 +70,8 @@ def sync_agenda(session: Session, agenda: list[event_files.AgendaRow], warnings:
             "source_note",
         ):
             setattr(item, name, getattr(row, name))
+        if row.titles is not None:
+            item.titles = dict(row.titles)
         session.add(item)
     keep = {row.key for row in agenda}
     for key, item in existing.items():
