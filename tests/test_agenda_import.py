@@ -13,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import icalendar
+import pandas as pd
 import pytest
 from sqlmodel import select
 
@@ -20,6 +21,7 @@ from engagement.collection.jsonl import import_file
 from engagement.programme import agenda, reading
 from engagement.programme.importing import import_programme
 from engagement.programme.model import ProgrammeError
+from engagement.rules import admin
 from engagement.rules.admin import load_event_files
 from engagement.rules.event import load_agenda, load_event, parse_speakers
 from engagement.storage import db
@@ -324,6 +326,52 @@ def test_indico_session_blocks_carry_conveners_and_presenters_with_affiliations(
         ("Bo Speaker", "La Strada International", "presenter"),
     ]
     assert panel.starts_at == datetime(2018, 4, 23, 12, 30, tzinfo=UTC)
+
+
+def test_speakers_get_groups_from_the_directory_then_the_rules_then_an_organiser(folder, db_url, tmp_path):
+    person = lambda name, affiliation: {"name": name, "affiliation": affiliation}  # noqa: E731
+    block = {
+        "entryType": "Session",
+        "uniqueId": "a1s1",
+        "title": "Panel",
+        "room": "Neuer Saal",
+        "startDate": {"date": "2018-04-23", "time": "14:30:00", "tz": "Europe/Vienna"},
+        "endDate": {"date": "2018-04-23", "time": "16:00:00", "tz": "Europe/Vienna"},
+        "conveners": [person("Ana Chair", "La Strada International")],  # a directory organisation
+        "entries": {
+            "c1": {"entryType": "Contribution", "presenters": [person("Bo Official", "Ministry of Justice")]},
+            "c2": {"entryType": "Contribution", "presenters": [person("Cy Unknown", "Somewhere Ltd")]},
+        },
+    }
+    path = tmp_path / "timetable.json"
+    path.write_text(json.dumps({"results": {"1": {"20180423": {"s1": block}}}}))
+    result = import_programme([str(path)], url=db_url)
+    assert result.loaded is not None and result.loaded.speakers_unmatched == 1
+    (panel,) = sessions(db_url).values()
+    found = {s["name"]: (s["affiliation"], s["role"], s["group"], s["group_source"]) for s in panel.speakers}
+    assert found == {
+        "Ana Chair": ("La Strada International", "convener", "civil_society", "directory"),
+        "Bo Official": ("Ministry of Justice", "presenter", "government", "rule"),
+        "Cy Unknown": ("Somewhere Ltd", "presenter", "", "unclassified"),
+    }
+    with db.reading(db_url) as session:
+        listed = admin.speakers_frame(session)
+    assert listed["name"].iloc[0] == "Cy Unknown" and pd.isna(listed["group"].iloc[0])  # the unmatched first
+    assert listed.set_index("name").loc["Ana Chair", ["affiliation", "role"]].tolist() == [
+        "La Strada International",
+        "convener",
+    ]
+    chosen = listed.copy()
+    chosen.loc[chosen["name"] == "Cy Unknown", "group"] = "business"
+    with db.writing(db_url) as session:
+        assert admin.set_speaker_groups(session, admin.speaker_choices(listed, chosen)) == 1
+    with db.reading(db_url) as session:
+        download = admin.agenda_frame(session, load_event(folder))["speakers"].iloc[0]
+    # What the organiser chose goes into the agenda download; what the files decide is found again.
+    assert download == (
+        "Ana Chair: La Strada International [convener]; Bo Official: Ministry of Justice [presenter]; "
+        "Cy Unknown (business): Somewhere Ltd [presenter]"
+    )
 
 
 def test_groups_kinds_and_hashtags_given_by_the_organisers_survive_a_reimport(folder, db_url):
