@@ -17,12 +17,13 @@ import streamlit as st
 from engagement import i18n
 from engagement.app import start
 from engagement.i18n import N_
-from engagement.ui import auth, qa
+from engagement.ui import auth, hall, qa
 from engagement.ui.menu import landing, menu_for
 
 APP_TITLE = N_("Conference engagement")
 t = i18n.translator(qa.language(), i18n.STAFF)
-st.set_page_config(page_title=t.gettext(APP_TITLE), page_icon=":material/forum:", layout="wide")
+# The tab's icon is a data URI: a ":material/…:" one is fetched from Google's font host (hall.PAGE_ICON).
+st.set_page_config(page_title=t.gettext(APP_TITLE), page_icon=hall.PAGE_ICON, layout="wide")
 start()
 
 role = auth.role()

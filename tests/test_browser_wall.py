@@ -156,8 +156,6 @@ def test_the_wall_follows_approvals_and_shows_nothing_else(wall_db, browser, mon
             assert watched.count("stException") == 0
             assert watched.dialogs == []
             assert not any(PIXEL in request for request in watched.requests)
-            # Only the app itself; Streamlit fetches the page icon of dashboard.py's st.set_page_config
-            # (":material/forum:") from its font host, the one request that is not the wall's doing.
-            elsewhere = [r for r in watched.requests if not r.startswith((base, "data:", "ws://127.0.0.1"))]
-            assert [r for r in elsewhere if "/materialsymbolsrounded/forum/" not in r] == []
+            # Only the app itself (the page icon is a data URI: tests/test_browser_screens.py).
+            assert [r for r in watched.requests if not r.startswith((base, "data:", "ws://127.0.0.1"))] == []
             watched.close()

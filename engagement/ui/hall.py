@@ -19,6 +19,7 @@ with secondary text at 10:1 or more (Pigeonhole's projector guidance).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Callable
 from functools import lru_cache
 from urllib.parse import urlencode, urlsplit
@@ -40,6 +41,22 @@ Gettext = Callable[[str], str]
 
 def _same(text: str) -> str:
     return text
+
+
+# --- The app's icon -------------------------------------------------------------------------------
+
+# The browser tab's icon, drawn here (two speech bubbles in the projector's accent colour) and handed
+# to ``st.set_page_config`` as a data URI, so no page fetches it. A ``:material/…:`` page icon makes
+# Streamlit's front end load the icon's SVG from fonts.gstatic.com (and an emoji short code from a
+# CDN) on every page, the public screens in the hall included: a request to Google from every
+# screen and phone, which a privacy promise of "nothing loaded from elsewhere" cannot have.
+ICON_SVG = (
+    '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 64 64">'
+    '<path fill="#0b5394" d="M6 8h36a4 4 0 0 1 4 4v20a4 4 0 0 1-4 4H20l-10 9v-9H6a4 4 0 0 1-4-4V12a4 4 0 0 1 4-4z"/>'
+    '<path fill="#6fa8dc" d="M50 20h8a4 4 0 0 1 4 4v20a4 4 0 0 1-4 4h-4v9l-10-9H26a4 4 0 0 1-4-4v-4h20a8 8 0 0 0 8-8z"/>'
+    "</svg>"
+)
+PAGE_ICON = "data:image/svg+xml;base64," + base64.b64encode(ICON_SVG.encode()).decode()
 
 
 # --- Joining: the Ask page's URL for a session, as a QR code and as text -------------------------
