@@ -28,8 +28,9 @@ class Blocklist:
     terms: tuple[tuple[str, str, str], ...]
     pattern: re.Pattern | None
 
-    def check(self, text: str) -> str | None:
-        """Why ``text`` should be held for a moderator, or None."""
+    def check(self, text: str, *, links: bool = True) -> str | None:
+        """Why ``text`` should be held for a moderator, or None; ``links=False`` for the social wall's
+        posts, where a link is no reason (most posts carry one) and the terms alone hold a post."""
         reasons = []
         if self.pattern is not None:
             folded = fold(text)
@@ -42,7 +43,7 @@ class Blocklist:
             for term in sorted(found):
                 language, note = by_term[term]
                 reasons.append(f"blocklist: {term!r} ({language}{', ' + note if note else ''})")
-        if LINK.search(text):
+        if links and LINK.search(text):
             reasons.append("contains a link")
         return "; ".join(reasons) or None
 
