@@ -8,13 +8,16 @@ import re
 from datetime import UTC, datetime
 
 import pytest
+from babel.messages.pofile import read_po
 
+from engagement import i18n
+from engagement.i18n import translator
 from engagement.qa.language import detect
 from engagement.rules.event import load_agenda, load_event
 from engagement.rules.sync import sync_event
 from engagement.storage import db, flags
 
-from .helpers.browser import CHROMIUM, HOSTILE, PIXEL, Watched, serve
+from .helpers.browser import CHROMIUM, HOSTILE, PIXEL, Watched, nav_labels, serve
 
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists() and not __import__("os").environ.get("CI"),
@@ -48,6 +51,34 @@ VISIBLE_TEXT = """() => {
   return out;
 }"""
 LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+
+
+def english_msgids() -> tuple[set[str], set[str]]:
+    """Our English words, from both catalogs' templates: each message's text without its
+    ``{placeholders}``, whole (a one-word label such as "Session") and in its pieces of two words or more."""
+    whole, pieces = set(), set()
+    for template in ("messages.pot", "staff.pot"):
+        with (i18n.HERE / template).open("rb") as source:
+            for message in read_po(source):
+                for text in message.id if isinstance(message.id, tuple) else (message.id,):
+                    if not text:
+                        continue
+                    whole.add(i18n.PLACEHOLDER.sub("", text).strip())
+                    for piece in i18n.PLACEHOLDER.split(text):
+                        piece = piece.strip(" .,:;·()–—")
+                        if len(LATIN_WORD.findall(piece)) >= 2:
+                            pieces.add(piece)
+    return whole - {""}, pieces
+
+
+def our_english_shown(watched: Watched) -> list[str]:
+    """The page's visible texts that are, or hold, an English text of our catalogs."""
+    whole, pieces = english_msgids()
+    found = []
+    for shown in watched.page.evaluate(VISIBLE_TEXT):
+        if shown.strip() in whole or any(piece in shown for piece in pieces):
+            found.append(shown[:80])
+    return found
 
 
 @pytest.fixture
@@ -106,7 +137,7 @@ def test_ask_in_russian_on_a_phone(qa_db, browser):
         assert page.evaluate("document.documentElement.lang") == "ru"
         page.get_by_text("Указать имя, группу или организацию").click()  # the consent note and the fields
         page.wait_for_selector("text=Вопросы анонимны", timeout=30_000)
-        assert english_of_ours(watched) == []
+        assert english_of_ours(watched) == [] and our_english_shown(watched) == []
 
         # A refusal from the core, in Russian: a name without consent.
         page.get_by_role("textbox", name="Ваш вопрос").fill(hostile)
@@ -114,7 +145,7 @@ def test_ask_in_russian_on_a_phone(qa_db, browser):
         page.get_by_role("button", name="Отправить вопрос").click()
         watched.settle()
         page.wait_for_selector("text=подтвердите согласие", timeout=30_000)
-        assert english_of_ours(watched) == []
+        assert english_of_ours(watched) == [] and our_english_shown(watched) == []
 
         page.get_by_role("textbox", name="Имя").fill("")
         page.get_by_role("button", name="Отправить вопрос").click()
@@ -124,7 +155,7 @@ def test_ask_in_russian_on_a_phone(qa_db, browser):
         page.get_by_role("button", name="Отправить вопрос").click()
         watched.settle()
         page.wait_for_selector(f"p.user-text:has-text('{arabic}')", timeout=30_000)
-        assert english_of_ours(watched) == []
+        assert english_of_ours(watched) == [] and our_english_shown(watched) == []
 
         # The participant's questions: verbatim, nothing rendered or fetched, each with its own lang and dir.
         for text in (hostile, arabic):
@@ -172,9 +203,21 @@ def test_the_browsers_language_then_the_picker_choose(qa_db, browser):
         assert page.evaluate("document.documentElement.lang") == "fr" and "lang=fr" in page.url
         assert picker.get_by_role("combobox").get_attribute("lang") == "fr"  # the shown "Français" too
 
-        # The link the page now holds opens in French in a new browser session, whatever its browser says.
+        # A link to the app's root in French opens it in French in a new browser session, whatever its
+        # browser says: the move to the first page keeps ?lang, the menu and the tab's title are French,
+        # and the language stays across a page change.
+        fr = translator("fr")
         other = phone(browser, locale="ru-RU")
-        other.open(page.url).wait_for_selector('h1:has-text("Poser une question")', timeout=30_000)
+        landed = other.open(f"{base}/?lang=fr")
+        landed.wait_for_selector(f'h1:has-text("{fr.gettext("Ask a question")}")', timeout=30_000)
+        assert "/ask?" in landed.url and "lang=fr" in landed.url
+        assert landed.title() == f"{fr.gettext('Ask a question')} · {fr.gettext('Conference engagement')}"
+        open_sidebar_and_go(other, "account")
+        landed.wait_for_selector(f'h1:has-text("{fr.gettext("Account")}")', timeout=30_000)
+        assert "lang=fr" in landed.url and landed.evaluate("document.documentElement.lang") == "fr"
+        assert nav_labels(landed) == [fr.gettext("Ask a question"), fr.gettext("Account")]
+        assert landed.get_by_text(fr.gettext("Participate"), exact=True).count() == 1  # the menu's section
+        assert landed.title().startswith(fr.gettext("Account"))
         for each in (watched, other):
             assert each.count("stException") == 0
             each.close()

@@ -26,8 +26,9 @@ from .helpers.pages import page
 
 CONFIG = i18n.HERE / "babel.cfg"
 STAFF_CONFIG = i18n.HERE / "staff.cfg"
-# The staff pages whose words are marked (views/agenda.py follows once the programme work on it is in).
+# The staff pages whose words are marked.
 STAFF_PAGES = [
+    "views/agenda.py",
     "views/live.py",
     "views/queue.py",
     "views/engagement.py",
