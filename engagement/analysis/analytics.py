@@ -199,24 +199,29 @@ def session_by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 def by_reason(session: Session, f: Filters = ALL) -> pd.DataFrame:
     """Posts per reason of collection, in ``REASONS`` order (every reason, 0 where none): how many
     carried the hashtag, addressed the organiser without it, or were the organiser's own. From the
-    posts' covering index: the rollups do not keep the reason."""
-    rows = select(scanned(Post.reason).label("reason"), func.count().label("posts")).where(
-        scanned(Post.author_id).is_not(None), *f.posts()
-    )
-    counts = dict(session.execute(rows.group_by(scanned(Post.reason))).all())
+    volume rollup where it answers ``f`` (the author rollup under a group filter), keyed by reason
+    since revision 0017: at a million posts the covering index's scan took 0.53 s of CPU."""
+    rows = _counted(session, f, facts.by_author(f))
+    counts = dict(session.execute(select(rows.c.reason, facts.whole_sum(rows.c.posts)).group_by(rows.c.reason)).all())
     return pd.DataFrame(
         [(reason.value, int(counts.get(reason.value, 0))) for reason in REASONS], columns=["reason", "posts"]
     )
 
 
 def by_network(session: Session, f: Filters = ALL) -> pd.DataFrame:
-    """Posts and unique authors per network, most posts first (networks with posts only)."""
-    rows = select(
-        scanned(Post.platform).label("network"),
-        func.count().label("posts"),
-        func.count(distinct(scanned(Post.author_id))).label("authors"),
-    ).where(scanned(Post.author_id).is_not(None), *f.posts())
-    found = session.execute(rows.group_by(scanned(Post.platform))).all()
+    """Posts and unique authors per network, most posts first (networks with posts only). Posts from
+    the volume rollup where it answers ``f``, authors from the author rollup (both keyed by network
+    since revision 0017: the covering index's scan took 0.65 s of CPU at a million posts)."""
+    rows = facts.by_author(f)
+    authors = dict(session.execute(_voices(rows, rows.c.platform)).all())
+    counted = _counted(session, f, rows)
+    found = [
+        (network, int(posts), int(authors.get(network, 0)))
+        for network, posts in session.execute(
+            select(counted.c.platform, facts.whole_sum(counted.c.posts)).group_by(counted.c.platform)
+        )
+        if posts
+    ]
     frame = _frame(found, ["network", "posts", "authors"])
     return frame.sort_values(["posts", "network"], ascending=[False, True], ignore_index=True)
 

@@ -6,7 +6,8 @@ the posts otherwise — the same columns either way, so each aggregate is writte
 
 Each function returns a subquery of collected posts with a known author (as the pages count them):
 ``posts`` is how many posts a row stands for (1 for a post itself), ``session_id`` 0 is "between
-sessions" and ``language`` '' is "none given", as in the rollups.
+sessions", ``language`` '' is "none given" and ``reason`` '' none decided, as in the rollups; ``platform``
+is the post's network.
 """
 
 from __future__ import annotations
@@ -47,13 +48,26 @@ def _language_of_post():
     return func.coalesce(scanned(Post.language), "").label("language")
 
 
+def _network_of_post():
+    """The post's network and reason, as the rollups keep them (revision 0017)."""
+    return scanned(Post.platform).label("platform"), func.coalesce(scanned(Post.reason), "").label("reason")
+
+
 def by_author(f):
-    """session_id, author_id, kind, language, posts, retweets (received), likes."""
+    """session_id, author_id, kind, language, platform, reason, posts, retweets (received), likes."""
     table = rollups.authors(f)
     if table is not None:
         return (
             select(
-                table.session_id, table.author_id, table.kind, table.language, table.posts, table.retweets, table.likes
+                table.session_id,
+                table.author_id,
+                table.kind,
+                table.language,
+                table.platform,
+                table.reason,
+                table.posts,
+                table.retweets,
+                table.likes,
             )
             .where(*rollups.where(table, f))
             .subquery("facts")
@@ -64,6 +78,7 @@ def by_author(f):
             scanned(Post.author_id).label("author_id"),
             scanned(Post.kind).label("kind"),
             _language_of_post(),
+            *_network_of_post(),
             literal(1).label("posts"),
             scanned(Post.retweets).label("retweets"),
             scanned(Post.likes).label("likes"),
@@ -73,8 +88,8 @@ def by_author(f):
 
 
 def by_time(session: Session, f):
-    """session_id, kind, language, minute (quarter hours, or finer), posts, impressions, reporting
-    (posts that report impressions)."""
+    """session_id, kind, language, minute (quarter hours, or finer), platform, reason, posts,
+    impressions, reporting (posts that report impressions)."""
     table = rollups.volume(f)
     if table is not None:
         return (
@@ -83,6 +98,8 @@ def by_time(session: Session, f):
                 table.kind,
                 table.language,
                 table.minute,
+                table.platform,
+                table.reason,
                 table.posts,
                 table.impressions,
                 table.reporting,
@@ -97,6 +114,7 @@ def by_time(session: Session, f):
             scanned(Post.kind).label("kind"),
             _language_of_post(),
             minute(session, Post.created_at).label("minute"),
+            *_network_of_post(),
             literal(1).label("posts"),
             func.coalesce(impressions, 0).label("impressions"),
             case((impressions.is_(None), 0), else_=1).label("reporting"),

@@ -151,7 +151,9 @@ def report_networks(session: Session, f: Filters) -> tuple[str, ...]:
     return f.networks or tuple(analytics.networks(session))
 
 
-def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
+def headline(session: Session, f: Filters, zone: str, by_reason: pd.DataFrame | None = None) -> dict[str, object]:
+    """The summary's headline figures; ``by_reason``: ``analytics.by_reason`` under ``f`` when the
+    caller has it already."""
     # Posts with a known author, as on the Analyse pages (the rollups count those).
     volume = facts.by_time(session, f)
     kinds = dict(session.execute(select(volume.c.kind, facts.whole_sum(volume.c.posts)).group_by(volume.c.kind)).all())
@@ -162,7 +164,7 @@ def headline(session: Session, f: Filters, zone: str) -> dict[str, object]:
         )
     ).one()
     peak = analytics.peak_minute(session, f)
-    reasons = reasons_in_brief(analytics.by_reason(session, f))
+    reasons = reasons_in_brief(analytics.by_reason(session, f) if by_reason is None else by_reason)
     agenda = analytics.sessions(session)
     with_posts = set(session.scalars(select(volume.c.session_id).distinct()))
     with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
@@ -385,7 +387,15 @@ def with_all_questions(report: Report, session: Session) -> Report:
     return replace(report, tables={**report.tables, "Published questions": every}, published_questions=None)
 
 
-def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
+def methods(
+    session: Session,
+    event: EventConfig,
+    f: Filters,
+    by_reason: pd.DataFrame | None = None,
+    by_network: pd.DataFrame | None = None,
+) -> pd.DataFrame:
+    """How the figures were made; ``by_reason`` and ``by_network``: those of ``analytics`` under ``f``
+    when the caller has them already."""
     # Two queries: SQLite answers a lone min() or max() from the index's ends, both together by a scan.
     first, last = (session.scalar(select(edge(Post.created_at)).where(*f.posts())) for edge in (func.min, func.max))
     sources = session.execute(
@@ -394,8 +404,8 @@ def methods(session: Session, event: EventConfig, f: Filters) -> pd.DataFrame:
         )
     ).all()
     coverage = analytics.coverage(session)
-    by_reason = analytics.by_reason(session, f)
-    by_network = analytics.by_network(session, f)
+    by_reason = analytics.by_reason(session, f) if by_reason is None else by_reason
+    by_network = analytics.by_network(session, f) if by_network is None else by_network
     zone = event.time_zone
     when = lambda m: f"{to_local(m, zone):%d %b %Y %H:%M}" if m else "—"  # noqa: E731
     rows = [
@@ -488,7 +498,13 @@ def build(
     taxonomy = analytics.groups(db_sessions[0])
     labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     found = voice.read_registrations(registrations, taxonomy)
-    parts = _gather(db_sessions, _parts(event, f, names, question_limit, registered=found is not None))
+    # Posts by network and by reason first (from the rollups, a few milliseconds): the headline and the
+    # methods show them too, and each counted all the posts at a million before revision 0017.
+    parts = _gather(
+        db_sessions,
+        {"by network": lambda s: analytics.by_network(s, f), "reasons": lambda s: analytics.by_reason(s, f)},
+    )
+    parts |= _gather(db_sessions, _parts(event, f, names, question_limit, parts, registered=found is not None))
     parts["layers"] = layers.by_group(db_sessions[0], f, found[0] if found else None)
     parts["layers by session"] = layers.by_session(db_sessions[0], f)
     parts["speakers"] = layers.speakers(db_sessions[0], f)
@@ -518,20 +534,26 @@ def build(
 
 
 def _parts(
-    event: EventConfig, f: Filters, names: bool, question_limit: int | None, *, registered: bool
+    event: EventConfig,
+    f: Filters,
+    names: bool,
+    question_limit: int | None,
+    read: dict[str, Any],
+    *,
+    registered: bool,
 ) -> dict[str, Callable[[Session], Any]]:
     """What the report reads, each part a read of one database session; the slowest first (as
-    measured at a million posts), so that the threads finish together."""
+    measured at a million posts), so that the threads finish together. ``read``: the posts by
+    network and by reason, read before."""
     zone = event.time_zone
+    reasons, networks = read["reasons"], read["by network"]
     return {
-        "headline": lambda s: headline(s, f, zone),
+        "headline": lambda s: headline(s, f, zone, reasons),
         "top posts": lambda s: public_posts(s, f),
         "by group": lambda s: analytics.by_group(s, f),
-        "by network": lambda s: analytics.by_network(s, f),
-        "reasons": lambda s: analytics.by_reason(s, f),
         "contributions": lambda s: contributions_by_session_group(s, f) if registered else None,
         "heat": lambda s: analytics.session_by_group(s, f),
-        "methods": lambda s: methods(s, event, f),
+        "methods": lambda s: methods(s, event, f, reasons, networks),
         "conversations": lambda s: analytics.conversations(s, f),
         "by session": lambda s: analytics.by_session(s, f),
         "top contributors": lambda s: public_contributors(s, f),
