@@ -137,7 +137,7 @@ def test_the_four_layers_per_group_match_the_hand_counts(fixture_db):
     assert frame[[f"{layer}_share" for layer in layers.LAYERS]].sum().round(9).tolist() == [1, 1, 1, 1]
 
 
-def test_per_session_and_the_observations(fixture_db):
+def test_per_session_the_observations_and_the_speakers(fixture_db):
     with db.reading(fixture_db) as session:
         groups = layers.by_group(session, registrations=REGISTRATIONS)
         sessions = layers.by_session(session)
@@ -158,20 +158,18 @@ def test_per_session_and_the_observations(fixture_db):
     assert "Survivor voices: 1 on stage, no post online." in found
     assert "Academia and think-tanks: 1 question(s) asked, never on stage." in found
     assert len(found) == 5
-
-
-def test_speakers_are_listed_with_affiliation_and_role_from_either_stored_shape(fixture_db):
+    # The speakers, with affiliation and role from either stored shape (Panel 1's is the shape of before).
     with db.reading(fixture_db) as session:
-        found = layers.speakers(session)
-    assert found[["name", "affiliation", "role"]].values.tolist() == [
+        listed = layers.speakers(session)
+    assert listed[["name", "affiliation", "role"]].values.tolist() == [
         ["A", "Ministry of Justice", "chair"],
         ["B", "", "speaker"],
         ["C", "OSCE Secretariat", "speaker"],
         ["D", "La Strada International", "presenter"],
         ["E", "", "speaker"],
     ]
-    assert found["sessions"].str.startswith("Panel 1:").tolist() == [True, True, True, False, False]
-    assert found["group"].tolist()[3] == "NGO / civil society"
+    assert listed["sessions"].str.startswith("Panel 1:").tolist() == [True, True, True, False, False]
+    assert listed["group"].tolist()[3] == "NGO / civil society"
 
 
 def test_the_groups_and_sessions_pages_show_the_layers(fixture_db, monkeypatch, event_dir, dialect):
