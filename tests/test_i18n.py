@@ -300,3 +300,15 @@ def test_the_links_the_app_makes_carry_the_chosen_language(query, link):
         at.query_params["lang"] = query
     at.run()
     assert not at.exception and at.text[0].value == link
+
+
+def test_a_staff_page_in_german_by_the_query(qa_url, monkeypatch):
+    at = page(qa_url, monkeypatch, "views/queue.py", role="moderator", lang="de")
+    t = translator("de", STAFF)
+    assert [title.value for title in at.title] == [t.gettext("Q&A queue")] == ["Fragen-Warteschlange"]
+    assert at.query_params["lang"] == "de"
+    # The event line's dates in German's form, the empty queue's notice and the tabs' names from the
+    # staff catalog.
+    assert at.caption[0].value.endswith("· 23.04.2018 – 24.04.2018 · Zeiten in Europe/Vienna")
+    assert t.gettext("No incoming questions in this session.") in [i.value for i in at.info]
+    assert at.segmented_control(key="queue-tab").options[0] == t.gettext("Incoming") == "Eingang"
