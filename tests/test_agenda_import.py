@@ -281,6 +281,27 @@ def test_schedule_xml_and_ical_round_trips_give_the_same_agenda(folder, db_url, 
     assert again == from_json
 
 
+def test_an_indico_calendar_gives_speakers_with_their_affiliations():
+    calendar = icalendar.Calendar()
+    calendar.add("prodid", "-//tests//agenda-import//EN")
+    calendar.add("version", "2.0")
+    item = icalendar.Event()
+    item.add("uid", "indico-contribution-42@indico.example.org")
+    item.add("summary", "Panel 2")
+    item.add("dtstart", datetime(2018, 4, 23, 12, 30, tzinfo=UTC))
+    item.add("dtend", datetime(2018, 4, 23, 14, 0, tzinfo=UTC))
+    # As Indico writes it: the abstract, then one line of "Name (Affiliation)" separated by commas.
+    item.add("description", "About partners.\n\nSpeakers: Ana Lopez (CERN), Bo Li (Ministry of Justice), Cy Nobody")
+    calendar.add_component(item)
+    (entry,) = reading.parse(calendar.to_ical(), "event.ics", zone_name="Europe/Vienna").entries
+    assert [(s.name, s.affiliation, s.role) for s in entry.speakers] == [
+        ("Ana Lopez", "CERN", "speaker"),
+        ("Bo Li", "Ministry of Justice", "speaker"),
+        ("Cy Nobody", "", "speaker"),
+    ]
+    assert agenda.speakers_text(entry.speakers, {}) == "Ana Lopez: CERN; Bo Li: Ministry of Justice; Cy Nobody"
+
+
 def test_indico_session_blocks_carry_conveners_and_presenters_with_affiliations():
     block = {
         "entryType": "Session",
