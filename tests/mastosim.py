@@ -17,6 +17,11 @@ shapes of the recorded responses (tests/data/mastodon):
   ``any[]`` (as versions that drop it do), so a client that follows it loses the other tags;
 - ``X-RateLimit-Limit``/``Remaining``/``Reset`` (ISO time) on every answer, counted per instance in
   fixed windows of ``window`` seconds (Mastodon's 300 in 5 minutes by default); past the limit, 429;
+- ``GET /<instance>/api/v1/statuses/:id`` (a status by its local id there: a reply's parent),
+  ``/api/v1/accounts/lookup?acct=``, ``/api/v1/accounts/:id/statuses``,
+  ``/api/v1/accounts/verify_credentials`` and ``/api/v1/notifications`` (the mentions of the user
+  a token signs in as: ``grant(instance, token, user=…)``); a post's ``mentions`` (``user@domain``)
+  and a shallow 4.4+ ``quote`` (``quote_of``: the quoted post's id on that instance);
 - ``GET /<instance>/api/v2/instance``: ``domain``, ``version`` and
   ``configuration.timelines_access`` as ``access(instance, …)`` sets it: ``public``,
   ``authenticated`` (the tag timeline answers 401 without a valid token), ``disabled`` (``[]`` to
@@ -98,6 +103,8 @@ class Toot:
     language: str | None = "en"
     edited_at: datetime | None = None
     in_reply_to: str | None = None  # the parent's uri
+    quote_of: str | None = None  # the quoted post's uri (4.4+ ``quote``, shallow: its id only)
+    mentions: list[str] = field(default_factory=list)  # user@domain of the accounts mentioned
     visibility: str = "public"
     display_name: str = ""
     note: str = ""
@@ -132,6 +139,7 @@ class Site:
     access: str = "public"  # public | authenticated | disabled | closed
     local_access: str | None = None  # hashtag_feeds.local, when it differs from remote
     tokens: set[str] = field(default_factory=set)
+    users: dict[str, str] = field(default_factory=dict)  # token → the username it signs in as
     copies: dict[str, Copy] = field(default_factory=dict)  # by uri
     used: set[int] = field(default_factory=set)
     windows: dict[int, int] = field(default_factory=dict)  # window number → requests counted
@@ -193,14 +201,17 @@ class MastodonSimulator:
                 self._federate(toot.uri, other, counts)
             return toot.uri
 
-    def inject(self, instance: str, status: dict, *, tag: str, created_at: datetime | None = None) -> str:
-        """Serve ``status`` as it is (malformed, say) on ``instance``'s timeline of ``tag``; returns
-        the key it is held by."""
+    def inject(
+        self, instance: str, status: dict, *, tag: str, created_at: datetime | None = None, with_id: bool = True
+    ) -> str:
+        """Serve ``status`` as it is (malformed, say) on ``instance``'s timeline of ``tag``, given a
+        local id unless it has one or ``with_id`` is False; returns the key it is held by."""
         with self.progress:
             self._sequence += 1
             key = f"raw:{self._sequence}"
             created_at = created_at or datetime.now(UTC) - timedelta(seconds=1)
-            toot = Toot(instance, "raw", "", [tag], created_at, uri=key, raw=status)
+            raw = status if with_id else {**status, "__no_id": True}
+            toot = Toot(instance, "raw", "", [tag], created_at, uri=key, raw=raw)
             self.toots[key] = toot
             site = self.sites[instance]
             site.copies[key] = Copy(self._new_id(site, created_at, key), time.time())
@@ -247,9 +258,12 @@ class MastodonSimulator:
         with self.progress:
             self.sites[instance].access, self.sites[instance].local_access = hashtag_feeds, local
 
-    def grant(self, instance: str, token: str) -> None:
+    def grant(self, instance: str, token: str, user: str | None = None) -> None:
+        """``token`` is valid on ``instance``, signed in as ``user`` (a username there) if given."""
         with self.progress:
             self.sites[instance].tokens.add(token)
+            if user is not None:
+                self.sites[instance].users[token] = user
 
     def fail(self, kind: str, times: int = 1, instance: str | None = None, path: str | None = None, **options) -> None:
         """Queue a fault for the next ``times`` requests to ``instance`` (None: any) whose path has
@@ -340,16 +354,25 @@ class MastodonSimulator:
         """The post as ``site`` serves it."""
         toot, held = self.toots[uri], site.copies[uri]
         if toot.raw is not None:
-            return copy.deepcopy(toot.raw) | ({"id": str(held.id)} if "id" not in toot.raw else {})
+            raw = copy.deepcopy(toot.raw)
+            if raw.pop("__no_id", False):
+                raw.pop("id", None)
+                return raw
+            return raw | ({"id": str(held.id)} if "id" not in raw else {})
         status = copy.deepcopy(STATUS)
         parent = site.copies.get(toot.in_reply_to) if toot.in_reply_to else None
         account = self._account(site, toot)
+        quoted = site.copies.get(toot.quote_of) if toot.quote_of else None
+        if quoted is not None:
+            status["quote"] = {"state": "accepted", "quoted_status_id": str(quoted.id)}
         status.update(
             id=str(held.id),
             created_at=api_time(toot.created_at),
             edited_at=api_time(toot.edited_at) if toot.edited_at else None,
             in_reply_to_id=str(parent.id) if parent else None,
-            in_reply_to_account_id=account["id"] if parent and toot.in_reply_to else None,
+            in_reply_to_account_id=(
+                self._account(site, self.toots[toot.in_reply_to])["id"] if parent and toot.in_reply_to else None
+            ),
             spoiler_text=toot.spoiler_text,
             sensitive=bool(toot.spoiler_text),
             visibility=toot.visibility,
@@ -362,12 +385,67 @@ class MastodonSimulator:
             content=self._content(toot),
             account=account,
             tags=[{"name": t.lower(), "url": f"https://{site.domain}/tags/{quote(t.lower())}"} for t in toot.tags],
-            mentions=[],
+            mentions=[self._mention(site, acct) for acct in toot.mentions],
             media_attachments=[],
             card=None,
             reblog=None,
         )
         return status
+
+    def _mention(self, site: Site, acct: str) -> dict:
+        user, _, domain = acct.partition("@")
+        local = domain == site.domain
+        return {
+            "id": str(_low_bits(site.name, domain, user) + 100_000),
+            "username": user,
+            "acct": user if local else acct,
+            "url": f"https://{domain}/@{user}",
+        }
+
+    def _page(self, site: Site, uris: Iterable[str], params: dict[str, list[str]]) -> list[tuple[int, str]]:
+        """Of ``uris`` held by ``site``, one page by ``max_id`` and ``limit``, newest id first."""
+        limit = max(1, min(40, int((params.get("limit") or ["20"])[-1])))
+        raw = (params.get("max_id") or [None])[-1]
+        max_id = int(raw) if raw and raw.isdigit() else None
+        found = [(site.copies[uri].id, uri) for uri in uris if uri in site.copies]
+        return sorted((f for f in found if max_id is None or f[0] < max_id), reverse=True)[:limit]
+
+    def _user_toot(self, site: Site, acct: str) -> Toot | None:
+        """A post of the account ``acct`` (``user`` on ``site`` itself, else ``user@domain``), for
+        its account object."""
+        user, _, domain = acct.partition("@")
+        domain = domain or site.domain
+        for toot in self.toots.values():
+            if toot.raw is None and toot.username == user and self.sites[toot.origin].domain == domain:
+                return toot
+        return None
+
+    def statuses_of(self, site: Site, account_id: str, params: dict[str, list[str]]) -> list[dict]:
+        uris = [
+            uri
+            for uri, toot in self.toots.items()
+            if toot.raw is None and uri in site.copies and self._account(site, toot)["id"] == account_id
+        ]
+        return [self.render(site, uri) for _, uri in self._page(site, uris, params)]
+
+    def notifications(self, site: Site, user: str, params: dict[str, list[str]]) -> list[dict]:
+        """The mentions of ``user`` (a username on ``site``) in the posts that reached it; a
+        notification's id is the status's id there."""
+        acct = f"{user}@{site.domain}"
+        uris = [uri for uri, toot in self.toots.items() if toot.raw is None and acct in toot.mentions]
+        found = []
+        for local, uri in self._page(site, uris, params):
+            status = self.render(site, uri)
+            found.append(
+                {
+                    "id": str(local),
+                    "type": "mention",
+                    "created_at": status["created_at"],
+                    "account": status["account"],
+                    "status": status,
+                }
+            )
+        return found
 
     def timeline(
         self, site: Site, tag: str, params: dict[str, list[str]], only_local: bool = False
@@ -445,6 +523,35 @@ class MastodonSimulator:
             raise HttpError(401, "This API requires an authenticated user")
         if path.rstrip("/") == "/api/v2/instance":
             return self.instance_body(site), {}
+        if path.startswith("/api/v1/statuses/"):
+            local = path.removeprefix("/api/v1/statuses/")
+            with self.progress:
+                uri = next((u for u, held in site.copies.items() if str(held.id) == local), None)
+                if uri is None:
+                    raise HttpError(404, "Record not found")
+                return self.render(site, uri), {}
+        if path == "/api/v1/accounts/lookup":
+            with self.progress:
+                toot = self._user_toot(site, (params.get("acct") or [""])[-1].lstrip("@"))
+                if toot is None:
+                    raise HttpError(404, "Record not found")
+                return self._account(site, toot), {}
+        if path == "/api/v1/accounts/verify_credentials":
+            user = site.users.get(token or "")
+            with self.progress:
+                toot = self._user_toot(site, user) if user else None
+            if toot is None:
+                raise HttpError(401, "The access token is invalid")
+            return self._account(site, toot), {}
+        if path.startswith("/api/v1/accounts/") and path.endswith("/statuses"):
+            with self.progress:
+                return self.statuses_of(site, path.split("/")[4], params), {}
+        if path == "/api/v1/notifications":
+            user = site.users.get(token or "")
+            if not user:
+                raise HttpError(401, "This API requires an authenticated user")
+            with self.progress:
+                return self.notifications(site, user, params), {}
         prefix = "/api/v1/timelines/tag/"
         if path.startswith(prefix):
             tag = unquote(path[len(prefix) :])

@@ -249,3 +249,32 @@ class Caller:
             params["max_id"] = max_id
         path = f"/api/v1/timelines/tag/{quote(tags[0], safe='')}"
         return self.get(path, params, what or f"{self.key} #{tags[0]}")
+
+    def status(self, local_id: str) -> Any:
+        """``GET /api/v1/statuses/:id``: one status by this instance's own id for it (a reply's
+        parent, a shallow quote's quoted status)."""
+        return self.get(f"/api/v1/statuses/{quote(local_id, safe='')}", {}, f"{self.key} status {local_id:.30}")
+
+    def lookup(self, acct: str) -> Any:
+        """``GET /api/v1/accounts/lookup``: the account ``acct`` (``user`` or ``user@host``) as this
+        instance knows it, with its local ``id``."""
+        return self.get("/api/v1/accounts/lookup", {"acct": acct}, f"{self.key} lookup {acct:.80}")
+
+    def account_statuses(self, account_id: str, *, max_id: str | None = None, limit: int = 40, what: str = "") -> Any:
+        """One page of ``/api/v1/accounts/:id/statuses`` (its posts, replies and reblogs), newest first."""
+        params: dict[str, Any] = {"limit": limit}
+        if max_id is not None:
+            params["max_id"] = max_id
+        path = f"/api/v1/accounts/{quote(account_id, safe='')}/statuses"
+        return self.get(path, params, what or f"{self.key} statuses of {account_id:.30}")
+
+    def notifications(self, *, max_id: str | None = None, limit: int = 40, what: str = "") -> Any:
+        """One page of the token's own ``/api/v1/notifications`` of type ``mention``, newest first."""
+        params: dict[str, Any] = {"limit": limit, "types[]": ["mention"]}
+        if max_id is not None:
+            params["max_id"] = max_id
+        return self.get("/api/v1/notifications", params, what or f"{self.key} notifications")
+
+    def verify_credentials(self) -> Any:
+        """``GET /api/v1/accounts/verify_credentials``: whose token this is."""
+        return self.get("/api/v1/accounts/verify_credentials", {}, f"{self.key} verify_credentials")

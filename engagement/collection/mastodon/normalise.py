@@ -2,7 +2,9 @@
 
 Takes what the API gives (``GET /api/v1/timelines/tag/:tag`` pages, single statuses) and the
 recorded ``*.bodies.json`` responses (``{method, uri, status, link, recorded_at, body}``):
-``normalise_page``, ``normalise_status``, ``normalise_account``, ``normalise_response``.
+``normalise_page``, ``normalise_status``, ``normalise_account``, ``normalise_response``; for
+``ingest import``, ``normalise``, which also tells the instance that served a file's statuses
+(``serving_instance``) and links replies across its lines.
 
 One row per post across instances, whichever instance served it:
 
@@ -19,9 +21,9 @@ One row per post across instances, whichever instance served it:
   not the person's bio); its handle is given by ``Batch.renamed``.
 
 Kinds: a reblog is a repost (its wrapper's ``uri``, by the reblogger) of the reblogged status,
-which goes in as context; a reply (``in_reply_to_id``) names its parent's URI and author only when
-the parent is in the same page (ids are local: a parent elsewhere is unknown here, and left
-unnamed rather than guessed); a quote (4.4+ ``quote`` accepted, its ``quoted_status`` as context, or
+which goes in as context; a reply (``in_reply_to_id``) names its parent's URI and author here only
+when the parent is in the same page (ids are local: a parent elsewhere is resolved through the
+instance that served it, threads.py, never guessed); a quote (4.4+ ``quote`` accepted, its ``quoted_status`` as context, or
 a ``quoted_status_id`` found in the page). A reply that also quotes is a reply first, as on X.
 
 A status whose ``visibility`` is not public or unlisted should never reach a collector: it is
@@ -37,6 +39,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from engagement.collection.mastodon.plaintext import plain, render, to_text
+from engagement.collection.mastodon.threads import Threads, quote_of
 from engagement.collection.records import Batch, PostRecord, RecordError, Rejection, UserRecord, count, count_or_none
 from engagement.storage.models import PostKind
 
@@ -282,17 +285,6 @@ def _urls(links: list, status: dict) -> list[str]:
     return list(dict.fromkeys(urls))
 
 
-def _quote(status: dict) -> tuple[dict | None, str | None]:
-    """An accepted 4.4+ quote: (the quoted status when given, its local id when only that is)."""
-    quote = status.get("quote")
-    if not isinstance(quote, dict) or quote.get("state", "accepted") != "accepted":
-        return None, None
-    quoted = quote.get("quoted_status")
-    if isinstance(quoted, dict):
-        return quoted, _str(quoted.get("id"))
-    return None, _str(quote.get("quoted_status_id"))
-
-
 class _PageBuilder:
     """A batch being filled from one page, each post and author once (the first copy: a page's own
     statuses come before the context they carry). ``known`` maps the page's local status ids to
@@ -321,7 +313,7 @@ class _PageBuilder:
             if parent:
                 self.parents[local] = parent
         self.learn(status.get("reblog"), depth + 1)
-        self.learn(_quote(status)[0], depth + 1)
+        self.learn(quote_of(status)[0], depth + 1)
 
     def _root(self, parent: str) -> str | None:
         """The thread's first post as far as the page knows it, from the parent's local id."""
@@ -431,7 +423,7 @@ class _PageBuilder:
         parent = self.known.get(reply_to) if reply_to else None
         if parent:
             references.append({"type": "replied_to", "id": parent.post})
-        quoted, quoted_id = _quote(status)
+        quoted, quoted_id = quote_of(status)
         quoted_post = None
         if quoted is not None and depth < MAX_DEPTH:
             target = self.status(quoted, f"{where}.quote.quoted_status", collected=False, depth=depth + 1)
@@ -589,19 +581,60 @@ def shape_of(obj: Any) -> str:
     return "unknown"
 
 
-def normalise(obj: Any) -> Batch:
-    """Anything ``shape_of`` tells: a status, a page, a recorded response or a list of them."""
+# --- the instance that served a file's statuses (``ingest import``)
+
+
+def _local_host(status: Any, depth: int = 0) -> str | None:
+    """The host of the instance that served ``status``, where the status says: an account of that
+    instance is written without '@host' (the status's author, a mention, a reblogged status's),
+    and its uri's host is the instance's domain."""
+    if not isinstance(status, dict) or depth > MAX_DEPTH:
+        return None
+    account = _dict(status.get("account"))
+    acct = _str(account.get("acct"))
+    if acct and "@" not in acct.strip().lstrip("@") and not _bridged_account(account):
+        host = _host(account.get("uri")) or _host(status.get("uri")) or _host(account.get("url"))
+        if host:
+            return host
+    for mention in _list(status.get("mentions")):
+        mention = _dict(mention)
+        acct = _str(mention.get("acct"))
+        if acct and "@" not in acct.strip().lstrip("@") and _host(mention.get("url")):
+            return _host(mention.get("url"))
+    return _local_host(status.get("reblog"), depth + 1) or _local_host(quote_of(status)[0], depth + 1)
+
+
+def serving_instance(obj: Any) -> str | None:
+    """The instance whose local ids and counts a file's statuses carry: from the statuses
+    themselves (``_local_host``), else a recorded response's request address; None when nothing
+    tells (statuses of remote accounts only, with no local mention): then their counts replace
+    the stored ones as any reading does, and replies link within the page only."""
+    if isinstance(obj, dict) and shape_of(obj) == "response":
+        body = obj.get("body")
+        return serving_instance(body) or _host(obj.get("uri"))
+    for status in obj if isinstance(obj, list) else [obj]:
+        found = serving_instance(status) if shape_of(status) == "response" else _local_host(status)
+        if found:
+            return found
+    return None
+
+
+# The import's memory of local ids (threads.py), for the statuses of one process: a reply in one
+# line of a file names its parent in another.
+IMPORTED = Threads()
+
+
+def normalise(obj: Any, instance: str | None = None) -> Batch:
+    """Anything ``shape_of`` tells: a status, a page, a recorded response or a list of them, as read
+    on ``instance`` (the host of the instance that served it; else told from ``serving_instance``,
+    for each recorded response on its own): each post says so, so its counts are taken as a poll's
+    are, and its reply to a parent read in another line of the file (or an earlier file of the same
+    instance) is linked (threads.py)."""
     shape = shape_of(obj)
-    if shape == "status":
-        return normalise_status(obj)
-    if shape == "page":
-        return normalise_page(obj)
-    if shape == "response":
-        return normalise_response(obj)
     if shape == "responses":
         batch = Batch()
         for index, response in enumerate(obj):
-            part = normalise_response(response, f"[{index}]")
+            part = _on_instance(normalise_response(response, f"[{index}]"), response, instance)
             batch.posts += part.posts
             batch.users += part.users
             batch.rejected += part.rejected
@@ -610,6 +643,24 @@ def normalise(obj: Any) -> Batch:
             batch.renamed += part.renamed
             batch.retrieved_at = batch.retrieved_at or part.retrieved_at
         return batch
-    if shape == "edit":
+    if shape == "status":
+        batch = normalise_status(obj)
+    elif shape == "page":
+        batch = normalise_page(obj)
+    elif shape == "response":
+        batch = normalise_response(obj)
+    elif shape == "edit":
         raise RecordError(EDIT_REASON)
-    raise RecordError("not a Mastodon status, page or recorded response")
+    else:
+        raise RecordError("not a Mastodon status, page or recorded response")
+    return _on_instance(batch, obj, instance)
+
+
+def _on_instance(batch: Batch, obj: Any, instance: str | None) -> Batch:
+    instance = (instance or serving_instance(obj) or "").lower() or None
+    if instance is not None:
+        for post in batch.posts:
+            if post.platform == PLATFORM:
+                post.instance = instance
+        IMPORTED.resolve(batch, instance)
+    return batch
