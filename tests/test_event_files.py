@@ -126,7 +126,7 @@ def _with_translations(event_dir):
     (event_dir / "stakeholder_groups.csv").write_text("\n".join(rows) + "\n")
 
 
-def test_titles_and_labels_in_other_languages_load_and_fall_back_to_the_default(event_dir, db_url):
+def test_titles_and_labels_in_other_languages_load_fall_back_and_are_edited_on_the_page(event_dir, db_url):
     _with_translations(event_dir)
     event = load_event(event_dir)
     opening = next(row for row in load_agenda(event, event_dir) if row.key == "d1-opening")
@@ -136,33 +136,16 @@ def test_titles_and_labels_in_other_languages_load_and_fall_back_to_the_default(
     with db.reading(db_url) as session:
         stored = session.exec(select(AgendaSession).where(AgendaSession.key == "d1-opening")).one()
         group = session.get(StakeholderGroup, "civil_society")
-        assert title_in(stored, "fr") == "Ouverture de haut niveau" and title_in(stored, "fr-CH") == title_in(
-            stored, "fr"
-        )
+        assert title_in(stored, "fr") == title_in(stored, "fr-CH") == "Ouverture de haut niveau"
         assert title_in(stored, "ru") == "Открытие"
         assert title_in(stored, "de") == title_in(stored, None) == "High-level opening session"
         assert label_in(group, "fr") == "Société civile" and label_in(group, "es") == group.label
         by_id = titles_in(session, "ru")
         assert by_id[stored.id] == "Открытие" and len(set(by_id.values())) > 1
         labels = labels_in(session, "fr")
-        assert (
-            labels["civil_society"] == "Société civile"
-            and labels["public"] == session.get(StakeholderGroup, "public").label
-        )
-
-
-def test_a_translation_column_that_names_no_language_is_refused(event_dir):
-    agenda = (event_dir / "agenda.csv").read_text().splitlines()
-    (event_dir / "agenda.csv").write_text("\n".join([agenda[0] + ",title_old"] + [f"{line}," for line in agenda[1:]]))
-    with pytest.raises(EventConfigError, match=r"agenda.csv:2: column 'title_old' is not title_<language>"):
-        load_agenda(load_event(event_dir), event_dir)
-
-
-def test_the_agenda_page_keeps_the_translations_it_does_not_show_and_saves_those_it_does(event_dir, db_url):
-    _with_translations(event_dir)
-    with db.writing(db_url) as session:
-        sync_event(session, event_dir)
-    event = load_event(event_dir)
+        assert labels["civil_society"] == "Société civile"
+        assert labels["public"] == session.get(StakeholderGroup, "public").label  # no French label: the default
+    # The Agenda and groups page shows them, saves the ones edited, keeps the ones a table lacks.
     with db.reading(db_url) as session:
         frame = admin.agenda_frame(session, event)
         groups = admin.groups_frame(session)
@@ -178,3 +161,10 @@ def test_the_agenda_page_keeps_the_translations_it_does_not_show_and_saves_those
         stored = session.exec(select(AgendaSession).where(AgendaSession.key == "d1-opening")).one()
         assert stored.titles == {"fr": "Séance d'ouverture", "ru": "Открытие"}
         assert session.get(StakeholderGroup, "civil_society").labels == {"fr": "Société civile"}
+
+
+def test_a_translation_column_that_names_no_language_is_refused(event_dir):
+    agenda = (event_dir / "agenda.csv").read_text().splitlines()
+    (event_dir / "agenda.csv").write_text("\n".join([agenda[0] + ",title_old"] + [f"{line}," for line in agenda[1:]]))
+    with pytest.raises(EventConfigError, match=r"agenda.csv:2: column 'title_old' is not title_<language>"):
+        load_agenda(load_event(event_dir), event_dir)
