@@ -27,6 +27,8 @@ from engagement.rules.event import load_agenda, load_event, parse_speakers
 from engagement.storage import db
 from engagement.storage.models import AgendaSession, Post
 
+from .helpers.worker import ingest
+
 DATA = Path(__file__).parent / "data"
 PRETALX = DATA / "agenda" / "pretalx-democon.schedule.json"
 INDICO = DATA / "agenda" / "indico-timetable-export.example.json"
@@ -218,9 +220,17 @@ def test_the_indico_export_reimported_changes_nothing_and_a_changed_copy_exactly
             return session.get(AgendaSession, post.session_id).key if post.session_id else None
 
     assert attributed() == key
-    back = import_programme([str(INDICO)], url=db_url)  # the real export again: Contrib 2 removed, c0 back
-    assert [line.split(": ", 1)[1] for line in back.changes.removed] == ["Contrib 2"]
-    assert len(back.changes.moved) == 1 and len(back.changes.rooms) == 1
+    # The real export again, by the command, which prints what changed: Contrib 2 removed, c0 back.
+    db.dispose_engines()
+    done = ingest("agenda-import", str(INDICO), url=db_url, EVENT_DATA_DIR=str(folder))
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()
+    assert [line for line in printed if line.startswith("removed")] == [
+        f"removed  {next(iter(stored.keys() - {key}))}: Contrib 2"
+    ]
+    assert (
+        sum(line.startswith("moved") for line in printed) == 1 and sum(line.startswith("room") for line in printed) == 1
+    )
     assert set(sessions(db_url)) == {key} and attributed() is None
     assert (folder / "agenda.csv").read_bytes() == before
 
