@@ -128,7 +128,7 @@ except (RegistrationsError, registrations.RegistrationsError) as problem:
     st.stop()
 
 with notice_area:
-    widgets.notices([*summary.caveats, widgets.describe(f, event)])
+    staff.notices(t, [*summary.caveats, widgets.describe(f, event)])
 
 with headline_area:
     st.subheader(_("Findings"))

@@ -10,9 +10,9 @@ or a table, whatever the language.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from engagement import i18n
+from engagement import i18n, settings
 from engagement.i18n import N_, Translator
 from engagement.rules.event import EventConfig
 from engagement.ui import qa, widgets
@@ -43,8 +43,19 @@ def translator() -> Translator:
     return i18n.translator(qa.language(), i18n.STAFF)
 
 
+def notices(t: Translator, items: Iterable[str | None] = ()) -> None:
+    """The page's one notice area (``widgets.notices``), its demo-data note in ``t``'s language.
+
+    The note's words are the participant catalog's (the Ask page says the same), which a staff
+    ``Translator`` falls back to."""
+    demo = widgets.is_demo_database(settings.database_url())
+    shown = [item for item in items if not (demo and item and item.startswith("Demo data"))]
+    widgets.notices([t.gettext(widgets.DEMO_NOTICE) if demo else None, *shown], demo=False)
+
+
 def header(title: str, event: EventConfig, t: Translator, notes: Sequence[str] | None = ()) -> None:
-    """The page's title and its event line (dates in ``t``'s language), then the notice area."""
+    """The page's title and its event line (dates in ``t``'s language), then the notice area;
+    ``notes=None``: the page draws its notice area itself (``notices``), once it knows what to say."""
     caption = t.gettext("{event} · {start} – {end} · times in {zone}").format(
         event=event.name,
         start=t.date(event.start_date),
@@ -52,4 +63,6 @@ def header(title: str, event: EventConfig, t: Translator, notes: Sequence[str] |
         zone=event.time_zone,
     )
     qa.document_language(t.code)
-    widgets.page_header(title, event, caption=caption, notes=notes)
+    widgets.page_header(title, event, caption=caption, notes=None)
+    if notes is not None:
+        notices(t, notes)
