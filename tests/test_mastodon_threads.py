@@ -114,10 +114,12 @@ def test_the_organisers_account_its_statuses_and_with_its_token_its_mentions(db_
         # Its bare name on its own instance, once a process (each pass here has clients of its own).
         assert [c.params["acct"] for c in lookups] == [["osce"], ["osce"]]
 
-        # A token that is somebody else's reads no mentions as the organiser's.
+        # A token that is somebody else's reads no mentions as the organiser's; an account the
+        # instance does not know is said, and its hashtags are read all the same.
         sim.grant("beta", "someone-elses-token", user="fay")
         other = run_pass(db_url, sim, "beta", tokens={"beta": "someone-elses-token"}, accounts=["osce@beta.example"])
-        assert other.complete and not sim.calls("beta", "/notifications")
+        assert other.complete and other.read == 1 and other.failed == 0 and other.pages >= 1
+        assert sim.calls("beta", "/verify_credentials") and not sim.calls("beta", "/notifications")
 
 
 def test_a_status_without_an_id_is_kept_aside_once_however_often_it_is_read(db_url):

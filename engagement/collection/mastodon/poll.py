@@ -728,7 +728,14 @@ def poll_pass(
                     log.warning("%s: %s; skipped in this pass", SOURCE, error)
                     result.skipped += 1
                     break
-                except (GaveUp, FatalAPIError) as error:
+                except FatalAPIError as error:
+                    if feed.account is not None:  # an account this instance does not know: its hashtags are read
+                        log.warning("%s: %s; %s not read in this pass", SOURCE, error, feed.label)
+                        continue
+                    log.error("%s: %s; skipped in this pass", SOURCE, error)
+                    result.failed += 1
+                    break
+                except GaveUp as error:
                     log.error("%s: %s; skipped in this pass", SOURCE, error)
                     result.failed += 1
                     break
