@@ -224,4 +224,8 @@ def test_the_report_carries_the_layers_beside_the_voice_gap(fixture_db, event_di
         "chair",
         "Participating State (government)",
     ]
+    (event_dir / "registrations.csv").unlink()  # no registrations: no voice gap, the speakers still listed
+    with db.reading(fixture_db) as session:
+        without = report.build(session, load_event())
+    assert "Voice gap by layer" not in without.tables and len(without.tables["Speakers"]) == 5
     assert "Academia and think-tanks: 1 question(s) asked, never on stage." in content.notes["Voice gap by layer"]

@@ -524,6 +524,8 @@ def build(
     _add_figures(report, parts, by_session, list(taxonomy["label"]))
     report.notes = dict(NOTES)
     _add_voice_gap(report, found, parts, labels)
+    if not parts["speakers"].empty:  # public figures of the programme: named, registrations or not
+        report.tables["Speakers"] = parts["speakers"]
     _add_caveats(report, parts, names)
     report.findings = findings_rules.findings(report.tables)
     report.tables["Methods"] = pd.concat(
@@ -660,7 +662,6 @@ def _add_layers(report: Report, parts: dict[str, Any]) -> None:
         }
     ).reset_index(drop=True)
     report.tables["Voice gap by layer"] = table
-    report.tables["Speakers"] = parts["speakers"]
     report.figures["Voice gap by layer"] = figures.shares(
         table,
         "group",
