@@ -420,6 +420,7 @@ def store_page(
     result.fetched += THREADS.resolve(batch, instance.key, fetch=fetch, stored=_linked_already(url))
     for post in batch.posts:
         if post.platform == PLATFORM:
+            post.instance = post.instance or instance.host  # the parents fetched were read here too
             origin = _host(post.platform_id)
             if origin != instance.host and origin in origins:
                 post.metrics_known = False  # the origin's counts are the real ones: it is read too

@@ -199,9 +199,7 @@ class Threads:
             return None
         if not parent.posts:
             return None
-        for record in parent.posts:
-            record.instance = instance
-        batch.posts += parent.posts
+        batch.posts += parent.posts  # the caller says which instance they were read on
         batch.users += parent.users
         batch.renamed += parent.renamed
         self.learn(instance, parent.posts)
