@@ -17,11 +17,13 @@ PostgreSQL server (``tests.postgres``), which ``python -m`` finds on the path it
 6. Bluesky's stream consumer: a million Jetstream events filtered, batches, memory, and the seconds
    from a matching event to the Live page (bench/bluesky_stream.py);
 7. Mastodon: statuses/s through conversion and storage on one core, and a poll of 10 simulated
-   instances × 4 hashtags, requests per 5 minutes per instance (bench/mastodon.py).
+   instances × 4 hashtags, requests per 5 minutes per instance (bench/mastodon.py);
+8. the hall's screens: 20 walls and 20 projector views in Chromium on one app process for
+   ``--screens-minutes`` while the demo replays, CPU and memory per view (bench/screens.py).
 
 PostgreSQL is a throwaway local cluster (tests/postgres.py), or ``TEST_POSTGRES_URL``.
 ``--quick``: sizes 10k and 100k, 100k posts imported, 10 s of Q&A load, 10 browsers, 100k
-Jetstream events, 10k Mastodon statuses and 5 simulated minutes of polling.
+Jetstream events, 10k Mastodon statuses, 5 simulated minutes of polling and 2 minutes of screens.
 """
 
 from __future__ import annotations
@@ -34,7 +36,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import bluesky_stream, import_compare, mastodon, pages, qa_load
+from bench import bluesky_stream, import_compare, mastodon, pages, qa_load, screens
 from bench.pages import machine, postgres_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,6 +180,7 @@ def write_results(args, facts: dict) -> str:
         pages.network_section(facts["networks"]),
         bluesky_stream.section(facts["bluesky"]),
         mastodon.section(facts["mastodon"]),
+        screens.section(facts["screens"]),
     ]
     text = "\n".join(lines)
     RESULTS.write_text(text, encoding="utf-8")
@@ -193,6 +196,7 @@ def main() -> None:
     parser.add_argument("--stream-events", type=int, default=1_000_000, help="Jetstream events replayed")
     parser.add_argument("--mastodon-statuses", type=int, default=50_000, help="Mastodon statuses stored")
     parser.add_argument("--mastodon-minutes", type=float, default=10.0, help="simulated minutes of polling")
+    parser.add_argument("--screens-minutes", type=float, default=10.0, help="minutes every screen stays open")
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -200,6 +204,7 @@ def main() -> None:
         args.sizes, args.import_posts, args.seconds, args.browsers = [10_000, 100_000], 100_000, 10, 10
         args.stream_events = 100_000
         args.mastodon_statuses, args.mastodon_minutes = 10_000, 5.0
+        args.screens_minutes = 2.0
     import logging
 
     logging.basicConfig(level=logging.ERROR)
@@ -251,6 +256,8 @@ def main() -> None:
         print("Bluesky stream …", flush=True)
         facts["bluesky"] = bluesky_stream.run(args.stream_events, 20, 30, bluesky_stream.EVENTS_PER_SECOND, server)
         facts["mastodon"] = mastodon.run(args.mastodon_statuses, 10, args.mastodon_minutes)
+        print("the hall's screens …", flush=True)
+        facts["screens"] = screens.run(args.screens_minutes, 20, 20, 20.0)
     finally:
         if server is not None:
             server.stop()

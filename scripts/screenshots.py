@@ -1,7 +1,7 @@
-"""The docs' pictures: the Engagement page, the Q&A queue and the post-event report's first pages on
-the demo data.
+"""The docs' pictures: the Engagement page, the Q&A queue, the hall's screens and the post-event
+report's first pages on the demo data.
 
-    .venv/bin/python scripts/screenshots.py [--out docs/images] [--only pages|report]
+    .venv/bin/python scripts/screenshots.py [--out docs/images] [--only pages|screens|report]
 
 Builds a demo database in a temporary folder (``python -m ingest demo --load``, as ``make demo``
 does, never touching data/), sets its replay clock inside the demo session with the most open
@@ -9,7 +9,13 @@ questions (so the queue preselects a session that has some), starts the app head
 port with an organiser password of its own, signs in through the Account page in Debian's
 Chromium at 1400×900, and writes ``engagement.png`` and ``queue.png``. Each picture is taken once
 the page's script has finished and its charts are drawn, then reduced to a 256-colour palette to
-stay small. The report's first ``REPORT_PAGES`` pages are its PDF (``python -m ingest report``, as an
+stay small. The hall's screens at 1600×900 (a 16:9 projector; their sizes follow the window's
+width): the projector view (``/screen``, reached by the queue's "Projector view of this session"
+link) with a question a moderator put on screen (``projector.png``), then with none, the session's
+top questions by votes (``projector-top.png``), and the public social wall (``/wall``) with six
+approved posts and an announcement (``wall.png``), their join panels naming ``PUBLIC_URL``
+(https://cthb18.example.org); the moderators' actions go through
+``engagement.qa.moderation`` and ``engagement.wall.moderation``, audited as "Ana (hall A)". The report's first ``REPORT_PAGES`` pages are its PDF (``python -m ingest report``, as an
 organiser would run it) turned into ``report-1.png`` … by pdftoppm (Debian's poppler-utils).
 """
 
@@ -33,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CHROMIUM = "/usr/bin/chromium"
 VIEWPORT = {"width": 1400, "height": 900}
+SCREEN = {"width": 1600, "height": 900}  # 16:9, as the hall's projector
+PUBLIC_URL = "https://cthb18.example.org"
 MODERATOR = "Ana (hall A)"
 REPORT_PAGES = 3
 REPORT_DPI = 60  # an A4 page 496 × 702 pixels: its headings and charts read, its file stays small
@@ -78,7 +86,8 @@ def serve(url: str, password: str):
     """The app on its own port, with this organiser password and no other sign-in configured."""
     port = free_port()
     env = {key: value for key, value in os.environ.items() if key not in ("MODERATOR_PASSWORD",)}
-    env.update(DATABASE_URL=url, ORGANISER_PASSWORD=password)
+    # The address the screens' join panels show: a public host, as an event would set it.
+    env.update(DATABASE_URL=url, ORGANISER_PASSWORD=password, PUBLIC_URL=PUBLIC_URL)
     process = subprocess.Popen(
         [
             sys.executable,
@@ -145,11 +154,90 @@ def wait_for_charts(page, at_least: int) -> None:
     page.wait_for_timeout(1_500)  # plotly's own transitions
 
 
-def shoot(page, path: Path) -> None:
+def shoot(page, path: Path, viewport: dict = VIEWPORT) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")  # no focus ring
-    page.mouse.move(0, VIEWPORT["height"] - 1)  # no hover label over a chart
+    page.mouse.move(0, viewport["height"] - 1)  # no hover label over a chart
     page.screenshot(path=str(path))
     shrink(path)
+
+
+def put_on_screen(url: str, session_key: str) -> str:
+    """Approve the session's four earliest open questions (with the votes the demo gave them) and
+    put the first on screen; returns its text."""
+    from sqlalchemy import select
+
+    from engagement.qa import moderation
+    from engagement.storage import db
+    from engagement.storage.models import AgendaSession, Question
+
+    with db.writing(url) as session:
+        session_id = session.scalar(select(AgendaSession.id).where(AgendaSession.key == session_key))
+        questions = session.scalars(
+            select(Question)
+            .where(Question.session_id == session_id, Question.status.in_(["pending", "approved"]))
+            .order_by(Question.created_at, Question.id)
+            .limit(4)
+        ).all()
+        for question in questions:
+            if question.status == "pending":
+                moderation.act(session, question.id, "approve", MODERATOR)
+        moderation.act(session, questions[0].id, "show", MODERATOR)
+        return questions[0].text
+
+
+def take_off_screen(url: str) -> None:
+    from sqlalchemy import select
+
+    from engagement.qa import moderation
+    from engagement.storage import db
+    from engagement.storage.models import Question
+
+    with db.writing(url) as session:
+        for question_id in session.scalars(select(Question.id).where(Question.status == "on_screen")):
+            moderation.act(session, question_id, "hide", MODERATOR)
+
+
+def fill_wall(url: str) -> None:
+    """Approve the six newest posts a wall may show (what it shows at a time), and an announcement."""
+    from engagement.qa import blocklist
+    from engagement.storage import db, flags
+    from engagement.wall import listing, moderation
+
+    with db.writing(url) as session:
+        waiting = listing.queue(session, flags.now(session), blocklist.load(), limit=40)
+        chosen = [item.post_id for item in waiting if not item.held and not item.author_blocked][:6]
+        moderation.act_many(session, chosen, "approve", MODERATOR)
+        moderation.announce(session, "Coffee and pastries in the foyer until the next session", MODERATOR)
+
+
+def screens(page, url: str, base: str, out: Path) -> None:
+    """The projector view (a question on screen, then the top questions) and the wall; ``page`` is
+    signed in and on the Q&A queue."""
+    page.set_viewport_size(SCREEN)
+    page.get_by_text("Projector view of this session").click()
+    settle(page)
+    session_key = page.url.split("session=", 1)[1].split("&", 1)[0]
+    text = put_on_screen(url, session_key)
+    page.wait_for_function(
+        "t => document.querySelector('.st-key-screen-question')?.innerText.includes(t)", arg=text, timeout=60_000
+    )
+    page.wait_for_selector("img.hall-qr", timeout=30_000)
+    page.wait_for_timeout(1_000)
+    shoot(page, out / "projector.png", SCREEN)
+    take_off_screen(url)
+    page.wait_for_selector(".hall-top", timeout=60_000)
+    page.wait_for_timeout(2_500)  # the next two-second run: the list settled
+    shoot(page, out / "projector-top.png", SCREEN)
+
+    fill_wall(url)
+    wall = page.context.browser.new_page(viewport=SCREEN)
+    wall.goto(f"{base}/wall")
+    settle(wall)
+    wall.wait_for_function("() => document.querySelectorAll('.wall-post').length >= 6", timeout=60_000)
+    wall.wait_for_selector("img.hall-qr", timeout=30_000)
+    wall.wait_for_timeout(1_000)
+    shoot(wall, out / "wall.png", SCREEN)
+    wall.close()
 
 
 def report_pages(url: str, folder: Path, out: Path) -> None:
@@ -190,7 +278,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images", help="folder for the PNGs")
     parser.add_argument(
-        "--only", choices=("pages", "report"), help="only the app's pages, or only the report's first pages"
+        "--only",
+        choices=("pages", "screens", "report"),
+        help="only the app's pages, only the hall's screens, or only the report's first pages",
     )
     args = parser.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -199,7 +289,7 @@ def main(argv: list[str] | None = None) -> int:
     password = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as folder:
         url = build_demo(Path(folder))
-        if args.only != "pages":
+        if args.only in (None, "report"):
             report_pages(url, Path(folder), args.out)
         if args.only == "report":
             return 0
@@ -223,9 +313,10 @@ def main(argv: list[str] | None = None) -> int:
             settle(page)
             page.wait_for_selector("text=Signed in as", timeout=30_000)
 
-            go(page, "Engagement")
-            wait_for_charts(page, 2)
-            shoot(page, args.out / "engagement.png")
+            if args.only != "screens":
+                go(page, "Engagement")
+                wait_for_charts(page, 2)
+                shoot(page, args.out / "engagement.png")
 
             go(page, "Q&A queue")
             page.get_by_label("Your name, for the audit log").fill(MODERATOR)
@@ -233,7 +324,10 @@ def main(argv: list[str] | None = None) -> int:
             settle(page)
             page.wait_for_selector('[class*="st-key-question-"]', timeout=30_000)
             page.wait_for_timeout(1_000)
-            shoot(page, args.out / "queue.png")
+            if args.only != "screens":
+                shoot(page, args.out / "queue.png")
+            if args.only != "pages":
+                screens(page, url, base, args.out)
             browser.close()
     return 0
 

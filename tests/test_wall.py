@@ -357,3 +357,10 @@ def test_a_link_alone_does_not_hold_a_post_but_the_blocklist_does(db_url):
     assert "idiot" in queue[ids["rude link"]] and "idiot" in queue[ids["rude"]]
     assert "link" not in queue[ids["rude"]]
     assert BLOCKLIST.check(linked[0]) == "contains a link"  # a question's link is still flagged
+
+
+def test_the_high_contrast_theme_is_asked_for_as_people_write_it():
+    from engagement.ui import hall
+
+    assert all(hall.high_contrast(value) for value in ("high", "1", "true", "YES", " high "))
+    assert not any(hall.high_contrast(value) for value in (None, "", "0", "low", "no", "false"))

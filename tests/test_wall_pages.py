@@ -145,7 +145,8 @@ def test_the_projector_pieces_show_top_questions_verbatim_and_how_to_join(monkey
     assert "<script>" not in shown and shown.count("<img") == 1
     assert shown.index(html.escape(HOSTILE[0])) < shown.index(html.escape(HOSTILE[1]))  # most votes first
     assert 'data-url="https://ask.example.org/ask?session=d1-panel-1&amp;lang=fr"' in shown
-    assert "ask.example.org/ask?session=d1-panel-1&amp;lang=fr</p>" in shown  # the short URL, to type
+    # The short URL, to type: the host, then the path (each a line of its own on a narrow panel).
+    assert "<span>ask.example.org</span><span>/ask?session=d1-panel-1&amp;lang=fr</span></p>" in shown
     assert ("#000000; color: #ffffff" in shown) == contrast  # the high-contrast theme: white on black
     assert (len(at.columns) == 2) == (aspect == "16:9")  # 4:3: the join panel under the questions
 

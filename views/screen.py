@@ -41,9 +41,9 @@ st.html("""<style>
 
 wanted = st.query_params.get("session")
 session_id = session_by_key(wanted)
-# ?aspect=4:3 for an older projector (default 16:9), ?contrast=1 for the high-contrast theme.
+# ?aspect=4:3 for an older projector (default 16:9), ?contrast=high for the high-contrast theme.
 aspect = st.query_params.get("aspect") if st.query_params.get("aspect") in hall.ASPECTS else "16:9"
-hall.projector_style(aspect, contrast=st.query_params.get("contrast") in ("1", "true", "yes"))
+hall.projector_style(aspect, contrast=hall.high_contrast(st.query_params.get("contrast")))
 join_key = session_key(session_id) if session_id is not None else None
 join_language = i18n.supported(st.query_params.get("lang"))  # the screen's ?lang=, else none
 

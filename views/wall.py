@@ -2,7 +2,7 @@
 
 Open ``/wall`` on a screen, no sign-in needed; ``?room=<room>`` or ``?session=<agenda key>`` keep it to
 one room's or one session's posts; ``?order=rotate`` pages through the latest posts instead of
-showing the newest; ``?contrast=1`` is the high-contrast theme; ``?join=0`` leaves out the join panel (the QR code and
+showing the newest; ``?contrast=high`` is the high-contrast theme; ``?join=0`` leaves out the join panel (the QR code and
 short address of the Ask page for the wall's session, or the one running in its room). It shows only what the moderators let
 through (``engagement.wall.listing.wall``: nothing held, pulled, hidden, deleted or blocked, and no
 staff data), with their announcements between posts and the agenda's "now / next", and follows them
@@ -27,8 +27,10 @@ params = st.query_params
 scope = listing.Scope(room=params.get("room") or None, session_key=params.get("session") or None)
 rotating = params.get("order") == "rotate"
 joining = params.get("join") not in ("0", "false", "no")
-hall.wall_style(contrast=params.get("contrast") in ("1", "true", "yes"))
-SHOWN = 9  # posts at a time: three rows of three on a 16:9 screen
+hall.wall_style(contrast=hall.high_contrast(params.get("contrast")))
+# Posts at a time: two rows of three, then the announcement. At the sizes read from 10 m (hall.py)
+# a 1600×900 screenshot of nine posts showed fewer than two rows above the fold (scripts/screenshots.py).
+SHOWN = 6
 ROTATE_SECONDS = 12  # a rotating wall's page stays this long: time to read three posts
 
 
@@ -52,7 +54,7 @@ def board() -> None:
     shown = hall.rotation(items, SHOWN, tick) if rotating else items
     posts, side = st.columns([4, 1], gap="large") if joining else (st.container(), None)
     with posts.container(key="wall-board"):
-        hall.wall_board(shown, words, current, upcoming, event.time_zone, turn=tick)
+        hall.wall_board(shown, words, current, upcoming, event.time_zone, every=SHOWN, turn=tick)
     if side is not None:
         # The wall's own session, else the one running in its room (a break takes no questions).
         key = scope.session_key or (current.key if current and current.kind != "break" else None)

@@ -10,7 +10,8 @@ and a post's images are only counted.
 
 Sizes, for a hall whose back row sits 10 m from a 3 m wide image (1920 px: 1.6 mm a pixel): a line
 readable there needs letters about 45 mm tall (the 1:200 rule of thumb of signage), so the wall's
-post text is at least 28 px and grows with the window (2.4 vw: 46 px at 1920 px), the highlighted
+post text is at least 28 px and grows with the window (1.7 vw: 33 px at 1920 px; at 2.4 vw a 16:9
+screen showed one row of three posts above the fold), the highlighted
 question 4.6 vw as the projector had it, and the QR code at least 30 % of the screen's height (at
 3-Q, 29 modules for a short URL: 11 mm a module on a 2 m high image, which a phone reads from well
 past 10 m). The high-contrast theme is white on black (21:1); the default is dark text on white
@@ -97,7 +98,7 @@ JOIN = """<div class="hall-join">
   <div class="hall-join-words">
     <p class="hall-join-title">%(title)s</p>
     <p class="hall-join-hint">%(hint)s</p>
-    <p class="hall-join-url">%(short)s</p>
+    <p class="hall-join-url"><span>%(host)s</span><span>%(path)s</span></p>
   </div>
 </div>"""
 
@@ -113,7 +114,9 @@ def join_panel(session_key: str | None, language: str | None = None, gettext: Ge
             url=url,
             title=gettext("Ask a question"),
             hint=gettext("Scan the code, or go to"),
-            short=short_url(url),
+            # Host and path each on a line of its own when both do not fit (not "4470 / 3/ask?").
+            host=short_url(url).split("/", 1)[0],
+            path="/" + short_url(url).split("/", 1)[1],
         )
     )
     return url
@@ -140,6 +143,7 @@ THEME = """<style>
 .hall-join-hint { font-size: clamp(18px, 1.6vw, 40px); color: %(secondary)s !important; }
 .hall-join-url { font-size: clamp(22px, 2.2vw, 56px); font-weight: 700; color: %(accent)s !important;
   overflow-wrap: anywhere; }
+.hall-join-url span { display: inline-block; }
 .hall-top { display: flex; gap: 1.5vw; align-items: baseline; padding: 1.2vh 0; margin: 0;
   border-bottom: 2px solid %(secondary)s; font-family: system-ui, sans-serif; }
 .hall-top .votes { min-width: 4ch; text-align: end; font-weight: 700; color: %(accent)s;
@@ -152,7 +156,7 @@ THEME = """<style>
 .wall-card p:empty { display: none; }
 .wall-who { font-size: clamp(18px, 1.5vw, 36px); font-weight: 700; overflow-wrap: anywhere; }
 .wall-meta { font-size: clamp(16px, 1.2vw, 30px); color: %(secondary)s !important; overflow-wrap: anywhere; }
-.wall-text { font-size: clamp(28px, 2.4vw, 60px); line-height: 1.3; white-space: pre-wrap; overflow-wrap: anywhere;
+.wall-text { font-size: clamp(28px, 1.7vw, 60px); line-height: 1.3; white-space: pre-wrap; overflow-wrap: anywhere;
   unicode-bidi: plaintext; margin-top: 1vh !important; }
 .wall-cw { font-size: clamp(18px, 1.4vw, 34px); font-style: italic; color: %(secondary)s !important; }
 .wall-images { font-size: clamp(16px, 1.2vw, 30px); color: %(secondary)s !important; margin-top: 1vh !important; }
@@ -187,6 +191,14 @@ def _style(aspect: str, contrast: bool) -> None:
             qr="min(34vh, 26vw)" if aspect == "16:9" else "min(26vh, 34vw)",
         )
     )
+
+
+CONTRAST_ON = ("high", "1", "true", "yes")
+
+
+def high_contrast(value: str | None) -> bool:
+    """``?contrast=high`` (or ``1``, ``true``, ``yes``): the high-contrast theme."""
+    return (value or "").strip().lower() in CONTRAST_ON
 
 
 def projector_style(aspect: str = "16:9", contrast: bool = False) -> None:
@@ -232,7 +244,7 @@ ANNOUNCEMENT = """<div class="wall-card wall-announcement"><p class="wall-text" 
 AGENDA_NOW = """<p class="wall-agenda"><b>Now</b> %(slot)s</p>"""
 AGENDA_NEXT = """<p class="wall-agenda"><b>Next</b> %(slot)s</p>"""
 WALL_EMPTY = """<p class="wall-empty">Posts will appear here.</p>"""
-COLUMNS = 3  # posts a row: three rows of three on a 16:9 screen
+COLUMNS = 3  # posts a row on a 16:9 screen
 
 
 def _post(item: WallItem, zone: str) -> None:
