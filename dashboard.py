@@ -50,4 +50,5 @@ menu[""] = [
 page = st.navigation(menu)
 # The tab names the page, then the app (the page's own title alone would lose which app it is).
 st.set_page_config(page_title=f"{page.title} · {t.gettext(APP_TITLE)}")
+qa.accessible_style()  # the app-wide accessibility fixes (docs/accessibility.md), on every page
 page.run()

@@ -22,6 +22,7 @@ from engagement.ui.auth import require
 from engagement.ui.qa import (
     USER_TEXT_STYLE,
     document_language,
+    held_order,
     language_picker,
     participant_hash,
     session_picker,
@@ -132,8 +133,16 @@ def cast_vote(question_id: int) -> None:
     try:
         with db.writing() as session:
             asking.vote(session, question_id=question_id, participant_hash=me, limits=Limits.from_environment())
+        st.session_state["vote-counted"] = True
     except (asking.VoteRefused, RateLimited) as refusal:
         st.session_state["vote-message"] = refusal.message
+
+
+HELD = "ask-held"  # the order of the questions as this reader has them, and for which session and sort
+
+
+def show_new_questions() -> None:
+    st.session_state.pop(HELD, None)
 
 
 @st.fragment(run_every="10s")
@@ -146,13 +155,28 @@ def published() -> None:
         key="ask-sort",
         format_func={"votes": _("Most votes"), "newest": _("Newest")}.get,
     )
+    # Status messages: Streamlit gives st.success and st.info role="status", st.warning role="alert", so a
+    # screen reader says them where the reader is; the focus stays on the button pressed.
     if message := st.session_state.pop("vote-message", None):
         st.warning(t.text(message), icon=":material/info:")
+    elif st.session_state.pop("vote-counted", False):
+        st.success(_("Your vote is counted."), icon=":material/check_circle:")
     with db.reading() as session:
         questions = asking.published(session, session_id, me, sort=order or "votes")
     if not questions:
         st.info(_("No published questions yet. Moderators publish questions as the session goes on."))
-    for question in questions:
+    # The list refreshes every 10 s; what is already shown keeps its place, newer questions wait behind a
+    # button, so nothing moves under a reader (held_order). A change of session or sort shows all anew.
+    held = st.session_state.get(HELD)
+    view = [session_id, order]
+    ids, new = held_order(held["ids"] if held and held["view"] == view else None, [q.id for q in questions])
+    st.session_state[HELD] = {"view": view, "ids": ids}
+    if new:
+        count = t.number(len(new))
+        st.info(t.ngettext("{n} new question", "{n} new questions", len(new)).format(n=count))
+        st.button(_("Show the new questions"), key="ask-show-new", on_click=show_new_questions)
+    by_id = {q.id: q for q in questions}
+    for question in (by_id[i] for i in ids):
         with st.container(border=True, key=f"ask-question-{question.id}"):
             user_text(question.text, question.language)
             byline = ", ".join(filter(None, [question.display_name, question.affiliation]))
@@ -166,7 +190,9 @@ def published() -> None:
                 (_("Voted · {votes}") if question.voted else _("Upvote · {votes}")).format(votes=votes),
                 key=f"vote-{question.id}",
                 icon=":material/thumb_up:",
-                disabled=question.voted or question.answered,
+                # A voted button stays enabled: disabling it would drop the keyboard focus to the page's
+                # top; a second press is refused with a message ("You have already voted…").
+                disabled=question.answered,
                 on_click=cast_vote,
                 args=(question.id,),
             )

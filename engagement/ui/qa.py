@@ -8,6 +8,11 @@ change (Streamlit drops the query on one) and goes with a copied link. ``documen
 
 Participants' text is shown by ``user_text``: escaped here, in an element that carries its own
 ``lang`` (the detected language; ``lang=""`` when none was) and ``dir="auto"``.
+
+Accessibility (docs/accessibility.md): ``accessible_style`` is the app-wide stylesheet that fixes what
+the axe audit found in Streamlit's own look (faded captions, the selected segment's red, the date
+field's small segments, focus hidden under the sticky header); ``held_order`` keeps the live question
+list from reordering under a reader: new questions wait behind a "Show N new questions" button.
 """
 
 from __future__ import annotations
@@ -239,3 +244,52 @@ def session_key(session_id: int) -> str | None:
     agenda, _ = _agenda(settings.database_url())
     match = agenda[agenda["id"] == session_id]
     return str(match["key"].iloc[0]) if not match.empty else None
+
+
+# The app-wide stylesheet (the entry point draws it on every page). Each rule answers a finding of the
+# axe audit (tests/test_browser_a11y.py) on Streamlit 1.67's light theme:
+# - captions: Streamlit draws them at 60 % of the text colour, #828180 on white, 3.88:1; at 80 % of the
+#   text colour they reach 7.3:1 on white and 6.5:1 on the sidebar's grey, in either theme (opacity
+#   follows whatever colour the theme gives the text);
+# - a selected segment (the Q&A sort, the queue's tabs, the Period filter) is red on pink: 4.47:1 and
+#   4.23:1; the darker red gives 6.5:1. Only in the light scheme: Streamlit follows the system's and
+#   the minimal toolbar offers no other, so the media query picks the same theme Streamlit does;
+# - the date field's day, month and year are 18 × 20 px targets (2.5.8 asks 24 × 24);
+# - a focused control gets a 2 px outline at 6.3:1 (Streamlit draws none on several: segments, menu
+#   links, the sidebar's buttons), and the page scrolls a focused control clear of the sticky header
+#   (2.4.11: 3.75rem high in 1.67); a table's toolbar (search, download, columns), which Streamlit
+#   shows on hover only, comes up over the table while one of its buttons has the keyboard focus.
+ACCESSIBLE_STYLE = """<style>
+[data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.8; }
+@media (prefers-color-scheme: light) {
+  [data-testid="stButtonGroup"] button[data-selected="true"],
+  [data-testid="stButtonGroup"] button[data-selected="true"] p { color: #a3202f !important; }
+}
+[data-testid="stDateInput"] [role="spinbutton"] { display: inline-block; min-width: 24px; min-height: 24px;
+  line-height: 24px; text-align: center; }
+a:focus-visible, button:focus-visible, summary:focus-visible, [role="button"]:focus-visible,
+[role="tab"]:focus-visible, [role="option"]:focus-visible, [role="checkbox"]:focus-visible,
+input:focus-visible, textarea:focus-visible, [tabindex]:focus-visible {
+  outline: 2px solid #1a5fb4 !important; outline-offset: 2px; }
+[data-testid="stElementToolbar"]:focus-within { opacity: 1 !important; z-index: 1000 !important; }
+html, [data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"] { scroll-padding-top: 4.5rem;
+  scroll-padding-bottom: 1rem; }
+</style>"""
+
+
+def accessible_style() -> None:
+    """The app-wide stylesheet (``ACCESSIBLE_STYLE``): drawn once a run by the entry point."""
+    st.html(ACCESSIBLE_STYLE)
+
+
+def held_order(shown: list[int] | None, current: list[int]) -> tuple[list[int], list[int]]:
+    """The questions to list and the new ones held back: ``shown`` is the order the reader has (None: none
+    yet, so ``current`` as it is), ``current`` the order now. Questions already shown keep their places
+    (one no longer published drops out); newer ones are held back until the reader asks for them, so
+    the list never moves under someone reading it or about to press a vote button (WCAG 2.2.2)."""
+    if shown is None:
+        return list(current), []
+    present = set(current)
+    kept = [question for question in shown if question in present]
+    seen = set(kept)
+    return kept, [question for question in current if question not in seen]
