@@ -182,6 +182,9 @@ def test_illegal_moves_are_refused_and_every_action_is_audited(db_url):
         announcement = moderation.announce(session, "Coffee in the foyer", "Cleo", room="Neuer Saal")
         moderation.withdraw(session, announcement.id, "Cleo")
         moderation.configure(session, "Cleo", new_mode="post", delay=30)
+        author = session.get(Post, ids["two"]).author_id
+        moderation.block_author(session, author, "Dan", "spam")
+        moderation.unblock_author(session, author, "Dan")
     with db.reading(db_url) as session:
         log = listing.audit_log(session)
         entries = session.scalars(select(WallAction).order_by(WallAction.id)).all()
@@ -191,9 +194,12 @@ def test_illegal_moves_are_refused_and_every_action_is_audited(db_url):
         ("Cleo", "announce", {}, {"text": "Coffee in the foyer", "room": "Neuer Saal"}),
         ("Cleo", "withdraw", {"text": "Coffee in the foyer", "room": "Neuer Saal"}, {}),
         ("Cleo", "configure", {"mode": "pre", "delay": 60}, {"mode": "post", "delay": 30}),
+        ("Dan", "block_author", {"blocked": False}, {"blocked": True}),
+        ("Dan", "unblock_author", {"blocked": True}, {"blocked": False}),
     ]
     assert entries[0].post_id == ids["one"] and entries[0].at is not None
-    assert list(log["moderator"]) == ["Cleo", "Cleo", "Cleo", "Ben", "Ana"]
+    assert entries[5].author_id == author and entries[5].reason == "spam"
+    assert list(log["moderator"]) == ["Dan", "Dan", "Cleo", "Cleo", "Cleo", "Ben", "Ana"]
 
 
 def test_bulk_actions_do_each_post_on_its_own_terms(db_url):

@@ -101,6 +101,27 @@ def test_the_public_wall_shows_only_what_moderators_let_through(wall_url, monkey
         assert len(at.get(kind)) == 0, kind
 
 
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"order": "rotate", "contrast": "high", "join": "0"},
+        {"room": "Neuer Saal"},
+        # What someone might try: the queue's tabs, the other mode, a role (page() takes "role" itself), a post.
+        {"tab": "pulled", "mode": "post", "status": "pending", "user": "organiser", "post": "1", "debug": "1"},
+    ],
+)
+def test_no_query_reaches_anything_else_from_the_wall(wall_url, monkeypatch, query):
+    url, texts = wall_url
+    at = page(url, monkeypatch, "views/wall.py", **query)
+    shown = _html(at)
+    assert html.escape(texts["approved"]) in shown
+    for hidden in (texts["held"], texts["pulled"], texts["hidden"], texts["blocked"], "Secret Spammer", "Moderator"):
+        assert hidden not in shown, (query, hidden)
+    assert "role" not in at.session_state or at.session_state["role"] == "participant"  # a query grants nothing
+    for kind in ("button", "text_input", "checkbox", "dataframe", "text", "markdown"):
+        assert len(at.get(kind)) == 0, (query, kind)
+
+
 def test_the_live_page_moderates_the_wall_with_an_audit(wall_url, monkeypatch):
     url, texts = wall_url
     at = page(url, monkeypatch, "views/live.py", role="moderator")
