@@ -241,7 +241,7 @@ def test_group_page_uses_the_taxonomy_colours(demo_db, monkeypatch):
     figure = plotly(at, 0)
     posts = trace(figure, "Posts")
     colours = dict(zip(posts["y"], posts["marker"]["color"], strict=True))
-    assert colours["OSCE structures"] == "#332288" and colours["General public / unclassified"] == "#BBBBBB"
+    assert colours["OSCE structures"] == "#332288" and colours["General public / unclassified"] == "#898989"
     # Participants only: the organiser's own posts are shown beside the chart, not in it.
     own = sql(demo_db, "SELECT count(*) FROM post WHERE collected AND reason = 'own'")
     assert own > 0

@@ -132,7 +132,7 @@ with left:
 with right:
     widgets.chart(
         charts.ranked_bars(
-            tags, "hashtag", "posts", _("Hashtags used beside the event's"), _("Posts"), _("Hashtag"), "#E69F00"
+            tags, "hashtag", "posts", _("Hashtags used beside the event's"), _("Posts"), _("Hashtag"), charts.ORANGE
         ),
         tags,
         "hashtags",

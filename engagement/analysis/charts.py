@@ -5,12 +5,18 @@ where X is shown, ``display.kind_label``).
 
 Plotly renders a few HTML tags inside labels, so every label that comes from data (titles, handles,
 group names, hashtags) is escaped here.
+
+Every colour a chart draws with meets 3:1 against the page's white (WCAG 1.4.11; tests/test_palette.py):
+the Okabe–Ito orange and the grey are a shade darker than the palette's (orange 2.25:1 → 3.47:1, grey
+1.92:1 → 3.50:1). Each chart has a text alternative beside it (``text_alternative``:
+its key figures in words; the same data as CSV below it).
 """
 
 from __future__ import annotations
 
 import html
 from collections.abc import Iterable
+from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -18,8 +24,9 @@ import plotly.graph_objects as go
 from engagement.analysis import display
 from engagement.timeutil import to_local
 
-KIND_COLOURS = {"original": "#0072B2", "retweet": "#E69F00", "reply": "#009E73", "quote": "#CC79A7"}
-MEASURE_COLOURS = {"posts": "#0072B2", "authors": "#E69F00", "questions": "#009E73"}
+ORANGE, GREY = "#BF7B00", "#898989"  # the Okabe–Ito orange and a grey, darkened to 3:1 on white
+KIND_COLOURS = {"original": "#0072B2", "retweet": ORANGE, "reply": "#009E73", "quote": "#CC79A7"}
+MEASURE_COLOURS = {"posts": "#0072B2", "authors": ORANGE, "questions": "#009E73"}
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
 
 
@@ -223,7 +230,7 @@ def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.
 
 
 HEARD_MEASURES = (
-    ("submitted_share", "Share of questions submitted", "#BBBBBB"),
+    ("submitted_share", "Share of questions submitted", GREY),
     ("approved_share", "Share of questions approved", "#0072B2"),
     ("answered_share", "Share of questions answered", "#009E73"),
 )
@@ -255,14 +262,17 @@ def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by st
     return figure
 
 
+VOICE_GAP_MEASURES = (
+    ("registered share", "Share of registered participants", GREY),
+    ("posts share", "Share of posts", "#0072B2"),
+    ("questions share", "Share of questions", "#009E73"),
+)
+
+
 def voice_gap(frame: pd.DataFrame) -> go.Figure:
     """Per registered group: its share of registrations, of posts and of questions."""
     figure = go.Figure()
-    for column, name, colour in (
-        ("registered share", "Share of registered participants", "#BBBBBB"),
-        ("posts share", "Share of posts", "#0072B2"),
-        ("questions share", "Share of questions", "#009E73"),
-    ):
+    for column, name, colour in VOICE_GAP_MEASURES:
         figure.add_bar(
             x=frame[column],
             y=esc(frame["group"]),
@@ -285,10 +295,10 @@ def voice_gap(frame: pd.DataFrame) -> go.Figure:
 
 
 LAYER_MEASURES = (
-    ("registered_share", "Registrations (in the room)", "#BBBBBB"),
+    ("registered_share", "Registrations (in the room)", GREY),
     ("speakers_share", "Speakers (on stage)", "#CC79A7"),
     ("questions_share", "Questions (from the floor)", "#0072B2"),
-    ("posts_share", "Posts (online)", "#E69F00"),
+    ("posts_share", "Posts (online)", ORANGE),
 )
 
 
@@ -319,3 +329,37 @@ def layers(frame: pd.DataFrame, title: str = "Who was heard: on stage, from the 
         **LAYOUT,
     )
     return figure
+
+
+def _figure(value: float, kind: str) -> str:
+    if kind == "share":
+        return f"{value:.0%}"
+    if kind == "ratio":
+        return f"{value:.2f}"
+    return f"{value:,.0f}"
+
+
+def _label(value: object, zone: str) -> str:
+    if isinstance(value, datetime) and not pd.isna(value):
+        return f"{to_local(value, zone):%a %d %b, %H:%M}"
+    return str(value)
+
+
+def text_alternative(frame: pd.DataFrame, title: str, zone: str, measures: int = 3) -> str:
+    """A chart's key figures in words (WCAG 1.1.1), from the frame it draws: how many entries, then for
+    each of its first ``measures`` measures the total (counts only) and the entry with the most.
+    Entries are named by the frame's first two label columns (session, group, a time in ``zone``…).
+    Plain text: the page shows it escaped, since labels may be people's text (hashtags, handles)."""
+    numbers = [c for c in frame.columns if display.kind_of(c, frame[c]) in ("count", "share", "ratio")]
+    labels = [c for c in frame.columns if c not in numbers and c not in ("id", "colour", "key")]
+    parts = [f"{title}: {len(frame):,} {'entry' if len(frame) == 1 else 'entries'}."]
+    for column in numbers[:measures]:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        if values.isna().all():
+            continue
+        kind = display.kind_of(column, frame[column])
+        top = frame.loc[values.idxmax()]
+        name = " / ".join(_label(top[c], zone) for c in labels[:2]) or f"entry {values.idxmax()}"
+        total = f" {_figure(values.sum(), kind)} in all;" if kind == "count" else ""
+        parts.append(f"{display.label(column)}:{total} most: {name} ({_figure(values.max(), kind)}).")
+    return " ".join(parts)

@@ -3,6 +3,7 @@ into dataframe cells or ``st.text``; never markdown."""
 
 from __future__ import annotations
 
+import html
 from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 from datetime import time as clock_time
@@ -11,11 +12,12 @@ import pandas as pd
 import streamlit as st
 
 from engagement import settings
-from engagement.analysis import analytics, display, exports
+from engagement.analysis import analytics, charts, display, exports
 from engagement.rules.event import EventConfig
 from engagement.rules.reasons import REASONS
 from engagement.storage import db
 from engagement.timeutil import to_local, to_utc
+from engagement.ui import markup
 
 # Post kinds in neutral words; the filter adds each shown network's own word ("Reposts (retweets)").
 KIND_LABELS = {kind: display.kind_label(kind, capital=True) for kind in display.KIND_WORDS}
@@ -196,12 +198,19 @@ def read_later(query: Callable[..., pd.DataFrame], *args, **kwargs) -> Callable[
     return load
 
 
+CHART_SUMMARY = '<p class="chart-summary">%(text)s</p>'
+
+
 def chart(figure, frame: pd.DataFrame, name: str, empty: str = "No posts match these filters.") -> None:
-    """A chart with its CSV, or a clear empty state."""
+    """A chart, its key figures in words (its text alternative, WCAG 1.1.1: ``charts.text_alternative``,
+    escaped, since labels may be people's text) and its CSV; or a clear empty state."""
     if frame.empty or (frame.select_dtypes("number").sum().sum() == 0):
         st.info(empty, icon=":material/filter_alt_off:")
         return
     st.plotly_chart(figure, config={"displayModeBar": False}, key=f"chart-{name}")
+    title = figure.layout.title.text or display.label(name.replace("-", " "))
+    summary = charts.text_alternative(frame, html.unescape(str(title)), _zone())
+    st.html(markup.html(CHART_SUMMARY, text=summary))
     download(frame, name)
 
 
