@@ -1,5 +1,6 @@
 """The organisers' files: the shipped ones load; broken ones say which file, which line and why."""
 
+import csv
 from datetime import UTC, datetime
 
 import pytest
@@ -113,17 +114,22 @@ def test_an_agenda_cell_neutralised_reads_back_as_it_was(text):
 
 
 def _with_translations(event_dir):
-    """The shipped agenda and groups with a French and a Russian column, as organisers would add them."""
-    agenda = (event_dir / "agenda.csv").read_text().splitlines()
-    rows = [agenda[0] + ",title_fr,title_RU"] + [
-        line + (",Ouverture de haut niveau,Открытие" if line.startswith("d1-opening,") else ",,") for line in agenda[1:]
-    ]
-    (event_dir / "agenda.csv").write_text("\n".join(rows) + "\n")
-    groups = (event_dir / "stakeholder_groups.csv").read_text().splitlines()
-    rows = [groups[0] + ",label_fr"] + [
-        line + (",Société civile" if line.startswith("civil_society,") else ",") for line in groups[1:]
-    ]
-    (event_dir / "stakeholder_groups.csv").write_text("\n".join(rows) + "\n")
+    """The shipped agenda and groups with only a French and a Russian column, as organisers would add
+    them (the shipped translations are taken out first, so the fallbacks below are the test's own)."""
+
+    def rewrite(name: str, prefix: str, added: list[str], values) -> None:
+        with (event_dir / name).open(newline="", encoding="utf-8") as handle:
+            rows = list(csv.reader(handle))
+        keep = [i for i, column in enumerate(rows[0]) if not column.startswith(prefix)]
+        with (event_dir / name).open("w", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            writer.writerow([rows[0][i] for i in keep] + added)
+            writer.writerows([row[i] for i in keep] + values(row[0]) for row in rows[1:] if row)
+
+    opening = ["Ouverture de haut niveau", "Открытие"]
+    rewrite("agenda.csv", "title_", ["title_fr", "title_RU"], lambda key: opening if key == "d1-opening" else ["", ""])
+    civil = ["Société civile"]
+    rewrite("stakeholder_groups.csv", "label_", ["label_fr"], lambda key: civil if key == "civil_society" else [""])
 
 
 def test_titles_and_labels_in_other_languages_load_fall_back_and_are_edited_on_the_page(event_dir, db_url):
