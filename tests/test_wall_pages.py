@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engagement.storage import db, flags
-from engagement.storage.models import AgendaSession, Author, Post, WallAction
+from engagement.storage.models import AgendaSession, Author, Post, Question, WallAction
 from engagement.wall import moderation
 
 from .helpers.browser import HOSTILE
@@ -201,3 +201,28 @@ def test_bulk_approval_and_an_author_block_from_the_live_page(wall_url, monkeypa
     with db.reading(url) as session:
         actions = [a.action for a in session.scalars(select(WallAction).where(WallAction.actor == "Ana"))]
     assert actions == ["approve", "approve", "block_author"]
+
+
+def test_a_projector_without_a_session_moves_on_with_the_agenda(wall_url, monkeypatch):
+    """Left open all day on /screen (no ?session=), the projector follows the session running now:
+    Panel 1's question at 11:30 in Vienna, Panel 2's at 15:00, in the same session. (AppTest runs the
+    whole page each time; that the choice is made inside the 2 s fragment, so that a browser's reruns
+    make it too, is views/screen.py's to keep.)"""
+    import streamlit as st
+
+    url, _ = wall_url
+    with db.writing(url) as session:
+        for key, text in (("d1-panel-1", "Panel 1's question on screen"), ("d1-panel-2", "Panel 2's question")):
+            panel = session.scalar(select(AgendaSession.id).where(AgendaSession.key == key))
+            session.add(Question(session_id=panel, status="on_screen", text=text))
+    screen = page(url, monkeypatch, "views/screen.py", role="moderator")
+    shown = "\n".join(t.value for t in screen.get("text"))
+    assert "Panel 1's question on screen" in shown and "Panel 2's question" not in shown
+    assert "session=d1-panel-1" in _html(screen)
+    with db.writing(url) as session:
+        flags.set_replay_clock(session, NOW + timedelta(hours=3, minutes=30))
+    st.cache_data.clear()  # the agenda's 30 s read, as after half a minute
+    screen.run()
+    shown = "\n".join(t.value for t in screen.get("text"))
+    assert "Panel 2's question" in shown and "Panel 1's question on screen" not in shown
+    assert "session=d1-panel-2" in _html(screen)

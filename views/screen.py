@@ -1,7 +1,8 @@
 """On screen (projector view): the session's on-screen question, large and verbatim, and nothing else.
 
 Open ``/screen?session=<agenda key>`` on the hall's projector; without ``session``, the session
-running now (and, failing that, whichever question was put on screen last). It follows the
+running now, following the agenda through the day (and, failing that, whichever question was put on
+screen last). It follows the
 moderators' choice every two seconds. The asker's name shows only when a moderator turns it on.
 
 Our words on it ("Questions will appear here.") are in the page's language (``?lang=``, else the
@@ -40,16 +41,18 @@ st.html("""<style>
 </style>""")
 
 wanted = st.query_params.get("session")
-session_id = session_by_key(wanted)
 # ?aspect=4:3 for an older projector (default 16:9), ?contrast=high for the high-contrast theme.
 aspect = st.query_params.get("aspect") if st.query_params.get("aspect") in hall.ASPECTS else "16:9"
 hall.projector_style(aspect, contrast=hall.high_contrast(st.query_params.get("contrast")))
-join_key = session_key(session_id) if session_id is not None else None
 join_language = i18n.supported(st.query_params.get("lang"))  # the screen's ?lang=, else none
 
 
 @st.fragment(run_every="2s")
 def projector() -> None:
+    # Resolved at each run, not once: without ?session= the screen moves on with the agenda to the
+    # session running now (the agenda is read at most every 30 s), as it is left open all day.
+    session_id = session_by_key(wanted)
+    join_key = session_key(session_id) if session_id is not None else None
     with db.reading() as session:
         question = listing.on_screen(session, session_id)
         if question is None and not wanted:
