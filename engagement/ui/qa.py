@@ -248,11 +248,11 @@ def session_key(session_id: int) -> str | None:
 
 # The app-wide stylesheet (the entry point draws it on every page). Each rule answers a finding of the
 # axe audit (tests/test_browser_a11y.py) on Streamlit 1.67's light theme:
-# - captions: Streamlit draws them at 60 % of the text colour, #828180 on white, 3.88:1; at 80 % of the
-#   text colour they reach 7.3:1 on white and 6.5:1 on the sidebar's grey, in either theme (opacity
+# - captions: Streamlit draws them at 60 % of the text colour, a grey at 3.88:1 on white; at 80 % of the
+#   text colour they reach 6.7:1 on white and 6.2:1 on the sidebar's grey, in either theme (opacity
 #   follows whatever colour the theme gives the text);
 # - a selected segment (the Q&A sort, the queue's tabs, the Period filter) is red on pink: 4.47:1 and
-#   4.23:1; the darker red gives 6.5:1. Only in the light scheme: Streamlit follows the system's and
+#   4.23:1; the darker red gives 6.5:1 and 6.1:1. Only in the light scheme: Streamlit follows the system's and
 #   the minimal toolbar offers no other, so the media query picks the same theme Streamlit does;
 # - the date field's day, month and year are 18 × 20 px targets (2.5.8 asks 24 × 24);
 # - a focused control gets a 2 px outline at 6.3:1 (Streamlit draws none on several: segments, menu
