@@ -252,12 +252,12 @@ def session_key(session_id: int) -> str | None:
 #   text colour they reach 6.7:1 on white and 6.2:1 on the sidebar's grey, in either theme (opacity
 #   follows whatever colour the theme gives the text);
 # - a selected segment (the Q&A sort, the queue's tabs, the Period filter) is red on pink: 4.47:1 and
-#   4.23:1; the darker red gives 6.5:1 and 6.1:1. Only in the light scheme: Streamlit follows the system's and
-#   the minimal toolbar offers no other, so the media query picks the same theme Streamlit does;
+#   4.23:1; the darker red gives 6.5:1 and 6.1:1. Only in the light scheme: Streamlit follows the
+#   system's and the minimal toolbar offers no other, so the media query picks Streamlit's theme;
 # - the date field's day, month and year are 18 × 20 px targets (2.5.8 asks 24 × 24);
 # - a focused control gets a 2 px outline at 6.3:1 (Streamlit draws none on several: segments, menu
-#   links, the sidebar's buttons), and the page scrolls a focused control clear of the sticky header
-#   (2.4.11: 3.75rem high in 1.67); a table's toolbar (search, download, columns), which Streamlit
+#   links, the sidebar's buttons, a checkbox, whose hidden input has it drawn on its label), and the
+#   page scrolls a focused control clear of the sticky header (2.4.11: 3.75rem high in 1.67); a table's toolbar (search, download, columns), which Streamlit
 #   shows on hover only, comes up over the table while one of its buttons has the keyboard focus.
 ACCESSIBLE_STYLE = """<style>
 [data-testid="stCaptionContainer"] { color: inherit !important; opacity: 0.8; }
@@ -271,6 +271,7 @@ a:focus-visible, button:focus-visible, summary:focus-visible, [role="button"]:fo
 [role="tab"]:focus-visible, [role="option"]:focus-visible, [role="checkbox"]:focus-visible,
 input:focus-visible, textarea:focus-visible, [tabindex]:focus-visible {
   outline: 2px solid #1a5fb4 !important; outline-offset: 2px; }
+label[data-focus-visible="true"] { outline: 2px solid #1a5fb4; outline-offset: 2px; }
 [data-testid="stElementToolbar"]:focus-within { opacity: 1 !important; z-index: 1000 !important; }
 html, [data-testid="stMain"], [data-testid="stAppScrollToBottomContainer"] { scroll-padding-top: 4.5rem;
   scroll-padding-bottom: 1rem; }
