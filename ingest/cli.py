@@ -14,8 +14,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from engagement import settings
-from engagement.collection.x.client import MissingToken
-from engagement.collection.x.retry import FatalAPIError, GaveUp, Stopped
 from engagement.rules.event import EventConfigError, load_event
 from engagement.storage import db
 from engagement.storage.migrate import current_revision, upgrade
@@ -241,6 +239,7 @@ def cmd_bsky_stream(args) -> int:
 def cmd_bsky_search(args) -> int:
     from engagement.collection.bluesky.search import event_queries, record_search, search_window
     from engagement.collection.bluesky.xrpc import sign_in
+    from engagement.collection.x.retry import GaveUp
 
     prepare()
     since, until = parse_local_time(args.since), parse_local_time(args.until)
@@ -688,6 +687,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _api_outcome(error: Exception) -> str | None:
+    """ "stopped" for the API clients' Stopped, "failed" for their errors a person must act on, else
+    None. Their modules (tweepy and requests: 0.16 s of every command's start) are imported only by
+    the commands that call an API, so an error of theirs can come only from those."""
+    retry, client = sys.modules.get("engagement.collection.x.retry"), sys.modules.get("engagement.collection.x.client")
+    if retry is not None and isinstance(error, retry.Stopped):
+        return "stopped"
+    if retry is not None and isinstance(error, (retry.FatalAPIError, retry.GaveUp)):
+        return "failed"
+    if client is not None and isinstance(error, client.MissingToken):
+        return "failed"
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -700,15 +713,16 @@ def main(argv: list[str] | None = None) -> int:
     except EventConfigError as error:
         print(f"error in the event files: {error}", file=sys.stderr)
         return EXIT_FAILED
-    except (FatalAPIError, GaveUp, MissingToken) as error:
-        print(settings.redact(f"error: {error}"), file=sys.stderr)
-        return EXIT_FAILED
-    except Stopped:
-        return EXIT_OK
     except KeyboardInterrupt:
         print("stopped", file=sys.stderr)
         return EXIT_OK
     except Exception as error:  # the last line of defence: say what failed, without secrets
+        api = _api_outcome(error)
+        if api == "stopped":
+            return EXIT_OK
+        if api == "failed":
+            print(settings.redact(f"error: {error}"), file=sys.stderr)
+            return EXIT_FAILED
         log.debug("failure", exc_info=True)
         print(settings.redact(f"error: {type(error).__name__}: {error}"), file=sys.stderr)
         return EXIT_FAILED
