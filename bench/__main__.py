@@ -1,6 +1,7 @@
 """Every benchmark in one run, SQLite and PostgreSQL side by side, written to bench/results.md.
 
-    python -m bench [--sizes 10000 100000 1000000] [--import-posts 1000000] [--no-postgres] [--quick]
+    python -m bench [--sizes 10000 100000 1000000] [--import-posts 1000000] [--curve-sizes 10000 50000 …]
+                    [--no-postgres] [--quick]
 
 Run it as a module from the repository's root: it imports ``bench.*`` and the tests' throwaway
 PostgreSQL server (``tests.postgres``), which ``python -m`` finds on the path it starts from.
@@ -19,7 +20,9 @@ PostgreSQL server (``tests.postgres``), which ``python -m`` finds on the path it
 7. Mastodon: statuses/s through conversion and storage on one core, and a poll of 10 simulated
    instances × 4 hashtags, requests per 5 minutes per instance (bench/mastodon.py);
 8. the hall's screens: 20 walls and 20 projector views in Chromium on one app process for
-   ``--screens-minutes`` while the demo replays, CPU and memory per view (bench/screens.py).
+   ``--screens-minutes`` while the demo replays, CPU and memory per view (bench/screens.py);
+9. the import curve: ours (SQLite, PostgreSQL) beside twarc-csv at ``--curve-sizes`` posts,
+   alternating, medians of 3 where a run is under a minute (bench/import_curve.py).
 
 PostgreSQL is a throwaway local cluster (tests/postgres.py), or ``TEST_POSTGRES_URL``.
 ``--quick``: sizes 10k and 100k, 100k posts imported, 10 s of Q&A load, 10 browsers, 100k
@@ -36,7 +39,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench import bluesky_stream, import_compare, mastodon, pages, qa_load, screens
+from bench import bluesky_stream, import_compare, import_curve, mastodon, pages, qa_load, screens
 from bench.pages import machine, postgres_version
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -181,6 +184,7 @@ def write_results(args, facts: dict) -> str:
         bluesky_stream.section(facts["bluesky"]),
         mastodon.section(facts["mastodon"]),
         screens.section(facts["screens"]),
+        import_curve.section(facts["curve"]),
     ]
     text = "\n".join(lines)
     RESULTS.write_text(text, encoding="utf-8")
@@ -197,6 +201,9 @@ def main() -> None:
     parser.add_argument("--mastodon-statuses", type=int, default=50_000, help="Mastodon statuses stored")
     parser.add_argument("--mastodon-minutes", type=float, default=10.0, help="simulated minutes of polling")
     parser.add_argument("--screens-minutes", type=float, default=10.0, help="minutes every screen stays open")
+    parser.add_argument(
+        "--curve-sizes", type=int, nargs="+", default=import_curve.SIZES, help="the import curve's sizes (a subset)"
+    )
     parser.add_argument("--no-postgres", action="store_true")
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
@@ -204,6 +211,7 @@ def main() -> None:
         args.sizes, args.import_posts, args.seconds, args.browsers = [10_000, 100_000], 100_000, 10, 10
         args.stream_events = 100_000
         args.mastodon_statuses, args.mastodon_minutes = 10_000, 5.0
+        args.curve_sizes = [10_000, 50_000]
         args.screens_minutes = 2.0
     import logging
 
@@ -258,6 +266,8 @@ def main() -> None:
         facts["mastodon"] = mastodon.run(args.mastodon_statuses, 10, args.mastodon_minutes)
         print("the hall's screens …", flush=True)
         facts["screens"] = screens.run(args.screens_minutes, 20, 20, 20.0)
+        print("import curve …", flush=True)
+        facts["curve"] = import_curve.run(args.curve_sizes, server)
     finally:
         if server is not None:
             server.stop()

@@ -1,5 +1,5 @@
-"""Where an import's time goes: `python bench/import_breakdown.py [POSTS | FILE]` (default 1,000,000
-demo posts; or an existing twarc2 JSONL file).
+"""Where an import's time goes: `python bench/import_breakdown.py [POSTS | FILE ...]` (default 10,000,
+50,000, 200,000 and 1,000,000 demo posts, each in turn; or existing files).
 
 Imports into a new SQLite file as ``import-jsonl`` does, timing every statement the writer sends
 and every commit, then runs the reading side alone over the same file. Prints:
@@ -7,7 +7,9 @@ and every commit, then runs the reading side alone over the same file. Prints:
 - the database's share: time inside SQLite per kind of statement, and the commits (writing the
   batch's pages to the WAL and checkpointing them into the database file);
 - the reading side alone (parse, normalise, shape: the reading process's work, here without a
-  writer beside it);
+  writer beside it), with the CPU of each of those steps;
+- the fixed costs a second import pays before its first batch (a new process on the database the
+  first filled, now at head): the interpreter, the imports, the schema check, the event files;
 - for each half, the posts per second it could sustain if the other took no time at all.
 
 An import runs both halves at once on two cores, so it cannot be faster than the slower half.
@@ -16,8 +18,10 @@ An import runs both halves at once on two cores, so it cannot be faster than the
 from __future__ import annotations
 
 import logging
+import os
 import re
 import resource
+import subprocess
 import sys
 import tempfile
 import time
@@ -28,11 +32,14 @@ from sqlalchemy import event
 from sqlalchemy.dialects.sqlite.pysqlite import SQLiteDialect_pysqlite
 from sqlalchemy.engine import Engine
 
+from engagement.collection import jsonl
 from engagement.collection.jsonl import _context, import_files, prepared_lines
 from engagement.demo import write_collection
 from engagement.rules.sync import sync_event
 from engagement.storage import db
 
+ROOT = Path(__file__).resolve().parent.parent
+SIZES = (10_000, 50_000, 200_000, 1_000_000)
 KINDS = (  # first match wins
     ("post rows (insert)", re.compile(r"INSERT INTO post \(")),
     ("post rows (update, with the rollup triggers)", re.compile(r"UPDATE post\b")),
@@ -44,7 +51,9 @@ KINDS = (  # first match wins
 
 
 class StatementClock:
-    """Seconds inside the database per kind of statement, and in commits."""
+    """CPU seconds inside the database per kind of statement, and in commits (this thread's CPU: on a
+    machine shared with other work, wall time would count the waits for a core too; a commit's wait
+    for the disk is not counted)."""
 
     def __init__(self):
         self.seconds, self.count = Counter(), Counter()
@@ -55,9 +64,9 @@ class StatementClock:
         clock = self
 
         def do_commit(dialect, connection):
-            started = time.perf_counter()
+            started = time.thread_time()
             clock._commit(dialect, connection)
-            clock.add("commits (WAL writes, checkpoints)", time.perf_counter() - started)
+            clock.add("commits (WAL writes, checkpoints)", time.thread_time() - started)
 
         SQLiteDialect_pysqlite.do_commit = do_commit
 
@@ -71,10 +80,10 @@ class StatementClock:
         self.count[kind] += 1
 
     def _before(self, connection, cursor, statement, parameters, context, executemany):
-        self._started[id(connection)] = time.perf_counter()
+        self._started[id(connection)] = time.thread_time()
 
     def _after(self, connection, cursor, statement, parameters, context, executemany):
-        elapsed = time.perf_counter() - self._started.pop(id(connection), time.perf_counter())
+        elapsed = time.thread_time() - self._started.pop(id(connection), time.thread_time())
         self.add(next((kind for kind, pattern in KINDS if pattern.search(statement)), "other"), elapsed)
 
 
@@ -83,50 +92,126 @@ def cpu_seconds(who: int) -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def main() -> None:
-    logging.basicConfig(level=logging.ERROR)
-    argument = sys.argv[1] if len(sys.argv) > 1 else "1000000"
-    with tempfile.TemporaryDirectory() as folder:
-        if argument.isdigit():
-            path, _ = write_collection(Path(folder) / "bench.jsonl", posts=int(argument))
-        else:
-            path = Path(argument)
-        url = f"sqlite:///{folder}/bench.db"
-        with db.writing(url) as session:
-            sync_event(session)
-            _, attributor = _context(session)
+STARTUP = """
+import resource, sys, time
+def cpu():
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+marks = [("interpreter", cpu())]
+import ingest.cli, engagement.collection.jsonl
+marks.append(("imports (the command line, the import path)", cpu()))
+from engagement.storage import db
+db.get_engine(sys.argv[1])
+marks.append(("schema check (a database at head)", cpu()))
+from engagement.rules.sync import ensure_event
+with db.writing(sys.argv[1]) as session:
+    ensure_event(session)
+marks.append(("event files (already loaded)", cpu()))
+from engagement.collection.jsonl import _context
+with db.reading(sys.argv[1]) as session:
+    _context(session)
+marks.append(("directory, agenda and terms read", cpu()))
+previous = 0.0
+for name, at in marks:
+    print(f"{name}\t{at - previous:.3f}")
+    previous = at
+"""
 
-        clock = StatementClock()
-        writer_cpu = cpu_seconds(resource.RUSAGE_SELF)
-        started = time.perf_counter()
-        try:
-            summary = import_files([path], url=url, progress=False)
-        finally:
-            clock.close()
-        elapsed = time.perf_counter() - started
-        writer_cpu = cpu_seconds(resource.RUSAGE_SELF) - writer_cpu
-        reader_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
 
-        started = time.perf_counter()
+class ReadingClock:
+    """CPU seconds of the reading side's steps: parse, normalise, shape (timed around each call)."""
+
+    def __init__(self):
+        self.seconds: Counter = Counter()
+        self._saved = (jsonl.parse_line, jsonl.normalise_line, jsonl.Shaper.__call__)
+        jsonl.parse_line = self._timed("parse (orjson)", self._saved[0])
+        jsonl.normalise_line = self._timed("normalise (records of each network)", self._saved[1])
+        jsonl.Shaper.__call__ = self._timed("shape (raw JSON, rows, digests)", self._saved[2])
+
+    def _timed(self, kind, function):
+        def timed(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.seconds[kind] += time.process_time() - started
+
+        return timed
+
+    def close(self) -> None:
+        jsonl.parse_line, jsonl.normalise_line, jsonl.Shaper.__call__ = self._saved
+
+
+def breakdown(path: Path, folder: Path) -> None:
+    url = f"sqlite:///{folder}/bench-{path.stem}.db"
+    with db.writing(url) as session:
+        sync_event(session)
+        _, attributor, _ = _context(session)
+
+    clock = StatementClock()
+    writer_cpu = cpu_seconds(resource.RUSAGE_SELF)
+    children_cpu = cpu_seconds(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    try:
+        summary = import_files([path], url=url, progress=False)
+    finally:
+        clock.close()
+    elapsed = time.perf_counter() - started
+    writer_cpu = cpu_seconds(resource.RUSAGE_SELF) - writer_cpu
+    reader_cpu = cpu_seconds(resource.RUSAGE_CHILDREN) - children_cpu
+
+    steps = ReadingClock()
+    started, reading_cpu = time.perf_counter(), time.process_time()
+    try:
         for _chunk in prepared_lines(Path(path), 0, attributor, "sqlite"):
             pass
-        reading = time.perf_counter() - started
-        db.dispose_engines()
+    finally:
+        steps.close()
+    reading, reading_cpu = time.perf_counter() - started, time.process_time() - reading_cpu
+    db.dispose_engines()
+    startup = subprocess.run(
+        [sys.executable, "-c", STARTUP, url], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
 
     posts = summary.store.posts_new
     inside = sum(clock.seconds.values())
+    print(f"== {path.name}: {path.stat().st_size / 1e6:,.0f} MB, load average {os.getloadavg()[0]:.1f}")
     print(
         f"import            {posts:,} posts in {elapsed:.1f} s = {posts / elapsed:,.0f} posts/s "
-        f"(writer process {writer_cpu:.0f} s of CPU, reading process {reader_cpu:.0f} s)"
+        f"(writer process {writer_cpu:.1f} s of CPU, reading process {reader_cpu:.1f} s)"
     )
-    print(f"inside SQLite     {inside:.1f} s ({inside / elapsed:.0%} of the import)")
+    print(f"inside SQLite     {inside:.1f} s of CPU ({inside / writer_cpu:.0%} of the writer's)")
     for kind, seconds in clock.seconds.most_common():
         print(f"  {kind:46} {seconds:7.1f} s  {clock.count[kind]:6,} calls")
-    print(f"reading alone     {reading:.1f} s (one core, no writer beside it)")
+    print(f"writer, Python    {max(writer_cpu - inside, 0):.1f} s of CPU beside SQLite's (store, unpickling)")
+    print(f"reading alone     {reading:.1f} s, {reading_cpu:.1f} s of CPU (one core, no writer beside it)")
+    for kind, seconds in steps.seconds.most_common():
+        print(f"  {kind:46} {seconds:7.1f} s")
+    rest = reading_cpu - sum(steps.seconds.values())
+    print(f"  {'the rest (reading lines, chunks, generators)':46} {rest:7.1f} s")
     print(
-        "ceilings          the database's work alone allows "
-        f"{posts / inside:,.0f} posts/s; the reading side alone {posts / reading:,.0f} posts/s"
+        "ceilings (CPU)    the writer alone allows "
+        f"{posts / writer_cpu:,.0f} posts/s a core; the reading side alone {posts / reading_cpu:,.0f} posts/s a core"
     )
+    print("fixed costs of a second import (a new process, the database now at head), CPU seconds:")
+    for line in startup.splitlines():
+        name, seconds = line.split("\t")
+        print(f"  {name:46} {float(seconds):7.2f} s")
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.ERROR)
+    arguments = sys.argv[1:] or [str(size) for size in SIZES]
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as name:
+        folder = Path(name)
+        for argument in arguments:
+            if argument.isdigit():
+                path, _ = write_collection(folder / f"demo-{argument}.jsonl", posts=int(argument))
+            else:
+                path = Path(argument)
+            breakdown(path, folder)
+            if argument.isdigit():
+                path.unlink()
 
 
 if __name__ == "__main__":

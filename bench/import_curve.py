@@ -1,0 +1,238 @@
+"""The import curve: our file import beside twarc-csv at 10,000 to 1,000,000 posts of the demo collection.
+
+    python -m bench.import_curve [--sizes 10000 50000 200000 1000000] [--no-postgres] [--runs 3]
+
+For each size, the demo collection (``python -m ingest demo``: X, Bluesky and Mastodon posts in one
+file) is imported by whole processes, each into a new database: ``python -m ingest import`` into
+SQLite (and into PostgreSQL), and ``twarc2 csv`` (twarc-csv 0.7.2, bench/.venv-twarc) into a CSV
+file. The commands take turns within a round, and the round's first command moves on by one each
+round, so load from whatever else runs on the machine falls on every side alike. ``--runs`` rounds
+where a run takes under a minute, one round beyond.
+
+Each figure is the median over the rounds of a process's wall time and its CPU time (user + system,
+its own and its children's: our import's reading process included), and CPU per post. The start-up
+line is ``import`` of a 3-line file into a database already at head holding 10,000 posts.
+
+Writes its section of bench/results.md (between its markers) and prints it; ``python -m bench``
+runs it as one of its steps.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench import import_compare
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.md"
+SIZES = [10_000, 50_000, 200_000, 1_000_000]
+BEGIN, END = "<!-- import curve: begin -->", "<!-- import curve: end -->"
+ONE_MINUTE = 60.0
+STARTUP_POSTS = 10_000  # the database the start-up is measured on
+
+
+@dataclass
+class Timing:
+    wall: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+
+    def median(self) -> tuple[float, float]:
+        return statistics.median(self.wall), statistics.median(self.cpu)
+
+
+def timed(command: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Wall and CPU seconds of one process and its children (``os.wait4`` counts the children it reaped)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    errors = process.stderr.read()
+    _, status, usage = os.wait4(process.pid, 0)
+    process.returncode = os.waitstatus_to_exitcode(status)
+    wall = time.perf_counter() - started
+    if process.returncode not in (0, 3):  # 3: some lines kept aside as rejected, which is an import's result
+        raise SystemExit(f"{command[:4]} failed ({process.returncode}): {errors[-2000:].decode(errors='replace')}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def ours(path: Path) -> list[str]:
+    return [sys.executable, "-m", "ingest", "import", "--no-progress", str(path)]
+
+
+def twarc_csv(twarc2: Path, path: Path, out: Path) -> list[str]:
+    return [
+        str(twarc2),
+        "--bearer-token",
+        "unused",
+        "csv",
+        "--hide-progress",
+        "--hide-stats",
+        "--extra-input-columns",
+        import_compare.NOTE_COLUMNS,
+        str(path),
+        str(out),
+    ]
+
+
+def generate(posts: int, folder: Path) -> Path:
+    path = folder / f"demo-{posts}.jsonl"
+    subprocess.run(
+        [sys.executable, "-m", "ingest", "demo", "--posts", str(posts), "--out", str(path)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def measure_size(posts: int, folder: Path, twarc2: Path, server, runs: int) -> tuple[dict[str, Timing], int]:
+    """Each side's timings at ``posts`` posts, and the collection's size in bytes."""
+    path = generate(posts, folder)
+    sides: dict[str, object] = {"ours, SQLite": "sqlite", "twarc-csv": "twarc"}
+    if server is not None:
+        sides["ours, PostgreSQL"] = "postgresql"
+    timings = {name: Timing() for name in sides}
+    names = list(sides)
+    round_ = 0
+    while round_ < runs:
+        order = names[round_ % len(names) :] + names[: round_ % len(names)]
+        for name in order:
+            kind = sides[name]
+            if kind == "twarc":
+                wall, cpu = timed(twarc_csv(twarc2, path, folder / "twarc.csv"))
+            elif kind == "sqlite":
+                database = folder / f"ours-{round_}.db"
+                wall, cpu = timed(ours(path), {"DATABASE_URL": f"sqlite:///{database}"})
+                for leftover in folder.glob(f"ours-{round_}.db*"):
+                    leftover.unlink()
+            else:
+                wall, cpu = timed(ours(path), {"DATABASE_URL": server.empty_database()})
+            timings[name].wall.append(wall)
+            timings[name].cpu.append(cpu)
+        round_ += 1
+        if round_ == 1 and max(t.wall[0] for t in timings.values()) >= ONE_MINUTE:
+            break  # a run of a minute or more: one round
+    size = path.stat().st_size
+    path.unlink()
+    return timings, size
+
+
+def startup(posts: int, folder: Path, rounds: int = 5) -> tuple[float, float]:
+    """Median wall and CPU of ``import`` of a 3-line file into a database at head holding ``posts`` posts."""
+    path = generate(posts, folder)
+    database = folder / "startup.db"
+    url = f"sqlite:///{database}"
+    timed(ours(path), {"DATABASE_URL": url})
+    small = folder / "three-lines.jsonl"
+    with path.open("rb") as source, small.open("wb") as target:
+        for _ in range(3):
+            target.write(source.readline())
+    timing = Timing()
+    for _ in range(rounds):
+        wall, cpu = timed(ours(small), {"DATABASE_URL": url})
+        timing.wall.append(wall)
+        timing.cpu.append(cpu)
+    path.unlink()
+    return timing.median()
+
+
+def run(sizes: list[int], server=None, runs: int = 3) -> dict:
+    twarc2 = import_compare.twarc_venv()
+    facts: dict = {"sizes": {}, "load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as name:
+        folder = Path(name)
+        for posts in sizes:
+            print(f"import curve: {posts:,} posts …", flush=True)
+            facts["sizes"][posts] = measure_size(posts, folder, twarc2, server, runs)
+        facts["startup"] = (STARTUP_POSTS, startup(STARTUP_POSTS, folder))
+        shutil.rmtree(folder, ignore_errors=True)
+    facts["load_after"] = os.getloadavg()
+    return facts
+
+
+def section(facts: dict) -> str:
+    lines = [
+        BEGIN,
+        "## Import curve: ours beside twarc-csv, 10,000 to 1,000,000 demo posts",
+        "",
+        "`python -m bench.import_curve` (also a step of `python -m bench`): whole processes, each into "
+        "a new database (twarc-csv: a CSV file), taking turns in rounds whose first command moves on "
+        "each round; medians over the rounds (3 where a run is under a minute, else 1). CPU is user + "
+        "system of the process and its children (our reading process included). The demo collection "
+        "holds X, Bluesky and Mastodon posts in one file; twarc-csv converts its X lines only.",
+        "",
+        "| posts | file | importer | rounds | wall (s) | CPU (s) | posts/s (wall) | CPU µs/post "
+        "| speed ÷ twarc-csv's: wall, CPU |",
+        "|---:|---:|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for posts, (timings, size) in facts["sizes"].items():
+        twarc_wall, twarc_cpu = timings["twarc-csv"].median()
+        for name, timing in timings.items():
+            wall, cpu = timing.median()
+            ratio = "–" if name == "twarc-csv" else f"{twarc_wall / wall:.2f}×, {twarc_cpu / cpu:.2f}×"
+            lines.append(
+                f"| {posts:,} | {size / 1e6:,.0f} MB | {name} | {len(timing.wall)} | {wall:,.1f} | {cpu:,.1f} "
+                f"| {posts / wall:,.0f} | {cpu / posts * 1e6:,.0f} | {ratio} |"
+            )
+    posts, (wall, cpu) = facts["startup"]
+    lines += [
+        "",
+        f"Start-up: `import` of a 3-line file into a SQLite database at head holding {posts:,} posts, whole "
+        f"process (interpreter, imports, schema check, event, the batch, the summary): {wall:.2f} s wall, "
+        f"{cpu:.2f} s CPU (median of 5).",
+        "",
+        "Load average (1, 5, 15 min) before: {:.1f}, {:.1f}, {:.1f}; after: {:.1f}, {:.1f}, {:.1f} "
+        "(a 2-core machine shared with other work: compare the CPU columns, and the wall ones within a "
+        "size).".format(*facts["load_before"], *facts["load_after"]),
+        END,
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    """Put ``text`` in bench/results.md in place of the curve's earlier section, else at its end."""
+    current = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
+    if BEGIN in current and END in current:
+        before, rest = current.split(BEGIN, 1)
+        current = before + text + rest.split(END, 1)[1]
+    else:
+        current = current.rstrip("\n") + "\n\n" + text + "\n"
+    RESULTS.write_text(current, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.import_curve", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=SIZES, help="posts per collection (a subset)")
+    parser.add_argument("--runs", type=int, default=3, help="rounds where a run takes under a minute")
+    parser.add_argument("--no-postgres", action="store_true")
+    args = parser.parse_args()
+    server = None
+    if not args.no_postgres:
+        from tests import postgres
+
+        server = postgres.start()
+    try:
+        text = section(run(args.sizes, server, args.runs))
+    finally:
+        if server is not None:
+            server.stop()
+    write_section(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
