@@ -53,6 +53,8 @@ def _files(sources: list[str], suffix: str) -> list[Path]:
     for source in sources:
         path = ROOT / source
         found += [path] if path.is_file() and path.suffix == suffix else sorted(path.rglob(f"*{suffix}"))
+    # Hidden folders are not the project's code: bench/.venv-twarc holds twarc-csv's own packages.
+    found = [path for path in found if not any(part.startswith(".") for part in path.relative_to(ROOT).parts)]
     return [path for path in found if path != Path(__file__).resolve()]  # this file names examples
 
 
