@@ -12,6 +12,8 @@ poll of many instances makes in any 5 minutes.
    client, over HTTP) and 4 hashtags (the path's and three in ``any[]``: one request a page), a pass
    every 30 s of simulated time for ``--minutes``, at a quiet pace of posts and at a peak; every
    request's simulated moment is noted and the most any instance was sent in any 5 minutes printed.
+   Every fifth post replies to the one before it on its instance: a parent below the page in hand
+   costs one ``GET /api/v1/statuses/:id`` (threads.py), counted with the rest.
    Mastodon allows 300: ``client.Caller`` keeps under it whatever a pass would need (the rescan of
    the last hour reads every page of it again), so at the peak the passes slow instead.
 
@@ -166,7 +168,7 @@ def rate(instances: int, minutes: float, pace: float) -> dict[str, Any]:
     with db.writing(url) as session:
         sync_event(session)
     sent: dict[str, list[float]] = defaultdict(list)
-    passes = pages = 0
+    passes = pages = fetched = 0
     with MastodonSimulator(names, limit=10**9) as sim:
         callers = []
         for name in names:
@@ -182,6 +184,7 @@ def rate(instances: int, minutes: float, pace: float) -> dict[str, Any]:
             caller._request = noted  # type: ignore[method-assign]
             callers.append((Instance(sim.base_url(name), sim.key(name)), caller))
         written, start, end = 0.0, clock.now, clock.now + minutes * 60
+        newest: dict[str, str] = {}  # each instance's last post, which every fifth post replies to
         # The hour before the first pass already has its posts: the first rescan reads them all.
         last = start - 3600
         while clock.now < end:
@@ -190,12 +193,20 @@ def rate(instances: int, minutes: float, pace: float) -> dict[str, Any]:
                 for n in range(int(written + due) - int(written)):
                     created = datetime.fromtimestamp(last + (clock.now - last) * (n + 0.5) / max(1, due), UTC)
                     tag = TAGS[n % len(TAGS)]
-                    sim.post(name, f"Bench post #{tag}", tags=[tag], created_at=created, username=f"u{n % 50}")
+                    parent = newest.get(name) if n % 5 == 4 else None
+                    newest[name] = sim.post(
+                        name,
+                        f"Bench post #{tag}",
+                        tags=[tag],
+                        created_at=created,
+                        username=f"u{n % 50}",
+                        in_reply_to=parent,
+                    )
             written += due
             last = clock.now
             began = clock.now
             result = poll_pass(callers, [TAGS], url=url, stop=clock, rescan=timedelta(minutes=60), now=clock.moment)
-            passes, pages = passes + 1, pages + result.pages
+            passes, pages, fetched = passes + 1, pages + result.pages, fetched + result.fetched
             clock.advance(
                 max(0.0, INTERVAL - (clock.now - began))
             )  # the next pass starts an interval after this one's start
@@ -207,6 +218,7 @@ def rate(instances: int, minutes: float, pace: float) -> dict[str, Any]:
         "minutes": minutes,
         "passes": passes,
         "pages": pages,
+        "fetched": fetched,
         "busiest": max(busiest(moments) for moments in sent.values()),
         "windows": {name: fixed_windows(moments, start, span) for name, moments in sent.items()},
         "per_instance": {name: busiest(moments) for name, moments in sent.items()},
@@ -244,15 +256,18 @@ def section(facts: dict[str, Any]) -> str:
         "",
         f"Rate: `poll_pass` over {facts['args'].instances} simulated instances (tests/mastosim.py, the real "
         "Mastodon.py client over HTTP), 4 hashtags in one request a page, a pass every 30 s of simulated time, "
-        "the rescan reading the last hour again each pass. Mastodon allows 300 requests in 5 minutes.",
+        "the rescan reading the last hour again each pass; every fifth post replies to the instance's post before "
+        "it (a parent below the page in hand is asked for once: `GET /api/v1/statuses/:id`, counted here). "
+        "Mastodon allows 300 requests in 5 minutes.",
         "",
-        "| posts a minute on each instance | simulated minutes | passes | pages | busiest 5 minutes, any instance "
-        "| each 5 minutes in turn, the first instance | seconds the poll waited for its budget |",
-        "|---:|---:|---:|---:|---:|---|---:|",
+        "| posts a minute on each instance | simulated minutes | passes | pages | parents fetched "
+        "| busiest 5 minutes, any instance | each 5 minutes in turn, the first instance "
+        "| seconds the poll waited for its budget |",
+        "|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in facts["rates"]:
         lines.append(
-            f"| {r['pace']:g} | {r['minutes']:g} | {r['passes']} | {r['pages']:,} | {r['busiest']} | "
+            f"| {r['pace']:g} | {r['minutes']:g} | {r['passes']} | {r['pages']:,} | {r['fetched']:,} | {r['busiest']} | "
             f"{', '.join(str(n) for n in next(iter(r['windows'].values())))} | {r['waited']:,.0f} |"
         )
     lines += [
