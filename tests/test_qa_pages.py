@@ -105,7 +105,12 @@ def test_participants_see_published_questions_and_upvote_once(qa_url, monkeypatc
     vote = at.button(key="vote-1")
     assert vote.label == "Upvote · 2" and not vote.disabled
     vote.click().run()
-    assert at.button(key="vote-1").label == "Voted · 3" and at.button(key="vote-1").disabled
+    # The voted button stays enabled (disabling it dropped a keyboard user's focus to the top of the
+    # page): a second press is refused with a message and counts nothing.
+    assert at.button(key="vote-1").label == "Voted · 3" and not at.button(key="vote-1").disabled
+    at.button(key="vote-1").click().run()
+    assert at.button(key="vote-1").label == "Voted · 3"
+    assert any("already voted" in w.value for w in at.warning), [w.value for w in at.warning]
     with db.reading(qa_url) as session:
         assert session.get(Question, 1).votes == 3
         assert session.scalars(select(Vote.participant_hash)).all() == [at.session_state["participant-hash"]]
@@ -264,3 +269,46 @@ def test_a_long_queue_is_drawn_a_page_at_a_time(qa_url, monkeypatch):
     assert len(cards()) == 40 and "Showing 40 of 45." in [c.value for c in at.caption]
     at.button(key="queue-more").click().run()
     assert len(cards()) == 45
+
+
+def test_the_ask_page_names_sessions_and_groups_in_the_participants_language(qa_url, monkeypatch):
+    """The event files' title_<lang> and label_<lang> columns reach the session picker and the group
+    choice; a language the files do not translate reads the default title."""
+    from streamlit.testing.v1 import AppTest
+
+    from .helpers import ROOT
+
+    monkeypatch.setenv("DATABASE_URL", qa_url)
+    shown = {}
+    for lang in ("fr", "ru", "en"):
+        at = AppTest.from_file(str(ROOT / "views" / "ask.py"), default_timeout=60)
+        at.query_params["lang"] = lang
+        at.run()
+        assert not at.exception, [e.value for e in at.exception]
+        picker = at.selectbox(key="ask-session")
+        shown[lang] = (picker.format_func(picker.value), at.selectbox(key="ask-group").format_func("civil_society"))
+    assert shown["fr"] == (
+        "Table ronde 1\u00a0: coordination gouvernementale — mécanismes nationaux et partenariats interministériels",
+        "ONG / société civile",
+    )
+    assert shown["ru"][1] == "НПО / гражданское общество" and shown["ru"][0].startswith("Панельная дискуссия 1")
+    assert shown["en"] == (
+        "Panel 1: Government co-ordination — national mechanisms and inter-ministerial partnerships",
+        "NGO / civil society",
+    )
+
+
+def test_the_projector_names_its_session_in_the_screens_language(qa_url):
+    from engagement.qa import listing
+
+    with db.writing(qa_url) as session:
+        question = session.scalars(select(Question).where(Question.session_id == panel_1(qa_url))).first()
+        if question is None:
+            question = Question(session_id=panel_1(qa_url), text="Who funds the shelters?", status="on_screen")
+        question.status, question.group_key = "on_screen", "civil_society"
+        session.add(question)
+    with db.reading(qa_url) as session:
+        french = listing.on_screen(session, panel_1(qa_url), "fr-CH")
+        default = listing.on_screen(session, panel_1(qa_url))
+    assert french.session_title.startswith("Table ronde 1\u00a0:") and french.group_label == "ONG / société civile"
+    assert default.session_title.startswith("Panel 1:") and default.group_label == "NGO / civil society"

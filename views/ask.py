@@ -14,6 +14,7 @@ from engagement.i18n import N_, explain
 from engagement.qa import asking, blocklist, privacy
 from engagement.qa.language import LANGUAGE_NAMES
 from engagement.qa.limits import Limits, RateLimited
+from engagement.rules import translations
 from engagement.settings import database_url
 from engagement.storage import db
 from engagement.timeutil import to_local
@@ -67,9 +68,12 @@ if session_id is None:
 
 
 def groups() -> dict[str, str]:
+    """The stakeholder groups a participant may name, labelled in their language where the event
+    files translate the label."""
     with db.reading() as session:
         frame = analytics.groups(session)
-    return dict(zip(frame["key"], frame["label"], strict=True))
+        labels = translations.labels_in(session, t.code)
+    return {key: labels.get(key, label) for key, label in zip(frame["key"], frame["label"], strict=True)}
 
 
 with st.form("ask-form"):

@@ -54,9 +54,9 @@ def projector() -> None:
     session_id = session_by_key(wanted)
     join_key = session_key(session_id) if session_id is not None else None
     with db.reading() as session:
-        question = listing.on_screen(session, session_id)
+        question = listing.on_screen(session, session_id, t.code)
         if question is None and not wanted:
-            question = listing.on_screen(session, None)
+            question = listing.on_screen(session, None, t.code)
         attribution = moderation.screen_attribution(session)
         # None on screen: the session's top approved questions by votes, following the votes.
         top = top_questions(session, session_id) if question is None and session_id is not None else []

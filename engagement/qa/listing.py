@@ -15,6 +15,7 @@ from sqlmodel import Session, col
 
 from engagement.qa import similar
 from engagement.qa.moderation import CHAIR_ORDER
+from engagement.rules.translations import in_language
 from engagement.storage.models import AgendaSession, ModerationAction, Question, StakeholderGroup
 from engagement.storage.models import QuestionStatus as S
 from engagement.timeutil import to_utc
@@ -213,10 +214,11 @@ class OnScreen:
     language: str | None = None
 
 
-def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
-    """The question on screen in ``session_id``; with none given, the one put on screen most recently."""
+def on_screen(session: Session, session_id: int | None, lang: str | None = None) -> OnScreen | None:
+    """The question on screen in ``session_id``; with none given, the one put on screen most recently.
+    Its session's title and its group's label in ``lang`` where the event files translate them."""
     query = (
-        select(Question, AgendaSession.title, StakeholderGroup.label)
+        select(Question, AgendaSession.title, AgendaSession.titles, StakeholderGroup.label, StakeholderGroup.labels)
         .join(AgendaSession, AgendaSession.id == Question.session_id)
         .outerjoin(StakeholderGroup, StakeholderGroup.key == Question.group_key)
         .where(Question.status == S.on_screen, col(Question.forgotten).is_(False))
@@ -226,7 +228,8 @@ def on_screen(session: Session, session_id: int | None) -> OnScreen | None:
     row = session.execute(query.order_by(col(Question.updated_at).desc()).limit(1)).first()
     if row is None:
         return None
-    q, title, label = row
+    q, title, titles, label, labels = row
+    title, label = in_language(title, titles, lang), in_language(label, labels, lang) if label else label
     return OnScreen(q.id, title, q.text, q.display_name, q.affiliation, label, q.votes, q.language)
 
 

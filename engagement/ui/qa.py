@@ -29,6 +29,7 @@ from engagement import i18n, settings
 from engagement.analysis import analytics, live
 from engagement.i18n import N_, Translator
 from engagement.qa import participants
+from engagement.rules import translations
 from engagement.rules.event import EventConfigError, load_event
 from engagement.storage import db, flags
 from engagement.ui import auth, markup
@@ -203,6 +204,12 @@ def moderator_name() -> str:
 
 
 @st.cache_data(ttl=30, show_spinner=False)
+def _titles(url: str, lang: str) -> dict[int, str]:
+    with db.reading(url) as session:
+        return translations.titles_in(session, lang)
+
+
+@st.cache_data(ttl=30, show_spinner=False)
 def _agenda(url: str) -> tuple[pd.DataFrame, str | None]:
     with db.reading(url) as session:
         agenda = analytics.sessions(session)
@@ -222,6 +229,8 @@ def session_picker(key: str, label: str = "Session", t: Translator | None = None
         return None
     ids = [int(i) for i in agenda["id"]]
     titles = dict(zip(ids, agenda["title"], strict=True))
+    if t is not None:  # the event files' titles in the participant's language, where they give one
+        titles |= _titles(settings.database_url(), t.code)
     keys = list(agenda["key"])
     # A link may name the session (?session=<key>: the projector's QR code does); else the one now.
     linked = st.query_params.get("session")
