@@ -66,7 +66,10 @@ def wall_url(db_url):
 
 
 def _html(at) -> str:
-    return "\n".join(element.proto.body for element in at.get("html"))
+    """The page's HTML elements, but our own script that sets <html lang> (ui.qa.document_language:
+    a constant template with a language code in it, checked by test_hostile)."""
+    bodies = [element.proto.body for element in at.get("html")]
+    return "\n".join(body for body in bodies if "window.__pageLanguage" not in body)
 
 
 def test_the_public_wall_shows_only_what_moderators_let_through(wall_url, monkeypatch):
@@ -226,3 +229,13 @@ def test_a_projector_without_a_session_moves_on_with_the_agenda(wall_url, monkey
     shown = "\n".join(t.value for t in screen.get("text"))
     assert "Panel 2's question" in shown and "Panel 1's question on screen" not in shown
     assert "session=d1-panel-2" in _html(screen)
+
+
+def test_the_walls_own_words_follow_its_language(wall_url, monkeypatch):
+    """?lang= on the screen's link puts our words in that language; the posts stay as written."""
+    url, texts = wall_url
+    french = _html(page(url, monkeypatch, "views/wall.py", lang="fr"))
+    assert "2 images (non affichées)" in french and "2 images (not shown)" not in french
+    assert html.escape(texts["approved"]) in french
+    english = _html(page(url, monkeypatch, "views/wall.py"))
+    assert "2 images (not shown)" in english

@@ -13,16 +13,21 @@ import time
 
 import streamlit as st
 
-from engagement import settings
+from engagement import i18n, settings
 from engagement.app import start
 from engagement.qa import blocklist
 from engagement.storage import db, flags
 from engagement.ui import hall
 from engagement.ui.auth import require
+from engagement.ui.qa import document_language, translator
 from engagement.wall import listing
 
 require("participant")  # public: everyone has that role
 event = start()
+# The wall's own words (now / next, the join panel) in the screen's ?lang=, else the browser's or the
+# event's language; posts are shown as written.
+t = translator()
+document_language(t.code)
 params = st.query_params
 scope = listing.Scope(room=params.get("room") or None, session_key=params.get("session") or None)
 rotating = params.get("order") == "rotate"
@@ -54,12 +59,12 @@ def board() -> None:
     shown = hall.rotation(items, SHOWN, tick) if rotating else items
     posts, side = st.columns([4, 1], gap="large") if joining else (st.container(), None)
     with posts.container(key="wall-board"):
-        hall.wall_board(shown, words, current, upcoming, event.time_zone, every=SHOWN, turn=tick)
+        hall.wall_board(shown, words, current, upcoming, event.time_zone, every=SHOWN, turn=tick, t=t)
     if side is not None:
         # The wall's own session, else the one running in its room (a break takes no questions).
         key = scope.session_key or (current.key if current and current.kind != "break" else None)
         with side.container(key="wall-join"):
-            hall.join_panel(key)
+            hall.join_panel(key, i18n.supported(params.get("lang")), t.gettext)
 
 
 board()

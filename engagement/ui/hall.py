@@ -28,8 +28,9 @@ from urllib.parse import urlencode, urlsplit
 import segno
 import streamlit as st
 
-from engagement import settings
+from engagement import i18n, settings
 from engagement.analysis import display
+from engagement.i18n import Translator
 from engagement.qa.projector import TopQuestion
 from engagement.timeutil import to_local
 from engagement.ui import markup
@@ -241,13 +242,12 @@ POST = """<div class="wall-card wall-post" data-post="%(post)s" style="border-le
 <p class="wall-cw" dir="auto">%(warning)s</p><p class="wall-text" dir="auto">%(text)s</p>
 <p class="wall-images">%(images)s</p></div>"""
 ANNOUNCEMENT = """<div class="wall-card wall-announcement"><p class="wall-text" dir="auto">%(text)s</p></div>"""
-AGENDA_NOW = """<p class="wall-agenda"><b>Now</b> %(slot)s</p>"""
-AGENDA_NEXT = """<p class="wall-agenda"><b>Next</b> %(slot)s</p>"""
-WALL_EMPTY = """<p class="wall-empty">Posts will appear here.</p>"""
+AGENDA_SLOT = """<p class="wall-agenda"><b>%(label)s</b> %(slot)s</p>"""
+WALL_EMPTY = """<p class="wall-empty">%(text)s</p>"""
 COLUMNS = 3  # posts a row on a 16:9 screen
 
 
-def _post(item: WallItem, zone: str) -> None:
+def _post(item: WallItem, zone: str, t: Translator) -> None:
     meta = [
         f"@{item.handle}" if item.handle else "",
         display.network_label(item.network),
@@ -261,9 +261,12 @@ def _post(item: WallItem, zone: str) -> None:
             colour=item.group_colour or "#888888",
             who=item.name or item.handle,
             meta=" · ".join(filter(None, meta)),
-            warning=f"CW: {item.content_warning}" if item.content_warning else "",
+            warning=t.gettext("CW: {warning}").format(warning=item.content_warning) if item.content_warning else "",
             text=item.text,
-            images=f"▧ {item.images} image{'s' if item.images != 1 else ''} (not shown)" if item.images else "",
+            images="▧ "
+            + t.ngettext("{n} image (not shown)", "{n} images (not shown)", item.images).format(n=t.number(item.images))
+            if item.images
+            else "",
         )
     )
 
@@ -282,19 +285,22 @@ def wall_board(
     *,
     every: int = COLUMNS,
     turn: int = 0,
+    t: Translator | None = None,
 ) -> None:
     """Draw the wall: "now / next" from the agenda, then the posts a row at a time with an announcement
-    after every ``every`` posts (a different one each ``turn``, so each gets its time on a busy wall)."""
+    after every ``every`` posts (a different one each ``turn``, so each gets its time on a busy wall).
+    Our own words in ``t``'s language (the screen's ``?lang=``, else the event's); posts as written."""
+    t = t or i18n.translator(i18n.DEFAULT)
     if current is not None:
-        st.html(markup.html(AGENDA_NOW, slot=_slot(current, zone)))
+        st.html(markup.html(AGENDA_SLOT, label=t.gettext("Now"), slot=_slot(current, zone)))
     if upcoming is not None:
-        st.html(markup.html(AGENDA_NEXT, slot=_slot(upcoming, zone)))
+        st.html(markup.html(AGENDA_SLOT, label=t.gettext("Next"), slot=_slot(upcoming, zone)))
     if not items:
-        st.html(WALL_EMPTY)
+        st.html(markup.html(WALL_EMPTY, text=t.gettext("Posts will appear here.")))
     for first in range(0, len(items), COLUMNS):
         for column, item in zip(st.columns(COLUMNS), items[first : first + COLUMNS], strict=False):
             with column:
-                _post(item, zone)
+                _post(item, zone, t)
         if announcements and (first + COLUMNS) % every == 0:
             st.html(markup.html(ANNOUNCEMENT, text=announcements[(turn + first // every) % len(announcements)]))
     if announcements and len(items) < every:
