@@ -160,11 +160,15 @@ def published() -> None:
         format_func={"votes": _("Most votes"), "newest": _("Newest")}.get,
     )
     # Status messages: Streamlit gives st.success and st.info role="status", st.warning role="alert", so a
-    # screen reader says them where the reader is; the focus stays on the button pressed.
-    if message := st.session_state.pop("vote-message", None):
-        st.warning(t.text(message), icon=":material/info:")
-    elif st.session_state.pop("vote-counted", False):
-        st.success(_("Your vote is counted."), icon=":material/check_circle:")
+    # screen reader says them where the reader is; the focus stays on the button pressed. They and the
+    # "new questions" control live in containers drawn on every run, empty or not: an element coming or
+    # going above the list would shift the list's place in the page, and the browser would draw its
+    # buttons anew, dropping the keyboard focus from the button just pressed (seen in CI).
+    with st.container(key="ask-vote-status"):
+        if message := st.session_state.pop("vote-message", None):
+            st.warning(t.text(message), icon=":material/info:")
+        elif st.session_state.pop("vote-counted", False):
+            st.success(_("Your vote is counted."), icon=":material/check_circle:")
     with db.reading() as session:
         questions = asking.published(session, session_id, me, sort=order or "votes")
     if not questions:
@@ -175,10 +179,11 @@ def published() -> None:
     view = [session_id, order]
     ids, new = held_order(held["ids"] if held and held["view"] == view else None, [q.id for q in questions])
     st.session_state[HELD] = {"view": view, "ids": ids}
-    if new:
-        count = t.number(len(new))
-        st.info(t.ngettext("{n} new question", "{n} new questions", len(new)).format(n=count))
-        st.button(_("Show the new questions"), key="ask-show-new", on_click=show_new_questions)
+    with st.container(key="ask-new-questions"):
+        if new:
+            count = t.number(len(new))
+            st.info(t.ngettext("{n} new question", "{n} new questions", len(new)).format(n=count))
+            st.button(_("Show the new questions"), key="ask-show-new", on_click=show_new_questions)
     by_id = {q.id: q for q in questions}
     for question in (by_id[i] for i in ids):
         with st.container(border=True, key=f"ask-question-{question.id}"):
