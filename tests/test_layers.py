@@ -156,7 +156,7 @@ def test_per_session_the_observations_and_the_speakers(fixture_db):
     assert f"{panel_1}: no speaker from NGO / civil society, 30% of registrations (3 speakers)." in found
     assert "OSCE structures: 1 on stage, no post online." in found
     assert "Survivor voices: 1 on stage, no post online." in found
-    assert "Academia and think-tanks: 1 question(s) asked, never on stage." in found
+    assert "Academia and think-tanks: 1 question asked, never on stage." in found
     assert len(found) == 5
     # The speakers, with affiliation and role from either stored shape (Panel 1's is the shape of before).
     with db.reading(fixture_db) as session:
@@ -194,7 +194,7 @@ def test_the_groups_and_sessions_pages_show_the_layers(fixture_db, monkeypatch, 
         name for _, name, _ in __import__("engagement.analysis.charts", fromlist=["x"]).LAYER_MEASURES
     ], titles
     shown = "\n".join(t.value for t in at.text)
-    assert "Academia and think-tanks: 1 question(s) asked, never on stage." in shown
+    assert "Academia and think-tanks: 1 question asked, never on stage." in shown
     at = page(fixture_db, monkeypatch, "views/sessions.py", role="organiser")
     assert any("speakers" in frame.value.columns.str.lower() for frame in at.dataframe), "no layers table"
 
@@ -228,4 +228,4 @@ def test_the_report_carries_the_layers_beside_the_voice_gap(fixture_db, event_di
     with db.reading(fixture_db) as session:
         without = report.build(session, load_event())
     assert "Voice gap by layer" not in without.tables and len(without.tables["Speakers"]) == 5
-    assert "Academia and think-tanks: 1 question(s) asked, never on stage." in content.notes["Voice gap by layer"]
+    assert "Academia and think-tanks: 1 question asked, never on stage." in content.notes["Voice gap by layer"]

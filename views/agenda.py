@@ -34,12 +34,12 @@ edited = st.data_editor(
     column_config=widgets.editor_config(
         agenda,
         kind=st.column_config.SelectboxColumn(
-            display.label("kind"), required=True, options=["plenary", "panel", "side_event", "break"]
+            display.label("kind", t), required=True, options=["plenary", "panel", "side_event", "break"]
         ),
-        start=st.column_config.DatetimeColumn(display.label("start"), format="YYYY-MM-DD HH:mm", required=True),
-        end=st.column_config.DatetimeColumn(display.label("end"), format="YYYY-MM-DD HH:mm", required=True),
+        start=st.column_config.DatetimeColumn(display.label("start", t), format="YYYY-MM-DD HH:mm", required=True),
+        end=st.column_config.DatetimeColumn(display.label("end", t), format="YYYY-MM-DD HH:mm", required=True),
         speakers=st.column_config.TextColumn(
-            display.label("speakers"), disabled=True, help=_("From the programme; set their groups below")
+            display.label("speakers", t), disabled=True, help=_("From the programme; set their groups below")
         ),
     ),
 )
@@ -96,7 +96,7 @@ else:
         column_config=widgets.editor_config(
             speakers,
             group=st.column_config.SelectboxColumn(
-                display.label("group"), options=list(groups["key"]), help=_("The stakeholder group they speak for")
+                display.label("group", t), options=list(groups["key"]), help=_("The stakeholder group they speak for")
             ),
         ),
     )

@@ -21,8 +21,8 @@ KINDS = {
     "mention": _("Mentions"),
     "reply": _("Replies"),
     "quote": _("Quotes"),
-    # The networks' own words for a repost ("retweets", "boosts") come from display, in English.
-    "retweet": display.kind_label("retweet", widgets.shown_networks(f), capital=True),
+    # The networks' own words for a repost ("retweets", "boosts") come from display.
+    "retweet": display.kind_label("retweet", widgets.shown_networks(f), capital=True, t=t),
 }
 kind = st.segmented_control(_("Interaction"), list(KINDS), format_func=KINDS.get, default="all", key="interaction")
 
@@ -38,7 +38,7 @@ chosen = pairs if kind in (None, "all") else pairs[pairs["kind"] == kind]
 title = _("{interactions} between stakeholder groups").format(interactions=KINDS.get(kind or "all"))
 # The download names each interaction in neutral words ("repost", not X's "retweet").
 widgets.chart(
-    charts.group_matrix(chosen, list(groups["label"]), title),
-    chosen.assign(kind=chosen["kind"].map(display.kind_word)),
+    charts.group_matrix(chosen, list(groups["label"]), title, t=t),
+    chosen.assign(kind=chosen["kind"].map(lambda kind: display.kind_word(kind, t=t))),
     f"conversations-{kind or 'all'}",
 )

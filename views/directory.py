@@ -66,8 +66,8 @@ edited = st.data_editor(
     key="directory-editor",
     column_config=widgets.editor_config(
         directory,
-        group=st.column_config.SelectboxColumn(display.label("group"), options=group_keys, required=True),
-        network=st.column_config.TextColumn(display.label("network"), disabled=True),
+        group=st.column_config.SelectboxColumn(display.label("group", t), options=group_keys, required=True),
+        network=st.column_config.TextColumn(display.label("network", t), disabled=True),
     ),
 )
 left, right = st.columns(2)
@@ -102,7 +102,7 @@ if query.strip():
     else:
         shown = found.drop(columns=["id"])
         st.dataframe(
-            display.for_page(shown, event.time_zone),
+            display.for_page(shown, event.time_zone, t),
             hide_index=True,
             key="authors-found",
             column_config=widgets.column_config(shown),

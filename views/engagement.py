@@ -52,17 +52,19 @@ for column, (label, key) in zip(
 ):
     column.metric(label, t.number(totals[key]))
 
-widgets.chart(charts.participation_by_session(by_session), by_session.drop(columns=["id"]), "participation-by-session")
+widgets.chart(
+    charts.participation_by_session(by_session, t=t), by_session.drop(columns=["id"]), "participation-by-session"
+)
 shown = widgets.shown_networks(f)
 widgets.chart(
-    charts.volume_over_time(volume, agenda, event.time_zone, minutes, shown),
-    volume.assign(kind=volume["kind"].map(display.kind_word)),
+    charts.volume_over_time(volume, agenda, event.time_zone, minutes, shown, t=t),
+    volume.assign(kind=volume["kind"].map(lambda kind: display.kind_word(kind, t=t))),
     "volume-over-time",
 )
 # Why the posts were collected: the hashtag, the organiser addressed without it, the organiser's own.
 widgets.chart(
     charts.ranked_bars(
-        reasons.assign(reason=reasons["reason"].map(display.reason_label)),
+        reasons.assign(reason=reasons["reason"].map(lambda reason: display.reason_label(reason, t))),
         "reason",
         "posts",
         _("Why posts were collected"),
@@ -73,7 +75,7 @@ widgets.chart(
     "why-collected",
 )
 if len(networks) > 1:
-    widgets.chart(charts.by_network(networks), networks, "posts-by-network")
+    widgets.chart(charts.by_network(networks, t=t), networks, "posts-by-network")
 st.caption(
     _(
         "The organiser's own posts count in the volume here, but not in who was heard (Stakeholder groups, "
@@ -119,7 +121,7 @@ left, right = st.columns(2)
 with left:
     # Codes with no language ("und", "zxx", …) share one name: one bar.
     named = (
-        languages.assign(language=languages["language"].map(display.language_name))  # English names, for the CSV
+        languages.assign(language=languages["language"].map(lambda code: display.language_name(code, t)))
         .groupby("language", as_index=False, sort=False)["posts"]
         .sum()
         .sort_values("posts", ascending=False)

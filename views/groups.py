@@ -49,7 +49,7 @@ st.caption(
         "{share} of collected posts come from classified authors; the rest count as General public / unclassified."
     ).format(share=format_percent(coverage["share"], locale=t.locale))
 )
-widgets.chart(charts.participation_by_group(by_group), by_group.drop(columns=["colour"]), "participation-by-group")
+widgets.chart(charts.participation_by_group(by_group, t=t), by_group.drop(columns=["colour"]), "participation-by-group")
 st.metric(_("The organiser's own posts, not counted above"), t.number(own))
 st.caption(
     _(
@@ -64,8 +64,8 @@ st.caption(
         "beside its share of the registrations (data/registrations.csv)."
     )
 )
-widgets.chart(charts.layers(heard), heard.drop(columns=["colour"]), "who-was-heard-layers")
-observed = layers.observations(heard, heard_by_session)
+widgets.chart(charts.layers(heard, t=t), heard.drop(columns=["colour"]), "who-was-heard-layers")
+observed = layers.observations(heard, heard_by_session, t)
 if observed:
     st.text("\n".join(f"• {sentence}" for sentence in observed))  # st.text: titles shown verbatim
 left, right = st.columns(2)

@@ -75,7 +75,7 @@ widgets.table(runs, "ingest-runs", empty=_("Nothing has been ingested yet."))
 st.subheader(_("Resume points"))
 st.dataframe(
     pd.DataFrame([(k, v) for k, v in status["checkpoints"].items()], columns=["source", "position"]).rename(
-        columns=display.label
+        columns=lambda column: display.label(column, t)
     ),
     hide_index=True,
     key="checkpoints",

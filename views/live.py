@@ -109,7 +109,7 @@ def board() -> None:
                 ),
             )
     widgets.chart(
-        charts.per_minute(minutes, agenda, zone, window_start, now),
+        charts.per_minute(minutes, agenda, zone, window_start, now, t=t),
         minutes,
         "live-per-minute",
         empty=_("No posts in the last two hours."),
@@ -121,7 +121,7 @@ def board() -> None:
         return
     # The latest few as plain text blocks (verbatim: st.text renders no markdown), then all as a table.
     newest["kind"] = [
-        display.kind_word(kind, network) for kind, network in zip(newest["kind"], newest["network"], strict=True)
+        display.kind_word(kind, network, t) for kind, network in zip(newest["kind"], newest["network"], strict=True)
     ]
     for post in newest.head(FEED).itertuples():
         where = display.network_label(post.network)

@@ -102,7 +102,7 @@ with st.expander(_("Filters")):
     )
 
 if PANEL in st.session_state:
-    panel(actor)
+    panel(actor, t)
 
 
 @st.fragment(run_every=REFRESH)
@@ -124,7 +124,7 @@ def board() -> None:
         filtered = bool(chosen_groups or chosen_languages or flagged_only)
         st.info(EMPTY[tab][filtered], icon=":material/inbox:")
     for item in items:
-        card(item, actor, group_labels)
+        card(item, actor, group_labels, t=t)
     if total > len(items):
         st.caption(_("Showing {shown} of {total}.").format(shown=t.number(len(items)), total=t.number(total)))
         st.button(
@@ -142,7 +142,7 @@ def board() -> None:
     )
     # Its CSV: the group's name, not its key.
     widgets.chart(
-        charts.heard(heard),
+        charts.heard(heard, t=t),
         heard.drop(columns=["group"]).rename(columns={"label": "group"}),
         f"heard-{session_id}",
         empty=_("No questions in this session yet."),

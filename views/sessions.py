@@ -37,7 +37,7 @@ def load(url: str, f: analytics.Filters):
 by_session, heat, groups, shared, heard = load(settings.database_url(), f)
 widgets.table(by_session.drop(columns=["id"]), "sessions")
 order = list(by_session["session"])
-widgets.chart(charts.session_group_heatmap(heat, order, list(groups["label"])), heat, "session-by-group")
+widgets.chart(charts.session_group_heatmap(heat, order, list(groups["label"]), t=t), heat, "session-by-group")
 st.subheader(_("On stage, from the floor, online: each session by group"))
 st.caption(
     _(

@@ -20,8 +20,10 @@ from datetime import datetime
 
 import pandas as pd
 import plotly.graph_objects as go
+from babel.numbers import format_decimal, format_percent
 
 from engagement.analysis import display
+from engagement.i18n import N_, Translator
 from engagement.timeutil import to_local
 
 ORANGE, GREY = "#BF7B00", "#898989"  # the Okabe–Ito orange and a grey, darkened to 3:1 on white
@@ -34,51 +36,66 @@ def esc(values) -> list[str]:
     return [html.escape(str(v)) for v in values]
 
 
-def participation_by_session(frame: pd.DataFrame) -> go.Figure:
+def _words(t: Translator | None):
+    """``t.gettext``, or the English as it is: every function here takes the reader's ``Translator``
+    (the staff catalog) and draws its titles, axes and legends in that language."""
+    return t.gettext if t is not None else (lambda text: text)
+
+
+def participation_by_session(frame: pd.DataFrame, t: Translator | None = None) -> go.Figure:
+    _ = _words(t)
     figure = go.Figure()
-    for column, name in (("posts", "Posts"), ("authors", "Unique authors"), ("questions", "Questions")):
+    for column, name in (("posts", N_("Posts")), ("authors", N_("Unique authors")), ("questions", N_("Questions"))):
         figure.add_bar(
-            x=frame[column], y=esc(frame["session"]), name=name, orientation="h", marker_color=MEASURE_COLOURS[column]
+            x=frame[column],
+            y=esc(frame["session"]),
+            name=_(name),
+            orientation="h",
+            marker_color=MEASURE_COLOURS[column],
         )
     figure.update_layout(
-        title="Participation by session",
+        title=_("Participation by session"),
         barmode="group",
         height=140 + 55 * len(frame),
-        xaxis_title="Count",
-        yaxis_title="Session",
+        xaxis_title=_("Count"),
+        yaxis_title=_("Session"),
         yaxis={"autorange": "reversed"},
         **LAYOUT,
     )
     return figure
 
 
-def participation_by_group(frame: pd.DataFrame) -> go.Figure:
+def participation_by_group(frame: pd.DataFrame, t: Translator | None = None) -> go.Figure:
+    _ = _words(t)
     figure = go.Figure()
     figure.add_bar(
-        x=frame["posts"], y=esc(frame["group"]), orientation="h", name="Posts", marker_color=list(frame["colour"])
+        x=frame["posts"], y=esc(frame["group"]), orientation="h", name=_("Posts"), marker_color=list(frame["colour"])
     )
     figure.add_bar(
         x=frame["authors"],
         y=esc(frame["group"]),
         orientation="h",
-        name="Unique authors",
+        name=_("Unique authors"),
         marker_color=list(frame["colour"]),
         marker_pattern_shape="/",
         opacity=0.7,
     )
     figure.update_layout(
-        title="Participation by stakeholder group",
+        title=_("Participation by stakeholder group"),
         barmode="group",
         height=140 + 40 * len(frame),
-        xaxis_title="Count",
-        yaxis_title="Stakeholder group",
+        xaxis_title=_("Count"),
+        yaxis_title=_("Stakeholder group"),
         yaxis={"autorange": "reversed"},
         **LAYOUT,
     )
     return figure
 
 
-def session_group_heatmap(frame: pd.DataFrame, session_order: list[str], group_order: list[str]) -> go.Figure:
+def session_group_heatmap(
+    frame: pd.DataFrame, session_order: list[str], group_order: list[str], t: Translator | None = None
+) -> go.Figure:
+    _ = _words(t)
     table = frame.pivot_table(index="session", columns="group", values="posts", aggfunc="sum", fill_value=0)
     rows = [s for s in session_order if s in table.index]
     columns = [g for g in group_order if g in table.columns]
@@ -89,14 +106,14 @@ def session_group_heatmap(frame: pd.DataFrame, session_order: list[str], group_o
             x=esc(table.columns),
             y=esc(table.index),
             colorscale="Blues",
-            colorbar={"title": "Posts"},
+            colorbar={"title": _("Posts")},
             hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>",
         )
     )
     figure.update_layout(
-        title="Posts by session and stakeholder group",
-        xaxis_title="Stakeholder group",
-        yaxis_title="Session",
+        title=_("Posts by session and stakeholder group"),
+        xaxis_title=_("Stakeholder group"),
+        yaxis_title=_("Session"),
         yaxis={"autorange": "reversed"},
         height=200 + 40 * len(rows),
         **LAYOUT,
@@ -117,30 +134,39 @@ def add_session_bands(figure: go.Figure, sessions: pd.DataFrame, zone: str) -> N
 
 
 def volume_over_time(
-    frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, minutes: int, networks: Iterable[str] = ("x",)
+    frame: pd.DataFrame,
+    sessions: pd.DataFrame,
+    zone: str,
+    minutes: int,
+    networks: Iterable[str] = ("x",),
+    t: Translator | None = None,
 ) -> go.Figure:
     """Posts per bucket stacked by kind; ``networks``: those shown, for the kinds' names."""
+    _ = _words(t)
     figure = go.Figure()
     shown = tuple(networks)
     for kind, colour in KIND_COLOURS.items():
         part = frame[frame["kind"] == kind]
         times = [to_local(t.to_pydatetime(), zone) for t in part["time"]]
-        figure.add_bar(x=times, y=part["posts"], name=display.kind_label(kind, shown), marker_color=colour)
+        figure.add_bar(x=times, y=part["posts"], name=display.kind_label(kind, shown, t=t), marker_color=colour)
     add_session_bands(figure, sessions, zone)
     figure.update_layout(
-        title=f"Posts per {minutes} minutes by kind (grey bands: sessions)",
+        title=_("Posts per {minutes} minutes by kind (grey bands: sessions)").format(minutes=minutes),
         barmode="stack",
-        xaxis_title=f"Time ({zone})",
-        yaxis_title="Posts",
+        xaxis_title=_("Time ({zone})").format(zone=zone),
+        yaxis_title=_("Posts"),
         height=420,
         **LAYOUT,
     )
     return figure
 
 
-def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=None, end=None) -> go.Figure:
+def per_minute(
+    frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=None, end=None, t: Translator | None = None
+) -> go.Figure:
     """Posts per minute, stacked by network in each network's colour where ``frame`` has a ``network``
     column; with ``start`` and ``end`` the axis shows that window and the sessions in it."""
+    _ = _words(t)
     if start is not None and end is not None:
         sessions = sessions[(sessions["ends_at"] > start) & (sessions["starts_at"] < end)]
     figure = go.Figure()
@@ -150,15 +176,15 @@ def per_minute(frame: pd.DataFrame, sessions: pd.DataFrame, zone: str, start=Non
         figure.add_bar(
             x=[to_local(t.to_pydatetime(), zone) for t in part["time"]],
             y=part["posts"],
-            name="Posts" if network is None else display.network_label(network),
+            name=_("Posts") if network is None else display.network_label(network),
             marker_color=KIND_COLOURS["original"] if network is None else display.network_colour(network),
         )
     add_session_bands(figure, sessions, zone)
     figure.update_layout(
-        title="Posts per minute (grey bands: sessions)",
+        title=_("Posts per minute (grey bands: sessions)"),
         barmode="stack",
-        xaxis_title=f"Time ({zone})",
-        yaxis_title="Posts",
+        xaxis_title=_("Time ({zone})").format(zone=zone),
+        yaxis_title=_("Posts"),
         height=320,
         showlegend=len(networks) > 1,
         **LAYOUT,
@@ -195,16 +221,18 @@ def ranked_bars(
     return figure
 
 
-def by_network(frame: pd.DataFrame, title: str = "Posts by network") -> go.Figure:
+def by_network(frame: pd.DataFrame, title: str = N_("Posts by network"), t: Translator | None = None) -> go.Figure:
     """Posts per network (``analytics.by_network``), each bar in its network's one colour."""
+    _ = _words(t)
     named = frame.assign(network=frame["network"].map(display.network_label))
     colours = [display.network_colour(n) for n in frame["network"]]
-    figure = ranked_bars(named, "network", "posts", title, "Posts", "Network", colours)
+    figure = ranked_bars(named, "network", "posts", _(title), _("Posts"), _("Network"), colours)
     # A bar or two: taller than a ranked list would make them, so that the chart reads as one.
     return figure.update_layout(height=max(240, 140 + 40 * len(frame)))
 
 
-def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.Figure:
+def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str, t: Translator | None = None) -> go.Figure:
+    _ = _words(t)
     table = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
     present = [g for g in group_order if g in table.index or g in table.columns]
     table = table.reindex(index=present, columns=present, fill_value=0)
@@ -214,14 +242,14 @@ def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.
             x=esc(table.columns),
             y=esc(table.index),
             colorscale="Oranges",
-            colorbar={"title": "Interactions"},
+            colorbar={"title": _("Interactions")},
             hovertemplate="%{y} → %{x}: %{z}<extra></extra>",
         )
     )
     figure.update_layout(
         title=title,
-        xaxis_title="To (group of the account mentioned, replied to, quoted or reposted)",
-        yaxis_title="From (group of the author)",
+        xaxis_title=_("To (group of the account mentioned, replied to, quoted or reposted)"),
+        yaxis_title=_("From (group of the author)"),
         yaxis={"autorange": "reversed"},
         height=260 + 32 * len(present),
         **LAYOUT,
@@ -230,32 +258,37 @@ def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str) -> go.
 
 
 HEARD_MEASURES = (
-    ("submitted_share", "Share of questions submitted", GREY),
-    ("approved_share", "Share of questions approved", "#0072B2"),
-    ("answered_share", "Share of questions answered", "#009E73"),
+    ("submitted_share", N_("Share of questions submitted"), GREY),
+    ("approved_share", N_("Share of questions approved"), "#0072B2"),
+    ("answered_share", N_("Share of questions answered"), "#009E73"),
 )
 
 
-def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by stakeholder group") -> go.Figure:
+def heard(
+    frame: pd.DataFrame,
+    title: str = N_("Who is being heard: questions by stakeholder group"),
+    t: Translator | None = None,
+) -> go.Figure:
     """Per group, its share of the questions submitted beside its share of those approved and answered."""
+    _ = _words(t)
     shown = frame[frame["submitted"] > 0]
     figure = go.Figure()
     for column, name, colour in HEARD_MEASURES:
         figure.add_bar(
             x=shown[column],
             y=esc(shown["label"]),
-            name=name,
+            name=_(name),
             orientation="h",
             marker_color=colour,
             hovertemplate="%{y}: %{x:.0%}<extra></extra>",
         )
     figure.update_layout(
-        title=title,
+        title=_(title),
         barmode="group",
         height=160 + 60 * len(shown),
-        xaxis_title="Share",
+        xaxis_title=_("Share"),
         xaxis_tickformat=".0%",
-        yaxis_title="Stakeholder group",
+        yaxis_title=_("Stakeholder group"),
         yaxis={"autorange": "reversed"},
         **LAYOUT,
     )
@@ -263,31 +296,32 @@ def heard(frame: pd.DataFrame, title: str = "Who is being heard: questions by st
 
 
 VOICE_GAP_MEASURES = (
-    ("registered share", "Share of registered participants", GREY),
-    ("posts share", "Share of posts", "#0072B2"),
-    ("questions share", "Share of questions", "#009E73"),
+    ("registered share", N_("Share of registered participants"), GREY),
+    ("posts share", N_("Share of posts"), "#0072B2"),
+    ("questions share", N_("Share of questions"), "#009E73"),
 )
 
 
-def voice_gap(frame: pd.DataFrame) -> go.Figure:
+def voice_gap(frame: pd.DataFrame, t: Translator | None = None) -> go.Figure:
     """Per registered group: its share of registrations, of posts and of questions."""
+    _ = _words(t)
     figure = go.Figure()
     for column, name, colour in VOICE_GAP_MEASURES:
         figure.add_bar(
             x=frame[column],
             y=esc(frame["group"]),
-            name=name,
+            name=_(name),
             orientation="h",
             marker_color=colour,
             hovertemplate="%{y}: %{x:.0%}<extra></extra>",
         )
     figure.update_layout(
-        title="Voice gap: contributions beside registrations",
+        title=_("Voice gap: contributions beside registrations"),
         barmode="group",
         height=160 + 60 * len(frame),
-        xaxis_title="Share",
+        xaxis_title=_("Share"),
         xaxis_tickformat=".0%",
-        yaxis_title="Stakeholder group",
+        yaxis_title=_("Stakeholder group"),
         yaxis={"autorange": "reversed"},
         **LAYOUT,
     )
@@ -295,17 +329,22 @@ def voice_gap(frame: pd.DataFrame) -> go.Figure:
 
 
 LAYER_MEASURES = (
-    ("registered_share", "Registrations (in the room)", GREY),
-    ("speakers_share", "Speakers (on stage)", "#CC79A7"),
-    ("questions_share", "Questions (from the floor)", "#0072B2"),
-    ("posts_share", "Posts (online)", ORANGE),
+    ("registered_share", N_("Registrations (in the room)"), GREY),
+    ("speakers_share", N_("Speakers (on stage)"), "#CC79A7"),
+    ("questions_share", N_("Questions (from the floor)"), "#0072B2"),
+    ("posts_share", N_("Posts (online)"), ORANGE),
 )
 
 
-def layers(frame: pd.DataFrame, title: str = "Who was heard: on stage, from the floor and online") -> go.Figure:
+def layers(
+    frame: pd.DataFrame,
+    title: str = N_("Who was heard: on stage, from the floor and online"),
+    t: Translator | None = None,
+) -> go.Figure:
     """Per group (``layers.by_group``), its share of each layer beside its share of registrations;
     groups with nothing in any layer are left out. The colours are the Okabe–Ito palette's, which
     stay apart for colour-blind readers and in greyscale by their order."""
+    _ = _words(t)
     shown = frame[frame[["speakers", "questions", "posts", "registered"]].sum(axis=1) > 0]
     measures = [m for m in LAYER_MEASURES if m[0] != "registered_share" or shown["registered"].sum()]
     figure = go.Figure()
@@ -313,16 +352,16 @@ def layers(frame: pd.DataFrame, title: str = "Who was heard: on stage, from the 
         figure.add_bar(
             x=shown[column],
             y=esc(shown["group"]),
-            name=name,
+            name=_(name),
             orientation="h",
             marker_color=colour,
             hovertemplate="%{y}: %{x:.0%}<extra></extra>",
         )
     figure.update_layout(
-        title=title,
+        title=_(title),
         barmode="group",
         height=160 + 22 * len(measures) * max(len(shown), 1),
-        xaxis_title="Share of the layer",
+        xaxis_title=_("Share of the layer"),
         xaxis_tickformat=".0%",
         yaxis_title="Stakeholder group",
         yaxis={"autorange": "reversed"},
@@ -331,7 +370,13 @@ def layers(frame: pd.DataFrame, title: str = "Who was heard: on stage, from the 
     return figure
 
 
-def _figure(value: float, kind: str) -> str:
+def _figure(value: float, kind: str, t: Translator | None = None) -> str:
+    if t is not None and t.code != "en":  # the reader's separators and percent sign (Babel)
+        if kind == "share":
+            return format_percent(value, locale=t.locale)
+        if kind == "ratio":
+            return format_decimal(round(value, 2), format="0.00", locale=t.locale)
+        return t.number(round(value))
     if kind == "share":
         return f"{value:.0%}"
     if kind == "ratio":
@@ -339,27 +384,38 @@ def _figure(value: float, kind: str) -> str:
     return f"{value:,.0f}"
 
 
-def _label(value: object, zone: str) -> str:
+def _label(value: object, zone: str, t: Translator | None = None) -> str:
     if isinstance(value, datetime) and not pd.isna(value):
-        return f"{to_local(value, zone):%a %d %b, %H:%M}"
+        return display.format_time(value, zone, t=t)
     return str(value)
 
 
-def text_alternative(frame: pd.DataFrame, title: str, zone: str, measures: int = 3) -> str:
+def text_alternative(frame: pd.DataFrame, title: str, zone: str, measures: int = 3, t: Translator | None = None) -> str:
     """A chart's key figures in words (WCAG 1.1.1), from the frame it draws: how many entries, then for
     each of its first ``measures`` measures the total (counts only) and the entry with the most.
     Entries are named by the frame's first two label columns (session, group, a time in ``zone``…).
-    Plain text: the page shows it escaped, since labels may be people's text (hashtags, handles)."""
+    Plain text: the page shows it escaped, since labels may be people's text (hashtags, handles).
+    ``t``: in its language, numbers in its form."""
+    _ = _words(t)
     numbers = [c for c in frame.columns if display.kind_of(c, frame[c]) in ("count", "share", "ratio")]
     labels = [c for c in frame.columns if c not in numbers and c not in ("id", "colour", "key")]
-    parts = [f"{title}: {len(frame):,} {'entry' if len(frame) == 1 else 'entries'}."]
+    entries = (
+        t.ngettext("{n} entry", "{n} entries", len(frame)) if t else ("{n} entry" if len(frame) == 1 else "{n} entries")
+    )
+    parts = [_("{title}: {entries}.").format(title=title, entries=entries.format(n=_figure(len(frame), "count", t)))]
     for column in numbers[:measures]:
         values = pd.to_numeric(frame[column], errors="coerce")
         if values.isna().all():
             continue
         kind = display.kind_of(column, frame[column])
         top = frame.loc[values.idxmax()]
-        name = " / ".join(_label(top[c], zone) for c in labels[:2]) or f"entry {values.idxmax()}"
-        total = f" {_figure(values.sum(), kind)} in all;" if kind == "count" else ""
-        parts.append(f"{display.label(column)}:{total} most: {name} ({_figure(values.max(), kind)}).")
+        name = " / ".join(_label(top[c], zone, t) for c in labels[:2]) or _("entry {n}").format(n=values.idxmax())
+        most = _figure(values.max(), kind, t)
+        if kind == "count":
+            said = _("{measure}: {total} in all; most: {name} ({most}).")
+        else:
+            said = _("{measure}: most: {name} ({most}).")
+        parts.append(
+            said.format(measure=display.label(column, t), total=_figure(values.sum(), kind, t), name=name, most=most)
+        )
     return " ".join(parts)

@@ -23,11 +23,13 @@ from __future__ import annotations
 from collections import Counter
 
 import pandas as pd
+from babel.numbers import format_percent
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
 from engagement.analysis import analytics, facts
 from engagement.analysis.analytics import ALL, Filters
+from engagement.i18n import Translator, translator
 from engagement.rules.event import speaker_fields
 from engagement.storage.models import AgendaSession, Author, Question, QuestionStatus
 
@@ -158,8 +160,10 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["session_id", "session", "key", "group", "speakers", "questions", "posts"])
 
 
-def observations(groups: pd.DataFrame, sessions: pd.DataFrame) -> list[str]:
-    """Sentences an organiser can act on, each with its counts, from ``by_group`` and ``by_session``."""
+def observations(groups: pd.DataFrame, sessions: pd.DataFrame, t: Translator | None = None) -> list[str]:
+    """Sentences an organiser can act on, each with its counts, from ``by_group`` and ``by_session``;
+    in ``t``'s language (the staff catalog; English without one), its numbers in that language's form."""
+    t = t or translator("en", "staff")
     found = []
     if groups["registered"].sum():
         large = groups[groups["registered_share"] >= ROOM_SHARE]
@@ -169,12 +173,31 @@ def observations(groups: pd.DataFrame, sessions: pd.DataFrame) -> list[str]:
                 if panel.empty:
                     continue  # no panel known: nothing to say of it
                 if g.key not in set(panel["key"]):
+                    speakers = int(panel["speakers"].sum())
                     found.append(
-                        f"{title}: no speaker from {g.group}, {g.registered_share:.0%} of registrations "
-                        f"({int(panel['speakers'].sum())} speakers)."
+                        t.ngettext(
+                            "{session}: no speaker from {group}, {share} of registrations ({n} speaker).",
+                            "{session}: no speaker from {group}, {share} of registrations ({n} speakers).",
+                            speakers,
+                        ).format(
+                            session=title, group=g.group, share=_percent(g.registered_share, t), n=t.number(speakers)
+                        )
                     )
     for g in groups[(groups["speakers"] > 0) & (groups["posts"] == 0)].itertuples():
-        found.append(f"{g.group}: {g.speakers} on stage, no post online.")
+        found.append(
+            t.gettext("{group}: {n} on stage, no post online.").format(group=g.group, n=t.number(int(g.speakers)))
+        )
     for g in groups[(groups["questions"] > 0) & (groups["speakers"] == 0)].itertuples():
-        found.append(f"{g.group}: {g.questions} question(s) asked, never on stage.")
+        found.append(
+            t.ngettext(
+                "{group}: {n} question asked, never on stage.",
+                "{group}: {n} questions asked, never on stage.",
+                int(g.questions),
+            ).format(group=g.group, n=t.number(int(g.questions)))
+        )
     return found
+
+
+def _percent(share: float, t: Translator) -> str:
+    """A share as the observations print it: "25%" (whole per cent, the reader's sign and spacing)."""
+    return format_percent(share, locale=t.locale)

@@ -1,5 +1,8 @@
 """The Q&A queue's question cards, their buttons, and the panel for actions that need more than a click
 (edit, dismiss with a reason, merge). All question text goes through ``st.text``.
+
+Their words are the staff catalog's, in the page's language (``widgets.words``); a button's key is its
+action, not its words, so a French queue and an English one act alike.
 """
 
 from __future__ import annotations
@@ -8,46 +11,62 @@ from datetime import datetime
 from typing import Any
 
 import streamlit as st
+from babel.numbers import format_percent
 
 from engagement.analysis import display
+from engagement.i18n import N_, N_plural, Translator
 from engagement.qa import listing, moderation
 from engagement.qa.asking import MAX_QUESTION_CHARS, QuestionRefused
 from engagement.qa.states import IllegalTransition, applies
 from engagement.storage import db
 from engagement.storage.models import QuestionStatus as S
 from engagement.timeutil import to_utc, utcnow
+from engagement.ui.widgets import words
 
 PANEL = "queue-panel"
 ROW = 6  # buttons a row
 ERROR = "queue-error"
 STATE_NAMES = {
-    "pending": "incoming",
-    "follow_up": "follow up",
-    "approved": "approved",
-    "on_screen": "ON SCREEN",
-    "answered": "answered",
-    "dismissed": "dismissed",
-    "archived": "archived",
-    "merged": "merged",
+    "pending": N_("incoming"),
+    "follow_up": N_("follow up"),
+    "approved": N_("approved"),
+    "on_screen": N_("ON SCREEN"),
+    "answered": N_("answered"),
+    "dismissed": N_("dismissed"),
+    "archived": N_("archived"),
+    "merged": N_("merged"),
 }
 
 # (label, action) per button; an action the state does not allow is not offered.
 CLICKS = [
-    ("Claim", "claim"),
-    ("Release", "release"),
-    ("Approve", "approve"),
-    ("Follow up", "follow_up"),
-    ("Star", "star"),
-    ("Unstar", "unstar"),
-    ("Up", "up"),
-    ("Down", "down"),
-    ("On screen", "show"),
-    ("Off screen", "hide"),
-    ("Answered", "answer"),
-    ("Archive", "archive"),
-    ("Restore", "restore"),
+    (N_("Claim"), "claim"),
+    (N_("Release"), "release"),
+    (N_("Approve"), "approve"),
+    (N_("Follow up"), "follow_up"),
+    (N_("Star"), "star"),
+    (N_("Unstar"), "unstar"),
+    (N_("Up"), "up"),
+    (N_("Down"), "down"),
+    (N_("On screen"), "show"),
+    (N_("Off screen"), "hide"),
+    (N_("Answered"), "answer"),
+    (N_("Archive"), "archive"),
+    (N_("Restore"), "restore"),
 ]
-PANELS = [("Edit…", "edit"), ("Dismiss…", "dismiss"), ("Merge…", "merge")]
+PANELS = [(N_("Edit…"), "edit"), (N_("Dismiss…"), "dismiss"), (N_("Merge…"), "merge")]
+VOTES = N_plural("{n} vote", "{n} votes")
+# The dismissal reasons as stored (``qa.moderation.DISMISS_REASONS``, counted in the report) and as a
+# moderator reads them in the picker.
+DISMISS_WORDS = {
+    "off topic": N_("off topic"),
+    "duplicate": N_("duplicate"),
+    "already answered": N_("already answered"),
+    "offensive or abusive": N_("offensive or abusive"),
+    "spam": N_("spam"),
+    "personal information": N_("personal information"),
+    "not a question": N_("not a question"),
+    "other": N_("other"),
+}
 
 
 def notice(message: str) -> None:
@@ -67,7 +86,7 @@ def perform(question_id: int, action: str, actor: str, **options) -> bool:
                 moderation.act(session, question_id, action, actor, **options)
         return True
     except (IllegalTransition, QuestionRefused, ValueError) as error:
-        st.session_state[ERROR] = f"Question #{question_id}: {error}"
+        st.session_state[ERROR] = words().gettext("Question #{id}: {error}").format(id=question_id, error=error)
         return False
 
 
@@ -103,35 +122,51 @@ def _offered(item: listing.QueueItem, actor: str, now: datetime) -> list[tuple[s
     return buttons
 
 
-def card(item: listing.QueueItem, actor: str, group_labels: dict[str, str], now: datetime | None = None) -> None:
+def card(
+    item: listing.QueueItem,
+    actor: str,
+    group_labels: dict[str, str],
+    now: datetime | None = None,
+    t: Translator | None = None,
+) -> None:
+    """One question's card: its state, votes, language, group and age in ``t``'s language (the
+    page's), the question verbatim, and the buttons its state allows."""
+    t = t or words()
+    _ = t.gettext
     now = now or utcnow()
     with st.container(border=True, key=f"question-{item.id}"):
         age = int((now - item.created_at).total_seconds() // 60)
         meta = [
             f"#{item.id}",
-            STATE_NAMES[item.status],
-            f"{item.votes} votes",
-            display.language_name(item.language) if item.language else "language unknown",
-            group_labels.get(item.group_key or "", "group not stated"),
-            f"{age} min ago" if age < 600 else "",
+            _(STATE_NAMES[item.status]),
+            t.ngettext(*VOTES, item.votes).format(n=t.number(item.votes)),
+            display.language_name(item.language, t) if item.language else _("language unknown"),
+            group_labels.get(item.group_key or "", _("group not stated")),
+            _("{n} min ago").format(n=t.number(age)) if age < 600 else "",
         ]
         st.text(("★ " if item.starred else "") + " · ".join(filter(None, meta)))
         st.text(item.text)
         if item.original_text:
-            st.text(f"Original: {item.original_text}")
+            st.text(_("Original: {text}").format(text=item.original_text))
         for text in item.merged_texts:
-            st.text(f"Also asked as: {text}")
+            st.text(_("Also asked as: {text}").format(text=text))
         byline = ", ".join(filter(None, [item.display_name, item.affiliation]))
         if byline:
-            st.text(f"From: {byline}")
+            st.text(_("From: {byline}").format(byline=byline))
         if item.flagged:
-            st.text(f"⚑ Held for a moderator: {item.flag_reason}")
+            st.text(_("⚑ Held for a moderator: {reason}").format(reason=item.flag_reason))
         if item.dismiss_reason and item.status == S.dismissed:
-            st.text(f"Dismissed: {item.dismiss_reason}")
+            st.text(_("Dismissed: {reason}").format(reason=item.dismiss_reason))
         if item.claimed_by and item.claimed_at and now - item.claimed_at < moderation.CLAIM_LASTS:
-            st.text(f"Claimed by {item.claimed_by}")
+            st.text(_("Claimed by {name}").format(name=item.claimed_by))
         if item.similar:
-            st.text("Similar: " + ", ".join(f"#{other} ({score:.0%})" for other, score in item.similar[:5]))
+            st.text(
+                _("Similar: {questions}").format(
+                    questions=", ".join(
+                        f"#{other} ({format_percent(score, locale=t.locale)})" for other, score in item.similar[:5]
+                    )
+                )
+            )
         buttons = _offered(item, actor, now)
         if not actor:
             return
@@ -141,12 +176,12 @@ def card(item: listing.QueueItem, actor: str, group_labels: dict[str, str], now:
             column = columns[n % ROW]
             key = f"{action}-{item.id}"
             if action in dict(PANELS).values():
-                if column.button(label, key=key):
+                if column.button(_(label), key=key):
                     st.session_state[PANEL] = (action, item.id)
                     st.rerun(scope="app")
             else:
                 column.button(
-                    label,
+                    _(label),
                     key=key,
                     on_click=_perform_on_click,
                     args=(item.id, action, actor),
@@ -154,8 +189,11 @@ def card(item: listing.QueueItem, actor: str, group_labels: dict[str, str], now:
                 )
 
 
-def panel(actor: str) -> None:
-    """The open edit / dismiss / merge form, above the auto-refreshing list (a refresh never resets it)."""
+def panel(actor: str, t: Translator | None = None) -> None:
+    """The open edit / dismiss / merge form, above the auto-refreshing list (a refresh never resets it);
+    its words in ``t``'s language (the page's)."""
+    t = t or words()
+    _ = t.gettext
     action, question_id = st.session_state[PANEL]
     with db.reading() as session:
         item = listing.question(session, question_id)
@@ -163,33 +201,39 @@ def panel(actor: str) -> None:
     if item is None:
         st.session_state.pop(PANEL)
         return
-    titles = {"edit": "Edit the question", "dismiss": "Dismiss the question", "merge": "Merge into another question"}
+    titles = {
+        "edit": _("Edit the question"),
+        "dismiss": _("Dismiss the question"),
+        "merge": _("Merge into another question"),
+    }
     with st.form("queue-panel-form", border=True):
         st.subheader(titles[action])
         st.text(f"#{item.id}: {item.text}")
         options: dict[str, Any] = {}
         if action == "edit":
             options["text"] = st.text_area(
-                "Edited question (the participant's original is kept)", value=item.text, max_chars=MAX_QUESTION_CHARS
+                _("Edited question (the participant's original is kept)"), value=item.text, max_chars=MAX_QUESTION_CHARS
             )
             approve = item.status in (S.pending, S.follow_up)
         elif action == "dismiss":
             reason = st.selectbox(
-                "Reason (counted in the report; the participant is not told)", moderation.DISMISS_REASONS
+                _("Reason (counted in the report; the participant is not told)"),
+                moderation.DISMISS_REASONS,
+                format_func=lambda reason: _(DISMISS_WORDS.get(str(reason), str(reason))),
             )
-            note = st.text_input("Note (optional)", max_chars=200)
+            note = st.text_input(_("Note (optional)"), max_chars=200)
             options["reason"] = f"{reason}: {note.strip()}" if note.strip() else reason
         else:
             texts = dict(candidates)
             options["target"] = st.selectbox(
-                "Merge into (most similar first)", list(texts), format_func=lambda i: f"#{i} {texts[i][:90]}"
+                _("Merge into (most similar first)"), list(texts), format_func=lambda i: f"#{i} {texts[i][:90]}"
             )
         confirm = st.form_submit_button(
-            "Edit and approve" if action == "edit" and approve else "Confirm",
+            _("Edit and approve") if action == "edit" and approve else _("Confirm"),
             type="primary",
             disabled=not actor or (action == "merge" and not candidates),
         )
-        cancel = st.form_submit_button("Cancel")
+        cancel = st.form_submit_button(_("Cancel"))
     if cancel:
         st.session_state.pop(PANEL)
         st.rerun()
