@@ -103,3 +103,29 @@ def test_a_re_import_keeps_what_moderators_decided_in_the_app(db_url, tmp_path):
         "Edited by a moderator",
         '=HYPERLINK("http://x")',
     )
+
+
+def test_a_question_given_twice_in_one_file_is_stored_once_with_its_later_row(db_url, tmp_path):
+    path = tmp_path / "twice.csv"
+    path.write_text(
+        "id,session,question,votes\n"
+        "q1,d1-panel-1,How are victims identified?,2\n"
+        "q2,d1-panel-1,Who funds shelters?,0\n"
+        "q1,d1-panel-1,How are victims identified early?,5\n"
+        "q2,d1-panel-1,Who funds shelters?,0\n"
+        "q3,no-such-session,Lost?,0\n"
+    )
+    first = import_questions(path)
+    assert (first.new, first.updated, first.duplicates, first.rejected) == (2, 1, 1, 1)
+    with db.reading(db_url) as session:
+        stored = session.exec(select(Question.external_id, Question.text, Question.votes).order_by(Question.id)).all()
+        kept = session.exec(select(RejectedRecord.location)).all()
+    assert [tuple(row) for row in stored] == [
+        ("csv:q1", "How are victims identified early?", 5),
+        ("csv:q2", "Who funds shelters?", 0),
+    ]
+    assert kept == ["twice.csv:6"]
+    again = import_questions(path)  # the bad row is kept once, however often the file is read
+    assert (again.new, again.rejected) == (0, 1)
+    with db.reading(db_url) as session:
+        assert len(session.exec(select(RejectedRecord.location)).all()) == 1
