@@ -58,17 +58,6 @@ def hostile_db(demo_db, tmp_path_factory):
     return url
 
 
-def test_staff_pages_are_closed_to_a_first_request_on_a_fresh_server(hostile_db, browser):
-    for spec in STAFF:
-        with serve(hostile_db) as base:
-            watched = Watched(browser)
-            assert_no_staff_content(watched, f"{base}/{spec.url_path}")
-            # Once the entry point has run, a participant's menu holds the public page only.
-            page = watched.open(base)
-            assert nav_labels(page) == ["Ask a question", "Account"], spec.url_path
-            watched.close()
-
-
 # What a staff page may be called in a sidebar: its title, its URL path, the stem of its file (a
 # legacy page list names files), and the names its files had before they moved to views/.
 STAFF_NAMES = sorted(
@@ -84,17 +73,25 @@ def staff_names_in(text: str) -> list[str]:
     return [name for name in STAFF_NAMES if re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text.lower())]
 
 
-def test_a_fresh_server_lists_only_the_participants_menu_in_its_first_response(hostile_db, browser):
-    """The first request a freshly started server answers, to a public page and to two staff pages:
-    a sidebar holding the participant's menu and no staff page's name (a ``pages/`` folder beside the
-    entry point would make it Streamlit's legacy list of every file there)."""
-    for path in ("ask", "screen", "summary"):
+# The deep links each given a freshly started server: the public page, the projector (its own
+# chrome), one moderator page, and two organiser pages. A server runs a deep-linked page around the
+# entry point only on its first request, hence one server a link (8 s each on 2 cores); that every
+# page file refuses a role below its own when run on its own is tests/reliability/test_roles.py's
+# AppTest check of each file, which costs a second a page.
+FIRST_REQUESTS = ("ask", "screen", "queue", "summary", "ingest")
+
+
+def test_a_fresh_server_answers_a_first_deep_link_with_the_participants_menu_only(hostile_db, browser):
+    """The first request a freshly started server answers: the sign-in form or the public page, and a
+    sidebar holding the participant's menu and no staff page's name, then or for a moment on the way
+    (a ``pages/`` folder beside the entry point would make it Streamlit's legacy list of every file)."""
+    assert {spec.url_path for spec in STAFF} >= set(FIRST_REQUESTS) - {"ask"}
+    for path in FIRST_REQUESTS:
         with serve(hostile_db) as base:
             watched = Watched(browser)
             watched.page.add_init_script(SIDEBAR_RECORDER)
-            page = watched.open(f"{base}/{path}")
-            page.wait_for_selector('h1:has-text("Sign in"), h1:has-text("Ask a question")', timeout=30_000)
-            watched.settle()
+            assert_no_staff_content(watched, f"{base}/{path}")
+            page = watched.page
             sidebar = page.locator('[data-testid="stSidebar"]')
             assert sidebar.is_visible(), path
             assert nav_labels(page) == ["Ask a question", "Account"], path
@@ -102,10 +99,11 @@ def test_a_fresh_server_lists_only_the_participants_menu_in_its_first_response(h
             # Nor for a moment on the way: every text the sidebar held since the page began to load.
             seen = page.evaluate("window.sidebarTexts")
             assert seen and staff_names_in("\n".join(seen)) == [], path
+            # Once the entry point has run, a participant's menu holds the public page only.
+            assert nav_labels(watched.open(base)) == ["Ask a question", "Account"], path
             watched.close()
 
 
-# Records, from the page's first script on, every text the sidebar shows, however briefly.
 SIDEBAR_RECORDER = """
 window.sidebarTexts = [];
 new MutationObserver(() => {
