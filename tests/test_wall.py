@@ -234,6 +234,8 @@ def test_announcements_and_now_next_follow_the_walls_room(db_url):
         assert listing.announcements(session, Scope(session_key="d1-side-survivors"))[-1] == "Only the side room"
         current, upcoming = listing.now_and_next(session, NOW, Scope(room="Neuer Saal"))
         assert current.title.startswith("Panel 1") and upcoming.title.startswith("Panel 2")
+        # Its titles in the agenda's other languages too (title_fr…), for a wall's ?lang=.
+        assert current.titles["fr"].startswith("Table ronde 1") and upcoming.titles["ru"]
         current, upcoming = listing.now_and_next(session, NOW, Scope(room="Side room"))
         assert current is None and upcoming.title.startswith("Side event")
 

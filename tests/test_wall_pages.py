@@ -232,10 +232,16 @@ def test_a_projector_without_a_session_moves_on_with_the_agenda(wall_url, monkey
 
 
 def test_the_walls_own_words_follow_its_language(wall_url, monkeypatch):
-    """?lang= on the screen's link puts our words in that language; the posts stay as written."""
+    """?lang= on the screen's link puts our words and the agenda's titles (its title_fr column) in that
+    language; the posts stay as written."""
     url, texts = wall_url
     french = _html(page(url, monkeypatch, "views/wall.py", lang="fr"))
     assert "2 images (non affichées)" in french and "2 images (not shown)" not in french
     assert html.escape(texts["approved"]) in french
+    # Now: Panel 1 (11:15–13:00 Vienna, the clock at 11:30); next: Panel 2, both in French.
+    now_line = re.search(r"<b>Maintenant</b> 11:15–13:00  ([^<]*)</p>", french)
+    assert now_line and now_line[1].startswith("Table ronde 1\u00a0: coordination gouvernementale"), french[:2000]
+    assert "Panel 1: Government co-ordination" not in french and "Panel 2" not in french
     english = _html(page(url, monkeypatch, "views/wall.py"))
     assert "2 images (not shown)" in english
+    assert "11:15–13:00  Panel 1: Government co-ordination" in english

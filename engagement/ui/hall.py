@@ -32,6 +32,7 @@ from engagement import i18n, settings
 from engagement.analysis import display
 from engagement.i18n import Translator
 from engagement.qa.projector import TopQuestion
+from engagement.rules import translations
 from engagement.timeutil import to_local
 from engagement.ui import markup
 from engagement.ui.qa import language_tag
@@ -271,9 +272,11 @@ def _post(item: WallItem, zone: str, t: Translator) -> None:
     )
 
 
-def _slot(slot: Slot, zone: str) -> str:
+def _slot(slot: Slot, zone: str, language: str | None = None) -> str:
+    """A "now / next" line: the times in the event's zone, the title in the screen's ``language``."""
     room = f" · {slot.room}" if slot.room else ""
-    return f"{to_local(slot.starts_at, zone):%H:%M}–{to_local(slot.ends_at, zone):%H:%M}  {slot.title}{room}"
+    title = translations.in_language(slot.title, slot.titles, language)
+    return f"{to_local(slot.starts_at, zone):%H:%M}–{to_local(slot.ends_at, zone):%H:%M}  {title}{room}"
 
 
 def wall_board(
@@ -289,12 +292,13 @@ def wall_board(
 ) -> None:
     """Draw the wall: "now / next" from the agenda, then the posts a row at a time with an announcement
     after every ``every`` posts (a different one each ``turn``, so each gets its time on a busy wall).
-    Our own words in ``t``'s language (the screen's ``?lang=``, else the event's); posts as written."""
+    Our own words and the agenda's titles in ``t``'s language (the screen's ``?lang=``, else the
+    event's); posts as written."""
     t = t or i18n.translator(i18n.DEFAULT)
     if current is not None:
-        st.html(markup.html(AGENDA_SLOT, label=t.gettext("Now"), slot=_slot(current, zone)))
+        st.html(markup.html(AGENDA_SLOT, label=t.gettext("Now"), slot=_slot(current, zone, t.code)))
     if upcoming is not None:
-        st.html(markup.html(AGENDA_SLOT, label=t.gettext("Next"), slot=_slot(upcoming, zone)))
+        st.html(markup.html(AGENDA_SLOT, label=t.gettext("Next"), slot=_slot(upcoming, zone, t.code)))
     if not items:
         st.html(markup.html(WALL_EMPTY, text=t.gettext("Posts will appear here.")))
     for first in range(0, len(items), COLUMNS):

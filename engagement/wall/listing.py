@@ -15,7 +15,7 @@ a blocked author, or later than the event's "now" (the replay clock in a demo).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pandas as pd
@@ -92,7 +92,8 @@ class QueueItem:
 
 @dataclass(frozen=True)
 class Slot:
-    """A session of the agenda as the wall's "now / next" names it."""
+    """A session of the agenda as the wall's "now / next" names it: its title, and its title in each
+    language the agenda gives one (``agenda_session.titles``; ``rules.translations.title_in`` picks)."""
 
     key: str
     kind: str
@@ -100,6 +101,7 @@ class Slot:
     room: str
     starts_at: datetime
     ends_at: datetime
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 def safe_colour(value: str | None) -> str | None:
@@ -340,7 +342,11 @@ def now_and_next(session: Session, now: datetime, scope: Scope = Scope()) -> tup
     ).first()
 
     def slot(row: AgendaSession | None) -> Slot | None:
-        return Slot(row.key, row.kind, row.title, row.room, to_utc(row.starts_at), to_utc(row.ends_at)) if row else None
+        if row is None:
+            return None
+        return Slot(
+            row.key, row.kind, row.title, row.room, to_utc(row.starts_at), to_utc(row.ends_at), dict(row.titles or {})
+        )
 
     return slot(running), slot(upcoming)
 
