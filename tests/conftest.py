@@ -234,7 +234,6 @@ SERIAL_MODULES = {
     "tests/reliability/test_flooding.py",
     "tests/reliability/test_storms.py",
     "tests/reliability/test_parallel.py",
-    "tests/reliability/test_roles.py",
     "tests/test_concurrency.py",
     "tests/test_concurrent_start.py",
     "tests/test_worker_process.py",

@@ -66,6 +66,9 @@ def test_the_menu_offers_exactly_a_roles_pages(demo_db, monkeypatch, role, tally
             tally.bad_input("pages asked of the menu by a role below theirs")
 
 
+# The waits are compared (0.5 s < 1 s < 2 s, each plus a run of the page): alone on the machine,
+# so that a busy neighbour cannot stretch one run past the next wait.
+@pytest.mark.serial
 def test_wrong_passwords_are_slowed_down_and_open_nothing(demo_db, monkeypatch, tally):
     for name, value in {"DATABASE_URL": demo_db, **PASSWORDS}.items():
         monkeypatch.setenv(name, value)
