@@ -14,6 +14,7 @@ import gzip
 import hashlib
 import json
 import logging
+import pickle
 import re
 import sys
 from collections.abc import Callable, Generator, Iterator
@@ -25,6 +26,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any, cast
 
+import msgspec
 import orjson
 from sqlmodel import Session
 
@@ -172,14 +174,37 @@ def _context(session: Session) -> tuple[Classifier, Attributor, Reasons]:
     )
 
 
-@dataclass
-class PreparedLine:
+class PreparedLine(msgspec.Struct, array_like=True):
     number: int
     size: int
     batch: Batch | None = None
     raw: bytes | None = None  # kept only for a rejected line (an overlong one: its start)
     reason: str | None = None
     demo: bool = False
+
+
+# What the reading process sends the writer: a chunk of prepared lines as MessagePack arrays, decoded
+# in C straight into the records' types. Pickled, the same chunks of 50,000 demo posts took 1.97 s
+# of the reader's CPU to pickle and 2.86 s of the writer's to unpickle (108.7 MB).
+_CHUNK_ENCODER = msgspec.msgpack.Encoder()
+_CHUNK_DECODER = msgspec.msgpack.Decoder(list[PreparedLine])
+_MSGPACK, _PICKLE = b"M", b"P"
+
+
+def encode_chunk(chunk: list[PreparedLine]) -> bytes:
+    """A chunk as bytes for the writer. What MessagePack cannot hold — an integer beyond 64 bits in a
+    rejected record, kept as read — goes pickled instead, so nothing changes on the way."""
+    try:
+        return _MSGPACK + _CHUNK_ENCODER.encode(chunk)
+    except (TypeError, OverflowError, ValueError):
+        return _PICKLE + pickle.dumps(chunk, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def decode_chunk(data: bytes) -> list[PreparedLine]:
+    view = memoryview(data)[1:]
+    if data[:1] == _MSGPACK:
+        return _CHUNK_DECODER.decode(view)
+    return pickle.loads(view)
 
 
 def _remember(cache: dict, key: str, value: object, limit: int) -> None:
@@ -407,7 +432,9 @@ def _read(
     """The prepared lines after ``resume_after``; a large file is parsed in a process of its own
     while this one writes (see readahead). Both are generators: closing one ends its reading."""
     if path.stat().st_size >= READAHEAD_BYTES:
-        reading = readahead(prepared_lines, path, resume_after, attributor, dialect)
+        reading = readahead(
+            prepared_lines, path, resume_after, attributor, dialect, encode=encode_chunk, decode=decode_chunk
+        )
     else:
         reading = prepared_lines(path, resume_after, attributor, dialect)
     return cast("Generator[list[PreparedLine], None, None]", reading)

@@ -52,7 +52,9 @@ def _die_with_parent() -> None:
         pass
 
 
-def _run(function: Callable[..., Iterator[Any]], args: tuple, channel, parent: int) -> None:
+def _run(
+    function: Callable[..., Iterator[Any]], args: tuple, channel, parent: int, encode: Callable[[Any], Any] | None
+) -> None:
     # The parent decides when to stop (a terminal's Ctrl-C and a service manager's SIGTERM reach the
     # whole process group): it finishes the batch in hand and then ends this process.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -74,7 +76,7 @@ def _run(function: Callable[..., Iterator[Any]], args: tuple, channel, parent: i
 
     try:
         for item in function(*args):
-            put(item)
+            put(encode(item) if encode else item)
         put(_DONE)
     except BaseException as error:  # handed to the parent, which decides
         put(error)
@@ -98,13 +100,23 @@ def _may_fork() -> bool:
     return "fork" in multiprocessing.get_all_start_methods() and threading.active_count() == 1
 
 
-def readahead(function: Callable[..., Iterator[Any]], *args: Any, depth: int = 2) -> Iterator[Any]:
+def readahead(
+    function: Callable[..., Iterator[Any]],
+    *args: Any,
+    depth: int = 2,
+    encode: Callable[[Any], bytes] | None = None,
+    decode: Callable[[bytes], Any] | None = None,
+) -> Iterator[Any]:
     """Iterate over ``function(*args)`` computed in a child process (``function`` must be importable:
-    a spawned child imports it again)."""
+    a spawned child imports it again, and so must ``encode`` and ``decode``). ``encode`` turns each
+    item into bytes in the child and ``decode`` back in this process, where pickling the items
+    themselves would cost more (the file import's chunks: ``jsonl.encode_chunk``)."""
     forked = _may_fork()
     context = multiprocessing.get_context("fork") if forked else multiprocessing.get_context("spawn")
     channel = context.Queue(maxsize=depth)
-    child = context.Process(target=_run, args=(function, args, channel, os.getpid()), daemon=True, name="readahead")
+    child = context.Process(
+        target=_run, args=(function, args, channel, os.getpid(), encode), daemon=True, name="readahead"
+    )
     if forked:
         child.start()
     else:
@@ -122,7 +134,7 @@ def readahead(function: Callable[..., Iterator[Any]], *args: Any, depth: int = 2
                 return
             if isinstance(item, BaseException):
                 raise item
-            yield item
+            yield decode(item) if decode else item
     finally:
         if child.is_alive():
             child.kill()

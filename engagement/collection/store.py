@@ -66,9 +66,17 @@ CONTENT_FIELDS = (
 LINK_FIELDS = ("referenced", "referenced_platform_id", "in_reply_to_user_id", "conversation_id")
 METRIC_FIELDS = ("retweets", "replies", "likes", "quotes", "impressions")
 JSON_FIELDS = {"referenced", "hashtags", "mentions", "urls", "raw"}
-# A new post's row: what follows from the record alone (``shape``), then what the database decides.
-SHAPED_COLUMNS = ("platform", "platform_id", "created_at", "collected", "session_id") + CONTENT_FIELDS + METRIC_FIELDS
-POST_COLUMNS = SHAPED_COLUMNS + ("author_id", "reason", "hidden", "metrics_at", "first_seen", "last_updated")
+# A new post's row: what follows from the record alone (``shape``), then its text and raw JSON (kept
+# apart so an import does not send them twice from its reading process), then what the database decides.
+BULKY_FIELDS = ("text", "raw")
+SHAPED_COLUMNS = (
+    ("platform", "platform_id", "created_at", "collected", "session_id")
+    + tuple(name for name in CONTENT_FIELDS if name not in BULKY_FIELDS)
+    + METRIC_FIELDS
+)
+POST_COLUMNS = (
+    SHAPED_COLUMNS + BULKY_FIELDS + ("author_id", "reason", "hidden", "metrics_at", "first_seen", "last_updated")
+)
 AUTHOR_COLUMNS = (
     "platform",
     "platform_user_id",
@@ -151,7 +159,6 @@ def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, lis
         r.collected,
         attributor.attribute(r.created_at, r.hashtags),
         r.current_id,
-        r.text,
         r.language,
         r.kind,
         _json(r.referenced),
@@ -162,7 +169,6 @@ def shape(record: PostRecord, attributor: Attributor, stamp) -> tuple[tuple, lis
         _json(r.mentions),
         _json(r.urls),
         r.media_count,
-        _json(r.raw),
         r.content_warning,
         r.retweets,
         r.replies,
@@ -512,7 +518,9 @@ def _store_network(
             reason = reasons.of(record)
             if reason == Reason.other and record.kind == PostKind.retweet:
                 reason = from_reposted.get(record.referenced_platform_id or "", reason)
-            new_rows.append(row + (author, reason, record.hidden, metrics_text, now_text, now_text))
+            new_rows.append(
+                row + (record.text, _json(record.raw), author, reason, record.hidden, metrics_text, now_text, now_text)
+            )
             _count_new(counts, record)
             continue
         changes, entities = _changes(session, record, post, attributor, stamp, metrics_at, author_ids)
