@@ -20,7 +20,7 @@ from .helpers import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0018"
+    assert current_revision(url) == head_revision() == "0019"
     engine = create_engine(url)
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.
@@ -139,6 +139,45 @@ def test_upgrading_from_the_previous_revision_keeps_every_row(tmp_path):
     assert {"ix_post_analytics", "ix_post_session_created", "ix_post_author_id"} <= post_indexes
     assert not post_indexes & {"ix_post_collected_created", "ix_post_kind", "ix_post_language"}
     assert "ix_post_own" in post_indexes
+
+
+def test_revision_0019_counts_the_posts_stored_and_its_downgrade_leaves_no_trigger(tmp_path):
+    """The author rollup without kind and language: counted from the posts by the upgrade, kept by its
+    triggers, gone with them in the downgrade (PostgreSQL's side: tests/test_rollups.py goes down to
+    0007 and back up on both databases)."""
+    from alembic import command
+
+    from engagement.storage.migrate import alembic_config
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0001")
+    _fill_revision_0001(path)
+    upgrade(url)
+    hour = 25_407_780  # 2018-04-23 07:00 UTC in minutes: the posts' hour
+    assert _table_rows(path, "rollup_author_hour") == [(1, 1, hour, "x", "hashtag", 250, 0, 0)]
+    con = sqlite3.connect(path)
+    with con:
+        con.execute("UPDATE post SET likes = 2, session_id = NULL WHERE id <= 10")
+        con.execute("DELETE FROM post_entity WHERE post_id = 250")
+        con.execute("DELETE FROM post WHERE id = 250")
+    con.close()
+    assert _table_rows(path, "rollup_author_hour") == [
+        (1, 0, hour, "x", "hashtag", 10, 0, 20),
+        (1, 1, hour, "x", "hashtag", 239, 0, 0),
+    ]
+    command.downgrade(alembic_config(url), "0018")
+    con = sqlite3.connect(path)
+    names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE name LIKE 'rollup_author_hour%'")}
+    with con:
+        con.execute("UPDATE post SET likes = 3 WHERE id <= 10")  # no trigger left to fail on the table
+    con.close()
+    assert names == set()
+    upgrade(url)
+    assert _table_rows(path, "rollup_author_hour") == [
+        (1, 0, hour, "x", "hashtag", 10, 0, 30),
+        (1, 1, hour, "x", "hashtag", 239, 0, 0),
+    ]
 
 
 def test_one_command_upgrades_a_database(tmp_path):

@@ -1,4 +1,5 @@
-"""The rollups (revisions 0008–0010, keyed also by network and reason since 0017) hold exactly what a count
+"""The rollups (revisions 0008–0010, keyed also by network and reason since 0017, and 0019's author rollup
+without kind and language) hold exactly what a count
 of the posts gives, after every kind of write, and every aggregate gives the same answer from them as from
 the posts."""
 
@@ -47,6 +48,7 @@ def _bucket(moment: datetime, minutes: int) -> int:
 def _expected(session) -> dict[str, Counter]:
     """The rollups recounted in Python from the posts and their entities."""
     volume, per_minute, authors, entities = Counter(), Counter(), Counter(), Counter()
+    author_hours = Counter()
     posts = {}
     for p in session.execute(
         select(
@@ -79,8 +81,10 @@ def _expected(session) -> dict[str, Counter]:
             p.language or "",
             _bucket(p.created_at, rollups.HOUR),
         ) + network
+        hour_key = (p.author_id, p.session_id or 0, _bucket(p.created_at, rollups.HOUR)) + network
         for name, value in (("posts", 1), ("retweets", p.retweets), ("likes", p.likes)):
             authors[author_key + (name,)] += value
+            author_hours[hour_key + (name,)] += value
     for post_id, kind, value in session.execute(select(PostEntity.post_id, PostEntity.kind, PostEntity.value)):
         if post_id in posts:
             entities[(kind, value) + posts[post_id]] += 1
@@ -88,6 +92,7 @@ def _expected(session) -> dict[str, Counter]:
         "volume": +volume | _zeros(volume),
         "minutes": per_minute,
         "authors": +authors | _zeros(authors),
+        "author hours": +author_hours | _zeros(author_hours),
         "entities": +entities,
         "links": _expected_links(session),
     }
@@ -134,6 +139,7 @@ def _zeros(counter: Counter) -> Counter:
 
 def _stored(session) -> dict[str, Counter]:
     volume, per_minute, authors, entities = Counter(), Counter(), Counter(), Counter()
+    author_hours = Counter()
     keys = "session_id, kind, language, minute, platform, reason"
     for row in session.execute(text(f"SELECT {keys}, posts FROM rollup_minute")):
         per_minute[tuple(row[:6])] = row[6]
@@ -148,6 +154,11 @@ def _stored(session) -> dict[str, Counter]:
     ):
         for name, value in zip(("posts", "retweets", "likes"), row[7:], strict=True):
             authors[tuple(row[:7]) + (name,)] = value
+    for row in session.execute(
+        text("SELECT author_id, session_id, minute, platform, reason, posts, retweets, likes FROM rollup_author_hour")
+    ):
+        for name, value in zip(("posts", "retweets", "likes"), row[5:], strict=True):
+            author_hours[tuple(row[:5]) + (name,)] = value
     for row in session.execute(text(f"SELECT entity, value, {keys}, posts FROM rollup_entity")):
         entities[tuple(row[:8])] = row[8]
     links = Counter()
@@ -155,7 +166,14 @@ def _stored(session) -> dict[str, Counter]:
         assert row[9] >= 0, f"a negative link count: {row}"
         if row[9]:  # rows that fell to zero stay (readers only sum)
             links[tuple(row[:9])] = row[9]
-    return {"volume": volume, "minutes": per_minute, "authors": authors, "entities": entities, "links": links}
+    return {
+        "volume": volume,
+        "minutes": per_minute,
+        "authors": authors,
+        "author hours": author_hours,
+        "entities": entities,
+        "links": links,
+    }
 
 
 def _check(url: str) -> dict[str, Counter]:
@@ -285,6 +303,7 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
     assert ("mention", "by_hand") in {k[:2] for k in stored["entities"]}
     # Rows whose posts all went are gone, so distinct authors count only authors with posts.
     assert all(v > 0 for k, v in stored["authors"].items() if k[-1] == "posts")
+    assert all(v > 0 for k, v in stored["author hours"].items() if k[-1] == "posts")
 
 
 def test_a_second_import_of_the_same_file_changes_no_rollup(db_url, tmp_path):
@@ -309,7 +328,10 @@ def test_the_upgrade_counts_posts_already_stored_and_the_downgrade_removes_the_r
                 else text("SELECT name FROM sqlite_master WHERE type = 'table'")
             ).scalars()
         )
-        assert "post" in names and not {"rollup_volume", "rollup_minute", "rollup_author", "rollup_entity"} & names
+        assert (
+            "post" in names
+            and not {"rollup_volume", "rollup_minute", "rollup_author", "rollup_author_hour", "rollup_entity"} & names
+        )
         # A write with no rollups to keep (no trigger is left to fail on them).
         connection.execute(update(Post).values(likes=Post.likes + 1))
     db.dispose_engines()
@@ -440,12 +462,16 @@ def test_every_aggregate_is_the_same_from_the_rollups_and_from_the_posts(importe
         every = from_rollups[0]["totals"]["posts"]
         assert sum(analytics.totals(session, analytics.Filters(networks=(n,)))["posts"] for n in NETWORKS) == every
         assert from_rollups[0]["by_reason"]["posts"].sum() == every
-        # Every case is answered from the author rollup (a day in Vienna falls on hour edges).
+        # Every case is answered from the author rollup (a day in Vienna falls on hour edges), and
+        # every case with no kind or language from the one without those keys (revision 0019).
         assert all(rollups.authors(f) is not None for f in cases)
+        assert [rollups.author_hours(f) is not None for f in cases] == [
+            f.kinds is None and f.languages is None for f in cases
+        ]
     assert every > 1000
     assert from_rollups[1]["totals"]["posts"] < every
     assert all(a["totals"]["posts"] for a in from_rollups)
-    for name in ("volume", "by_minute", "authors", "entities", "links"):
+    for name in ("volume", "by_minute", "authors", "author_hours", "entities", "links"):
         monkeypatch.setattr(rollups, name, lambda f: None)
     with db.reading(url) as session:
         from_posts = [_aggregates(session, f) for f in cases]
@@ -488,6 +514,7 @@ def test_db_recount_rebuilds_rollups_that_went_wrong(imported):
     with db.writing(url) as session:
         # As if posts had been written past the store, or a rollup row lost.
         session.execute(text("DELETE FROM rollup_author WHERE author_id % 3 = 0"))
+        session.execute(text("UPDATE rollup_author_hour SET likes = likes + 1 WHERE author_id % 2 = 0"))
         session.execute(text("UPDATE rollup_volume SET posts = posts + 5"))
         session.execute(text("DELETE FROM rollup_minute WHERE minute % 2 = 0"))
         session.execute(text("DELETE FROM rollup_entity WHERE entity = 'mention'"))

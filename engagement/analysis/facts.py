@@ -54,15 +54,16 @@ def _network_of_post():
 
 
 def by_author(f):
-    """session_id, author_id, kind, language, platform, reason, posts, retweets (received), likes."""
-    table = rollups.authors(f)
+    """session_id, author_id, platform, reason, posts, retweets (received), likes: per author. From the
+    author rollup without kind and language where it answers ``f`` (revision 0019: half the rows, in
+    author order), else the fine author rollup, else the posts."""
+    coarse = rollups.author_hours(f)
+    table = coarse if coarse is not None else rollups.authors(f)
     if table is not None:
         return (
             select(
                 table.session_id,
                 table.author_id,
-                table.kind,
-                table.language,
                 table.platform,
                 table.reason,
                 table.posts,
@@ -76,8 +77,6 @@ def by_author(f):
         (
             _session_of_post(),
             scanned(Post.author_id).label("author_id"),
-            scanned(Post.kind).label("kind"),
-            _language_of_post(),
             *_network_of_post(),
             literal(1).label("posts"),
             scanned(Post.retweets).label("retweets"),

@@ -1,7 +1,8 @@
 # SQLModel column expressions: mypy types model attributes as their Python values (bool, str, int),
 # so every comparison, .in_(), .is_() and select() of them looks wrong to it.
 # mypy: disable-error-code="attr-defined, call-overload, union-attr"
-"""The rollups (revisions 0008–0010, keyed also by network and reason since 0017): which one answers
+"""The rollups (revisions 0008–0010, keyed also by network and reason since 0017, and 0019's author
+rollup without kind and language): which one answers
 an aggregate under a set of filters, and the worker's counting of the posts it inserts (triggers
 follow every change after that).
 
@@ -11,8 +12,10 @@ which fall on every hour edge in all but a few zones (India, Nepal, parts of Aus
 quarter-hour edge in all of them. The volume and entity rollups have no author column, so a filter
 by stakeholder group needs the author rollup (the link rollup filters by its source group) or the
 posts themselves. Every rollup keeps the network and the reason (revision 0017: filtered to X at a
-million posts, Engagement took 6.05 s of CPU counting the posts). Anything a rollup cannot answer
-exactly is counted from the posts (slower at a million posts, never wrong).
+million posts, Engagement took 6.05 s of CPU counting the posts). The per-author figures read the
+coarser author rollup (revision 0019) unless a kind or language is chosen: half the rows, in author
+order. Anything a rollup cannot answer exactly is counted from the posts (slower at a million posts,
+never wrong).
 """
 
 from __future__ import annotations
@@ -24,7 +27,15 @@ from sqlalchemy import delete, func, literal, or_, select, text
 from sqlmodel import Session
 
 from engagement.storage import db
-from engagement.storage.models import Author, AuthorRollup, EntityRollup, LinkRollup, MinuteRollup, VolumeRollup
+from engagement.storage.models import (
+    Author,
+    AuthorHourRollup,
+    AuthorRollup,
+    EntityRollup,
+    LinkRollup,
+    MinuteRollup,
+    VolumeRollup,
+)
 
 QUARTER, HOUR = 15, 60  # bucket sizes in minutes, as the migration that made the tables
 BETWEEN = 0  # the session filter's value for "between sessions", a rollup row's session then
@@ -56,6 +67,11 @@ def by_minute(f) -> type[MinuteRollup] | None:
 
 def authors(f) -> type[AuthorRollup] | None:
     return AuthorRollup if _on_edges(f, HOUR) else None
+
+
+def author_hours(f) -> type[AuthorHourRollup] | None:
+    """The author rollup without kind and language (revision 0019), if it answers ``f`` exactly."""
+    return AuthorHourRollup if f.kinds is None and f.languages is None and _on_edges(f, HOUR) else None
 
 
 def entities(f) -> type[EntityRollup] | None:
@@ -121,10 +137,11 @@ def _bucket(dialect: str, minutes: int, row: str = "post") -> str:
 
 KEYS = "session_id, kind, language, minute, platform, reason"  # each rollup's key, as revision 0017 made it
 AUTHOR_KEYS = "session_id, author_id, kind, language, minute, platform, reason"
+AUTHOR_HOUR_KEYS = "author_id, session_id, minute, platform, reason"  # revision 0019
 
 
 def _add_statements(dialect: str) -> list[str]:
-    """Volume, minute, author and entity counts of the posts ``{chosen}``, added to the rollups (the
+    """Volume, minute, author (both) and entity counts of the posts ``{chosen}``, added to the rollups (the
     entities last: add_entities runs that one alone)."""
     dimensions = "coalesce(post.session_id, 0), post.kind, coalesce(post.language, '')"
     network = "post.platform, coalesce(post.reason, '')"
@@ -135,6 +152,7 @@ def _add_statements(dialect: str) -> list[str]:
         f"coalesce(post.session_id, 0), post.author_id, post.kind, coalesce(post.language, ''), "
         f"{_bucket(dialect, HOUR)}, {network}"
     )
+    author_hours = f"post.author_id, coalesce(post.session_id, 0), {_bucket(dialect, HOUR)}, {network}"
     return [
         f"""INSERT INTO rollup_volume ({KEYS}, posts, impressions, reporting)
         SELECT {keys}, count(*), coalesce(sum(post.impressions), 0), count(post.impressions)
@@ -153,6 +171,13 @@ def _add_statements(dialect: str) -> list[str]:
             posts = rollup_author.posts + excluded.posts,
             retweets = rollup_author.retweets + excluded.retweets,
             likes = rollup_author.likes + excluded.likes""",
+        f"""INSERT INTO rollup_author_hour ({AUTHOR_HOUR_KEYS}, posts, retweets, likes)
+        SELECT {author_hours}, count(*), sum(post.retweets), sum(post.likes)
+        FROM post WHERE {counted} GROUP BY {author_hours}
+        ON CONFLICT ({AUTHOR_HOUR_KEYS}) DO UPDATE SET
+            posts = rollup_author_hour.posts + excluded.posts,
+            retweets = rollup_author_hour.retweets + excluded.retweets,
+            likes = rollup_author_hour.likes + excluded.likes""",
         f"""INSERT INTO rollup_entity (entity, value, {KEYS}, posts)
         SELECT e.kind, e.value, {keys}, count(*)
         FROM post_entity AS e JOIN post ON post.id = e.post_id WHERE {counted} GROUP BY e.kind, e.value, {keys}
@@ -250,7 +275,7 @@ def recount(session: Session) -> int:
     many posts they count. One transaction: readers see the old counts until it commits."""
     db.take_turns_counting(session)
     dialect = session.get_bind().dialect.name
-    for table in (VolumeRollup, MinuteRollup, AuthorRollup, EntityRollup, LinkRollup):
+    for table in (VolumeRollup, MinuteRollup, AuthorRollup, AuthorHourRollup, EntityRollup, LinkRollup):
         session.execute(delete(table))
     for statement in _add_statements(dialect):
         session.execute(text(statement.replace("{chosen}", "IS NOT NULL")))
