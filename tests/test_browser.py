@@ -20,7 +20,6 @@ from .helpers.browser import (
     STAFF,
     Watched,
     assert_no_staff_content,
-    every_page_as_organiser,
     go,
     nav_labels,
     serve,
@@ -151,16 +150,4 @@ def test_a_moderator_sees_hostile_text_literally_on_the_live_view(hostile_db, br
         assert watched.count("stException") == 0
         assert watched.dialogs == []
         assert not any(PIXEL in url for url in watched.requests)
-        watched.close()
-
-
-def test_every_page_loads_for_an_organiser(hostile_db, browser):
-    with serve(hostile_db) as base:
-        watched = Watched(browser)
-        watched.open(base)
-        for spec in every_page_as_organiser(watched, base):
-            if spec.url_path == "screen":
-                assert not watched.page.locator('[data-testid="stSidebar"]').is_visible()
-            assert watched.count("stException") == 0, spec.url_path
-        assert watched.dialogs == [] and not any(PIXEL in url for url in watched.requests)
         watched.close()
