@@ -19,8 +19,9 @@ PostgreSQL server (``tests.postgres``), which ``python -m`` finds on the path it
    from a matching event to the Live page (bench/bluesky_stream.py);
 7. Mastodon: statuses/s through conversion and storage on one core, and a poll of 10 simulated
    instances × 4 hashtags, requests per 5 minutes per instance (bench/mastodon.py);
-8. the hall's screens: 20 walls and 20 projector views in Chromium on one app process for
-   ``--screens-minutes`` while the demo replays, CPU and memory per view (bench/screens.py);
+8. the hall's screens: 20 walls and 20 projector views on one app process for ``--screens-minutes``
+   while the demo replays (Chromium's recorded frames replayed, 2 + 2 Chromium pages as the control),
+   CPU and memory per view (bench/screens.py);
 9. the import curve: ours (SQLite, PostgreSQL) beside twarc-csv at ``--curve-sizes`` posts,
    alternating, medians of 3 where a run is under a minute (bench/import_curve.py).
 

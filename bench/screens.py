@@ -15,24 +15,35 @@ approved question to the projectors' session, gives its questions votes and puts
 takes it off (``qa.moderation.act``), so the projectors switch between a highlighted question and
 the top questions.
 
-The views are headless Chromium pages (Debian's chromium through Playwright), not bare Streamlit
-websocket sessions: a view's cost to the app is the fragment reruns its browser asks for (the
-``run_every`` timer lives in the browser) and what the server sends back, and only a real front end
-asks for them as a screen does. A hand-made websocket client would have to play the front end's
-part (its rerun timers, the sign-in's widget events) and would measure that imitation. The browser
-pages are lighter on the server than on the client: Chromium takes most of the machine; the figures
-here are the app process's alone (``/proc/<pid>``).
+Most views are recorded front ends, a few are Chromium pages. Forty headless Chromium pages swamp a
+2-core machine (sign-ins took over 7 minutes, pages timed out) and measure the browsers as much as
+the app; the figures wanted are the app process's (``/proc/<pid>``), and a view's cost to the app is
+only what its front end asks for: the first run, a projector's sign-in and page links, then the
+fragment rerun its ``run_every`` timer sends every 2 s, and the answers. So each kind of view (each
+of ``WALL_VARIANTS``; a projector reached as a moderator reaches it: sign in, Q&A queue, "Projector
+view of this session") is opened once in Chromium with its websocket frames recorded, and the other
+views are bare websocket sessions replaying those frames with the same timing
+(``bench.screens_client``): the server cannot tell them from the browser, as they send it the same
+bytes. They read and decode everything the server sends, so the end of the run counts, for them as
+for Chromium, the walls whose last run drew posts and the projectors signed in and showing a question
+or the top questions. What the replay leaves out is the browser's own work (layout, painting), which
+is the client's, not the server's. ``CONTROL_WALLS`` walls and ``CONTROL_PROJECTORS`` projectors stay
+open in Chromium throughout as the control; a window with them closed at the end gives their cost
+per view beside the replayed views'.
 
-1. ``--walls`` walls open (``/wall``, some per room, some rotating, some high-contrast, 1920×1080);
-   then a short window (a tenth of ``--minutes``, at least 30 s) with the walls alone;
-2. ``--projectors`` projector views opened as a moderator opens one (sign in, Q&A queue, "Projector
-   view of this session"), 1920×1080;
+1. the app alone for 10 s; each kind of view recorded in Chromium (1920×1080), the control kept open,
+   the other recordings' pages closed; then a window (a tenth of ``--minutes``, at least 30 s) with
+   the control alone;
+2. the other walls replayed (``/wall``, some per room, some rotating, some high-contrast), a window
+   with the walls, then the other projector views replayed (each signing in as the recorded page did);
 3. every view open for ``--minutes``: the app's CPU (user + system) over the window, its memory
    (RSS) at the start and the end (what an event's day of screens would grow by), and the views
-   that showed an error or lost their connection.
+   that showed an error or lost their connection;
+4. the control closed, a window with the replayed views alone.
 
-Per view: the memory the views added over one warmed session, divided by the views; CPU, the
-walls' from the walls-alone window, the projectors' from the difference the projectors made.
+Per view (replayed views): the memory they added over the control, divided by them; CPU, the walls'
+from the walls' window over the control's, the projectors' from the difference the projectors made.
+Chromium's per view: what the long window's CPU loses when the control is closed.
 """
 
 from __future__ import annotations
@@ -45,6 +56,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -256,10 +268,16 @@ def open_projector(watched, base: str) -> None:
     page.wait_for_selector(".st-key-screen-join img.hall-qr", timeout=PATIENCE_MS)
 
 
+CONTROL_WALLS = 2  # Chromium views kept open through the run beside the replayed ones, as the control
+CONTROL_PROJECTORS = 2
+RECORD_SECONDS = 5  # after a view opened: the timer's reruns (every 2 s) for the recording
+
+
 def run(minutes: float, walls: int, projectors: int, speed: float) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
     from sqlalchemy import select
 
+    from bench.screens_client import Fleet, Recorder
     from engagement.storage import db
     from engagement.storage.models import AgendaSession
     from tests.helpers.browser import CHROMIUM, Watched, serve
@@ -271,75 +289,126 @@ def run(minutes: float, walls: int, projectors: int, speed: float) -> dict[str, 
         rooms = sorted(set(session.scalars(select(AgendaSession.room).where(AgendaSession.room != ""))))
     replay = start_replay(url, collection, speed)
     facts: dict[str, Any] = {"walls": walls, "projectors": projectors, "minutes": minutes, "speed": speed}
+    window = max(30.0, minutes * 6)  # each of the shorter windows: a tenth of the long one, at least 30 s
+    facts["window_s"] = window
+    facts["load_start"] = os.getloadavg()
     try:
         wait_for_replay(url, replay)
         with sync_playwright() as playwright, serve(url) as base:
             pid = listening_pid(int(base.rsplit(":", 1)[1]))
             chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-            opened: list[tuple[str, Watched]] = []
+            facts["idle_cpu"] = cpu_share(pid, 10)  # the app alone, the replay storing posts
 
-            def view(kind: str) -> Watched:
+            def view() -> tuple[Watched, Recorder]:
                 watched = Watched(chromium)
                 watched.page.set_viewport_size({"width": 1920, "height": 1080})
-                opened.append((kind, watched))
-                return watched
+                return watched, Recorder(watched.page, base)
 
-            print("warming the app with one wall and one projector …", flush=True)
-            open_wall(view("wall"), f"{base}/wall")
-            first_projector = view("projector")
-            open_projector(first_projector, base)
-            session_key = parse_qs(urlsplit(first_projector.page.url).query)["session"][0]
-            time.sleep(5)
-            facts["baseline_mib"] = rss_mib(pid)
-            facts["idle_cpu"] = cpu_share(pid, 10) / 2  # the two warm-up views, a share each
-
-            print(f"opening {walls - 1} more walls …", flush=True)
+            # 1. Each kind of view once in Chromium, recorded: every wall variant, a projector. The first
+            # CONTROL_WALLS walls and CONTROL_PROJECTORS projectors stay open as the control.
+            print("recording each kind of view in Chromium …", flush=True)
+            variants = [v.format(room=rooms[n % len(rooms)]) for n, v in enumerate(WALL_VARIANTS)]
+            controls: list[tuple[str, Watched]] = []
+            wall_recordings = []
+            for number, variant in enumerate(variants):
+                watched, recorder = view()
+                open_wall(watched, f"{base}/wall{variant}")
+                watched.page.wait_for_timeout(RECORD_SECONDS * 1000)
+                wall_recordings.append(recorder.recording("wall"))
+                if number < CONTROL_WALLS:
+                    controls.append(("wall", watched))
+                else:
+                    watched.close()
             started = time.monotonic()
-            for number in range(walls - 1):
-                variant = WALL_VARIANTS[number % len(WALL_VARIANTS)].format(room=rooms[number % len(rooms)])
-                open_wall(view("wall"), f"{base}/wall{variant}")
-            facts["wall_open_s"] = (time.monotonic() - started) / max(walls - 1, 1)
+            for number in range(CONTROL_PROJECTORS):
+                watched, recorder = view()
+                open_projector(watched, base)
+                if number == 0:
+                    watched.page.wait_for_timeout(RECORD_SECONDS * 1000)
+                    projector_recording = recorder.recording("projector")
+                    session_key = parse_qs(urlsplit(watched.page.url).query)["session"][0]
+                controls.append(("projector", watched))
+            facts["chromium_projector_open_s"] = (time.monotonic() - started - RECORD_SECONDS) / CONTROL_PROJECTORS
+            facts["recorded"] = {
+                "wall": wall_recordings[0].describe(),
+                "projector": projector_recording.describe(),
+                "every_s": sorted({r.every for r in (*wall_recordings, projector_recording)}),
+                "fetches": [len(wall_recordings[0].fetched), len(projector_recording.fetched)],
+            }
             moderator = Moderator(url, session_key)
             moderator.start()
             time.sleep(5)
-            facts["walls_mib"] = rss_mib(pid)
-            alone = max(30.0, minutes * 6)
-            print(f"{walls} walls alone for {alone:.0f} s …", flush=True)
-            facts["walls_cpu"] = cpu_share(pid, alone)
+            facts["baseline_mib"] = rss_mib(pid)
+            print(f"the {len(controls)} Chromium views alone for {window:.0f} s …", flush=True)
+            facts["control_cpu"] = cpu_share(pid, window)
 
-            print(f"opening {projectors - 1} more projector views (each signs in) …", flush=True)
+            # 2. The other views replayed from the recordings: walls, a window, projectors.
+            fleet = Fleet(base)
+            print(f"opening {walls - CONTROL_WALLS} replayed walls …", flush=True)
             started = time.monotonic()
-            for _ in range(projectors - 1):
-                open_projector(view("projector"), base)
-            facts["projector_open_s"] = (time.monotonic() - started) / max(projectors - 1, 1)
+            for number in range(CONTROL_WALLS, walls):
+                fleet.open(wall_recordings[number % len(wall_recordings)])
+            facts["wall_open_s"] = (time.monotonic() - started) / max(walls - CONTROL_WALLS, 1)
+            time.sleep(5)
+            facts["walls_mib"] = rss_mib(pid)
+            print(f"{walls} walls and {CONTROL_PROJECTORS} projectors for {window:.0f} s …", flush=True)
+            facts["walls_cpu"] = cpu_share(pid, window)
+            print(f"opening {projectors - CONTROL_PROJECTORS} replayed projector views (each signs in) …", flush=True)
+            started = time.monotonic()
+            for _ in range(CONTROL_PROJECTORS, projectors):
+                fleet.open(projector_recording)
+            facts["projector_open_s"] = (time.monotonic() - started) / max(projectors - CONTROL_PROJECTORS, 1)
             time.sleep(5)
 
+            # 3. Every view open for the long window.
             print(f"every view open for {minutes:g} minutes …", flush=True)
             facts["start_mib"] = rss_mib(pid)
             cpu_before, wall_before = cpu_seconds(pid), time.monotonic()
             samples = []
             while time.monotonic() - wall_before < minutes * 60:
-                time.sleep(min(30.0, minutes * 60 - (time.monotonic() - wall_before)))
+                # Playwright's sync API handles the pages' events only while called: wait through it.
+                controls[0][1].page.wait_for_timeout(1000 * min(30.0, minutes * 60 - (time.monotonic() - wall_before)))
                 samples.append(round(rss_mib(pid)))
-            facts["all_cpu"] = (cpu_seconds(pid) - cpu_before) / (time.monotonic() - wall_before)
+            facts["all_cpu_s"] = cpu_seconds(pid) - cpu_before
+            facts["all_cpu"] = facts["all_cpu_s"] / (time.monotonic() - wall_before)
             facts["end_mib"] = rss_mib(pid)
             facts["samples_mib"] = samples
+            facts["load_end"] = os.getloadavg()
+            facts["chromium"] = {
+                "errors": sum(w.count("stException") for _, w in controls),
+                "disconnected": sum(
+                    w.page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').count() == 0
+                    for _, w in controls
+                ),
+                "walls_with_posts": sum(w.page.locator(".wall-card").count() > 0 for k, w in controls if k == "wall"),
+                "projectors_following": sum(
+                    w.page.locator(".st-key-screen-question, .st-key-screen-top").count() > 0
+                    for k, w in controls
+                    if k == "projector"
+                ),
+            }
+            replayed_walls = [s for s in fleet.screens if s.kind == "wall"]
+            replayed_projectors = [s for s in fleet.screens if s.kind == "projector"]
+            facts["replayed"] = {
+                "errors": sum(s.exceptions for s in fleet.screens),
+                "disconnected": sum(s.closed for s in fleet.screens),
+                "walls_with_posts": sum(s.showing_posts for s in replayed_walls),
+                "projectors_following": sum(s.following for s in replayed_projectors),
+                "fewest_posts_seen": min(len(s.posts_seen) for s in replayed_walls),
+                "walls_without_posts": sorted(f"?{s.recording.query}" for s in replayed_walls if not s.showing_posts),
+                "runs": sum(s.runs for s in fleet.screens),
+                "received_mib": sum(s.received_bytes for s in fleet.screens) / 2**20,
+            }
+            # 4. The control's cost: the same window with the Chromium views closed.
+            for _, watched in controls:
+                watched.close()
+            time.sleep(5)
+            print(f"the replayed views alone for {window:.0f} s …", flush=True)
+            facts["without_chromium_cpu"] = cpu_share(pid, window)
             moderator.stop.set()
             moderator.join(timeout=30)
             facts["moderator_actions"], facts["moderator_errors"] = moderator.actions, moderator.errors
-            facts["errors"] = sum(w.count("stException") for _, w in opened)
-            facts["disconnected"] = sum(
-                w.page.locator('[data-testid="stApp"][data-test-connection-state="CONNECTED"]').count() == 0
-                for _, w in opened
-            )
-            facts["walls_with_posts"] = sum(w.page.locator(".wall-card").count() > 0 for k, w in opened if k == "wall")
-            facts["projectors_following"] = sum(
-                w.page.locator(".st-key-screen-question, .st-key-screen-top").count() > 0
-                for k, w in opened
-                if k == "projector"
-            )
-            for _, watched in opened:
-                watched.close()
+            fleet.close()
             chromium.close()
         with db.reading(url) as session:
             from engagement.storage.models import Post
@@ -348,18 +417,19 @@ def run(minutes: float, walls: int, projectors: int, speed: float) -> dict[str, 
     finally:
         replay.terminate()
         replay.wait(timeout=30)
-    facts["load"] = os.getloadavg()
     return facts
 
 
 def per_view(facts: dict[str, Any]) -> dict[str, float]:
-    """Memory and CPU per view, from the windows' figures."""
-    views = facts["walls"] + facts["projectors"]
+    """Memory and CPU per view, from the windows' figures (the replayed views: the control's taken off)."""
+    controls = CONTROL_WALLS + CONTROL_PROJECTORS
+    replayed_walls, replayed_projectors = facts["walls"] - CONTROL_WALLS, facts["projectors"] - CONTROL_PROJECTORS
     return {
-        "mib": max(facts["start_mib"] - facts["baseline_mib"], 0) / max(views - 2, 1),
-        "wall_cpu": facts["walls_cpu"] / facts["walls"],
-        "projector_cpu": max(facts["all_cpu"] - facts["walls_cpu"], 0) / facts["projectors"],
-        "cpu": facts["all_cpu"] / views,
+        "mib": max(facts["start_mib"] - facts["baseline_mib"], 0) / max(replayed_walls + replayed_projectors, 1),
+        "wall_cpu": max(facts["walls_cpu"] - facts["control_cpu"], 0) / max(replayed_walls, 1),
+        "projector_cpu": max(facts["all_cpu"] - facts["walls_cpu"], 0) / max(replayed_projectors, 1),
+        "replayed_cpu": max(facts["all_cpu"] - facts["control_cpu"], 0) / max(replayed_walls + replayed_projectors, 1),
+        "chromium_cpu": max(facts["all_cpu"] - facts["without_chromium_cpu"], 0) / controls,
     }
 
 
@@ -370,6 +440,10 @@ def section(facts: dict[str, Any]) -> str:
     each = per_view(facts)
     walls, projectors, minutes = facts["walls"], facts["projectors"], facts["minutes"]
     grew = facts["end_mib"] - facts["start_mib"]
+    window = facts["window_s"]
+    chromium, replayed = facts["chromium"], facts["replayed"]
+    replayed_walls, replayed_projectors = walls - CONTROL_WALLS, projectors - CONTROL_PROJECTORS
+    loads = ", ".join(f"{x:.2f}" for x in facts["load_start"]), ", ".join(f"{x:.2f}" for x in facts["load_end"])
     lines = [
         f"## Screens in the hall: {walls} walls and {projectors} projector views on one app process, "
         f"{minutes:g} minutes",
@@ -379,30 +453,51 @@ def section(facts: dict[str, Any]) -> str:
         f"`python -m bench.screens --minutes {minutes:g} --walls {walls} --projectors {projectors}`: the demo "
         f"replayed at {facts['speed']:g}× by `ingest replay` (as `make demo`; {facts['posts_stored']:,} posts "
         "stored by the end), the wall post-moderated, a moderator putting a question on screen or taking it "
-        "off every 20 s. Each view is a headless Chromium page at 1920×1080 (the browser asks for the "
-        "fragment reruns, as a screen does); the figures are the app process's alone.",
+        f"off every 20 s. {CONTROL_WALLS} walls and {CONTROL_PROJECTORS} projector views are headless Chromium "
+        f"pages at 1920×1080, open throughout as the control; the other {replayed_walls} walls and "
+        f"{replayed_projectors} projector views are bare websocket sessions replaying what Chromium sent when "
+        "each kind of view was recorded (`bench/screens_client.py`: the first run, a projector's sign-in and "
+        "page links, then the fragment rerun its timer sends every "
+        f"{'/'.join(f'{s:g}' for s in facts['recorded']['every_s'])} s), reading everything the server "
+        "sends. The figures are the app process's alone (`/proc/<pid>`).",
         "",
         "| | app process |",
         "|---|---:|",
-        f"| memory with one wall and one projector (warm) | {facts['baseline_mib']:,.0f} MiB |",
-        f"| memory with {walls} walls | {facts['walls_mib']:,.0f} MiB |",
+        f"| CPU with no view open (the replay storing posts) | {facts['idle_cpu']:.1%} of a core |",
+        f"| memory / CPU with the {CONTROL_WALLS + CONTROL_PROJECTORS} Chromium views alone | "
+        f"{facts['baseline_mib']:,.0f} MiB / {facts['control_cpu']:.1%} of a core |",
+        f"| memory / CPU with {walls} walls and {CONTROL_PROJECTORS} projector views | "
+        f"{facts['walls_mib']:,.0f} MiB / {facts['walls_cpu']:.1%} of a core |",
         f"| memory with every view, at the start / the end of the {minutes:g} minutes | "
         f"{facts['start_mib']:,.0f} / {facts['end_mib']:,.0f} MiB ({grew:+,.0f}) |",
-        f"| **memory per view** | **{each['mib']:.1f} MiB** |",
-        f"| CPU with {walls} walls alone | {facts['walls_cpu']:.1%} of a core |",
-        f"| CPU with every view, over the {minutes:g} minutes | {facts['all_cpu']:.1%} of a core |",
-        f"| **CPU per wall / per projector view** | **{each['wall_cpu']:.2%} / {each['projector_cpu']:.2%}** "
-        "of a core |",
-        f"| opening a wall / a projector view (sign-in included), browser included | "
-        f"{facts['wall_open_s']:.1f} s / {facts['projector_open_s']:.1f} s |",
-        f"| views with an error / without a connection at the end | {facts['errors']} / {facts['disconnected']} |",
-        f"| walls showing posts / projectors showing a question or the top questions, at the end | "
-        f"{facts['walls_with_posts']} of {walls} / {facts['projectors_following']} of {projectors} |",
+        f"| CPU with every view, over the {minutes:g} minutes | {facts['all_cpu']:.1%} of a core "
+        f"({facts['all_cpu_s']:,.0f} CPU s) |",
+        f"| **memory per view** (replayed views) | **{each['mib']:.1f} MiB** |",
+        f"| **CPU per wall / per projector view** (replayed views) | **{each['wall_cpu']:.2%} / "
+        f"{each['projector_cpu']:.2%}** of a core |",
+        f"| CPU per view, replayed ({replayed_walls} + {replayed_projectors}) / Chromium "
+        f"({CONTROL_WALLS} + {CONTROL_PROJECTORS}, from a {window:.0f} s window with them closed) | "
+        f"{each['replayed_cpu']:.2%} / {each['chromium_cpu']:.2%} of a core |",
+        f"| opening a replayed wall / projector view (sign-in included); a Chromium projector view | "
+        f"{facts['wall_open_s']:.1f} s / {facts['projector_open_s']:.1f} s; {facts['chromium_projector_open_s']:.1f} s |",
+        f"| views with an error / without a connection at the end: Chromium; replayed | "
+        f"{chromium['errors']} / {chromium['disconnected']}; {replayed['errors']} / {replayed['disconnected']} |",
+        f"| walls showing posts, at the end: Chromium; replayed | {chromium['walls_with_posts']} of {CONTROL_WALLS}; "
+        f"{replayed['walls_with_posts']} of {replayed_walls} |",
+        f"| projectors signed in and showing a question or the top questions, at the end: Chromium; replayed | "
+        f"{chromium['projectors_following']} of {CONTROL_PROJECTORS}; "
+        f"{replayed['projectors_following']} of {replayed_projectors} |",
+        f"| the replayed views' runs / what the server sent them | {replayed['runs']:,} / "
+        f"{replayed['received_mib']:,.1f} MiB |",
         f"| moderator actions (errors) | {facts['moderator_actions']} ({len(facts['moderator_errors'])}) |",
         "",
+        "Replayed walls showing no post at the end: "
+        + (", ".join(f"{n} × `{q}`" for q, n in Counter(replayed["walls_without_posts"]).items()) or "none")
+        + f"; the replayed wall that received the fewest distinct posts over the run received {replayed['fewest_posts_seen']}.",
+        "",
         f"Memory every 30 s with every view open (MiB): {', '.join(map(str, facts['samples_mib']))}. "
-        f"Load average at the end: {', '.join(f'{x:.2f}' for x in facts['load'])} (Chromium's {walls + projectors} "
-        "pages run on the same two cores as the app).",
+        f"Load average (1, 5, 15 min) at the start: {loads[0]}; at the end of the {minutes:g} minutes: {loads[1]} "
+        "(the machine is shared: judge by the app's CPU seconds).",
         "",
     ]
     return "\n".join(lines)

@@ -208,3 +208,40 @@ def test_an_hour_open_without_a_reload_still_follows_within_two_seconds(screens)
         assert watched.count("stException") == 0
         grown = watched.page.evaluate("document.getElementsByTagName('*').length")
         assert grown <= 1.5 * sizes[id(watched)], (sizes[id(watched)], grown)
+
+
+def test_a_replayed_wall_is_sent_what_the_recorded_chromium_wall_is(screens, browser):
+    """bench/screens.py's light clients: a wall's frames recorded in Chromium and replayed over a bare
+    websocket open a session the server serves as it serves the browser (the posts' cards, the join
+    panel), and the replayed timer's rerun is answered as the browser's is. (On the module's server
+    once its screens are open: a cold server's first run takes 10 s and more.)"""
+    from dataclasses import replace
+
+    from bench.screens_client import Fleet, Recorder
+
+    _, base, _, _ = screens
+    watched = _opened(browser)
+    recorder = Recorder(watched.page, base)
+    watched.page.goto(f"{base}/wall?session=d1-panel-1")
+    deadline = time.monotonic() + SETTLES_WITHIN_S
+    while len(recorder.frames) < 3:  # the first run, then two of the timer's reruns, 2 s apart
+        assert time.monotonic() < deadline, len(recorder.frames)
+        watched.page.wait_for_timeout(100)
+    watched.close()
+    recording = recorder.recording("wall")
+    assert recording.query == "session=d1-panel-1" and 1.5 < recording.every < 2.5, recording.describe()
+    assert recording.describe() == ["run:wall", f"timer:{recording.describe()[1][6:]}"]
+    fleet = Fleet(base)
+    try:
+        # The HTTP fetches left out: this is about the websocket (the bench makes them).
+        screen = fleet.open(replace(recording, fetched=()))
+        opened_runs = screen.runs
+        deadline = time.monotonic() + SETTLES_WITHIN_S
+        while screen.runs <= opened_runs:  # a rerun asked for by the replayed timer
+            assert time.monotonic() < deadline and not screen.closed, screen
+            time.sleep(0.05)
+        assert screen.showing_posts and "join" in screen.drawn and screen.exceptions == 0
+        cards = [text for text in screen.texts if "wall-card wall-post" in text]
+        assert cards and all("Post at minute" in card and "#cthb18" in card for card in cards), screen.texts
+    finally:
+        fleet.close()
