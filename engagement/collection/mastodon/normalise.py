@@ -85,9 +85,17 @@ def _str(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+# The host of an ASCII http(s) address whose authority is a bare host (no user, port or IPv6
+# literal): what urlsplit(url).hostname says of it, in a tenth of the time (``_host`` is asked
+# ≈ 100,000 times per 50,000 demo posts: every status's uri, its account's, its mentions').
+_PLAIN_HOST = re.compile(r"https?://([^/?#@\[\]:\\\t\r\n]*)(?:[/?#]|\Z)")
+
+
 def _host(url: Any) -> str | None:
     if not isinstance(url, str):
         return None
+    if url.isascii() and (plain := _PLAIN_HOST.match(url)):
+        return plain[1].lower() or None
     try:
         host = urlsplit(url).hostname
     except ValueError:

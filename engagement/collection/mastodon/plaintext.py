@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
+from html import unescape
 from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
@@ -183,9 +184,73 @@ def _rendered(html: str) -> tuple[str, tuple[tuple[str, bool, bool, str], ...]]:
 REMEMBERED_CHARACTERS = 8192
 
 
+# Mastodon writes its HTML in a narrow, regular form: plain tags with quoted attributes, entities in
+# text. Such a piece is tokenized here with one regular expression, the tokens handed to the same
+# ``_Reader`` methods ``html.parser`` would call, in the same order with the same arguments; anything
+# else (a comment, an unquoted or valueless attribute, a "<" that opens no tag, an element whose
+# content the parser reads raw) goes through ``html.parser`` itself. On the demo's 50,000 posts the
+# parser took 2.2 s of the reading process's 9.2 s of CPU; checked against it on every piece of
+# HTML of the demo and of tests/data (tests/test_mastodon_normalise.py).
+_SPACE = r"[ \t\n\r\f]"  # HTML's white space (a regular expression's \s also takes NBSP, which HTML does not)
+_NAME = r"[a-zA-Z_:][-a-zA-Z0-9_:.]*"
+_QUOTED = r"(?:\"[^\"<>]*\"|'[^'<>]*')"
+_ATTRIBUTE = re.compile(rf"{_SPACE}+({_NAME}){_SPACE}*={_SPACE}*(?:\"([^\"<>]*)\"|'([^'<>]*)')")
+_TAG = re.compile(rf"<(/?)([a-zA-Z][a-zA-Z0-9]*)((?:{_SPACE}+{_NAME}{_SPACE}*={_SPACE}*{_QUOTED})*){_SPACE}*(/?)>")
+_RAW_CONTENT = frozenset({"script", "style"})  # html.parser reads their content as raw text
+
+
+def _tokenized(html: str) -> _Reader | None:
+    """A reader fed the tokens of ``html`` as ``html.parser`` would feed it; None when ``html`` is not
+    of the regular form read here (then what was fed so far is thrown away)."""
+    reader = _Reader()
+    data_at = reader.handle_data
+    start_tag, end_tag = reader.handle_starttag, reader.handle_endtag
+    position = 0
+    for match in _TAG.finditer(html):
+        start = match.start()
+        if start > position:
+            data = html[position:start]
+            if "<" in data:
+                return None
+            data_at(unescape(data))
+        closing, tag, attributes, self_closing = match.groups()
+        tag = tag.lower()
+        if tag in _RAW_CONTENT:
+            return None
+        if closing:
+            if attributes or self_closing:
+                return None
+            end_tag(tag)
+        else:
+            attrs: list[tuple[str, str | None]] = [
+                (name.lower(), unescape(value) if (value := double or single) else value)
+                for name, double, single in _ATTRIBUTE.findall(attributes)
+            ]
+            start_tag(tag, attrs)
+            if self_closing:
+                end_tag(tag)
+        position = match.end()
+    if position < len(html):
+        data = html[position:]
+        if "<" in data:
+            return None
+        data_at(unescape(data))
+    return reader
+
+
 def _parsed(html: str) -> tuple[str, tuple[tuple[str, bool, bool, str], ...]]:
     if "<" not in html and "&" not in html:
         return plain(html), ()  # no markup at all (some servers' notes)
+    reader = _tokenized(html)
+    if reader is None:
+        reader = _Reader()
+        reader.feed(html)
+        reader.close()
+    return reader.text(), tuple((link.href, link.mention, link.hashtag, link.text) for link in reader.links)
+
+
+def _parsed_by_html_parser(html: str) -> tuple[str, tuple[tuple[str, bool, bool, str], ...]]:
+    """``_parsed`` always through ``html.parser`` (what the fast path is checked against)."""
     reader = _Reader()
     reader.feed(html)
     reader.close()
