@@ -166,14 +166,35 @@ def test_a_staff_page_finds_a_word_of_the_participants_catalog():
 SHOWN = {"label", "placeholder", "help", "body"}
 
 
-@pytest.mark.parametrize("name", ["views/ask.py", "views/screen.py", "dashboard.py", *STAFF_PAGES])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "views/ask.py",
+        "views/screen.py",
+        "dashboard.py",
+        *STAFF_PAGES,
+        "engagement/ui/widgets.py",
+        "engagement/ui/moderation.py",
+    ],
+)
 def test_the_pages_give_streamlit_no_untranslated_words(name):
     tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
     bare = []
     for node in ast.walk(tree):
         if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
             continue
-        if node.func.attr in ("gettext", "ngettext", "html", "get", "pop", "format", "join", "form", "container"):
+        if node.func.attr in (
+            "gettext",
+            "ngettext",
+            "html",
+            "get",
+            "pop",
+            "format",
+            "join",
+            "form",
+            "container",
+            "startswith",
+        ):
             continue  # the translation itself, our stylesheet, dictionaries, string building, keys
         candidates = node.args[:1] + [k.value for k in node.keywords if k.arg in SHOWN]
         for value in candidates:
@@ -312,3 +333,99 @@ def test_a_staff_page_in_german_by_the_query(qa_url, monkeypatch):
     assert at.caption[0].value.endswith("· 23.04.2018 – 24.04.2018 · Zeiten in Europe/Vienna")
     assert t.gettext("No incoming questions in this session.") in [i.value for i in at.info]
     assert at.segmented_control(key="queue-tab").options[0] == t.gettext("Incoming") == "Eingang"
+
+
+@pytest.fixture(scope="module")
+def french_report(demo_db):
+    from engagement import report
+    from engagement.rules.event import load_event
+    from engagement.storage import db
+
+    with db.reading(demo_db) as session:
+        return report.build(session, load_event(), language="fr")
+
+
+def test_the_report_is_written_in_the_language_the_organiser_picks(french_report, tmp_path):
+    import openpyxl
+
+    from engagement import report
+    from engagement.report import workbook
+    from engagement.report.content import NOTES
+
+    t = translator("fr", STAFF)
+    assert french_report.language == "fr"
+    # Findings, notes, caveats, the headline's names and values: French sentences of the catalog.
+    assert len(french_report.findings) >= 5
+    assert (
+        french_report.findings[0].text.endswith(" répondues.") and " publications de " in french_report.findings[0].text
+    )
+    assert french_report.notes["By session"] == t.gettext(NOTES["By session"]) != NOTES["By session"]
+    assert t.gettext("Participants' names and affiliations are left out of this report.") in french_report.caveats
+    assert french_report.headline_names["collected posts"] == "publications collectées"
+    assert french_report.collected_as.startswith("Sur ") and "\u202f" in french_report.collected_as  # 1 234
+    page = report.render(french_report)
+    assert '<html lang="fr">' in page and '<h2 class="keep">Constats</h2>' in page
+    for english in ("Findings", "Headline figures", "Contents", "Caveats", "Participation by session", "Methods"):
+        assert f">{english}<" not in page, english
+    # The workbook's sheets and headers in French; the CSV files keep their stable English names.
+    path = workbook.write_xlsx(french_report, tmp_path / "rapport.xlsx")
+    sheets = openpyxl.load_workbook(path, read_only=True).sheetnames
+    assert {"Par séance", "Méthodes", "Constats", "Réserves"} <= set(sheets) and "By session" not in sheets
+    assert "by-session.csv" in {p.name for p in workbook.write_csvs(french_report, tmp_path / "csv")}
+
+
+@pytest.mark.parametrize("config", [CONFIG, STAFF_CONFIG], ids=["participant", "staff"])
+def test_no_marked_string_hides_in_an_f_string(config):
+    # pybabel on Python 3.11 reads an f-string as one token: a _("…") inside one is never extracted, so
+    # its words would stay English in every language while every catalog test passed.
+    hidden = []
+    for name in participant_modules(config):
+        tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if not isinstance(node, ast.JoinedStr):
+                continue
+            for call in ast.walk(node):
+                if not isinstance(call, ast.Call):
+                    continue
+                marks = getattr(call.func, "id", getattr(call.func, "attr", "")) in ("_", "gettext", "ngettext", "N_")
+                # A variable's text is marked where it is written; a literal here is not marked at all.
+                if marks and call.args and isinstance(call.args[0], ast.Constant):
+                    hidden.append(f"{name}:{call.lineno} {call.args[0].value!r}")
+    assert hidden == []
+
+
+@pytest.mark.parametrize("code", LANGUAGES)
+def test_no_two_column_labels_read_alike_in_a_language(code):
+    # A table whose two columns took one label would have two columns of one name: a spreadsheet
+    # export of it fails, and a reader cannot tell them apart.
+    from engagement.analysis.display import LABELS
+
+    t = translator(code, STAFF)
+    said: dict[str, set[str]] = {}
+    for english in set(LABELS.values()):
+        said.setdefault(t.gettext(english), set()).add(english)
+    assert {label: english for label, english in said.items() if len(english) > 1} == {}
+
+
+# Where the library draws words itself: every title, axis title and legend name a figure gets.
+DRAWN = {"title", "xaxis_title", "yaxis_title", "name", "text"}
+
+
+@pytest.mark.parametrize("name", ["engagement/analysis/charts.py", "engagement/report/figures.py"])
+def test_the_charts_draw_no_unmarked_words(name):
+    tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+    bare = []
+    for node in ast.walk(tree):
+        pairs = []
+        if isinstance(node, ast.Call):
+            pairs = [(k.arg, k.value) for k in node.keywords]
+        elif isinstance(node, ast.Dict):
+            pairs = [
+                (k.value if isinstance(k, ast.Constant) else None, v)
+                for k, v in zip(node.keys, node.values, strict=True)
+            ]
+        for key, value in pairs:
+            words = isinstance(value, ast.Constant) and isinstance(value.value, str)
+            if key in DRAWN and words and sum(c.isalpha() for c in value.value) >= 2:
+                bare.append(f"{name}:{value.lineno} {value.value!r}")
+    assert bare == []

@@ -131,10 +131,8 @@ def board() -> None:
             if isinstance(post.content_warning, str) and post.content_warning
             else ""
         )
-        st.text(
-            f"{post.time}  {where}  @{post.handle or '?'}  ({post.group or _('unclassified')}, {post.kind})\n"
-            f"{warning}{post.text}"
-        )
+        group = post.group or _("unclassified")  # marked outside the f-string, where pybabel finds it
+        st.text(f"{post.time}  {where}  @{post.handle or '?'}  ({group}, {post.kind})\n{warning}{post.text}")
     widgets.table(newest, "live-newest", link_column="link")
 
 
@@ -231,7 +229,8 @@ with st.expander(_("Mode, announcements and blocked authors")):
         blocked_authors = wall_listing.blocked(reading)
     for row in announced.itertuples():
         text_column, button_column = st.columns([5, 1])
-        text_column.text(f"{row.text}  ({row.room or _('every wall')}; {row.by})")
+        room = row.room or _("every wall")
+        text_column.text(f"{row.text}  ({room}; {row.by})")
         button_column.button(
             _("Withdraw"),
             key=f"wall-withdraw-{row.id}",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from engagement import report, settings
+from engagement import i18n, report, settings
 from engagement.app import start
 from engagement.programme import registrations
 from engagement.report.document import ORDER, TITLES
@@ -24,7 +24,8 @@ event = start()
 t = staff.translator()
 _ = t.gettext
 # The page's own words are in the page's language; the report's text (findings, figures, tables, notes:
-# engagement/report) is the report's, in English, as the files it downloads are.
+# engagement/report) is in the report's language, the organiser's choice below (default the event's),
+# as the files it downloads are.
 staff.header(_("Post-event summary"), event, t, notes=None)
 # The report covers everything collected, as the files `python -m ingest report` writes do; the
 # event's days are one click away in the sidebar.
@@ -34,6 +35,15 @@ f = widgets.filters(event, period="all")
 notice_area, headline_area = st.container(), st.container()
 
 left, right = st.columns(2)
+default_language = i18n.resolve(query=None, chosen=None, browser=None, event_languages=event.languages)
+report_language = left.selectbox(
+    _("Language of the report"),
+    i18n.LANGUAGES,
+    index=i18n.LANGUAGES.index(default_language),
+    format_func=lambda code: i18n.ENDONYMS[code],
+    key="summary-language",
+    help=_("The findings, notes, charts and tables of the report and of its files, in this language."),
+)
 names = left.toggle(
     _("Include participants' names and affiliations"),
     value=False,
@@ -103,14 +113,20 @@ def plain(text: str) -> str:
 
 
 @st.cache_data(ttl=60, show_spinner=_("Computing the summary…"))
-def load(url: str, f, names: bool, registrations: bytes | None):
+def load(url: str, f, names: bool, registrations: bytes | None, language: str):
     source = None
     if registrations is not None:
         source = Path(tempfile.mkdtemp(prefix="registrations-")) / "registrations.csv"
         source.write_bytes(registrations)
     with db.reading_together(url, report.THREADS) as db_sessions:
         return report.build(
-            db_sessions, event, f, names=names, registrations=source, question_limit=report.PAGE_QUESTIONS
+            db_sessions,
+            event,
+            f,
+            names=names,
+            registrations=source,
+            question_limit=report.PAGE_QUESTIONS,
+            language=language,
         )
 
 
@@ -122,7 +138,7 @@ def complete():
 
 
 try:
-    summary = load(settings.database_url(), f, names, registrations_counts(upload))
+    summary = load(settings.database_url(), f, names, registrations_counts(upload), report_language)
 except (RegistrationsError, registrations.RegistrationsError) as problem:
     st.error(_("The registrations file cannot be used: {reason}").format(reason=problem), icon=":material/error:")
     st.stop()
@@ -141,9 +157,16 @@ with headline_area:
     # posts)") goes under it: a metric's large value is cut where it is wider than its column.
     for start_at in range(0, len(figures), 3):
         for column, (label, value) in zip(st.columns(3), figures[start_at : start_at + 3], strict=False):
-            text = f"{value:,}" if isinstance(value, int) else str(value)
+            text = t.number(value) if isinstance(value, int) else str(value)
             main, detail = found.groups() if (found := BRACKETED.fullmatch(text)) else (text, None)
-            column.metric(label.capitalize(), main, detail, delta_color="off", delta_arrow="off", border=True)
+            column.metric(
+                summary.headline_names.get(label, label).capitalize(),
+                main,
+                detail,
+                delta_color="off",
+                delta_arrow="off",
+                border=True,
+            )
     if summary.collected_as:
         st.text(summary.collected_as)
     if summary.under_heard:
@@ -196,7 +219,7 @@ if "summary-pdf-bytes" in st.session_state:
 for name in ORDER:
     if name not in summary.tables and name not in summary.notes:
         continue
-    st.subheader(TITLES.get(name, name))
+    st.subheader(_(TITLES.get(name, name)))
     if name in summary.notes:
         st.caption(summary.notes[name])
     if name == "Published questions" and summary.published_questions is not None:

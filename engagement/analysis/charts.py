@@ -363,7 +363,7 @@ def layers(
         height=160 + 22 * len(measures) * max(len(shown), 1),
         xaxis_title=_("Share of the layer"),
         xaxis_tickformat=".0%",
-        yaxis_title="Stakeholder group",
+        yaxis_title=_("Stakeholder group"),
         yaxis={"autorange": "reversed"},
         **LAYOUT,
     )

@@ -8,6 +8,11 @@ report of one network is ``build(…, Filters(networks=("bluesky",)))``. Posts a
 ("By network") and kinds named in neutral words, with each network's own word where that network is
 in the report ("reposts (retweets)"). Participants' tokens and hashes never enter the report; names
 and affiliations only when asked for; posts hidden from the public are counted, never shown.
+
+The report is written in one language, the organiser's choice (``build(…, language="fr")``; default the
+event's first): its sentences, notes, caveats, findings and charts are made in it here, from the staff
+catalog; its tables keep their column names and their English keys ("By session", "collected posts"),
+which the documents translate as they print them (``Report.words``).
 """
 
 from __future__ import annotations
@@ -23,11 +28,15 @@ from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
+from babel.dates import format_datetime
+from babel.numbers import format_percent
 from sqlalchemy import func, select
 from sqlmodel import Session
 
+from engagement import i18n
 from engagement.analysis import analytics, display, facts, layers
 from engagement.analysis.analytics import ALL, Filters
+from engagement.i18n import N_, Translator
 from engagement.qa import listing
 from engagement.report import figures, voice
 from engagement.report import findings as findings_rules
@@ -55,10 +64,20 @@ THREADS = min(4, os.cpu_count() or 1)
 PAGE_QUESTIONS = 500
 KIND_HEADINGS = display.KIND_WORDS  # neutral words; kind_headings adds the networks' own
 REASON_HEADINGS = {
-    "hashtag": "carried the hashtag",
-    "addressed": "addressed the organiser without it",
-    "own": "the organiser's own",
+    "hashtag": N_("carried the hashtag"),
+    "addressed": N_("addressed the organiser without it"),
+    "own": N_("the organiser's own"),
 }
+
+
+def english() -> Translator:
+    """The staff catalog in English: what the report says when no language is given."""
+    return i18n.translator(i18n.DEFAULT, i18n.STAFF)
+
+
+def _share(value: float, t: Translator) -> str:
+    """A whole-per-cent share: "31%" ("31 %" in French, Babel's form for the language)."""
+    return f"{value:.0%}" if t.code == i18n.DEFAULT else format_percent(value, locale=t.locale)
 
 
 def reasons_in_brief(by_reason: pd.DataFrame) -> dict[str, int]:
@@ -73,18 +92,27 @@ def reasons_in_brief(by_reason: pd.DataFrame) -> dict[str, int]:
     }
 
 
-def collected_as(by_reason: pd.DataFrame) -> str:
+def collected_as(by_reason: pd.DataFrame, t: Translator | None = None) -> str:
     """'Of 3,000 posts, 2,410 carried the hashtag, 420 addressed the organiser without it, 170 were
-    the organiser's own.'"""
+    the organiser's own.' (in ``t``'s language)"""
+    t = t or english()
     brief = reasons_in_brief(by_reason)
     total = int(by_reason["posts"].sum())
     hashtag, addressed, own = brief.values()
-    text = (
-        f"Of {total:,} posts, {hashtag:,} carried the hashtag, {addressed:,} addressed the organiser "
-        f"without it, {own:,} were the organiser's own"
-    )
     other = total - hashtag - addressed - own
-    return text + (f", {other:,} matched no current term." if other else ".")
+    said = (
+        t.gettext(
+            "Of {total} posts, {hashtag} carried the hashtag, {addressed} addressed the organiser without it, "
+            "{own} were the organiser's own, {other} matched no current term."
+        )
+        if other
+        else t.gettext(
+            "Of {total} posts, {hashtag} carried the hashtag, {addressed} addressed the organiser without it, "
+            "{own} were the organiser's own."
+        )
+    )
+    counts = {"total": total, "hashtag": hashtag, "addressed": addressed, "own": own, "other": other}
+    return said.format(**{name: t.number(n) for name, n in counts.items()})
 
 
 @dataclass
@@ -110,6 +138,14 @@ class Report:
     questions_in_pdf: bool = False
     # Full session title -> the short one the charts use ("Panel 1"); the documents print the key.
     short_titles: dict[str, str] = field(default_factory=dict)
+    # The language the report is written in (one of i18n.LANGUAGES), and each headline figure's name
+    # in it (the headline's keys stay English: the findings and the tests read them).
+    language: str = i18n.DEFAULT
+    headline_names: dict[str, str] = field(default_factory=dict)
+
+    def words(self) -> Translator:
+        """The staff catalog in the report's language."""
+        return i18n.translator(self.language, i18n.STAFF)
 
 
 def _published(column=Question.status):
@@ -151,9 +187,12 @@ def report_networks(session: Session, f: Filters) -> tuple[str, ...]:
     return f.networks or tuple(analytics.networks(session))
 
 
-def headline(session: Session, f: Filters, zone: str, by_reason: pd.DataFrame | None = None) -> dict[str, object]:
-    """The summary's headline figures; ``by_reason``: ``analytics.by_reason`` under ``f`` when the
-    caller has it already."""
+def headline(
+    session: Session, f: Filters, zone: str, by_reason: pd.DataFrame | None = None, t: Translator | None = None
+) -> dict[str, object]:
+    """The summary's headline figures (English names; the values that are words in ``t``'s language);
+    ``by_reason``: ``analytics.by_reason`` under ``f`` when the caller has it already."""
+    t = t or english()
     # Posts with a known author, as on the Analyse pages (the rollups count those).
     volume = facts.by_time(session, f)
     kinds = dict(session.execute(select(volume.c.kind, facts.whole_sum(volume.c.posts)).group_by(volume.c.kind)).all())
@@ -174,19 +213,44 @@ def headline(session: Session, f: Filters, zone: str, by_reason: pd.DataFrame | 
     if peak is not None:
         minute, n = peak
         moment = to_local(pd.Timestamp(minute * 60, unit="s", tz="UTC").to_pydatetime(), zone)
-        peak_text = f"{moment:%a %d %b %H:%M} ({n:,} posts)"
+        when = f"{moment:%a %d %b %H:%M}" if t.code == i18n.DEFAULT else format_datetime(moment, PEAK, locale=t.locale)
+        peak_text = t.ngettext("{moment} ({n} post)", "{moment} ({n} posts)", n).format(moment=when, n=t.number(n))
     return {
-        "collected posts": totals["posts"],
+        N_("collected posts"): totals["posts"],
         **{name: kinds.get(k, 0) for k, name in kind_headings(report_networks(session, f)).items()},
         **reasons,
-        "unique voices": totals["voices"],
-        "stakeholder groups heard": totals["groups"],
-        "questions": questions,
-        "answered share": f"{answered / questions:.0%}" if questions else "—",
-        "votes": int(votes),
-        "peak minute": peak_text,
-        "sessions covered": f"{covered} of {len(wanted)}",
+        N_("unique voices"): totals["voices"],
+        N_("stakeholder groups heard"): totals["groups"],
+        N_("questions"): questions,
+        N_("answered share"): _share(answered / questions, t) if questions else "—",
+        N_("votes"): int(votes),
+        N_("peak minute"): peak_text,
+        N_("sessions covered"): t.gettext("{covered} of {sessions}").format(
+            covered=t.number(covered), sessions=t.number(len(wanted))
+        ),
     }
+
+
+# The peak minute's moment in the other languages ("lun. 23 avr. 09:42"): CLDR's form of "%a %d %b %H:%M".
+PEAK = "EEE d MMM HH:mm"
+
+
+def headline_names(networks: Sequence[str], t: Translator) -> dict[str, str]:
+    """Each headline figure's English name → its name in ``t``'s language."""
+    keys = [
+        N_("collected posts"),
+        *REASON_HEADINGS.values(),
+        N_("unique voices"),
+        N_("stakeholder groups heard"),
+        N_("questions"),
+        N_("answered share"),
+        N_("votes"),
+        N_("peak minute"),
+        N_("sessions covered"),
+    ]
+    names = {key: t.gettext(key) for key in keys}
+    names |= {display.kind_label(kind, networks): display.kind_label(kind, networks, t=t) for kind in KIND_HEADINGS}
+    return names
 
 
 def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
@@ -393,9 +457,13 @@ def methods(
     f: Filters,
     by_reason: pd.DataFrame | None = None,
     by_network: pd.DataFrame | None = None,
+    t: Translator | None = None,
 ) -> pd.DataFrame:
     """How the figures were made; ``by_reason`` and ``by_network``: those of ``analytics`` under ``f``
-    when the caller has them already."""
+    when the caller has them already. Items keep their English names (the documents translate them),
+    the values are in ``t``'s language."""
+    t = t or english()
+    _ = t.gettext
     # Two queries: SQLite answers a lone min() or max() from the index's ends, both together by a scan.
     first, last = (session.scalar(select(edge(Post.created_at)).where(*f.posts())) for edge in (func.min, func.max))
     sources = session.execute(
@@ -407,75 +475,118 @@ def methods(
     by_reason = analytics.by_reason(session, f) if by_reason is None else by_reason
     by_network = analytics.by_network(session, f) if by_network is None else by_network
     zone = event.time_zone
-    when = lambda m: f"{to_local(m, zone):%d %b %Y %H:%M}" if m else "—"  # noqa: E731
+    when = lambda m: moment(m, zone, t) if m else "—"  # noqa: E731
     rows = [
-        ("event", event.name),
-        ("collection query", event.query()),
+        (N_("event"), event.name),
+        (N_("collection query"), event.query()),
         (
-            "why posts were collected",
-            "decided from each post against the event's hashtags and accounts, the first that holds: "
-            "the organiser's own (posted by an account in event.toml's accounts), carried the hashtag, "
-            "replied to the organiser, mentioned the organiser. " + collected_as(by_reason),
+            N_("why posts were collected"),
+            _(
+                "decided from each post against the event's hashtags and accounts, the first that holds: "
+                "the organiser's own (posted by an account in event.toml's accounts), carried the hashtag, "
+                "replied to the organiser, mentioned the organiser."
+            )
+            + " "
+            + collected_as(by_reason, t),
         ),
-        ("posts from", when(first)),
-        ("posts until", when(last)),
-        ("time zone", zone),
-        ("networks", networks_in_brief(by_network)),
-        ("filters", describe_filters(f, zone)),
+        (N_("posts from"), when(first)),
+        (N_("posts until"), when(last)),
+        (N_("time zone"), zone),
+        (N_("networks"), networks_in_brief(by_network, t)),
+        (N_("filters"), describe_filters(f, zone, t)),
         (
-            "sources",
-            "; ".join(f"{source}: {n} run(s), {when(a)} – {when(b)}" for source, n, a, b in sources) or "none recorded",
-        ),
-        (
-            "classification coverage",
-            f"{coverage['share']:.1%} of collected posts come from classified authors "
-            f"({coverage['classified_posts']:,} of {coverage['posts']:,})",
-        ),
-        (
-            "authors by how their group was decided",
-            ", ".join(f"{k.removeprefix('authors_')}: {v:,}" for k, v in coverage.items() if k.startswith("authors_")),
-        ),
-        (
-            "questions counted",
-            "every question submitted, merged duplicates once; 'published' = approved, shown "
-            "on screen or answered; dismissals are counted, never shown",
+            N_("sources"),
+            "; ".join(
+                t.ngettext("{source}: {n} run, {first} – {last}", "{source}: {n} runs, {first} – {last}", n).format(
+                    source=source, n=t.number(n), first=when(a), last=when(b)
+                )
+                for source, n, a, b in sources
+            )
+            or _("none recorded"),
         ),
         (
-            "public accounts",
-            "contributors and posts named in this report are those of accounts in the organisers' "
-            "directory (or classified by a moderator): organisations and offices",
+            N_("classification coverage"),
+            _("{share} of collected posts come from classified authors ({classified} of {posts})").format(
+                share=f"{coverage['share']:.1%}"
+                if t.code == i18n.DEFAULT
+                else format_percent(coverage["share"], "#,##0.0%", locale=t.locale),
+                classified=t.number(coverage["classified_posts"]),
+                posts=t.number(coverage["posts"]),
+            ),
+        ),
+        (
+            N_("authors by how their group was decided"),
+            ", ".join(
+                f"{_(DECIDED_BY.get(k, k.removeprefix('authors_')))}: {t.number(v)}"
+                for k, v in coverage.items()
+                if k.startswith("authors_")
+            ),
+        ),
+        (
+            N_("questions counted"),
+            _(
+                "every question submitted, merged duplicates once; 'published' = approved, shown "
+                "on screen or answered; dismissals are counted, never shown"
+            ),
+        ),
+        (
+            N_("public accounts"),
+            _(
+                "contributors and posts named in this report are those of accounts in the organisers' "
+                "directory (or classified by a moderator): organisations and offices"
+            ),
         ),
     ]
     return pd.DataFrame(rows, columns=["item", "value"])
 
 
-def networks_in_brief(by_network: pd.DataFrame) -> str:
+# How an author's group was decided (``analytics.coverage``'s keys), as the methods name it.
+DECIDED_BY = {
+    "authors_directory": N_("directory"),
+    "authors_rule": N_("rule"),
+    "authors_moderator": N_("moderator"),
+    "authors_unclassified": N_("unclassified"),
+}
+
+
+def moment(value: datetime, zone: str, t: Translator | None = None) -> str:
+    """A moment as the methods and the cover write it: "23 Apr 2018 09:30" in ``zone`` (the month's
+    name in ``t``'s language)."""
+    local = to_local(value, zone)
+    if t is None or t.code == i18n.DEFAULT:
+        return f"{local:%d %b %Y %H:%M}"
+    return format_datetime(local, "d MMM y HH:mm", locale=t.locale)
+
+
+def networks_in_brief(by_network: pd.DataFrame, t: Translator | None = None) -> str:
     """'X: 2,190 posts by 410 authors; Bluesky: 810 posts by 150 authors' (``analytics.by_network``)."""
-    return (
-        "; ".join(
-            f"{display.network_label(row.network)}: {row.posts:,} posts by {row.authors:,} authors"
-            for row in by_network.itertuples()
+    t = t or english()
+    return "; ".join(
+        t.gettext("{network}: {posts} posts by {authors} authors").format(
+            network=display.network_label(row.network), posts=t.number(row.posts), authors=t.number(row.authors)
         )
-        or "no posts"
-    )
+        for row in by_network.itertuples()
+    ) or t.gettext("no posts")
 
 
-def describe_filters(f: Filters, zone: str) -> str:
+def describe_filters(f: Filters, zone: str, t: Translator | None = None) -> str:
+    t = t or english()
+    _ = t.gettext
     parts = []
     if f.start or f.end:
-        parts.append(f"from {to_local(f.start, zone):%d %b %Y %H:%M}" if f.start else "")
-        parts.append(f"until {to_local(f.end, zone):%d %b %Y %H:%M}" if f.end else "")
+        parts.append(_("from {moment}").format(moment=moment(f.start, zone, t)) if f.start else "")
+        parts.append(_("until {moment}").format(moment=moment(f.end, zone, t)) if f.end else "")
     for name, values in (
-        ("sessions", f.sessions),
-        ("groups", f.groups),
-        ("kinds", f.kinds),
-        ("languages", f.languages),
-        ("collected as", f.reasons),
-        ("networks", None if f.networks is None else tuple(display.network_label(n) for n in f.networks)),
+        (N_("sessions"), f.sessions),
+        (N_("groups"), f.groups),
+        (N_("kinds"), f.kinds),
+        (N_("languages"), f.languages),
+        (N_("collected as"), f.reasons),
+        (N_("networks"), None if f.networks is None else tuple(display.network_label(n) for n in f.networks)),
     ):
         if values is not None:
-            parts.append(f"{name}: {', '.join(map(str, values))}")
-    return "; ".join(p for p in parts if p) or "none: the whole collection"
+            parts.append(f"{_(name)}: {', '.join(map(str, values))}")
+    return "; ".join(p for p in parts if p) or _("none: the whole collection")
 
 
 def build(
@@ -487,14 +598,18 @@ def build(
     registrations: Path | str | None = None,
     question_limit: int | None = None,
     questions_in_pdf: bool = False,
+    language: str | None = None,
 ) -> Report:
     """Everything the summary shows. ``names``: include participants' names and affiliations;
     ``question_limit``: list only the most voted published questions when there are more (a page
     shows those; ``with_all_questions`` reads the rest for the files); ``questions_in_pdf``: every
     published question in an appendix of the HTML and PDF too. Given several database sessions
-    on one snapshot (``db.reading_together``), its queries run in as many threads."""
+    on one snapshot (``db.reading_together``), its queries run in as many threads. ``language``: the
+    report's (one of ``i18n.LANGUAGES``); None or unknown: the event's first language, else English."""
     db_sessions = [db_sessions] if isinstance(db_sessions, Session) else list(db_sessions)
     zone = event.time_zone
+    code = i18n.resolve(query=language, chosen=None, browser=None, event_languages=event.languages)
+    t = i18n.translator(code, i18n.STAFF)
     taxonomy = analytics.groups(db_sessions[0])
     labels = dict(zip(taxonomy["key"], taxonomy["label"], strict=True))
     found = voice.read_registrations(registrations, taxonomy)
@@ -504,7 +619,7 @@ def build(
         db_sessions,
         {"by network": lambda s: analytics.by_network(s, f), "reasons": lambda s: analytics.by_reason(s, f)},
     )
-    parts |= _gather(db_sessions, _parts(event, f, names, question_limit, parts, registered=found is not None))
+    parts |= _gather(db_sessions, _parts(event, f, names, question_limit, parts, registered=found is not None, t=t))
     parts["layers"] = layers.by_group(db_sessions[0], f, found[0] if found else None)
     parts["layers by session"] = layers.by_session(db_sessions[0], f)
     parts["speakers"] = layers.speakers(db_sessions[0], f)
@@ -515,21 +630,26 @@ def build(
         names=names,
         headline=parts["headline"],
         questions_in_pdf=questions_in_pdf,
+        language=code,
+        headline_names=headline_names(report_networks(db_sessions[0], f), t),
     )
-    report.collected_as = collected_as(parts["reasons"])
+    report.collected_as = collected_as(parts["reasons"], t)
     if parts["published"] is not None and parts["published"] > len(parts["questions"]):
         report.published_questions = parts["published"]
     by_session = _by_session_table(parts["by session"], zone)
     _add_tables(report, parts, by_session)
-    _add_figures(report, parts, by_session, list(taxonomy["label"]))
-    report.notes = dict(NOTES)
-    _add_voice_gap(report, found, parts, labels)
+    _add_figures(report, parts, by_session, list(taxonomy["label"]), t)
+    report.notes = {name: t.gettext(note) for name, note in NOTES.items()}
+    _add_voice_gap(report, found, parts, labels, t)
     if not parts["speakers"].empty:  # public figures of the programme: named, registrations or not
         report.tables["Speakers"] = parts["speakers"]
-    _add_caveats(report, parts, names)
-    report.findings = findings_rules.findings(report.tables)
+    _add_caveats(report, parts, names, t)
+    report.findings = findings_rules.findings(report.tables, t=t)
     report.tables["Methods"] = pd.concat(
-        [parts["methods"], pd.DataFrame([("findings", findings_rules.rules_in_brief())], columns=["item", "value"])],
+        [
+            parts["methods"],
+            pd.DataFrame([(N_("findings"), findings_rules.rules_in_brief(t))], columns=["item", "value"]),
+        ],
         ignore_index=True,
     )
     return report
@@ -543,6 +663,7 @@ def _parts(
     read: dict[str, Any],
     *,
     registered: bool,
+    t: Translator | None = None,
 ) -> dict[str, Callable[[Session], Any]]:
     """What the report reads, each part a read of one database session; the slowest first (as
     measured at a million posts), so that the threads finish together. ``read``: the posts by
@@ -550,12 +671,12 @@ def _parts(
     zone = event.time_zone
     reasons, networks = read["reasons"], read["by network"]
     return {
-        "headline": lambda s: headline(s, f, zone, reasons),
+        "headline": lambda s: headline(s, f, zone, reasons, t),
         "top posts": lambda s: public_posts(s, f),
         "by group": lambda s: analytics.by_group(s, f),
         "contributions": lambda s: contributions_by_session_group(s, f) if registered else None,
         "heat": lambda s: analytics.session_by_group(s, f),
-        "methods": lambda s: methods(s, event, f, reasons, networks),
+        "methods": lambda s: methods(s, event, f, reasons, networks, t),
         "conversations": lambda s: analytics.conversations(s, f),
         "by session": lambda s: analytics.by_session(s, f),
         "top contributors": lambda s: public_contributors(s, f),
@@ -587,61 +708,74 @@ def _by_session_table(frame: pd.DataFrame, zone: str) -> pd.DataFrame:
 
 def _add_tables(report: Report, parts: dict[str, Any], by_session: pd.DataFrame) -> None:
     by_group, heard = parts["by group"], parts["heard"]
+    t = report.words()
     report.tables = {
-        "Headline": pd.DataFrame(list(report.headline.items()), columns=["figure", "value"]).astype(str),
-        "By network": parts["by network"],
-        "By session": by_session,
-        "By group": by_group.drop(columns=["key", "colour"]),
-        "Session x group": parts["heat"],
-        "Languages": parts["languages"],
-        "Top posts": parts["top posts"],
-        "Top contributors": parts["top contributors"],
-        "Q&A by session": parts["qa"],
-        "Questions by group": heard.drop(columns=["group"]).rename(columns={"label": "group"}),
-        # Interactions in neutral words ("repost", not X's "retweet"), as every kind the report names.
-        "Conversations": parts["conversations"].assign(kind=parts["conversations"]["kind"].map(display.kind_word)),
-        "Moderation actions": parts["actions"],
-        "Dismissal reasons": parts["dismissals"],
-        "Published questions": parts["questions"],
+        N_("Headline"): pd.DataFrame(list(report.headline.items()), columns=["figure", "value"]).astype(str),
+        N_("By network"): parts["by network"],
+        N_("By session"): by_session,
+        N_("By group"): by_group.drop(columns=["key", "colour"]),
+        N_("Session x group"): parts["heat"],
+        N_("Languages"): parts["languages"],
+        N_("Top posts"): parts["top posts"],
+        N_("Top contributors"): parts["top contributors"],
+        N_("Q&A by session"): parts["qa"],
+        N_("Questions by group"): heard.drop(columns=["group"]).rename(columns={"label": "group"}),
+        # Interactions in neutral words ("repost", not X's "retweet"), as every kind the report names,
+        # in the report's language.
+        N_("Conversations"): parts["conversations"].assign(
+            kind=parts["conversations"]["kind"].map(lambda kind: display.kind_word(kind, t=t))
+        ),
+        N_("Moderation actions"): parts["actions"],
+        N_("Dismissal reasons"): parts["dismissals"],
+        N_("Published questions"): parts["questions"],
     }
 
 
-def _add_figures(report: Report, parts: dict[str, Any], by_session: pd.DataFrame, group_labels: list[str]) -> None:
+def _add_figures(
+    report: Report, parts: dict[str, Any], by_session: pd.DataFrame, group_labels: list[str], t: Translator
+) -> None:
     report.short_titles = figures.short_titles(list(by_session["session"]))
     heard = parts["heard"][parts["heard"]["submitted"] > 0]
     report.figures = {
-        "By network": figures.by_network(parts["by network"]),
-        "By session": figures.by_session(by_session, report.short_titles),
-        "By group": figures.by_group(parts["by group"]),
+        "By network": figures.by_network(parts["by network"], t),
+        "By session": figures.by_session(by_session, report.short_titles, t),
+        "By group": figures.by_group(parts["by group"], t),
         "Session x group": figures.session_group(
-            parts["heat"], list(by_session["session"]), group_labels, report.short_titles
+            parts["heat"], list(by_session["session"]), group_labels, report.short_titles, t
         ),
         "Questions by group": figures.shares(
             heard,
             "label",
             ("submitted_share", "approved_share", "answered_share"),
-            "Questions by stakeholder group: submitted, approved, answered",
+            t.gettext("Questions by stakeholder group: submitted, approved, answered"),
+            t,
         ),
-        "Conversations": figures.conversations(parts["conversations"], group_labels),
+        "Conversations": figures.conversations(parts["conversations"], group_labels, t),
     }
 
 
 NOTES = {
-    "By network": "Collected posts and unique authors per network (authors are counted on each network "
-    "they posted on: one person's accounts on two networks are two authors).",
-    "By session": "Collected posts, unique authors and questions per agenda session (breaks left out).",
-    "Top posts": "Most reposted posts of public accounts (the organisers' directory), each with its network; "
-    "posts their authors keep from the public are counted but never shown.",
-    "Top contributors": "Public accounts only (the organisers' directory): private individuals are counted in "
-    "every figure but never named.",
-    "Q&A by session": "Merged duplicates count once. 'Published' includes answered questions.",
-    "Conversations": "Who mentions, replies to, quotes and reposts whom, from group to group.",
-    "Moderation actions": "Every action moderators took, from the audit log.",
-    "Dismissal reasons": "Why questions were not published (the askers were not told).",
+    "By network": N_(
+        "Collected posts and unique authors per network (authors are counted on each network "
+        "they posted on: one person's accounts on two networks are two authors)."
+    ),
+    "By session": N_("Collected posts, unique authors and questions per agenda session (breaks left out)."),
+    "Top posts": N_(
+        "Most reposted posts of public accounts (the organisers' directory), each with its network; "
+        "posts their authors keep from the public are counted but never shown."
+    ),
+    "Top contributors": N_(
+        "Public accounts only (the organisers' directory): private individuals are counted in "
+        "every figure but never named."
+    ),
+    "Q&A by session": N_("Merged duplicates count once. 'Published' includes answered questions."),
+    "Conversations": N_("Who mentions, replies to, quotes and reposts whom, from group to group."),
+    "Moderation actions": N_("Every action moderators took, from the audit log."),
+    "Dismissal reasons": N_("Why questions were not published (the askers were not told)."),
 }
 
 
-def _add_layers(report: Report, parts: dict[str, Any]) -> None:
+def _add_layers(report: Report, parts: dict[str, Any], t: Translator) -> None:
     """The voice gap in its layers (``analysis.layers``): on stage, from the floor, online, beside
     the registrations; shown only when the programme names speakers with groups."""
     found = parts["layers"]
@@ -661,25 +795,30 @@ def _add_layers(report: Report, parts: dict[str, Any]) -> None:
             "registered share": shown["registered_share"],
         }
     ).reset_index(drop=True)
-    report.tables["Voice gap by layer"] = table
+    report.tables[N_("Voice gap by layer")] = table
     report.figures["Voice gap by layer"] = figures.shares(
         table,
         "group",
         ("registered share", "speakers share", "questions share", "posts share"),
-        "Who was heard: on stage, from the floor, online",
+        t.gettext("Who was heard: on stage, from the floor, online"),
+        t,
     )
-    observed = layers.observations(found, parts["layers by session"])
+    observed = layers.observations(found, parts["layers by session"], t)
     report.notes["Voice gap by layer"] = (
-        "Each group's share of the speakers (the programme's panels), of the questions asked and of the "
-        "posts, beside its share of the registrations. "
-        + (" ".join(observed) if observed else "No session lacks a group that is a quarter of the room.")
+        t.gettext(
+            "Each group's share of the speakers (the programme's panels), of the questions asked and of the "
+            "posts, beside its share of the registrations."
+        )
+        + " "
+        + (" ".join(observed) if observed else t.gettext("No session lacks a group that is a quarter of the room."))
     )
 
 
-def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[str, str]) -> None:
+def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[str, str], t: Translator) -> None:
     """The voice gap where registration counts were ``found``, else a note saying why not."""
+    _ = t.gettext
     if found is None:
-        report.notes["Voice gap"] = (
+        report.notes["Voice gap"] = _(
             "No registration counts were provided (data/registrations.csv: group,registered),"
             " so the voice gap cannot be computed."
         )
@@ -687,36 +826,40 @@ def _add_voice_gap(report: Report, found, parts: dict[str, Any], labels: dict[st
     counts, illustrative = found
     gap = voice.gap_by_group(parts["by group"], counts)
     per_session = voice.gap_by_session(parts["contributions"], counts, labels)
-    report.tables["Voice gap"] = gap
-    report.tables["Voice gap by session"] = per_session
+    report.tables[N_("Voice gap")] = gap
+    report.tables[N_("Voice gap by session")] = per_session
     report.figures["Voice gap"] = figures.shares(
         gap,
         "group",
         ("registered share", "posts share", "questions share"),
-        "Voice gap: contributions beside registrations",
+        _("Voice gap: contributions beside registrations"),
+        t,
     )
-    _add_layers(report, parts)
-    report.notes["Voice gap"] = (
+    _add_layers(report, parts, t)
+    report.notes["Voice gap"] = _(
         "Each registered group's share of posts and of questions beside its share of registered participants; "
-        f"a ratio below {voice.UNDER_HEARD:g} marks a group under-heard. Posts by unclassified accounts and "
+        "a ratio below {ratio} marks a group under-heard. Posts by unclassified accounts and "
         "questions with no group stated belong to no registered group and are left out of the shares, "
         "as are the organiser's own posts: the organiser speaking is not participation."
-    )
+    ).format(ratio=f"{voice.UNDER_HEARD:g}" if t.code == i18n.DEFAULT else t.number(voice.UNDER_HEARD))
     report.under_heard = list(gap.loc[gap["under-heard"], "group"])
     if illustrative:
-        report.caveats.append("The registration counts are illustrative, not the event's real registrations.")
+        report.caveats.append(_("The registration counts are illustrative, not the event's real registrations."))
 
 
-def _add_caveats(report: Report, parts: dict[str, Any], names: bool) -> None:
+def _add_caveats(report: Report, parts: dict[str, Any], names: bool, t: Translator) -> None:
+    _ = t.gettext
     if parts["demo"]:
-        report.caveats.append("Demo data: a synthetic collection; every account, post and question is invented.")
+        report.caveats.append(_("Demo data: a synthetic collection; every account, post and question is invented."))
     if parts["illustrative"]:
         report.caveats.append(
-            "The agenda is illustrative (modelled on the concept note), so session attribution "
-            "shows the method, not the event's real programme."
+            _(
+                "The agenda is illustrative (modelled on the concept note), so session attribution "
+                "shows the method, not the event's real programme."
+            )
         )
     if not names:
-        report.caveats.append("Participants' names and affiliations are left out of this report.")
+        report.caveats.append(_("Participants' names and affiliations are left out of this report."))
 
 
 def _gather(db_sessions: list[Session], parts: dict[str, Callable[[Session], Any]]) -> dict[str, Any]:

@@ -17,6 +17,13 @@ import plotly.graph_objects as go
 
 from engagement.analysis import charts
 from engagement.analysis.charts import esc
+from engagement.i18n import N_, Translator
+
+
+def _words(t: Translator | None):
+    """``t.gettext`` (the report's language), or the English as it is."""
+    return t.gettext if t is not None else (lambda text: text)
+
 
 # A4 portrait less 12 mm margins is 186 mm, 703 CSS pixels; a little less leaves the border room.
 WIDTH = 680
@@ -26,18 +33,18 @@ LEGEND = {"orientation": "h", "x": 0, "xanchor": "left", "y": 1.0, "yanchor": "b
 # (measure, legend name, colour, pattern): distinct in colour, lightness and fill (Okabe–Ito colours;
 # light grey, dark blue and orange are three lightnesses apart in greyscale).
 MEASURES = {
-    "posts": ("Posts", "#0072B2", ""),
-    "authors": ("Unique authors", "#E69F00", "/"),
-    "questions": ("Questions", "#56B4E9", "x"),
+    "posts": (N_("Posts"), "#0072B2", ""),
+    "authors": (N_("Unique authors"), "#E69F00", "/"),
+    "questions": (N_("Questions"), "#56B4E9", "x"),
 }
 SHARES = {
-    "registered share": ("Share of registered participants", "#CCCCCC", ""),
-    "posts share": ("Share of posts", "#0072B2", ""),
-    "questions share": ("Share of questions", "#E69F00", "x"),
-    "speakers share": ("Share of speakers", "#CC79A7", "/"),
-    "submitted_share": ("Share of questions submitted", "#CCCCCC", ""),
-    "approved_share": ("Share of questions approved", "#0072B2", ""),
-    "answered_share": ("Share of questions answered", "#E69F00", "x"),
+    "registered share": (N_("Share of registered participants"), "#CCCCCC", ""),
+    "posts share": (N_("Share of posts"), "#0072B2", ""),
+    "questions share": (N_("Share of questions"), "#E69F00", "x"),
+    "speakers share": (N_("Share of speakers"), "#CC79A7", "/"),
+    "submitted_share": (N_("Share of questions submitted"), "#CCCCCC", ""),
+    "approved_share": (N_("Share of questions approved"), "#0072B2", ""),
+    "answered_share": (N_("Share of questions answered"), "#E69F00", "x"),
 }
 
 
@@ -87,13 +94,16 @@ def _pattern(shape: str) -> dict:
     return {"shape": shape, "fillmode": "overlay", "fgcolor": "#222", "size": 6, "solidity": 0.25} if shape else {}
 
 
-def _bars(frame: pd.DataFrame, label: str, measures: dict[str, tuple[str, str, str]], **bar) -> go.Figure:
+def _bars(
+    frame: pd.DataFrame, label: str, measures: dict[str, tuple[str, str, str]], t: Translator | None = None, **bar
+) -> go.Figure:
+    _ = _words(t)
     figure = go.Figure()
     for column, (name, colour, pattern) in measures.items():
         figure.add_bar(
             x=frame[column],
             y=esc(frame[label]),
-            name=name,
+            name=_(name),
             orientation="h",
             marker={"color": colour, "line": {"color": "#333", "width": 0.5}, "pattern": _pattern(pattern)},
             **bar,
@@ -101,29 +111,31 @@ def _bars(frame: pd.DataFrame, label: str, measures: dict[str, tuple[str, str, s
     return figure
 
 
-def by_session(frame: pd.DataFrame, shorts: dict[str, str]) -> go.Figure:
+def by_session(frame: pd.DataFrame, shorts: dict[str, str], t: Translator | None = None) -> go.Figure:
     """Posts, unique authors and questions per session, sessions by their short titles."""
-    named = frame.assign(session=frame["session"].map(lambda t: shorts.get(t, t)))
-    figure = _bars(named, "session", {k: MEASURES[k] for k in ("posts", "authors", "questions")})
+    _ = _words(t)
+    named = frame.assign(session=frame["session"].map(lambda title: shorts.get(title, title)))
+    figure = _bars(named, "session", {k: MEASURES[k] for k in ("posts", "authors", "questions")}, t)
     return _layout(
         figure,
-        "Participation by session",
+        _("Participation by session"),
         100 + 34 * len(frame),
         barmode="group",
-        xaxis_title="Count",
+        xaxis_title=_("Count"),
         yaxis={"autorange": "reversed", "title": None},
     )
 
 
-def by_group(frame: pd.DataFrame) -> go.Figure:
+def by_group(frame: pd.DataFrame, t: Translator | None = None) -> go.Figure:
     """Posts (solid) and unique authors (hatched) per group, each in the group's colour."""
+    _ = _words(t)
     figure = go.Figure()
     for column, pattern, opacity in (("posts", "", 1.0), ("authors", "/", 0.75)):
         figure.add_bar(
             x=frame[column],
             y=esc(frame["group"]),
             orientation="h",
-            name=MEASURES[column][0],
+            name=_(MEASURES[column][0]),
             opacity=opacity,
             marker={
                 "color": list(frame["colour"]),
@@ -133,23 +145,27 @@ def by_group(frame: pd.DataFrame) -> go.Figure:
         )
     return _layout(
         figure,
-        "Participation by stakeholder group",
+        _("Participation by stakeholder group"),
         110 + 28 * len(frame),
         barmode="group",
-        xaxis_title="Count",
+        xaxis_title=_("Count"),
         yaxis={"autorange": "reversed", "title": None},
     )
 
 
-def shares(frame: pd.DataFrame, label: str, columns: tuple[str, ...], title: str) -> go.Figure:
-    """Shares side by side per group (the voice gap, questions by group), patterned for greyscale."""
-    figure = _bars(frame, label, {c: SHARES[c] for c in columns}, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
+def shares(
+    frame: pd.DataFrame, label: str, columns: tuple[str, ...], title: str, t: Translator | None = None
+) -> go.Figure:
+    """Shares side by side per group (the voice gap, questions by group), patterned for greyscale;
+    ``title`` as given (in the report's language), the legend and axis in ``t``'s."""
+    _ = _words(t)
+    figure = _bars(frame, label, {c: SHARES[c] for c in columns}, t, hovertemplate="%{y}: %{x:.1%}<extra></extra>")
     return _layout(
         figure,
         title,
         max(240, 110 + 11 * len(columns) * len(frame)),
         barmode="group",
-        xaxis={"tickformat": ".0%", "title": "Share"},
+        xaxis={"tickformat": ".0%", "title": _("Share")},
         yaxis={"autorange": "reversed", "title": None},
     )
 
@@ -180,33 +196,37 @@ def _heatmap(table: pd.DataFrame, title: str, scale: str, legend: str, x_title: 
     )
 
 
-def session_group(frame: pd.DataFrame, sessions: list[str], groups: list[str], shorts: dict[str, str]) -> go.Figure:
+def session_group(
+    frame: pd.DataFrame, sessions: list[str], groups: list[str], shorts: dict[str, str], t: Translator | None = None
+) -> go.Figure:
     """Posts per group (rows) and session (columns, short titles)."""
+    _ = _words(t)
     table = frame.pivot_table(index="group", columns="session", values="posts", aggfunc="sum", fill_value=0)
     table = table.reindex(
         index=[g for g in groups if g in table.index], columns=[s for s in sessions if s in table.columns], fill_value=0
     )
     table.columns = [shorts.get(s, s) for s in table.columns]
-    return _heatmap(table, "Posts by stakeholder group and session", "Blues", "Posts", "Session", None)
+    return _heatmap(table, _("Posts by stakeholder group and session"), "Blues", _("Posts"), _("Session"), None)
 
 
-def conversations(frame: pd.DataFrame, groups: list[str]) -> go.Figure:
+def conversations(frame: pd.DataFrame, groups: list[str], t: Translator | None = None) -> go.Figure:
     """Interactions of every kind from each group (rows) to each group (columns)."""
+    _ = _words(t)
     named = frame.dropna(subset=["from", "to"])
     table = named.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
     present = [g for g in groups if g in table.index or g in table.columns]
     table = table.reindex(index=present, columns=present, fill_value=0)
     return _heatmap(
         table,
-        "Interactions from group to group",
+        _("Interactions from group to group"),
         "Oranges",
-        "Interactions",
-        "To the group of the account mentioned, replied to, quoted or reposted",
-        "From the author's group",
+        _("Interactions"),
+        _("To the group of the account mentioned, replied to, quoted or reposted"),
+        _("From the author's group"),
     )
 
 
-def by_network(frame: pd.DataFrame) -> go.Figure:
-    figure = charts.by_network(frame)
+def by_network(frame: pd.DataFrame, t: Translator | None = None) -> go.Figure:
+    figure = charts.by_network(frame, t=t)
     figure.update_traces(marker_line={"color": "#333", "width": 0.5})
-    return _layout(figure, "Posts by network", max(240, 140 + 40 * len(frame)), showlegend=False)
+    return _layout(figure, _words(t)("Posts by network"), max(240, 140 + 40 * len(frame)), showlegend=False)

@@ -5,6 +5,9 @@ Each ``Finding`` keeps the cells its sentence was made from (``Source``: table, 
 and the text it reads as), so that a test can look every number of the sentence up in the tables,
 and the methods section lists ``RULES`` in the order they are tried. A rule whose table is missing or
 empty says nothing; the first ``LIMIT`` sentences are the findings.
+
+The sentences are in the report's language (a ``Translator`` of the staff catalog; English without
+one), their numbers and shares in that language's form (Babel).
 """
 
 from __future__ import annotations
@@ -14,18 +17,29 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from babel.numbers import format_decimal
+
+from engagement import i18n
+from engagement.i18n import N_, Translator
 
 LIMIT = 8
 UNDER_HEARD_SHOWN = 2  # the most under-heard groups a finding names, one sentence each
 
 
-def percent(share: Any) -> str:
-    """A share as the report prints it everywhere: 0.308 → "30.8%"."""
-    return f"{share * 100:.1f}%"
+def percent(share: Any, t: Translator | None = None) -> str:
+    """A share as the report prints it everywhere: 0.308 → "30.8%" ("30,8 %" in French)."""
+    if t is None or t.code == i18n.DEFAULT:
+        return f"{share * 100:.1f}%"
+    return t.gettext("{value}%").format(value=format_decimal(round(share * 100, 1), "0.0", locale=t.locale))
 
 
-def count(n: Any) -> str:
-    return f"{int(n):,}"
+def count(n: Any, t: Translator | None = None) -> str:
+    return f"{int(n):,}" if t is None else t.number(int(n))
+
+
+def ratio(value: Any, t: Translator | None = None) -> str:
+    """A ratio: 1.62 ("1,62" in French)."""
+    return f"{value:.2f}" if t is None or t.code == i18n.DEFAULT else format_decimal(value, "0.00", locale=t.locale)
 
 
 @dataclass(frozen=True)
@@ -50,9 +64,17 @@ class Finding:
 class _Sentence:
     """Collects the cells a sentence uses while it is written."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame]):
+    def __init__(self, tables: dict[str, pd.DataFrame], t: Translator):
         self.tables = tables
         self.sources: list[Source] = []
+        self.t = t
+        self._ = t.gettext
+
+    def percent(self, value: Any) -> str:
+        return percent(value, self.t)
+
+    def count(self, value: Any) -> str:
+        return count(value, self.t)
 
     def cell(self, table: str, key: str, row: object, column: str, shown: Callable[[Any], str] = str) -> str:
         frame = self.tables[table]
@@ -67,14 +89,23 @@ def _headline(s: _Sentence) -> str | None:
         return None
 
     def h(name: str) -> str:
-        return s.cell("Headline", "figure", name, "value", lambda v: count(int(str(v))))
+        return s.cell("Headline", "figure", name, "value", lambda v: s.count(int(str(v))))
 
-    text = (
-        f"{h('collected posts')} posts by {h('unique voices')} unique voices from "
-        f"{h('stakeholder groups heard')} stakeholder groups, and {h('questions')} questions"
-    )
+    said = {
+        "posts": h("collected posts"),
+        "voices": h("unique voices"),
+        "groups": h("stakeholder groups heard"),
+        "questions": h("questions"),
+    }
     answered = s.cell("Headline", "figure", "answered share", "value")
-    return text + (f", {answered} of them answered." if answered != "—" else ".")
+    if answered != "—":
+        return s._(
+            "{posts} posts by {voices} unique voices from {groups} stakeholder groups, and {questions} "
+            "questions, {answered} of them answered."
+        ).format(**said, answered=answered)
+    return s._(
+        "{posts} posts by {voices} unique voices from {groups} stakeholder groups, and {questions} questions."
+    ).format(**said)
 
 
 def _under_heard(s: _Sentence, rank: int) -> str | None:
@@ -86,10 +117,14 @@ def _under_heard(s: _Sentence, rank: int) -> str | None:
     if len(under) <= rank:
         return None
     group = under["group"].iloc[rank]
-    return (
-        f"{group} made up {s.cell('Voice gap', 'group', group, 'registered share', percent)} of registered "
-        f"participants but wrote {s.cell('Voice gap', 'group', group, 'posts share', percent)} of posts and asked "
-        f"{s.cell('Voice gap', 'group', group, 'questions share', percent)} of questions."
+    return s._(
+        "{group} made up {registered} of registered participants but wrote {posts} of posts and asked "
+        "{questions} of questions."
+    ).format(
+        group=group,
+        registered=s.cell("Voice gap", "group", group, "registered share", s.percent),
+        posts=s.cell("Voice gap", "group", group, "posts share", s.percent),
+        questions=s.cell("Voice gap", "group", group, "questions share", s.percent),
     )
 
 
@@ -101,10 +136,13 @@ def _most_over_heard(s: _Sentence) -> str | None:
     if top["questions ratio"] <= 1:
         return None
     group = top["group"]
-    return (
-        f"{group} asked {s.cell('Voice gap', 'group', group, 'questions share', percent)} of questions, "
-        f"{s.cell('Voice gap', 'group', group, 'questions ratio', lambda v: f'{v:.2f}')} times its share of "
-        f"registrations ({s.cell('Voice gap', 'group', group, 'registered share', percent)})."
+    return s._(
+        "{group} asked {questions} of questions, {ratio} times its share of registrations ({registered})."
+    ).format(
+        group=group,
+        questions=s.cell("Voice gap", "group", group, "questions share", s.percent),
+        ratio=s.cell("Voice gap", "group", group, "questions ratio", lambda v: ratio(v, s.t)),
+        registered=s.cell("Voice gap", "group", group, "registered share", s.percent),
     )
 
 
@@ -113,10 +151,10 @@ def _most_questions(s: _Sentence) -> str | None:
     if qa is None or qa.empty or qa["submitted"].max() == 0:
         return None
     title = qa.sort_values("submitted", ascending=False, kind="stable")["session"].iloc[0]
-    return (
-        f"{title} drew the most questions: "
-        f"{s.cell('Q&A by session', 'session', title, 'submitted', count)}, of which "
-        f"{s.cell('Q&A by session', 'session', title, 'answered', count)} were answered."
+    return s._("{session} drew the most questions: {submitted}, of which {answered} were answered.").format(
+        session=title,
+        submitted=s.cell("Q&A by session", "session", title, "submitted", s.count),
+        answered=s.cell("Q&A by session", "session", title, "answered", s.count),
     )
 
 
@@ -128,11 +166,11 @@ def _least_answered(s: _Sentence) -> str | None:
     if len(asked) < 2:
         return None
     title = asked.sort_values("answered share", kind="stable")["session"].iloc[0]
-    return (
-        f"{title} answered the smallest share of its questions: "
-        f"{s.cell('Q&A by session', 'session', title, 'answered share', percent)} "
-        f"({s.cell('Q&A by session', 'session', title, 'answered', count)} of "
-        f"{s.cell('Q&A by session', 'session', title, 'submitted', count)})."
+    return s._("{session} answered the smallest share of its questions: {share} ({answered} of {submitted}).").format(
+        session=title,
+        share=s.cell("Q&A by session", "session", title, "answered share", s.percent),
+        answered=s.cell("Q&A by session", "session", title, "answered", s.count),
+        submitted=s.cell("Q&A by session", "session", title, "submitted", s.count),
     )
 
 
@@ -141,8 +179,8 @@ def _session_gap(s: _Sentence) -> str | None:
     if by_session is None or by_session.empty or by_session["groups under-heard"].max() == 0:
         return None
     title = by_session.sort_values("groups under-heard", ascending=False, kind="stable")["session"].iloc[0]
-    n = s.cell("Voice gap by session", "session", title, "groups under-heard", count)
-    return f"{title} left the most registered groups under-heard: {n} of them."
+    n = s.cell("Voice gap by session", "session", title, "groups under-heard", s.count)
+    return s._("{session} left the most registered groups under-heard: {n} of them.").format(session=title, n=n)
 
 
 def _conversation(s: _Sentence) -> str | None:
@@ -157,11 +195,10 @@ def _conversation(s: _Sentence) -> str | None:
         Source("Conversations", "row", str(top.name), "from", top["from"], str(top["from"])),
         Source("Conversations", "row", str(top.name), "to", top["to"], str(top["to"])),
         Source("Conversations", "row", str(top.name), "kind", top["kind"], str(top["kind"])),
-        Source("Conversations", "row", str(top.name), "count", top["count"], count(top["count"])),
+        Source("Conversations", "row", str(top.name), "count", top["count"], s.count(top["count"])),
     ]
-    return (
-        f"The busiest exchange between two groups: {top['from']} to {top['to']}, "
-        f"{count(top['count'])} times by {top['kind']}."
+    return s._("The busiest exchange between two groups: {source} to {target}, {n} times by {kind}.").format(
+        source=top["from"], target=top["to"], n=s.count(top["count"]), kind=top["kind"]
     )
 
 
@@ -172,10 +209,12 @@ def _networks(s: _Sentence) -> str | None:
     from engagement.analysis.display import network_label
 
     parts = [
-        f"{s.cell('By network', 'network', n, 'posts', count)} posts on {network_label(n)}"
+        s._("{n} posts on {network}").format(
+            n=s.cell("By network", "network", n, "posts", s.count), network=network_label(n)
+        )
         for n in by_network.sort_values("posts", ascending=False, kind="stable")["network"]
     ]
-    return "Posts came from several networks: " + ", ".join(parts) + "."
+    return s._("Posts came from several networks: {networks}.").format(networks=", ".join(parts))
 
 
 def _dismissals(s: _Sentence) -> str | None:
@@ -183,44 +222,58 @@ def _dismissals(s: _Sentence) -> str | None:
     if actions is None or reasons is None or reasons.empty or "dismiss" not in set(actions["action"]):
         return None
     top = reasons.sort_values("count", ascending=False, kind="stable")["reason"].iloc[0]
-    return (
-        f"Moderators dismissed {s.cell('Moderation actions', 'action', 'dismiss', 'count', count)} questions; "
-        f"the most common reason was “{top}” "
-        f"({s.cell('Dismissal reasons', 'reason', top, 'count', count)})."
+    return s._("Moderators dismissed {n} questions; the most common reason was “{reason}” ({times}).").format(
+        n=s.cell("Moderation actions", "action", "dismiss", "count", s.count),
+        reason=s._(DISMISS_WORDS[str(top)]) if str(top) in DISMISS_WORDS else str(top),
+        times=s.cell("Dismissal reasons", "reason", top, "count", s.count),
     )
+
+
+# The dismissal reasons as stored (``qa.moderation.DISMISS_REASONS``), in the report's words.
+DISMISS_WORDS = {
+    "off topic": N_("off topic"),
+    "duplicate": N_("duplicate"),
+    "already answered": N_("already answered"),
+    "offensive or abusive": N_("offensive or abusive"),
+    "spam": N_("spam"),
+    "personal information": N_("personal information"),
+    "not a question": N_("not a question"),
+    "other": N_("other"),
+}
 
 
 # (name, what the methods section says, the rule): tried in this order, the first LIMIT that say
 # something are the findings.
 RULES: list[tuple[str, str, Callable[[_Sentence], str | None]]] = [
-    ("scale", "the collection's size: posts, unique voices, groups, questions and the share answered", _headline),
+    ("scale", N_("the collection's size: posts, unique voices, groups, questions and the share answered"), _headline),
     *[
         (
             f"under-heard {n + 1}",
-            "an under-heard group (voice gap), the lowest ratio of posts or questions to registrations first",
+            N_("an under-heard group (voice gap), the lowest ratio of posts or questions to registrations first"),
             lambda s, n=n: _under_heard(s, n),
         )
         for n in range(UNDER_HEARD_SHOWN)
     ],
     (
         "most heard in Q&A",
-        "the group with the highest ratio of its share of questions to its share of registrations, above 1",
+        N_("the group with the highest ratio of its share of questions to its share of registrations, above 1"),
         _most_over_heard,
     ),
-    ("most questions", "the session with the most questions submitted", _most_questions),
-    ("least answered", "the session with the smallest answered share of its questions", _least_answered),
-    ("session gap", "the session with the most registered groups under-heard", _session_gap),
-    ("conversation", "the most frequent interaction between two different groups", _conversation),
-    ("networks", "posts per network, when there are several", _networks),
-    ("dismissals", "questions dismissed and the most frequent reason", _dismissals),
+    ("most questions", N_("the session with the most questions submitted"), _most_questions),
+    ("least answered", N_("the session with the smallest answered share of its questions"), _least_answered),
+    ("session gap", N_("the session with the most registered groups under-heard"), _session_gap),
+    ("conversation", N_("the most frequent interaction between two different groups"), _conversation),
+    ("networks", N_("posts per network, when there are several"), _networks),
+    ("dismissals", N_("questions dismissed and the most frequent reason"), _dismissals),
 ]
 
 
-def findings(tables: dict[str, pd.DataFrame], limit: int = LIMIT) -> list[Finding]:
-    """The findings ``tables`` (a report's) support, by ``RULES``, at most ``limit``."""
+def findings(tables: dict[str, pd.DataFrame], limit: int = LIMIT, t: Translator | None = None) -> list[Finding]:
+    """The findings ``tables`` (a report's) support, by ``RULES``, at most ``limit``, in ``t``'s language."""
+    t = t or i18n.translator(i18n.DEFAULT, i18n.STAFF)
     found: list[Finding] = []
     for name, _, rule in RULES:
-        sentence = _Sentence(tables)
+        sentence = _Sentence(tables, t)
         text = rule(sentence)
         if text:
             found.append(Finding(name, text, sentence.sources))
@@ -229,8 +282,10 @@ def findings(tables: dict[str, pd.DataFrame], limit: int = LIMIT) -> list[Findin
     return found
 
 
-def rules_in_brief() -> str:
-    """The rules, for the methods section."""
-    return f"at most {LIMIT} sentences, each from figures in this report's tables, tried in this order: " + "; ".join(
-        f"({n}) {says}" for n, (_, says, _) in enumerate(RULES, start=1)
-    )
+def rules_in_brief(t: Translator | None = None) -> str:
+    """The rules, for the methods section (in ``t``'s language)."""
+    t = t or i18n.translator(i18n.DEFAULT, i18n.STAFF)
+    rules = "; ".join(f"({n}) {t.gettext(says)}" for n, (_, says, _) in enumerate(RULES, start=1))
+    return t.gettext(
+        "at most {limit} sentences, each from figures in this report's tables, tried in this order: {rules}"
+    ).format(limit=t.number(LIMIT), rules=rules)

@@ -18,15 +18,18 @@ import pandas as pd
 from openpyxl.styles import Alignment, Font  # type: ignore[import-untyped]
 from openpyxl.utils import get_column_letter  # type: ignore[import-untyped]
 
+from engagement import i18n
 from engagement.analysis import display
 from engagement.analysis.exports import csv_bytes, neutralise
+from engagement.i18n import N_
 from engagement.report.content import Report
 
 INVALID_SHEET_CHARACTERS = re.compile(r"[\[\]:*?/\\]")
 XLSX_TIME = "yyyy-mm-dd hh:mm"
 MAX_WIDTH = 60  # characters: a wider column (a question, a post) wraps instead
 README = "README"
-FINDINGS = "Findings"
+FINDINGS = N_("Findings")
+CAVEATS = N_("Caveats")
 
 
 def sheet_name(name: str) -> str:
@@ -40,9 +43,19 @@ def file_stem(name: str) -> str:
 def tables(report: Report, times: str = "text") -> dict[str, pd.DataFrame]:
     """The report's tables as files hold them (``display.for_export``): human headers, times in the
     event's zone (sortable text for CSV; ``times="datetime"``: date cells for a spreadsheet, which holds
-    no time zones) under a header naming the zone, language names."""
-    zone = report.event.time_zone
-    return {name: display.for_export(frame, zone, times) for name, frame in report.tables.items()}
+    no time zones) under a header naming the zone, language names; in the report's language (keyed by
+    the tables' English names, which name the CSV files)."""
+    from engagement.report.document import named
+
+    zone, t = report.event.time_zone, report.words()
+    return {
+        name: display.for_export(named(report, name, frame), zone, times, t) for name, frame in report.tables.items()
+    }
+
+
+def _sheet(report: Report, name: str) -> str:
+    """A sheet's name: the table's name in the report's language, as a spreadsheet allows it."""
+    return sheet_name(name if report.language == i18n.DEFAULT else report.words().gettext(name))
 
 
 def _width(frame: pd.DataFrame, column) -> int:
@@ -74,9 +87,11 @@ def _format_sheet(sheet, frame: pd.DataFrame) -> None:
 
 
 def findings_table(report: Report) -> pd.DataFrame:
-    """The findings as a table: the sentence and the rule that chose it."""
+    """The findings as a table: the sentence and the rule that chose it (headers in the report's language)."""
+    _ = report.words().gettext
     return pd.DataFrame(
-        [(n, f.text, f.rule) for n, f in enumerate(report.findings, start=1)], columns=["Number", "Finding", "Rule"]
+        [(n, f.text, f.rule) for n, f in enumerate(report.findings, start=1)],
+        columns=[_("Number"), _("Finding"), _("Rule")],
     )
 
 
@@ -85,29 +100,37 @@ def readme(report: Report, sheets: list[str]) -> pd.DataFrame:
     from engagement.report.document import TITLES
 
     zone = report.event.time_zone
+    _ = report.words().gettext
     rows = [
-        ("Report", f"{report.event.name}: post-event report"),
-        ("Times", f"in {zone}, as date cells (a header names the zone)"),
-        *(("Caveat", c) for c in report.caveats),
-        (FINDINGS, "The findings the report opens with, each with the rule that chose it (see Methods)"),
+        (_("Report"), _("{event}: post-event report").format(event=report.event.name)),
+        (_("Times"), _("in {zone}, as date cells (a header names the zone)").format(zone=zone)),
+        *((_("Caveat"), c) for c in report.caveats),
+        (
+            _sheet(report, FINDINGS),
+            _("The findings the report opens with, each with the rule that chose it (see Methods)"),
+        ),
     ]
     for name in sheets:
-        what = TITLES.get(name, name)
+        what = _(TITLES.get(name, name))
         note = report.notes.get(name)
-        rows.append((sheet_name(name), f"{what}: {note}" if note else what))
-    rows.append(("Caveats", "The caveats above, one a row"))
-    return pd.DataFrame(rows, columns=["Sheet or item", "What it holds"])
+        rows.append((_sheet(report, name), f"{what}: {note}" if note else what))
+    rows.append((_sheet(report, CAVEATS), _("The caveats above, one a row")))
+    return pd.DataFrame(rows, columns=[_("Sheet or item"), _("What it holds")])
 
 
 def write_xlsx(report: Report, path):
     """Write to ``path`` (a file name or a binary buffer) and return it."""
     with pd.ExcelWriter(path, engine="openpyxl") as writer:
-        caveats = display.for_export(pd.DataFrame({"caveat": report.caveats or ["none"]}), report.event.time_zone)
+        t = report.words()
+        caveats = display.for_export(
+            pd.DataFrame({"caveat": report.caveats or [t.gettext("none")]}), report.event.time_zone, t=t
+        )
         data = tables(report, times="datetime")
-        sheets = {README: readme(report, list(data)), FINDINGS: findings_table(report), **data, "Caveats": caveats}
+        sheets = {README: readme(report, list(data)), FINDINGS: findings_table(report), **data, CAVEATS: caveats}
         for name, frame in sheets.items():
-            neutralise(frame).to_excel(writer, sheet_name=sheet_name(name), index=False)
-            _format_sheet(writer.sheets[sheet_name(name)], frame)
+            sheet = README if name == README else _sheet(report, name)
+            neutralise(frame).to_excel(writer, sheet_name=sheet, index=False)
+            _format_sheet(writer.sheets[sheet], frame)
     return path
 
 
