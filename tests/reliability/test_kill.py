@@ -20,6 +20,7 @@ from contextlib import closing
 
 import pytest
 
+from engagement.collection.jsonl import BATCH_POSTS
 from engagement.demo import write_collection
 
 from ..helpers.worker import finish, snapshot, worker
@@ -142,7 +143,16 @@ class Progress:
 
 def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     rng = random.Random(seed + 1)
-    path, _ = write_collection(tmp_path / "big.jsonl", posts=150_000, seed=11)
+    # Which kills come after a commit, and after how many of that run's commits, is decided here,
+    # from the seed, and each such kill waits for its commits: a slow machine cannot make one miss.
+    plan = [("after a commit", rng.choice((1, 1, 1, 2))) for _ in range(IMPORT_KILLS_AFTER_A_COMMIT)]
+    plan += [("start-up", 0)] * (KILLS - IMPORT_KILLS_AFTER_A_COMMIT)
+    rng.shuffle(plan)
+    # The file holds what the kills' commits consume and five batches more (the batch a kill cuts, a
+    # start-up kill that comes late, room to go on): 100,000-175,000 posts as drawn, 119,000 on
+    # average, where a fixed 150,000 made this the suite's slowest test (175 s of 31 minutes).
+    posts = (sum(commits for _, commits in plan) + 5) * BATCH_POSTS
+    path, _ = write_collection(tmp_path / "big.jsonl", posts=posts, seed=11)
     log = (tmp_path / "worker.log").open("w")  # a pipe nobody reads would stop a worker at 64 KiB
 
     # The uninterrupted run, watched: how long this machine, now, takes to start and to commit a batch.
@@ -152,14 +162,10 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     assert progress.watch(process, 5, time.monotonic()) is not None, "the import ended within 5 batches"
     assert process.wait(timeout=600) == 0
 
-    # Which kills come after a commit is decided here, from the seed, and each such kill waits for
-    # its commit: a slow machine cannot make one miss.
-    plan = ["after a commit"] * IMPORT_KILLS_AFTER_A_COMMIT + ["start-up"] * (KILLS - IMPORT_KILLS_AFTER_A_COMMIT)
-    rng.shuffle(plan)
     url = f"sqlite:///{tmp_path / 'killed.db'}"
     progress.url = url
     killed = mid_write = orphans_checked = 0
-    for kind in plan:
+    for kind, commits in plan:
         before = position(url)
         assert before is None or not before.endswith(":done"), "the import finished before 20 kills: use a larger file"
         started = time.monotonic()
@@ -171,7 +177,7 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
         else:
             # After 1 or 2 commits of this run, at a random moment of the next batch's time (the
             # median of the last gaps between commits observed): before the next commit, as a rule.
-            commits, fraction = rng.choice((1, 1, 1, 2)), rng.uniform(0.0, 0.9)
+            fraction = rng.uniform(0.0, 0.9)
             assert progress.watch(process, commits, started) is not None, "the import ended before its commit"
             time.sleep(fraction * progress.gap())  # the random moment, counted from an observed commit
         assert process.poll() is None, f"the import ended before its kill ({kind}): use a larger file"
@@ -188,7 +194,7 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     assert snapshot(url) == snapshot(reference)
     assert orphans_checked > 0, "no kill landed while the reading process ran"
     assert mid_write >= IMPORT_KILLS_AFTER_A_COMMIT, f"only {mid_write} kills landed after a commit"
-    tally.fault("SIGKILLs of `import-jsonl` (150,000 posts)", killed)
+    tally.fault(f"SIGKILLs of `import-jsonl` ({posts:,} posts)", killed)
     tally.note(
         f"{mid_write} of the {killed} import kills landed after that run had committed a batch, the rest "
         "during start-up or before its first commit"
