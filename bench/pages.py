@@ -150,10 +150,41 @@ def filtered_pages() -> list:
     return [page for page in PAGES if page.section in ("Analyse", "Report")]
 
 
-def measure_networks(url: str) -> list[tuple[str, str, float, float, float, float]]:
-    """(filter, page, cold, warm, cold CPU, warm CPU) for each of ``NETWORK_FILTERS`` and each
-    filtered page: seconds of the clock, and of this process's CPU (SQLite's work is in this process;
-    on a machine shared with other work the clock also counts the waits for a core)."""
+def server_cpu(url: str):
+    """A function giving the CPU seconds (user + system) the PostgreSQL server's processes have spent
+    so far, children of its postmaster, read from /proc; None for SQLite (its work is in this
+    process) or where /proc is not there. A backend that ends between two readings takes its seconds
+    with it: the app's pooled connections stay open during a page."""
+    if url.startswith("sqlite") or not Path("/proc/self/stat").exists():
+        return None
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        data = connection.execute(text("SHOW data_directory")).scalar()
+    engine.dispose()
+    postmaster = int((Path(str(data)) / "postmaster.pid").read_text().split()[0])
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def seconds() -> float:
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # the process ended meanwhile
+            if int(fields[1]) == postmaster:  # ppid; then utime and stime are fields 14 and 15 of stat
+                total += int(fields[11]) + int(fields[12])
+        return total / tick
+
+    return seconds
+
+
+def measure_networks(url: str) -> list[tuple]:
+    """(filter, page, cold, warm, cold CPU, warm CPU, server cold CPU, server warm CPU) for each of
+    ``NETWORK_FILTERS`` and each filtered page: seconds of the clock, of this process's CPU (SQLite's
+    work is in this process; on a machine shared with other work the clock also counts the waits for
+    a core), and of the PostgreSQL server's processes (None on SQLite)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
@@ -161,6 +192,7 @@ def measure_networks(url: str) -> list[tuple[str, str, float, float, float, floa
 
     os.environ["DATABASE_URL"] = url
     db.dispose_engines()
+    server = server_cpu(url)
     results = []
     # One run first, not measured: the process imports the pages' modules (Altair, pandas' plotting)
     # once, which is no page's own cost; every measured run then starts with the caches cleared.
@@ -176,18 +208,22 @@ def measure_networks(url: str) -> list[tuple[str, str, float, float, float, floa
             at.run()
             if networks:
                 at.session_state["filter-networks"] = list(networks)  # as if picked in the sidebar
+            served = server() if server else 0.0
             started, cpu = time.perf_counter(), time.process_time()
             at.switch_page(page.path).run()
             cold, cold_cpu = time.perf_counter() - started, time.process_time() - cpu
+            cold_server = server() - served if server else None
             if at.exception:
                 raise SystemExit(f"{page.path} ({label}): {at.exception[0].value}")
             chosen = at.multiselect(key="filter-networks").value
             if list(chosen) != list(networks):
                 raise SystemExit(f"{page.path}: the Networks filter is {chosen}, not {list(networks)}")
+            served = server() if server else 0.0
             started, cpu = time.perf_counter(), time.process_time()
             at.run()
             warm, warm_cpu = time.perf_counter() - started, time.process_time() - cpu
-            results.append((label, page.url_path, cold, warm, cold_cpu, warm_cpu))
+            warm_server = server() - served if server else None
+            results.append((label, page.url_path, cold, warm, cold_cpu, warm_cpu, cold_server, warm_server))
     return results
 
 
@@ -223,16 +259,23 @@ def profile(url: str, page_path: str, networks: tuple[str, ...]) -> list[tuple[f
         at.session_state["filter-networks"] = list(networks)
     event.listen(Engine, "before_cursor_execute", before)
     event.listen(Engine, "after_cursor_execute", after)
+    cpu = time.process_time()
     try:
         at.switch_page(page_path).run()
     finally:
+        cpu = time.process_time() - cpu
         event.remove(Engine, "before_cursor_execute", before)
         event.remove(Engine, "after_cursor_execute", after)
+    print(
+        f"{page_path}: {len(sent)} statements, {sum(item[0] for item in sent):.3f} s in them, "
+        f"{cpu:.3f} s of this process's CPU in the cold run",
+        flush=True,
+    )
     sent.sort(key=lambda item: -item[0])
     results = []
     engine = db.get_engine(url)
     explain = "EXPLAIN QUERY PLAN " if db.is_sqlite(url) else "EXPLAIN (ANALYZE, BUFFERS) "
-    for seconds, statement, parameters in sent[:10]:
+    for seconds, statement, parameters in sent[:15]:
         with engine.connect() as connection:
             rows = connection.exec_driver_sql(explain + statement, parameters).all()
         plan = "\n".join(" | ".join(str(cell) for cell in row) for row in rows)
@@ -240,7 +283,7 @@ def profile(url: str, page_path: str, networks: tuple[str, ...]) -> list[tuple[f
     return results
 
 
-def measure_networks_in_process(url: str) -> list[tuple[str, str, float, float, float, float]]:
+def measure_networks_in_process(url: str) -> list[tuple]:
     """``measure_networks`` in a process of its own: a fresh process state for every database."""
     result = subprocess.run(
         [sys.executable, "-m", "bench.pages", "--networks-url", url], cwd=ROOT, capture_output=True, text=True
@@ -356,23 +399,35 @@ def network_section(facts: dict[str, Any]) -> str:
         + "Each page in AppTest as an organiser: cold is its first run with the caches cleared, "
         f"warm the run right after it (seconds). Targets: {COLD_TARGET:g} s cold, {WARM_TARGET:g} s warm; "
         "**bold** misses one. CPU: the seconds of the app process's CPU in the same runs (SQLite's queries "
-        "run in it; PostgreSQL's run in the server, not counted), what the clock would show on an idle core.",
+        "run in it), and on PostgreSQL the server's processes' CPU beside it (from /proc, the backends "
+        "the app's pool holds): what the clock would show on an idle core; a CPU figure is **bold** where "
+        "the app's and the server's seconds together miss the target.",
         "",
-        "| filter | page | "
-        + " | ".join(f"{d} cold | {d} warm | {d} cold CPU | {d} warm CPU" for d in dialects)
-        + " |",
-        "|---|---|" + "---:|" * (4 * len(dialects)),
     ]
+    server = {d: any(len(row) > 6 and row[6] is not None for row in facts["pages"][d]) for d in dialects}
+    headings = []
+    for d in dialects:
+        headings += [f"{d} cold", f"{d} warm", f"{d} cold CPU", f"{d} warm CPU"]
+        headings += [f"{d} server cold CPU", f"{d} server warm CPU"] if server[d] else []
+    lines += ["| filter | page | " + " | ".join(headings) + " |", "|---|---|" + "---:|" * len(headings)]
+
+    def cell(seconds: float, target: float) -> str:
+        return f"**{seconds:.2f}**" if seconds > target else f"{seconds:.2f}"
+
     rows: dict[tuple[str, str], list[str]] = {}
     for dialect in dialects:
-        for label, page, cold, warm, cold_cpu, warm_cpu in facts["pages"][dialect]:
+        for row in facts["pages"][dialect]:
+            label, page, cold, warm, cold_cpu, warm_cpu = row[:6]
+            cold_server, warm_server = (row[6] or 0.0, row[7] or 0.0) if len(row) > 6 else (0.0, 0.0)
             cells = rows.setdefault((label, page), [])
             cells += [
-                f"**{cold:.2f}**" if cold > COLD_TARGET else f"{cold:.2f}",
-                f"**{warm:.2f}**" if warm > WARM_TARGET else f"{warm:.2f}",
-                f"{cold_cpu:.2f}",
-                f"{warm_cpu:.2f}",
+                cell(cold, COLD_TARGET),
+                cell(warm, WARM_TARGET),
+                cell(cold_cpu, COLD_TARGET - cold_server),
+                cell(warm_cpu, WARM_TARGET - warm_server),
             ]
+            if server[dialect]:
+                cells += [cell(cold_server, COLD_TARGET - cold_cpu), cell(warm_server, WARM_TARGET - warm_cpu)]
     for (label, page), cells in rows.items():
         lines.append(f"| {label} | {page} | " + " | ".join(cells) + " |")
     lines += ["", "Load averages (1, 5, 15 min) before → after each database's pages:", ""]

@@ -21,17 +21,18 @@ beside it and each computed only from the rows it is given:
 from __future__ import annotations
 
 from collections import Counter
+from typing import cast
 
 import pandas as pd
 from babel.numbers import format_percent
 from sqlalchemy import case, func, select
 from sqlmodel import Session
 
-from engagement.analysis import analytics, facts
+from engagement.analysis import analytics
 from engagement.analysis.analytics import ALL, Filters
 from engagement.i18n import Translator, translator
 from engagement.rules.event import speaker_fields
-from engagement.storage.models import AgendaSession, Author, Question, QuestionStatus
+from engagement.storage.models import AgendaSession, Question, QuestionStatus
 
 LAYERS = ("speakers", "questions", "posts", "registered")
 # A group this share of the room (or more) is expected on a session's panel.
@@ -143,14 +144,9 @@ def by_session(session: Session, f: Filters = ALL) -> pd.DataFrame:
         cells.setdefault((session_id, group), [0, 0, 0])[0] += 1
     for session_id, group, n, _ in _questions(session, f, by_session=True):
         cells.setdefault((session_id, group), [0, 0, 0])[1] += n
-    per_author = facts.per_author(f, by=("session_id",), leave_out=facts.organiser_authors())
-    for session_id, group, n in session.execute(
-        select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
-        .join(per_author, per_author.c.author_id == Author.id)
-        .group_by(per_author.c.session_id, Author.group_key)
-    ):
+    for session_id, posted_as, n in analytics.posts_by_session_group(session, f):
         if session_id in titles:
-            cells.setdefault((session_id, group), [0, 0, 0])[2] += int(n)
+            cells.setdefault((session_id, cast(str, posted_as)), [0, 0, 0])[2] += int(n)
     agenda = {sid: n for n, sid in enumerate(titles)}
     rows = [
         (sid, titles[sid], key, labels.get(key, key), *counts)

@@ -27,6 +27,7 @@ from sqlalchemy import delete, func, literal, or_, select, text
 from sqlmodel import Session
 
 from engagement.storage import db
+from engagement.storage.covering import scanned
 from engagement.storage.models import (
     Author,
     AuthorHourRollup,
@@ -111,7 +112,10 @@ def where(table, f) -> list:
     if f.reasons is not None:
         conditions.append(table.reason.in_(f.reasons))
     if f.networks is not None:
-        conditions.append(table.platform.in_(f.networks))
+        # On the posts, a term no index can use: SQLite otherwise walks the (platform, platform id) key
+        # and reads every wide row of the network's posts (the summary's top posts filtered to X:
+        # 1.56 s of CPU at a million posts; from the covering index instead, see below).
+        conditions.append((scanned(table.platform) if posts else table.platform).in_(f.networks))
     return conditions
 
 

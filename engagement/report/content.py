@@ -34,7 +34,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from engagement import i18n
-from engagement.analysis import analytics, display, facts, layers
+from engagement.analysis import analytics, display, facts, layers, rollups
 from engagement.analysis.analytics import ALL, Filters
 from engagement.i18n import N_, Translator
 from engagement.qa import listing
@@ -42,6 +42,7 @@ from engagement.report import figures, voice
 from engagement.report import findings as findings_rules
 from engagement.rules.event import NETWORKS, EventConfig
 from engagement.storage import flags
+from engagement.storage.covering import scanned
 from engagement.storage.models import (
     AgendaSession,
     Author,
@@ -305,12 +306,7 @@ def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
 def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame:
     """Posts plus questions per (session, group key): what the voice gap compares session by session
     (participants only: the organiser's own posts are left out, as in ``analytics.by_group``)."""
-    per_author = facts.per_author(f, by=("session_id",), leave_out=facts.organiser_authors())
-    posts = session.execute(
-        select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
-        .join(per_author, per_author.c.author_id == Author.id)
-        .group_by(per_author.c.session_id, Author.group_key)
-    ).all()
+    posts = analytics.posts_by_session_group(session, f)
     questions = session.execute(
         select(Question.session_id, Question.group_key, func.count())
         .where(*_question_where(f))
@@ -356,10 +352,18 @@ def public_contributors(session: Session, f: Filters, limit: int = 15) -> pd.Dat
 def public_posts(session: Session, f: Filters, limit: int = 10) -> pd.DataFrame:
     order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
     public = select(Author.id).where(Author.group_source.in_([GroupSource.directory, GroupSource.moderator]))
-    # The top posts' ids first (from the covering index), then their text.
+    # The top posts' ids first, then their text. The public accounts are a few dozen (36 with 52,100
+    # posts in the demo's million): their posts through the author index, ``collected`` tested on each
+    # row, not a walk of the million-row covering index on ``collected`` (0.54 → 0.23 s of CPU).
     top = (
         select(Post.id)
-        .where(*f.posts(), Post.kind != "retweet", Post.author_id.in_(public), Post.hidden.is_(False))
+        .where(
+            scanned(Post.collected).is_(True),
+            *rollups.where(Post, f),
+            Post.kind != "retweet",
+            Post.author_id.in_(public),
+            Post.hidden.is_(False),
+        )
         .order_by(*order)
         .limit(limit)
         .subquery()

@@ -103,6 +103,7 @@ def dispose_engines() -> None:
 @contextmanager
 def reading(url: str | None = None) -> Iterator[Session]:
     with Session(get_engine(url)) as session:
+        session.info["reading"] = True  # analytics may reuse a figure within this snapshot
         yield session
 
 
@@ -114,7 +115,7 @@ def reading_together(url: str | None = None, count: int = 2) -> Iterator[list[Se
     engine = get_engine(url)
     for attempt in range(1, 11):
         with ExitStack() as stack:
-            sessions = [stack.enter_context(Session(engine)) for _ in range(count)]
+            sessions = [stack.enter_context(Session(engine, info={"reading": True})) for _ in range(count)]
             if not is_sqlite(url):
                 _share_postgresql_snapshot(sessions)
             elif not _same_sqlite_snapshot(engine, sessions) and attempt < 10:
