@@ -1,6 +1,8 @@
 """Every colour the app sets, against the background it is drawn on (WCAG 2.2 AA, issue #23): 4.5:1 for
-text (1.4.3), 3:1 for the marks of a chart, a focus ring or a border that carries meaning (1.4.11). And
-the charts' text alternative: their key figures in words, from the frame they draw.
+text (1.4.3), 3:1 for the marks of a chart, a focus ring or a border that carries meaning (1.4.11), in
+both of Streamlit's themes (its light white and its dark #0E1117: the app follows the reader's system),
+and behind the time charts' session bands in either. And the charts' text alternative: their key
+figures in words, from the frame they draw.
 
 The colours come from where the app keeps them (the event file's group colours, the chart and network
 constants, the stylesheets' constants), and a scan of the chart, page and stylesheet modules finds any
@@ -25,16 +27,7 @@ WHITE = "#ffffff"
 HEX = re.compile(r"#[0-9A-Fa-f]{6}\b")
 
 
-def luminance(colour: str) -> float:
-    """WCAG 2's relative luminance of an sRGB ``#rrggbb``."""
-    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    lighter, darker = sorted((luminance(a), luminance(b)), reverse=True)
-    return (lighter + 0.05) / (darker + 0.05)
+luminance, contrast = charts.luminance, charts.contrast
 
 
 def test_the_contrast_formula_gives_wcags_reference_values():
@@ -48,9 +41,10 @@ def group_colours() -> dict[str, str]:
         return {row["label"]: row["colour"] for row in csv.DictReader(handle)}
 
 
-# What each chart draws with, on the page's white (Streamlit's light theme; the plotly theme is transparent).
+# What each chart draws with, on the page's background (the plotly theme is transparent); a group's colour
+# as the charts draw it (``charts.legible``: the event file's, or the nearest shade that stands out).
 GRAPHICS = {
-    **{f"group {label}": colour for label, colour in group_colours().items()},
+    **{f"group {label}": charts.legible(colour) for label, colour in group_colours().items()},
     **{f"kind {kind}": colour for kind, colour in charts.KIND_COLOURS.items()},
     **{f"measure {name}": colour for name, colour in charts.MEASURE_COLOURS.items()},
     **{f"heard {name}": colour for _, name, colour in charts.HEARD_MEASURES},
@@ -62,9 +56,49 @@ GRAPHICS = {
 }
 
 
+THEMES = charts.BACKGROUNDS
+
+
+def composite(colour: str, over: str, opacity: float) -> str:
+    """``colour`` drawn at ``opacity`` over ``over``: what the reader sees."""
+    mixed = [round(int(colour[i : i + 2], 16) * opacity + int(over[i : i + 2], 16) * (1 - opacity)) for i in (1, 3, 5)]
+    return "#" + "".join(f"{c:02x}" for c in mixed)
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
 @pytest.mark.parametrize("name", sorted(GRAPHICS))
-def test_every_chart_colour_stands_out_from_the_page(name):
-    assert contrast(GRAPHICS[name], WHITE) >= 3.0, f"{name} {GRAPHICS[name]}: {contrast(GRAPHICS[name], WHITE):.2f}:1"
+def test_every_chart_colour_stands_out_from_the_page_in_either_theme(name, theme):
+    ratio = contrast(GRAPHICS[name], THEMES[theme])
+    assert ratio >= 3.0, f"{name} {GRAPHICS[name]} on {theme}: {ratio:.2f}:1"
+
+
+# The time charts' marks: post kinds and networks, drawn over the session bands.
+TIME_MARKS = {
+    **{f"kind {kind}": colour for kind, colour in charts.KIND_COLOURS.items()},
+    **{f"network {name}": colour for name, colour in display.NETWORK_COLOURS.items()},
+    "network (another)": display.network_colour("another"),
+}
+
+
+@pytest.mark.parametrize("theme", sorted(THEMES))
+@pytest.mark.parametrize("name", sorted(TIME_MARKS))
+def test_the_time_charts_marks_stand_out_from_the_session_bands(name, theme):
+    for opacity in charts.BAND_OPACITIES:
+        band = composite(charts.BAND, THEMES[theme], opacity)
+        assert contrast(TIME_MARKS[name], band) >= 3.0, f"{name} on {theme} band {band}"
+
+
+def test_a_colour_too_dark_or_too_light_for_a_theme_is_drawn_in_a_shade_that_is_not():
+    osce, unions = group_colours()["OSCE structures"], group_colours()["Trade unions and workers' organizations"]
+    # The event file's two darkest groups fall under 3:1 on the dark background (1.55:1 and 2.17:1) …
+    assert contrast(osce, THEMES["dark"]) < 3 and contrast(unions, THEMES["dark"]) < 3
+    for colour in (osce, unions, "#FFE800", "#000000", "#FFFFFF"):
+        shade = charts.legible(colour)
+        assert min(contrast(shade, THEMES["light"]), contrast(shade, THEMES["dark"])) >= 3.0, (colour, shade)
+    # … and a colour that already fits is left as it is; a lightened one keeps its hue (blue stays blue).
+    assert charts.legible("#0072b2") == "#0072B2"
+    r, g, b = (int(charts.legible(osce)[i : i + 2], 16) for i in (1, 3, 5))
+    assert b > r and b > g
 
 
 def test_the_group_colours_stay_apart_from_each_other():
@@ -117,10 +151,10 @@ def test_every_text_colour_is_readable_on_its_background(name):
     assert contrast(foreground, background) >= 4.5, f"{name}: {contrast(foreground, background):.2f}:1"
 
 
-# Colours in the code that are not marks, text or rings: the session bands behind the time charts
-# (a light fill under the bars, whose edges the bars do not need to be told from), the PDF report's
-# own palette (engagement/report: printed, its own stylesheet), and white.
-NOT_MARKS = {"#DDDDDD", "#EEEEEE", "#FFFFFF"}
+# Colours in the code that are not marks, text or rings: the themes' backgrounds, the session bands'
+# grey (checked as composited above), white and black (what ``legible`` mixes with, and its last
+# resort), the PDF report's own palette (engagement/report: printed, its own stylesheet).
+NOT_MARKS = {"#FFFFFF", "#0E1117", "#808080", "#000000", "#767676"}
 SCANNED = ["engagement/analysis/charts.py", "engagement/analysis/display.py", "engagement/ui/qa.py", "views"]
 
 

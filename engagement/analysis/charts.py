@@ -6,9 +6,13 @@ where X is shown, ``display.kind_label``).
 Plotly renders a few HTML tags inside labels, so every label that comes from data (titles, handles,
 group names, hashtags) is escaped here.
 
-Every colour a chart draws with meets 3:1 against the page's white (WCAG 1.4.11; tests/test_palette.py):
-the Okabe–Ito orange and the grey are a shade darker than the palette's (orange 2.25:1 → 3.47:1, grey
-1.92:1 → 3.50:1). Each chart has a text alternative beside it (``text_alternative``:
+Every colour a chart draws with meets 3:1 against both of Streamlit's backgrounds, the light theme's
+white and the dark theme's #0E1117 (WCAG 1.4.11; tests/test_palette.py): one palette for both, so a
+chart reads the same whichever theme the reader's system asks for. The Okabe–Ito orange and the grey
+are a shade darker than the palette's (orange 2.25:1 → 3.47:1, grey 1.92:1 → 3.50:1 on white); a
+group colour from the event file that falls under 3:1 on either is drawn in the nearest shade of it
+that does not (``legible``: the OSCE structures' indigo is 1.55:1 on the dark background). The session bands
+behind the time charts are a translucent grey, so that they stay faint on either background. Each chart has a text alternative beside it (``text_alternative``:
 its key figures in words; the same data as CSV below it).
 """
 
@@ -27,9 +31,51 @@ from engagement.i18n import N_, Translator
 from engagement.timeutil import to_local
 
 ORANGE, GREY = "#BF7B00", "#898989"  # the Okabe–Ito orange and a grey, darkened to 3:1 on white
-KIND_COLOURS = {"original": "#0072B2", "retweet": ORANGE, "reply": "#009E73", "quote": "#CC79A7"}
+# The quote pink a shade darker than Okabe–Ito's #CC79A7 (3.07:1 on white, 2.73:1 on a session band):
+# #B55F91 is 4.2:1 on white, 3.7:1 on the bands, 4.5:1 on the dark background.
+KIND_COLOURS = {"original": "#0072B2", "retweet": ORANGE, "reply": "#009E73", "quote": "#B55F91"}
 MEASURE_COLOURS = {"posts": "#0072B2", "authors": ORANGE, "questions": "#009E73"}
 LAYOUT = {"margin": {"l": 10, "r": 10, "t": 60, "b": 10}, "legend": {"orientation": "h", "y": -0.2}}
+# The page behind a chart (the plotly theme Streamlit applies is transparent): Streamlit 1.67's light
+# and dark themes' backgrounds.
+BACKGROUNDS = {"light": "#FFFFFF", "dark": "#0E1117"}
+# The session bands: this grey at these opacities, alternately (a 97 % and a 95 % white over the light
+# theme, barely lighter than the dark one over it): every mark of a time chart keeps 3:1 against them.
+BAND, BAND_OPACITIES = "#808080", (0.06, 0.10)
+
+
+def luminance(colour: str) -> float:
+    """WCAG 2's relative luminance of an sRGB ``#rrggbb``."""
+    channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2's contrast ratio of two colours (1 to 21)."""
+    lighter, darker = sorted((luminance(a), luminance(b)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def _mix(colour: str, towards: str, share: float) -> str:
+    pairs = [(int(colour[i : i + 2], 16), int(towards[i : i + 2], 16)) for i in (1, 3, 5)]
+    return "#" + "".join(f"{round(a + (b - a) * share):02X}" for a, b in pairs)
+
+
+def legible(colour: str, least: float = 3.0) -> str:
+    """``colour``, or the nearest shade of it (mixed with white, or with black) that stands ``least``
+    off both themes' backgrounds: an organiser's colour too dark for the dark theme, or too light for
+    the light one, keeps its hue."""
+    colour = str(colour).upper()
+    if not colour.startswith("#") or len(colour) != 7:
+        return colour
+    light, dark = BACKGROUNDS["light"], BACKGROUNDS["dark"]
+    towards = "#FFFFFF" if contrast(colour, dark) < least else "#000000"
+    for step in range(51):
+        shade = _mix(colour, towards, step / 50)
+        if contrast(shade, light) >= least and contrast(shade, dark) >= least:
+            return shade
+    return "#767676"  # 4.5:1 on white, 4.1:1 on the dark background: for a colour no shade of which fits
 
 
 def esc(values) -> list[str]:
@@ -66,19 +112,19 @@ def participation_by_session(frame: pd.DataFrame, t: Translator | None = None) -
 
 
 def participation_by_group(frame: pd.DataFrame, t: Translator | None = None) -> go.Figure:
+    """Posts (solid) and unique authors (hatched) per group, in the group's colour (``legible``). No
+    opacity: a bar at 70 % over the dark background fell under 3:1."""
     _ = _words(t)
+    colours = [legible(c) for c in frame["colour"]]
     figure = go.Figure()
-    figure.add_bar(
-        x=frame["posts"], y=esc(frame["group"]), orientation="h", name=_("Posts"), marker_color=list(frame["colour"])
-    )
+    figure.add_bar(x=frame["posts"], y=esc(frame["group"]), orientation="h", name=_("Posts"), marker_color=colours)
     figure.add_bar(
         x=frame["authors"],
         y=esc(frame["group"]),
         orientation="h",
         name=_("Unique authors"),
-        marker_color=list(frame["colour"]),
+        marker_color=colours,
         marker_pattern_shape="/",
-        opacity=0.7,
     )
     figure.update_layout(
         title=_("Participation by stakeholder group"),
@@ -126,8 +172,8 @@ def add_session_bands(figure: go.Figure, sessions: pd.DataFrame, zone: str) -> N
         figure.add_vrect(
             x0=to_local(item.starts_at, zone),
             x1=to_local(item.ends_at, zone),
-            fillcolor="#DDDDDD" if index % 2 else "#EEEEEE",
-            opacity=0.5,
+            fillcolor=BAND,
+            opacity=BAND_OPACITIES[index % 2],
             layer="below",
             line_width=0,
         )
