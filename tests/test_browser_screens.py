@@ -4,6 +4,7 @@ open through an hour of simulated time, without a reload, still follow the moder
 
 from __future__ import annotations
 
+import html
 import time
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
@@ -56,9 +57,53 @@ def hall(tmp_path_factory):
             )
         for n in range(3):
             session.add(Question(session_id=panel, status=S.approved, votes=n, text=f"Opening question {n}"))
+        _long_posts(session)
     db.dispose_engines()
     with serve(url) as base:
         yield url, base
+
+
+# The side room's wall at its fullest: six posts as long as Mastodon's 500 characters and X's 280, long
+# names and handles, images, a content warning, and an announcement after them.
+LONG_POST = (
+    "Survivors must be at the table when national referral mechanisms are designed, not consulted afterwards: "
+    "that was the clearest message of this morning's panel, and every ministry in the room should take it home. "
+)
+LONG_POSTS = [(LONG_POST * 3)[: 500 if n % 2 else 280].strip() + f" #{n}" for n in range(6)]
+
+
+def _long_posts(session) -> None:
+    side = session.scalar(select(AgendaSession.id).where(AgendaSession.key == "d1-side-survivors"))
+    for n, text in enumerate(LONG_POSTS):
+        author = Author(
+            platform="mastodon",
+            platform_user_id=f"https://social.example/users/{n}",
+            handle=f"a.rather.long.handle.{n}@conference-social.example.org",
+            display_name=f"Dr. Maximiliane Oberhofer-Lindqvist {n}",
+        )
+        session.add(author)
+        session.flush()
+        post = Post(
+            platform="mastodon",
+            platform_id=f"https://social.example/statuses/{n}",
+            current_id=f"side-{n}",
+            author_id=author.id,
+            created_at=NOW - timedelta(minutes=5 + n),
+            text=text,
+            session_id=side,
+            media_count=n % 3,
+            content_warning="A content warning long enough to need the whole width of its card" if n == 4 else None,
+        )
+        session.add(post)
+        session.flush()
+        if n == 4:  # held for its warning when post-moderated: a moderator lets it through
+            moderation.act(session, post.id, "approve", "Setup")
+    moderation.announce(
+        session,
+        "Lunch is served in the Redoutensaal from 13:00; the afternoon panels start at 14:30",
+        "Setup",
+        room="Side room",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -210,26 +255,65 @@ def test_an_hour_open_without_a_reload_still_follows_within_two_seconds(screens)
         assert grown <= 1.5 * sizes[id(watched)], (sizes[id(watched)], grown)
 
 
-def test_a_replayed_wall_is_sent_what_the_recorded_chromium_wall_is(screens, browser):
-    """bench/screens.py's light clients: a wall's frames recorded in Chromium and replayed over a bare
-    websocket open a session the server serves as it serves the browser (the posts' cards, the join
-    panel), and the replayed timer's rerun is answered as the browser's is. (On the module's server
-    once its screens are open: a cold server's first run takes 10 s and more.)"""
-    from dataclasses import replace
-
-    from bench.screens_client import Fleet, Recorder
+@pytest.fixture(scope="module")
+def side_wall(screens, browser):
+    """The side room's full wall in Chromium, its websocket frames recorded from the first (for the
+    bench's replayed views), on the module's server once its screens are open (a cold server's first
+    run takes 10 s and more)."""
+    from bench.screens_client import Recorder
 
     _, base, _, _ = screens
     watched = _opened(browser)
     recorder = Recorder(watched.page, base)
-    watched.page.goto(f"{base}/wall?session=d1-panel-1")
+    watched.open(f"{base}/wall?session=d1-side-survivors")
+    watched.page.wait_for_function("() => document.querySelectorAll('.wall-post').length == 6", timeout=30_000)
+    yield base, watched, recorder
+    watched.close()
+
+
+WALL_SIZES = [(1920, 1080), (1600, 900), (1280, 720), (1024, 768)]  # 16:9 projectors, and a 4:3 one
+
+
+def test_every_card_of_a_full_wall_fits_the_screen(side_wall):
+    """Six long posts and an announcement, at 16:9 and 4:3 sizes: no card leaves the screen (a long post
+    is cut to its first lines on screen, its whole text still in the page), now / next on a line each."""
+    _, watched, _ = side_wall
+    for width, height in WALL_SIZES:
+        watched.page.set_viewport_size({"width": width, "height": height})
+        boxes = watched.page.evaluate(
+            """() => [...document.querySelectorAll('.wall-card, .wall-agenda')].map(e => {
+                const r = e.getBoundingClientRect();
+                return {kind: e.className, left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+                        text: e.textContent};
+            })"""
+        )
+        cards = [b for b in boxes if "wall-card" in b["kind"]]
+        assert len(cards) == 7 and "wall-announcement" in cards[-1]["kind"], [b["kind"] for b in boxes]
+        outside = [b for b in boxes if b["left"] < 0 or b["top"] < 0 or b["right"] > width or b["bottom"] > height]
+        assert not outside, (width, height, outside)
+        agenda = [b for b in boxes if "wall-agenda" in b["kind"]]
+        assert agenda and all(b["bottom"] - b["top"] < 0.08 * height for b in agenda), (width, height, agenda)
+    # Cut on screen only: each post's whole text is in its card.
+    texts = [b["text"] for b in cards[:-1]]
+    assert all(any(post in text for text in texts) for post in LONG_POSTS), texts
+    assert watched.count("stException") == 0
+
+
+def test_a_replayed_wall_is_sent_what_the_recorded_chromium_wall_is(side_wall):
+    """bench/screens.py's light clients: a wall's frames recorded in Chromium and replayed over a bare
+    websocket open a session the server serves as it serves the browser (the posts' cards, the join
+    panel), and the replayed timer's rerun is answered as the browser's is."""
+    from dataclasses import replace
+
+    from bench.screens_client import Fleet
+
+    base, watched, recorder = side_wall
     deadline = time.monotonic() + SETTLES_WITHIN_S
     while len(recorder.frames) < 3:  # the first run, then two of the timer's reruns, 2 s apart
         assert time.monotonic() < deadline, len(recorder.frames)
         watched.page.wait_for_timeout(100)
-    watched.close()
     recording = recorder.recording("wall")
-    assert recording.query == "session=d1-panel-1" and 1.5 < recording.every < 2.5, recording.describe()
+    assert recording.query == "session=d1-side-survivors" and 1.5 < recording.every < 2.5, recording.describe()
     assert recording.describe() == ["run:wall", f"timer:{recording.describe()[1][6:]}"]
     fleet = Fleet(base)
     try:
@@ -242,6 +326,6 @@ def test_a_replayed_wall_is_sent_what_the_recorded_chromium_wall_is(screens, bro
             time.sleep(0.05)
         assert screen.showing_posts and "join" in screen.drawn and screen.exceptions == 0
         cards = [text for text in screen.texts if "wall-card wall-post" in text]
-        assert cards and all("Post at minute" in card and "#cthb18" in card for card in cards), screen.texts
+        assert len(cards) == 6 and all(html.escape(post) in "".join(cards) for post in LONG_POSTS), screen.texts
     finally:
         fleet.close()

@@ -33,8 +33,9 @@ scope = listing.Scope(room=params.get("room") or None, session_key=params.get("s
 rotating = params.get("order") == "rotate"
 joining = params.get("join") not in ("0", "false", "no")
 hall.wall_style(contrast=hall.high_contrast(params.get("contrast")))
-# Posts at a time: two rows of three, then the announcement. At the sizes read from 10 m (hall.py)
-# a 1600×900 screenshot of nine posts showed fewer than two rows above the fold (scripts/screenshots.py).
+# Posts at a time: two rows of three, then the announcement: what fits a screen at the sizes read from
+# 10 m (hall.py: nine posts showed fewer than two rows above the fold at 1600×900; six, each cut to four
+# lines, fit from 1024×768 to 1920×1080).
 SHOWN = 6
 ROTATE_SECONDS = 12  # a rotating wall's page stays this long: time to read three posts
 

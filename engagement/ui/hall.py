@@ -9,13 +9,21 @@ No image is ever loaded from elsewhere: the QR code is drawn here by ``segno`` a
 and a post's images are only counted.
 
 Sizes, for a hall whose back row sits 10 m from a 3 m wide image (1920 px: 1.6 mm a pixel): a line
-readable there needs letters about 45 mm tall (the 1:200 rule of thumb of signage), so the wall's
-post text is at least 28 px and grows with the window (1.7 vw: 33 px at 1920 px; at 2.4 vw a 16:9
-screen showed one row of three posts above the fold), the highlighted
+readable there needs letters about 45 mm tall (the 1:200 rule of thumb of signage), 1.5 % of the
+image's width whatever its resolution, so the wall's post text is 1.7 vw (33 px at 1920 px; at 2.4 vw
+a 16:9 screen showed one row of three posts above the fold), the highlighted
 question 4.6 vw as the projector had it, and the QR code at least 30 % of the screen's height (at
 3-Q, 29 modules for a short URL: 11 mm a module on a 2 m high image, which a phone reads from well
 past 10 m). The high-contrast theme is white on black (21:1); the default is dark text on white
 with secondary text at 10:1 or more (Pigeonhole's projector guidance).
+
+The wall's two rows of three posts and an announcement fit the screen at 1920×1080, 1600×900,
+1280×720 and 1024×768 (``tests/test_browser_screens.py``): its sizes are the smaller of a share of
+the width and of the height (the same at 16:9, the width's at 4:3), a post's text shows its first
+four lines (three under a content warning; its whole text stays in the page), the name, the content
+warning and each "now / next" one line, the handle and the rest two. Measured before, at 1600×900:
+six posts of 280 and 500 characters made cards 790–830 px tall, the second row ended at 1,928 px;
+after, the announcement ends at 864 px (1,031 of 1,080; 697 of 720; 597 of 768).
 """
 
 from __future__ import annotations
@@ -153,19 +161,27 @@ THEME = """<style>
 .hall-top .text { font-size: clamp(22px, 2.4vw, 60px); line-height: 1.25; white-space: pre-wrap;
   overflow-wrap: anywhere; unicode-bidi: plaintext; color: %(text)s; }
 .wall-card { background: %(card)s; border: 2px solid %(border)s; border-left-width: 12px; border-radius: 8px;
-  padding: 1.5vh 1.2vw; color: %(text)s; font-family: system-ui, sans-serif; }
+  padding: 1vh 1vw; color: %(text)s; font-family: system-ui, sans-serif; overflow: hidden; }
 .wall-card p { margin: 0; color: %(text)s; }
 .wall-card p:empty { display: none; }
-.wall-who { font-size: clamp(18px, 1.5vw, 36px); font-weight: 700; overflow-wrap: anywhere; }
-.wall-meta { font-size: clamp(16px, 1.2vw, 30px); color: %(secondary)s !important; overflow-wrap: anywhere; }
-.wall-text { font-size: clamp(28px, 1.7vw, 60px); line-height: 1.3; white-space: pre-wrap; overflow-wrap: anywhere;
-  unicode-bidi: plaintext; margin-top: 1vh !important; }
-.wall-cw { font-size: clamp(18px, 1.4vw, 34px); font-style: italic; color: %(secondary)s !important; }
-.wall-images { font-size: clamp(16px, 1.2vw, 30px); color: %(secondary)s !important; margin-top: 1vh !important; }
+.wall-who, .wall-cw, .wall-agenda { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
+.wall-meta { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; line-clamp: 2; overflow: hidden;
+  overflow-wrap: anywhere; }
+.wall-who { font-size: clamp(14px, min(1.5vw, 2.7vh), 36px); font-weight: 700; }
+.wall-meta { font-size: clamp(12px, min(1.2vw, 2.1vh), 30px); color: %(secondary)s !important; }
+.wall-text { font-size: clamp(16px, min(1.7vw, 3vh), 60px); line-height: 1.25; white-space: pre-wrap;
+  overflow-wrap: anywhere; unicode-bidi: plaintext; margin-top: 0.8vh !important;
+  display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 4; line-clamp: 4; overflow: hidden; }
+.wall-cw:not(:empty) ~ .wall-text { -webkit-line-clamp: 3; line-clamp: 3; }
+.wall-cw { font-size: clamp(14px, min(1.4vw, 2.5vh), 34px); font-style: italic; color: %(secondary)s !important; }
+.wall-images { font-size: clamp(12px, min(1.2vw, 2.1vh), 30px); color: %(secondary)s !important;
+  margin-top: 0.8vh !important; }
 .wall-announcement { border-color: %(accent)s; }
-.wall-announcement .wall-text { font-weight: 700; }
-.wall-agenda { font-family: system-ui, sans-serif; margin: 0; font-size: clamp(20px, 1.8vw, 44px); color: %(text)s; }
+.wall-announcement .wall-text { font-weight: 700; -webkit-line-clamp: 2; line-clamp: 2; margin-top: 0 !important; }
+.wall-agenda { font-family: system-ui, sans-serif; margin: 0; font-size: clamp(16px, min(1.8vw, 3.2vh), 44px);
+  color: %(text)s; }
 .wall-agenda b { color: %(accent)s; }
+.st-key-wall-board, .st-key-wall-board [data-testid="stVerticalBlock"] { gap: 1.2vh; }
 .wall-empty { font-size: clamp(24px, 2.2vw, 56px); color: %(secondary)s; font-family: system-ui, sans-serif; }
 </style>"""
 
