@@ -33,7 +33,7 @@ import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 import websockets
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.typing import Origin, Subprotocol
 
 OPENING_PATIENCE_S = 300  # a run the server has not finished within this is an error, not a slow machine
 AFTER_RUN_S = 0.3  # the pause the recorded page's settle step made after each run (tests.helpers.browser)
@@ -73,7 +74,7 @@ class Recording:
         return out
 
 
-def recording(kind: str, frames: list[tuple[float, bytes]], fetched: list[str] = ()) -> Recording:  # type: ignore[assignment]
+def recording(kind: str, frames: list[tuple[float, bytes]], fetched: Sequence[str] = ()) -> Recording:
     """The opening and the timer's frame from what a page sent (``frames``: seconds, payload)."""
     decoded = [BackMsg.FromString(payload) for _, payload in frames]
     unexpected = {m.WhichOneof("type") for m in decoded} - {"rerun_script"}
@@ -190,8 +191,13 @@ class Screen:
             self._finished = asyncio.Event()
             stream = "ws" + base.removeprefix("http") + "/_stcore/stream"
             async with websockets.connect(
-                stream, subprotocols=["streamlit"], origin=base, max_size=None, ping_interval=None, open_timeout=120
-            ) as socket:  # type: ignore[arg-type]
+                stream,
+                subprotocols=[Subprotocol("streamlit")],
+                origin=Origin(base),
+                max_size=None,
+                ping_interval=None,
+                open_timeout=120,
+            ) as socket:
                 reader = asyncio.create_task(self._read(socket, stop))
                 for frame in self.recording.opening:
                     self._finished.clear()

@@ -20,8 +20,8 @@ with secondary text at 10:1 or more (Pigeonhole's projector guidance).
 The wall's two rows of three posts and an announcement fit the screen at 1920×1080, 1600×900,
 1280×720 and 1024×768 (``tests/test_browser_screens.py``): its sizes are the smaller of a share of
 the width and of the height (the same at 16:9, the width's at 4:3), a post's text shows its first
-four lines (three under a content warning; its whole text stays in the page), the name, the content
-warning and each "now / next" one line, the handle and the rest two. Measured before, at 1600×900:
+four lines (three under a content warning; its whole text stays in the page), the name, the handle,
+the time with network and group, the content warning and each "now / next" one line. Measured before, at 1600×900:
 six posts of 280 and 500 characters made cards 790–830 px tall, the second row ended at 1,928 px;
 after, the announcement ends at 864 px (1,031 of 1,080; 697 of 720; 597 of 768).
 """
@@ -164,11 +164,10 @@ THEME = """<style>
   padding: 1vh 1vw; color: %(text)s; font-family: system-ui, sans-serif; overflow: hidden; }
 .wall-card p { margin: 0; color: %(text)s; }
 .wall-card p:empty { display: none; }
-.wall-who, .wall-cw, .wall-agenda { white-space: nowrap; overflow: hidden; text-overflow: ellipsis; }
-.wall-meta { display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 2; line-clamp: 2; overflow: hidden;
-  overflow-wrap: anywhere; }
+.wall-who, .wall-handle, .wall-meta, .wall-cw, .wall-agenda { white-space: nowrap; overflow: hidden;
+  text-overflow: ellipsis; }
 .wall-who { font-size: clamp(14px, min(1.5vw, 2.7vh), 36px); font-weight: 700; }
-.wall-meta { font-size: clamp(12px, min(1.2vw, 2.1vh), 30px); color: %(secondary)s !important; }
+.wall-handle, .wall-meta { font-size: clamp(12px, min(1.2vw, 2.1vh), 30px); color: %(secondary)s !important; }
 .wall-text { font-size: clamp(16px, min(1.7vw, 3vh), 60px); line-height: 1.25; white-space: pre-wrap;
   overflow-wrap: anywhere; unicode-bidi: plaintext; margin-top: 0.8vh !important;
   display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 4; line-clamp: 4; overflow: hidden; }
@@ -255,7 +254,8 @@ def wall_style(contrast: bool = False) -> None:
 
 
 POST = """<div class="wall-card wall-post" data-post="%(post)s" style="border-left-color: %(colour)s">
-<p class="wall-who" dir="auto">%(who)s</p><p class="wall-meta" dir="auto">%(meta)s</p>
+<p class="wall-who" dir="auto">%(who)s</p><p class="wall-handle" dir="auto">%(handle)s</p>
+<p class="wall-meta" dir="auto">%(meta)s</p>
 <p class="wall-cw" dir="auto">%(warning)s</p><p class="wall-text" dir="auto">%(text)s</p>
 <p class="wall-images">%(images)s</p></div>"""
 ANNOUNCEMENT = """<div class="wall-card wall-announcement"><p class="wall-text" dir="auto">%(text)s</p></div>"""
@@ -265,18 +265,16 @@ COLUMNS = 3  # posts a row on a 16:9 screen
 
 
 def _post(item: WallItem, zone: str, t: Translator) -> None:
-    meta = [
-        f"@{item.handle}" if item.handle else "",
-        display.network_label(item.network),
-        item.group_label or "",
-        to_local(item.created_at, zone).strftime("%H:%M"),
-    ]
+    # The handle on a line of its own, then the time, network and group: each line cut with "…" where
+    # too long, so a long handle (a Mastodon one with its instance) no longer hides the network.
+    meta = [to_local(item.created_at, zone).strftime("%H:%M"), display.network_label(item.network), item.group_label]
     st.html(
         markup.html(
             POST,
             post=item.post_id,
             colour=item.group_colour or "#888888",
             who=item.name or item.handle,
+            handle=f"@{item.handle}" if item.handle else "",
             meta=" · ".join(filter(None, meta)),
             warning=t.gettext("CW: {warning}").format(warning=item.content_warning) if item.content_warning else "",
             text=item.text,
