@@ -183,7 +183,9 @@ def breakdown(path: Path, folder: Path) -> None:
     print(f"inside SQLite     {inside:.1f} s of CPU ({inside / writer_cpu:.0%} of the writer's)")
     for kind, seconds in clock.seconds.most_common():
         print(f"  {kind:46} {seconds:7.1f} s  {clock.count[kind]:6,} calls")
-    print(f"writer, Python    {max(writer_cpu - inside, 0):.1f} s of CPU beside SQLite's (store, unpickling)")
+    print(
+        f"writer, Python    {max(writer_cpu - inside, 0):.1f} s of CPU beside SQLite's (store, decoding the reading side's chunks)"
+    )
     print(f"reading alone     {reading:.1f} s, {reading_cpu:.1f} s of CPU (one core, no writer beside it)")
     for kind, seconds in steps.seconds.most_common():
         print(f"  {kind:46} {seconds:7.1f} s")

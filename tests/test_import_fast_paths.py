@@ -143,3 +143,18 @@ def test_the_reading_process_sends_chunks_encoded(chunks, tmp_path):
     expected = list(_lines(str(path)))
     received = list(readahead(_lines, str(path), encode=jsonl.encode_chunk, decode=jsonl.decode_chunk))
     assert received == expected and any(line.batch and line.batch.posts for chunk in received for line in chunk)
+
+
+@pytest.mark.parametrize(
+    ("size", "took", "expected"),
+    [
+        (5_000, 0.5, 10_000),  # fast: at most twice the last
+        (10_000, 1.5, 13_333),  # what takes about WRITE_SECONDS at that pace
+        (20_000, 0.1, 20_000),  # never past MAX_BATCH_POSTS
+        (10_000, 8.0, 5_000),  # slow (a loaded machine): back to BATCH_POSTS, never under
+        (5_000, 0.0, 10_000),
+    ],
+)
+def test_a_batch_is_sized_to_a_write_of_about_two_seconds(size, took, expected):
+    assert (jsonl.WRITE_SECONDS, jsonl.BATCH_POSTS, jsonl.MAX_BATCH_POSTS) == (2.0, 5_000, 20_000)
+    assert jsonl.next_batch_size(size, took) == expected
