@@ -38,6 +38,12 @@ def test_a_figure_is_read_once_a_snapshot_and_again_after_a_write(db_url, tmp_pa
     assert again["posts"].min() >= 0 and again["posts"].sum() == sum(n for _, _, n in cells) > 0
     assert unfiltered["posts"].sum() >= again["posts"].sum()
 
+    sent.clear()
+    with db.reading_together(db_url, 2) as (one, other):
+        # One snapshot for both: what one session read, the other reuses.
+        assert analytics.by_group(one, f).equals(analytics.by_group(other, f))
+    assert len([statement for statement in sent if "GROUP BY author.group_key" in statement]) == 1
+
     with db.writing(db_url) as session:
         before = analytics.by_group(session, f).set_index("key")
         moved = session.scalar(select(Author.group_key).where(Author.group_key != "osce").limit(1))

@@ -94,19 +94,23 @@ def sessions(db_session: Session, include_breaks: bool = False) -> pd.DataFrame:
 
 def remembered(session: Session, name: str, f: Filters, compute):
     """``compute()``, or what it gave for ``name`` under ``f`` before in this read session's transaction
-    (one snapshot): the summary shows the posts per group in three sections and per (session, group)
-    in three, the groups page per group twice (0.14–0.17 s of CPU each at a million posts). Only in
-    sessions of ``db.reading``/``reading_together``: a writer may change what it would read again."""
+    (one snapshot), or in any of the sessions ``db.reading_together`` gave with it (one snapshot for
+    all): the summary shows the posts per group in three sections and per (session, group) in three,
+    the groups page per group twice (0.14–0.17 s of CPU each at a million posts). Only in sessions of
+    ``db.reading``/``reading_together``: a writer may change what it would read again."""
     if not session.info.get("reading"):
         return compute()
-    session.connection()  # the transaction begun, so that its first read is remembered under it
-    transaction = session.get_transaction()
-    memo: tuple[Any, dict[tuple[str, Filters], Any]] | None = session.info.get("figures")
-    if memo is None or memo[0] is not transaction:
-        memo = session.info["figures"] = (transaction, {})
-    if (name, f) not in memo[1]:
-        memo[1][(name, f)] = compute()
-    return memo[1][(name, f)]
+    figures: dict[tuple[str, Filters], Any] | None = session.info.get("snapshot")
+    if figures is None:
+        session.connection()  # the transaction begun, so that its first read is remembered under it
+        transaction = session.get_transaction()
+        memo: tuple[Any, dict[tuple[str, Filters], Any]] | None = session.info.get("figures")
+        if memo is None or memo[0] is not transaction:
+            memo = session.info["figures"] = (transaction, {})
+        figures = memo[1]
+    if (name, f) not in figures:
+        figures[(name, f)] = compute()
+    return figures[(name, f)]
 
 
 def _voices(rows, *by):

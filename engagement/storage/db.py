@@ -115,7 +115,11 @@ def reading_together(url: str | None = None, count: int = 2) -> Iterator[list[Se
     engine = get_engine(url)
     for attempt in range(1, 11):
         with ExitStack() as stack:
-            sessions = [stack.enter_context(Session(engine, info={"reading": True})) for _ in range(count)]
+            # One snapshot: the figures one session reads, the others may reuse (analytics.remembered).
+            shared: dict = {}
+            sessions = [
+                stack.enter_context(Session(engine, info={"reading": True, "snapshot": shared})) for _ in range(count)
+            ]
             if not is_sqlite(url):
                 _share_postgresql_snapshot(sessions)
             elif not _same_sqlite_snapshot(engine, sessions) and attempt < 10:
