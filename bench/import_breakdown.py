@@ -44,6 +44,8 @@ KINDS = (  # first match wins
     ("post rows (insert)", re.compile(r"INSERT INTO post \(")),
     ("post rows (update, with the rollup triggers)", re.compile(r"UPDATE post\b")),
     ("entity rows", re.compile(r"INSERT INTO post_entity\b|DELETE FROM post_entity\b")),
+    # Revision 0019's rollup apart (posts per author, session, hour, network and reason): what it adds.
+    ("rollup counting: per author and hour (0019)", re.compile(r"INSERT INTO rollup_author_hour\b")),
     ("rollup counting", re.compile(r"INSERT INTO rollup_")),
     ("authors", re.compile(r"INSERT INTO author\b|UPDATE author\b")),
     ("lookups of stored keys", re.compile(r"^\s*SELECT", re.IGNORECASE)),

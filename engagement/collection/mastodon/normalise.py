@@ -86,8 +86,9 @@ def _str(value: Any) -> str | None:
 
 
 # The host of an ASCII http(s) address whose authority is a bare host (no user, port or IPv6
-# literal): what urlsplit(url).hostname says of it, in a tenth of the time (``_host`` is asked
-# ≈ 100,000 times per 50,000 demo posts: every status's uri, its account's, its mentions').
+# literal): what urlsplit(url).hostname says of it, in a ninth of the time (100,000 distinct
+# status addresses: 0.73 s → 0.08 s of CPU). ``_host`` is asked ≈ 100,000 times per 50,000 demo
+# posts: every status's uri, its account's, its mentions'.
 _PLAIN_HOST = re.compile(r"https?://([^/?#@\[\]:\\\t\r\n]*)(?:[/?#]|\Z)")
 
 
