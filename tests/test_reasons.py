@@ -199,7 +199,7 @@ def _event():
 def test_networks_are_kept_apart_and_filtered(db_url, tmp_path, monkeypatch):
     """A record of another network with the same id string is another post, by another author; the
     network filter and breakdown count each; an account's network decides its reasons there."""
-    from dataclasses import replace
+    from msgspec.structs import replace  # the records are msgspec structs
 
     from engagement.collection.x.normalise import normalize
     from engagement.rules.attribution import Attributor
