@@ -18,7 +18,7 @@ from engagement import i18n
 from engagement.app import start
 from engagement.i18n import N_
 from engagement.ui import auth, hall, qa
-from engagement.ui.menu import landing, menu_for
+from engagement.ui.menu import PAGES, landing, menu_for
 
 APP_TITLE = N_("Conference engagement")
 t = i18n.translator(qa.language(), i18n.STAFF)
@@ -46,6 +46,15 @@ menu[""] = [
     # The social wall is public (it checks nothing: it shows only what moderators let through) and
     # made for a screen, not a person: reached by its link from the Live page, never in the menu.
     st.Page("views/wall.py", title=t.gettext(N_("Social wall")), url_path="wall", visibility="hidden"),
+]
+# Every other page at its own address too, hidden from this role's menu: a participant following a
+# staff link (/live?lang=ru) gets the page's own sign-in, in their language (``auth.require``), not
+# Streamlit's English "Page not found". Each page checks the role itself before it shows anything.
+shown = {page.url_path for pages in menu.values() for page in pages}
+menu[""] += [
+    st.Page(p.path, title=t.gettext(p.title), icon=p.icon, url_path=p.url_path, visibility="hidden")
+    for p in PAGES
+    if p.url_path not in shown
 ]
 page = st.navigation(menu)
 # The tab names the page, then the app (the page's own title alone would lose which app it is).

@@ -344,3 +344,161 @@ def test_the_question_list_holds_its_order_and_holds_back_new_questions():
     assert held_order([3, 1, 2], [1, 4, 3, 2]) == ([3, 1, 2], [4])
     # A question no longer published drops out; nothing else moves.
     assert held_order([3, 1, 2], [2, 3]) == ([3, 2], [])
+
+
+@pytest.fixture(scope="module")
+def moderator(server, browser):
+    """A moderator signed in once, in one browser context, for the staff pages' short tests below."""
+    watched = Watched(browser)
+    watched.open(f"{server}/ask")
+    demo_sign_in(watched, "moderator")
+    yield watched
+    watched.close()
+
+
+# The WCAG text-spacing bookmarklet's rules (1.4.12): line height 1.5, paragraphs 2 em apart, letters
+# 0.12 em and words 0.16 em apart, on everything.
+TEXT_SPACING = """* { line-height: 1.5 !important; letter-spacing: 0.12em !important; word-spacing: 0.16em !important; }
+p, li { margin-bottom: 2em !important; }"""
+# Text an element cuts off (its own box hides what overflows it), and controls drawn over each other.
+LOSSES = """() => {
+  const shown = (el) => { const r = el.getBoundingClientRect(); return r.width > 0 && r.height > 0; };
+  const clipped = [...document.querySelectorAll('[data-testid="stMain"] *')].filter((el) => {
+    if (!shown(el) || !el.textContent.trim() || el.closest('[data-testid="stDataFrame"]')) return false;
+    const style = getComputedStyle(el);
+    const hides = (o) => o === "hidden" || o === "clip";
+    return (hides(style.overflowX) && el.scrollWidth > el.clientWidth + 1)
+      || (hides(style.overflowY) && el.scrollHeight > el.clientHeight + 1);
+  }).map((el) => `${el.tagName}.${el.className}`.slice(0, 80) + ": " + el.textContent.trim().slice(0, 40));
+  const controls = [...document.querySelectorAll(
+    '[data-testid="stMain"] button, [data-testid="stMain"] textarea, [data-testid="stMain"] input, [data-testid="stMain"] [role="combobox"]'
+  )].filter(shown);
+  const overlaps = [];
+  controls.forEach((a, i) => controls.slice(i + 1).forEach((b) => {
+    if (a.contains(b) || b.contains(a)) return;
+    const p = a.getBoundingClientRect(), q = b.getBoundingClientRect();
+    const x = Math.min(p.right, q.right) - Math.max(p.left, q.left);
+    const y = Math.min(p.bottom, q.bottom) - Math.max(p.top, q.top);
+    if (x > 1 && y > 1) overlaps.push(`${a.tagName} ${a.innerText || a.getAttribute("aria-label") || ""} / ${b.tagName} ${b.innerText || b.getAttribute("aria-label") || ""}`.slice(0, 120));
+  }));
+  return { clipped, overlaps };
+}"""
+
+
+def test_the_ask_page_loses_nothing_with_the_text_spacing_bookmarklets_css(server, browser, tmp_path):
+    watched = Watched(browser)
+    page = watched.open(f"{server}/ask?session=d1-panel-1")
+    page.wait_for_selector('h1:has-text("Ask a question")', timeout=30_000)
+    page.add_style_tag(content=TEXT_SPACING)
+    page.wait_for_timeout(300)  # one layout with the new spacing
+    losses = page.evaluate(LOSSES)
+    assert losses == {"clipped": [], "overlaps": []}
+    assert page.evaluate(OVERFLOW) <= 1
+    for control in (
+        page.get_by_role("textbox", name="Your question"),
+        page.get_by_role("button", name="Send question"),
+    ):
+        assert control.is_visible()
+    page.screenshot(path=tmp_path / "ask-text-spacing.png", full_page=True)
+    watched.close()
+
+
+def _approved(page) -> int:
+    metric = page.locator('[data-testid="stMetric"]', has_text="Approved").locator('[data-testid="stMetricValue"]')
+    return int(metric.first.inner_text().replace(",", "").rstrip("+"))
+
+
+def test_the_wall_queues_single_key_shortcuts_can_be_turned_off(server, moderator):
+    """2.1.4: the social wall's queue approves its first post with the A key; a switch beside it turns
+    every single-key shortcut off (the buttons stay, by Tab and Enter)."""
+    page = moderator.page
+    go(moderator, "Live")
+    page.get_by_label(re.compile("audit log")).first.fill("Ana")
+    page.keyboard.press("Enter")
+    moderator.settle()
+    page.get_by_role("button", name=re.compile("^Approve")).first.wait_for(timeout=30_000)
+    before = _approved(page)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("a")
+    moderator.settle()
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('[data-testid=stMetric]')].some(m => m.innerText.startsWith('Approved')"
+        " && parseInt(m.querySelector('[data-testid=stMetricValue]').innerText.replace(/,/g, '')) > n)",
+        arg=before,
+        timeout=15_000,
+    )
+    page.get_by_text("Single-key shortcuts").click()  # off
+    moderator.settle()
+    page.get_by_role("button", name=re.compile("^Approve")).first.wait_for(timeout=30_000)
+    before = _approved(page)
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.keyboard.press("a")
+    page.wait_for_timeout(1500)
+    moderator.settle()
+    assert _approved(page) == before
+    assert watched_exceptions(moderator) == 0
+
+
+def watched_exceptions(watched: Watched) -> int:
+    return watched.count("stException")
+
+
+@pytest.mark.parametrize("title", ["Live", "Q&A queue"])
+def test_the_staff_pages_reflow_at_320_px(moderator, title, tmp_path):
+    """1.4.10 for the moderators' pages: no horizontal scrolling of the page at 320 CSS px (tables and
+    charts scroll or shrink inside their own boxes)."""
+    page = moderator.page
+    page.set_viewport_size({"width": 1400, "height": 1000})
+    go(moderator, title)  # the menu is in the sidebar, which a narrow window folds away
+    page.wait_for_selector("h1", timeout=30_000)
+    page.set_viewport_size({"width": 320, "height": 640})
+    page.wait_for_timeout(500)  # Streamlit lays its columns out again at the new width
+    try:
+        assert page.evaluate(OVERFLOW) <= 1, f"{title}: horizontal scroll at 320 px"
+        page.screenshot(path=tmp_path / f"{title.replace(' ', '-').replace('&', '')}-320.png", full_page=True)
+    finally:
+        page.set_viewport_size({"width": 1400, "height": 1000})
+
+
+def test_an_admin_editor_is_changed_and_saved_by_keyboard(server, browser, a11y_db):
+    """The stakeholder groups' editor (Streamlit's data grid) by keys alone: Tab into it, the arrows to
+    the second group's label, Enter to edit it, type over it, Enter, Escape, Tab to "Save the groups", Enter;
+    the database has the new label."""
+    watched = Watched(browser)
+    page = watched.open(f"{server}/ask")
+    demo_sign_in(watched, "organiser")
+    go(watched, "Agenda and groups")
+    page.locator(".st-key-groups-editor").wait_for(timeout=30_000)
+    page.locator(".st-key-groups-editor").scroll_into_view_if_needed()
+    # The grid itself, past its toolbar (search, download, columns), which takes the focus first.
+    in_grid = "!!document.activeElement.closest('.st-key-groups-editor [data-testid=stDataFrameResizable]')"
+    tab_to(page, lambda f: page.evaluate(in_grid), limit=300)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowRight")  # the first row's label (its key is not editable)
+    page.keyboard.press("Enter")  # edit the cell (a first letter typed would open the editor and be lost)
+    editing = "() => ['TEXTAREA', 'INPUT'].includes(document.activeElement && document.activeElement.tagName)"
+    page.wait_for_function(editing, timeout=10_000)  # the cell's editor opens a moment later
+    page.keyboard.press("Control+A")
+    page.keyboard.type("Partner for Co-operation (keyboard)")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => !({editing})()", timeout=10_000)
+    # The grid keeps Tab for moving between its cells (a spreadsheet's keys); Escape leaves the cell, and
+    # Tab then leaves the grid for the next control.
+    page.keyboard.press("Escape")
+    watched.settle()  # the edit reaches the server as a run of the page; the save must come after it
+    page.wait_for_timeout(300)
+    tab_to(page, lambda f: f["tag"] == "BUTTON" and f["name"] == "Save the groups", limit=60)
+    page.keyboard.press("Enter")
+    watched.settle()
+    saved = page.locator('[data-testid="stAlertContainer"]', has_text="Groups saved.")
+    try:
+        saved.wait_for(timeout=30_000)
+    except Exception as error:
+        shown = [alert.inner_text() for alert in page.locator('[data-testid="stAlertContainer"]').all()]
+        raise AssertionError(f"no 'Groups saved.': {shown}") from error
+    labels = {
+        row[0]
+        for row in sqlite3.connect(a11y_db.removeprefix("sqlite:///")).execute("select label from stakeholder_group")
+    }
+    assert "Partner for Co-operation (keyboard)" in labels, sorted(labels)
+    watched.close()

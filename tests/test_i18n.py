@@ -429,3 +429,13 @@ def test_the_charts_draw_no_unmarked_words(name):
             if key in DRAWN and words and sum(c.isalpha() for c in value.value) >= 2:
                 bare.append(f"{name}:{value.lineno} {value.value!r}")
     assert bare == []
+
+
+def test_a_participant_following_a_staff_link_is_asked_to_sign_in_in_their_language(qa_url, monkeypatch):
+    # /live?lang=ru for someone not signed in: the page's own sign-in in Russian (the dashboard keeps
+    # every page at its address, hidden from the menu), not Streamlit's English "Page not found".
+    at = page(qa_url, monkeypatch, "views/live.py", lang="ru")
+    t = translator("ru")
+    assert [title.value for title in at.title] == [t.gettext("Sign in")] != ["Sign in"]
+    assert t.gettext("This page is for moderators and organisers.") in [m.value for m in at.markdown]
+    assert not at.dataframe and not at.metric  # nothing of the page itself

@@ -26,6 +26,7 @@ st.caption(
 with db.reading() as session:
     agenda = admin.agenda_frame(session, event)
     groups = admin.groups_frame(session)
+widgets.editor_keys(t)
 edited = st.data_editor(
     agenda,
     num_rows="dynamic",

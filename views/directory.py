@@ -59,6 +59,7 @@ st.caption(
     )
 )
 group_keys = list(groups["key"])
+widgets.editor_keys(t)
 edited = st.data_editor(
     directory,
     num_rows="dynamic",

@@ -259,6 +259,14 @@ wall_tab = (
     )
     or "incoming"
 )
+# The queue's keys are single characters (A, X, and the same with Shift): WCAG 2.1.4 asks that they can
+# be turned off, for a speech-input user whose words would press them, or a keyboard user who slips.
+shortcuts = st.toggle(
+    _("Single-key shortcuts (A, X, Shift+A, Shift+X)"),
+    value=True,
+    key="wall-shortcuts",
+    help=_("Off: the buttons are pressed only with the mouse, or with Tab and Enter."),
+)
 
 
 def wall_card(item, actor: str, first: bool, shown_after) -> None:
@@ -299,7 +307,9 @@ def wall_card(item, actor: str, first: bool, shown_after) -> None:
                 WALL_LABELS[action],  # Streamlit shows a button's shortcut on the button itself
                 key=f"wall-{action}-{item.post_id}",
                 type="primary" if action == "approve" else "secondary",
-                shortcut=("A" if action == "approve" else "X" if action == "pull" else None) if first else None,
+                shortcut=("A" if action == "approve" else "X" if action == "pull" else None)
+                if first and shortcuts
+                else None,
                 on_click=wall_do,
                 args=(wall_moderation.act, item.post_id, action, actor),
             )
@@ -331,22 +341,25 @@ def wall_queue() -> None:
             if wall_mode == "pre"
             else _("Mode: post-moderated, {seconds} s delay.").format(seconds=t.number(wall_delay))
         )
-        + " "
-        + _("Keys: A approves the first post, X pulls it; Shift+A / Shift+X act on the ticked ones.")
+        + (
+            " " + _("Keys: A approves the first post, X pulls it; Shift+A / Shift+X act on the ticked ones.")
+            if shortcuts
+            else ""
+        )
     )
     if wall_actor and items:
         bulk_approve, bulk_pull, _rest = st.columns([1, 1, 2])
         bulk_approve.button(
             _("Approve ticked"),
             key="wall-bulk-approve",
-            shortcut="Shift+A",
+            shortcut="Shift+A" if shortcuts else None,
             on_click=wall_bulk,
             args=("approve", wall_actor),
         )
         bulk_pull.button(
             _("Pull ticked"),
             key="wall-bulk-pull",
-            shortcut="Shift+X",
+            shortcut="Shift+X" if shortcuts else None,
             on_click=wall_bulk,
             args=("pull", wall_actor),
         )

@@ -263,6 +263,8 @@ def session_key(session_id: int) -> str | None:
 # - a selected segment (the Q&A sort, the queue's tabs, the Period filter) is red on pink: 4.47:1 and
 #   4.23:1; the darker red gives 6.5:1 and 6.1:1. Only in the light scheme: Streamlit follows the
 #   system's and the minimal toolbar offers no other, so the media query picks Streamlit's theme;
+# - a segment's text is on one line in a box of fixed height that hides what overflows: with the text
+#   spacing of WCAG 1.4.12 ("Most votes", "Newest") it was cut off; it wraps, and the box grows;
 # - the date field's day, month and year are 18 × 20 px targets (2.5.8 asks 24 × 24);
 # - a focused control gets a 2 px outline at 6.3:1 (Streamlit draws none on several: segments, menu
 #   links, the sidebar's buttons, a checkbox, whose hidden input has it drawn on its label), and the
@@ -274,6 +276,8 @@ ACCESSIBLE_STYLE = """<style>
   [data-testid="stButtonGroup"] button[data-selected="true"],
   [data-testid="stButtonGroup"] button[data-selected="true"] p { color: #a3202f !important; }
 }
+[data-testid="stButtonGroup"] button { height: auto !important; }
+[data-testid="stButtonGroup"] button * { white-space: normal !important; }
 [data-testid="stDateInput"] [role="spinbutton"] { display: inline-block; min-width: 24px; min-height: 24px;
   line-height: 24px; text-align: center; }
 a:focus-visible, button:focus-visible, summary:focus-visible, [role="button"]:focus-visible,

@@ -282,6 +282,18 @@ def column_config(frame: pd.DataFrame, link_column: str | None = None, t: Transl
     return config
 
 
+def editor_keys(t: Translator | None = None) -> None:
+    """How a data editor is used by keyboard, said above it: its grid keeps Tab for moving between cells,
+    so leaving it needs Escape first (WCAG 2.1.2 allows a way out that is not Tab when it is told)."""
+    t = t or words()
+    st.caption(
+        t.gettext(
+            "By keyboard: Tab into the table, the arrow keys to a cell, Enter to edit it and Enter again to "
+            "keep the change; Escape, then Tab, leaves the table."
+        )
+    )
+
+
 def editor_config(frame: pd.DataFrame, t: Translator | None = None, **overrides) -> dict:
     """Column labels for a ``st.data_editor`` of ``frame``: the editor keeps the column names (the code
     saves by them), people read the labels (in ``t``'s language). ``overrides``: a column's own config
