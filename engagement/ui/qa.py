@@ -198,8 +198,12 @@ def moderator_name() -> str:
                 return str(st.user.get("name") or st.user.get("email") or "").split("@")[0]
         except AttributeError:
             pass
+    t = i18n.translator(language())
     return st.text_input(
-        "Your name, for the audit log", key="moderator-name", max_chars=60, placeholder="e.g. Ana (hall A)"
+        t.gettext("Your name, for the audit log"),
+        key="moderator-name",
+        max_chars=60,
+        placeholder=t.gettext("e.g. Ana (hall A)"),
     ).strip()
 
 
