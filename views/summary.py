@@ -11,7 +11,7 @@ import streamlit as st
 from engagement import i18n, report, settings
 from engagement.app import start
 from engagement.programme import registrations
-from engagement.report.document import ORDER, TITLES
+from engagement.report.document import ORDER, TITLES, named
 from engagement.report.pdf import PdfUnavailable, write_pdf
 from engagement.report.voice import RegistrationsError
 from engagement.report.workbook import csv_zip, file_stem, xlsx_bytes
@@ -232,7 +232,7 @@ for name in ORDER:
         st.plotly_chart(summary.figures[name], config={"displayModeBar": False}, key=f"summary-chart-{file_stem(name)}")
     if name in summary.tables:
         widgets.table(
-            summary.tables[name],
+            named(summary, name, summary.tables[name]),  # the methods' items in the report's language
             f"summary-{file_stem(name)}",
             empty=_("Nothing to show for these filters."),
             link_column="link" if "link" in summary.tables[name].columns else None,
