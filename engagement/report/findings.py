@@ -21,6 +21,7 @@ from babel.numbers import format_decimal
 
 from engagement import i18n
 from engagement.i18n import N_, Translator
+from engagement.qa.moderation import DISMISS_REASONS
 
 LIMIT = 8
 UNDER_HEARD_SHOWN = 2  # the most under-heard groups a finding names, one sentence each
@@ -224,22 +225,9 @@ def _dismissals(s: _Sentence) -> str | None:
     top = reasons.sort_values("count", ascending=False, kind="stable")["reason"].iloc[0]
     return s._("Moderators dismissed {n} questions; the most common reason was “{reason}” ({times}).").format(
         n=s.cell("Moderation actions", "action", "dismiss", "count", s.count),
-        reason=s._(DISMISS_WORDS[str(top)]) if str(top) in DISMISS_WORDS else str(top),
+        reason=s._(str(top)) if str(top) in DISMISS_REASONS else str(top),
         times=s.cell("Dismissal reasons", "reason", top, "count", s.count),
     )
-
-
-# The dismissal reasons as stored (``qa.moderation.DISMISS_REASONS``), in the report's words.
-DISMISS_WORDS = {
-    "off topic": N_("off topic"),
-    "duplicate": N_("duplicate"),
-    "already answered": N_("already answered"),
-    "offensive or abusive": N_("offensive or abusive"),
-    "spam": N_("spam"),
-    "personal information": N_("personal information"),
-    "not a question": N_("not a question"),
-    "other": N_("other"),
-}
 
 
 # (name, what the methods section says, the rule): tried in this order, the first LIMIT that say

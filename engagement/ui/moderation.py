@@ -55,18 +55,6 @@ CLICKS = [
 ]
 PANELS = [(N_("Edit…"), "edit"), (N_("Dismiss…"), "dismiss"), (N_("Merge…"), "merge")]
 VOTES = N_plural("{n} vote", "{n} votes")
-# The dismissal reasons as stored (``qa.moderation.DISMISS_REASONS``, counted in the report) and as a
-# moderator reads them in the picker.
-DISMISS_WORDS = {
-    "off topic": N_("off topic"),
-    "duplicate": N_("duplicate"),
-    "already answered": N_("already answered"),
-    "offensive or abusive": N_("offensive or abusive"),
-    "spam": N_("spam"),
-    "personal information": N_("personal information"),
-    "not a question": N_("not a question"),
-    "other": N_("other"),
-}
 
 
 def notice(message: str) -> None:
@@ -219,7 +207,7 @@ def panel(actor: str, t: Translator | None = None) -> None:
             reason = st.selectbox(
                 _("Reason (counted in the report; the participant is not told)"),
                 moderation.DISMISS_REASONS,
-                format_func=lambda reason: _(DISMISS_WORDS.get(str(reason), str(reason))),
+                format_func=lambda reason: _(str(reason)),  # moderation.DISMISS_REASONS, marked there
             )
             note = st.text_input(_("Note (optional)"), max_chars=200)
             options["reason"] = f"{reason}: {note.strip()}" if note.strip() else reason
