@@ -132,8 +132,10 @@ def test_the_queue_is_for_moderators_only(qa_url, monkeypatch):
     at = page(qa_url, monkeypatch, "views/queue.py", role="moderator")
     at.session_state["role"] = "participant"
     at.run()
-    # Signed out, the queue is no longer in the menu: the person lands on the public page.
-    assert [t.value for t in at.title] == ["Ask a question"]
+    # Signed out, the queue stays at its address (hidden from the menu) and its own guard answers:
+    # the sign-in, and nothing of the queue.
+    assert [t.value for t in at.title] == ["Sign in"]
+    assert not at.text and not at.dataframe
     assert not [b for b in at.button if b.key and b.key.startswith("approve-")]
 
 
