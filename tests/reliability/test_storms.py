@@ -28,6 +28,9 @@ SAID = {
     "invalid": "not complete JSON",
     "slow": "timed out",
 }
+# A drop the simulator's thread gets to after the client's 0.5 s timeout (a busy machine: seen once
+# in 30 drops in CI) reaches the worker as a timeout, and the log rightly says so.
+SAID_TOO = {"drop": "timed out"}
 # The shipped event's query: the demo holds the organiser's channel beside the hashtag.
 EVENT_QUERY = "#cthb18 OR @osce_cthb OR to:osce_cthb OR from:osce_cthb"
 QUICK_RETRIES = {"X_API_RETRY_DELAY": "0.01", "X_API_RETRY_MAX_DELAY": "0.05", "X_API_RETRIES": "40"}
@@ -62,7 +65,8 @@ def test_a_long_run_of_one_fault(db_url, demo_sim, monkeypatch, caplog, kind, ru
     with caplog.at_level(logging.WARNING, logger="ingest.x"):
         result = poll_recent(client_for(demo_sim, timeout=0.5), query=EVENT_QUERY, url=db_url, stop=NeverStop())
     assert result.complete and result.store.posts_new == 3000 and collected(db_url) == 3000
-    said = [r.getMessage() for r in caplog.records if SAID[kind] in r.getMessage()]
+    phrases = [SAID[kind]] + ([SAID_TOO[kind]] if kind in SAID_TOO else [])
+    said = [r.getMessage() for r in caplog.records if any(p in r.getMessage() for p in phrases)]
     assert len(said) == run, f"the log should say what happened {run} times, it said {len(said)}"
     assert len(demo_sim.search_requests()) == 30 + run  # 30 pages, and each fault asked again once
     tally.fault(f"X API storm: {run} × {kind} in a row", run)
@@ -85,9 +89,14 @@ def test_a_mixed_storm_through_the_worker_process(tmp_path, demo_sim, reference,
     lines = err.splitlines()
     injected = Counter(kinds)
     for kind, count in injected.items():
-        if kind in ("truncate", "invalid"):
+        if kind in ("truncate", "invalid", "drop", "slow"):
             continue
         assert sum(SAID[kind] in line for line in lines) == count, kind
+    # A late drop is a timeout to the worker (SAID_TOO): the two are counted together, and at least
+    # as many timeouts as slow answers are said.
+    timeouts = sum(SAID["slow"] in line for line in lines)
+    assert sum(SAID["drop"] in line for line in lines) + timeouts == injected["drop"] + injected["slow"]
+    assert timeouts >= injected["slow"]
     assert sum(SAID["truncate"] in line for line in lines) == injected["truncate"] + injected["invalid"]
     tally.fault("X API mixed storm through the worker process (random order)", len(kinds))
 
