@@ -129,3 +129,22 @@ def test_a_question_given_twice_in_one_file_is_stored_once_with_its_later_row(db
     assert (again.new, again.rejected) == (0, 1)
     with db.reading(db_url) as session:
         assert len(session.exec(select(RejectedRecord.location)).all()) == 1
+
+
+def test_rows_the_database_could_not_store_are_kept_aside_and_the_rest_goes_in(db_url, tmp_path):
+    path = tmp_path / "odd.csv"
+    path.write_text(
+        "session,question,votes\n"
+        "d1-panel-1,Superscript votes?,²\n"
+        "d1-panel-1,Too many votes?,2147483648\n"
+        "d1-panel-1,A NUL\x00 inside?,1\n"
+        "d1-panel-1,Who funds shelters?,2147483647\n",
+        encoding="utf-8",
+    )
+    summary = import_questions(path)
+    assert (summary.new, summary.rejected) == (1, 3)
+    with db.reading(db_url) as session:
+        assert session.exec(select(Question.text, Question.votes)).all() == [("Who funds shelters?", 2147483647)]
+        reasons = session.exec(select(RejectedRecord.location, RejectedRecord.reason).order_by(RejectedRecord.id)).all()
+    assert [location for location, _ in reasons] == ["odd.csv:2", "odd.csv:3", "odd.csv:4"]
+    assert "not a whole number from 0 to 2,147,483,647" in reasons[0][1] and "NUL" in reasons[2][1]

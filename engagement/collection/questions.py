@@ -37,6 +37,7 @@ MAX_QUESTION_CHARS = 2000
 MAX_LINE_CHARS = 1 << 20  # no question row comes near this; a longer line is rejected unread
 OVERLONG_MARK = "\x00overlong"
 BATCH_ROWS = 1000
+MAX_VOTES = 2**31 - 1  # question.votes is an INTEGER column (32-bit on PostgreSQL)
 STATUSES = {s.value for s in QuestionStatus}
 
 
@@ -70,6 +71,9 @@ def _lookup_tables(session: Session):
 
 def parse_row(row: dict[str, str], sessions: dict, groups: dict, zone: str, origin: str) -> dict:
     get = lambda name: (row.get(name) or "").strip()  # noqa: E731
+    if any("\x00" in (value or "") for value in row.values() if isinstance(value, str)):
+        # PostgreSQL cannot store U+0000 in text: without this the whole batch would fail.
+        raise RowError("the row holds a NUL character (U+0000), which no text column can store")
     session_ref, text = get("session"), get("question")
     if not session_ref:
         raise RowError("no session given")
@@ -86,8 +90,9 @@ def parse_row(row: dict[str, str], sessions: dict, groups: dict, zone: str, orig
     if group and group.lower() not in groups and group not in groups:
         raise RowError(f"group {group!r} is not in stakeholder_groups.csv")
     votes = get("votes") or "0"
-    if not votes.isdigit():
-        raise RowError(f"votes {votes!r} is not a whole number")
+    # isdigit alone takes "²" (int() then fails and would stop the import); the column is 32-bit.
+    if not (votes.isascii() and votes.isdigit()) or int(votes) > MAX_VOTES:
+        raise RowError(f"votes {votes!r} is not a whole number from 0 to {MAX_VOTES:,}")
     created = get("created_at")
     try:
         created_at = to_utc(datetime.fromisoformat(created.replace("Z", "+00:00")), zone) if created else None
