@@ -144,6 +144,17 @@ AUTHOR_KEYS = "session_id, author_id, kind, language, minute, platform, reason"
 AUTHOR_HOUR_KEYS = "author_id, session_id, minute, platform, reason"  # revision 0019
 
 
+def _add_authors(table: str, keys: str, values: str, counted: str) -> str:
+    """Posts, retweets and likes of the posts ``counted``, added to an author rollup keyed by ``keys``."""
+    return f"""INSERT INTO {table} ({keys}, posts, retweets, likes)
+        SELECT {values}, count(*), sum(post.retweets), sum(post.likes)
+        FROM post WHERE {counted} GROUP BY {values}
+        ON CONFLICT ({keys}) DO UPDATE SET
+            posts = {table}.posts + excluded.posts,
+            retweets = {table}.retweets + excluded.retweets,
+            likes = {table}.likes + excluded.likes"""
+
+
 def _add_statements(dialect: str) -> list[str]:
     """Volume, minute, author (both) and entity counts of the posts ``{chosen}``, added to the rollups (the
     entities last: add_entities runs that one alone)."""
@@ -168,20 +179,8 @@ def _add_statements(dialect: str) -> list[str]:
         f"""INSERT INTO rollup_minute ({KEYS}, posts)
         SELECT {per_minute}, count(*) FROM post WHERE {counted} GROUP BY {per_minute}
         ON CONFLICT ({KEYS}) DO UPDATE SET posts = rollup_minute.posts + excluded.posts""",
-        f"""INSERT INTO rollup_author ({AUTHOR_KEYS}, posts, retweets, likes)
-        SELECT {authors}, count(*), sum(post.retweets), sum(post.likes)
-        FROM post WHERE {counted} GROUP BY {authors}
-        ON CONFLICT ({AUTHOR_KEYS}) DO UPDATE SET
-            posts = rollup_author.posts + excluded.posts,
-            retweets = rollup_author.retweets + excluded.retweets,
-            likes = rollup_author.likes + excluded.likes""",
-        f"""INSERT INTO rollup_author_hour ({AUTHOR_HOUR_KEYS}, posts, retweets, likes)
-        SELECT {author_hours}, count(*), sum(post.retweets), sum(post.likes)
-        FROM post WHERE {counted} GROUP BY {author_hours}
-        ON CONFLICT ({AUTHOR_HOUR_KEYS}) DO UPDATE SET
-            posts = rollup_author_hour.posts + excluded.posts,
-            retweets = rollup_author_hour.retweets + excluded.retweets,
-            likes = rollup_author_hour.likes + excluded.likes""",
+        _add_authors("rollup_author", AUTHOR_KEYS, authors, counted),
+        _add_authors("rollup_author_hour", AUTHOR_HOUR_KEYS, author_hours, counted),
         f"""INSERT INTO rollup_entity (entity, value, {KEYS}, posts)
         SELECT e.kind, e.value, {keys}, count(*)
         FROM post_entity AS e JOIN post ON post.id = e.post_id WHERE {counted} GROUP BY e.kind, e.value, {keys}
