@@ -168,15 +168,26 @@ def session_group_heatmap(
 
 
 def add_session_bands(figure: go.Figure, sessions: pd.DataFrame, zone: str) -> None:
-    for index, item in enumerate(sessions.itertuples()):
-        figure.add_vrect(
-            x0=to_local(item.starts_at, zone),
-            x1=to_local(item.ends_at, zone),
-            fillcolor=BAND,
-            opacity=BAND_OPACITIES[index % 2],
-            layer="below",
-            line_width=0,
-        )
+    """A translucent band behind the plot over each session, alternately fainter and darker. The same
+    rectangles ``add_vrect`` draws, added in one update: ``add_vrect`` checks every shape anew on
+    each call, and eight sessions took 0.12 s of CPU, a third of the Engagement page's warm run."""
+    bands = [
+        {
+            "type": "rect",
+            "xref": "x",
+            "yref": "y domain",
+            "x0": to_local(item.starts_at, zone),
+            "x1": to_local(item.ends_at, zone),
+            "y0": 0,
+            "y1": 1,
+            "fillcolor": BAND,
+            "opacity": BAND_OPACITIES[index % 2],
+            "layer": "below",
+            "line": {"width": 0},
+        }
+        for index, item in enumerate(sessions.itertuples())
+    ]
+    figure.update_layout(shapes=[*figure.layout.shapes, *bands])
 
 
 def volume_over_time(
