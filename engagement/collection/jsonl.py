@@ -58,6 +58,13 @@ WRITE_SECONDS = 2.0
 MAX_BATCH_POSTS = 20_000
 FIXED_BATCHES = 2
 CHUNK_LINES = 10  # lines prepared at a time (a search page is one line)
+# What the reading process hands on at a time: lines holding at least CHUNK_POSTS posts. It may run
+# READ_AHEAD_CHUNKS ahead, more than a largest batch's posts, so that it reads on while the writer
+# writes. With 2 chunks of 10 lines (about 150 demo posts) it stopped within a second of every
+# write: the two processes took turns, not sides, and an import of 50,000 posts took about as long
+# as both halves' CPU put together (21.7 s wall against 11.1 s writer, 8.9 s reader).
+CHUNK_POSTS = 1000
+READ_AHEAD_CHUNKS = MAX_BATCH_POSTS // CHUNK_POSTS + 2
 # A full-archive page of 500 posts with its includes is a few MB; a longer line is no page of ours
 # (a corrupt file, or one without line ends) and is rejected without being held in memory.
 MAX_LINE_BYTES = 64 << 20
@@ -295,8 +302,17 @@ def prepared_lines(path: Path, resume_after: int, attributor: Attributor, dialec
     shaper = Shaper(attributor, dialect)
     with few_collections():
         unread = ((number, line) for number, line in read_lines(path) if number > resume_after)
-        for chunk in batched(unread, CHUNK_LINES):
-            yield prepare(chunk, shaper)
+        chunk: list[PreparedLine] = []
+        posts = 0
+        for lines in batched(unread, CHUNK_LINES):
+            for item in prepare(lines, shaper):
+                chunk.append(item)
+                posts += 1 + (len(item.batch.posts) if item.batch else 0)
+            if posts >= CHUNK_POSTS:
+                yield chunk
+                chunk, posts = [], 0
+        if chunk:
+            yield chunk
 
 
 def prepare(chunk: list[tuple[int, bytes | Overlong]], shaper: Shaper) -> list[PreparedLine]:
@@ -456,7 +472,14 @@ def _read(
     while this one writes (see readahead). Both are generators: closing one ends its reading."""
     if path.stat().st_size >= READAHEAD_BYTES:
         reading = readahead(
-            prepared_lines, path, resume_after, attributor, dialect, encode=encode_chunk, decode=decode_chunk
+            prepared_lines,
+            path,
+            resume_after,
+            attributor,
+            dialect,
+            depth=READ_AHEAD_CHUNKS,
+            encode=encode_chunk,
+            decode=decode_chunk,
         )
     else:
         reading = prepared_lines(path, resume_after, attributor, dialect)
