@@ -30,7 +30,7 @@ from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import ARRAY, any_, bindparam, delete, func, literal_column, select, update
 from sqlmodel import Session
 
 from engagement.analysis import rollups
@@ -44,7 +44,6 @@ from engagement.storage.models import Author, DeletedPost, Post, PostEntity, Pos
 from engagement.timeutil import to_utc, utcnow
 
 CHUNK = 500  # stays under SQLite's bound-parameter limit in IN (...) lists
-_CHUNK_IDS: Any = bindparam("ids", expanding=True)  # one compiled statement for every chunk
 PROFILE_FIELDS = ("handle", "display_name", "bio", "location", "followers", "verified")
 CONTENT_FIELDS = (
     "current_id",
@@ -120,6 +119,24 @@ class StoreCounts:
 
     def as_dict(self) -> dict[str, int]:
         return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _among(column, dialect: str):
+    """``column`` among the values of the parameter ``ids`` (``_ids``): one bound parameter however
+    many values. Expanded into a parameter a value, SQLAlchemy rendered each execution's statement
+    again, name by name: 1.2 s of the writer's 11 s of CPU for 50,000 demo posts."""
+    if dialect == "sqlite":
+        return column.in_(select(literal_column("value")).select_from(func.json_each(bindparam("ids"))))
+    return column == any_(bindparam("ids", type_=ARRAY(column.type)))
+
+
+def _ids(values: Iterable, dialect: str) -> dict[str, Any]:
+    """The parameters of ``_among`` for ``values``."""
+    return {"ids": fastjson.dumps(list(values)) if dialect == "sqlite" else list(values)}
+
+
+def _dialect(session: Session) -> str:
+    return session.get_bind().dialect.name
 
 
 def _chunks(items: list, size: int = CHUNK) -> Iterable[list]:
@@ -267,11 +284,11 @@ def store_users(
         Author.override_organisation,
         Author.profile_known,
     ) + tuple(getattr(Author, f) for f in PROFILE_FIELDS)
-    existing: dict[str, Any] = {}
-    statement = select(*columns).where(Author.platform == platform, Author.platform_user_id.in_(_CHUNK_IDS))
-    for chunk in _chunks(ids):
-        for stored in session.execute(statement, {"ids": chunk}):
-            existing[stored.platform_user_id] = stored
+    dialect = _dialect(session)
+    statement = select(*columns).where(Author.platform == platform, _among(Author.platform_user_id, dialect))
+    existing: dict[str, Any] = {
+        stored.platform_user_id: stored for stored in session.execute(statement, _ids(ids, dialect))
+    }
     now, stamp = utcnow(), _time_writer(session)
     now_text = stamp(now)
     new_rows: list[tuple] = []
@@ -315,10 +332,9 @@ def store_users(
         _insert_many(session, "author", AUTHOR_COLUMNS, new_rows)
         position = AUTHOR_COLUMNS.index("platform_user_id")
         statement = select(Author.platform_user_id, Author.id).where(
-            Author.platform == platform, Author.platform_user_id.in_(_CHUNK_IDS)
+            Author.platform == platform, _among(Author.platform_user_id, dialect)
         )
-        for chunk in _chunks([r[position] for r in new_rows]):
-            ids_by_user.update(session.execute(statement, {"ids": chunk}).all())
+        ids_by_user.update(session.execute(statement, _ids((r[position] for r in new_rows), dialect)).all())
     return ids_by_user
 
 
@@ -332,11 +348,9 @@ def _insert_posts(session: Session, rows: list[tuple], platform: str) -> dict[st
         _insert_many(session, "post", ("id",) + POST_COLUMNS, [(first + i,) + row for i, row in enumerate(rows)])
         return {row[position]: first + i for i, row in enumerate(rows)}
     _insert_many(session, "post", POST_COLUMNS, rows)
-    ids: dict[str, int] = {}
-    statement = select(Post.platform_id, Post.id).where(Post.platform == platform, Post.platform_id.in_(_CHUNK_IDS))
-    for chunk in _chunks([row[position] for row in rows]):
-        ids.update(session.execute(statement, {"ids": chunk}).all())
-    return ids
+    dialect = _dialect(session)
+    statement = select(Post.platform_id, Post.id).where(Post.platform == platform, _among(Post.platform_id, dialect))
+    return dict(session.execute(statement, _ids((row[position] for row in rows), dialect)).all())
 
 
 def _entities(post_id: int, entities: list[tuple[str, str]]) -> list[tuple]:
@@ -460,20 +474,21 @@ def _reposted_reasons(
     if not subjects:
         return {}
     found: dict[str, str | None] = {s: reasons.of(posts[s]) for s in subjects if s in posts}
-    statement = select(Post.platform_id, Post.reason).where(Post.platform == platform, Post.platform_id.in_(_CHUNK_IDS))
-    for chunk in _chunks(sorted(subjects - set(found))):
-        found.update(session.execute(statement, {"ids": chunk}).all())
+    if subjects - set(found):
+        dialect = _dialect(session)
+        statement = select(Post.platform_id, Post.reason).where(
+            Post.platform == platform, _among(Post.platform_id, dialect)
+        )
+        found.update(session.execute(statement, _ids(sorted(subjects - set(found)), dialect)).all())
     return {s: spread for s, r in found.items() if (spread := reposted(r))}
 
 
 def _tombstoned(session: Session, platform: str, platform_ids: list[str]) -> set[str]:
+    dialect = _dialect(session)
     statement = select(DeletedPost.platform_id).where(
-        DeletedPost.platform == platform, DeletedPost.platform_id.in_(_CHUNK_IDS)
+        DeletedPost.platform == platform, _among(DeletedPost.platform_id, dialect)
     )
-    found: set[str] = set()
-    for chunk in _chunks(platform_ids):
-        found.update(session.scalars(statement, {"ids": chunk}))
-    return found
+    return set(session.scalars(statement, _ids(platform_ids, dialect)))
 
 
 def _store_network(
@@ -545,12 +560,9 @@ def _store_network(
 
 def _find_stored(session: Session, platform_ids: list[str], platform: str) -> dict[str, Any]:
     """The stored posts among ``platform_ids``, by platform id (the columns a merge compares)."""
-    existing: dict[str, Any] = {}
-    statement = select(*EXISTING_COLUMNS).where(Post.platform == platform, Post.platform_id.in_(_CHUNK_IDS))
-    for chunk in _chunks(platform_ids):
-        for row in session.execute(statement, {"ids": chunk}):
-            existing[row.platform_id] = row
-    return existing
+    dialect = _dialect(session)
+    statement = select(*EXISTING_COLUMNS).where(Post.platform == platform, _among(Post.platform_id, dialect))
+    return {row.platform_id: row for row in session.execute(statement, _ids(platform_ids, dialect))}
 
 
 def _count_new(counts: StoreCounts, record: PostRecord) -> None:
