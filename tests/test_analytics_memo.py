@@ -3,6 +3,11 @@ and never kept for a session that writes."""
 
 from __future__ import annotations
 
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
 from sqlalchemy import event, select, update
 
 from engagement.analysis import analytics, layers
@@ -50,3 +55,28 @@ def test_a_figure_is_read_once_a_snapshot_and_again_after_a_write(db_url, tmp_pa
         session.execute(update(Author).where(Author.group_key == moved).values(group_key="osce"))
         after = analytics.by_group(session, f).set_index("key")
     assert after.at["osce", "posts"] > before.at["osce", "posts"], "a writer reads its own change"
+
+
+def test_a_figure_another_thread_is_reading_is_waited_for_not_read_twice(db_url):
+    calls: list[int] = []
+    started = threading.Event()
+
+    def slow() -> int:
+        calls.append(1)
+        started.set()
+        time.sleep(0.2)  # the other thread asks meanwhile
+        return len(calls)
+
+    with db.reading_together(db_url, 2) as (one, other), ThreadPoolExecutor(2) as pool:
+        first = pool.submit(analytics.remembered, one, "slow", analytics.ALL, slow)
+        started.wait(5)
+        second = pool.submit(analytics.remembered, other, "slow", analytics.ALL, slow)
+        assert (first.result(), second.result()) == (1, 1)
+        assert calls == [1]
+
+        def failing() -> int:
+            raise RuntimeError("the database went away")
+
+        with pytest.raises(RuntimeError):
+            analytics.remembered(one, "failing", analytics.ALL, failing)
+        assert analytics.remembered(other, "failing", analytics.ALL, lambda: 7) == 7, "a failure is not kept"
