@@ -145,6 +145,22 @@ def test_bad_lines_and_records_are_kept_aside_and_the_rest_goes_in(db_url, tmp_p
     assert run.status == "rejected" and run.counts["rejected"] == 5
 
 
+def test_another_bad_line_at_a_kept_location_is_kept_too(db_url, tmp_path):
+    # The file is edited between two imports: its line 2 is bad both times, but not the same line.
+    path = write_lines(tmp_path / "edited.jsonl", [brexit_page(), '{"data": [ {"id": "1"'])
+    import_files([path], url=db_url, progress=False)
+    write_lines(path, [brexit_page(), "[1, 2, 3]"])
+    assert import_files([path], url=db_url, progress=False).rejected == 1
+    import_files([path], url=db_url, progress=False)
+
+    assert count(db_url, RejectedRecord) == 2  # the same bad line again is not kept twice
+    with db.reading(db_url) as session:
+        kept = {r.location: r.raw for r in session.exec(select(RejectedRecord)).all()}
+    assert kept["edited.jsonl:2"] == '{"data": [ {"id": "1"'
+    (variant,) = set(kept) - {"edited.jsonl:2"}
+    assert variant.startswith("edited.jsonl:2 [") and kept[variant] == "[1, 2, 3]"
+
+
 def test_gzip_and_flattened_posts(db_url, tmp_path):
     page = brexit_page()
     users = {u["id"]: u for u in page["includes"]["users"]}
