@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import distinct, func, select
+from sqlalchemy import distinct, func, select, text
 from sqlmodel import Session
 
 from engagement.analysis import display, facts, rollups
@@ -347,17 +347,25 @@ def most_mentioned(session: Session, f: Filters = ALL, limit: int = 15) -> pd.Da
     return _frame(rows, ["account", "mentions"])
 
 
+# The condition of revision 0020's partial index, as literal text: SQLite uses a partial index only for
+# the very terms it was made with, PostgreSQL where it can prove them, never from a bound parameter.
+MOST_REPOSTED = text("post.collected AND post.kind <> 'retweet' AND post.author_id IS NOT NULL")
+
+
 def most_retweeted(session: Session, f: Filters = ALL, limit: int = 10) -> pd.DataFrame:
+    """The posts most reposted (then liked) under ``f``, reposts themselves left out."""
     order = (Post.retweets.desc(), Post.likes.desc(), Post.id)
-    # The top posts' ids first (from the covering index), then their text: sorting whole rows would
-    # read every post's text.
-    top = (
-        select(Post.id)
-        .where(Post.author_id.is_not(None), *f.posts(), Post.kind != "retweet")
-        .order_by(*order)
-        .limit(limit)
-        .subquery()
+    # The top posts' ids first, walking revision 0020's index from its top and testing each post met,
+    # then their text: at a million posts on SQLite, the event's days 0.372 → 0.007 s of CPU, filtered
+    # to X 0.302 → 0.009 (sorting every post of the days from the covering index before). Under a
+    # group filter the walk would pass every other group's posts (0.35 → 0.39 s): the terms as before,
+    # which the covering index answers.
+    chosen = (
+        [Post.author_id.is_not(None), *f.posts(), Post.kind != "retweet"]
+        if f.groups is not None
+        else [MOST_REPOSTED, *rollups.where(Post, f)]
     )
+    top = select(Post.id).where(*chosen).order_by(*order).limit(limit).subquery()
     rows = session.execute(
         select(Post.retweets, Post.likes, Author.handle, Post.text, Post.current_id, Post.platform, Post.platform_id)
         .select_from(Post)

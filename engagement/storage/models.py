@@ -170,6 +170,14 @@ class Post(SQLModel, table=True):
             sqlite_where=text("reason = 'own'"),
             postgresql_where=text("reason = 'own'"),
         ),
+        # The most reposted posts in order (revision 0020).
+        Index(
+            "ix_post_most_reposted",
+            "retweets",
+            "likes",
+            sqlite_where=text("collected AND kind <> 'retweet' AND author_id IS NOT NULL"),
+            postgresql_where=text("collected AND kind <> 'retweet' AND author_id IS NOT NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
