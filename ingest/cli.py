@@ -456,13 +456,15 @@ def cmd_db(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from engagement import report
+    from engagement import i18n, report
     from engagement.report.voice import RegistrationsError
 
     try:
         f = report.for_networks(args.network)
     except report.UnknownNetwork as error:
         raise UsageError(str(error)) from None
+    if args.language is not None and args.language not in i18n.LANGUAGES:
+        raise UsageError(f"no report in {args.language!r}: choose one of {', '.join(i18n.LANGUAGES)}")
     prepare()
     event = load_event()
     try:
@@ -474,6 +476,7 @@ def cmd_report(args) -> int:
                 names=args.names,
                 registrations=args.registrations,
                 questions_in_pdf=args.questions_in_pdf,
+                language=args.language,
             )
     except RegistrationsError as error:
         raise UsageError(str(error)) from None
@@ -655,6 +658,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="registered participants per group (default: data/registrations.csv if present)",
     )
     summary.add_argument("--no-pdf", action="store_true", help="skip the PDF")
+    summary.add_argument(
+        "--language",
+        metavar="LANG",
+        help="the report's language, a code such as fr or ru (default: the event's first language)",
+    )
     summary.add_argument(
         "--questions-in-pdf",
         action="store_true",

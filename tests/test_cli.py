@@ -184,3 +184,11 @@ def test_report_network_writes_one_networks_report_and_refuses_unknown_names(two
     # Each report's by-network table holds its own network alone.
     assert [len(rows) for rows in counts.values()] == [1, 1]
     assert counts["bluesky"][0] != counts["x"][0]
+
+
+def test_report_language_writes_the_report_in_it_and_refuses_unknown_codes(two_network_db, tmp_path):
+    wrong = ingest("report", "--out", str(tmp_path / "wrong"), "--language", "xx", "--no-pdf", url=two_network_db)
+    assert wrong.returncode == 2 and "xx" in wrong.stderr and not (tmp_path / "wrong").exists()
+    done = ingest("report", "--out", str(tmp_path / "fr"), "--language", "fr", "--no-pdf", url=two_network_db)
+    assert done.returncode == 0, done.stderr
+    assert '<html lang="fr">' in (tmp_path / "fr" / "report.html").read_text(encoding="utf-8")
