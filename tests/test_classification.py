@@ -55,7 +55,6 @@ def test_words_match_at_the_start_of_inflected_forms():
     assert classifier.classify(handle="a", bio="nonsurvivor").group_key == "public"
 
 
-
 def test_a_keyword_matches_beyond_ascii_as_its_pattern_does():
     # re's case-insensitive matching takes "İ" and "ı" for i, "ſ" for s and the Kelvin sign for k;
     # the test that passes a text over before the pattern runs must find the keyword there too.
@@ -65,6 +64,7 @@ def test_a_keyword_matches_beyond_ascii_as_its_pattern_does():
     assert rules.classify(handle="x", bio="\u212aiſs, Straße").group_key == "a"
     assert rules.classify(handle="x", bio="Ministrу (Cyrillic у)").group_key == "public"
     assert rules.classify(handle="x", bio="Ministry of Justice — Österreich").group_key == "b"
+
 
 def _group_of(url, handle):
     with db.reading(url) as session:
