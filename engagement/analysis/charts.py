@@ -250,7 +250,7 @@ def per_minute(
                 marker_color=KIND_COLOURS["original"] if network is None else display.network_colour(network),
             )
         )
-    axis = {"title": {"text": _("Time ({zone})").format(zone=zone)}}
+    axis: dict[str, object] = {"title": {"text": _("Time ({zone})").format(zone=zone)}}
     if start is not None and end is not None:
         axis["range"] = [to_local(start, zone), to_local(end, zone)]
     return drawn(
