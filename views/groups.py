@@ -29,7 +29,7 @@ def load(url: str, f: analytics.Filters):
             analytics.coverage(session),
             analytics.by_reason(session, f),
             layers.by_group(session, f, registered(analytics.groups(session))),
-            layers.by_session(session, f),
+            layers.by_session(session, f, posts=False),  # for the observations: the panels only
         )
 
 
