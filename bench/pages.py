@@ -441,8 +441,11 @@ def network_section(facts: dict[str, Any]) -> str:
         "rollups as an unfiltered one does. Revision 0019 adds the author rollup without kind and language, "
         "the author first in its key (270,562 rows against 526,647): every per-author figure reads it unless "
         "a kind or language is chosen. The figures several sections show (posts per group, per session and "
-        "group) are read once a render, and the summary's top posts of public accounts come through the "
-        "author index (filtered to X: 1.56 → 0.19 s of CPU).",
+        "group) are read once a render, by one thread while another waits for them, and the summary's top "
+        "posts of public accounts come through the author index (filtered to X: 1.56 → 0.19 s of CPU). "
+        "Revision 0020's partial index gives the most reposted posts in order (Sessions: the query 0.30–0.37 "
+        "→ 0.01 s on SQLite). Charts are built in one go (traces and layout at once), the session bands in "
+        "one update, and the summary's charts are cached as JSON, each built once a process.",
         "",
         "**Judged by CPU seconds** (the clock counts the waits for a core on this shared machine), cold, "
         "the app's and (PostgreSQL) the server's together: " + misses(facts) + ".",
