@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import import_compare, import_cpu
+from bench.pages import commit_and_machine
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.md"
@@ -177,7 +178,8 @@ def startup(posts: int, folder: Path, rounds: int = 5) -> tuple[float, float, fl
 
 def run(sizes: list[int], server=None, runs: int = 3) -> dict:
     twarc2 = import_compare.twarc_venv()
-    facts: dict = {"sizes": {}, "load_before": os.getloadavg()}
+    # The line under the heading says when the run began, at which commit: it takes half an hour.
+    facts: dict = {"sizes": {}, "load_before": os.getloadavg(), "when": commit_and_machine()}
     with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as name:
         folder = Path(name)
         for posts in sizes:
@@ -193,6 +195,8 @@ def section(facts: dict) -> str:
     lines = [
         BEGIN,
         "## Import curve: ours beside twarc-csv, 10,000 to 1,000,000 demo posts",
+        "",
+        facts["when"],
         "",
         "`python -m bench.import_curve` (also a step of `python -m bench`): whole processes, each into "
         "a new database (twarc-csv: a CSV file), taking turns in rounds whose first command moves on "
