@@ -87,7 +87,9 @@ def cmd_import_jsonl(args) -> int:
         if not Path(name).is_file():
             raise UsageError(f"{name}: no such file")
     stop = StopFlag().install()
-    summary = import_files([Path(f) for f in args.files], progress=args.progress, should_stop=stop)
+    summary = import_files(
+        [Path(f) for f in args.files], progress=args.progress, batch_posts=args.batch_posts, should_stop=stop
+    )
     print_summary("import-jsonl" + (" (stopped early; run again to resume)" if stop() else ""), summary.as_dict())
     return EXIT_REJECTED if summary.rejected else EXIT_OK
 
@@ -517,6 +519,17 @@ def cmd_purge_questions(args) -> int:
     return EXIT_OK
 
 
+def positive(text: str) -> int:
+    """An argument that counts something: a whole number of at least 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return value
+
+
 class UsageError(Exception):
     pass
 
@@ -543,6 +556,12 @@ def build_parser() -> argparse.ArgumentParser:
     jsonl.add_argument("files", nargs="+", metavar="FILE")
     jsonl.add_argument(
         "--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)"
+    )
+    jsonl.add_argument(
+        "--batch-posts",
+        type=positive,
+        metavar="N",
+        help="posts per transaction, every one (default: 5,000, then sized by the pace up to 20,000)",
     )
     jsonl.set_defaults(run=cmd_import_jsonl)
 

@@ -2,6 +2,7 @@
 
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from contextlib import closing
@@ -55,6 +56,18 @@ def test_import_with_rejected_records_says_so_in_its_exit_status(tmp_path):
 def test_a_missing_file_is_a_usage_error(tmp_path):
     result = ingest("import-jsonl", str(tmp_path / "nope.jsonl"), url=f"sqlite:///{tmp_path / 'x.db'}")
     assert result.returncode == 2 and "no such file" in result.stderr
+
+
+def test_batch_posts_is_taken_and_nonsense_refused_with_a_usage_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'b.db'}"
+    posts = real_data("brexit.jsonl")  # one search page of 100 posts a line
+    result = ingest("import-jsonl", "--batch-posts", "150", str(posts), url=url)
+    assert result.returncode == 0, result.stderr
+    with closing(sqlite3.connect(tmp_path / "b.db")) as connection:
+        assert connection.execute("SELECT count(*) FROM post WHERE collected").fetchone() == (100,)
+    for nonsense in ("0", "-5", "many"):
+        refused = ingest("import-jsonl", "--batch-posts", nonsense, str(posts), url=url)
+        assert refused.returncode == 2 and "--batch-posts" in refused.stderr and nonsense in refused.stderr
 
 
 def test_import_questions_rejects_unknown_sessions(tmp_path):

@@ -562,9 +562,11 @@ def import_files(
     *,
     url: str | None = None,
     progress: bool | None = None,
+    batch_posts: int | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> ImportSummary:
-    """Import several files; a progress bar on a terminal."""
+    """Import several files; a progress bar on a terminal. ``batch_posts``: every transaction that many
+    posts (None: BATCH_POSTS, then sized by the pace, up to MAX_BATCH_POSTS)."""
     total = ImportSummary()
     progress = sys.stderr.isatty() if progress is None else progress
     for path in paths:
@@ -576,7 +578,13 @@ def import_files(
                 total=Path(path).stat().st_size, unit="B", unit_scale=True, desc=Path(path).name, file=sys.stderr
             )
         try:
-            summary = import_file(Path(path), url=url, on_line=bar.update if bar else None, should_stop=should_stop)
+            summary = import_file(
+                Path(path),
+                url=url,
+                on_line=bar.update if bar else None,
+                batch_posts=batch_posts,
+                should_stop=should_stop,
+            )
         finally:
             if bar:
                 bar.close()

@@ -20,7 +20,7 @@ from contextlib import closing
 
 import pytest
 
-from engagement.collection.jsonl import BATCH_POSTS
+from engagement.collection.jsonl import CHUNK_POSTS
 from engagement.demo import write_collection
 
 from ..helpers.worker import finish, snapshot, worker
@@ -28,6 +28,7 @@ from ..xsim import Simulator
 
 KILLS = 20
 IMPORT_KILLS_AFTER_A_COMMIT = 15  # the other 5 land at a random moment of start-up
+BATCH = CHUNK_POSTS  # posts per transaction of the killed import
 BOUND = 120.0  # seconds: a deadline for progress that takes 0.1-10 s, so that only a stuck worker reaches it
 
 
@@ -149,16 +150,21 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
     plan += [("start-up", 0)] * (KILLS - IMPORT_KILLS_AFTER_A_COMMIT)
     rng.shuffle(plan)
     # The file holds what the kills' commits consume and five batches more (the batch a kill cuts, a
-    # start-up kill that comes late, room to go on): 100,000-175,000 posts as drawn, 119,000 on
-    # average, where a fixed 150,000 made this the suite's slowest test (175 s of 31 minutes).
-    posts = (sum(commits for _, commits in plan) + 5) * BATCH_POSTS
+    # start-up kill that comes late, room to go on), in batches of BATCH (``--batch-posts``): one
+    # reading process's chunk a transaction. In the default batches of 5,000 the file was 119,000
+    # posts on average and this the suite's slowest test (161 s of the serial 15.7 minutes); the kills
+    # land as they did, between and inside commits, on 24,000.
+    posts = (sum(commits for _, commits in plan) + 5) * BATCH
     path, _ = write_collection(tmp_path / "big.jsonl", posts=posts, seed=11)
     log = (tmp_path / "worker.log").open("w")  # a pipe nobody reads would stop a worker at 64 KiB
+
+    def run(url: str, **options):
+        return worker("import-jsonl", "--batch-posts", str(BATCH), str(path), url=url, **options)
 
     # The uninterrupted run, watched: how long this machine, now, takes to start and to commit a batch.
     reference = f"sqlite:///{tmp_path / 'reference.db'}"
     progress = Progress(reference)
-    process = worker("import-jsonl", str(path), url=reference, stderr=log)
+    process = run(reference, stderr=log)
     assert progress.watch(process, 5, time.monotonic()) is not None, "the import ended within 5 batches"
     assert process.wait(timeout=600) == 0
 
@@ -169,7 +175,7 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
         before = position(url)
         assert before is None or not before.endswith(":done"), "the import finished before 20 kills: use a larger file"
         started = time.monotonic()
-        process = worker("import-jsonl", str(path), url=url, stderr=log)
+        process = run(url, stderr=log)
         if kind == "start-up":
             # A random moment of start-up, drawn from the time the last run watched took to commit its
             # first batch (on this machine, just now: the moment scales with the machine's speed).
@@ -189,7 +195,7 @@ def test_sigkill_at_20_random_moments_of_a_large_import(tmp_path, seed, tally):
         killed += 1
         mid_write += position(url) != before
     log.close()
-    code, out, err = finish(worker("import-jsonl", str(path), url=url))
+    code, out, err = finish(run(url))
     assert code == 0, err
     assert snapshot(url) == snapshot(reference)
     assert orphans_checked > 0, "no kill landed while the reading process ran"
