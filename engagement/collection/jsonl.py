@@ -538,18 +538,18 @@ def _store_batch(
 
 
 def _reject_lines(session: Session, path: Path, batch: list[PreparedLine]) -> int:
-    """Keep aside the lines that could not be read and the records that could not be used; returns how many."""
-    rejected = 0
+    """Keep aside the lines that could not be read and the records that could not be used, in one
+    look-up of the locations already kept; returns how many (kept before or not)."""
+    records: list[tuple[str, str, Any]] = []
     for item in batch:
         where = f"{path.name}:{item.number}"
         if item.reason is not None:
-            runs.reject(session, SOURCE, where, item.reason, (item.raw or b"").decode("utf-8", "replace"))
-            rejected += 1
+            records.append((where, item.reason, (item.raw or b"").decode("utf-8", "replace")))
         elif item.batch is not None:
-            for bad in item.batch.rejected:
-                runs.reject(session, SOURCE, f"{where} {bad.location}".strip(), bad.reason, bad.raw)
-                rejected += 1
-    return rejected
+            records += [(f"{where} {bad.location}".strip(), bad.reason, bad.raw) for bad in item.batch.rejected]
+    if records:
+        runs.reject_all(session, SOURCE, records)
+    return len(records)
 
 
 def _finish_run(url: str | None, run_id: int, status: str, summary: ImportSummary, error: str | None = None) -> None:
