@@ -142,6 +142,10 @@ class Author(SQLModel, table=True):
     last_updated: datetime = Field(default_factory=utcnow)
 
 
+# The posts ranked as the most reposted (analytics.most_retweeted), which revision 0020's index holds.
+MOST_REPOSTED = "collected AND kind <> 'retweet' AND author_id IS NOT NULL"
+
+
 class Post(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("platform", "platform_id"),
@@ -175,8 +179,8 @@ class Post(SQLModel, table=True):
             "ix_post_most_reposted",
             "retweets",
             "likes",
-            sqlite_where=text("collected AND kind <> 'retweet' AND author_id IS NOT NULL"),
-            postgresql_where=text("collected AND kind <> 'retweet' AND author_id IS NOT NULL"),
+            sqlite_where=text(MOST_REPOSTED),
+            postgresql_where=text(MOST_REPOSTED),
         ),
     )
 
