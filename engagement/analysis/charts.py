@@ -156,23 +156,29 @@ def session_group_heatmap(
     rows = [s for s in session_order if s in table.index]
     columns = [g for g in group_order if g in table.columns]
     table = table.reindex(index=rows, columns=columns, fill_value=0)
+    return _heatmap(
+        table,
+        "Blues",
+        _("Posts"),
+        "%{y}<br>%{x}: %{z}<extra></extra>",
+        title=_("Posts by session and stakeholder group"),
+        xaxis_title=_("Stakeholder group"),
+        yaxis_title=_("Session"),
+        height=200 + 40 * len(rows),
+    )
+
+
+def _heatmap(table: pd.DataFrame, colours: str, measure: str, hover: str, **layout) -> go.Figure:
+    """``table``'s cells as a heatmap, its first row at the top, its labels shown as text."""
     cells = go.Heatmap(
         z=table.values,
         x=esc(table.columns),
         y=esc(table.index),
-        colorscale="Blues",
-        colorbar={"title": _("Posts")},
-        hovertemplate="%{y}<br>%{x}: %{z}<extra></extra>",
+        colorscale=colours,
+        colorbar={"title": measure},
+        hovertemplate=hover,
     )
-    return drawn(
-        [cells],
-        title=_("Posts by session and stakeholder group"),
-        xaxis_title=_("Stakeholder group"),
-        yaxis_title=_("Session"),
-        yaxis={"autorange": "reversed"},
-        height=200 + 40 * len(rows),
-        **LAYOUT,
-    )
+    return drawn([cells], yaxis={"autorange": "reversed"}, **layout, **LAYOUT)
 
 
 def session_bands(sessions: pd.DataFrame, zone: str) -> list[dict]:
@@ -308,22 +314,15 @@ def group_matrix(frame: pd.DataFrame, group_order: list[str], title: str, t: Tra
     table = frame.pivot_table(index="from", columns="to", values="count", aggfunc="sum", fill_value=0)
     present = [g for g in group_order if g in table.index or g in table.columns]
     table = table.reindex(index=present, columns=present, fill_value=0)
-    cells = go.Heatmap(
-        z=table.values,
-        x=esc(table.columns),
-        y=esc(table.index),
-        colorscale="Oranges",
-        colorbar={"title": _("Interactions")},
-        hovertemplate="%{y} → %{x}: %{z}<extra></extra>",
-    )
-    return drawn(
-        [cells],
+    return _heatmap(
+        table,
+        "Oranges",
+        _("Interactions"),
+        "%{y} → %{x}: %{z}<extra></extra>",
         title=title,
         xaxis_title=_("To (group of the account mentioned, replied to, quoted or reposted)"),
         yaxis_title=_("From (group of the author)"),
-        yaxis={"autorange": "reversed"},
         height=260 + 32 * len(present),
-        **LAYOUT,
     )
 
 
