@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -68,24 +69,29 @@ def test_the_reading_process_is_forked_only_from_a_single_thread():
 
 def test_a_forked_import_stores_what_an_import_without_a_reading_process_does(db_url, tmp_path, monkeypatch):
     # A small three-network collection read by a forked process (a process of one thread, as the
-    # worker is), and here read in this process: the same counts, and the same rows.
+    # worker is), and here read in this process: the same counts, and the same rows. Its second
+    # file's reading process is forked too: the first file's checkpointing thread is gone by then.
     posts, _ = write_collection(tmp_path / "demo.jsonl", posts=400)
+    again = shutil.copy(posts, tmp_path / "again.jsonl")
     forked = tmp_path / "forked.db"
-    stored = _python(
+    stored, forks = _python(
         "import json; from pathlib import Path\n"
-        "from engagement.collection import jsonl\n"
-        "from engagement.collection.readahead import _may_fork\n"
+        "from engagement.collection import jsonl, readahead\n"
         "from engagement.rules.sync import sync_event\n"
         "from engagement.storage import db\n"
-        "assert _may_fork()\n"
+        "may_fork, forks = readahead._may_fork, []\n"
+        "readahead._may_fork = lambda: forks.append(may_fork()) or forks[-1]\n"
         "jsonl.READAHEAD_BYTES = 0  # a reading process for any file\n"
         f"url = 'sqlite:///{forked}'\n"
         "with db.writing(url) as session: sync_event(session)\n"
-        f"print(json.dumps(jsonl.import_files([Path({str(posts)!r})], url=url, progress=False).as_dict()))"
-    )
+        f"files = [Path({str(posts)!r}), Path({str(again)!r})]\n"
+        "print(json.dumps(jsonl.import_files(files, url=url, progress=False).as_dict()))\n"
+        "print(json.dumps(forks))"
+    ).splitlines()
+    assert json.loads(forks) == [True, True]
     monkeypatch.setattr(jsonl, "READAHEAD_BYTES", 1 << 40)
-    here = jsonl.import_files([posts], url=db_url, progress=False).as_dict()
-    assert json.loads(stored) == here and here["posts_new"] > 0
+    here = jsonl.import_files([posts, again], url=db_url, progress=False).as_dict()
+    assert json.loads(stored) == here and here["posts_new"] > 0 and here["duplicates"] >= here["posts_new"]
     rows = "SELECT platform, platform_id, text, session_id, reason, likes FROM post ORDER BY platform, platform_id"
     with sqlite3.connect(forked) as theirs, sqlite3.connect(db_url.removeprefix("sqlite:///")) as ours:
         assert theirs.execute(rows).fetchall() == ours.execute(rows).fetchall()

@@ -391,12 +391,14 @@ def import_file(
         dialect = session.get_bind().dialect.name
 
     def write(batch: list[PreparedLine], last_line: int, done: bool) -> tuple[StoreCounts, int]:
-        with db.writing(url) as session:
+        with db.writing(url, bulk=True) as session:
             counts = _store_batch(session, batch, classifier, attributor, reasons)
             rejected = _reject_lines(session, path, batch)
             if any(item.demo for item in batch):
                 flags.mark_demo(session)
             runs.save_checkpoint(session, resume_key, f"{mark}:{last_line}" + (":done" if done else ""))
+        if checkpoints is not None:
+            checkpoints.committed()
         return counts, rejected
 
     size, commits = batch_posts or BATCH_POSTS, 0
@@ -416,7 +418,7 @@ def import_file(
     summary.skipped_lines = resume_after  # committed by the earlier run
 
     last_line, stopped = resume_after, False
-    with few_collections():
+    with few_collections(), db.checkpointing(url) as checkpoints:
         try:
             for item in (line for chunk in reading for line in chunk):
                 last_line = item.number

@@ -7,6 +7,7 @@ busy timeout instead of failing with "database is locked" when a read lock would
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -22,9 +23,10 @@ from sqlmodel import Session, create_engine
 
 from engagement import settings
 
+log = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 30_000
 WRITER_CACHE_KIB = 64 * 1024
-_engines: dict[tuple[str, bool], Engine] = {}
+_engines: dict[tuple[str, str], Engine] = {}
 _migrated: set[str] = set()
 _lock = threading.Lock()
 # Held while a process brings a schema up to date: Alembic's set-up is not safe to run in two threads at once
@@ -38,7 +40,7 @@ def is_sqlite(url: str) -> bool:
     return make_url(url).get_backend_name() == "sqlite"
 
 
-def _make_engine(url: str, immediate: bool) -> Engine:
+def _make_engine(url: str, immediate: bool, autocheckpoint: bool = True) -> Engine:
     if not is_sqlite(url):
         # Times are stored as UTC without a zone: the server must not shift them to its own zone.
         # No JIT: it compiles every query estimated as costly, 20-40 ms each, while ours (aggregates
@@ -62,6 +64,8 @@ def _make_engine(url: str, immediate: bool) -> Engine:
         if immediate:
             # The writer updates five indexes on post per row: a larger page cache keeps them in memory.
             cursor.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        if not autocheckpoint:
+            cursor.execute("PRAGMA wal_autocheckpoint=0")  # a Checkpointer's thread does it (see there)
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -71,16 +75,18 @@ def _make_engine(url: str, immediate: bool) -> Engine:
     return engine
 
 
-def get_engine(url: str | None = None, *, write: bool = False, migrate: bool = True) -> Engine:
-    """The process-wide engine for ``url``; the first call brings the schema up to date."""
+def get_engine(url: str | None = None, *, write: bool = False, migrate: bool = True, bulk: bool = False) -> Engine:
+    """The process-wide engine for ``url``; the first call brings the schema up to date. ``bulk``: a
+    writers' engine whose commits leave the checkpoints to a ``Checkpointer``."""
     url = url or settings.database_url()
     # Only SQLite needs a writers' engine of its own (BEGIN IMMEDIATE); elsewhere one pool serves both,
     # so that a process holds at most one pool's connections.
     write = write and is_sqlite(url)
+    kind = ("bulk" if bulk else "write") if write else "read"
     with _lock:
-        engine = _engines.get((url, write))
+        engine = _engines.get((url, kind))
         if engine is None:
-            engine = _engines[(url, write)] = _make_engine(url, immediate=write)
+            engine = _engines[(url, kind)] = _make_engine(url, immediate=write, autocheckpoint=not bulk)
     if migrate and url not in _migrated:
         from engagement.storage.migrate import upgrade
 
@@ -184,8 +190,9 @@ def _write_lock(url: str) -> threading.RLock | None:
 
 
 @contextmanager
-def writing(url: str | None = None) -> Iterator[Session]:
-    """A short write transaction: committed on success, rolled back on error."""
+def writing(url: str | None = None, *, bulk: bool = False) -> Iterator[Session]:
+    """A short write transaction: committed on success, rolled back on error. ``bulk``: its commit
+    leaves the WAL's checkpoint to a ``Checkpointer`` the caller runs (``checkpointing``)."""
     url = url or settings.database_url()
     lock = _write_lock(url)
     if lock is not None and not lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
@@ -194,11 +201,78 @@ def writing(url: str | None = None) -> Iterator[Session]:
             None, None, Exception("database is locked: another writer of this process held it past the busy timeout")
         )
     try:
-        with Session(get_engine(url, write=True)) as session, session.begin():
+        with Session(get_engine(url, write=True, bulk=bulk)) as session, session.begin():
             yield session
     finally:
         if lock is not None:
             lock.release()
+
+
+class Checkpointer:
+    """Copies the WAL into the database file from a thread of its own, after each commit of a bulk
+    writer (``writing(url, bulk=True)``), instead of in the commit itself.
+
+    SQLite checkpoints when a commit leaves the WAL past 1,000 pages, in the committing connection:
+    the copy and its two fsyncs. An import of 50,000 demo posts (127 MB of database, 7 commits) spent
+    1.0 s of its writer's time committing, 0.33 s of it CPU; the rest was waiting on the disk, which
+    a thread waits through while the writer goes on (sqlite3 lets go of the GIL meanwhile). The copy
+    is PASSIVE: it never blocks a writer or a reader, and stops short of frames still read. The WAL
+    stays about a batch long, as before, so readers beside an import do not slow down. The thread
+    starts at the first commit, not before: an import forks its reading process first, and a process
+    with a thread alive may not fork (``collection.readahead``)."""
+
+    def __init__(self, url: str):
+        self.url = url
+        self._wanted = threading.Event()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+
+    def committed(self) -> None:
+        """A bulk commit happened: checkpoint soon."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="checkpoint", daemon=True)
+            self._thread.start()
+        self._wanted.set()
+
+    def close(self) -> None:
+        """Checkpoint what is left, and wait for it."""
+        if self._thread is None:
+            return
+        self._stopping = True
+        self._wanted.set()
+        self._thread.join()
+        self._thread = None
+
+    def _run(self) -> None:
+        connection = get_engine(self.url, migrate=False).raw_connection()
+        try:
+            while True:
+                self._wanted.wait()
+                self._wanted.clear()
+                stopping = self._stopping
+                try:
+                    connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+                except Exception as error:  # noqa: BLE001 - nothing is lost: the WAL holds it, the next tries again
+                    log.warning("checkpoint of %s failed, to be tried again: %s", make_url(self.url).database, error)
+                if stopping:
+                    return
+        finally:
+            connection.close()
+
+
+@contextmanager
+def checkpointing(url: str | None = None) -> Iterator[Checkpointer | None]:
+    """A ``Checkpointer`` for the bulk writes of this block (None off SQLite: PostgreSQL's own
+    background writer does this); its last checkpoint is done when the block ends."""
+    url = url or settings.database_url()
+    if not is_sqlite(url):
+        yield None
+        return
+    checkpointer = Checkpointer(url)
+    try:
+        yield checkpointer
+    finally:
+        checkpointer.close()
 
 
 # How long one step of a job over every stored author or post holds the write lock. At a million
