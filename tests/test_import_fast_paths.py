@@ -158,3 +158,23 @@ def test_the_reading_process_sends_chunks_encoded(chunks, tmp_path):
 def test_a_batch_is_sized_to_a_write_of_about_two_seconds(size, took, expected):
     assert (jsonl.WRITE_SECONDS, jsonl.BATCH_POSTS, jsonl.MAX_BATCH_POSTS) == (2.0, 5_000, 20_000)
     assert jsonl.next_batch_size(size, took) == expected
+
+
+def test_the_last_posts_of_a_file_are_written_in_smaller_batches(db_url, demo_files, monkeypatch):
+    # Full batches until the rest of the file holds fewer posts than the batch in hand, then about
+    # halves: the last batch, written after the reading process is done, is a small one.
+    monkeypatch.setattr(jsonl, "BATCH_POSTS", 1000)
+    monkeypatch.setattr(jsonl, "TAIL_POSTS", 100)
+    written: list[int] = []
+    store_batch = jsonl._store_batch
+
+    def spy(session, batch, *args):
+        written.append(sum(len(item.batch.posts) + 1 for item in batch if item.batch))
+        return store_batch(session, batch, *args)
+
+    monkeypatch.setattr(jsonl, "_store_batch", spy)
+    posts, _ = demo_files
+    summary = jsonl.import_files([posts], url=db_url, progress=False)
+    assert sum(written) > 3000 and summary.store.posts_new > 0 and summary.rejected == 0, written
+    full, tail = written[:2], written[-4:]
+    assert min(full) >= 1000 and max(tail) < 1000 and written[-1] < 400, written

@@ -57,6 +57,7 @@ BATCH_POSTS = 5000  # posts per transaction: short enough for readers and questi
 WRITE_SECONDS = 2.0
 MAX_BATCH_POSTS = 20_000
 FIXED_BATCHES = 2
+TAIL_POSTS = 2000  # the least a batch holds towards the end of a file (``near_the_end``)
 CHUNK_LINES = 10  # lines prepared at a time (a search page is one line)
 # What the reading process hands on at a time: lines holding at least CHUNK_POSTS posts. It may run
 # READ_AHEAD_CHUNKS ahead, more than a largest batch's posts, so that it reads on while the writer
@@ -418,6 +419,10 @@ def import_file(
     summary.skipped_lines = resume_after  # committed by the earlier run
 
     last_line, stopped = resume_after, False
+    # Where the file ends, to write its last posts in smaller batches (``near_the_end``); a .gz
+    # file's lines are counted unpacked, and a fixed batch size stays fixed.
+    left = None if batch_posts or path.suffix == ".gz" else path.stat().st_size
+    read_bytes = read_posts = 0
     with few_collections(), db.checkpointing(url) as checkpoints:
         try:
             for item in (line for chunk in reading for line in chunk):
@@ -430,8 +435,13 @@ def import_file(
                 if item.batch is not None:
                     summary.api_errors += _log_api_errors(path, item.number, item.batch.api_errors)
                     pending_posts += len(item.batch.posts) + 1
+                    read_posts += len(item.batch.posts) + 1
                 pending.append(item)
-                if pending_posts >= size:
+                read_bytes += item.size
+                if pending_posts >= size or (
+                    left is not None
+                    and near_the_end(pending_posts, read_posts / max(read_bytes, 1) * (left - read_bytes))
+                ):
                     flush(last_line)
                     if should_stop():
                         stopped = True
@@ -446,6 +456,15 @@ def import_file(
             reading.close()  # ends the reading process at once, whatever happened
     _finish_run(url, run_id, "interrupted" if stopped else ("rejected" if summary.rejected else "ok"), summary)
     return summary
+
+
+def near_the_end(pending_posts: int, posts_left: float) -> bool:
+    """Whether to write the batch in hand before it is full: once the rest of the file holds fewer
+    posts than it. The reading process is done before the writer, which then writes what it holds
+    alone; in full batches that was the last 5,000-20,000 posts, 0.9 s of an import of 50,000 demo
+    posts. Halving towards the end, the last batch holds about TAIL_POSTS (0.1 s), for about five
+    more commits."""
+    return pending_posts >= TAIL_POSTS and posts_left < pending_posts
 
 
 def next_batch_size(size: int, took: float) -> int:
