@@ -19,11 +19,11 @@ def _copy(template: Path, path: Path) -> str:
     return f"sqlite:///{path}"
 
 
-def _commit_pages(url: str, bulk: bool, checkpoints: db.Checkpointer | None = None) -> None:
-    """A table, then three commits of about 1,300 pages each (SQLite checkpoints past 1,000)."""
+def _commit_pages(url: str, bulk: bool, checkpoints: db.Checkpointer | None = None, commits: int = 3) -> None:
+    """A table, then ``commits`` commits of about 1,300 pages each (SQLite checkpoints past 1,000)."""
     with db.writing(url) as session:
         session.execute(text("CREATE TABLE scratch (value BLOB)"))
-    for _ in range(3):
+    for _ in range(commits):
         with db.writing(url, bulk=bulk) as session:
             session.execute(text(ROWS), {"ids": "[" + ",".join(["0"] * 5000) + "]"})
         if checkpoints is not None:
@@ -60,6 +60,19 @@ def test_what_bulk_commits_wrote_is_in_the_database_file_when_the_checkpointer_i
     assert _rows_in_the_file_alone(url) == 15000
     with db.reading(url) as session:  # and the database reads as before
         assert session.scalar(text("SELECT count(*) FROM scratch")) == 15000
+    db.dispose_engines()
+
+
+def test_the_log_stays_bounded_when_commits_follow_each_other_at_once(sqlite_template, tmp_path, monkeypatch):
+    # Each commit begins the next at once, while the thread still copies the last: the log could
+    # not begin again from its start, and grew to the size of the database (about 100 MB here).
+    monkeypatch.setattr(db, "BULK_WAL_BYTES", 8 << 20)
+    url = _copy(sqlite_template, tmp_path / "test.db")
+    with db.checkpointing(url) as checkpoints:
+        _commit_pages(url, bulk=True, checkpoints=checkpoints, commits=20)
+    wal = Path(url.removeprefix("sqlite:///") + "-wal").stat().st_size
+    assert wal < (8 << 20) + 2 * 5000 * 1100
+    assert _rows_in_the_file_alone(url) == 100000
     db.dispose_engines()
 
 

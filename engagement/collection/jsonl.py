@@ -94,10 +94,14 @@ class ImportSummary:
         }
 
 
-def _open(path: Path):
+def _packed(path: Path) -> bool:
+    """Whether ``path`` is gzip, told by its first bytes whatever its name."""
     with path.open("rb") as probe:
-        magic = probe.read(2)
-    return gzip.open(path, "rb") if magic == b"\x1f\x8b" else path.open("rb")
+        return probe.read(2) == b"\x1f\x8b"
+
+
+def _open(path: Path):
+    return gzip.open(path, "rb") if _packed(path) else path.open("rb")
 
 
 def fingerprint(path: Path) -> str:
@@ -412,21 +416,25 @@ def import_file(
         summary.rejected += rejected
         commits += 1
         if batch_posts is None and commits >= FIXED_BATCHES:
-            size = next_batch_size(size, time.monotonic() - started)
+            # From the posts written, not the size aimed at: a batch written early (near_the_end)
+            # took less time for fewer posts, not for as many at a faster pace.
+            size = next_batch_size(max(pending_posts, 1), time.monotonic() - started)
         pending, pending_posts = [], 0
 
     reading = _read(path, resume_after, attributor, dialect)
     summary.skipped_lines = resume_after  # committed by the earlier run
 
     last_line, stopped = resume_after, False
-    # Where the file ends, to write its last posts in smaller batches (``near_the_end``); a .gz
-    # file's lines are counted unpacked, and a fixed batch size stays fixed.
-    left = None if batch_posts or path.suffix == ".gz" else path.stat().st_size
+    # Where the file ends, to write its last posts in smaller batches (``near_the_end``). Not for a
+    # gzip file (its lines are counted unpacked), nor a fixed batch size; a resumed run counts only
+    # the lines it reads, so it shrinks its batches late or not at all.
+    left = None if batch_posts or _packed(path) else path.stat().st_size
     read_bytes = read_posts = 0
     with few_collections(), db.checkpointing(url) as checkpoints:
         try:
             for item in (line for chunk in reading for line in chunk):
                 last_line = item.number
+                read_bytes += item.size
                 if on_line:
                     on_line(item.size)
                 if item.batch is None and item.reason is None:
@@ -437,10 +445,8 @@ def import_file(
                     pending_posts += len(item.batch.posts) + 1
                     read_posts += len(item.batch.posts) + 1
                 pending.append(item)
-                read_bytes += item.size
                 if pending_posts >= size or (
-                    left is not None
-                    and near_the_end(pending_posts, read_posts / max(read_bytes, 1) * (left - read_bytes))
+                    left is not None and near_the_end(pending_posts, read_posts, read_bytes, left)
                 ):
                     flush(last_line)
                     if should_stop():
@@ -458,13 +464,16 @@ def import_file(
     return summary
 
 
-def near_the_end(pending_posts: int, posts_left: float) -> bool:
+def near_the_end(pending_posts: int, read_posts: int, read_bytes: int, file_bytes: int) -> bool:
     """Whether to write the batch in hand before it is full: once the rest of the file holds fewer
-    posts than it. The reading process is done before the writer, which then writes what it holds
-    alone; in full batches that was the last 5,000-20,000 posts, 0.9 s of an import of 50,000 demo
-    posts. Halving towards the end, the last batch holds about TAIL_POSTS (0.1 s), for about five
-    more commits."""
-    return pending_posts >= TAIL_POSTS and posts_left < pending_posts
+    posts than it, at the posts per byte read so far. The reading process is done before the
+    writer, which then writes what it holds alone; in full batches that was the last 5,000-20,000
+    posts, 0.9 s of an import of 50,000 demo posts. Halving towards the end, the last batch holds
+    about TAIL_POSTS (0.1 s), for about five more commits. A file that grew while it was read has
+    no end known: full batches."""
+    if pending_posts < TAIL_POSTS or read_bytes <= 0 or read_bytes > file_bytes:
+        return False
+    return read_posts / read_bytes * (file_bytes - read_bytes) < pending_posts
 
 
 def next_batch_size(size: int, took: float) -> int:
