@@ -176,6 +176,6 @@ def test_the_last_posts_of_a_file_are_written_in_smaller_batches(db_url, demo_fi
     posts, _ = demo_files
     summary = jsonl.import_files([posts], url=db_url, progress=False)
     assert sum(written) > 3000 and summary.store.posts_new > 0 and summary.rejected == 0, written
-    written = [posts for posts in written if posts]  # the last commit may only mark the file done
+    written = [count for count in written if count]  # the last commit may only mark the file done
     full, tail = written[:2], written[-4:]
     assert min(full) >= 1000 and max(tail) < 1000 and written[-1] < 400, written

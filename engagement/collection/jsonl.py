@@ -442,8 +442,9 @@ def import_file(
                 summary.lines += 1
                 if item.batch is not None:
                     summary.api_errors += _log_api_errors(path, item.number, item.batch.api_errors)
-                    pending_posts += len(item.batch.posts) + 1
-                    read_posts += len(item.batch.posts) + 1
+                    posts = len(item.batch.posts) + 1
+                    pending_posts += posts
+                    read_posts += posts
                 pending.append(item)
                 if pending_posts >= size or (
                     left is not None and near_the_end(pending_posts, read_posts, read_bytes, left)
