@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 
-.PHONY: demo test test-fast test-under-load lint run install clean i18n-extract i18n-update i18n-compile
+.PHONY: demo test test-fast test-under-load lint run install clean bytecode i18n-extract i18n-update i18n-compile
 
 $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -11,7 +11,15 @@ $(VENV)/installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --no-deps -e .
 	touch $@
 
-install: $(VENV)/installed i18n-compile
+install: $(VENV)/installed i18n-compile bytecode
+
+# The project's own modules compiled to bytecode beside them (only those changed since; 0.1 s when
+# none has). Where PYTHONDONTWRITEBYTECODE is set, as on the machines this is built and tested on,
+# Python never writes them itself, and every process compiled its modules from source again: 39
+# modules, 0.20–0.25 s of CPU at each start of `python -m ingest import` (of 1.1–1.4 s before its
+# first batch), in every worker, app and test subprocess.
+bytecode: $(VENV)/installed
+	$(VENV)/bin/python -m compileall -q engagement ingest views bench tests scripts dashboard.py
 
 # The catalogs (engagement/i18n, docs/accessibility.md#languages): the participant pages' (messages,
 # modules in babel.cfg, complete in all six languages) and the staff pages' (staff, staff.cfg, complete
