@@ -13,12 +13,12 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pandas as pd
-from sqlalchemy import distinct, func, select, text
+from sqlalchemy import and_, distinct, func, literal, select, text
 from sqlmodel import Session
 
 from engagement.analysis import display, facts, rollups
@@ -147,15 +147,31 @@ def _counted(session: Session, f: Filters, by_author):
     return facts.by_time(session, f) if rollups.volume(f) is not None else by_author
 
 
+def _heard(f: Filters):
+    """A condition on ``Author``: a collected post of theirs under ``f``. Where revision 0019's rollup
+    answers ``f``, a probe of its author-first key for each author (a few thousand), not the distinct
+    authors of its rows gathered: at a million posts on SQLite, the voices per network 0.100 → 0.013 s
+    and the groups heard 0.047 → 0.021 s of CPU."""
+    table = rollups.author_hours(f)
+    if table is None:
+        rows = facts.by_author(f)
+        return Author.id.in_(select(rows.c.author_id))
+    # The group tested on the author probed, not through a subquery of the authors inside the probe.
+    probe = (
+        select(literal(1)).where(table.author_id == Author.id, *rollups.where(table, replace(f, groups=None))).exists()
+    )
+    return probe if f.groups is None else and_(probe, Author.group_key.in_(f.groups))
+
+
 def totals(session: Session, f: Filters = ALL) -> dict[str, int]:
     rows = facts.by_author(f)
-    posts = session.scalar(select(facts.whole_sum(_counted(session, f, rows).c.posts)))
-    voices = session.scalar(_voices(rows))
+    posts = session.scalar(select(facts.whole_sum(_counted(session, f, rows).c.posts))) or 0
+    voices = session.scalar(select(func.count()).select_from(Author).where(_heard(f))) or 0
     heard = (
         session.scalar(
             select(func.count(distinct(Author.group_key))).where(
                 Author.group_key != "public",
-                Author.id.in_(select(rows.c.author_id)),
+                _heard(f),
                 Author.id.not_in(facts.organiser_authors()),
             )
         )
@@ -270,7 +286,9 @@ def by_network(session: Session, f: Filters = ALL) -> pd.DataFrame:
     the volume rollup where it answers ``f``, authors from the author rollup (both keyed by network
     since revision 0017: the covering index's scan took 0.65 s of CPU at a million posts)."""
     rows = facts.by_author(f)
-    authors = dict(session.execute(_voices(rows, rows.c.platform)).all())
+    authors: dict[str, int] = dict(
+        session.execute(select(Author.platform, func.count()).where(_heard(f)).group_by(Author.platform)).all()
+    )
     counted = _counted(session, f, rows)
     found = [
         (network, int(posts), int(authors.get(network, 0)))
