@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import sqlite3
+import threading
 from pathlib import Path
 
 from sqlalchemy import text
@@ -79,3 +80,28 @@ def test_the_log_stays_bounded_when_commits_follow_each_other_at_once(sqlite_tem
 def test_off_sqlite_there_is_no_checkpointer():
     with db.checkpointing("postgresql://nobody@localhost/none") as checkpoints:
         assert checkpoints is None
+
+
+def test_the_log_stays_bounded_and_is_copied_when_the_thread_cannot_connect(
+    sqlite_template, tmp_path, monkeypatch, caplog
+):
+    # The thread's connection failed (too many files open, say): it ended, and the bulk commits,
+    # which never checkpoint, grew the log by every batch, to the size of the database.
+    monkeypatch.setattr(db, "BULK_WAL_BYTES", 8 << 20)
+    url = _copy(sqlite_template, tmp_path / "test.db")
+    engine = db.get_engine(url, migrate=False)
+    real = type(engine).raw_connection
+
+    def failing_in_the_thread(self):
+        if threading.current_thread().name == "checkpoint":
+            raise sqlite3.OperationalError("unable to open database file")
+        return real(self)
+
+    monkeypatch.setattr(type(engine), "raw_connection", failing_in_the_thread)
+    with db.checkpointing(url) as checkpoints:
+        _commit_pages(url, bulk=True, checkpoints=checkpoints, commits=20)
+        wal = Path(url.removeprefix("sqlite:///") + "-wal").stat().st_size
+    assert wal < (8 << 20) + 2 * 5000 * 1100
+    assert _rows_in_the_file_alone(url) == 100000  # the last copy, done when the block ended
+    assert "no checkpointing thread" in caplog.text
+    db.dispose_engines()

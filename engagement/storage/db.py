@@ -234,10 +234,15 @@ class Checkpointer:
         self._idle = threading.Event()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._connected = False  # the thread's connection is open (set by the thread)
 
     def committed(self) -> None:
-        """A bulk commit happened: checkpoint soon; wait for it if the log is past BULK_WAL_BYTES."""
-        if self._thread is None:
+        """A bulk commit happened: checkpoint soon; wait for it if the log is past BULK_WAL_BYTES.
+        A thread that could not connect is started again at the next commit; meanwhile, past the
+        bound, the committing thread copies the log itself (bulk commits never do, so it would
+        grow to the size of the database)."""
+        if self._thread is None or not self._thread.is_alive():
+            self._connected = False
             self._thread = threading.Thread(target=self._run, name="checkpoint", daemon=True)
             self._thread.start()
         self._idle.clear()
@@ -245,6 +250,26 @@ class Checkpointer:
         if self._log_bytes() > BULK_WAL_BYTES:
             while self._thread.is_alive() and not self._idle.wait(timeout=1.0):
                 pass
+            if not self._idle.is_set():  # the thread ended without a checkpoint: it could not connect
+                self._checkpoint_here()
+
+    def _checkpoint_here(self) -> None:
+        try:
+            connection = get_engine(self.url, migrate=False).raw_connection()
+        except Exception as error:  # noqa: BLE001 - the data is safe in the WAL; the next commit tries again
+            log.warning("no checkpoint of %s: %s", make_url(self.url).database, error)
+            return
+        try:
+            self._checkpoint(connection)
+        finally:
+            connection.close()
+
+    def _checkpoint(self, connection) -> None:
+        try:
+            # A reader's older snapshot may hold some frames back: the next checkpoint copies them.
+            connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+        except Exception as error:  # noqa: BLE001 - nothing is lost: the WAL holds it, the next tries again
+            log.warning("checkpoint of %s failed, to be tried again: %s", make_url(self.url).database, error)
 
     def close(self) -> None:
         """Checkpoint what is left, and wait for it."""
@@ -254,6 +279,8 @@ class Checkpointer:
         self._wanted.set()
         self._thread.join()
         self._thread = None
+        if not self._connected:  # the thread could not connect: its last checkpoint is done here
+            self._checkpoint_here()
 
     def _log_bytes(self) -> int:
         try:
@@ -267,16 +294,13 @@ class Checkpointer:
         except Exception as error:  # noqa: BLE001 - the data is safe in the WAL; the last connection copies it
             log.warning("no checkpointing thread for %s: %s", make_url(self.url).database, error)
             return
+        self._connected = True
         try:
             while True:
                 self._wanted.wait()
                 self._wanted.clear()
                 stopping = self._stopping
-                try:
-                    # A reader's older snapshot may hold some frames back: the next checkpoint copies them.
-                    connection.cursor().execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
-                except Exception as error:  # noqa: BLE001 - nothing is lost: the WAL holds it, the next tries again
-                    log.warning("checkpoint of %s failed, to be tried again: %s", make_url(self.url).database, error)
+                self._checkpoint(connection)
                 if not self._wanted.is_set():
                     self._idle.set()  # no commit came meanwhile: every frame committed was offered
                 if stopping:
