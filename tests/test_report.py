@@ -3,6 +3,7 @@ workbook read back with openpyxl, the CLI, and the PDF's clear message where Chr
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sqlite3
@@ -10,11 +11,12 @@ from pathlib import Path
 
 import openpyxl
 import pandas as pd
+import plotly.io as pio
 import pytest
 
 from engagement import report
 from engagement.analysis import display
-from engagement.report import pdf, voice
+from engagement.report import figures, pdf, voice
 from engagement.rules.event import load_event
 from engagement.storage import db
 
@@ -67,6 +69,26 @@ def test_every_section_is_there(demo_report):
     assert any("Demo data" in c for c in demo_report.caveats)
     assert any("agenda is illustrative" in c for c in demo_report.caveats)
     assert any("registration counts are illustrative" in c for c in demo_report.caveats)
+
+
+def _without_empty(value):
+    """A chart's JSON without empty objects: the checked figure drops ``{}`` where the unchecked keeps it."""
+    if isinstance(value, dict):
+        kept = {key: _without_empty(item) for key, item in value.items()}
+        return {key: item for key, item in kept.items() if item != {}}
+    if isinstance(value, list):
+        return [_without_empty(item) for item in value]
+    return value
+
+
+def test_a_chart_from_its_json_draws_as_the_checked_one(demo_report):
+    # The summary page keeps its charts as JSON and draws them again without checking each property.
+    for name, chart in demo_report.figures.items():
+        spec = chart.to_json()
+        again, checked = figures.from_json(spec), pio.from_json(spec)
+        drawn = json.loads(pio.to_json(again, validate=False))
+        assert _without_empty(drawn) == _without_empty(json.loads(pio.to_json(checked, validate=False))), name
+        assert drawn["data"] and drawn["layout"]["title"], name  # not an empty figure that equals another
 
 
 def test_headline_figures_equal_their_sql_counts(demo_db, demo_report):

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
-import plotly.io as pio
 import streamlit as st
 
 from engagement import i18n, report, settings
 from engagement.app import start
 from engagement.programme import registrations
 from engagement.report.document import ORDER, TITLES, named
+from engagement.report.figures import from_json
 from engagement.report.pdf import PdfUnavailable, write_pdf
 from engagement.report.voice import RegistrationsError
 from engagement.report.workbook import csv_zip, file_stem, xlsx_bytes
@@ -141,7 +141,7 @@ def load(url: str, f, names: bool, registrations: bytes | None, language: str):
 def figure(spec: str) -> go.Figure:
     """A chart of the summary from its JSON, built once a process (read only: st.plotly_chart and the
     report's files copy it)."""
-    return pio.from_json(spec)
+    return from_json(spec)
 
 
 def complete():
