@@ -654,10 +654,18 @@ def build(
         db_sessions,
         {"by network": lambda s: analytics.by_network(s, f), "reasons": lambda s: analytics.by_reason(s, f)},
     )
-    parts |= _gather(db_sessions, _parts(event, f, names, question_limit, parts, registered=found is not None, t=t))
-    parts["layers"] = layers.by_group(db_sessions[0], f, found[0] if found else None)
-    parts["layers by session"] = layers.by_session(db_sessions[0], f)
-    parts["speakers"] = layers.speakers(db_sessions[0], f)
+    # The layers last among the parts: they read the posts per group and per (session, group) the
+    # parts before them remember (``analytics.remembered``). Read after the threads, one after another,
+    # they were 0.08 s of the 0.85–1.06 s the report took at a million posts.
+    parts |= _gather(
+        db_sessions,
+        _parts(event, f, names, question_limit, parts, registered=found is not None, t=t)
+        | {
+            "layers": lambda s: layers.by_group(s, f, found[0] if found else None),
+            "layers by session": lambda s: layers.by_session(s, f),
+            "speakers": lambda s: layers.speakers(s, f),
+        },
+    )
     report = Report(
         event=event,
         filters=f,
