@@ -15,6 +15,8 @@ from engagement.demo import write_collection
 from engagement.storage import db
 from engagement.storage.models import Author, Post
 
+from .helpers.ranking import most_reposted
+
 pytestmark = pytest.mark.both_databases
 
 DAY = (datetime(2018, 4, 23, tzinfo=UTC), datetime(2018, 4, 24, tzinfo=UTC))
@@ -22,24 +24,7 @@ DAY = (datetime(2018, 4, 23, tzinfo=UTC), datetime(2018, 4, 24, tzinfo=UTC))
 
 def ranked(session, f: analytics.Filters, limit: int = 10) -> list[tuple[int, int, str | None]]:
     """(reposts, likes, author's handle) of the top posts, ranked here from every post's own columns."""
-    members = None
-    if f.groups is not None:
-        members = set(session.scalars(select(Author.id).where(Author.group_key.in_(f.groups))))
-    posts = []
-    for post in session.scalars(select(Post).where(Post.collected.is_(True), Post.author_id.is_not(None))):
-        created = post.created_at.replace(tzinfo=UTC) if post.created_at.tzinfo is None else post.created_at
-        if post.kind == "retweet" or (f.start and created < f.start) or (f.end and created >= f.end):
-            continue
-        if f.networks is not None and post.platform not in f.networks:
-            continue
-        if f.kinds is not None and post.kind not in f.kinds:
-            continue
-        if f.sessions is not None and (post.session_id or analytics.BETWEEN) not in f.sessions:
-            continue
-        if members is not None and post.author_id not in members:
-            continue
-        posts.append(post)
-    posts.sort(key=lambda p: (-p.retweets, -p.likes, p.id))
+    posts = most_reposted(session, f)
     handles = dict(session.execute(select(Author.id, Author.handle)).all())
     return [(p.retweets, p.likes, handles[p.author_id]) for p in posts[:limit]]
 

@@ -253,11 +253,17 @@ class Checkpointer:
             if not self._idle.is_set():  # the thread ended without a checkpoint: it could not connect
                 self._checkpoint_here()
 
-    def _checkpoint_here(self) -> None:
+    def _connect(self, what: str):
+        """A connection of its own to checkpoint with, or None (said in the log) when it cannot open."""
         try:
-            connection = get_engine(self.url, migrate=False).raw_connection()
-        except Exception as error:  # noqa: BLE001 - the data is safe in the WAL; the next commit tries again
-            log.warning("no checkpoint of %s: %s", make_url(self.url).database, error)
+            return get_engine(self.url, migrate=False).raw_connection()
+        except Exception as error:  # noqa: BLE001 - the data is safe in the WAL; a later copy takes it
+            log.warning("%s for %s: %s", what, make_url(self.url).database, error)
+            return None
+
+    def _checkpoint_here(self) -> None:
+        connection = self._connect("no checkpoint")
+        if connection is None:
             return
         try:
             self._checkpoint(connection)
@@ -289,10 +295,8 @@ class Checkpointer:
             return 0
 
     def _run(self) -> None:
-        try:
-            connection = get_engine(self.url, migrate=False).raw_connection()
-        except Exception as error:  # noqa: BLE001 - the data is safe in the WAL; the last connection copies it
-            log.warning("no checkpointing thread for %s: %s", make_url(self.url).database, error)
+        connection = self._connect("no checkpointing thread")
+        if connection is None:
             return
         self._connected = True
         try:
