@@ -216,15 +216,21 @@ def by_group(session: Session, f: Filters = ALL) -> pd.DataFrame:
 
 
 def _by_group(session: Session, f: Filters) -> pd.DataFrame:
-    per_author = facts.per_author(f, leave_out=facts.organiser_authors())
-    counts = {
-        key: (n, a)
-        for key, n, a in session.execute(
-            select(Author.group_key, facts.whole_sum(per_author.c.n), func.count())
-            .join(per_author, per_author.c.author_id == Author.id)
+    # The posts summed from the posts per (session, group), which the summary and the groups page read
+    # anyway (remembered), and the authors counted by probing the rollup per author: at a million
+    # posts, 0.065 → 0.019 s on SQLite and 0.154 → … s on PostgreSQL against a second aggregate of
+    # the rollup's rows per author.
+    posts: dict[str | None, int] = {}
+    for _, key, n in posts_by_session_group(session, f):
+        posts[key] = posts.get(key, 0) + n
+    authors: dict[str | None, int] = dict(
+        session.execute(
+            select(Author.group_key, func.count())
+            .where(_heard(f), Author.id.not_in(facts.organiser_authors()))
             .group_by(Author.group_key)
-        )
-    }
+        ).all()
+    )
+    counts = {key: (posts.get(key, 0), authors.get(key, 0)) for key in posts.keys() | authors.keys()}
     questions: dict[int, int] = dict(
         session.execute(
             select(Question.group_key, func.count()).where(*f.questions()).group_by(Question.group_key)
@@ -242,13 +248,26 @@ def posts_by_session_group(session: Session, f: Filters = ALL) -> list[tuple[int
     heatmap's cells, the report's contributions and the layers per session, read once a snapshot."""
 
     def read() -> list[tuple[int, str | None, int]]:
-        per_author = facts.per_author(f, by=("session_id",), leave_out=facts.organiser_authors())
-        rows = session.execute(
-            select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
-            .join(per_author, per_author.c.author_id == Author.id)
-            .group_by(per_author.c.session_id, Author.group_key)
-        )
-        return [(int(sid), key, int(n)) for sid, key, n in rows]
+        if session.get_bind().dialect.name == "sqlite":
+            # Per (author, session) first, in the author rollup's order, then a few thousand authors
+            # joined: 0.124 s at a million posts, against 0.19 s joining every row to its author.
+            per_author = facts.per_author(f, by=("session_id",), leave_out=facts.organiser_authors())
+            query = (
+                select(per_author.c.session_id, Author.group_key, facts.whole_sum(per_author.c.n))
+                .join(per_author, per_author.c.author_id == Author.id)
+                .group_by(per_author.c.session_id, Author.group_key)
+            )
+        else:
+            # PostgreSQL hashes the authors and joins every row to them: 0.06–0.09 s at a million posts,
+            # against 0.12–0.21 s for the 75,000 (author, session) sums first, which spill to disk.
+            rows = facts.by_author(f)
+            query = (
+                select(rows.c.session_id, Author.group_key, facts.whole_sum(rows.c.posts))
+                .join(Author, Author.id == rows.c.author_id)
+                .where(rows.c.author_id.not_in(facts.organiser_authors()))
+                .group_by(rows.c.session_id, Author.group_key)
+            )
+        return [(int(sid), key, int(n)) for sid, key, n in session.execute(query)]
 
     return list(remembered(session, "posts_by_session_group", f, read))
 
