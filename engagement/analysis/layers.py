@@ -25,14 +25,14 @@ from typing import cast
 
 import pandas as pd
 from babel.numbers import format_percent
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 from sqlmodel import Session
 
 from engagement.analysis import analytics
 from engagement.analysis.analytics import ALL, Filters
 from engagement.i18n import Translator, translator
 from engagement.rules.event import speaker_fields
-from engagement.storage.models import AgendaSession, Question, QuestionStatus
+from engagement.storage.models import AgendaSession, QuestionStatus
 
 LAYERS = ("speakers", "questions", "posts", "registered")
 # A group this share of the room (or more) is expected on a session's panel.
@@ -90,14 +90,17 @@ def speakers(session: Session, f: Filters = ALL) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["name", "affiliation", "role", "group", "sessions"])
 
 
-def _questions(session: Session, f: Filters, by_session: bool):
-    by = (Question.session_id,) if by_session else ()
-    answered = func.sum(case((Question.status == QuestionStatus.answered, 1), else_=0))
-    return session.execute(
-        select(*by, Question.group_key, func.count(), answered)
-        .where(*f.questions(), Question.group_key.is_not(None), Question.status.not_in(NOT_ASKED))
-        .group_by(*by, Question.group_key)
-    ).all()
+def _questions(session: Session, f: Filters, by_session: bool) -> list[tuple]:
+    """([session id,] group key, questions, answered) of the questions with a group, summed from
+    ``analytics.question_counts`` (read once for every question figure of a page)."""
+    counts: dict[tuple, list[int]] = {}
+    for row in analytics.question_counts(session, f):
+        if row.group_key is None or row.status in NOT_ASKED:
+            continue
+        found = counts.setdefault((row.session_id, row.group_key) if by_session else (row.group_key,), [0, 0])
+        found[0] += row.questions
+        found[1] += row.questions if row.status == QuestionStatus.answered else 0
+    return [(*key, n, answered) for key, (n, answered) in counts.items()]
 
 
 def _share(frame: pd.DataFrame, column: str) -> pd.Series:

@@ -57,7 +57,7 @@ from engagement.storage.models import (
 )
 from engagement.timeutil import to_local, utcnow
 
-PUBLISHED = (S.approved, S.on_screen, S.answered)
+PUBLISHED = analytics.PUBLISHED
 # Sessions to build the report with (db.reading_together): its queries are independent, and the
 # database releases Python's lock while it works.
 THREADS = min(4, os.cpu_count() or 1)
@@ -153,14 +153,14 @@ def _published(column=Question.status):
     return column.in_(PUBLISHED) | ((column == S.archived) & Question.previous_status.in_(PUBLISHED))
 
 
-def _answered():
-    return (Question.status == S.answered) | (
-        (Question.status == S.archived) & (Question.previous_status == S.answered)
-    )
-
-
 def _question_where(f: Filters) -> list:
     return f.questions() + [Question.status != S.merged]
+
+
+def _asked(session: Session, f: Filters) -> list[analytics.Asked]:
+    """The questions under ``f`` counted by status (``analytics.question_counts``), those merged into
+    another left out, as every question figure of the report leaves them."""
+    return [row for row in analytics.question_counts(session, f) if not row.merged]
 
 
 class UnknownNetwork(ValueError):
@@ -198,16 +198,15 @@ def headline(
     volume = facts.by_time(session, f)
     kinds = dict(session.execute(select(volume.c.kind, facts.whole_sum(volume.c.posts)).group_by(volume.c.kind)).all())
     totals = analytics.totals(session, f)
-    questions, answered, votes = session.execute(
-        select(func.count(), func.count().filter(_answered()), func.coalesce(func.sum(Question.votes), 0)).where(
-            *_question_where(f)
-        )
-    ).one()
+    asked = _asked(session, f)
+    questions = sum(row.questions for row in asked)
+    answered = sum(row.questions for row in asked if row.was(S.answered))
+    votes = sum(row.votes for row in asked)
     peak = analytics.peak_minute(session, f)
     reasons = reasons_in_brief(analytics.by_reason(session, f) if by_reason is None else by_reason)
     agenda = analytics.sessions(session)
     with_posts = set(session.scalars(select(volume.c.session_id).distinct()))
-    with_questions = set(session.scalars(select(Question.session_id).distinct().where(*_question_where(f))))
+    with_questions = {row.session_id for row in asked}
     wanted = agenda if f.sessions is None else agenda[agenda["id"].isin(f.sessions)]
     covered = sum(1 for sid in wanted["id"] if int(sid) in with_posts | with_questions)
     peak_text = "—"
@@ -255,22 +254,14 @@ def headline_names(networks: Sequence[str], t: Translator) -> dict[str, str]:
 
 
 def qa_by_session(session: Session, f: Filters) -> pd.DataFrame:
-    rows = session.execute(
-        select(
-            Question.session_id,
-            func.count(),
-            func.count().filter(_published()),
-            func.count().filter(_answered()),
-            func.count().filter(
-                (Question.status == S.dismissed)
-                | ((Question.status == S.archived) & (Question.previous_status == S.dismissed))
-            ),
-            func.coalesce(func.sum(Question.votes), 0),
-        )
-        .where(*_question_where(f))
-        .group_by(Question.session_id)
-    ).all()
-    counts = {r[0]: r[1:] for r in rows}
+    counts: dict[int, list[int]] = {}
+    for row in _asked(session, f):
+        n, found = row.questions, counts.setdefault(row.session_id, [0, 0, 0, 0, 0])
+        found[0] += n
+        found[1] += n if row.was(*PUBLISHED) else 0
+        found[2] += n if row.was(S.answered) else 0
+        found[3] += n if row.was(S.dismissed) else 0
+        found[4] += row.votes
     out = []
     for item in analytics.sessions(session).itertuples():
         if f.sessions is not None and item.id not in f.sessions:
@@ -307,11 +298,7 @@ def contributions_by_session_group(session: Session, f: Filters) -> pd.DataFrame
     """Posts plus questions per (session, group key): what the voice gap compares session by session
     (participants only: the organiser's own posts are left out, as in ``analytics.by_group``)."""
     posts = analytics.posts_by_session_group(session, f)
-    questions = session.execute(
-        select(Question.session_id, Question.group_key, func.count())
-        .where(*_question_where(f))
-        .group_by(Question.session_id, Question.group_key)
-    ).all()
+    questions = [(row.session_id, row.group_key, row.questions) for row in _asked(session, f)]
     titles = {int(r.id): r.title for r in analytics.sessions(session).itertuples()}
     rows: dict[tuple, int] = {}
     for sid, key, n in list(posts) + list(questions):
@@ -468,14 +455,7 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str, limit:
 
 
 def _published_count(session: Session, f: Filters) -> int:
-    return (
-        session.scalar(
-            select(func.count())
-            .select_from(Question)
-            .where(*_question_where(f), Question.forgotten.is_(False), _published())
-        )
-        or 0
-    )
+    return sum(row.questions for row in _asked(session, f) if not row.forgotten and row.was(*PUBLISHED))
 
 
 def with_all_questions(report: Report, session: Session) -> Report:
