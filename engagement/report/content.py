@@ -455,7 +455,14 @@ def questions_table(session: Session, f: Filters, names: bool, zone: str, limit:
 
 
 def _published_count(session: Session, f: Filters) -> int:
-    return sum(row.questions for row in _asked(session, f) if not row.forgotten and row.was(*PUBLISHED))
+    return (
+        session.scalar(
+            select(func.count())
+            .select_from(Question)
+            .where(*_question_where(f), Question.forgotten.is_(False), _published())
+        )
+        or 0
+    )
 
 
 def with_all_questions(report: Report, session: Session) -> Report:
