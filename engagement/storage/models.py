@@ -367,9 +367,18 @@ class LinkRollup(SQLModel, table=True):
 
 
 class Question(SQLModel, table=True):
-    # Every column the Q&A and report counts read (revision 0011); its first two serve the queue.
+    # Every column the Q&A and report counts read (revisions 0011, 0021); its first two serve the queue.
     __table_args__ = (
-        Index("ix_question_counts", "session_id", "status", "previous_status", "group_key", "votes", "created_at"),
+        Index(
+            "ix_question_counts",
+            "session_id",
+            "status",
+            "previous_status",
+            "group_key",
+            "forgotten",
+            "votes",
+            "created_at",
+        ),
         # Per-participant rate limits count a participant's recent questions.
         Index("ix_question_participant_created", "participant_hash", "created_at"),
     )
