@@ -418,7 +418,7 @@ def network_section(facts: dict[str, Any]) -> str:
         f"warm the run right after it (seconds), each the median of {REPEATS} such pairs. Targets: {COLD_TARGET:g} s cold, {WARM_TARGET:g} s warm; "
         "**bold** misses one. CPU: the seconds of the app process's CPU in the same runs (SQLite's queries "
         "run in it), and on PostgreSQL the server's processes' CPU beside it (from /proc, the backends "
-        "the app's pool holds): what the clock would show on an idle core; the app's CPU is **bold** where "
+        "the app's pool holds); the app's CPU is **bold** where "
         "its seconds and the server's together miss the target.",
         "",
     ]
