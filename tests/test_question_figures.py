@@ -32,7 +32,11 @@ def _statuses(url: str) -> None:
         ids = list(session.scalars(select(Question.id).order_by(Question.id)))
         for question_id in ids:
             status = pick.choice(list(S))
-            before = pick.choice([S.answered, S.dismissed, S.approved, S.pending]) if status == S.archived else None
+            before = (
+                pick.choice([S.answered, S.dismissed, S.approved, S.on_screen, S.pending])
+                if status == S.archived
+                else None
+            )
             session.execute(
                 update(Question)
                 .where(Question.id == question_id)
@@ -114,7 +118,7 @@ def test_every_question_figure_is_the_count_of_the_questions(db_url, tmp_path):
             counted = [q for q in asked if q.group_key is not None]
             assert {k: v for k, v in grouped["questions"].items() if v} == _count(counted, lambda q: q.group_key)
             assert {k: v for k, v in grouped["answered"].items() if v} == _count(
-                counted, lambda q: q.group_key, lambda q: q.status == S.answered
+                counted, lambda q: q.group_key, lambda q: _was(q, {S.answered})
             )
             cells = layers.by_session(session, f)
             in_sessions = _count([q for q in counted if q.session_id in titles], lambda q: (q.session_id, q.group_key))

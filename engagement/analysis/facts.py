@@ -239,8 +239,9 @@ def per_author(f, sums=(), by=(), among=None, leave_out=None):
 def organiser_authors():
     """The authors of the organiser's own posts (reason ``own``), from the small partial index of
     those posts (revision 0012). The condition is literal text: SQLite uses a partial index only
-    for the very term it was made with, never for a bound parameter."""
-    return select(Post.author_id).where(text("post.reason = 'own'")).distinct()
+    for the very term it was made with, never for a bound parameter. No NULL among them: a NOT IN
+    with one would leave out every author."""
+    return select(Post.author_id).where(text("post.reason = 'own'"), Post.author_id.is_not(None)).distinct()
 
 
 def whole_sum(column):

@@ -99,7 +99,8 @@ def _questions(session: Session, f: Filters, by_session: bool) -> list[tuple]:
             continue
         found = counts.setdefault((row.session_id, row.group_key) if by_session else (row.group_key,), [0, 0])
         found[0] += row.questions
-        found[1] += row.questions if row.status == QuestionStatus.answered else 0
+        # Answered, or archived once answered, as the report counts them.
+        found[1] += row.questions if row.was(QuestionStatus.answered) else 0
     return [(*key, n, answered) for key, (n, answered) in counts.items()]
 
 
