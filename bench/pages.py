@@ -189,8 +189,8 @@ def measure_networks(url: str) -> list[tuple]:
     """(filter, page, cold, warm, cold CPU, warm CPU, server cold CPU, server warm CPU) for each of
     ``NETWORK_FILTERS`` and each filtered page: seconds of the clock, of this process's CPU (SQLite's
     work is in this process; on a machine shared with other work the clock also counts the waits for
-    a core), and of the PostgreSQL server's processes (None on SQLite); each the median of ``REPEATS``
-    runs."""
+    a core), and of the PostgreSQL server's processes (None on SQLite); each figure the median of its
+    own ``REPEATS`` values (the clock's and the CPU's medians may come from different runs)."""
     import streamlit as st
     from streamlit.testing.v1 import AppTest
 
