@@ -66,7 +66,10 @@ def test_the_figures_per_group_are_those_counted_from_the_posts(db_url, tmp_path
         expected = [counted(session, f) for f in CASES]
         from_rollups = [shown(session, f) for f in CASES]
     assert [rollups.author_hours(f) is not None for f in CASES] == [True] * 4 + [False] + [True] * 3 + [False]
-    for name in ("volume", "by_minute", "authors", "author_hours", "entities", "links"):
+    assert [rollups.author_sessions(f) is not None for f in CASES] == [True, False, True, False, False] + [True] * 3 + [
+        False
+    ]
+    for name in ("volume", "by_minute", "authors", "author_hours", "author_sessions", "entities", "links"):
         monkeypatch.setattr(rollups, name, lambda f: None)
     with db.reading(db_url) as session:
         from_posts = [shown(session, f) for f in CASES]

@@ -20,7 +20,7 @@ from .helpers import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0021"
+    assert current_revision(url) == head_revision() == "0022"
     engine = create_engine(url)
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.
@@ -178,6 +178,48 @@ def test_revision_0019_counts_the_posts_stored_and_its_downgrade_leaves_no_trigg
         (1, 0, hour, "x", "hashtag", 10, 0, 30),
         (1, 1, hour, "x", "hashtag", 239, 0, 0),
     ]
+
+
+def test_revision_0022_sums_the_finer_rollups_and_follows_them_and_its_downgrade_leaves_no_trigger(tmp_path):
+    """The author and link rollups without time: summed from the finer rollups by the upgrade, kept by
+    triggers on those rollups' rows through the posts' own triggers, gone with theirs in the downgrade
+    (PostgreSQL's side: tests/test_rollups.py goes down to 0007 and back up on both databases)."""
+    from alembic import command
+
+    from engagement.storage.migrate import alembic_config
+
+    path = tmp_path / "old.db"
+    url = f"sqlite:///{path}"
+    upgrade(url, "0001")
+    _fill_revision_0001(path)
+    upgrade(url)
+    # 250 posts in session 1, the odd ones mentioning their own author (demo_a).
+    assert _table_rows(path, "rollup_author_session") == [(1, 1, "x", "hashtag", 250, 0, 0)]
+    assert _table_rows(path, "rollup_link_session") == [("osce", "osce", "mention", 1, "x", "hashtag", 125)]
+    con = sqlite3.connect(path)
+    with con:
+        # Posts 1–10 move out of the session (five of them mention), and two posts go.
+        con.execute("UPDATE post SET likes = 2, session_id = NULL WHERE id <= 10")
+        for gone in (249, 250):
+            con.execute("DELETE FROM post_entity WHERE post_id = ?", (gone,))
+            con.execute("DELETE FROM post WHERE id = ?", (gone,))
+    con.close()
+    moved = [(1, 0, "x", "hashtag", 10, 0, 20), (1, 1, "x", "hashtag", 238, 0, 0)]
+    assert _table_rows(path, "rollup_author_session") == moved
+    links = [("osce", "osce", "mention", 0, "x", "hashtag", 5), ("osce", "osce", "mention", 1, "x", "hashtag", 119)]
+    assert sorted(_table_rows(path, "rollup_link_session")) == links
+    with sqlite3.connect(path) as con:
+        con.execute("UPDATE post SET session_id = 1 WHERE id <= 10")  # back: the session 0 row goes
+    assert _table_rows(path, "rollup_author_session") == [(1, 1, "x", "hashtag", 248, 0, 20)]
+    command.downgrade(alembic_config(url), "0021")
+    con = sqlite3.connect(path)
+    names = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE name LIKE 'rollup_%_session%'")}
+    with con:
+        con.execute("UPDATE post SET likes = 3 WHERE id <= 10")  # no trigger left to fail on the tables
+    con.close()
+    assert names == set()
+    upgrade(url)
+    assert _table_rows(path, "rollup_author_session") == [(1, 1, "x", "hashtag", 248, 0, 30)]
 
 
 def test_one_command_upgrades_a_database(tmp_path):

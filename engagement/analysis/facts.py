@@ -55,10 +55,9 @@ def _network_of_post():
 
 def by_author(f):
     """session_id, author_id, platform, reason, posts, retweets (received), likes: per author. From the
-    author rollup without kind and language where it answers ``f`` (revision 0019: half the rows, in
-    author order), else the fine author rollup, else the posts."""
-    coarse = rollups.author_hours(f)
-    table = coarse if coarse is not None else rollups.authors(f)
+    coarsest author rollup that answers ``f``: without time (revision 0022), without kind and
+    language (0019: half the rows, in author order), the fine one; else the posts."""
+    table = rollups.author_sessions(f) or rollups.author_hours(f) or rollups.authors(f)
     if table is not None:
         return (
             select(
@@ -159,8 +158,9 @@ def of_entities(kind: str, f):
 
 def links(f):
     """source_group, target_group, link, posts: who retweets, replies to, quotes and mentions whom
-    (group keys, '' for none), as the link rollup counts them (revision 0009)."""
-    table = rollups.links(f)
+    (group keys, '' for none), as the link rollup counts them (revision 0009); with no time, kind or
+    language chosen, from its coarser twin (revision 0022: 23,860 rows at a million posts, not 441,831)."""
+    table = rollups.link_sessions(f) or rollups.links(f)
     if table is not None:
         return (
             select(table.source_group, table.target_group, table.link, table.posts)

@@ -1,8 +1,8 @@
 # SQLModel column expressions: mypy types model attributes as their Python values (bool, str, int),
 # so every comparison, .in_(), .is_() and select() of them looks wrong to it.
 # mypy: disable-error-code="attr-defined, call-overload, union-attr"
-"""The rollups (revisions 0008–0010, keyed also by network and reason since 0017, and 0019's author
-rollup without kind and language): which one answers
+"""The rollups (revisions 0008–0010, keyed also by network and reason since 0017, 0019's author
+rollup without kind and language, and 0022's author and link rollups without time): which one answers
 an aggregate under a set of filters, and the worker's counting of the posts it inserts (triggers
 follow every change after that).
 
@@ -14,7 +14,8 @@ by stakeholder group needs the author rollup (the link rollup filters by its sou
 posts themselves. Every rollup keeps the network and the reason (revision 0017: filtered to X at a
 million posts, Engagement took 6.05 s of CPU counting the posts). The per-author figures read the
 coarser author rollup (revision 0019) unless a kind or language is chosen: half the rows, in author
-order. Anything a rollup cannot answer exactly is counted from the posts (slower at a million posts,
+order. With no time, kind or language chosen (the post-event summary) the per-author figures and the
+links read revision 0022's rollups, which triggers on the finer rollups' rows keep. Anything a rollup cannot answer exactly is counted from the posts (slower at a million posts,
 never wrong).
 """
 
@@ -32,8 +33,10 @@ from engagement.storage.models import (
     Author,
     AuthorHourRollup,
     AuthorRollup,
+    AuthorSessionRollup,
     EntityRollup,
     LinkRollup,
+    LinkSessionRollup,
     MinuteRollup,
     VolumeRollup,
 )
@@ -75,12 +78,26 @@ def author_hours(f) -> type[AuthorHourRollup] | None:
     return AuthorHourRollup if f.kinds is None and f.languages is None and _on_edges(f, HOUR) else None
 
 
+def _timeless(f) -> bool:
+    return f.start is None and f.end is None and f.kinds is None and f.languages is None
+
+
+def author_sessions(f) -> type[AuthorSessionRollup] | None:
+    """The author rollup without time, kind and language (revision 0022), if it answers ``f``."""
+    return AuthorSessionRollup if _timeless(f) else None
+
+
 def entities(f) -> type[EntityRollup] | None:
     return EntityRollup if f.groups is None and _on_edges(f, QUARTER) else None
 
 
 def links(f) -> type[LinkRollup] | None:
     return LinkRollup if _on_edges(f, QUARTER) else None
+
+
+def link_sessions(f) -> type[LinkSessionRollup] | None:
+    """The link rollup without time, kind and language (revision 0022), if it answers ``f``."""
+    return LinkSessionRollup if _timeless(f) else None
 
 
 def where(table, f) -> list:
@@ -93,15 +110,16 @@ def where(table, f) -> list:
     filter never asks for) and its network, as stored. Whether a post was collected is for the caller
     (``Filters.posts``): the rollups count only collected posts."""
     posts = hasattr(table, "created_at")
-    time, edge = (table.created_at, lambda moment: moment) if posts else (table.minute, minutes)
     conditions = []
-    if f.start:
-        conditions.append(time >= edge(f.start))
-    if f.end:
-        conditions.append(time < edge(f.end))
+    if f.start or f.end:
+        time, edge = (table.created_at, lambda moment: moment) if posts else (table.minute, minutes)
+        if f.start:
+            conditions.append(time >= edge(f.start))
+        if f.end:
+            conditions.append(time < edge(f.end))
     if f.sessions is not None:
         conditions.append(_of_sessions(table.session_id, f.sessions) if posts else table.session_id.in_(f.sessions))
-    if f.groups is not None and table is LinkRollup:
+    if f.groups is not None and hasattr(table, "source_group"):
         conditions.append(table.source_group.in_(f.groups))
     elif f.groups is not None:
         conditions.append(table.author_id.in_(select(Author.id).where(Author.group_key.in_(f.groups))))
@@ -281,7 +299,10 @@ def recount(session: Session) -> int:
     many posts they count. One transaction: readers see the old counts until it commits."""
     db.take_turns_counting(session)
     dialect = session.get_bind().dialect.name
-    for table in (VolumeRollup, MinuteRollup, AuthorRollup, AuthorHourRollup, EntityRollup, LinkRollup):
+    # The two of revision 0022 last: their triggers take away what the finer rows held, which leaves
+    # whatever went wrong in them; counting the finer rows anew fills them again.
+    finer = (VolumeRollup, MinuteRollup, AuthorRollup, AuthorHourRollup, EntityRollup, LinkRollup)
+    for table in (*finer, AuthorSessionRollup, LinkSessionRollup):
         session.execute(delete(table))
     for statement in _add_statements(dialect):
         session.execute(text(statement.replace("{chosen}", "IS NOT NULL")))
