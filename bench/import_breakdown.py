@@ -46,6 +46,9 @@ KINDS = (  # first match wins
     ("entity rows", re.compile(r"INSERT INTO post_entity\b|DELETE FROM post_entity\b")),
     # Revision 0019's rollup apart (posts per author, session, hour, network and reason): what it adds.
     ("rollup counting: per author and hour (0019)", re.compile(r"INSERT INTO rollup_author_hour\b")),
+    # And revision 0022's per author and session (its links follow rollup_link's rows by trigger,
+    # counted in the statements that write those).
+    ("rollup counting: per author and session (0022)", re.compile(r"INSERT INTO rollup_author_session\b")),
     ("rollup counting", re.compile(r"INSERT INTO rollup_")),
     ("authors", re.compile(r"INSERT INTO author\b|UPDATE author\b")),
     ("lookups of stored keys", re.compile(r"^\s*SELECT", re.IGNORECASE)),

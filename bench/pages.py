@@ -463,7 +463,7 @@ def network_section(facts: dict[str, Any]) -> str:
         "posts of public accounts come through the author index (filtered to X: 1.56 → 0.19 s of CPU). "
         "Revision 0020's partial index gives the most reposted posts in order (Sessions: the query 0.30–0.37 "
         "→ 0.01 s on SQLite). Revision 0022 adds the author and link rollups without time (114,799 rows "
-        "against 275,321; 23,860 against 441,831), kept by triggers on the finer rollups' rows: the summary "
+        "against 275,321; 23,860 against 441,831), the links kept by triggers on the finer rollup's rows: the summary "
         "and any page with no time, kind or language chosen read their per-author figures and conversations "
         "from them. Charts are built in one go (traces and layout at once), the session bands in "
         "one update, and the summary's charts are cached as JSON, each built once a process.",

@@ -15,7 +15,8 @@ posts themselves. Every rollup keeps the network and the reason (revision 0017: 
 million posts, Engagement took 6.05 s of CPU counting the posts). The per-author figures read the
 coarser author rollup (revision 0019) unless a kind or language is chosen: half the rows, in author
 order. With no time, kind or language chosen (the post-event summary) the per-author figures and the
-links read revision 0022's rollups, which triggers on the finer rollups' rows keep. Anything a rollup cannot answer exactly is counted from the posts (slower at a million posts,
+links read revision 0022's rollups (the links kept by triggers on the finer link rollup's rows).
+Anything a rollup cannot answer exactly is counted from the posts (slower at a million posts,
 never wrong).
 """
 
@@ -163,6 +164,7 @@ def _bucket(dialect: str, minutes: int, row: str = "post") -> str:
 KEYS = "session_id, kind, language, minute, platform, reason"  # each rollup's key, as revision 0017 made it
 AUTHOR_KEYS = "session_id, author_id, kind, language, minute, platform, reason"
 AUTHOR_HOUR_KEYS = "author_id, session_id, minute, platform, reason"  # revision 0019
+AUTHOR_SESSION_KEYS = "author_id, session_id, platform, reason"  # revision 0022
 
 
 def _add_authors(table: str, keys: str, values: str, counted: str) -> str:
@@ -177,7 +179,7 @@ def _add_authors(table: str, keys: str, values: str, counted: str) -> str:
 
 
 def _add_statements(dialect: str) -> list[str]:
-    """Volume, minute, author (both) and entity counts of the posts ``{chosen}``, added to the rollups (the
+    """Volume, minute, author (all three) and entity counts of the posts ``{chosen}``, added to the rollups (the
     entities last: add_entities runs that one alone)."""
     dimensions = "coalesce(post.session_id, 0), post.kind, coalesce(post.language, '')"
     network = "post.platform, coalesce(post.reason, '')"
@@ -189,6 +191,7 @@ def _add_statements(dialect: str) -> list[str]:
         f"{_bucket(dialect, HOUR)}, {network}"
     )
     author_hours = f"post.author_id, coalesce(post.session_id, 0), {_bucket(dialect, HOUR)}, {network}"
+    author_sessions = f"post.author_id, coalesce(post.session_id, 0), {network}"
     return [
         f"""INSERT INTO rollup_volume ({KEYS}, posts, impressions, reporting)
         SELECT {keys}, count(*), coalesce(sum(post.impressions), 0), count(post.impressions)
@@ -202,6 +205,7 @@ def _add_statements(dialect: str) -> list[str]:
         ON CONFLICT ({KEYS}) DO UPDATE SET posts = rollup_minute.posts + excluded.posts""",
         _add_authors("rollup_author", AUTHOR_KEYS, authors, counted),
         _add_authors("rollup_author_hour", AUTHOR_HOUR_KEYS, author_hours, counted),
+        _add_authors("rollup_author_session", AUTHOR_SESSION_KEYS, author_sessions, counted),
         f"""INSERT INTO rollup_entity (entity, value, {KEYS}, posts)
         SELECT e.kind, e.value, {keys}, count(*)
         FROM post_entity AS e JOIN post ON post.id = e.post_id WHERE {counted} GROUP BY e.kind, e.value, {keys}
@@ -299,10 +303,10 @@ def recount(session: Session) -> int:
     many posts they count. One transaction: readers see the old counts until it commits."""
     db.take_turns_counting(session)
     dialect = session.get_bind().dialect.name
-    # The two of revision 0022 last: their triggers take away what the finer rows held, which leaves
-    # whatever went wrong in them; counting the finer rows anew fills them again.
-    finer = (VolumeRollup, MinuteRollup, AuthorRollup, AuthorHourRollup, EntityRollup, LinkRollup)
-    for table in (*finer, AuthorSessionRollup, LinkSessionRollup):
+    # The links per session after the links: its triggers take away what the finer rows held, which
+    # leaves whatever went wrong in it; counting the finer rows anew fills it again.
+    tables = (VolumeRollup, MinuteRollup, AuthorRollup, AuthorHourRollup, AuthorSessionRollup, EntityRollup)
+    for table in (*tables, LinkRollup, LinkSessionRollup):
         session.execute(delete(table))
     for statement in _add_statements(dialect):
         session.execute(text(statement.replace("{chosen}", "IS NOT NULL")))
