@@ -182,7 +182,7 @@ def test_revision_0019_counts_the_posts_stored_and_its_downgrade_leaves_no_trigg
 
 def test_revision_0022_sums_the_finer_rollups_and_follows_them_and_its_downgrade_leaves_no_trigger(tmp_path):
     """The author and link rollups without time: summed from the finer rollups by the upgrade, kept by
-    triggers on those rollups' rows through the posts' own triggers, gone with theirs in the downgrade
+    the posts' triggers (authors) and by triggers on the link rollup's rows, gone in the downgrade
     (PostgreSQL's side: tests/test_rollups.py goes down to 0007 and back up on both databases)."""
     from alembic import command
 

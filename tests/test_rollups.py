@@ -30,7 +30,7 @@ from engagement.report import content
 from engagement.rules.attribution import Attributor, reattribute, reattribute_in_steps
 from engagement.rules.classification import Classifier, reclassify, reclassify_in_steps, set_override
 from engagement.rules.event import NETWORKS, load_event
-from engagement.rules.reasons import REASONS, reason_in_steps
+from engagement.rules.reasons import REASONS, Reasons, reason_all, reason_in_steps
 from engagement.storage import db
 from engagement.storage.migrate import alembic_config, upgrade
 from engagement.storage.models import AgendaSession, Author, DirectoryEntry, Post, PostEntity
@@ -359,7 +359,16 @@ def test_the_upgrade_counts_posts_already_stored_and_the_downgrade_removes_the_r
         )
         assert (
             "post" in names
-            and not {"rollup_volume", "rollup_minute", "rollup_author", "rollup_author_hour", "rollup_entity"} & names
+            and not {
+                "rollup_volume",
+                "rollup_minute",
+                "rollup_author",
+                "rollup_author_hour",
+                "rollup_author_session",
+                "rollup_entity",
+                "rollup_link_session",
+            }
+            & names
         )
         # A write with no rollups to keep (no trigger is left to fail on them).
         connection.execute(update(Post).values(likes=Post.likes + 1))
@@ -707,6 +716,49 @@ def test_two_writers_at_once_store_the_same_new_author_once(db_url):
     with db.reading(db_url) as session:
         assert session.scalar(select(func.count()).select_from(Author)) == 1
         assert session.scalar(select(func.count()).select_from(Post).where(Post.author_id.is_not(None))) == 2
+    _check(db_url)
+
+
+def test_the_links_per_session_follow_a_link_row_whose_key_changes(db_url):
+    # No writer of ours moves a link row to another key today (each upserts its whole key), but the
+    # trigger for it is there: a moved row's posts leave its old key and reach its new one.
+    with db.writing(db_url) as session:
+        _store(session, _page(_post("2001", "101"), _post("2002", "102", replied_to="2001"), users=("101", "102")))
+    fine = "SELECT source_group, target_group, link, session_id, platform, reason, sum(posts) FROM rollup_link"
+    keys = "source_group, target_group, link, session_id, platform, reason"
+    with db.writing(db_url) as session:
+        session.execute(text("UPDATE rollup_link SET session_id = session_id + 1000, posts = posts + 2"))
+    with db.reading(db_url) as session:
+        summed = sorted(tuple(r) for r in session.execute(text(f"{fine} GROUP BY {keys}")))
+        coarse = sorted(tuple(r) for r in session.execute(text(f"SELECT {keys}, posts FROM rollup_link_session")))
+    assert summed and all(row[3] >= 1000 for row in summed)
+    assert [row for row in coarse if row[6]] == summed
+
+
+def test_deciding_reasons_again_waits_for_a_counting_writer_to_commit(db_url):
+    # Without its turn, a step of ``reason_in_steps`` on PostgreSQL would lock rollup rows a worker's
+    # batch locks too, in another order: two writers waiting in a circle.
+    with db.writing(db_url) as session:
+        _store(session, _page(_post("2000", "101"), _post("2001", "102")))
+        session.execute(update(Post).where(Post.platform_id == "2000").values(reason="mention"))
+    decided, waited = threading.Event(), []
+
+    def decide_again():
+        with db.writing(db_url) as session:
+            reason_all(session, Reasons.from_database(session, load_event()))
+        decided.set()
+
+    # The worker's post shares no rollup row with the one decided again: another author, another day.
+    later = {**_post("2002", "103"), "created_at": "2018-04-24T13:10:00.000Z"}
+    thread = threading.Thread(target=decide_again)
+    with db.writing(db_url) as session:
+        _store(session, _page(later))
+        thread.start()
+        waited.append(not decided.wait(timeout=1.0))
+    thread.join(timeout=60)
+    assert decided.is_set() and waited == [True]
+    with db.reading(db_url) as session:
+        assert set(session.scalars(select(Post.reason))) == {"hashtag"}
     _check(db_url)
 
 

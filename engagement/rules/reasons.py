@@ -160,6 +160,9 @@ def _reason_after(
 ) -> tuple[int, int | None]:
     """Posts (or only reposts) after ``last_id`` until ``deadline`` (``time.monotonic``) passes: how
     many changed, and the last post done (``None``: all are)."""
+    # Its turn first, as every writer of counted data: a reason moves posts between the rollups' rows,
+    # and the timeless ones (revision 0022) are the rows a worker's batch of new posts writes too.
+    db.take_turns_counting(session)
     author = select(Author.platform_user_id).where(Author.id == Post.author_id).scalar_subquery()
     subject = aliased(Post)
     subject_reason = (
