@@ -20,7 +20,7 @@ from .helpers import ROOT
 def test_a_new_database_reaches_head_and_matches_the_models(tmp_path):
     url = f"sqlite:///{tmp_path / 'new.db'}"
     upgrade(url)
-    assert current_revision(url) == head_revision() == "0022"
+    assert current_revision(url) == head_revision() == "0023"
     engine = create_engine(url)
     with engine.connect() as connection, warnings.catch_warnings():
         # SQLAlchemy cannot reflect expression indexes on SQLite; that one is checked by name below.

@@ -18,6 +18,7 @@ import pytest
 from alembic import command
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy import event as sa_event
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import aliased
 
 from engagement.analysis import analytics, rollups
@@ -259,9 +260,13 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
     _check(url)
 
     with db.writing(url) as session:
-        # Context posts become collected; authors go missing and are found.
+        # Context posts become collected, counted as the store counts them (revision 0023), one with
+        # a new author too; authors go missing and are found.
         context = list(session.scalars(select(Post.id).where(Post.collected.is_(False)).limit(20)))
-        session.execute(update(Post).where(Post.id.in_(context)).values(collected=True))
+        first_author = session.scalar(select(Author.id).order_by(Author.id).limit(1))
+        session.execute(update(Post).where(Post.id == context[0]).values(collected=True, author_id=first_author))
+        session.execute(update(Post).where(Post.id.in_(context[1:])).values(collected=True))
+        rollups.add_collected(session, context)
         session.execute(update(Post).where(Post.id.in_(ids[4::17])).values(author_id=None))
         author = session.scalar(select(Author.id).order_by(Author.id).limit(1))
         session.execute(update(Post).where(Post.id.in_(ids[5::19])).values(author_id=author))
@@ -333,6 +338,45 @@ def test_rollups_count_the_posts_after_every_kind_of_write(imported):
     # Rows whose posts all went are gone, so distinct authors count only authors with posts.
     assert all(v > 0 for k, v in stored["authors"].items() if k[-1] == "posts")
     assert all(v > 0 for k, v in stored["author hours"].items() if k[-1] == "posts")
+
+
+def test_context_posts_collected_by_a_later_batch_are_counted_once_and_the_downgrade_counts_by_trigger(
+    db_url, tmp_path
+):
+    """Revision 0023: the update that collects a post first stored as context fires no trigger; the
+    store counts it (``rollups.add_collected``). Batches of 40 posts make many such updates; the
+    downgrade to 0022 gives the triggers back, which then count one collected by hand."""
+    posts, _ = write_collection(tmp_path / "demo.jsonl", posts=1500, seed=3)
+    collecting: list[int] = []
+
+    def seen(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("UPDATE post SET collected"):
+            collecting.append(len(parameters) if executemany else 1)
+
+    sa_event.listen(Engine, "before_cursor_execute", seen)
+    try:
+        assert import_files([posts], url=db_url, progress=False, batch_posts=40).rejected == 0
+    finally:
+        sa_event.remove(Engine, "before_cursor_execute", seen)
+    assert sum(collecting) > 50
+    _check(db_url)
+    with db.reading(db_url) as session:
+        context = list(session.scalars(select(Post.id).where(Post.collected.is_(False)).order_by(Post.id)))
+    assert len(context) >= 2
+
+    db.dispose_engines()
+    command.downgrade(alembic_config(db_url), "0022")
+    engine = db.get_engine(db_url, migrate=False)
+    with engine.begin() as connection:
+        connection.execute(update(Post).where(Post.id.in_(context[::2])).values(collected=True))
+    _check(db_url)
+    db.dispose_engines()
+    upgrade(db_url)
+    with db.writing(db_url) as session:
+        # And at head again, by hand as the store does it.
+        session.execute(update(Post).where(Post.id.in_(context[1::2])).values(collected=True))
+        rollups.add_collected(session, context[1::2])
+    _check(db_url)
 
 
 def test_a_second_import_of_the_same_file_changes_no_rollup(db_url, tmp_path):

@@ -3,8 +3,8 @@
 # mypy: disable-error-code="attr-defined, call-overload, union-attr"
 """The rollups (revisions 0008–0010, keyed also by network and reason since 0017, 0019's author
 rollup without kind and language, and 0022's author and link rollups without time): which one answers
-an aggregate under a set of filters, and the worker's counting of the posts it inserts (triggers
-follow every change after that).
+an aggregate under a set of filters, and the worker's counting of the posts it inserts and of the
+context posts it collects (triggers follow every other change after that).
 
 A rollup counts posts per time bucket, so it answers a time filter exactly only when the filter's
 bounds fall on its buckets' edges; the Analyse pages filter by whole days in the event's time zone,
@@ -253,7 +253,8 @@ def _add_links(rows: list[str]) -> str:
 
 
 def _links_statements(dialect: str) -> list[str]:
-    """The links of the posts ``{chosen}``, and the references to them from posts stored before."""
+    """The links of the posts ``{chosen}`` (their references, their mentions), and the references
+    to them from posts stored before (last: ``add_collected`` leaves that one out)."""
     return [
         _add_links([_references(dialect, "p.id {chosen}")]),
         _add_links([_mentions(dialect, "e.post_id {chosen}")]),
@@ -284,9 +285,19 @@ def _chosen(session: Session, statement: str, ids: list[int]) -> None:
 
 def add_posts(session: Session, ids: list[int]) -> None:
     """Count the posts ``ids``, just inserted with their entities, in every rollup. Only new posts:
-    triggers follow every change to a post (and author) once it is stored."""
+    triggers follow every change to a post (and author) once it is stored, but one (``add_collected``)."""
     dialect = session.get_bind().dialect.name
     for statement in _add_statements(dialect) + _links_statements(dialect):
+        _chosen(session, statement, ids)
+
+
+def add_collected(session: Session, ids: list[int]) -> None:
+    """Count the stored posts ``ids``, just updated from context to collected, in every rollup
+    (revision 0023: the update triggers leave such a row to the writer). Context counted nowhere,
+    so this adds their own rows, entities and links; not the links to them, which were counted
+    when the posts pointing at them were stored."""
+    dialect = session.get_bind().dialect.name
+    for statement in _add_statements(dialect) + _links_statements(dialect)[:2]:
         _chosen(session, statement, ids)
 
 

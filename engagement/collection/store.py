@@ -552,6 +552,10 @@ def _store_network(
         _count_stored(counts, record, post, changes)
 
     _update_posts(session, updates, now)
+    # Before the new posts' counting (whose references to them from posts stored before include
+    # these, collected now) and before any entities are replaced (their triggers take away what
+    # is counted here).
+    rollups.add_collected(session, [post_id for post_id, changes in updates if changes.get("collected")])
     if new_rows:
         _insert_new_posts(session, new_rows, new_entities, platform)
     if entity_changes:
