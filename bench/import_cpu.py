@@ -7,14 +7,14 @@ first_batch_cpu=<s> first_batch_wall=<s>``.
 An import runs its two halves side by side, so on two free cores its wall time is about the CPU of
 the larger half: the critical path the import curve compares with twarc-csv's CPU
 (``bench/import_curve.py``). The command line runs exactly as ``python -m ingest`` runs it (same
-process, one thread, so the reading process is forked as there); the exit code is passed on.
+process, one thread, so the reading process is forked as there), and ends as it does
+(``ingest.__main__.leave``); the exit code is passed on.
 """
 
 from __future__ import annotations
 
 import os
 import resource
-import runpy
 import sys
 
 MARK = "import-cpu"
@@ -64,16 +64,18 @@ def main() -> None:
         return store_batch(*args, **kwargs)
 
     jsonl._store_batch = noted
-    sys.argv = ["ingest", *sys.argv[1:]]
+    from ingest.__main__ import leave
+    from ingest.cli import main as ingest
+
     code: int | str | None = 0
     try:
-        runpy.run_module("ingest", run_name="__main__", alter_sys=True)
-    except SystemExit as stop:
+        code = ingest(sys.argv[1:])
+    except SystemExit as stop:  # the parser's own exits (a usage error)
         code = stop.code
     writer, reader = cpu(resource.RUSAGE_SELF), cpu(resource.RUSAGE_CHILDREN)
     moments = f" first_batch_cpu={first[0][0]:.3f} first_batch_wall={first[0][1]:.3f}" if first else ""
     print(f"{MARK} writer={writer:.3f} reader={reader:.3f}{moments}", file=sys.stderr, flush=True)
-    sys.exit(code)
+    leave(code if isinstance(code, int) else 2)
 
 
 if __name__ == "__main__":
