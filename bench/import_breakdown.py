@@ -151,7 +151,7 @@ def breakdown(path: Path, folder: Path) -> None:
     url = f"sqlite:///{folder}/bench-{path.stem}.db"
     with db.writing(url) as session:
         sync_event(session)
-        _, attributor, _ = _context(session)
+        classifier, attributor, _ = _context(session)
 
     clock = StatementClock()
     writer_cpu = cpu_seconds(resource.RUSAGE_SELF)
@@ -168,7 +168,7 @@ def breakdown(path: Path, folder: Path) -> None:
     steps = ReadingClock()
     started, reading_cpu = time.perf_counter(), time.process_time()
     try:
-        for _chunk in prepared_lines(Path(path), 0, attributor, "sqlite"):
+        for _chunk in prepared_lines(Path(path), 0, attributor, "sqlite", classifier):
             pass
     finally:
         steps.close()

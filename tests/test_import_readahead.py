@@ -14,8 +14,10 @@ from engagement.collection import jsonl
 from engagement.collection.readahead import ChildFailed, readahead
 from engagement.demo import write_collection
 from engagement.rules.attribution import Attributor
+from engagement.rules.classification import Classifier
 from engagement.rules.sync import sync_event
 from engagement.storage import db
+from engagement.storage.models import Author
 
 from .helpers import real_data
 from .helpers.worker import snapshot
@@ -53,14 +55,16 @@ def test_reading_process_and_left_out_copies_change_nothing(
     db_url, dialect, tmp_path, request, monkeypatch, collection
 ):
     reference = second_database(dialect, tmp_path, request)
-    # The reference: parsed in this process, every copy stored.
+    # The reference: parsed in this process, every copy stored, every new author classified by the
+    # writer.
     monkeypatch.setattr(jsonl, "READAHEAD_BYTES", 1 << 62)
     monkeypatch.setattr(jsonl.Shaper, "repeated", lambda self, kind, item: False)
+    monkeypatch.setattr(jsonl, "classify_new", lambda classifier, user: None)
     plain = jsonl.import_file(collection, url=reference)
     monkeypatch.undo()
     monkeypatch.setenv("DATABASE_URL", db_url)
 
-    # Parsed in a reading process, repeated copies left out.
+    # Parsed in a reading process, repeated copies left out, profiles classified there.
     monkeypatch.setattr(jsonl, "READAHEAD_BYTES", 0)
     summary = jsonl.import_file(collection, url=db_url)
 
@@ -70,6 +74,28 @@ def test_reading_process_and_left_out_copies_change_nothing(
     assert snapshot(db_url) == snapshot(reference)
     if dialect == "postgresql":
         request.getfixturevalue("postgres_server").drop(reference)
+
+
+def test_the_reading_process_classifies_new_authors_as_the_writer_would(db_url, collection, monkeypatch):
+    """Every author's group, source and organisation after an import whose profiles were classified
+    in its reading process, as the classifier gives them for the stored author; and the writer did
+    not classify them again."""
+    monkeypatch.setattr(jsonl, "READAHEAD_BYTES", 0)
+    calls = []
+    classify = Classifier.classify
+    monkeypatch.setattr(Classifier, "classify", lambda self, **kw: calls.append(kw) or classify(self, **kw))
+    jsonl.import_file(collection, url=db_url)
+    by_writer = list(calls)
+    with db.reading(db_url) as session:
+        classifier = Classifier.from_database(session)
+        authors = session.exec(select(Author)).all()
+        got = {a.platform_user_id: (a.group_key, a.group_source, a.organisation) for a in authors}
+        wanted = {a.platform_user_id: tuple(classifier.classify_author(a)) for a in authors}
+    assert got == wanted
+    assert {source for _, source, _ in got.values()} >= {"directory", "rule", "unclassified"}
+    # Those the writer classified are authors with no profile in the file (only their id is known).
+    profiled = [a for a in authors if a.profile_known]
+    assert len(profiled) > 100 and not [c for c in by_writer if c.get("bio") or c.get("display_name")]
 
 
 def test_repeated_copies_are_left_out(x_collection):

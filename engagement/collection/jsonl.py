@@ -36,7 +36,15 @@ from engagement.collection.bluesky import normalise as bluesky
 from engagement.collection.lines import Overlong, batched, bounded_lines
 from engagement.collection.mastodon import normalise as mastodon
 from engagement.collection.readahead import readahead
-from engagement.collection.store import StoreCounts, forget_posts, rename_authors, shape, store_posts, time_writer
+from engagement.collection.store import (
+    StoreCounts,
+    classify_new,
+    forget_posts,
+    rename_authors,
+    shape,
+    store_posts,
+    time_writer,
+)
 from engagement.collection.x.normalise import Batch, RecordError, normalise_user, normalize, retrieved_at
 from engagement.collection.x.normalise import shape_of as x_shape
 from engagement.rules.attribution import Attributor
@@ -232,7 +240,7 @@ def decode_chunk(data: bytes) -> list[PreparedLine]:
     return pickle.loads(view)
 
 
-def _remember(cache: dict, key: str, value: object, limit: int) -> None:
+def _remember(cache: dict, key: object, value: object, limit: int) -> None:
     """Set ``key``; at ``limit`` entries, first forget the older half (dicts keep insertion order)."""
     if len(cache) >= limit:
         for old in list(islice(cache, limit // 2)):
@@ -259,8 +267,10 @@ class Shaper:
 
     REMEMBERED = 50_000
 
-    def __init__(self, attributor: Attributor, dialect: str):
+    def __init__(self, attributor: Attributor, dialect: str, classifier: Classifier | None = None):
         self.attributor, self.stamp = attributor, time_writer(dialect)
+        self.classifier = classifier
+        self.classified: dict[tuple, tuple[str, str, str | None]] = {}
         self.seen: dict[str, bytes] = {}
         self.profiles: dict[str, dict] = {}
         self.latest: datetime | None = None  # the latest retrieval time so far
@@ -298,6 +308,15 @@ class Shaper:
             return False
 
     def __call__(self, batch: Batch) -> None:
+        if self.classifier is not None:
+            for user in batch.users:
+                # A Bluesky or Mastodon post carries its author's profile every time: remembered.
+                key = (user.platform_user_id, user.handle, user.display_name, user.bio)
+                classified = self.classified.get(key)
+                if classified is None:
+                    classified = classify_new(self.classifier, user)
+                    _remember(self.classified, key, classified, self.REMEMBERED // 4)
+                user.classified = classified
         for post in batch.posts:
             post.raw = fastjson.dumps(post.raw)
             post.shaped = shape(post, self.attributor, self.stamp)
@@ -305,9 +324,12 @@ class Shaper:
             _remember(self.seen, f"post:{post.current_id}", self._digest(post.raw), self.REMEMBERED)
 
 
-def prepared_lines(path: Path, resume_after: int, attributor: Attributor, dialect: str) -> Iterator[list[PreparedLine]]:
-    """The file's lines after ``resume_after``, parsed and shaped, a chunk at a time."""
-    shaper = Shaper(attributor, dialect)
+def prepared_lines(
+    path: Path, resume_after: int, attributor: Attributor, dialect: str, classifier: Classifier | None = None
+) -> Iterator[list[PreparedLine]]:
+    """The file's lines after ``resume_after``, parsed and shaped, a chunk at a time; with
+    ``classifier``, each profile's group as a new author's (``store.classify_new``)."""
+    shaper = Shaper(attributor, dialect, classifier)
     with few_collections():
         unread = ((number, line) for number, line in read_lines(path) if number > resume_after)
         chunk: list[PreparedLine] = []
@@ -424,7 +446,7 @@ def import_file(
             size = next_batch_size(max(pending_posts, 1), time.monotonic() - started)
         pending, pending_posts = [], 0
 
-    reading = _read(path, resume_after, attributor, dialect)
+    reading = _read(path, resume_after, attributor, dialect, classifier)
     summary.skipped_lines = resume_after  # committed by the earlier run
 
     last_line, stopped = resume_after, False
@@ -500,7 +522,7 @@ def _start_run(path: Path, url: str | None, resume_key: str, mark: str) -> tuple
 
 
 def _read(
-    path: Path, resume_after: int, attributor: Attributor, dialect: str
+    path: Path, resume_after: int, attributor: Attributor, dialect: str, classifier: Classifier
 ) -> Generator[list[PreparedLine], None, None]:
     """The prepared lines after ``resume_after``; a large file is parsed in a process of its own
     while this one writes (see readahead). Both are generators: closing one ends its reading."""
@@ -511,12 +533,13 @@ def _read(
             resume_after,
             attributor,
             dialect,
+            classifier,
             depth=READ_AHEAD_CHUNKS,
             encode=encode_chunk,
             decode=decode_chunk,
         )
     else:
-        reading = prepared_lines(path, resume_after, attributor, dialect)
+        reading = prepared_lines(path, resume_after, attributor, dialect, classifier)
     return cast("Generator[list[PreparedLine], None, None]", reading)
 
 

@@ -29,6 +29,10 @@ class UserRecord(msgspec.Struct, array_like=True, gc=False):
     followers: int | None
     verified: bool | None
     platform: str = "x"  # the network: "x", "bluesky", "mastodon"
+    # Set where an import classifies profiles in its reading process (``store.classify_new``): the
+    # (group, source, organisation) this profile gets as a new author's, which the writer then
+    # need not work out again.
+    classified: tuple[str, str, str | None] | None = None
 
 
 class PostRecord(msgspec.Struct, array_like=True, gc=False):

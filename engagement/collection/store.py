@@ -37,7 +37,7 @@ from engagement.analysis import rollups
 from engagement.collection import fastjson
 from engagement.collection.records import PostRecord, UserRecord
 from engagement.rules.attribution import Attributor
-from engagement.rules.classification import Classifier
+from engagement.rules.classification import Classification, Classifier
 from engagement.rules.reasons import Reason, Reasons, reposted
 from engagement.storage import db
 from engagement.storage.models import Author, DeletedPost, Post, PostEntity, PostKind
@@ -304,14 +304,17 @@ def store_users(
         }
         if row is not None and all(getattr(row, f) == values[f] for f in PROFILE_FIELDS):
             continue
-        result = classifier.classify(
-            handle=values["handle"],
-            platform_user_id=user_id,
-            display_name=values["display_name"],
-            bio=values["bio"],
-            override_group_key=row.override_group_key if row else None,
-            override_organisation=row.override_organisation if row else None,
-        )
+        if row is None and profile is not None and profile.classified is not None:
+            result = Classification(*profile.classified)
+        else:
+            result = classifier.classify(
+                handle=values["handle"],
+                platform_user_id=user_id,
+                display_name=values["display_name"],
+                bio=values["bio"],
+                override_group_key=row.override_group_key if row else None,
+                override_organisation=row.override_organisation if row else None,
+            )
         values.update(
             group_key=result.group_key,
             group_source=result.source,
@@ -336,6 +339,17 @@ def store_users(
         )
         ids_by_user.update(session.execute(statement, _ids((r[position] for r in new_rows), dialect)).all())
     return ids_by_user
+
+
+def classify_new(classifier: Classifier, user: UserRecord) -> tuple[str, str, str | None]:
+    """The group, source and organisation ``user``'s profile gives a new author, as ``store_users``
+    works them out (a stored author may have an override). An import's reading process does this
+    for every profile it hands on: 1,884 new authors of 50,000 demo posts took 0.34 s of the
+    writer's CPU, which waits for no one else, and the reader has time to spare."""
+    result = classifier.classify(
+        handle=user.handle, platform_user_id=user.platform_user_id, display_name=user.display_name, bio=user.bio
+    )
+    return (result.group_key, result.source, result.organisation)
 
 
 def _insert_posts(session: Session, rows: list[tuple], platform: str) -> dict[str, int]:
